@@ -1,0 +1,53 @@
+/**
+ * The error vocabulary. Library code throws these; only the CLI entry point turns them into a message on stderr
+ * and an exit code (see `exitCodeOf`).
+ */
+export const ExitCode = {
+  ok: 0,
+  checkFailed: 1,
+  usage: 2,
+  connection: 3,
+  auth: 4,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class RedisPatternsError extends Error {
+  abstract readonly exitCode: ExitCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line: unknown command or option, a value that does not parse or is out of range. */
+export class UsageError extends RedisPatternsError {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** The server cannot be reached, answered too slowly, or the connection broke. */
+export class ConnectError extends RedisPatternsError {
+  readonly exitCode = ExitCode.connection;
+}
+
+/** Authentication failed (WRONGPASS, NOAUTH) or the ACL user lacks a permission (NOPERM). */
+export class AuthError extends RedisPatternsError {
+  readonly exitCode = ExitCode.auth;
+}
+
+/** One or more checks of a scenario failed; the results were already shown. */
+export class CheckFailedError extends RedisPatternsError {
+  readonly exitCode = ExitCode.checkFailed;
+}
+
+/** Ctrl-C (SIGINT) or SIGTERM. */
+export class InterruptedError extends RedisPatternsError {
+  readonly exitCode = ExitCode.interrupted;
+  constructor(message = "interrupted") {
+    super(message);
+  }
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof RedisPatternsError ? err.exitCode : ExitCode.checkFailed;
+}
