@@ -1,0 +1,44 @@
+import {
+  allowedPerAlignedWindow,
+  fixedWindowLabel,
+  fixedWindowLimit,
+  modelFixedWindow,
+} from "../../src/patterns/ratelimit/index.js";
+import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./shared.js";
+
+export const fixedWindow: Limiter = {
+  algo: "fixed-window",
+  title: (p) => `Fixed window counter, ${limitLabel(p)}`,
+  explain:
+    "One counter per client per window (INCRBY, with PEXPIRE set in the same script when the counter is new, so a " +
+    "crash between the two can never leave a counter without expiry). Cheapest of the four, but a burst on both " +
+    "sides of a window edge passes twice: up to 2 × limit within a moment.",
+  serverTime: false,
+  async call(ctx, client, now, seq, ttlPaddingMs) {
+    const p = ctx.params;
+    const at = now === "server" ? Date.now() : now;
+    const key = limiterKey(ctx, client, "fw", fixedWindowLabel(at, p.windowMs));
+    const r = await fixedWindowLimit(ctx.redis, key, { limit: p.limit, windowMs: p.windowMs, cost: p.cost, now: at, ttlPaddingMs });
+    return { seq, client, at, cost: p.cost, allowed: r.allowed, numbers: { count: r.count }, detail: `count ${r.count}/${p.limit}` };
+  },
+  model: (requests, p) =>
+    modelFixedWindow(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
+  checks(ctx, { decisions, maxAllowed }) {
+    const p = ctx.params;
+    let worst = 0;
+    for (const client of p.clients) {
+      const allowed = decisions.filter((d) => d.client === client && d.allowed).map((d) => ({ at: d.at, cost: d.cost }));
+      for (const window of allowedPerAlignedWindow(allowed, p.windowMs)) worst = Math.max(worst, window.total);
+    }
+    ctx.check("no calendar window allows more than the limit", worst <= p.limit, { expected: `≤ ${p.limit}`, actual: worst });
+    if (p.traffic === "boundary" && p.requestsPerClient * p.cost >= 2 * p.limit) {
+      ctx.check("the boundary burst is reproduced: 2 × limit pass within one window length", maxAllowed === 2 * p.limit, {
+        expected: 2 * p.limit,
+        actual: maxAllowed,
+        detail: "the chapter's pitfall, measured",
+      });
+    }
+  },
+};
+
+export default rateLimitScenario(fixedWindow);

@@ -1,0 +1,16 @@
+import type { RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
+import type { ScenarioDef } from "../../src/scenario/types.js";
+import fixedWindow from "./fixed-window.js";
+import type { RateLimitParams, RateLimitState } from "./shared.js";
+import slidingCounter from "./sliding-counter.js";
+import slidingLog from "./sliding-log.js";
+import tokenBucket from "./token-bucket.js";
+
+export const rateLimitScenarios: Record<RateLimitAlgorithm, ScenarioDef<RateLimitParams, RateLimitState>> = {
+  "fixed-window": fixedWindow,
+  "sliding-log": slidingLog,
+  "sliding-counter": slidingCounter,
+  "token-bucket": tokenBucket,
+};
+
+export { clientNames, defaultParams, type RateLimitParams } from "./shared.js";

@@ -1,0 +1,52 @@
+import { rateLimitScenarios, clientNames, type RateLimitParams } from "../../../scenarios/ratelimit/index.js";
+import { algorithms } from "../../patterns/ratelimit/index.js";
+import { planRun } from "../../scenario/runner.js";
+import type { ScenarioResult, TableData } from "../../scenario/types.js";
+import type { RateLimitCliOptions } from "../program.js";
+import { runSession } from "../session.js";
+
+/** Command-line options → scenario parameters; the defaults follow from --limit and --window. */
+export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
+  return {
+    limit: opts.limit,
+    windowMs: opts.window,
+    ratePerSec: opts.rate ?? (opts.limit * 1000) / opts.window,
+    burst: opts.burst ?? opts.limit,
+    cost: opts.cost,
+    requestsPerClient: opts.requests ?? 3 * opts.limit,
+    clients: clientNames(opts.clients),
+    traffic: opts.traffic,
+    clock: opts.clock,
+  };
+}
+
+export async function ratelimitCommand(opts: RateLimitCliOptions): Promise<void> {
+  const params = rateLimitParams(opts);
+  const chosen = opts.algo && !opts.compare ? [opts.algo] : [...algorithms];
+  await runSession(opts, {
+    command: "ratelimit",
+    clockMode: opts.clock,
+    runs: chosen.map((algo) => planRun(rateLimitScenarios[algo], params)),
+    summarize: chosen.length > 1 ? compareTable : undefined,
+  });
+}
+
+/** One row per algorithm, so the fixed window's boundary burst and the counter's approximation sit side by side. */
+export function compareTable(results: ScenarioResult[]): TableData {
+  const limit = results[0]?.metrics.limit;
+  return {
+    title: `Compared on the same traffic (limit ${String(limit)} per window)`,
+    columns: ["algorithm", "requests", "allowed", "rejected", "max in any window", "commands/request", "round trips/request", "bytes/identifier", "checks"],
+    rows: results.map((r) => [
+      r.id.replace("ratelimit/", ""),
+      r.metrics.requests ?? null,
+      r.metrics.allowed ?? null,
+      r.metrics.rejected ?? null,
+      r.metrics.maxAllowedInWindow ?? null,
+      r.metrics.commandsPerRequest ?? null,
+      r.metrics.roundTripsPerRequest ?? null,
+      r.metrics.bytesPerIdentifier ?? null,
+      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+    ]),
+  };
+}

@@ -1,0 +1,66 @@
+import type { ReplyValue } from "../redis/recorder.js";
+
+/** Arguments longer than this are shortened in human output, with a visible marker; --json always has them whole. */
+export const MAX_ARG_CHARS = 64;
+
+function quoted(text: string): string {
+  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
+}
+
+/** Quote an argument the way redis-cli would need it typed: bare when safe, else double-quoted with escapes. */
+export function quoteArg(arg: string): string {
+  return /^[\x21-\x7e]+$/.test(arg) && !/["'\\]/.test(arg) ? arg : quoted(arg);
+}
+
+/** `quoteArg` (or always quoted, for bulk replies), shortened past `max` characters to `"first part…"(+N bytes)`. */
+export function displayArg(arg: string, max = MAX_ARG_CHARS, alwaysQuote = false): string {
+  const quote = alwaysQuote ? quoted : quoteArg;
+  if (arg.length <= max) return quote(arg);
+  const head = arg.slice(0, max - 16);
+  return `${quoted(head.replace(/\s+/g, " ") + "…")}(+${Buffer.byteLength(arg) - Buffer.byteLength(head)} bytes)`;
+}
+
+export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS): string {
+  return argv.map((a) => displayArg(a, max)).join(" ");
+}
+
+/** Status replies redis-cli prints bare (RESP2 does not tell them apart from bulk strings once decoded). */
+const STATUS_REPLIES = new Set(["OK", "QUEUED", "PONG"]);
+
+/** A reply on one line, as redis-cli would show it: `(integer) 1`, `"abc"`, `(nil)`, `1) "a" 2) "b"`, `(error) …`. */
+export function formatReply(reply: ReplyValue | undefined, error?: string, max = MAX_ARG_CHARS): string {
+  if (error !== undefined) return `(error) ${error}`;
+  if (reply === undefined) return "(no reply)";
+  return formatValue(reply, max);
+}
+
+function formatValue(value: ReplyValue, max: number): string {
+  if (value === null) return "(nil)";
+  if (typeof value === "number") return `(integer) ${value}`;
+  if (typeof value === "string") return STATUS_REPLIES.has(value) ? value : displayArg(value, max, true);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "(empty array)";
+    return value.map((v, i) => `${i + 1}) ${formatValue(v, max)}`).join(" ");
+  }
+  return `(error) ${value.error}`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatValueCell(value: unknown): string {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}

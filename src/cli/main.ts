@@ -1,0 +1,36 @@
+import { CommanderError } from "commander";
+import { ExitCode, RedisPatternsError, exitCodeOf } from "../errors.js";
+import { createProgram } from "./program.js";
+import { reportedErrors } from "./session.js";
+
+/**
+ * The entry point: parse, run, and turn whatever was thrown into one line on stderr and an exit code.
+ * The only place that decides exit codes (bin/redis-patterns.js calls process.exit with the result).
+ */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = createProgram();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return ExitCode.usage;
+    }
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (with a suggestion for typos).
+      const benign = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code);
+      return benign ? ExitCode.ok : ExitCode.usage;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (argv.includes("--json") && !(typeof err === "object" && err !== null && reportedErrors.has(err))) {
+      process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode: exitCodeOf(err) } }, null, 2) + "\n");
+    }
+    if (err instanceof RedisPatternsError) {
+      process.stderr.write(`redis-patterns: ${message}\n`);
+    } else {
+      process.stderr.write(`redis-patterns: internal error: ${message}${process.env.DEBUG ? `\n${(err as Error).stack}` : " (set DEBUG=1 for the stack)"}\n`);
+    }
+    return exitCodeOf(err);
+  }
+}

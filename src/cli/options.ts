@@ -1,0 +1,58 @@
+import { InvalidArgumentError } from "commander";
+import { UsageError } from "../errors.js";
+import { parseDuration } from "../patterns/ratelimit/traffic.js";
+import { validatePrefix } from "../redis/keys.js";
+
+export type TraceMode = "full" | "summary" | "off";
+
+/** Options every pattern command takes (declared once on the root program). */
+export interface GlobalOptions {
+  url?: string;
+  json: boolean;
+  color: boolean;
+  prefix?: string;
+  keep: boolean;
+  /** Connect and command timeout, in milliseconds. */
+  timeout: number;
+  embedded: boolean;
+  tlsCa?: string;
+  insecure: boolean;
+  showLua: boolean;
+  trace: TraceMode;
+}
+
+/** `--timeout`: a duration (`5s`, `500ms`), or a bare number of seconds as redis-cli's -t takes it. */
+export function parseTimeout(text: string): number {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? parseDuration(`${text.trim()}s`) : parseDuration(text);
+}
+
+/** A whole number within [min, max]. */
+export function parseInteger(text: string, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\s*-?\d+\s*$/.test(text)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) {
+    throw new UsageError(`${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, not ${n}`);
+  }
+  return n;
+}
+
+/** Adapt a parser that throws UsageError to commander, which reports InvalidArgumentError as a usage error. */
+export function option<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (err instanceof UsageError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
+  };
+}
+
+export function oneOf<T extends string>(choices: readonly T[], what: string): (text: string) => T {
+  return (text) => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new UsageError(`unknown ${what} "${text}": choose one of ${choices.join(", ")}`);
+  };
+}
+
+export const parsePrefix = validatePrefix;

@@ -1,0 +1,223 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import Table from "cli-table3";
+import type { Target } from "../../redis/connect.js";
+import type { RecordedCommand } from "../../redis/recorder.js";
+import { scriptBySha } from "../../redis/script.js";
+import type { RunReport } from "../../scenario/report.js";
+import type { RunEvent } from "../../scenario/runner.js";
+import type { CheckResult, MetricValue, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
+import { displayArgv, formatMs, formatReply, formatValueCell } from "../format.js";
+import type { GlobalOptions, TraceMode } from "../options.js";
+import { colorEnabled, progressEnabled, type Renderer, type Streams } from "./index.js";
+
+interface Spinner {
+  start(text: string): void;
+  update(text: string): void;
+  stop(): void;
+}
+
+/** Tables, traces and ✓/✗ for a person at a terminal (or a log: colours and spinners switch off by themselves). */
+export class HumanRenderer implements Renderer {
+  private readonly shownScripts = new Set<string>();
+
+  private constructor(
+    private readonly opts: GlobalOptions,
+    private readonly streams: Streams,
+    private readonly c: ChalkInstance,
+    private readonly spinner: Spinner | null,
+  ) {}
+
+  static async create(opts: GlobalOptions, streams: Streams): Promise<HumanRenderer> {
+    const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
+    const spinner = progressEnabled(opts, streams.stderr, streams.env) ? await oraSpinner(streams.stderr) : null;
+    return new HumanRenderer(opts, streams, c, spinner);
+  }
+
+  private out(line = ""): void {
+    this.streams.stdout.write(line + "\n");
+  }
+
+  notice(message: string): void {
+    this.spinner?.stop();
+    this.streams.stderr.write(`redis-patterns: ${message}\n`);
+  }
+
+  header(target: Target, prefix: string, keep: boolean): void {
+    const c = this.c;
+    this.out(`${c.bold("Target")}  ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`);
+    this.out(`${c.bold("Prefix")}  ${prefix}  ${c.dim(keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)")}`);
+  }
+
+  event(event: RunEvent): void {
+    if (event.type === "step-start") {
+      const text = `${event.id} · step ${event.index + 1}/${event.total}: ${event.title}`;
+      this.spinner?.start(text);
+    } else if (event.type === "scenario-end") {
+      this.spinner?.stop();
+      this.scenario(event.result);
+    }
+  }
+
+  stopProgress(): void {
+    this.spinner?.stop();
+  }
+
+  private scenario(result: ScenarioResult): void {
+    const c = this.c;
+    this.out();
+    this.out(c.bold.cyan(`━━ ${result.id} · ${result.title}`));
+    if (result.chapter) this.out(c.dim(`   chapter ${result.chapter}`));
+    for (const line of wrap(result.explain, 100)) this.out(`   ${line}`);
+    result.steps.forEach((step, i) => this.step(step, i));
+    if (result.error) this.out(`\n   ${c.red("✗ stopped:")} ${result.error}`);
+    if (result.checks.length > 0) {
+      this.out(`\n   ${c.bold("Checks")}`);
+      for (const check of result.checks) this.out(`   ${this.checkLine(check)}`);
+    }
+    const metrics = Object.entries(result.metrics);
+    if (metrics.length > 0) {
+      this.out(`\n   ${c.bold("Metrics")}`);
+      this.out(indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, metricCell(v)]) }), 3));
+    }
+  }
+
+  private step(step: StepResult, index: number): void {
+    const c = this.c;
+    this.out();
+    this.out(`   ${c.bold(`${index + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`);
+    if (step.say) for (const line of wrap(step.say, 96)) this.out(`     ${c.dim(line)}`);
+    this.trace(step.commands, this.opts.trace);
+    for (const note of step.notes) this.out(`     ${c.yellow("•")} ${note}`);
+    for (const table of step.tables) {
+      if (table.title) this.out(`     ${c.bold(table.title)}`);
+      this.out(indent(this.table(table), 5));
+    }
+    if (step.error) this.out(`     ${c.red("✗")} ${step.error}`);
+  }
+
+  /** The commands as sent: `full` shows all, `summary` the first and last few, `off` none. */
+  private trace(commands: readonly RecordedCommand[], mode: TraceMode): void {
+    if (mode === "off" || commands.length === 0) return;
+    const head = mode === "summary" && commands.length > 8 ? 5 : commands.length;
+    const tail = mode === "summary" && commands.length > 8 ? 2 : 0;
+    commands.slice(0, head).forEach((cmd, i) => this.command(cmd, commands[i - 1], commands[i + 1]));
+    if (head + tail < commands.length) {
+      this.out(`     ${this.c.dim(`… ${commands.length - head - tail} more commands (--trace full shows them all)`)}`);
+    }
+    if (tail > 0) {
+      const start = commands.length - tail;
+      commands.slice(start).forEach((cmd, i) => this.command(cmd, commands[start + i - 1], commands[start + i + 1]));
+    }
+  }
+
+  private command(cmd: RecordedCommand, prev?: RecordedCommand, next?: RecordedCommand): void {
+    const c = this.c;
+    const inBatch = cmd.batch !== undefined;
+    const first = inBatch && prev?.batch?.id !== cmd.batch!.id;
+    const last = inBatch && next?.batch?.id !== cmd.batch!.id;
+    if (first) this.out(`     ${c.dim(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`)}`);
+    const bar = inBatch ? c.dim(last ? "└ " : "│ ") : "";
+    const who = cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `);
+    const reply = formatReply(cmd.reply, cmd.error);
+    const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
+    this.out(`     ${bar}${who}${c.cyan(displayArgv(cmd.argv))}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
+    const name = cmd.argv[0]?.toUpperCase();
+    if (this.opts.showLua && name === "EVALSHA" && !this.shownScripts.has(cmd.argv[1] ?? "")) {
+      const script = scriptBySha(cmd.argv[1] ?? "");
+      if (script) {
+        this.shownScripts.add(script.sha);
+        this.out(`       ${c.dim(`-- script "${script.name}" (SHA ${script.sha}):`)}`);
+        for (const line of script.lua.trimEnd().split("\n")) this.out(`       ${c.dim(line)}`);
+      }
+    }
+  }
+
+  private checkLine(check: CheckResult): string {
+    const c = this.c;
+    if (check.ok) return `${c.green("✓")} ${check.name}${check.detail ? c.dim(` — ${check.detail}`) : ""}`;
+    const evidence = [
+      "expected" in check ? `expected ${JSON.stringify(check.expected)}` : "",
+      "actual" in check ? `actual ${JSON.stringify(check.actual)}` : "",
+    ].filter(Boolean).join(", ");
+    return `${c.red("✗")} ${check.name}${evidence ? c.red(` — ${evidence}`) : ""}${check.detail ? c.dim(` (${check.detail})`) : ""}`;
+  }
+
+  private table(data: TableData): string {
+    const table = new Table({
+      head: data.columns.map((h) => this.c.bold(h)),
+      style: { head: [], border: [], compact: true },
+    });
+    for (const row of data.rows) table.push(row.map((cell) => formatValueCell(cell)));
+    return table.toString();
+  }
+
+  finish(report: RunReport): void {
+    const c = this.c;
+    if (report.summary) {
+      this.out();
+      if (report.summary.title) this.out(c.bold(report.summary.title));
+      this.out(this.table(report.summary));
+    }
+    this.out();
+    const cleanup = report.cleanup;
+    if (cleanup.kept) {
+      this.out(`${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`);
+    } else {
+      this.out(`${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`);
+      if (this.opts.trace === "full") this.trace(cleanup.commands, "full");
+    }
+    const scenarios = report.scenarios.length;
+    const commands = report.scenarios.reduce((n, s) => n + s.steps.reduce((m, st) => m + st.commands.length, 0), 0);
+    const failed = report.scenarios.flatMap((s) => s.checks.filter((ch) => !ch.ok));
+    const summary = `${scenarios} scenario${scenarios === 1 ? "" : "s"}, ${commands} commands`;
+    if (report.interrupted) this.out(c.yellow(`Interrupted (${summary})`));
+    else if (report.ok) this.out(c.green(`✓ all checks passed (${summary})`));
+    else this.out(c.red(`✗ ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${summary})`));
+  }
+}
+
+function metricCell(value: MetricValue): string {
+  return formatValueCell(value);
+}
+
+function indent(text: string, n: number): string {
+  const pad = " ".repeat(n);
+  return text
+    .split("\n")
+    .map((l) => pad + l)
+    .join("\n");
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split("\n")) {
+    let line = "";
+    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+async function oraSpinner(stream: NodeJS.WriteStream): Promise<Spinner> {
+  const { default: ora } = await import("ora");
+  const spinner = ora({ stream, discardStdin: false });
+  return {
+    start(text) {
+      if (spinner.isSpinning) spinner.text = text;
+      else spinner.start(text);
+    },
+    update(text) {
+      spinner.text = text;
+    },
+    stop() {
+      if (spinner.isSpinning) spinner.stop();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Target } from "../../redis/connect.js";
+import type { RunReport } from "../../scenario/report.js";
+import type { RunEvent } from "../../scenario/runner.js";
+import type { GlobalOptions } from "../options.js";
+
+/** Everything a command shows goes through one of these; scenarios and patterns never print. */
+export interface Renderer {
+  /** A one-line notice for stderr (a throwaway server was started, an interrupt was received). */
+  notice(message: string): void;
+  header(target: Target, prefix: string, keep: boolean): void;
+  event(event: RunEvent): void;
+  /** Stop any spinner before other output is written. */
+  stopProgress(): void;
+  finish(report: RunReport): void;
+}
+
+export interface Streams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Colours only on a terminal, and never with NO_COLOR, --no-color or TERM=dumb. */
+export function colorEnabled(opts: Pick<GlobalOptions, "color">, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  if (!opts.color || env.NO_COLOR !== undefined && env.NO_COLOR !== "" || env.TERM === "dumb") return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  return stream.isTTY === true;
+}
+
+/** Spinners only on a terminal, never in CI, never with --json. */
+export function progressEnabled(opts: Pick<GlobalOptions, "json">, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb";
+}
+
+export async function createRenderer(opts: GlobalOptions, streams: Streams = defaultStreams()): Promise<Renderer> {
+  if (opts.json) {
+    const { JsonRenderer } = await import("./json.js");
+    return new JsonRenderer(streams);
+  }
+  const { HumanRenderer } = await import("./human.js");
+  return HumanRenderer.create(opts, streams);
+}

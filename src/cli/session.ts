@@ -1,0 +1,112 @@
+import { CheckFailedError, ExitCode, InterruptedError, exitCodeOf } from "../errors.js";
+import { connectTarget } from "../redis/connect.js";
+import { KeySpace, newRunPrefix } from "../redis/keys.js";
+import { CommandRecorder } from "../redis/recorder.js";
+import type { ClockMode } from "../scenario/clock.js";
+import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../scenario/report.js";
+import { cleanupRun, runScenario, type RunEnv, type ScenarioRun } from "../scenario/runner.js";
+import type { ScenarioResult, TableData } from "../scenario/types.js";
+import type { GlobalOptions } from "./options.js";
+import { createRenderer } from "./render/index.js";
+
+export interface SessionPlan {
+  /** The command as the user would name it, e.g. "ratelimit". */
+  command: string;
+  runs: ScenarioRun[];
+  clockMode?: ClockMode;
+  /** A table across all scenario results, shown after them (e.g. the --compare table). */
+  summarize?: (results: ScenarioResult[]) => TableData | undefined;
+}
+
+/**
+ * Connect, run the scenarios, clean up (also after a failure or Ctrl-C), render, and throw the error that decides
+ * the exit code. The only place that wires signals to a run.
+ */
+export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promise<void> {
+  const renderer = await createRenderer(opts);
+  const recorder = new CommandRecorder();
+  const connection = await connectTarget({
+    url: opts.url,
+    envUrl: process.env.REDIS_URL,
+    embedded: opts.embedded,
+    tlsCa: opts.tlsCa,
+    insecure: opts.insecure,
+    timeoutMs: opts.timeout,
+    recorder,
+    notice: (message) => renderer.notice(message),
+  });
+  const setup = recorder.since(0);
+  const prefix = opts.prefix ?? newRunPrefix();
+  const controller = new AbortController();
+  recorder.setAbortSignal(controller.signal);
+  const env: RunEnv = {
+    redis: connection.redis,
+    recorder,
+    keys: new KeySpace(prefix),
+    target: connection.target,
+    signal: controller.signal,
+    clockMode: plan.clockMode ?? "scenario",
+  };
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    renderer.notice("interrupted: cleaning up the run's keys (Ctrl-C again to quit at once)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const results: ScenarioResult[] = [];
+  let fatal: unknown;
+  renderer.header(connection.target, prefix, opts.keep);
+  try {
+    for (const run of plan.runs) {
+      results.push(await runScenario(run, env, (event) => renderer.event(event)));
+    }
+  } catch (err) {
+    fatal = err;
+  } finally {
+    renderer.stopProgress();
+  }
+  const cleanup = await cleanupRun(env, opts.keep);
+  await connection.close();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
+
+  const summary = plan.summarize?.(results);
+  const report: RunReport = {
+    schemaVersion: SCHEMA_VERSION,
+    ok: fatal === undefined && results.every((r) => r.ok) && cleanup.error === undefined,
+    command: plan.command,
+    target: connection.target,
+    prefix,
+    setup: { commands: setup },
+    scenarios: results,
+    ...(summary ? { summary } : {}),
+    scripts: scriptsUsed(recorder.commands),
+    cleanup,
+    ...(fatal instanceof InterruptedError ? { interrupted: true } : {}),
+    ...(fatal !== undefined ? { error: { message: errorMessage(fatal), exitCode: exitCodeOf(fatal) } } : {}),
+  };
+  renderer.finish(report);
+  if (fatal !== undefined) {
+    if (typeof fatal === "object" && fatal !== null) reportedErrors.add(fatal);
+    throw fatal;
+  }
+  if (!report.ok) {
+    const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.id}: ${c.name}`));
+    const errored = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
+    const cleanupError = cleanup.error ? [`cleanup: ${cleanup.error}`] : [];
+    const all = [...errored, ...failed, ...cleanupError];
+    throw new CheckFailedError(`${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`);
+  }
+}
+
+/** Errors whose report (with the error in it) was already printed, so --json must not print a second document. */
+export const reportedErrors = new WeakSet<object>();
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,40 @@
+import { hashTagOf } from "./keys.js";
+import type { RedisCaller } from "./types.js";
+
+const BATCH = 100;
+
+/**
+ * Delete exactly these keys. Keys are grouped by hash tag so each DEL stays within one cluster slot, and sent in
+ * batches so a large run does not build one huge command. Returns how many keys existed and were deleted.
+ */
+export async function deleteKeys(redis: RedisCaller, keys: readonly string[]): Promise<number> {
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const tagged = hashTagOf(key);
+    const group = groups.get(tagged) ?? [];
+    group.push(key);
+    groups.set(tagged, group);
+  }
+  let deleted = 0;
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += BATCH) {
+      deleted += Number(await redis.call("DEL", ...group.slice(i, i + BATCH)));
+    }
+  }
+  return deleted;
+}
+
+/**
+ * Find the keys under `prefix:` with SCAN (never KEYS: SCAN walks the keyspace in small steps without blocking
+ * the server). The prefix has been validated to hold no glob characters.
+ */
+export async function scanPrefix(redis: RedisCaller, prefix: string): Promise<string[]> {
+  const found = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, keys] = (await redis.call("SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)) as [string, string[]];
+    for (const key of keys) found.add(key);
+    cursor = next;
+  } while (cursor !== "0");
+  return [...found];
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { UsageError } from "../errors.js";
+
+/**
+ * Every key a run touches is named here, under the run's prefix, and remembered so the run can delete exactly
+ * what it created. Hash tags (`{alice}`) keep the keys one operation touches in one cluster slot.
+ */
+export class KeySpace {
+  private readonly names = new Set<string>();
+
+  constructor(readonly prefix: string) {}
+
+  /** `key("ratelimit", tag("alice"), "fw", "202401151030")` → `rp:x7k2m9:ratelimit:{alice}:fw:202401151030`. */
+  key(...parts: (string | number)[]): string {
+    const name = [this.prefix, ...parts].join(":");
+    this.names.add(name);
+    return name;
+  }
+
+  /** All keys named so far, in the order they were first named. */
+  created(): string[] {
+    return [...this.names];
+  }
+
+  /** Keys named since `mark()` returned `n`. */
+  mark(): number {
+    return this.names.size;
+  }
+
+  createdSince(mark: number): string[] {
+    return [...this.names].slice(mark);
+  }
+}
+
+/** Wrap a key part in a hash tag. */
+export function tag(part: string): string {
+  return `{${part}}`;
+}
+
+/** The hash tag of a key (what Redis Cluster hashes), or the whole key when it has none. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf("{");
+  if (open >= 0) {
+    const close = key.indexOf("}", open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
+/** A fresh prefix for one run: short, readable, and unlikely to meet another run's. */
+export function newRunPrefix(): string {
+  return `rp:${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Check a user-given prefix. It must be specific enough that "everything under it" cannot mean someone else's data:
+ * no glob characters (cleanup uses SCAN MATCH), no spaces, at least 3 characters.
+ */
+export function validatePrefix(prefix: string): string {
+  if (prefix.length < 3) throw new UsageError(`--prefix "${prefix}" is too short: use at least 3 characters, e.g. rp:mytest`);
+  if (/[*?[\]\\\s{}]/.test(prefix)) {
+    throw new UsageError(`--prefix "${prefix}" may not contain glob characters, braces or spaces`);
+  }
+  return prefix.replace(/:+$/, "");
+}

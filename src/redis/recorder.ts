@@ -1,0 +1,158 @@
+import type { Redis } from "ioredis";
+import { InterruptedError } from "../errors.js";
+import { redactArgv } from "./redact.js";
+
+/** A reply in a JSON-friendly shape: bulk and status strings as strings, integers as numbers, nil as null. */
+export type ReplyValue = string | number | null | ReplyValue[] | { error: string };
+
+/** One command as it went over the wire, with what came back. */
+export interface RecordedCommand {
+  /** Sequence number within the run, from 1. */
+  seq: number;
+  /** Which connection sent it (for scenarios with several clients: "worker-1", …). */
+  client: string;
+  /** The full argv, command name first, exactly as written to the socket (passwords replaced by "[redacted]"). */
+  argv: string[];
+  /** The reply as the server sent it; for MULTI/EXEC, queued commands reply "QUEUED" and EXEC carries the results. */
+  reply?: ReplyValue;
+  /** The error reply (or client-side failure, e.g. a timeout), when there was one. */
+  error?: string;
+  /** Milliseconds from writing the command to its reply. Within a pipeline, from the pipeline's first write. */
+  ms: number;
+  /** Set when the command was sent as part of a pipeline or transaction: commands with the same id were one batch. */
+  batch?: { id: number; kind: "pipeline" | "multi" };
+  /** "handshake" for what the client sends on connecting (AUTH, SELECT, CLIENT SETNAME). */
+  phase?: "handshake";
+}
+
+export type RecorderListener = (cmd: RecordedCommand, event: "sent" | "replied") => void;
+
+interface ClientState {
+  label: string;
+  handshake: boolean;
+}
+
+interface PatchedCommand {
+  name: string;
+  args: unknown[];
+  resolve: (value: unknown) => unknown;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Records every command sent through the ioredis clients attached to it. It hooks `sendCommand`, the single
+ * funnel through which ioredis writes plain commands, pipelines and MULTI/EXEC blocks alike; at that point the
+ * arguments have been flattened and stringified, so `name` + `args` is exactly what `toWritable` puts on the socket.
+ * The reply is taken before ioredis's reply transformers (so HGETALL stays a flat array, as redis-cli shows it).
+ */
+export class CommandRecorder {
+  readonly commands: RecordedCommand[] = [];
+  private readonly listeners = new Set<RecorderListener>();
+  private readonly seen = new WeakSet<object>();
+  private readonly batches = new WeakMap<object, { id: number; kind: "pipeline" | "multi"; startedAt: number }>();
+  private nextBatch = 1;
+  private signal: AbortSignal | undefined;
+
+  /** Refuse to send new commands once `signal` aborts (Ctrl-C); commands already sent still complete. */
+  setAbortSignal(signal: AbortSignal | undefined): void {
+    this.signal = signal;
+  }
+
+  onCommand(listener: RecorderListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Start recording a client. Commands sent before `endHandshake` are marked as the connection handshake. */
+  attach(redis: Redis, label: string): { endHandshake(): void } {
+    const state: ClientState = { label, handshake: true };
+    const target = redis as unknown as { sendCommand(command: PatchedCommand, stream?: object): unknown };
+    const original = target.sendCommand.bind(redis);
+    target.sendCommand = (command: PatchedCommand, stream?: object) => {
+      if (!this.seen.has(command)) {
+        this.seen.add(command);
+        if (this.signal?.aborted && !state.handshake) {
+          command.reject(new InterruptedError());
+          return (command as unknown as { promise: unknown }).promise;
+        }
+        this.record(command, stream, state);
+      }
+      return original(command, stream);
+    };
+    return { endHandshake: () => (state.handshake = false) };
+  }
+
+  /** Index to slice from: `commands.slice(mark)` are the commands sent since. */
+  mark(): number {
+    return this.commands.length;
+  }
+
+  since(mark: number): RecordedCommand[] {
+    return this.commands.slice(mark);
+  }
+
+  private record(command: PatchedCommand, stream: object | undefined, state: ClientState): void {
+    const argv = redactArgv([command.name, ...command.args.map(argToString)]);
+    const entry: RecordedCommand = { seq: this.commands.length + 1, client: state.label, argv, ms: 0 };
+    if (state.handshake) entry.phase = "handshake";
+    let startedAt = performance.now();
+    if (stream && "isPipeline" in stream) {
+      let batch = this.batches.get(stream);
+      if (!batch) {
+        batch = { id: this.nextBatch++, kind: command.name.toLowerCase() === "multi" ? "multi" : "pipeline", startedAt };
+        this.batches.set(stream, batch);
+      }
+      entry.batch = { id: batch.id, kind: batch.kind };
+      startedAt = batch.startedAt;
+    }
+    this.commands.push(entry);
+    this.emit(entry, "sent");
+
+    const resolve = command.resolve;
+    const reject = command.reject;
+    const elapsed = () => Math.round((performance.now() - startedAt) * 1000) / 1000;
+    command.resolve = (value: unknown) => {
+      entry.ms = elapsed();
+      entry.reply = toReplyValue(value);
+      this.emit(entry, "replied");
+      return resolve(value);
+    };
+    command.reject = (err: Error) => {
+      entry.ms = elapsed();
+      entry.error = err.message;
+      this.emit(entry, "replied");
+      return reject(err);
+    };
+  }
+
+  private emit(entry: RecordedCommand, event: "sent" | "replied"): void {
+    for (const listener of this.listeners) listener(entry, event);
+  }
+}
+
+/** How a command argument appears on the wire: strings as is, buffers as UTF-8 when valid, else `\xNN` escapes. */
+export function argToString(arg: unknown): string {
+  if (typeof arg === "string") return arg;
+  if (Buffer.isBuffer(arg)) return bufferToString(arg);
+  return String(arg);
+}
+
+function bufferToString(buf: Buffer): string {
+  const text = buf.toString("utf8");
+  if (Buffer.from(text, "utf8").equals(buf)) return text;
+  let out = "";
+  for (const byte of buf) {
+    out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
+export function toReplyValue(value: unknown): ReplyValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return value;
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return bufferToString(value);
+  if (Array.isArray(value)) return value.map(toReplyValue);
+  if (value instanceof Error) return { error: value.message };
+  return String(value);
+}

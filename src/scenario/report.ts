@@ -1,0 +1,39 @@
+import type { Target } from "../redis/connect.js";
+import type { RecordedCommand } from "../redis/recorder.js";
+import { scriptBySha } from "../redis/script.js";
+import type { CleanupResult } from "./runner.js";
+import type { ScenarioResult, TableData } from "./types.js";
+
+/** Bumped whenever a field of the --json document changes meaning or disappears. */
+export const SCHEMA_VERSION = 1;
+
+/** The one document `--json` prints, and what the human renderer draws from. */
+export interface RunReport {
+  schemaVersion: typeof SCHEMA_VERSION;
+  ok: boolean;
+  command: string;
+  target: Target;
+  prefix: string;
+  /** What was sent before the scenarios: the connection handshake (AUTH redacted) and the server description. */
+  setup: { commands: RecordedCommand[] };
+  scenarios: ScenarioResult[];
+  /** A table across scenarios (e.g. `ratelimit --compare`). */
+  summary?: TableData;
+  /** Source of every Lua script the trace names by SHA. */
+  scripts: { name: string; sha: string; lua: string }[];
+  cleanup: CleanupResult;
+  interrupted?: boolean;
+  error?: { message: string; exitCode: number };
+}
+
+/** The scripts a set of commands ran, each once, with their source. */
+export function scriptsUsed(commands: Iterable<RecordedCommand>): RunReport["scripts"] {
+  const out = new Map<string, RunReport["scripts"][number]>();
+  for (const cmd of commands) {
+    // An EVAL only ever follows the EVALSHA of the same script that got NOSCRIPT, so the SHAs name them all.
+    if (cmd.argv[0]?.toUpperCase() !== "EVALSHA") continue;
+    const script = scriptBySha(cmd.argv[1] ?? "");
+    if (script && !out.has(script.sha)) out.set(script.sha, { name: script.name, sha: script.sha, lua: script.lua });
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,166 @@
+import type { Redis } from "ioredis";
+import { AuthError, ConnectError, InterruptedError } from "../errors.js";
+import { deleteKeys } from "../redis/cleanup.js";
+import type { Target } from "../redis/connect.js";
+import type { KeySpace } from "../redis/keys.js";
+import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
+import { clockFor, type ClockMode } from "./clock.js";
+import type { CheckResult, MetricValue, ScenarioContext, ScenarioDef, ScenarioResult, StepResult, TableData } from "./types.js";
+
+export interface RunEnv {
+  redis: Redis;
+  recorder: CommandRecorder;
+  keys: KeySpace;
+  target: Target;
+  signal: AbortSignal;
+  clockMode: ClockMode;
+}
+
+/** Events for live renderers (spinner, tour): the runner itself never prints. */
+export type RunEvent =
+  | { type: "scenario-start"; id: string; title: string }
+  | { type: "step-start"; id: string; index: number; total: number; title: string }
+  | { type: "step-end"; id: string; step: StepResult }
+  | { type: "scenario-end"; result: ScenarioResult };
+
+/** A scenario with the parameters to run it with. Built with `planRun`, which checks the two belong together. */
+export interface ScenarioRun {
+  // The run list mixes scenarios with different parameter and state types; `planRun` is where they are checked.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  def: ScenarioDef<any, any>;
+  params: unknown;
+}
+
+export function planRun<P, S>(def: ScenarioDef<P, S>, params: P): ScenarioRun {
+  return { def, params };
+}
+
+/** Errors that end the whole run (no point in trying the next scenario) rather than fail one scenario. */
+function isFatal(err: unknown): boolean {
+  return err instanceof InterruptedError || err instanceof ConnectError || err instanceof AuthError;
+}
+
+/** A Redis error reply or socket failure during a step, mapped so NOPERM and lost connections end the run. */
+function classifyStepError(err: unknown): unknown {
+  if (!(err instanceof Error) || isFatal(err)) return err;
+  if (/^NOPERM/.test(err.message)) return new AuthError(`permission denied: ${err.message}`, { cause: err });
+  if (/^NOAUTH/.test(err.message)) return new AuthError(`authentication required: ${err.message}`, { cause: err });
+  if (/Connection is closed|Command timed out|ECONNRESET|EPIPE|Stream isn't writeable/.test(err.message)) {
+    return new ConnectError(`lost the server: ${err.message}`, { cause: err });
+  }
+  return err;
+}
+
+export async function runScenario(
+  run: ScenarioRun,
+  env: RunEnv,
+  onEvent: (event: RunEvent) => void = () => {},
+): Promise<ScenarioResult> {
+  const { def, params } = run;
+  const title = typeof def.title === "function" ? def.title(params) : def.title;
+  const started = performance.now();
+  const result: ScenarioResult = {
+    id: def.id,
+    title,
+    explain: def.explain,
+    ...(def.chapter ? { chapter: def.chapter } : {}),
+    ok: true,
+    params: params as Record<string, unknown>,
+    steps: [],
+    metrics: {},
+    checks: [],
+    ms: 0,
+  };
+  onEvent({ type: "scenario-start", id: def.id, title });
+  const scenarioMark = env.recorder.mark();
+  let current: StepResult | undefined;
+  const ctx: ScenarioContext<unknown> = {
+    params,
+    redis: env.redis,
+    keys: env.keys,
+    clock: clockFor(env.clockMode),
+    target: env.target,
+    signal: env.signal,
+    note: (text) => current?.notes.push(text),
+    table: (table: TableData) => current?.tables.push(table),
+    metric: (name: string, value: MetricValue) => {
+      result.metrics[name] = value;
+    },
+    check: (name, ok, details = {}) => {
+      const check: CheckResult = { name, ok, ...details };
+      result.checks.push(check);
+      return ok;
+    },
+    commands: () => withoutHandshake(env.recorder.since(scenarioMark)),
+  };
+
+  const state = def.init(params);
+  const steps = def.steps(params);
+  try {
+    for (const [index, step] of steps.entries()) {
+      if (env.signal.aborted) throw new InterruptedError();
+      onEvent({ type: "step-start", id: def.id, index, total: steps.length, title: step.title });
+      const mark = env.recorder.mark();
+      const stepStarted = performance.now();
+      current = { title: step.title, ...(step.say ? { say: step.say } : {}), commands: [], notes: [], tables: [], ms: 0 };
+      result.steps.push(current);
+      try {
+        await step.run(ctx, state);
+      } catch (err) {
+        current.error = err instanceof Error ? err.message : String(err);
+        throw err;
+      } finally {
+        current.commands = withoutHandshake(env.recorder.since(mark));
+        current.ms = performance.now() - stepStarted;
+        onEvent({ type: "step-end", id: def.id, step: current });
+      }
+    }
+  } catch (err) {
+    const mapped = classifyStepError(err);
+    result.ok = false;
+    result.error = mapped instanceof Error ? mapped.message : String(mapped);
+    result.ms = performance.now() - started;
+    if (isFatal(mapped)) {
+      onEvent({ type: "scenario-end", result });
+      throw mapped;
+    }
+  }
+  result.ok = result.ok && result.checks.every((c) => c.ok);
+  result.ms = performance.now() - started;
+  onEvent({ type: "scenario-end", result });
+  return result;
+}
+
+function withoutHandshake(commands: RecordedCommand[]): RecordedCommand[] {
+  return commands.filter((c) => c.phase !== "handshake");
+}
+
+export interface CleanupResult {
+  /** Whether the run's keys were kept (--keep). */
+  kept: boolean;
+  keys: number;
+  deleted: number;
+  commands: RecordedCommand[];
+  error?: string;
+}
+
+/** Delete every key the run named, unless asked to keep them. Runs after success, failure and Ctrl-C alike. */
+export async function cleanupRun(env: Pick<RunEnv, "redis" | "recorder" | "keys">, keep: boolean): Promise<CleanupResult> {
+  const keys = env.keys.created();
+  if (keep) return { kept: true, keys: keys.length, deleted: 0, commands: [] };
+  // Cleanup must run even after Ctrl-C: lift the recorder's abort gate for it.
+  env.recorder.setAbortSignal(undefined);
+  const mark = env.recorder.mark();
+  try {
+    const deleted = await deleteKeys(env.redis, keys);
+    return { kept: false, keys: keys.length, deleted, commands: env.recorder.since(mark) };
+  } catch (err) {
+    return {
+      kept: false,
+      keys: keys.length,
+      deleted: 0,
+      commands: env.recorder.since(mark),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import type { Redis } from "ioredis";
+import type { Target } from "../redis/connect.js";
+import type { KeySpace } from "../redis/keys.js";
+import type { RecordedCommand } from "../redis/recorder.js";
+import type { Clock } from "./clock.js";
+
+export type Cell = string | number | boolean | null;
+
+/** A table a step produces; renderers decide how it looks (cli-table3, JSON, the tour). */
+export interface TableData {
+  title?: string;
+  columns: string[];
+  rows: Cell[][];
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  expected?: unknown;
+  actual?: unknown;
+  /** One line on why it matters or what went wrong. */
+  detail?: string;
+}
+
+export type MetricValue = number | string | boolean | null;
+
+export interface StepResult {
+  title: string;
+  say?: string;
+  commands: RecordedCommand[];
+  notes: string[];
+  tables: TableData[];
+  ms: number;
+  error?: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  explain: string;
+  chapter?: string;
+  ok: boolean;
+  params: Record<string, unknown>;
+  steps: StepResult[];
+  metrics: Record<string, MetricValue>;
+  checks: CheckResult[];
+  ms: number;
+  error?: string;
+}
+
+/** What a step sees: the recorded client, the run's key space and clock, and ways to report. Nothing here prints. */
+export interface ScenarioContext<P> {
+  readonly params: P;
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly clock: Clock;
+  readonly target: Target;
+  readonly signal: AbortSignal;
+  /** A line of narration attached to the current step (what happened, why it matters). */
+  note(text: string): void;
+  table(table: TableData): void;
+  metric(name: string, value: MetricValue): void;
+  /** Record a check; returns `ok` so steps can branch on it. */
+  check(name: string, ok: boolean, details?: Omit<CheckResult, "name" | "ok">): boolean;
+  /** Commands this scenario has sent so far (not counting the connection handshake). */
+  commands(): readonly RecordedCommand[];
+}
+
+export interface StepDef<P, S> {
+  title: string;
+  /** Plain-words narration shown before the step runs: why these commands, their cost, the trade-off. */
+  say?: string;
+  run(ctx: ScenarioContext<P>, state: S): Promise<void>;
+}
+
+/**
+ * A scenario is data: an id matching its path under scenarios/, words for the reader, default parameters, and steps
+ * built from the parameters. The same definition feeds the terminal, --json, the tour and smoke.
+ */
+export interface ScenarioDef<P, S = Record<string, never>> {
+  id: string;
+  title: string | ((params: P) => string);
+  explain: string;
+  /** Where in the chapter it comes from, e.g. "4.2 Rate limiting". */
+  chapter?: string;
+  defaults: P;
+  /** Fresh mutable state shared by the steps of one run. */
+  init(params: P): S;
+  steps(params: P): StepDef<P, S>[];
+}
+
+export function defineScenario<P, S>(def: ScenarioDef<P, S>): ScenarioDef<P, S> {
+  return def;
+}
