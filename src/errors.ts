@@ -51,3 +51,14 @@ export class InterruptedError extends RedisPatternsError {
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof RedisPatternsError ? err.exitCode : ExitCode.checkFailed;
 }
+
+/** Errors whose report (with the error in it) was already printed, so --json must not print a second document. */
+const reported = new WeakSet<object>();
+
+export function markReported(err: unknown): void {
+  if (typeof err === "object" && err !== null) reported.add(err);
+}
+
+export function wasReported(err: unknown): boolean {
+  return typeof err === "object" && err !== null && reported.has(err);
+}

@@ -1,7 +1,6 @@
 import { CommanderError } from "commander";
-import { ExitCode, RedisPatternsError, exitCodeOf } from "../errors.js";
+import { ExitCode, RedisPatternsError, exitCodeOf, wasReported } from "../errors.js";
 import { createProgram } from "./program.js";
-import { reportedErrors } from "./session.js";
 
 /**
  * The entry point: parse, run, and turn whatever was thrown into one line on stderr and an exit code.
@@ -23,7 +22,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return benign ? ExitCode.ok : ExitCode.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (argv.includes("--json") && !(typeof err === "object" && err !== null && reportedErrors.has(err))) {
+    if (argv.includes("--json") && !wasReported(err)) {
       process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode: exitCodeOf(err) } }, null, 2) + "\n");
     }
     if (err instanceof RedisPatternsError) {

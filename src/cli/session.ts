@@ -1,4 +1,4 @@
-import { CheckFailedError, ExitCode, InterruptedError, exitCodeOf } from "../errors.js";
+import { CheckFailedError, ExitCode, InterruptedError, exitCodeOf, markReported } from "../errors.js";
 import { connectTarget } from "../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../redis/keys.js";
 import { CommandRecorder } from "../redis/recorder.js";
@@ -92,7 +92,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   };
   renderer.finish(report);
   if (fatal !== undefined) {
-    if (typeof fatal === "object" && fatal !== null) reportedErrors.add(fatal);
+    markReported(fatal);
     throw fatal;
   }
   if (!report.ok) {
@@ -103,9 +103,6 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     throw new CheckFailedError(`${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`);
   }
 }
-
-/** Errors whose report (with the error in it) was already printed, so --json must not print a second document. */
-export const reportedErrors = new WeakSet<object>();
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
