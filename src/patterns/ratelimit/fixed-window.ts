@@ -1,6 +1,11 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { arg, num, replyArray, requireNonNegativeInteger, requireNow, requirePositiveInteger } from "./shared.js";
+import {
+  arg,
+  num,
+  replyArray,
+  requireWindowOptions,
+} from "./shared.js";
 
 export const fixedWindowScript = defineScript(
   "ratelimit-fixed-window",
@@ -86,11 +91,7 @@ export async function fixedWindowLimit(
   options: FixedWindowOptions,
 ): Promise<FixedWindowResult> {
   const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
-  requirePositiveInteger("limit", limit);
-  requirePositiveInteger("windowMs", windowMs);
-  requirePositiveInteger("cost", cost);
-  requireNonNegativeInteger("ttlPaddingMs", ttlPaddingMs);
-  requireNow(now);
+  requireWindowOptions({ limit, windowMs, cost, ttlPaddingMs, now });
   const reply = replyArray(await runScript(redis, fixedWindowScript, [key], fixedWindowArgs(options)), 2, "fixed window");
   const count = num(reply[1]);
   return {

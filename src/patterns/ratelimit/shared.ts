@@ -61,6 +61,15 @@ export function requireNow(now: Now): void {
   if (now !== "server") requireNonNegativeInteger("now", now);
 }
 
+/** The options the three window algorithms share, checked before anything is sent. */
+export function requireWindowOptions(o: { limit: number; windowMs: number; cost: number; ttlPaddingMs: number; now: Now }): void {
+  requirePositiveInteger("limit", o.limit);
+  requirePositiveInteger("windowMs", o.windowMs);
+  requirePositiveInteger("cost", o.cost);
+  requireNonNegativeInteger("ttlPaddingMs", o.ttlPaddingMs);
+  requireNow(o.now);
+}
+
 /**
  * Lua that sets `local now` from the given ARGV slot: the caller's number, or Redis's clock when the slot says
  * "server". Scripts that read TIME and then write must be replicated as their effects rather than as the script

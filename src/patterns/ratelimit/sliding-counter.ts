@@ -1,15 +1,13 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
 import {
+  type Now,
   arg,
   luaNow,
   nowArg,
   num,
   replyArray,
-  requireNonNegativeInteger,
-  requireNow,
-  requirePositiveInteger,
-  type Now,
+  requireWindowOptions,
 } from "./shared.js";
 
 export const slidingCounterScript = defineScript(
@@ -94,11 +92,7 @@ export async function slidingCounterLimit(
   options: SlidingCounterOptions,
 ): Promise<SlidingCounterResult> {
   const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
-  requirePositiveInteger("limit", limit);
-  requirePositiveInteger("windowMs", windowMs);
-  requirePositiveInteger("cost", cost);
-  requireNonNegativeInteger("ttlPaddingMs", ttlPaddingMs);
-  requireNow(now);
+  requireWindowOptions({ limit, windowMs, cost, ttlPaddingMs, now });
   const reply = replyArray(
     await runScript(redis, slidingCounterScript, [currentKey, previousKey], slidingCounterArgs(options)),
     6,

@@ -2,15 +2,13 @@ import { randomBytes } from "node:crypto";
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
 import {
+  type Now,
   arg,
   luaNow,
   nowArg,
   num,
   replyArray,
-  requireNonNegativeInteger,
-  requireNow,
-  requirePositiveInteger,
-  type Now,
+  requireWindowOptions,
 } from "./shared.js";
 
 export const slidingLogScript = defineScript(
@@ -102,11 +100,7 @@ export async function slidingLogLimit(
   options: SlidingLogOptions,
 ): Promise<SlidingLogResult> {
   const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
-  requirePositiveInteger("limit", limit);
-  requirePositiveInteger("windowMs", windowMs);
-  requirePositiveInteger("cost", cost);
-  requireNonNegativeInteger("ttlPaddingMs", ttlPaddingMs);
-  requireNow(now);
+  requireWindowOptions({ limit, windowMs, cost, ttlPaddingMs, now });
   const requestId = options.requestId ?? randomBytes(6).toString("hex");
   const args = slidingLogArgs({ ...options, requestId });
   const reply = replyArray(await runScript(redis, slidingLogScript, [key], args), 4, "sliding log");
