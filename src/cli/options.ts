@@ -8,16 +8,16 @@ export type TraceMode = "full" | "summary" | "off";
 /** Options every pattern command takes (declared once on the root program). */
 export interface GlobalOptions {
   url?: string;
-  json: boolean;
+  json?: boolean;
   color: boolean;
   prefix?: string;
-  keep: boolean;
+  keep?: boolean;
   /** Connect and command timeout, in milliseconds. */
   timeout: number;
-  embedded: boolean;
+  embedded?: boolean;
   tlsCa?: string;
-  insecure: boolean;
-  showLua: boolean;
+  insecure?: boolean;
+  showLua?: boolean;
   trace: TraceMode;
 }
 

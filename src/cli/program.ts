@@ -16,7 +16,7 @@ export const TRAFFIC_SHAPES = ["steady", "burst", "boundary"] as const;
 
 export interface RateLimitCliOptions extends GlobalOptions {
   algo?: RateLimitAlgorithmName;
-  compare: boolean;
+  compare?: boolean;
   limit: number;
   window: number;
   rate?: number;
@@ -29,7 +29,7 @@ export interface RateLimitCliOptions extends GlobalOptions {
 }
 
 export interface CleanupCliOptions extends GlobalOptions {
-  dryRun: boolean;
+  dryRun?: boolean;
 }
 
 export interface Handlers {
@@ -78,15 +78,19 @@ export function createProgram(handlers: Handlers = lazyHandlers): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for usage)")
     .option("--url <url>", "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379)")
-    .option("--json", "print one JSON document on stdout instead of tables and traces", false)
+    .option("--json", "print one JSON document on stdout instead of tables and traces")
     .option("--no-color", "no colours (also off when not a terminal, with NO_COLOR or TERM=dumb)")
     .option("--prefix <prefix>", "key prefix for this run (default: a fresh rp:<random>)", option(parsePrefix))
-    .option("--keep", "keep the run's keys instead of deleting them at the end", false)
-    .option("--timeout <duration>", "connect and command timeout (e.g. 5s, 500ms; a bare number is seconds)", option(parseTimeout), 5_000)
-    .option("--embedded", "start a throwaway redis-server from PATH for this run, whatever answers elsewhere", false)
+    .option("--keep", "keep the run's keys instead of deleting them at the end")
+    .addOption(
+      new Option("--timeout <duration>", "connect and command timeout (e.g. 5s, 500ms; a bare number is seconds)")
+        .argParser(option(parseTimeout))
+        .default(5_000, "5s"),
+    )
+    .option("--embedded", "start a throwaway redis-server from PATH for this run, whatever answers elsewhere")
     .option("--tls-ca <file>", "CA certificate (PEM) to verify a rediss:// server")
-    .option("--insecure", "rediss:// without verifying the server's certificate", false)
-    .option("--show-lua", "print each Lua script's source the first time the trace uses it", false)
+    .option("--insecure", "rediss:// without verifying the server's certificate")
+    .option("--show-lua", "print each Lua script's source the first time the trace uses it")
     .addOption(
       new Option("--trace <mode>", "how much of the command trace to print: full, summary (first and last commands of each step) or off")
         .choices(["full", "summary", "off"])
@@ -98,9 +102,9 @@ export function createProgram(handlers: Handlers = lazyHandlers): Command {
     .command("ratelimit")
     .description("rate limiting (chapter 4.2): fixed window, sliding log, sliding counter, token bucket")
     .addOption(new Option("--algo <name>", "one algorithm (default: all four, compared)").argParser(option(oneOf(RATE_LIMIT_ALGORITHMS, "algorithm"))))
-    .option("--compare", "run all four algorithms on the same traffic and compare them in one table", false)
+    .option("--compare", "run all four algorithms on the same traffic and compare them in one table")
     .option("--limit <n>", "requests allowed per window", option((t) => parseInteger(t, "--limit")), 10)
-    .option("--window <duration>", "window length: 500ms, 10s, 1m, 1h", option(parseDuration), 60_000)
+    .addOption(new Option("--window <duration>", "window length: 500ms, 10s, 1m, 1h").argParser(option(parseDuration)).default(60_000, "1m"))
     .option("--rate <rate>", "token bucket refill: 10/s, 100/m, or a bare number per second (default: limit per window)", option(parseRate))
     .option("--burst <n>", "token bucket capacity (default: --limit)", option((t) => parseInteger(t, "--burst")))
     .option("--cost <n>", "tokens or slots each request takes", option((t) => parseInteger(t, "--cost")), 1)
@@ -130,7 +134,7 @@ Examples:
   program
     .command("cleanup")
     .description("delete the keys a --keep run left under --prefix (found with SCAN, never KEYS)")
-    .option("--dry-run", "list what would be deleted, delete nothing", false)
+    .option("--dry-run", "list what would be deleted, delete nothing")
     .addHelpText("after", `\nExample:\n  $ redis-patterns cleanup --prefix rp:1a2b3c4d --url redis://localhost:6379`)
     .action(async (_opts, cmd: Command) => handlers.cleanup(cmd.optsWithGlobals<CleanupCliOptions>()));
 

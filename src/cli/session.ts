@@ -59,7 +59,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
 
   const results: ScenarioResult[] = [];
   let fatal: unknown;
-  renderer.header(connection.target, prefix, opts.keep);
+  renderer.header(connection.target, prefix, opts.keep === true);
   try {
     for (const run of plan.runs) {
       results.push(await runScenario(run, env, (event) => renderer.event(event)));
@@ -69,7 +69,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   } finally {
     renderer.stopProgress();
   }
-  const cleanup = await cleanupRun(env, opts.keep);
+  const cleanup = await cleanupRun(env, opts.keep === true);
   await connection.close();
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);

@@ -21,7 +21,7 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
   try {
     const keys = await scanPrefix(connection.redis, opts.prefix);
     const deleted = opts.dryRun ? 0 : await deleteKeys(connection.redis, keys);
-    const result = { target: connection.target, prefix: opts.prefix, dryRun: opts.dryRun, found: keys.length, deleted, keys };
+    const result = { target: connection.target, prefix: opts.prefix, dryRun: opts.dryRun === true, found: keys.length, deleted, keys };
     if (opts.json) {
       process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: true, command: "cleanup", ...result }, null, 2) + "\n");
     } else {
