@@ -2,7 +2,7 @@ import { rateLimitScenarios, clientNames, type RateLimitParams } from "../../../
 import { algorithms } from "../../patterns/ratelimit/index.js";
 import { planRun } from "../../scenario/runner.js";
 import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { RateLimitCliOptions } from "../program.js";
+import type { RateLimitCliOptions } from "../declare/ratelimit.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters; the defaults follow from --limit and --window. */
