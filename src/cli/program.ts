@@ -58,7 +58,8 @@ export function createProgram(handlers: Handlers = lazyHandlers): Command {
     .version(packageVersion(), "-V, --version")
     .exitOverride()
     .showSuggestionAfterError(true)
-    .showHelpAfterError("(run with --help for usage)")
+    // One line on stderr for every error, in the same form as the runtime errors main.ts prints.
+    .configureOutput({ outputError: (message, write) => write(`${oneLine(message)} (see --help)\n`) })
     .option("--url <url>", "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379)")
     .option("--json", "print one JSON document on stdout instead of tables and traces")
     .option("--no-color", "no colours (also off when not a terminal, with NO_COLOR or TERM=dumb)")
@@ -83,4 +84,18 @@ export function createProgram(handlers: Handlers = lazyHandlers): Command {
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));
   declareCleanup(program, (opts) => handlers.cleanup(opts));
   return program;
+}
+
+/** commander's "error: unknown command 'x'\n(Did you mean y?)" as "redis-patterns: unknown command 'x' (did you mean y?)". */
+export function oneLine(message: string): string {
+  return (
+    "redis-patterns: " +
+    message
+      .replace(/^error: /, "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(" ")
+      .replace("(Did you mean", "(did you mean")
+  );
 }

@@ -4,7 +4,7 @@ import { KeySpace, newRunPrefix } from "../redis/keys.js";
 import { CommandRecorder } from "../redis/recorder.js";
 import type { ClockMode } from "../scenario/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../scenario/report.js";
-import { cleanupRun, runScenario, type RunEnv, type ScenarioRun } from "../scenario/runner.js";
+import { cleanupRun, runScenario, type RunEnv, type RunEvent, type ScenarioRun } from "../scenario/runner.js";
 import type { ScenarioResult, TableData } from "../scenario/types.js";
 import type { GlobalOptions } from "./options.js";
 import { createRenderer } from "./render/index.js";
@@ -60,10 +60,13 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   const results: ScenarioResult[] = [];
   let fatal: unknown;
   renderer.header(connection.target, prefix, opts.keep === true);
+  // Results are collected from the events, so a scenario stopped by Ctrl-C or a lost connection is reported too.
+  const onEvent = (event: RunEvent) => {
+    if (event.type === "scenario-end") results.push(event.result);
+    renderer.event(event);
+  };
   try {
-    for (const run of plan.runs) {
-      results.push(await runScenario(run, env, (event) => renderer.event(event)));
-    }
+    for (const run of plan.runs) await runScenario(run, env, onEvent);
   } catch (err) {
     fatal = err;
   } finally {

@@ -58,7 +58,7 @@ export function parseRedisUrl(url: string, tls: { ca?: string; insecure?: boolea
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`malformed URL "${redactRejected(url)}": expected redis://[user:password@]host[:port][/db]`);
+    throw new UsageError(`malformed URL "${redactUrl(url)}": expected redis://[user:password@]host[:port][/db]`);
   }
   const password = parsed.password ? decodeUrlPart(parsed.password, url) : undefined;
   const username = parsed.username ? decodeUrlPart(parsed.username, url) : undefined;
@@ -67,16 +67,16 @@ export function parseRedisUrl(url: string, tls: { ca?: string; insecure?: boolea
   if (password) options.password = password;
   const protocol = parsed.protocol;
   if (protocol === "unix:" || protocol === "redis+unix:") {
-    if (!parsed.pathname) throw new UsageError(`malformed URL "${redactRejected(url)}": no socket path`);
+    if (!parsed.pathname) throw new UsageError(`malformed URL "${redactUrl(url)}": no socket path`);
     options.path = decodeUrlPart(parsed.pathname, url);
     const db = parsed.searchParams.get("db");
     if (db !== null) options.db = parseDb(db, url);
     return { options, display: redactUrl(url), password };
   }
   if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw new UsageError(`unsupported URL scheme "${protocol}" in "${redactRejected(url)}": use redis://, rediss:// or unix://`);
+    throw new UsageError(`unsupported URL scheme "${protocol}" in "${redactUrl(url)}": use redis://, rediss:// or unix://`);
   }
-  if (!parsed.hostname) throw new UsageError(`malformed URL "${redactRejected(url)}": no host`);
+  if (!parsed.hostname) throw new UsageError(`malformed URL "${redactUrl(url)}": no host`);
   options.host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
   options.port = parsed.port ? Number(parsed.port) : 6379;
   const dbPath = parsed.pathname.replace(/^\//, "");
@@ -98,23 +98,13 @@ function decodeUrlPart(part: string, url: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new UsageError(`malformed URL "${redactRejected(url)}": a %-escape in the user name, password or path is not valid`);
+    throw new UsageError(`malformed URL "${redactUrl(url)}": a %-escape in the user name, password or path is not valid`);
   }
-}
-
-/**
- * A rejected URL for an error message. redactUrl relies on the URL splitting as user:password@host; one that was
- * rejected may not (a "/" or a space in the password, no "//"), so hide everything up to the last "@" instead.
- */
-function redactRejected(url: string): string {
-  const shown = redactUrl(url);
-  if (!shown.includes("@") || /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:\*\*\*@[^@]*$/i.test(shown)) return shown;
-  return shown.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?)?[^]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ""}***@`);
 }
 
 function parseDb(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0) throw new UsageError(`malformed URL "${redactRejected(url)}": database "${text}" is not a number`);
+  if (!Number.isInteger(db) || db < 0) throw new UsageError(`malformed URL "${redactUrl(url)}": database "${text}" is not a number`);
   return db;
 }
 

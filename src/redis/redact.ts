@@ -40,15 +40,24 @@ export function redactArgv(argv: string[]): string[] {
   return out;
 }
 
-/** A URL with its password replaced; an unparsable string is returned with anything between `:` and `@` hidden. */
+/**
+ * A URL with its password replaced. When the URL does not split cleanly into user:password@host (unparsable, a "/"
+ * or a space in the password, no "//"), everything up to the last "@" is hidden instead: better too much than a leak.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
+    if (parsed.password) {
+      parsed.password = "***";
+      const shown = parsed.toString();
+      if (shown.indexOf("@") === shown.lastIndexOf("@")) return shown;
+    } else if (!url.includes("@")) {
+      return parsed.toString();
+    }
   } catch {
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
+    if (!url.includes("@")) return url;
   }
+  return url.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?)?[^]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ""}***@`);
 }
 
 /** Remove a known secret from free text (error messages from libraries may echo what they were given). */

@@ -1,0 +1,126 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+
+/** `--json`: one document on stdout, nothing else, with the documented shape. */
+const server = useRedisServer();
+let redis: Redis;
+beforeAll(() => {
+  redis = plainClient(server());
+});
+afterAll(async () => {
+  await redis?.quit();
+});
+
+const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"];
+
+interface Command {
+  argv: string[];
+  reply?: unknown;
+  error?: string;
+  ms: number;
+}
+interface Report {
+  schemaVersion: number;
+  ok: boolean;
+  target: { url: string; server: string; version: string; mode: string };
+  prefix: string;
+  scenarios: {
+    id: string;
+    ok: boolean;
+    steps: { title: string; commands: Command[] }[];
+    metrics: Record<string, unknown>;
+    checks: { name: string; ok: boolean }[];
+  }[];
+  cleanup: { commands: Command[] };
+}
+
+function expectCommand(cmd: Command): void {
+  expect(Array.isArray(cmd.argv) && cmd.argv.length > 0).toBe(true);
+  for (const word of cmd.argv) expect(typeof word).toBe("string");
+  expect("reply" in cmd || "error" in cmd).toBe(true);
+  expect(typeof cmd.ms).toBe("number");
+  expect(cmd.ms).toBeGreaterThanOrEqual(0);
+}
+
+describe("ratelimit --json", () => {
+  it("prints exactly one JSON document with the documented shape, and leaves no key behind", async () => {
+    const prefix = testPrefix("json");
+    // FORCE_COLOR must not leak colour codes into the document.
+    const result = await runCli(["ratelimit", "--json", "--prefix", prefix, "--url", server().url], { env: { FORCE_COLOR: "1" } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(ANSI);
+    expect(result.stdout.trimStart().startsWith("{")).toBe(true);
+    const report = parseJsonOutput<Report>(result);
+
+    expect(report.schemaVersion).toBe(1);
+    expect(report.ok).toBe(true);
+    expect(report.target).toMatchObject({ url: server().url, server: "Redis", version: server().version, mode: "standalone" });
+    expect(report.prefix).toBe(prefix);
+    expect(report.scenarios.map((s) => s.id)).toEqual(ALGORITHMS.map((a) => `ratelimit/${a}`));
+
+    for (const scenario of report.scenarios) {
+      expect(scenario.ok, scenario.id).toBe(true);
+      expect(scenario.steps.length).toBeGreaterThan(0);
+      for (const step of scenario.steps) {
+        expect(typeof step.title).toBe("string");
+        expect(Array.isArray(step.commands)).toBe(true);
+        step.commands.forEach(expectCommand);
+      }
+      // Every script call names its keys under the run's prefix.
+      const scriptCalls = scenario.steps.flatMap((s) => s.commands).filter((c) => /^EVAL(SHA)?$/i.test(c.argv[0] ?? ""));
+      expect(scriptCalls.length).toBeGreaterThan(0);
+      for (const call of scriptCalls) {
+        const numKeys = Number(call.argv[2]);
+        for (const key of call.argv.slice(3, 3 + numKeys)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
+      }
+
+      const m = scenario.metrics;
+      for (const name of ["requests", "allowed", "rejected", "maxAllowedInWindow", "commandsPerRequest", "bytesPerIdentifier"]) {
+        expect(typeof m[name], `${scenario.id} metrics.${name}`).toBe("number");
+      }
+      expect((m.allowed as number) + (m.rejected as number)).toBe(m.requests);
+
+      expect(scenario.checks.length).toBeGreaterThan(0);
+      for (const check of scenario.checks) {
+        expect(typeof check.name).toBe("string");
+        expect(check.ok, `${scenario.id}: ${check.name}`).toBe(true);
+      }
+    }
+
+    expect(report.cleanup.commands.length).toBeGreaterThan(0);
+    report.cleanup.commands.forEach(expectCommand);
+    for (const cmd of report.cleanup.commands) {
+      expect(cmd.argv[0]?.toUpperCase()).toBe("DEL");
+      for (const key of cmd.argv.slice(1)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
+    }
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  });
+
+  it("with --algo, the document holds that one scenario", async () => {
+    const prefix = testPrefix("json1");
+    const result = await runCli(["ratelimit", "--algo", "token-bucket", "--json", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(result);
+    expect(report.scenarios.map((s) => s.id)).toEqual(["ratelimit/token-bucket"]);
+    expect(report.ok).toBe(true);
+  });
+
+  it("--trace off changes the terminal output, not the document", async () => {
+    const prefix = testPrefix("json2");
+    const result = await runCli(["ratelimit", "--algo", "fixed-window", "--trace", "off", "--json", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(result);
+    expect(report.scenarios[0]!.steps.flatMap((s) => s.commands).length).toBeGreaterThan(0);
+  });
+
+  it("cleanup --json is one document too", async () => {
+    const prefix = testPrefix("json3");
+    await redis.set(`${prefix}:a`, "1");
+    const result = await runCli(["cleanup", "--json", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput(result)).toMatchObject({ schemaVersion: 1, ok: true, prefix, found: 1, deleted: 1, keys: [`${prefix}:a`] });
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  });
+});

@@ -1,0 +1,123 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+
+/** `--keep` leaves a run's keys; `cleanup --prefix` removes exactly those and nothing else. */
+const server = useRedisServer();
+let redis: Redis;
+beforeAll(() => {
+  redis = plainClient(server());
+});
+afterAll(async () => {
+  await redis?.quit();
+});
+
+interface Report {
+  prefix: string;
+  cleanup: { kept: boolean; keys: number; commands: unknown[] };
+  scenarios: { steps: { commands: { argv: string[] }[] }[] }[];
+}
+
+describe("--keep, then cleanup", () => {
+  const prefix = testPrefix("keep");
+  // Keys cleanup must not touch: a longer prefix that starts with ours, the bare prefix, another run, unrelated data.
+  const bystanders = [`${prefix}2:counter`, prefix, `${testPrefix("other")}:ratelimit:{alice}:log`, `unrelated:${prefix.replace(/:/g, "-")}`];
+  let kept: string[] = [];
+
+  beforeAll(async () => {
+    for (const key of bystanders) await redis.set(key, "bystander", "EX", 600);
+  });
+  afterAll(async () => {
+    await redis.del(...bystanders);
+    const left = await scanKeys(redis, prefix);
+    if (left.length > 0) await redis.del(...left);
+  });
+
+  it("--keep leaves the run's keys, all of them named in the report", async () => {
+    const result = await runCli(["ratelimit", "--keep", "--json", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(result);
+    expect(report.cleanup.kept).toBe(true);
+    expect(report.cleanup.commands).toEqual([]);
+
+    kept = await scanKeys(redis, prefix);
+    expect(kept.length).toBeGreaterThan(0);
+    const named = new Set(report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands.flatMap((c) => c.argv))));
+    for (const key of kept) expect(named.has(key), `${key} is not in the report`).toBe(true);
+    for (const key of kept) expect(await redis.pttl(key), `${key} has no TTL`).toBeGreaterThan(0);
+  });
+
+  it("human --keep says how to clean up", async () => {
+    const prefix2 = testPrefix("keep-human");
+    try {
+      const result = await runCli(["ratelimit", "--algo", "fixed-window", "--trace", "off", "--keep", "--prefix", prefix2, "--url", server().url]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("(--keep: keys stay after the run)");
+      expect(result.stdout).toMatch(new RegExp(`^Kept \\d+ key names? under ${prefix2}; remove them with: redis-patterns cleanup --prefix ${prefix2}$`, "m"));
+      expect((await scanKeys(redis, prefix2)).length).toBeGreaterThan(0);
+    } finally {
+      const left = await scanKeys(redis, prefix2);
+      if (left.length > 0) await redis.del(...left);
+    }
+  });
+
+  it("cleanup --dry-run lists the keys and deletes nothing", async () => {
+    const result = await runCli(["cleanup", "--dry-run", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:, would delete ${kept.length}`);
+    expect(await scanKeys(redis, prefix)).toEqual(kept);
+    for (const key of bystanders) expect(await redis.exists(key), key).toBe(1);
+  });
+
+  it("cleanup --dry-run --json reports what it would delete", async () => {
+    const result = await runCli(["cleanup", "--dry-run", "--json", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const doc = parseJsonOutput<{ dryRun: boolean; found: number; deleted: number; keys: string[] }>(result);
+    expect(doc).toMatchObject({ dryRun: true, found: kept.length, deleted: 0 });
+    expect([...doc.keys].sort()).toEqual(kept);
+    expect(await scanKeys(redis, prefix)).toEqual(kept);
+  });
+
+  it("cleanup without --prefix exits 2 and deletes nothing", async () => {
+    const result = await runCli(["cleanup", "--url", server().url]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cleanup needs --prefix/);
+    expect(await scanKeys(redis, prefix)).toEqual(kept);
+  });
+
+  it.each(["a*", `${prefix}*`, `${prefix}:?`, "ab"])("cleanup --prefix %s exits 2 and deletes nothing", async (bad) => {
+    const result = await runCli(["cleanup", "--prefix", bad, "--url", server().url]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--prefix/);
+    expect(await scanKeys(redis, prefix)).toEqual(kept);
+  });
+
+  it("cleanup removes exactly the run's keys", async () => {
+    const result = await runCli(["cleanup", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:, deleted ${kept.length}`);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+    for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
+  });
+
+  it("a trailing colon on --prefix means the same prefix", async () => {
+    await redis.set(`${prefix}:again`, "1", "EX", 600);
+    const result = await runCli(["cleanup", "--prefix", `${prefix}:`, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+    for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
+  });
+
+  it("cleanup again finds nothing and still exits 0", async () => {
+    const result = await runCli(["cleanup", "--prefix", prefix, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`found 0 keys under ${prefix}:, deleted 0`);
+  });
+
+  it("cleanup against a server that does not answer exits 3", async () => {
+    const result = await runCli(["cleanup", "--prefix", prefix, "--url", "redis://127.0.0.1:1"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^redis-patterns: cannot connect to redis:\/\/127\.0\.0\.1:1: connection refused\n$/);
+  });
+});
