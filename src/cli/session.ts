@@ -46,6 +46,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     target: connection.target,
     signal: controller.signal,
     clockMode: plan.clockMode ?? "scenario",
+    newClient: (label) => connection.newClient(label),
   };
   let interrupts = 0;
   const onSignal = () => {

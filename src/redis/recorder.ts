@@ -23,6 +23,8 @@ export interface RecordedCommand {
   batch?: { id: number; kind: "pipeline" | "multi" };
   /** "handshake" for what the client sends on connecting (AUTH, SELECT, CLIENT SETNAME). */
   phase?: "handshake";
+  /** Set for what went to another system than Redis (the database behind a cache): argv is then its statement. */
+  source?: "db";
 }
 
 export type RecorderListener = (cmd: RecordedCommand, event: "sent" | "replied") => void;
@@ -80,6 +82,29 @@ export class CommandRecorder {
       return original(command, stream);
     };
     return { endHandshake: () => (state.handshake = false) };
+  }
+
+  /**
+   * Record a call to another system (a SQL statement to the database behind a cache) in the same trace, marked
+   * with its source, so the reader sees Redis and the database interleaved in the order they happened.
+   */
+  async external<T>(client: string, source: "db", argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue): Promise<T> {
+    if (this.signal?.aborted) throw new InterruptedError();
+    const entry: RecordedCommand = { seq: this.commands.length + 1, client, argv, ms: 0, source };
+    this.commands.push(entry);
+    this.emit(entry, "sent");
+    const startedAt = performance.now();
+    try {
+      const value = await run();
+      entry.reply = reply ? reply(value) : toReplyValue(value);
+      return value;
+    } catch (err) {
+      entry.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    } finally {
+      entry.ms = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      this.emit(entry, "replied");
+    }
   }
 
   /** Index to slice from: `commands.slice(mark)` are the commands sent since. */

@@ -14,6 +14,8 @@ export interface RunEnv {
   target: Target;
   signal: AbortSignal;
   clockMode: ClockMode;
+  /** Open another recorded connection to the same server (closed by whoever owns the connection). */
+  newClient(label: string): Promise<Redis>;
 }
 
 /** Events for live renderers (spinner, tour): the runner itself never prints. */
@@ -69,6 +71,7 @@ export async function runScenario(
     steps: [],
     metrics: {},
     checks: [],
+    figures: [],
     ms: 0,
   };
   onEvent({ type: "scenario-start", id: def.id, title });
@@ -91,7 +94,10 @@ export async function runScenario(
       result.checks.push(check);
       return ok;
     },
+    figure: (figure) => result.figures.push(figure),
     commands: () => withoutHandshake(env.recorder.since(scenarioMark)),
+    connect: (label) => env.newClient(label),
+    external: (client, argv, run, reply) => env.recorder.external(client, "db", argv, run, reply),
   };
 
   const state = def.init(params);

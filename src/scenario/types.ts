@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
-import type { RecordedCommand } from "../redis/recorder.js";
+import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
 import type { Clock } from "./clock.js";
 
 export type Cell = string | number | boolean | null;
@@ -24,6 +24,19 @@ export interface CheckResult {
 
 export type MetricValue = number | string | boolean | null;
 
+/** A figure the chapter quotes, next to what this run measured on this server. */
+export interface Figure {
+  /** What is measured, e.g. "memory of a 1M-member sorted set". */
+  what: string;
+  /** The chapter's figure as it stands there, e.g. "~100 MB". */
+  chapter: string;
+  /** The measurement, with its unit, e.g. "91.2 MB (extrapolated from 10,000 members)". */
+  measured: string;
+  /** Whether the measurement agrees with the chapter, where that can be judged. */
+  agrees?: boolean;
+  note?: string;
+}
+
 export interface StepResult {
   title: string;
   say?: string;
@@ -44,6 +57,8 @@ export interface ScenarioResult {
   steps: StepResult[];
   metrics: Record<string, MetricValue>;
   checks: CheckResult[];
+  /** The chapter's figures next to this run's measurements. */
+  figures: Figure[];
   ms: number;
   error?: string;
 }
@@ -62,8 +77,17 @@ export interface ScenarioContext<P> {
   metric(name: string, value: MetricValue): void;
   /** Record a check; returns `ok` so steps can branch on it. */
   check(name: string, ok: boolean, details?: Omit<CheckResult, "name" | "ok">): boolean;
+  /** Record the chapter's figure next to the measured one (shown as a table, and in --json as `figures`). */
+  figure(figure: Figure): void;
   /** Commands this scenario has sent so far (not counting the connection handshake). */
   commands(): readonly RecordedCommand[];
+  /**
+   * Another recorded connection to the same server, for a second app instance or a worker: its commands appear
+   * in the trace labelled with `label`. Closed when the run ends.
+   */
+  connect(label: string): Promise<Redis>;
+  /** Run a call to another system (the database behind a cache) and record it in the trace as `source: "db"`. */
+  external<T>(client: string, argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue): Promise<T>;
 }
 
 export interface StepDef<P, S> {

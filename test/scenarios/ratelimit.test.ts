@@ -26,6 +26,7 @@ function env(): RunEnv {
     target: connection.target,
     signal: new AbortController().signal,
     clockMode: "scenario",
+    newClient: (label) => connection.newClient(label),
   };
 }
 

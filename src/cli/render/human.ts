@@ -5,7 +5,7 @@ import type { RecordedCommand } from "../../redis/recorder.js";
 import { scriptBySha } from "../../redis/script.js";
 import type { RunReport } from "../../scenario/report.js";
 import type { RunEvent } from "../../scenario/runner.js";
-import type { CheckResult, MetricValue, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
+import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
 import { displayArgv, formatMs, formatReply, formatValueCell } from "../format.js";
 import type { GlobalOptions, TraceMode } from "../options.js";
 import { colorEnabled, progressEnabled, type Renderer, type Streams } from "./index.js";
@@ -74,10 +74,15 @@ export class HumanRenderer implements Renderer {
       this.out(`\n   ${c.bold("Checks")}`);
       for (const check of result.checks) this.out(`   ${this.checkLine(check)}`);
     }
+    if (result.figures.length > 0) {
+      this.out(`\n   ${c.bold("The chapter's figures, measured here")}`);
+      const rows = result.figures.map((f) => [f.what, f.chapter, f.measured, f.agrees === undefined ? "–" : f.agrees ? "✓ agrees" : "✗ differs", f.note ?? ""]);
+      this.out(indent(this.table({ columns: ["figure", "chapter", "measured", "", "note"], rows }), 3));
+    }
     const metrics = Object.entries(result.metrics);
     if (metrics.length > 0) {
       this.out(`\n   ${c.bold("Metrics")}`);
-      this.out(indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, metricCell(v)]) }), 3));
+      this.out(indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, formatValueCell(v)]) }), 3));
     }
   }
 
@@ -117,10 +122,12 @@ export class HumanRenderer implements Renderer {
     const last = inBatch && next?.batch?.id !== cmd.batch!.id;
     if (first) this.out(`     ${c.dim(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`)}`);
     const bar = inBatch ? c.dim(last ? "└ " : "│ ") : "";
-    const who = cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `);
+    const who = (cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `)) + (cmd.source === "db" ? c.yellow("[db] ") : "");
     const reply = formatReply(cmd.reply, cmd.error);
     const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
-    this.out(`     ${bar}${who}${c.cyan(displayArgv(cmd.argv))}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
+    // A database statement is one SQL string plus parameters: show it as text, not as Redis argv.
+    const sent = cmd.source === "db" ? [cmd.argv[0] ?? "", ...cmd.argv.slice(1).map((a) => displayArgv([a]))].join("  ") : displayArgv(cmd.argv);
+    this.out(`     ${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
     const name = cmd.argv[0]?.toUpperCase();
     if (this.opts.showLua && name === "EVALSHA" && !this.shownScripts.has(cmd.argv[1] ?? "")) {
       const script = scriptBySha(cmd.argv[1] ?? "");
@@ -174,10 +181,6 @@ export class HumanRenderer implements Renderer {
     else if (report.ok) this.out(c.green(`✓ all checks passed (${summary})`));
     else this.out(c.red(`✗ ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${summary})`));
   }
-}
-
-function metricCell(value: MetricValue): string {
-  return formatValueCell(value);
 }
 
 function indent(text: string, n: number): string {
