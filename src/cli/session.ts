@@ -1,4 +1,5 @@
-import { CheckFailedError, ExitCode, InterruptedError, exitCodeOf, markReported } from "../errors.js";
+import { CheckFailedError, ExitCode, InterruptedError, UsageError, exitCodeOf, markReported } from "../errors.js";
+import { scanPrefix } from "../redis/cleanup.js";
 import { connectTarget } from "../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../redis/keys.js";
 import { CommandRecorder } from "../redis/recorder.js";
@@ -37,6 +38,18 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   });
   const setup = recorder.since(0);
   const prefix = opts.prefix ?? newRunPrefix();
+  if (opts.prefix) {
+    // The run deletes every key it names at the end. That is only safe if nothing lived under the prefix before:
+    // a user-chosen prefix could be an application's own. (A fresh random prefix is checked by construction.)
+    const existing = await scanPrefix(connection.redis, prefix, 5);
+    if (existing.length > 0) {
+      await connection.close();
+      throw new UsageError(
+        `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
+          `choose another prefix, or remove a --keep run's leftovers with: redis-patterns cleanup --prefix ${prefix}`,
+      );
+    }
+  }
   const controller = new AbortController();
   recorder.setAbortSignal(controller.signal);
   const env: RunEnv = {
@@ -73,8 +86,11 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   } finally {
     renderer.stopProgress();
   }
+  const closing = recorder.mark();
   const cleanup = await cleanupRun(env, opts.keep === true);
   await connection.close();
+  // QUIT goes over the wire too: the trace of the cleanup phase ends with each connection's QUIT.
+  cleanup.commands = recorder.since(closing);
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
@@ -104,7 +120,9 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     const errored = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
     const cleanupError = cleanup.error ? [`cleanup: ${cleanup.error}`] : [];
     const all = [...errored, ...failed, ...cleanupError];
-    throw new CheckFailedError(`${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`);
+    const err = new CheckFailedError(`${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`);
+    markReported(err);
+    throw err;
   }
 }
 

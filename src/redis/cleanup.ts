@@ -26,15 +26,15 @@ export async function deleteKeys(redis: RedisCaller, keys: readonly string[]): P
 
 /**
  * Find the keys under `prefix:` with SCAN (never KEYS: SCAN walks the keyspace in small steps without blocking
- * the server). The prefix has been validated to hold no glob characters.
+ * the server). The prefix has been validated to hold no glob characters. Stops early once `atMost` are found.
  */
-export async function scanPrefix(redis: RedisCaller, prefix: string): Promise<string[]> {
+export async function scanPrefix(redis: RedisCaller, prefix: string, atMost = Infinity): Promise<string[]> {
   const found = new Set<string>();
   let cursor = "0";
   do {
     const [next, keys] = (await redis.call("SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)) as [string, string[]];
     for (const key of keys) found.add(key);
     cursor = next;
-  } while (cursor !== "0");
+  } while (cursor !== "0" && found.size < atMost);
   return [...found];
 }

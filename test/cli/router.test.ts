@@ -1,0 +1,231 @@
+/**
+ * The router maps argv to a handler call with parsed options, without Redis: a table of command lines, each with the
+ * handler it must reach and the options that handler must receive; and a table of bad command lines, each with the
+ * usage error commander must raise (exit code non-zero, a message that says what to do).
+ */
+import { CommanderError, type Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { createProgram, type CleanupCliOptions, type Handlers, type RateLimitCliOptions } from "../../src/cli/program.js";
+
+type Call = { handler: "ratelimit"; opts: RateLimitCliOptions } | { handler: "cleanup"; opts: CleanupCliOptions };
+
+interface Parsed {
+  calls: Call[];
+  error?: CommanderError;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Capture commander's output on the program and on every subcommand (each took its own copy of the settings when it
+ * was created). Only the writers are replaced: the program's own error formatting (outputError) stays as it is.
+ */
+function captureOutput(cmd: Command, out: { stdout: string; stderr: string }): void {
+  cmd.configureOutput({
+    writeOut: (s) => (out.stdout += s),
+    writeErr: (s) => (out.stderr += s),
+    getOutHelpWidth: () => 120,
+    getErrHelpWidth: () => 120,
+  });
+  for (const sub of cmd.commands) captureOutput(sub, out);
+}
+
+async function parse(argv: string[]): Promise<Parsed> {
+  const calls: Call[] = [];
+  const handlers: Handlers = {
+    ratelimit: async (opts) => void calls.push({ handler: "ratelimit", opts }),
+    cleanup: async (opts) => void calls.push({ handler: "cleanup", opts }),
+  };
+  const program = createProgram(handlers);
+  const out = { stdout: "", stderr: "" };
+  captureOutput(program, out);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return { calls, ...out };
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    return { calls, error: err, ...out };
+  }
+}
+
+const GLOBAL_DEFAULTS = {
+  json: false,
+  color: true,
+  keep: false,
+  timeout: 5_000,
+  embedded: false,
+  insecure: false,
+  showLua: false,
+  trace: "full",
+};
+
+const RATELIMIT_DEFAULTS = {
+  ...GLOBAL_DEFAULTS,
+  compare: false,
+  limit: 10,
+  window: 60_000,
+  cost: 1,
+  clients: 1,
+  traffic: "boundary",
+  clock: "scenario",
+};
+
+interface Case {
+  argv: string;
+  handler: Call["handler"];
+  /** The options the handler must get (a subset; numbers compared to 4 decimals; false also matches absent). */
+  opts: Record<string, unknown>;
+  /** Options that must be absent (undefined). */
+  absent?: string[];
+}
+
+const cases: Case[] = [
+  { argv: "ratelimit", handler: "ratelimit", opts: RATELIMIT_DEFAULTS, absent: ["algo", "rate", "burst", "requests", "url", "prefix", "tlsCa"] },
+  {
+    argv:
+      "ratelimit --algo token-bucket --limit 5 --window 10s --rate 100/m --burst 3 --cost 2 --requests 7 --clients 2 --traffic steady --clock real --json --prefix rp:x --keep --timeout 2 --trace summary",
+    handler: "ratelimit",
+    opts: {
+      algo: "token-bucket",
+      limit: 5,
+      window: 10_000,
+      rate: 100 / 60,
+      burst: 3,
+      cost: 2,
+      requests: 7,
+      clients: 2,
+      traffic: "steady",
+      clock: "real",
+      json: true,
+      prefix: "rp:x",
+      keep: true,
+      timeout: 2_000,
+      trace: "summary",
+      compare: false,
+    },
+  },
+  // Global options before the subcommand, and after it.
+  {
+    argv: "--json --url redis://h:1/2 --timeout 500ms --trace off --no-color ratelimit --algo fixed-window",
+    handler: "ratelimit",
+    opts: { json: true, url: "redis://h:1/2", timeout: 500, trace: "off", color: false, algo: "fixed-window" },
+  },
+  {
+    argv: "ratelimit --algo sliding-log --url redis://h:1 --json --show-lua --embedded --timeout 1.5s",
+    handler: "ratelimit",
+    opts: { url: "redis://h:1", json: true, showLua: true, embedded: true, timeout: 1_500, algo: "sliding-log" },
+  },
+  { argv: "--prefix rp:before ratelimit --keep", handler: "ratelimit", opts: { prefix: "rp:before", keep: true } },
+  { argv: "ratelimit --prefix rp:trailing:::", handler: "ratelimit", opts: { prefix: "rp:trailing" } },
+  { argv: "ratelimit --compare --traffic burst", handler: "ratelimit", opts: { compare: true, traffic: "burst" }, absent: ["algo"] },
+  { argv: "ratelimit --window 500ms --rate 10/s", handler: "ratelimit", opts: { window: 500, rate: 10 } },
+  { argv: "ratelimit --window 1.5s --rate 5", handler: "ratelimit", opts: { window: 1_500, rate: 5 } },
+  { argv: "ratelimit --window 1h --rate 3600/h", handler: "ratelimit", opts: { window: 3_600_000, rate: 1 } },
+  { argv: "ratelimit --timeout 0.25", handler: "ratelimit", opts: { timeout: 250 } },
+  { argv: "ratelimit --url=redis://eq:6379 --limit=3", handler: "ratelimit", opts: { url: "redis://eq:6379", limit: 3 } },
+  { argv: "--tls-ca ca.pem --insecure ratelimit", handler: "ratelimit", opts: { tlsCa: "ca.pem", insecure: true } },
+  { argv: "cleanup --prefix rp:1a2b3c4d", handler: "cleanup", opts: { ...GLOBAL_DEFAULTS, prefix: "rp:1a2b3c4d", dryRun: false } },
+  { argv: "cleanup --prefix rp:1a2b3c4d --dry-run --json --url redis://x:6380", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380" } },
+  { argv: "--url redis://x:6380 --json cleanup --dry-run --prefix rp:abc", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380", prefix: "rp:abc" } },
+];
+
+describe("argv → handler and parsed options", () => {
+  it.each(cases)("$argv", async ({ argv, handler, opts, absent = [] }) => {
+    const parsed = await parse(argv.split(" "));
+    expect(parsed.error?.message, parsed.stderr).toBeUndefined();
+    expect(parsed.calls.map((c) => c.handler)).toEqual([handler]);
+    const got = parsed.calls[0]!.opts as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(opts)) {
+      if (typeof value === "number") expect(got[name], name).toBeCloseTo(value, 4);
+      // A flag that was not given may be absent or false (flags carry no default, so help shows no "(default: false)").
+      else if (value === false) expect(got[name] ?? false, name).toBe(false);
+      else expect(got[name], name).toEqual(value);
+    }
+    for (const name of absent) expect(got[name], name).toBeUndefined();
+    expect(parsed.stderr).toBe("");
+  });
+});
+
+interface BadCase {
+  argv: string;
+  /** What the message must say, so the user knows what to change. */
+  message: RegExp;
+}
+
+const bad: BadCase[] = [
+  { argv: "nosuchcommand", message: /unknown command 'nosuchcommand'/ },
+  { argv: "ratelimt", message: /unknown command 'ratelimt'[\s\S]*did you mean ratelimit\?/i },
+  { argv: "ratelimit --algo leaky-bucket", message: /unknown algorithm "leaky-bucket": choose one of fixed-window, sliding-log, sliding-counter, token-bucket/ },
+  { argv: "ratelimit --algo", message: /option '--algo <name>' argument missing/ },
+  { argv: "ratelimit --bogus", message: /unknown option '--bogus'/ },
+  { argv: "ratelimit --compar", message: /unknown option '--compar'[\s\S]*did you mean --compare\?/i },
+  { argv: "ratelimit --limit abc", message: /--limit must be a whole number, not "abc"/ },
+  { argv: "ratelimit --limit 0", message: /--limit must be at least 1, not 0/ },
+  { argv: "ratelimit --limit 2.5", message: /--limit must be a whole number/ },
+  { argv: "ratelimit --clients 1001", message: /--clients must be between 1 and 1000, not 1001/ },
+  { argv: "ratelimit --requests 0", message: /--requests must be between 1 and 1000000/ },
+  { argv: "ratelimit --window 10", message: /invalid duration "10": missing unit/ },
+  { argv: "ratelimit --window 10y", message: /invalid duration "10y": unknown unit "y"/ },
+  { argv: "ratelimit --window=-5s", message: /invalid duration "-5s": must not be negative/ },
+  { argv: "ratelimit --window 0s", message: /invalid duration "0s": must be more than zero/ },
+  { argv: "ratelimit --window 0.5ms", message: /not a whole number of milliseconds/ },
+  { argv: "ratelimit --rate 0/s", message: /invalid rate "0\/s": must be more than zero/ },
+  { argv: "ratelimit --rate 5/d", message: /invalid rate "5\/d": unknown unit "d"/ },
+  { argv: "ratelimit --rate fast", message: /invalid rate "fast"/ },
+  { argv: "ratelimit --traffic zigzag", message: /argument 'zigzag' is invalid\. Allowed choices are steady, burst, boundary/ },
+  { argv: "ratelimit --clock fake", message: /Allowed choices are scenario, real/ },
+  { argv: "--trace verbose ratelimit", message: /Allowed choices are full, summary, off/ },
+  { argv: "ratelimit --timeout soon", message: /invalid duration "soon"/ },
+  { argv: "ratelimit --prefix ab", message: /--prefix "ab" is too short/ },
+  { argv: "ratelimit --prefix rp:*", message: /may not contain glob characters, braces or spaces/ },
+  { argv: "cleanup --prefix rp:{x}", message: /may not contain glob characters, braces or spaces/ },
+  { argv: "cleanup --dry-run extra", message: /too many arguments for 'cleanup'/ },
+];
+
+describe("bad argv → a usage error that says what to do", () => {
+  it.each(bad)("$argv", async ({ argv, message }) => {
+    const parsed = await parse(argv.split(" "));
+    expect(parsed.calls).toEqual([]);
+    expect(parsed.error).toBeInstanceOf(CommanderError);
+    expect(parsed.error!.exitCode).not.toBe(0);
+    expect(parsed.error!.code).not.toMatch(/helpDisplayed|version/);
+    expect(parsed.error!.message).toMatch(message);
+    // What the user sees on stderr: the same message, and where to look next.
+    expect(parsed.stderr).toMatch(message);
+    expect(parsed.stderr).toMatch(/--help/);
+    expect(parsed.stdout).toBe("");
+  });
+});
+
+describe("--help and --version", () => {
+  it("--help lists every command and global option, with examples and exit codes", async () => {
+    const parsed = await parse(["--help"]);
+    expect(parsed.error?.code).toBe("commander.helpDisplayed");
+    expect(parsed.error?.exitCode).toBe(0);
+    expect(parsed.calls).toEqual([]);
+    const program = createProgram();
+    for (const cmd of program.commands) expect(parsed.stdout).toMatch(new RegExp(`^\\s+${cmd.name()}\\b`, "m"));
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(["cleanup", "ratelimit"]);
+    for (const opt of program.options) expect(parsed.stdout).toContain(opt.long!);
+    expect(parsed.stdout).toMatch(/Examples:\n(\s+\$ redis-patterns .+\n)+/);
+    for (const cmd of program.commands) expect(parsed.stdout).toMatch(new RegExp(`\\$ redis-patterns ${cmd.name()}\\b`));
+    expect(parsed.stdout).toMatch(/Exit codes:.*0 ok.*1.*2 usage.*3.*4.*130 interrupted/s);
+  });
+
+  it.each(["ratelimit", "cleanup"])("%s --help shows its options and an example", async (name) => {
+    const parsed = await parse([name, "--help"]);
+    expect(parsed.error?.code).toBe("commander.helpDisplayed");
+    expect(parsed.calls).toEqual([]);
+    const cmd = createProgram().commands.find((c) => c.name() === name)!;
+    for (const opt of cmd.options) expect(parsed.stdout).toContain(opt.long!);
+    expect(parsed.stdout).toMatch(new RegExp(`Examples?:\\n\\s+\\$ redis-patterns ${name}`));
+  });
+
+  it.each([["--version"], ["-V"]])("%s prints the package version", async (flag) => {
+    const parsed = await parse([flag]);
+    expect(parsed.error?.code).toBe("commander.version");
+    expect(parsed.error?.exitCode).toBe(0);
+    expect(parsed.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(parsed.calls).toEqual([]);
+  });
+});
