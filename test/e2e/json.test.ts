@@ -91,7 +91,9 @@ describe("ratelimit --json", () => {
 
     expect(report.cleanup.commands.length).toBeGreaterThan(0);
     report.cleanup.commands.forEach(expectCommand);
-    for (const cmd of report.cleanup.commands) {
+    // The DELs, then the connection's QUIT.
+    expect(report.cleanup.commands.at(-1)!.argv).toEqual(["quit"]);
+    for (const cmd of report.cleanup.commands.slice(0, -1)) {
       expect(cmd.argv[0]?.toUpperCase()).toBe("DEL");
       for (const key of cmd.argv.slice(1)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
     }
