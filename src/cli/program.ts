@@ -4,19 +4,22 @@ import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
 import { declareCleanup, type CleanupCliOptions } from "./declare/cleanup.js";
 import { declareRatelimit, type RateLimitCliOptions } from "./declare/ratelimit.js";
+import { declareSmoke, type SmokeCliOptions } from "./declare/smoke.js";
 import { option, parsePrefix, parseTimeout } from "./options.js";
 
-export type { CleanupCliOptions, RateLimitCliOptions };
+export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions };
 
-/** What each command does with its parsed options; `lazyHandlers` in the product, fakes in the router test. */
+/** What each command does with its parsed options; `lazyHandlers` in the product, fakes (any subset) in tests. */
 export interface Handlers {
   ratelimit(opts: RateLimitCliOptions): Promise<void>;
   cleanup(opts: CleanupCliOptions): Promise<void>;
+  smoke(opts: SmokeCliOptions): Promise<void>;
 }
 
 export const lazyHandlers: Handlers = {
   ratelimit: async (opts) => (await import("./commands/ratelimit.js")).ratelimitCommand(opts),
   cleanup: async (opts) => (await import("./commands/cleanup.js")).cleanupCommand(opts),
+  smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
 };
 
 export function packageVersion(): string {
@@ -40,6 +43,7 @@ Examples:
   $ redis-patterns ratelimit --algo sliding-log --limit 100 --window 1m --traffic steady
   $ redis-patterns ratelimit --url redis://:secret@cache.internal:6379/2 --json
   $ redis-patterns cleanup --prefix rp:1a2b3c4d       remove what a --keep run left behind
+  $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
 throwaway redis-server from PATH is started for the run.
@@ -50,7 +54,8 @@ Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 
  * only), and hands parsed options to a handler. Handlers are imported lazily, so `--help` and `--version` never
  * load ioredis, chalk, cli-table3, ora or the prompts.
  */
-export function createProgram(handlers: Handlers = lazyHandlers): Command {
+export function createProgram(overrides: Partial<Handlers> = {}): Command {
+  const handlers: Handlers = { ...lazyHandlers, ...overrides };
   const program = new Command();
   program
     .name("redis-patterns")
@@ -83,6 +88,7 @@ export function createProgram(handlers: Handlers = lazyHandlers): Command {
 
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));
   declareCleanup(program, (opts) => handlers.cleanup(opts));
+  declareSmoke(program, (opts) => handlers.smoke(opts));
   return program;
 }
 

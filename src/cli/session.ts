@@ -17,6 +17,14 @@ export interface SessionPlan {
   clockMode?: ClockMode;
   /** A table across all scenario results, shown after them (e.g. the --compare table). */
   summarize?: (results: ScenarioResult[]) => TableData | undefined;
+  /** One line per scenario instead of its steps and trace (smoke). */
+  compact?: boolean;
+  /** At most this many keys for the whole run (smoke --max-keys). */
+  maxKeys?: number;
+  /** Wait this long for the server to accept connections (smoke --wait). */
+  waitMs?: number;
+  /** Given the finished report before the exit code is decided (smoke writes --junit from it). */
+  onReport?: (report: RunReport) => void;
 }
 
 /**
@@ -24,7 +32,7 @@ export interface SessionPlan {
  * the exit code. The only place that wires signals to a run.
  */
 export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promise<void> {
-  const renderer = await createRenderer(opts);
+  const renderer = await createRenderer(opts, { compact: plan.compact });
   const recorder = new CommandRecorder();
   const connection = await connectTarget({
     url: opts.url,
@@ -35,6 +43,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     timeoutMs: opts.timeout,
     recorder,
     notice: (message) => renderer.notice(message),
+    waitMs: plan.waitMs,
   });
   const setup = recorder.since(0);
   const prefix = opts.prefix ?? newRunPrefix();
@@ -55,7 +64,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   const env: RunEnv = {
     redis: connection.redis,
     recorder,
-    keys: new KeySpace(prefix),
+    keys: new KeySpace(prefix, plan.maxKeys),
     target: connection.target,
     signal: controller.signal,
     clockMode: plan.clockMode ?? "scenario",
@@ -111,6 +120,7 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     ...(fatal !== undefined ? { error: { message: errorMessage(fatal), exitCode: exitCodeOf(fatal) } } : {}),
   };
   renderer.finish(report);
+  plan.onReport?.(report);
   if (fatal !== undefined) {
     markReported(fatal);
     throw fatal;

@@ -24,6 +24,8 @@ export interface ConnectOptions {
   recorder: CommandRecorder;
   /** Called with one-line notices for stderr (e.g. that a throwaway server was started). */
   notice?: (message: string) => void;
+  /** Keep retrying a refused or timed-out connection this long (`smoke --wait`: Redis may still be starting). */
+  waitMs?: number;
 }
 
 export type ServerMode = "standalone" | "cluster" | "replica" | "sentinel" | "unknown";
@@ -122,6 +124,19 @@ function readCa(file: string): Buffer {
  * ConnectError or AuthError with one clear line.
  */
 export async function connectTarget(opts: ConnectOptions): Promise<Connection> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(opts);
+    } catch (err) {
+      if (!(err instanceof ConnectError) || Date.now() >= deadline) throw err;
+      if (attempt === 1) opts.notice?.(`waiting up to ${Math.ceil((deadline - Date.now()) / 1000)} s for the server: ${err.message}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now()))));
+    }
+  }
+}
+
+async function connectOnce(opts: ConnectOptions): Promise<Connection> {
   const explicit = opts.url ?? (opts.envUrl || undefined);
   if (opts.embedded) return connectEmbedded(opts, "--embedded");
   if (explicit) return connectUrl(parseRedisUrl(explicit, { ca: opts.tlsCa, insecure: opts.insecure }), opts, null);
@@ -129,7 +144,8 @@ export async function connectTarget(opts: ConnectOptions): Promise<Connection> {
   try {
     return await connectUrl(parsed, { ...opts, timeoutMs: Math.min(opts.timeoutMs, 1_000) }, null);
   } catch (err) {
-    if (!(err instanceof ConnectError) || opts.allowEmbedded === false) throw err;
+    // With --wait the default address is what the user waits for: no throwaway server in its place.
+    if (!(err instanceof ConnectError) || opts.allowEmbedded === false || opts.waitMs) throw err;
     return connectEmbedded(opts, `nothing answers at ${DEFAULT_URL}`);
   }
 }

@@ -6,20 +6,36 @@ import { UsageError } from "../errors.js";
  * what it created. Hash tags (`{alice}`) keep the keys one operation touches in one cluster slot.
  */
 export class KeySpace {
-  private readonly names = new Set<string>();
+  /** Every key named so far, with the scenario that named it first. */
+  private readonly names = new Map<string, string>();
+  /** The scenario now running; keys are never shared between scenarios of one run (each must start clean). */
+  owner = "";
 
-  constructor(readonly prefix: string) {}
+  /** `maxKeys` bounds how many keys a run may name (`smoke --max-keys`, for shared staging servers). */
+  constructor(
+    readonly prefix: string,
+    readonly maxKeys = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** `key("ratelimit", tag("alice"), "fw", "202401151030")` → `rp:x7k2m9:ratelimit:{alice}:fw:202401151030`. */
   key(...parts: (string | number)[]): string {
     const name = [this.prefix, ...parts].join(":");
-    this.names.add(name);
+    const first = this.names.get(name);
+    if (first === undefined) {
+      if (this.names.size >= this.maxKeys) {
+        throw new KeyLimitError(`the run would write more than ${this.maxKeys} keys (--max-keys); stopped before ${name}`);
+      }
+      this.names.set(name, this.owner);
+    } else if (first !== this.owner) {
+      // Two scenarios of one run (smoke, --compare) would see each other's state: a naming bug in the scenario.
+      throw new Error(`key ${name} is used by both ${first} and ${this.owner}: scenarios must name their keys apart`);
+    }
     return name;
   }
 
   /** All keys named so far, in the order they were first named. */
   created(): string[] {
-    return [...this.names];
+    return [...this.names.keys()];
   }
 
   /** Keys named since `mark()` returned `n`. */
@@ -28,8 +44,13 @@ export class KeySpace {
   }
 
   createdSince(mark: number): string[] {
-    return [...this.names].slice(mark);
+    return [...this.names.keys()].slice(mark);
   }
+}
+
+/** A scenario needed more keys than the run allows: that scenario fails, the others still run. */
+export class KeyLimitError extends Error {
+  override readonly name = "KeyLimitError";
 }
 
 /** Wrap a key part in a hash tag. */

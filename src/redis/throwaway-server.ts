@@ -21,6 +21,8 @@ export interface ThrowawayOptions {
   binary?: string;
   /** How long to wait for the server to accept connections. */
   startTimeoutMs?: number;
+  /** A fixed port instead of a free one (tests of waiting for a server that starts late). */
+  port?: number;
 }
 
 export const INSTALL_HINT =
@@ -55,7 +57,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), "redis-patterns-"));
   // A port can be taken between freePort() and the server's bind; try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(
       binary,
       [
@@ -83,7 +85,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
       };
     }
     await stopChild(child, null);
-    if (attempt === 4 || !/in use/i.test(up)) {
+    if (attempt === 4 || options.port !== undefined || !/in use/i.test(up)) {
       rmSync(dir, { recursive: true, force: true });
       throw new ConnectError(`could not start redis-server: ${up.trim().split("\n").pop() ?? "unknown error"}`);
     }

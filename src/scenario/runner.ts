@@ -22,6 +22,7 @@ export interface RunEnv {
 export type RunEvent =
   | { type: "scenario-start"; id: string; title: string }
   | { type: "step-start"; id: string; index: number; total: number; title: string }
+  | { type: "step-progress"; id: string; done: number; total: number; label?: string }
   | { type: "step-end"; id: string; step: StepResult }
   | { type: "scenario-end"; result: ScenarioResult };
 
@@ -74,6 +75,7 @@ export async function runScenario(
     figures: [],
     ms: 0,
   };
+  env.keys.owner = def.id;
   onEvent({ type: "scenario-start", id: def.id, title });
   const scenarioMark = env.recorder.mark();
   let current: StepResult | undefined;
@@ -85,6 +87,7 @@ export async function runScenario(
     target: env.target,
     signal: env.signal,
     note: (text) => current?.notes.push(text),
+    progress: (done, total, label) => onEvent({ type: "step-progress", id: def.id, done, total, ...(label !== undefined ? { label } : {}) }),
     table: (table: TableData) => current?.tables.push(table),
     metric: (name: string, value: MetricValue) => {
       result.metrics[name] = value;
@@ -102,6 +105,7 @@ export async function runScenario(
 
   const state = def.init(params);
   const steps = def.steps(params);
+  let failure: { err: unknown } | undefined;
   try {
     for (const [index, step] of steps.entries()) {
       if (env.signal.aborted) throw new InterruptedError();
@@ -122,7 +126,14 @@ export async function runScenario(
       }
     }
   } catch (err) {
-    const mapped = classifyStepError(err);
+    failure = { err };
+  }
+  if (def.teardown) {
+    const err = await runTeardown(def, ctx, state, env, result, onEvent);
+    if (err !== undefined && failure === undefined) failure = { err };
+  }
+  if (failure !== undefined) {
+    const mapped = classifyStepError(failure.err);
     result.ok = false;
     result.error = mapped instanceof Error ? mapped.message : String(mapped);
     result.ms = performance.now() - started;
@@ -135,6 +146,48 @@ export async function runScenario(
   result.ms = performance.now() - started;
   onEvent({ type: "scenario-end", result });
   return result;
+}
+
+/**
+ * Run a scenario's teardown as a last step. After Ctrl-C the recorder refuses new commands; a teardown must still
+ * reach the database (DROP TABLE), so the gate is lifted for it, as it is for the key cleanup.
+ */
+async function runTeardown(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  def: ScenarioDef<any, any>,
+  ctx: ScenarioContext<unknown>,
+  state: unknown,
+  env: RunEnv,
+  result: ScenarioResult,
+  onEvent: (event: RunEvent) => void,
+): Promise<unknown> {
+  const step: StepResult = { title: "Teardown", commands: [], notes: [], tables: [], ms: 0 };
+  const notes = ctx.note;
+  const tables = ctx.table;
+  ctx.note = (text) => step.notes.push(text);
+  ctx.table = (table) => step.tables.push(table);
+  const aborted = env.signal.aborted;
+  if (aborted) env.recorder.setAbortSignal(undefined);
+  const mark = env.recorder.mark();
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    await def.teardown!(ctx, state);
+  } catch (err) {
+    failure = err;
+    step.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    if (aborted) env.recorder.setAbortSignal(env.signal);
+    ctx.note = notes;
+    ctx.table = tables;
+    step.commands = withoutHandshake(env.recorder.since(mark));
+    step.ms = performance.now() - started;
+    if (step.commands.length > 0 || step.notes.length > 0 || step.tables.length > 0 || step.error) {
+      result.steps.push(step);
+      onEvent({ type: "step-end", id: result.id, step });
+    }
+  }
+  return failure;
 }
 
 function withoutHandshake(commands: RecordedCommand[]): RecordedCommand[] {

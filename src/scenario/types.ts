@@ -73,6 +73,8 @@ export interface ScenarioContext<P> {
   readonly signal: AbortSignal;
   /** A line of narration attached to the current step (what happened, why it matters). */
   note(text: string): void;
+  /** How far a long step has got (e.g. a bulk load): passed on as a `step-progress` event for a progress bar; not in the report. */
+  progress(done: number, total: number, label?: string): void;
   table(table: TableData): void;
   metric(name: string, value: MetricValue): void;
   /** Record a check; returns `ok` so steps can branch on it. */
@@ -111,6 +113,12 @@ export interface ScenarioDef<P, S = Record<string, never>> {
   /** Fresh mutable state shared by the steps of one run. */
   init(params: P): S;
   steps(params: P): StepDef<P, S>[];
+  /**
+   * Release what the steps took outside Redis (a database table, a temporary file, a background worker). Runs once
+   * after the steps, also after a failed step or Ctrl-C; what it sends is reported as a last step, "Teardown".
+   * Redis keys need none: the run deletes every key it named.
+   */
+  teardown?(ctx: ScenarioContext<P>, state: S): Promise<void>;
 }
 
 export function defineScenario<P, S>(def: ScenarioDef<P, S>): ScenarioDef<P, S> {

@@ -8,7 +8,7 @@ import type { RunEvent } from "../../scenario/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
 import { displayArgv, formatMs, formatReply, formatValueCell } from "../format.js";
 import type { GlobalOptions, TraceMode } from "../options.js";
-import { colorEnabled, progressEnabled, type Renderer, type Streams } from "./index.js";
+import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./index.js";
 
 interface Spinner {
   start(text: string): void;
@@ -19,18 +19,21 @@ interface Spinner {
 /** Tables, traces and ✓/✗ for a person at a terminal (or a log: colours and spinners switch off by themselves). */
 export class HumanRenderer implements Renderer {
   private readonly shownScripts = new Set<string>();
+  /** The spinner text of the running step, so a progress event can add its bar to it. */
+  private stepText = "";
 
   private constructor(
     private readonly opts: GlobalOptions,
     private readonly streams: Streams,
     private readonly c: ChalkInstance,
     private readonly spinner: Spinner | null,
+    private readonly render: RenderOptions,
   ) {}
 
-  static async create(opts: GlobalOptions, streams: Streams): Promise<HumanRenderer> {
+  static async create(opts: GlobalOptions, streams: Streams, render: RenderOptions = {}): Promise<HumanRenderer> {
     const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
     const spinner = progressEnabled(opts, streams.stderr, streams.env) ? await oraSpinner(streams.stderr) : null;
-    return new HumanRenderer(opts, streams, c, spinner);
+    return new HumanRenderer(opts, streams, c, spinner, render);
   }
 
   private out(line = ""): void {
@@ -51,10 +54,14 @@ export class HumanRenderer implements Renderer {
   event(event: RunEvent): void {
     if (event.type === "step-start") {
       const text = `${event.id} · step ${event.index + 1}/${event.total}: ${event.title}`;
+      this.stepText = text;
       this.spinner?.start(text);
+    } else if (event.type === "step-progress") {
+      this.spinner?.update(`${this.stepText}  ${progressBar(event.done, event.total)}${event.label ? ` ${event.label}` : ""}`);
     } else if (event.type === "scenario-end") {
       this.spinner?.stop();
-      this.scenario(event.result);
+      if (this.render.compact) this.scenarioLine(event.result);
+      else this.scenario(event.result);
     }
   }
 
@@ -84,6 +91,16 @@ export class HumanRenderer implements Renderer {
       this.out(`\n   ${c.bold("Metrics")}`);
       this.out(indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, formatValueCell(v)]) }), 3));
     }
+  }
+
+  /** Compact form: `✓ id  12 ms  34 commands`, and under a failure what failed. */
+  private scenarioLine(result: ScenarioResult): void {
+    const c = this.c;
+    const commands = result.steps.reduce((n, st) => n + st.commands.length, 0);
+    const mark = result.ok ? c.green("✓") : c.red("✗");
+    this.out(`${mark} ${result.id.padEnd(36)} ${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`);
+    if (result.error) this.out(`    ${c.red("stopped:")} ${result.error}`);
+    for (const check of result.checks.filter((ch) => !ch.ok)) this.out(`    ${this.checkLine(check)}`);
   }
 
   private step(step: StepResult, index: number): void {
@@ -181,6 +198,14 @@ export class HumanRenderer implements Renderer {
     else if (report.ok) this.out(c.green(`✓ all checks passed (${summary})`));
     else this.out(c.red(`✗ ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${summary})`));
   }
+}
+
+/** `[██████░░░░░░░░░░░░░░]  30% 300,000/1,000,000` for the spinner line. */
+export function progressBar(done: number, total: number, width = 20): string {
+  const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
+  const filled = Math.round(fraction * width);
+  const pct = String(Math.floor(fraction * 100)).padStart(3);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
 }
 
 function indent(text: string, n: number): string {

@@ -34,11 +34,16 @@ export function progressEnabled(opts: Pick<GlobalOptions, "json">, stream: NodeJ
   return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb";
 }
 
-export async function createRenderer(opts: GlobalOptions, streams: Streams = defaultStreams()): Promise<Renderer> {
+export interface RenderOptions {
+  /** One line per scenario (with its failed checks) instead of steps, traces and tables. */
+  compact?: boolean;
+}
+
+export async function createRenderer(opts: GlobalOptions, render: RenderOptions = {}, streams: Streams = defaultStreams()): Promise<Renderer> {
   if (opts.json) {
     const { JsonRenderer } = await import("./json.js");
     return new JsonRenderer(streams);
   }
   const { HumanRenderer } = await import("./human.js");
-  return HumanRenderer.create(opts, streams);
+  return HumanRenderer.create(opts, streams, render);
 }

@@ -1,0 +1,67 @@
+import type { RunReport } from "../../scenario/report.js";
+import type { ScenarioResult } from "../../scenario/types.js";
+
+function esc(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    // XML 1.0 forbids most control characters even when escaped.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+function testcase(s: ScenarioResult): string {
+  const pattern = s.id.split("/")[0] ?? s.id;
+  const open = `    <testcase classname="redis-patterns.${esc(pattern)}" name="${esc(s.id)}" time="${seconds(s.ms)}">`;
+  const body: string[] = [];
+  if (s.error) body.push(`      <error message="${esc(s.error)}" type="ScenarioError">${esc(s.error)}</error>`);
+  for (const check of s.checks.filter((c) => !c.ok)) {
+    const evidence = [
+      "expected" in check ? `expected: ${JSON.stringify(check.expected)}` : "",
+      "actual" in check ? `actual: ${JSON.stringify(check.actual)}` : "",
+      check.detail ?? "",
+    ].filter(Boolean);
+    body.push(`      <failure message="${esc(check.name)}" type="CheckFailed">${esc(evidence.join("\n"))}</failure>`);
+  }
+  const passed = s.checks.filter((c) => c.ok).map((c) => `✓ ${c.name}`);
+  if (passed.length > 0) body.push(`      <system-out>${esc(passed.join("\n"))}</system-out>`);
+  return body.length === 0 ? `${open}</testcase>` : [open, ...body, "    </testcase>"].join("\n");
+}
+
+/**
+ * The smoke report as JUnit XML, which CI systems display: a testsuite per pattern, a testcase per scenario, failed
+ * checks as <failure> with their expected and actual values, a scenario that stopped on an error as <error>.
+ */
+export function toJunit(report: RunReport): string {
+  const byPattern = new Map<string, ScenarioResult[]>();
+  for (const s of report.scenarios) {
+    const pattern = s.id.split("/")[0] ?? s.id;
+    byPattern.set(pattern, [...(byPattern.get(pattern) ?? []), s]);
+  }
+  const count = (list: ScenarioResult[]) => ({
+    tests: list.length,
+    failures: list.filter((s) => !s.error && s.checks.some((c) => !c.ok)).length,
+    errors: list.filter((s) => s.error).length,
+    time: seconds(list.reduce((n, s) => n + s.ms, 0)),
+  });
+  const total = count(report.scenarios);
+  const suites = [...byPattern].map(([pattern, list]) => {
+    const c = count(list);
+    return [
+      `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="0" time="${c.time}">`,
+      ...list.map(testcase),
+      "  </testsuite>",
+    ].join("\n");
+  });
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="redis-patterns smoke" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" time="${total.time}">`,
+    ...suites,
+    `</testsuites>`,
+    "",
+  ].join("\n");
+}

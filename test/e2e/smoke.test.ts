@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { allScenarios } from "../../scenarios/index.js";
+import { freePort, startThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
+import { plainClient, useRedisServer } from "../helpers/redis.js";
+
+const server = useRedisServer();
+const dir = mkdtempSync(join(tmpdir(), "smoke-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface SmokeReport {
+  ok: boolean;
+  command: string;
+  scenarios: { id: string; ok: boolean; error?: string; checks: { ok: boolean }[] }[];
+  summary: { title: string; rows: unknown[][] };
+}
+
+/** The elements named `name` in a JUnit document, with their attributes. */
+function elements(xml: string, name: string): Record<string, string>[] {
+  return [...xml.matchAll(new RegExp(`<${name}\\b([^>]*)>`, "g"))].map((m) =>
+    Object.fromEntries([...m[1]!.matchAll(/(\w[\w-]*)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])),
+  );
+}
+
+describe("redis-patterns smoke", () => {
+  it("runs every scenario in its default configuration, with a table and the total time, exit 0", async () => {
+    const ids = (await allScenarios()).map((s) => s.id);
+    const result = await runCli(["smoke", "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const id of ids) expect(result.stdout).toMatch(new RegExp(`✓ ${id.replace("/", "\\/")}\\s`));
+    expect(result.stdout).toMatch(new RegExp(`Smoke: ${ids.length}/${ids.length} scenarios passed in [\\d.]+ (ms|s)`));
+    expect(result.stdout).toMatch(/│ scenario\s+│ result\s+│ duration\s+│ commands\s+│ checks/);
+  });
+
+  it("--only and --skip take ids and globs; --json has one entry per scenario", async () => {
+    const result = await runCli(["smoke", "--only", "ratelimit/*", "--skip", "ratelimit/sliding-log", "--json", "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<SmokeReport>(result);
+    expect(report.command).toBe("smoke");
+    expect(report.scenarios.map((s) => s.id)).toEqual(["ratelimit/fixed-window", "ratelimit/sliding-counter", "ratelimit/token-bucket"]);
+    expect(report.summary.rows).toHaveLength(3);
+  });
+
+  it("--only that matches nothing is a usage error (exit 2)", async () => {
+    const result = await runCli(["smoke", "--only", "nosuch/*", "--url", server().url]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/left no scenario to run/);
+  });
+
+  it("--junit writes well-formed JUnit with the right counts", async () => {
+    const file = join(dir, "ok.xml");
+    const result = await runCli(["smoke", "--only", "ratelimit/*", "--junit", file, "--url", server().url]);
+    expect(result.code, result.stderr).toBe(0);
+    const xml = readFileSync(file, "utf8");
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    const [suites] = elements(xml, "testsuites");
+    expect(suites).toMatchObject({ tests: "4", failures: "0", errors: "0" });
+    expect(elements(xml, "testcase").map((t) => t.name)).toEqual([
+      "ratelimit/fixed-window",
+      "ratelimit/sliding-log",
+      "ratelimit/sliding-counter",
+      "ratelimit/token-bucket",
+    ]);
+    // Every opened element is closed (a cheap well-formedness check without an XML library).
+    for (const tag of ["testsuites", "testsuite", "testcase", "system-out"]) {
+      const opened = (xml.match(new RegExp(`<${tag}(\\s[^>]*[^/])?>`, "g")) ?? []).length;
+      expect((xml.match(new RegExp(`</${tag}>`, "g")) ?? []).length, tag).toBe(opened);
+    }
+  });
+
+  it("a run that would write more keys than --max-keys stops that scenario (exit 1, a JUnit error), and leaves nothing", async () => {
+    const file = join(dir, "fail.xml");
+    const redis = plainClient(server());
+    const before = String(await redis.call("DEBUG", "DIGEST"));
+    // The default fixed-window run names 2 keys and the token bucket 1: with a budget of 2 for the run, the second fails.
+    const result = await runCli(["smoke", "--only", "ratelimit/fixed-window,ratelimit/token-bucket", "--max-keys", "2", "--junit", file, "--url", server().url]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✓ ratelimit\/fixed-window/);
+    expect(result.stdout).toMatch(/✗ ratelimit\/token-bucket/);
+    expect(result.stdout).toMatch(/more than 2 keys \(--max-keys\)/);
+    const xml = readFileSync(file, "utf8");
+    expect(elements(xml, "testsuites")[0]).toMatchObject({ tests: "2", errors: "1" });
+    expect(xml).toMatch(/<error message="[^"]*--max-keys/);
+    expect(String(await redis.call("DEBUG", "DIGEST"))).toBe(before);
+    redis.disconnect();
+  });
+
+  it("--wait waits for a server that starts later", async () => {
+    const port = await freePort();
+    const run = startCli(["smoke", "--only", "ratelimit/token-bucket", "--wait", "20s", "--url", `redis://127.0.0.1:${port}`]);
+    await new Promise((r) => setTimeout(r, 700));
+    const late = await startThrowawayServer({ port });
+    try {
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/waiting up to \d+ s for the server/);
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it("without --wait an absent server is exit 3", async () => {
+    const port = await freePort();
+    const result = await runCli(["smoke", "--url", `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(3);
+  });
+});
