@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { allScenarios } from "../../scenarios/index.js";
 import { freePort, startThrowawayServer } from "../../src/redis/throwaway-server.js";
-import { parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
+import { ROOT, parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
 
 const server = useRedisServer();
@@ -99,6 +99,18 @@ describe("redis-patterns smoke", () => {
       expect(result.stderr).toMatch(/waiting up to \d+ s for the server/);
     } finally {
       await late.stop();
+    }
+  });
+
+  it("the README's CI jobs run as written (with this test's server for the URL)", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const commands = [...readme.matchAll(/npx redis-patterns (smoke [^\n]*)/g)].map((m) => m[1]!);
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands) {
+      const args = command.trim().split(/\s+/).map((a) => (a.startsWith("redis://") ? server().url : a === "report.xml" ? join(dir, "ci.xml") : a));
+      const result = await runCli(args);
+      expect(result.code, `${command}\n${result.stderr}`).toBe(0);
+      expect(elements(readFileSync(join(dir, "ci.xml"), "utf8"), "testsuites")[0]).toMatchObject({ failures: "0", errors: "0" });
     }
   });
 
