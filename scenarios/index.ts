@@ -23,6 +23,57 @@ export const catalog: PatternEntry[] = [
     summary: "fixed window, sliding log, sliding counter, token bucket",
     load: async () => Object.values((await import("./ratelimit/index.js")).rateLimitScenarios),
   },
+  {
+    name: "cache",
+    chapter: "4.1 Caching patterns, 4.8 pub/sub invalidation",
+    summary: "cache-aside, read-through, write-through, write-behind over a real database; TTL, pub/sub and versioned invalidation; stampede protection; the stale-set race",
+    load: async () => (await import("./cache/index.js")).cacheScenarios,
+  },
+  {
+    name: "session",
+    chapter: "4.3 Session management",
+    summary: "JSON sessions with sliding expiry, hash sessions on several app servers, the lost update, read latency",
+    load: async () => Object.values((await import("./session/index.js")).sessionScenarios),
+  },
+  {
+    name: "leaderboard",
+    chapter: "4.4 Leaderboards and rankings",
+    summary: "top N, rank, neighbours, pages, daily and weekly boards, ties, memory and latency",
+    load: async () => Object.values((await import("./leaderboard/index.js")).leaderboardScenarios),
+  },
+  {
+    name: "lock",
+    chapter: "4.5 Distributed locking",
+    summary: "SET NX PX with an owner token, a renewal watchdog, fencing tokens, and the same work without a lock",
+    load: async () => {
+      const m = await import("./lock/index.js");
+      return [...Object.values(m.lockScenarios), m.noLockScenario];
+    },
+  },
+  {
+    name: "hll",
+    chapter: "4.6 Real-time analytics",
+    summary: "HyperLogLog unique counts next to an exact SET: 12 KB, 0.81% error, sparse → dense, PFMERGE of days",
+    load: async () => {
+      const m = await import("./hll/index.js");
+      return [m.uniqueCount, m.weeklyMerge];
+    },
+  },
+  {
+    name: "analytics",
+    chapter: "4.6 Real-time analytics",
+    summary: "time-bucketed counters with atomic expiry, trending with decay (and the lost view of a client-side loop), time series on a stream",
+    load: async () => {
+      const m = await import("./analytics/index.js");
+      return [m.counters, m.trending, m.timeseries];
+    },
+  },
+  {
+    name: "queue",
+    chapter: "4.7 Message queues",
+    summary: "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream with a consumer group and a dead-letter stream",
+    load: async () => Object.values((await import("./queue/index.js")).queueScenarios),
+  },
 ];
 
 export async function allScenarios(): Promise<AnyScenario[]> {

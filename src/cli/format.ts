@@ -20,18 +20,30 @@ export function displayArg(arg: string, max = MAX_ARG_CHARS, alwaysQuote = false
   return `${quoted(head.replace(/\s+/g, " ") + "…")}(+${Buffer.byteLength(arg) - Buffer.byteLength(head)} bytes)`;
 }
 
-export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS): string {
-  return argv.map((a) => displayArg(a, max)).join(" ");
+/** Commands with more arguments than this (a bulk ZADD of 1,000 members) are shortened in human output; --json has them all. */
+export const MAX_ARGS = 24;
+
+export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS, maxArgs = MAX_ARGS): string {
+  const shown = argv.length > maxArgs ? argv.slice(0, maxArgs) : argv;
+  const rest = argv.length - shown.length;
+  return shown.map((a) => displayArg(a, max)).join(" ") + (rest > 0 ? ` …(+${rest} more arguments)` : "");
 }
 
 /** Status replies redis-cli prints bare (RESP2 does not tell them apart from bulk strings once decoded). */
 const STATUS_REPLIES = new Set(["OK", "QUEUED", "PONG"]);
 
+/** Replies longer than this on one line (COMMAND INFO's nested tables) are cut in human output; --json has them whole. */
+export const MAX_REPLY_CHARS = 600;
+
 /** A reply on one line, as redis-cli would show it: `(integer) 1`, `"abc"`, `(nil)`, `1) "a" 2) "b"`, `(error) …`. */
-export function formatReply(reply: ReplyValue | undefined, error?: string, max = MAX_ARG_CHARS): string {
+export function formatReply(reply: ReplyValue | undefined, error?: string, max = MAX_ARG_CHARS, maxChars = MAX_REPLY_CHARS): string {
   if (error !== undefined) return `(error) ${error}`;
   if (reply === undefined) return "(no reply)";
-  return formatValue(reply, max);
+  const text = formatValue(reply, max);
+  if (text.length <= maxChars) return text;
+  const cut = text.lastIndexOf(" ", maxChars);
+  const head = text.slice(0, cut > maxChars / 2 ? cut : maxChars);
+  return `${head} …(+${text.length - head.length} more characters of reply)`;
 }
 
 function formatValue(value: ReplyValue, max: number): string {

@@ -7,6 +7,11 @@ import { createProgram } from "./program.js";
  * The only place that decides exit codes (bin/redis-patterns.js calls process.exit with the result).
  */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // `redis-patterns … | head`: once the reader is gone, stop writing, but let the run finish and clean up its keys.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
   const program = createProgram();
   try {
     if (argv.length <= 2) {

@@ -3,22 +3,48 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
 import { declareCleanup, type CleanupCliOptions } from "./declare/cleanup.js";
+import { declareDoctor, type DoctorCliOptions } from "./declare/doctor.js";
+import { declareAnalytics, type AnalyticsCliOptions } from "./declare/analytics.js";
+import { declareCache, type CacheCliOptions } from "./declare/cache.js";
+import { declareHll, type HllCliOptions } from "./declare/hll.js";
+import { declareLeaderboard, type LeaderboardCliOptions } from "./declare/leaderboard.js";
+import { declareLock, type LockCliOptions } from "./declare/lock.js";
+import { declareQueue, type QueueCliOptions } from "./declare/queue.js";
 import { declareRatelimit, type RateLimitCliOptions } from "./declare/ratelimit.js";
+import { declareSession, type SessionCliOptions } from "./declare/session.js";
 import { declareSmoke, type SmokeCliOptions } from "./declare/smoke.js";
 import { option, parsePrefix, parseTimeout } from "./options.js";
 
-export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions };
+export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
+export type { DoctorCliOptions };
+export type { CacheCliOptions };
 
 /** What each command does with its parsed options; `lazyHandlers` in the product, fakes (any subset) in tests. */
 export interface Handlers {
   ratelimit(opts: RateLimitCliOptions): Promise<void>;
+  cache(opts: CacheCliOptions): Promise<void>;
+  session(opts: SessionCliOptions): Promise<void>;
   cleanup(opts: CleanupCliOptions): Promise<void>;
+  doctor(opts: DoctorCliOptions): Promise<void>;
+  hll(opts: HllCliOptions): Promise<void>;
+  leaderboard(opts: LeaderboardCliOptions): Promise<void>;
+  analytics(opts: AnalyticsCliOptions): Promise<void>;
+  lock(opts: LockCliOptions): Promise<void>;
+  queue(opts: QueueCliOptions): Promise<void>;
   smoke(opts: SmokeCliOptions): Promise<void>;
 }
 
 export const lazyHandlers: Handlers = {
   ratelimit: async (opts) => (await import("./commands/ratelimit.js")).ratelimitCommand(opts),
+  cache: async (opts) => (await import("./commands/cache.js")).cacheCommand(opts),
+  session: async (opts) => (await import("./commands/session.js")).sessionCommand(opts),
   cleanup: async (opts) => (await import("./commands/cleanup.js")).cleanupCommand(opts),
+  doctor: async (opts) => (await import("./commands/doctor.js")).doctorCommand(opts),
+  hll: async (opts) => (await import("./commands/hll.js")).hllCommand(opts),
+  leaderboard: async (opts) => (await import("./commands/leaderboard.js")).leaderboardCommand(opts),
+  analytics: async (opts) => (await import("./commands/analytics.js")).analyticsCommand(opts),
+  lock: async (opts) => (await import("./commands/lock.js")).lockCommand(opts),
+  queue: async (opts) => (await import("./commands/queue.js")).queueCommand(opts),
   smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
 };
 
@@ -42,7 +68,15 @@ Examples:
   $ redis-patterns ratelimit --algo token-bucket      one algorithm, every command it sends
   $ redis-patterns ratelimit --algo sliding-log --limit 100 --window 1m --traffic steady
   $ redis-patterns ratelimit --url redis://:secret@cache.internal:6379/2 --json
+  $ redis-patterns cache --strategy write-behind --crash-before-flush   a real database behind the cache: writes lost, counted
+  $ redis-patterns session --variant lost-update      two requests rewrite one session: a change vanishes
+  $ redis-patterns leaderboard --players 1000000      the chapter's million players: ~100 MB and fast ranks, measured
+  $ redis-patterns hll --trials 30                    unique counts in 12 KB: the 0.81% standard error, measured
+  $ redis-patterns analytics --kind trending          trending with decay, and the view a client-side decay loses
+  $ redis-patterns lock --workers 5                   three locks under contention: a lock that expires mid-work, renewal, fencing
+  $ redis-patterns queue                              consumers crash: the list loses messages, the reliable list and the stream do not
   $ redis-patterns cleanup --prefix rp:1a2b3c4d       remove what a --keep run left behind
+  $ redis-patterns doctor --url $REDIS_URL            which patterns this server can carry (exit 1 if any is at risk)
   $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
@@ -87,7 +121,15 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .addHelpText("after", EXAMPLES);
 
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));
+  declareCache(program, (opts) => handlers.cache(opts));
+  declareSession(program, (opts) => handlers.session(opts));
+  declareHll(program, (opts) => handlers.hll(opts));
+  declareLeaderboard(program, (opts) => handlers.leaderboard(opts));
+  declareAnalytics(program, (opts) => handlers.analytics(opts));
+  declareLock(program, (opts) => handlers.lock(opts));
+  declareQueue(program, (opts) => handlers.queue(opts));
   declareCleanup(program, (opts) => handlers.cleanup(opts));
+  declareDoctor(program, (opts) => handlers.doctor(opts));
   declareSmoke(program, (opts) => handlers.smoke(opts));
   return program;
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { InterruptedError } from "../errors.js";
-import { redactArgv } from "./redact.js";
+import { redactArgv, redactReply } from "./redact.js";
 
 /** A reply in a JSON-friendly shape: bulk and status strings as strings, integers as numbers, nil as null. */
 export type ReplyValue = string | number | null | ReplyValue[] | { error: string };
@@ -138,7 +138,7 @@ export class CommandRecorder {
     const elapsed = () => Math.round((performance.now() - startedAt) * 1000) / 1000;
     command.resolve = (value: unknown) => {
       entry.ms = elapsed();
-      entry.reply = toReplyValue(value);
+      entry.reply = redactReply(argv, toReplyValue(value));
       this.emit(entry, "replied");
       return resolve(value);
     };

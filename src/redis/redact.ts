@@ -41,6 +41,22 @@ export function redactArgv(argv: string[]): string[] {
 }
 
 /**
+ * Replace secrets in a reply: the password hashes ACL GETUSER lists (`passwords`) and ACL LIST shows (`#<sha256>`).
+ * A hash is not the password, but it can be attacked offline; the trace has no use for it.
+ */
+export function redactReply<T>(argv: readonly string[], reply: T): T {
+  if (argv[0]?.toUpperCase() !== "ACL" || !Array.isArray(reply)) return reply;
+  const sub = argv[1]?.toUpperCase();
+  if (sub === "GETUSER") {
+    return reply.map((value, i) => (i > 0 && reply[i - 1] === "passwords" && Array.isArray(value) ? value.map(() => REDACTED) : value)) as T;
+  }
+  if (sub === "LIST") {
+    return reply.map((line) => (typeof line === "string" ? line.replace(/#[0-9a-f]{64}/gi, `#${REDACTED}`) : line)) as T;
+  }
+  return reply;
+}
+
+/**
  * A URL with its password replaced. When the URL does not split cleanly into user:password@host (unparsable, a "/"
  * or a space in the password, no "//"), everything up to the last "@" is hidden instead: better too much than a leak.
  */

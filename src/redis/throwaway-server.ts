@@ -17,6 +17,11 @@ export interface ThrowawayServer {
 export interface ThrowawayOptions {
   /** Extra `redis-server` arguments, e.g. `["--enable-debug-command", "yes"]` or `["--requirepass", "…"]`. */
   args?: string[];
+  /**
+   * A redis.conf to start from (for what only a config file can set, such as `rename-command`); the options above
+   * and `args` still apply on top of it.
+   */
+  configFile?: string;
   /** The binary; `redis-server` from PATH by default. */
   binary?: string;
   /** How long to wait for the server to accept connections. */
@@ -61,6 +66,8 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
     const child = spawn(
       binary,
       [
+        // redis-server takes a config file only as its first argument.
+        ...(options.configFile ? [options.configFile] : []),
         "--port", String(port),
         "--bind", "127.0.0.1",
         "--save", "",

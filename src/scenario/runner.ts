@@ -120,7 +120,8 @@ export async function runScenario(
         current.error = err instanceof Error ? err.message : String(err);
         throw err;
       } finally {
-        current.commands = withoutHandshake(env.recorder.since(mark));
+        // All of it, including the handshake of a connection the step opened (ctx.connect): it went over the wire.
+        current.commands = env.recorder.since(mark);
         current.ms = performance.now() - stepStarted;
         onEvent({ type: "step-end", id: def.id, step: current });
       }
@@ -129,8 +130,28 @@ export async function runScenario(
     failure = { err };
   }
   if (def.teardown) {
-    const err = await runTeardown(def, ctx, state, env, result, onEvent);
-    if (err !== undefined && failure === undefined) failure = { err };
+    // A last step, shown only when it sent or said something. After Ctrl-C the recorder refuses new commands; the
+    // teardown must still reach the database (DROP TABLE), so the gate is lifted for it, as for the key cleanup.
+    const step: StepResult = { title: "Teardown", commands: [], notes: [], tables: [], ms: 0 };
+    current = step;
+    const aborted = env.signal.aborted;
+    if (aborted) env.recorder.setAbortSignal(undefined);
+    const mark = env.recorder.mark();
+    const stepStarted = performance.now();
+    try {
+      await def.teardown(ctx, state);
+    } catch (err) {
+      step.error = err instanceof Error ? err.message : String(err);
+      failure ??= { err };
+    } finally {
+      if (aborted) env.recorder.setAbortSignal(env.signal);
+      step.commands = env.recorder.since(mark);
+      step.ms = performance.now() - stepStarted;
+      if (step.commands.length > 0 || step.notes.length > 0 || step.tables.length > 0 || step.error) {
+        result.steps.push(step);
+        onEvent({ type: "step-end", id: def.id, step });
+      }
+    }
   }
   if (failure !== undefined) {
     const mapped = classifyStepError(failure.err);
@@ -146,48 +167,6 @@ export async function runScenario(
   result.ms = performance.now() - started;
   onEvent({ type: "scenario-end", result });
   return result;
-}
-
-/**
- * Run a scenario's teardown as a last step. After Ctrl-C the recorder refuses new commands; a teardown must still
- * reach the database (DROP TABLE), so the gate is lifted for it, as it is for the key cleanup.
- */
-async function runTeardown(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  def: ScenarioDef<any, any>,
-  ctx: ScenarioContext<unknown>,
-  state: unknown,
-  env: RunEnv,
-  result: ScenarioResult,
-  onEvent: (event: RunEvent) => void,
-): Promise<unknown> {
-  const step: StepResult = { title: "Teardown", commands: [], notes: [], tables: [], ms: 0 };
-  const notes = ctx.note;
-  const tables = ctx.table;
-  ctx.note = (text) => step.notes.push(text);
-  ctx.table = (table) => step.tables.push(table);
-  const aborted = env.signal.aborted;
-  if (aborted) env.recorder.setAbortSignal(undefined);
-  const mark = env.recorder.mark();
-  const started = performance.now();
-  let failure: unknown;
-  try {
-    await def.teardown!(ctx, state);
-  } catch (err) {
-    failure = err;
-    step.error = err instanceof Error ? err.message : String(err);
-  } finally {
-    if (aborted) env.recorder.setAbortSignal(env.signal);
-    ctx.note = notes;
-    ctx.table = tables;
-    step.commands = withoutHandshake(env.recorder.since(mark));
-    step.ms = performance.now() - started;
-    if (step.commands.length > 0 || step.notes.length > 0 || step.tables.length > 0 || step.error) {
-      result.steps.push(step);
-      onEvent({ type: "step-end", id: result.id, step });
-    }
-  }
-  return failure;
 }
 
 function withoutHandshake(commands: RecordedCommand[]): RecordedCommand[] {

@@ -25,7 +25,9 @@ const FORBIDDEN_COMMANDS = ["flushdb", "flushall", "keys"];
 const IMPORT_RULES: { from: string; mayNotImport: string[] }[] = [
   { from: "src/patterns/", mayNotImport: ["src/scenario/", "src/cli/", "scenarios/"] },
   { from: "src/scenario/", mayNotImport: ["src/cli/", "scenarios/"] },
-  { from: "src/redis/", mayNotImport: ["src/patterns/", "src/scenario/", "src/cli/", "scenarios/"] },
+  { from: "src/redis/", mayNotImport: ["src/patterns/", "src/scenario/", "src/cli/", "scenarios/", "src/doctor/"] },
+  // doctor's probes and rules: beside the patterns, below the CLI; fed facts, never printing.
+  { from: "src/doctor/", mayNotImport: ["src/scenario/", "src/cli/", "scenarios/"] },
   { from: "scenarios/", mayNotImport: ["src/cli/"] },
 ];
 

@@ -5,9 +5,9 @@
  */
 import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { createProgram, lazyHandlers, type CleanupCliOptions, type Handlers, type RateLimitCliOptions } from "../../src/cli/program.js";
+import { createProgram, lazyHandlers, type CacheCliOptions, type CleanupCliOptions, type DoctorCliOptions, type Handlers, type RateLimitCliOptions } from "../../src/cli/program.js";
 
-type Call = { handler: "ratelimit"; opts: RateLimitCliOptions } | { handler: "cleanup"; opts: CleanupCliOptions };
+type Call = { handler: "ratelimit"; opts: RateLimitCliOptions } | { handler: "cleanup"; opts: CleanupCliOptions } | { handler: "doctor"; opts: DoctorCliOptions } | { handler: "cache"; opts: CacheCliOptions };
 
 interface Parsed {
   calls: Call[];
@@ -35,6 +35,8 @@ async function parse(argv: string[]): Promise<Parsed> {
   const handlers: Partial<Handlers> = {
     ratelimit: async (opts) => void calls.push({ handler: "ratelimit", opts }),
     cleanup: async (opts) => void calls.push({ handler: "cleanup", opts }),
+    doctor: async (opts) => void calls.push({ handler: "doctor", opts }),
+    cache: async (opts) => void calls.push({ handler: "cache", opts }),
   };
   const program = createProgram(handlers);
   const out = { stdout: "", stderr: "" };
@@ -127,6 +129,17 @@ const cases: Case[] = [
   { argv: "cleanup --prefix rp:1a2b3c4d", handler: "cleanup", opts: { ...GLOBAL_DEFAULTS, prefix: "rp:1a2b3c4d", dryRun: false } },
   { argv: "cleanup --prefix rp:1a2b3c4d --dry-run --json --url redis://x:6380", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380" } },
   { argv: "--url redis://x:6380 --json cleanup --dry-run --prefix rp:abc", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380", prefix: "rp:abc" } },
+  { argv: "cache", handler: "cache", opts: { ...GLOBAL_DEFAULTS, db: "sqlite" }, absent: ["strategy", "dbLatency", "ttl", "invalidate", "protect", "instances"] },
+  {
+    argv: "cache --strategy write-behind --crash-before-flush --db postgres://u@h:5432/d --db-latency 0 --reads 50 --writes 5 --keys 9 --ttl 500ms --seed 3 --batch 4 --flush-interval 25ms",
+    handler: "cache",
+    opts: { strategy: "write-behind", crashBeforeFlush: true, db: "postgres://u@h:5432/d", dbLatency: 0, reads: 50, writes: 5, keys: 9, ttl: 500, seed: 3, batch: 4, flushInterval: 25 },
+  },
+  { argv: "cache --invalidate event --instances 5", handler: "cache", opts: { invalidate: "event", instances: 5 } },
+  { argv: "cache --stampede --protect early-expiry --concurrency 16", handler: "cache", opts: { stampede: true, protect: "early-expiry", concurrency: 16 } },
+  { argv: "cache --race --db sqlite:/tmp/origin.db", handler: "cache", opts: { race: true, db: "sqlite:/tmp/origin.db" } },
+  { argv: "doctor", handler: "doctor", opts: { ...GLOBAL_DEFAULTS, pings: 100 }, absent: ["only"] },
+  { argv: "doctor --only lock,ratelimit,lock --pings 5 --json", handler: "doctor", opts: { only: ["lock", "ratelimit"], pings: 5, json: true } },
 ];
 
 describe("argv → handler and parsed options", () => {
@@ -180,6 +193,13 @@ const bad: BadCase[] = [
   { argv: "ratelimit --prefix rp:*", message: /may not contain glob characters, braces or spaces/ },
   { argv: "cleanup --prefix rp:{x}", message: /may not contain glob characters, braces or spaces/ },
   { argv: "cleanup --dry-run extra", message: /too many arguments for 'cleanup'/ },
+  { argv: "doctor --only ratelimit,queues", message: /unknown pattern "queues" in --only: choose from ratelimit, cache,/ },
+  { argv: "cache --strategy lazy", message: /unknown strategy "lazy": choose one of cache-aside, read-through, write-through, write-behind/ },
+  { argv: "cache --db redis://x", message: /--db "redis:\/\/x": use sqlite/ },
+  { argv: "cache --db-latency -1", message: /--db-latency must be between 0 and 10000, not -1/ },
+  { argv: "cache --invalidate cdc", message: /unknown invalidation "cdc": choose one of ttl, event, versioned/ },
+  { argv: "cache --instances 0", message: /--instances must be between 1 and 50, not 0/ },
+  { argv: "doctor --pings 0", message: /--pings must be between 1 and 100000, not 0/ },
 ];
 
 describe("bad argv → a usage error that says what to do", () => {

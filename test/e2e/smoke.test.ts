@@ -91,7 +91,14 @@ describe("redis-patterns smoke", () => {
   it("--wait waits for a server that starts later", async () => {
     const port = await freePort();
     const run = startCli(["smoke", "--only", "ratelimit/token-bucket", "--wait", "20s", "--url", `redis://127.0.0.1:${port}`]);
-    await new Promise((r) => setTimeout(r, 700));
+    // Start the server only once the CLI has said it is waiting (it may take a while to start on a busy machine).
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      run.child.stderr!.on("data", (d: string) => {
+        seen += d;
+        if (/waiting up to/.test(seen)) resolve();
+      });
+    });
     const late = await startThrowawayServer({ port });
     try {
       const result = await run.done;

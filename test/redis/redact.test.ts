@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, redactArgv, redactUrl, scrubSecret } from "../../src/redis/redact.js";
+import { REDACTED, redactArgv, redactReply, redactUrl, scrubSecret } from "../../src/redis/redact.js";
 
 describe("redactArgv", () => {
   it.each([
@@ -26,5 +26,15 @@ describe("redactUrl / scrubSecret", () => {
   it("removes a known secret and URL passwords from free text", () => {
     const text = "failed for redis://u:s3cret@h:1 with s3cret";
     expect(scrubSecret(text, "s3cret")).not.toContain("s3cret");
+  });
+});
+
+describe("redactReply", () => {
+  it("hides the password hashes ACL GETUSER and ACL LIST show, and nothing else", () => {
+    const hash = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4";
+    const getuser = ["flags", ["on"], "passwords", [hash, hash], "commands", "+@all"];
+    expect(redactReply(["ACL", "GETUSER", "app"], getuser)).toEqual(["flags", ["on"], "passwords", [REDACTED, REDACTED], "commands", "+@all"]);
+    expect(redactReply(["acl", "list"], [`user app on #${hash} ~* +@all`])).toEqual([`user app on #${REDACTED} ~* +@all`]);
+    expect(redactReply(["GET", "passwords"], ["passwords", [hash]])).toEqual(["passwords", [hash]]);
   });
 });

@@ -2,12 +2,12 @@ import { Chalk, type ChalkInstance } from "chalk";
 import Table from "cli-table3";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import { scriptBySha } from "../../redis/script.js";
 import type { RunReport } from "../../scenario/report.js";
 import type { RunEvent } from "../../scenario/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
-import { displayArgv, formatMs, formatReply, formatValueCell } from "../format.js";
+import { formatMs, formatValueCell } from "../format.js";
 import type { GlobalOptions, TraceMode } from "../options.js";
+import { traceLines } from "./trace.js";
 import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./index.js";
 
 interface Spinner {
@@ -117,43 +117,9 @@ export class HumanRenderer implements Renderer {
     if (step.error) this.out(`     ${c.red("✗")} ${step.error}`);
   }
 
-  /** The commands as sent: `full` shows all, `summary` the first and last few, `off` none. */
+  /** The commands as sent: `full` shows all, `summary` the first and last few, `off` none (render/trace.ts). */
   private trace(commands: readonly RecordedCommand[], mode: TraceMode): void {
-    if (mode === "off" || commands.length === 0) return;
-    const head = mode === "summary" && commands.length > 8 ? 5 : commands.length;
-    const tail = mode === "summary" && commands.length > 8 ? 2 : 0;
-    commands.slice(0, head).forEach((cmd, i) => this.command(cmd, commands[i - 1], commands[i + 1]));
-    if (head + tail < commands.length) {
-      this.out(`     ${this.c.dim(`… ${commands.length - head - tail} more commands (--trace full shows them all)`)}`);
-    }
-    if (tail > 0) {
-      const start = commands.length - tail;
-      commands.slice(start).forEach((cmd, i) => this.command(cmd, commands[start + i - 1], commands[start + i + 1]));
-    }
-  }
-
-  private command(cmd: RecordedCommand, prev?: RecordedCommand, next?: RecordedCommand): void {
-    const c = this.c;
-    const inBatch = cmd.batch !== undefined;
-    const first = inBatch && prev?.batch?.id !== cmd.batch!.id;
-    const last = inBatch && next?.batch?.id !== cmd.batch!.id;
-    if (first) this.out(`     ${c.dim(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`)}`);
-    const bar = inBatch ? c.dim(last ? "└ " : "│ ") : "";
-    const who = (cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `)) + (cmd.source === "db" ? c.yellow("[db] ") : "");
-    const reply = formatReply(cmd.reply, cmd.error);
-    const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
-    // A database statement is one SQL string plus parameters: show it as text, not as Redis argv.
-    const sent = cmd.source === "db" ? [cmd.argv[0] ?? "", ...cmd.argv.slice(1).map((a) => displayArgv([a]))].join("  ") : displayArgv(cmd.argv);
-    this.out(`     ${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
-    const name = cmd.argv[0]?.toUpperCase();
-    if (this.opts.showLua && name === "EVALSHA" && !this.shownScripts.has(cmd.argv[1] ?? "")) {
-      const script = scriptBySha(cmd.argv[1] ?? "");
-      if (script) {
-        this.shownScripts.add(script.sha);
-        this.out(`       ${c.dim(`-- script "${script.name}" (SHA ${script.sha}):`)}`);
-        for (const line of script.lua.trimEnd().split("\n")) this.out(`       ${c.dim(line)}`);
-      }
-    }
+    for (const line of traceLines(commands, mode, this.c, { showLua: this.opts.showLua === true, shownScripts: this.shownScripts })) this.out(line);
   }
 
   private checkLine(check: CheckResult): string {

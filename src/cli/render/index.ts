@@ -29,9 +29,12 @@ export function colorEnabled(opts: Pick<GlobalOptions, "color">, stream: NodeJS.
   return stream.isTTY === true;
 }
 
-/** Spinners only on a terminal, never in CI, never with --json. */
+/**
+ * Spinners only on a terminal, never in CI, never with --json. A terminal that reports 0 columns (a pseudo-terminal
+ * nobody sized, e.g. `script` run without a terminal) gets none either: ora divides by the width and would loop forever.
+ */
 export function progressEnabled(opts: Pick<GlobalOptions, "json">, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
-  return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb";
+  return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb" && stream.columns !== 0;
 }
 
 export interface RenderOptions {

@@ -1,0 +1,43 @@
+import type { Strategy } from "../../src/patterns/cache/index.js";
+import type { ScenarioDef } from "../../src/scenario/types.js";
+import cacheAside from "./cache-aside.js";
+import invalidateEvent from "./invalidate-event.js";
+import invalidateTtl from "./invalidate-ttl.js";
+import invalidateVersioned from "./invalidate-versioned.js";
+import readThrough from "./read-through.js";
+import stampedeEarlyExpiry from "./stampede-early-expiry.js";
+import stampedeLock from "./stampede-lock.js";
+import stampedeNone from "./stampede-none.js";
+import staleSetRace from "./stale-set-race.js";
+import type { Protection } from "./stampede.js";
+import type { WorkloadParams, WorkloadState } from "./workload.js";
+import writeBehind from "./write-behind.js";
+import writeThrough from "./write-through.js";
+
+export const strategyScenarios: Record<Strategy, ScenarioDef<WorkloadParams, WorkloadState>> = {
+  "cache-aside": cacheAside,
+  "read-through": readThrough,
+  "write-through": writeThrough,
+  "write-behind": writeBehind,
+};
+
+export const invalidationScenarios = { ttl: invalidateTtl, event: invalidateEvent, versioned: invalidateVersioned } as const;
+
+export const stampedeScenarios = { none: stampedeNone, lock: stampedeLock, "early-expiry": stampedeEarlyExpiry } as const satisfies Record<Protection, unknown>;
+
+export { staleSetRace };
+
+/** Every cache scenario, in the order the README presents them (smoke runs them all with their defaults). */
+export const cacheScenarios = [
+  ...Object.values(strategyScenarios),
+  ...Object.values(invalidationScenarios),
+  ...Object.values(stampedeScenarios),
+  staleSetRace,
+];
+
+export { defaultWorkloadParams, type WorkloadParams } from "./workload.js";
+export { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
+export { defaultEventParams, type EventInvalidationParams } from "./invalidate-event.js";
+export { defaultStampedeParams, protections, type Protection, type StampedeParams } from "./stampede.js";
+export type { RaceParams } from "./stale-set-race.js";
+export type { OriginParams } from "./shared.js";

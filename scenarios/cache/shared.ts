@@ -1,0 +1,120 @@
+import { randomBytes } from "node:crypto";
+import {
+  describeOrigin,
+  openOriginDb,
+  originTableName,
+  parseOriginSpec,
+  percentile,
+  type OriginDb,
+} from "../../src/patterns/cache/index.js";
+import type { RecordedCommand } from "../../src/redis/recorder.js";
+import type { ScenarioContext } from "../../src/scenario/types.js";
+
+export const CHAPTER_CACHING = "4.1 Caching patterns";
+export const CHAPTER_PUBSUB = "4.8 Common architecture patterns (3: pub/sub for cache invalidation)";
+
+/** Where the origin database is and how far away it pretends to be. */
+export interface OriginParams {
+  /**
+   * `sqlite` (a temporary file), `sqlite:<path>`, or a PostgreSQL URL without its password (the CLI moves a
+   * password into PGPASSWORD, so it never appears in the report's params).
+   */
+  db: string;
+  /** Sleep before each statement (a database one network hop away). */
+  dbLatencyMs: number;
+}
+
+/** SQLite is in-process (microseconds per statement); 1 ms models the network hop a real database sits behind. */
+export const DEFAULT_ORIGIN: OriginParams = { db: "sqlite", dbLatencyMs: 1 };
+
+/** What every cache scenario keeps outside Redis, released by the teardown. */
+export interface OriginState {
+  db?: OriginDb;
+  /** Other resources to release first (a worker to stop, subscriber listeners), newest last. */
+  releases: (() => Promise<void>)[];
+}
+
+export function originState(): OriginState {
+  return { releases: [] };
+}
+
+/**
+ * Open the origin database, create the run's own table (a fresh name, so no existing table is ever touched) and seed
+ * users 1…n at version 1. Every statement is recorded in the trace as a database statement from `client`.
+ */
+export async function openOrigin(ctx: ScenarioContext<OriginParams>, state: OriginState, users: number, client = "main"): Promise<OriginDb> {
+  const spec = parseOriginSpec(ctx.params.db);
+  const db = await openOriginDb({
+    spec,
+    table: originTableName(randomBytes(4).toString("hex")),
+    latencyMs: ctx.params.dbLatencyMs,
+    client,
+    record: (who, argv, run, reply) => ctx.external(who, argv, run, reply),
+  });
+  state.db = db;
+  await db.createTable(users);
+  ctx.note(
+    `${describeOrigin(spec)}: table ${db.table} with users 1…${users}, each at version 1` +
+      (ctx.params.dbLatencyMs > 0 ? `; every statement waits ${ctx.params.dbLatencyMs} ms first (a database one network hop away)` : ""),
+  );
+  return db;
+}
+
+/** The teardown every cache scenario shares: stop what runs, drop the run's table, close the database. */
+export async function releaseOrigin(ctx: ScenarioContext<OriginParams>, state: OriginState): Promise<void> {
+  const errors: unknown[] = [];
+  for (const release of state.releases.reverse()) {
+    try {
+      await release();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  state.releases = [];
+  const db = state.db;
+  if (db) {
+    state.db = undefined;
+    try {
+      await db.dropTable();
+      ctx.note(`dropped the run's table ${db.table}${db.kind === "sqlite" && !ctx.params.db.includes(":") ? " and removed the temporary database file" : ""}`);
+    } catch (err) {
+      errors.push(err);
+    } finally {
+      await db.close();
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
+export function originTitle(p: OriginParams): string {
+  return describeOrigin(parseOriginSpec(p.db)).replace(/^SQLite \(temporary file\)$/, "SQLite");
+}
+
+/** Milliseconds, rounded for tables (3 decimals). */
+export function ms(n: number | null | undefined): number | null {
+  return n === null || n === undefined ? null : Math.round(n * 1000) / 1000;
+}
+
+export function p50(samples: readonly number[]): number | null {
+  return ms(percentile(samples, 50));
+}
+
+export function p99(samples: readonly number[]): number | null {
+  return ms(percentile(samples, 99));
+}
+
+export function ratio(part: number, whole: number): number | null {
+  return whole === 0 ? null : Math.round((part / whole) * 1000) / 1000;
+}
+
+/** Database statements in a slice of the trace. */
+export function dbStatements(commands: readonly RecordedCommand[]): RecordedCommand[] {
+  return commands.filter((c) => c.source === "db");
+}
+
+/** The time elapsed since `start` (performance.now()), ms. */
+export function since(start: number): number {
+  return performance.now() - start;
+}
+
+export { sleep } from "../../src/scenario/clock.js";

@@ -1,0 +1,190 @@
+import type { Redis } from "ioredis";
+import {
+  deleteCachedUser,
+  fillIfNewer,
+  getCachedUser,
+  invalidateWithTombstone,
+  readCacheAside,
+  readFenced,
+  setCachedUser,
+  userName,
+  type OriginDb,
+  type UserRow,
+} from "../../src/patterns/cache/index.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { CHAPTER_CACHING, DEFAULT_ORIGIN, openOrigin, originState, originTitle, releaseOrigin, type OriginParams, type OriginState } from "./shared.js";
+
+export interface RaceParams extends OriginParams {
+  /** TTL of the cache entries: how long the stale copy survives without the fix. */
+  ttlMs: number;
+  /** How long a writer's tombstone lives (longer than any read in flight). */
+  tombstoneTtlMs: number;
+  /** Reads after the race (each one is stale without the fix). */
+  reads: number;
+}
+
+interface Actor {
+  redis: Redis;
+  db: OriginDb;
+}
+
+interface RaceState extends OriginState {
+  reader?: Actor;
+  writer?: Actor;
+  versions: Map<number, number>;
+  timeline: { run: "without the fix" | "with the fix"; who: string; what: string; result: string }[];
+  without: { cached: UserRow | null; stale: number; pttl: number };
+  with: { refused: boolean; cached: UserRow | null; stale: number };
+  hits: number;
+  misses: number;
+}
+
+function key(ctx: ScenarioContext<RaceParams>, variant: string, id: number): string {
+  return ctx.keys.key("cache", "race", variant, "user", id);
+}
+
+const show = (row: UserRow | null): string => (row ? `v${row.version} "${row.name}"` : "(nil)");
+
+function timelineTable(state: RaceState, run: RaceState["timeline"][number]["run"]): TableData {
+  return {
+    columns: ["#", "who", "does", "result"],
+    rows: state.timeline.filter((t) => t.run === run).map((t, i) => [i + 1, t.who, t.what, t.result]),
+  };
+}
+
+export default defineScenario<RaceParams, RaceState>({
+  id: "cache/stale-set-race",
+  title: (p) => `The cache-aside stale-set race, reproduced step by step, and a fix · ${originTitle(p)}`,
+  explain:
+    "Cache-aside's classic race: a reader misses and reads the database; before it stores what it read, a writer " +
+    "updates the database and deletes the entry; then the reader SETs the row it read, which is now old. Every read " +
+    "serves that old row until the TTL ends. The interleaving is forced here, one command at a time, on two " +
+    "connections. The fix shown: the writer leaves a tombstone with the new version instead of deleting, and every " +
+    "fill goes through a script that refuses a version older than what the entry holds.",
+  chapter: CHAPTER_CACHING,
+  defaults: { ...DEFAULT_ORIGIN, ttlMs: 60_000, tombstoneTtlMs: 5_000, reads: 3 },
+  init: () => ({
+    ...originState(),
+    versions: new Map(),
+    timeline: [],
+    without: { cached: null, stale: 0, pttl: 0 },
+    with: { refused: false, cached: null, stale: 0 },
+    hits: 0,
+    misses: 0,
+  }),
+  steps: (p) => [
+    {
+      title: "The origin database: users 1 and 2; a reader and a writer, each with its own connections",
+      run: async (ctx, state) => {
+        const db = await openOrigin(ctx, state, 2);
+        state.reader = { redis: await ctx.connect("reader"), db: await db.connect("reader") };
+        state.writer = { redis: await ctx.connect("writer"), db: await db.connect("writer") };
+      },
+    },
+    {
+      title: "Without the fix (user:1): miss, SELECT … UPDATE, DEL … then the reader's late SET",
+      say: "The reader's GET misses and its SELECT returns v1. Before it stores v1, the writer commits v2 and deletes the entry. The reader's SET then puts v1 back.",
+      run: async (ctx, state) => {
+        const { reader, writer } = state as Required<RaceState>;
+        const k = key(ctx, "plain", 1);
+        const log = (who: string, what: string, result: string) => state.timeline.push({ run: "without the fix", who, what, result });
+        log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
+        const old = await reader.db.readUser(1);
+        log("reader", "SELECT user 1", show(old));
+        const v2: UserRow = { id: 1, name: userName(1, 2), version: 2 };
+        await writer.db.updateUser(v2);
+        state.versions.set(1, 2);
+        log("writer", "UPDATE user 1", "v2 committed");
+        log("writer", `DEL ${k}`, (await deleteCachedUser(writer.redis, k)) ? "deleted" : "(nothing to delete)");
+        await setCachedUser(reader.redis, k, old!, p.ttlMs);
+        log("reader", `SET ${k} v1 PX ${p.ttlMs}`, "OK: the old row is back in the cache");
+        ctx.table(timelineTable(state, "without the fix"));
+      },
+    },
+    {
+      title: `Without the fix: ${p.reads} later reads of user:1`,
+      say: "Plain cache-aside reads: they hit, and return v1 while the database holds v2.",
+      run: async (ctx, state) => {
+        const k = key(ctx, "plain", 1);
+        const rows: TableData["rows"] = [];
+        for (let i = 0; i < p.reads; i++) {
+          const read = await readCacheAside(ctx.redis, state.db!, k, 1, { ttlMs: p.ttlMs });
+          if (read.hit) state.hits += 1;
+          else state.misses += 1;
+          const stale = (read.row?.version ?? 0) < (state.versions.get(1) ?? 1);
+          if (stale) state.without.stale += 1;
+          rows.push([i + 1, read.hit ? "hit" : "miss", show(read.row), `v${state.versions.get(1)}`, stale ? "✗ stale" : "✓"]);
+        }
+        state.without.cached = await getCachedUser(ctx.redis, k);
+        state.without.pttl = Number(await ctx.redis.call("PTTL", k));
+        ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
+        ctx.note(`the stale entry stays for its whole TTL: PTTL ${state.without.pttl} ms`);
+        ctx.check("the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read is stale", state.without.stale === p.reads && state.without.cached?.version === 1, {
+          expected: `${p.reads} stale reads, cache at v1`,
+          actual: `${state.without.stale} stale reads, cache at ${show(state.without.cached)}`,
+        });
+      },
+    },
+    {
+      title: "With the fix (user:2): the same interleaving, with a tombstone and a fill that checks versions",
+      say: `The writer replaces the entry by a tombstone carrying v2 (PX ${p.tombstoneTtlMs}) instead of deleting it; the reader fills through the fill-if-newer script, which refuses v1.`,
+      run: async (ctx, state) => {
+        const { reader, writer } = state as Required<RaceState>;
+        const k = key(ctx, "fenced", 2);
+        const log = (who: string, what: string, result: string) => state.timeline.push({ run: "with the fix", who, what, result });
+        log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
+        const old = await reader.db.readUser(2);
+        log("reader", "SELECT user 2", show(old));
+        const v2: UserRow = { id: 2, name: userName(2, 2), version: 2 };
+        await writer.db.updateUser(v2);
+        state.versions.set(2, 2);
+        log("writer", "UPDATE user 2", "v2 committed");
+        const tomb = await invalidateWithTombstone(writer.redis, k, 2, 2, p.tombstoneTtlMs);
+        log("writer", `tombstone v2 on ${k} (EVALSHA fill-if-newer)`, tomb ? "stored" : "refused");
+        const stored = await fillIfNewer(reader.redis, k, old!, p.ttlMs);
+        state.with.refused = !stored;
+        log("reader", `fill v1 into ${k} (EVALSHA fill-if-newer)`, stored ? "stored: the fix failed" : "refused: the cache knows of v2");
+        ctx.table(timelineTable(state, "with the fix"));
+      },
+    },
+    {
+      title: `With the fix: ${p.reads} later reads of user:2`,
+      say: "The first read finds the tombstone (a miss), loads v2 and fills it; the others hit v2.",
+      run: async (ctx, state) => {
+        const k = key(ctx, "fenced", 2);
+        const rows: TableData["rows"] = [];
+        for (let i = 0; i < p.reads; i++) {
+          const read = await readFenced(ctx.redis, state.db!, k, 2, { ttlMs: p.ttlMs });
+          if (read.hit) state.hits += 1;
+          else state.misses += 1;
+          const stale = (read.row?.version ?? 0) < (state.versions.get(2) ?? 1);
+          if (stale) state.with.stale += 1;
+          rows.push([i + 1, read.hit ? "hit" : "miss", show(read.row), `v${state.versions.get(2)}`, stale ? "✗ stale" : "✓"]);
+        }
+        state.with.cached = await getCachedUser(ctx.redis, k);
+        ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
+        ctx.check("with the fix the reader's late fill of v1 was refused", state.with.refused, { expected: "refused", actual: state.with.refused ? "refused" : "stored" });
+        ctx.check("with the fix no read is stale, and the cache holds v2", state.with.stale === 0 && state.with.cached?.version === 2, {
+          expected: "0 stale reads, cache at v2",
+          actual: `${state.with.stale} stale reads, cache at ${show(state.with.cached)}`,
+        });
+        ctx.metric("hits", state.hits);
+        ctx.metric("misses", state.misses);
+        ctx.metric("dbReads", state.db!.counts.reads);
+        ctx.metric("dbWrites", state.db!.counts.writes);
+        ctx.metric("staleReads", state.without.stale + state.with.stale);
+        ctx.metric("staleReadsWithoutFix", state.without.stale);
+        ctx.metric("staleReadsWithFix", state.with.stale);
+        ctx.metric("staleEntryTtlMs", state.without.pttl);
+        ctx.figure({
+          what: "stale data with cache-aside",
+          chapter: "cons: stale data possible",
+          measured: `one unlucky interleaving: ${state.without.stale} of ${p.reads} reads stale, for up to ${p.ttlMs} ms; with tombstone + fill-if-newer: ${state.with.stale}`,
+          agrees: state.without.stale > 0,
+        });
+      },
+    },
+  ],
+  teardown: (ctx, state) => releaseOrigin(ctx, state),
+});
+

@@ -1,0 +1,3 @@
+import { stampedeScenario } from "./stampede.js";
+
+export default stampedeScenario("early-expiry");

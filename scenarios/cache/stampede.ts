@@ -1,0 +1,276 @@
+/**
+ * Stampede protection, three ways on the same timeline: a hot entry primed with a short TTL, then waves of concurrent
+ * requests (each on its own connection) spanning 1.5 × the TTL, so the entry expires once while under load.
+ */
+import type { Redis } from "ioredis";
+import {
+  fetchUnprotected,
+  fetchWithEarlyExpiry,
+  fetchWithLock,
+  percentile,
+  seededRandom,
+  type OriginDb,
+  type StampedeFetch,
+} from "../../src/patterns/cache/index.js";
+import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/scenario/types.js";
+import { CHAPTER_CACHING, dbStatements, ms, openOrigin, originState, originTitle, p50, p99, releaseOrigin, sleep, type OriginParams, type OriginState } from "./shared.js";
+
+export const protections = ["none", "lock", "early-expiry"] as const;
+export type Protection = (typeof protections)[number];
+
+export interface StampedeParams extends OriginParams {
+  /** Requests per wave, each on its own connection. */
+  concurrency: number;
+  /** Waves of requests, evenly spread over 1.5 × the TTL. */
+  waves: number;
+  /** TTL of the hot entry, ms. */
+  ttlMs: number;
+  /** Seeds the early-expiry coin flips (each client its own generator). */
+  seed: number;
+}
+
+/** The database latency here models the expensive query a stampede repeats (a report, an aggregate): 20 ms, a tenth of the TTL. */
+export const defaultStampedeParams: StampedeParams = { db: "sqlite", dbLatencyMs: 20, concurrency: 8, waves: 12, ttlMs: 200, seed: 7 };
+
+/** XFetch's β: 1, as in the paper. */
+const BETA = 1;
+const POLL_MS = 10;
+
+interface Client {
+  label: string;
+  redis: Redis;
+  db: OriginDb;
+  random: () => number;
+}
+
+interface Request {
+  wave: number;
+  client: string;
+  /** ms after the entry was primed. */
+  at: number;
+  ms: number;
+  fetch: StampedeFetch;
+}
+
+interface StampedeState extends OriginState {
+  clients: Client[];
+  primedAt: number;
+  primeDeltaMs: number;
+  requests: Request[];
+  waveMs: number;
+  waveCommands: number;
+}
+
+const short = (protect: Protection) => (protect === "early-expiry" ? "xfetch" : protect);
+
+function waveInterval(p: StampedeParams): number {
+  return Math.max(1, Math.round((1.5 * p.ttlMs) / Math.max(1, p.waves - 1)));
+}
+
+async function fetchOnce(ctx: ScenarioContext<StampedeParams>, protect: Protection, client: Client, token: string): Promise<StampedeFetch> {
+  const p = ctx.params;
+  const key = ctx.keys.key("cache", `stampede-${protect}`, "user", 1);
+  const load = () => client.db.readUser(1);
+  if (protect === "none") return fetchUnprotected(client.redis, key, load, { ttlMs: p.ttlMs });
+  if (protect === "lock") {
+    const lockKey = ctx.keys.key("cache", `stampede-${protect}`, "user", 1, "lock");
+    return fetchWithLock(client.redis, key, lockKey, load, {
+      ttlMs: p.ttlMs,
+      lockTtlMs: Math.max(1_000, 10 * p.dbLatencyMs),
+      pollMs: POLL_MS,
+      maxWaitMs: 5_000,
+      token,
+    });
+  }
+  return fetchWithEarlyExpiry(client.redis, key, load, { ttlMs: p.ttlMs, beta: BETA, random: client.random });
+}
+
+const WORDS: Record<Protection, { title: string; explain: string; requests: string }> = {
+  none: {
+    title: "no protection",
+    explain:
+      "A hot entry expires while requests keep coming. Without protection each request that finds it missing runs the " +
+      "expensive query itself, until the first one has stored the result: N concurrent requests, N database loads " +
+      "(or more, if the next wave arrives before the first load is done).",
+    requests: "Each request: GET; on a miss SELECT (the slow query) and SET … PX.",
+  },
+  lock: {
+    title: "a lock (SET NX PX): one request recomputes, the others wait",
+    explain:
+      "Single flight: a request that finds the entry missing tries SET lock NX PX; the one that gets it runs the query " +
+      "and stores the entry, then releases the lock (a script deletes it only if it still holds it). The others poll " +
+      "the entry until it appears. One database load per expiry, paid for by the waiters' latency.",
+    requests: `Each request: GET; on a miss SET …:lock <token> NX PX; the holder SELECTs, SETs, releases (EVALSHA); the others GET every ${POLL_MS} ms.`,
+  },
+  "early-expiry": {
+    title: "probabilistic early expiry (XFetch)",
+    explain:
+      "Each request reads the entry and its PTTL in one round trip and recomputes early if −delta·β·ln(random) ≥ PTTL, " +
+      "where delta is how long the last recompute took (stored with the entry). The closer the expiry, the likelier: " +
+      "usually one or a few requests refresh the entry shortly before it expires, and no request ever finds it missing.",
+    requests: "Each request: a pipeline of GET and PTTL; a request that draws 'recompute' SELECTs and SETs the entry with a new TTL.",
+  },
+};
+
+export function stampedeScenario(protect: Protection): ScenarioDef<StampedeParams, StampedeState> {
+  const words = WORDS[protect];
+  return defineScenario<StampedeParams, StampedeState>({
+    id: `cache/stampede-${protect}`,
+    title: (p) => `Stampede, ${words.title}: ${p.concurrency} concurrent requests per wave, entry TTL ${p.ttlMs} ms · ${originTitle(p)}`,
+    explain: words.explain,
+    chapter: CHAPTER_CACHING,
+    defaults: defaultStampedeParams,
+    init: () => ({ ...originState(), clients: [], primedAt: 0, primeDeltaMs: 0, requests: [], waveMs: 0, waveCommands: 0 }),
+    steps: (p) => [
+      {
+        title: "The origin database: the hot user",
+        run: async (ctx, state) => {
+          await openOrigin(ctx, state, 1);
+        },
+      },
+      {
+        title: `${p.concurrency} clients, each with its own Redis and database connection`,
+        run: async (ctx, state) => {
+          for (let i = 1; i <= p.concurrency; i++) {
+            const label = `${short(protect)}-${i}`;
+            state.clients.push({ label, redis: await ctx.connect(label), db: await state.db!.connect(label), random: seededRandom(p.seed * 1_000 + i) });
+          }
+        },
+      },
+      {
+        title: `Prime: one request loads user:1 and caches it for ${p.ttlMs} ms`,
+        run: async (ctx, state) => {
+          const started = performance.now();
+          const first = await fetchOnce(ctx, protect, state.clients[0]!, "prime");
+          state.primeDeltaMs = performance.now() - started;
+          state.primedAt = performance.now();
+          if (!first.loaded) throw new Error("the hot entry existed before priming");
+        },
+      },
+      {
+        title: `${p.waves} waves of ${p.concurrency} concurrent requests, every ${waveInterval(p)} ms, across the expiry at ~${p.ttlMs} ms`,
+        say: `${words.requests} The waves span 1.5 × the TTL, so the entry expires once while requests keep coming.`,
+        run: async (ctx, state) => {
+          const interval = waveInterval(p);
+          const before = ctx.commands().length;
+          const started = performance.now();
+          for (let w = 0; w < p.waves; w++) {
+            await sleep(state.primedAt + w * interval - performance.now(), ctx.signal);
+            const at = performance.now() - state.primedAt;
+            const results = await Promise.all(
+              state.clients.map(async (client) => {
+                const t0 = performance.now();
+                const fetch = await fetchOnce(ctx, protect, client, `${client.label}:${w + 1}`);
+                return { wave: w + 1, client: client.label, at, ms: performance.now() - t0, fetch };
+              }),
+            );
+            state.requests.push(...results);
+          }
+          state.waveMs = performance.now() - started;
+          state.waveCommands = ctx.commands().length - before;
+          ctx.table({
+            columns: ["wave", "ms after priming", "hits", "found it missing", "database loads", "waited", "early refreshes", "p50 ms", "max ms"],
+            rows: Array.from({ length: p.waves }, (_, i) => {
+              const mine = state.requests.filter((r) => r.wave === i + 1);
+              const lat = mine.map((r) => r.ms);
+              return [
+                i + 1,
+                ms(mine[0]?.at),
+                mine.filter((r) => r.fetch.hit).length,
+                mine.filter((r) => foundMissing(r.fetch)).length,
+                mine.filter((r) => r.fetch.loaded).length,
+                mine.filter((r) => r.fetch.waited).length,
+                mine.filter((r) => r.fetch.early).length,
+                p50(lat),
+                ms(percentile(lat, 100)),
+              ];
+            }),
+          });
+        },
+      },
+      {
+        title: "Verdict: database loads, waiters, latency",
+        run: async (ctx, state) => verdict(ctx, state, protect),
+      },
+    ],
+    teardown: (ctx, state) => releaseOrigin(ctx, state),
+  });
+}
+
+/** The request's first GET found no entry. */
+function foundMissing(f: StampedeFetch): boolean {
+  return (f.loaded && !f.early) || f.waited;
+}
+
+function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, protect: Protection): void {
+  const p = ctx.params;
+  const reqs = state.requests;
+  const dbLoads = reqs.filter((r) => r.fetch.loaded).length;
+  const missing = reqs.filter((r) => foundMissing(r.fetch)).length;
+  const waiters = reqs.filter((r) => r.fetch.waited).length;
+  const early = reqs.filter((r) => r.fetch.early).length;
+  const lat = reqs.map((r) => r.ms);
+  // Priming was one SELECT; every other SELECT in the trace is a load during the waves.
+  const selects = dbStatements(ctx.commands()).filter((c) => /^SELECT\b/.test(c.argv[0] ?? "")).length - 1;
+
+  const served = reqs.filter((r) => r.fetch.row?.id === 1).length;
+  ctx.check("every request got user:1", served === reqs.length, { expected: reqs.length, actual: served });
+  ctx.check("database loads counted by the requests = SELECTs in the trace", dbLoads === selects, { expected: selects, actual: dbLoads });
+
+  if (protect === "none") {
+    ctx.check("without protection every request that found the entry missing queried the database", dbLoads === missing, { expected: missing, actual: dbLoads });
+    ctx.check(`the stampede: one expiry cost at least ${p.concurrency} database loads (a whole wave)`, dbLoads >= p.concurrency, {
+      expected: `≥ ${p.concurrency}`,
+      actual: dbLoads,
+    });
+  } else if (protect === "lock") {
+    // The reloaded entry lives at least until 2 × TTL after priming: waves that all started before then saw one expiry.
+    const lastWave = Math.max(...reqs.map((r) => r.at));
+    if (lastWave < 2 * p.ttlMs) {
+      ctx.check("the lock keeps dbLoads at 1 for the one expiry", dbLoads === 1, { expected: 1, actual: dbLoads });
+    } else {
+      const perWave = Array.from({ length: p.waves }, (_, i) => reqs.filter((r) => r.wave === i + 1 && r.fetch.loaded).length);
+      ctx.note(`the last wave started ${Math.round(lastWave)} ms after priming (the machine is slow), late enough for a second expiry`);
+      ctx.check("the lock keeps database loads at 1 per expiry (at most one per wave)", perWave.every((n) => n <= 1), { expected: "≤ 1 per wave", actual: perWave });
+    }
+    ctx.check("single flight: every other request that found the entry missing waited instead of loading", waiters === missing - dbLoads, {
+      expected: missing - dbLoads,
+      actual: waiters,
+    });
+  } else {
+    // How likely it was, given when the requests really ran, that none of those that saw the primed entry would
+    // refresh it: only when that is negligible is "no request found it missing" a fair check.
+    let pNone = 1;
+    for (const r of reqs) {
+      const { remainingMs, deltaMs } = r.fetch;
+      if (r.at >= p.ttlMs || remainingMs === undefined || deltaMs === undefined || remainingMs <= 0) continue;
+      pNone *= 1 - Math.exp(-remainingMs / (deltaMs * BETA));
+    }
+    if (pNone < 1e-3) {
+      ctx.check("early expiry refreshed the entry before it expired: no request found it missing", missing === 0 && early >= 1, {
+        expected: "0 missing, ≥ 1 early refresh",
+        actual: `${missing} missing, ${early} early refreshes`,
+        detail: `chance that no request refreshes in time with these settings: ${pNone.toExponential(1)}`,
+      });
+    } else {
+      ctx.note(`with these settings the chance that no request refreshes before the expiry is ${Math.round(pNone * 1000) / 10}%, so a miss is possible and not checked (${missing} requests found the entry missing)`);
+    }
+  }
+
+  ctx.metric("requests", reqs.length);
+  ctx.metric("concurrency", p.concurrency);
+  ctx.metric("dbLoads", dbLoads);
+  ctx.metric("waiters", waiters);
+  ctx.metric("earlyRefreshes", early);
+  ctx.metric("hits", reqs.filter((r) => r.fetch.hit).length);
+  ctx.metric("misses", missing);
+  ctx.metric("dbReads", state.db!.counts.reads);
+  ctx.metric("dbWrites", state.db!.counts.writes);
+  ctx.metric("staleReads", 0);
+  ctx.metric("latencyP50Ms", p50(lat));
+  ctx.metric("latencyP99Ms", p99(lat));
+  ctx.metric("latencyMaxMs", ms(percentile(lat, 100)));
+  ctx.metric("recomputeMs", ms(state.primeDeltaMs));
+  ctx.metric("commandsPerRequest", Math.round((state.waveCommands / Math.max(1, reqs.length)) * 100) / 100);
+  ctx.note(`${dbLoads} database load${dbLoads === 1 ? "" : "s"} for ${reqs.length} requests; ${missing} found the entry missing, ${waiters} waited; latency p50 ${p50(lat)} ms, p99 ${p99(lat)} ms`);
+}

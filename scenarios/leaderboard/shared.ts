@@ -1,0 +1,108 @@
+import type { Aggregate, ScoredPlayer, Standing } from "../../src/patterns/leaderboard/index.js";
+import { tag } from "../../src/redis/keys.js";
+import type { RecordedCommand } from "../../src/redis/recorder.js";
+import type { ScenarioContext, TableData } from "../../src/scenario/types.js";
+
+export interface LeaderboardParams {
+  /** Players seeded on the global board. */
+  players: number;
+  /** How many the top list (and a page) shows. */
+  top: number;
+  /** The player who wins a game and whose rank and neighbours are shown (a member name). */
+  player: string;
+  /** Players shown above and below: the chapter's rank ± 5. */
+  radius: number;
+  /** The page of the paged view (1-based; pages are `top` players long). */
+  page: number;
+  /** Seed of the generator that draws the players' scores: the same seed, the same board. */
+  seed: number;
+  /** Seeded scores are whole numbers in [0, maxScore]. */
+  maxScore: number;
+  membersPerCommand: number;
+  commandsPerPipeline: number;
+  /** Samples per latency measurement. */
+  repeat: number;
+  /** Daily boards in the time-scoped board (the chapter's week: 7). */
+  days: number;
+  /** Which AGGREGATE choices the multi-day board is built with. */
+  aggregates: Aggregate[];
+}
+
+export const defaultParams: LeaderboardParams = {
+  players: 1_000,
+  top: 10,
+  player: "player:alice",
+  radius: 5,
+  page: 2,
+  seed: 1,
+  maxScore: 3_000,
+  membersPerCommand: 1_000,
+  commandsPerPipeline: 10,
+  repeat: 50,
+  days: 7,
+  aggregates: ["SUM", "MAX", "MIN"],
+};
+
+export const CHAPTER = "4.4 Leaderboards and rankings";
+
+/** Every leaderboard key shares the hash tag {lb}, so ZUNIONSTORE over them stays in one cluster slot. */
+export function boardKey(ctx: ScenarioContext<LeaderboardParams>, ...parts: (string | number)[]): string {
+  return ctx.keys.key("leaderboard", tag("lb"), ...parts);
+}
+
+/** Standings as a table: place (1-based), player, score; the highlighted player marked with ◀. */
+export function standingsTable(standings: readonly Standing[], options: { title?: string; mark?: string } = {}): TableData {
+  return {
+    ...(options.title ? { title: options.title } : {}),
+    columns: ["place", "player", "score"],
+    rows: standings.map((s) => [s.rank + 1, s.player === options.mark ? `${s.player} ◀` : s.player, s.score]),
+  };
+}
+
+/** Same players, same scores, same order (ranks included). */
+export function sameStandings(a: readonly Standing[], b: readonly Standing[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.player === b[i]!.player && s.score === b[i]!.score && s.rank === b[i]!.rank);
+}
+
+/** The first place where two standings lists differ, for a check's detail. */
+export function firstDifference(actual: readonly Standing[], expected: readonly Standing[]): string | undefined {
+  const n = Math.max(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!a || !e || a.player !== e.player || a.score !== e.score || a.rank !== e.rank) {
+      return `at position ${i + 1}: redis ${a ? `${a.player} ${a.score}` : "(nothing)"}, model ${e ? `${e.player} ${e.score}` : "(nothing)"}`;
+    }
+  }
+  return undefined;
+}
+
+export const brief = (s: readonly Standing[]): string => s.map((x) => `${x.rank + 1}. ${x.player} ${x.score}`).join(", ");
+
+/** The model as a map, for updates. */
+export function scoreMap(players: readonly ScoredPlayer[]): Map<string, number> {
+  return new Map(players.map((p) => [p.player, p.score]));
+}
+
+/** Commands sent since `mark` (an index into ctx.commands()). */
+export function sentSince(ctx: ScenarioContext<LeaderboardParams>, mark: number): readonly RecordedCommand[] {
+  return ctx.commands().slice(mark);
+}
+
+export const thousands = (n: number): string => n.toLocaleString("en-US");
+
+/** Decimal megabytes, as the chapter's "~100 MB". */
+export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+export const ms = (value: number): string => (value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`);
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** "7.0.15" ≥ "6.2"? */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split(".").map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}

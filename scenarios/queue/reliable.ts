@@ -1,0 +1,317 @@
+import type { Redis } from "ioredis";
+import {
+  acknowledgeMessage,
+  decodeMessage,
+  encodeMessage,
+  enqueueMessage,
+  queueFeatures,
+  registerConsumer,
+  registeredConsumers,
+  resumeUnfinished,
+  returnStuckMessages,
+  takeMessageReliably,
+  type MoveCommand,
+  type ReliableQueueKeys,
+} from "../../src/patterns/queue/index.js";
+import { tag } from "../../src/redis/keys.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
+import {
+  CHAPTER,
+  connectionOf,
+  crashMidBatch,
+  crashPlan,
+  defaultQueueParams,
+  drainMeter,
+  initQueueState,
+  list,
+  liveConsumers,
+  reportCounts,
+  runConcurrently,
+  sameIds,
+  unfinishedByCrash,
+  work,
+  type Delivery,
+  type QueueParams,
+  type QueueState,
+} from "./shared.js";
+
+type Ctx = ScenarioContext<QueueParams>;
+
+interface ReliableState extends QueueState {
+  moveCommand: MoveCommand;
+  /** What the reaper returned to the queue, by message id. */
+  returned: string[];
+  /** What the restarted consumer found in its own processing list. */
+  resumed: string[];
+  /** When each message was last taken (the stamp the consumer wrote), for the reaper's expected result. */
+  takenAt: Map<string, number>;
+}
+
+function queueKeys(ctx: Ctx): ReliableQueueKeys {
+  return {
+    queue: ctx.keys.key("reliable", tag("emails")),
+    takenAt: ctx.keys.key("reliable", tag("emails"), "taken-at"),
+    consumers: ctx.keys.key("reliable", tag("emails"), "consumers"),
+    processing: (consumer) => ctx.keys.key("reliable", tag("emails"), "processing", consumer),
+  };
+}
+
+const fmtTime = (t: number): string => new Date(t).toISOString().slice(11, 23);
+
+async function take(ctx: Ctx, state: ReliableState, consumer: string, conn: Redis): Promise<Delivery | null> {
+  const features = queueFeatures(ctx.target.version);
+  const taken = await takeMessageReliably(conn, queueKeys(ctx), consumer, {
+    timeoutMs: ctx.params.blockMs,
+    now: () => ctx.clock.now(),
+    command: state.moveCommand,
+    fractionalTimeout: features.fractionalTimeouts,
+  });
+  if (!taken) return null;
+  if (taken.command !== state.moveCommand) {
+    state.moveCommand = taken.command;
+    ctx.note(`the server does not know BLMOVE (Redis < 6.2): BRPOPLPUSH from here on`);
+  }
+  const message = decodeMessage(taken.payload);
+  state.ledger.delivered(message.id, consumer, taken.command);
+  state.takenAt.set(message.id, taken.takenAt);
+  return { message, ref: taken.payload };
+}
+
+async function acknowledge(ctx: Ctx, state: ReliableState, consumer: string, conn: Redis, delivery: Delivery): Promise<void> {
+  if (await acknowledgeMessage(conn, queueKeys(ctx), consumer, delivery.ref)) state.ledger.acked(delivery.message.id, consumer);
+  else ctx.note(`${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will send it again`);
+}
+
+/** A consumer's loop: register, then BLMOVE, send, acknowledge, until a BLMOVE times out. */
+async function drain(ctx: Ctx, state: ReliableState, consumer: string, meter: ReturnType<typeof drainMeter>): Promise<void> {
+  const conn = await connectionOf(ctx, state, "reliable", consumer);
+  await registerConsumer(conn, queueKeys(ctx), consumer);
+  for (;;) {
+    const delivery = await take(ctx, state, consumer, conn);
+    if (!delivery) return;
+    // A failure would leave the message in the processing list, for the reaper to return (none fails here).
+    if (work(state, consumer, delivery.message).ok) {
+      await acknowledge(ctx, state, consumer, conn, delivery);
+      meter.handled();
+    }
+  }
+}
+
+async function drainAll(ctx: Ctx, state: ReliableState, consumers: string[]): Promise<void> {
+  // Every consumer is connected before the first BLMOVE, so they compete from the start.
+  for (const consumer of consumers) await connectionOf(ctx, state, "reliable", consumer);
+  const meter = drainMeter(state);
+  await runConcurrently(consumers.map((consumer) => drain(ctx, state, consumer, meter)));
+  meter.stop();
+}
+
+export default defineScenario<QueueParams, ReliableState>({
+  id: "queue/reliable",
+  title: (p) => `Reliable list queue: BLMOVE into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
+  explain:
+    "The chapter's reliable variant: a consumer atomically moves each message into its own processing list (BLMOVE … " +
+    "RIGHT LEFT, the successor of BRPOPLPUSH) and notes when it took it; on success it removes it (LREM). What a dead " +
+    "consumer held stays there: a restarted consumer resumes its own list first, and a reaper returns messages stuck " +
+    "longer than a visibility timeout to the queue. Nothing is lost; a message can be worked on twice.",
+  chapter: CHAPTER,
+  defaults: defaultQueueParams,
+  init: (p) => ({
+    ...initQueueState(p, "reliable"),
+    moveCommand: "BLMOVE",
+    returned: [],
+    resumed: [],
+    takenAt: new Map(),
+  }),
+  steps: (p) => {
+    const plan = crashPlan(p);
+    const live = liveConsumers(p);
+    const steps: StepDef<QueueParams, ReliableState>[] = [
+      {
+        title: `The producer LPUSHes ${p.messages} e-mails onto reliable:{emails}`,
+        say: "The same producer as the simple queue. Every key of this queue shares the hash tag {emails}: the reaper's script touches several of them at once.",
+        run: async (ctx, state) => {
+          const features = queueFeatures(ctx.target.version);
+          state.moveCommand = features.blmove ? "BLMOVE" : "BRPOPLPUSH";
+          if (!features.blmove) {
+            ctx.note(`Redis ${ctx.target.version} predates BLMOVE (6.2): consumers use BRPOPLPUSH, the chapter's command (deprecated since 6.2)`);
+          }
+          const producer = await ctx.connect("reliable:producer");
+          let length = 0;
+          for (const message of state.messages) {
+            length = await enqueueMessage(producer, queueKeys(ctx).queue, encodeMessage(message));
+            state.ledger.produced(message.id);
+          }
+          ctx.note(`${length} messages waiting`);
+        },
+      },
+    ];
+    if (plan) {
+      steps.push(
+        {
+          title: `${plan.dies} and ${plan.restarts} each take ${p.batch} messages and crash mid-batch`,
+          say:
+            `Each registers (SADD), then takes ${p.batch} messages: BLMOVE into its processing list, HSET of the time taken. ` +
+            "Same crash point as the simple queue: first finished (LREM + HDEL in one MULTI), second sent but not acknowledged, last never started.",
+          run: async (ctx, state) => {
+            for (const consumer of [plan.dies, plan.restarts]) {
+              const conn = await connectionOf(ctx, state, "reliable", consumer);
+              await registerConsumer(conn, queueKeys(ctx), consumer);
+              const batch: Delivery[] = [];
+              for (let i = 0; i < p.batch; i++) {
+                const delivery = await take(ctx, state, consumer, conn);
+                if (!delivery) break;
+                batch.push(delivery);
+              }
+              await crashMidBatch(ctx, state, consumer, conn, batch, (d) => acknowledge(ctx, state, consumer, conn, d), consumer === plan.restarts);
+            }
+          },
+        },
+        {
+          title: "What the crashes left in Redis: the processing lists still hold every unfinished message",
+          say: "LRANGE on each crashed consumer's processing list, HGETALL of the taken-at times.",
+          run: async (ctx, state) => {
+            const keys = queueKeys(ctx);
+            const rows: (string | number)[][] = [];
+            const held: string[] = [];
+            for (const crash of state.crashes) {
+              for (const payload of ((await ctx.redis.call("LRANGE", keys.processing(crash.consumer), 0, -1)) as string[]).reverse()) {
+                held.push(decodeMessage(payload).id);
+                rows.push([crash.consumer, decodeMessage(payload).id]);
+              }
+            }
+            const takenAt = (await ctx.redis.call("HGETALL", keys.takenAt)) as string[];
+            const when = new Map<string, string>();
+            for (let i = 0; i + 1 < takenAt.length; i += 2) when.set(decodeMessage(takenAt[i]!).id, takenAt[i + 1]!);
+            ctx.table({
+              columns: ["processing list of", "message", "taken at"],
+              rows: rows.map(([consumer, id]) => [consumer!, id!, when.has(String(id)) ? `${fmtTime(Number(when.get(String(id))))}${ctx.clock.mode === "scenario" ? " (scenario time)" : ""}` : "–"]),
+            });
+            const { doneNotAcked, notStarted } = unfinishedByCrash(state);
+            const expected = [...doneNotAcked, ...notStarted];
+            ctx.check("every message the crashed consumers had not acknowledged is still in their processing lists", sameIds(held, expected), {
+              expected: list([...expected].sort()),
+              actual: list([...held].sort()),
+            });
+          },
+        },
+        {
+          title: `${plan.restarts} restarts: first the messages in its own processing list`,
+          say: "LRANGE of its own processing list (oldest first), a fresh taken-at time for each, then the usual work and LREM. New messages only after that.",
+          run: async (ctx, state) => {
+            const consumer = plan.restarts;
+            const conn = await connectionOf(ctx, state, "reliable", consumer, true);
+            await registerConsumer(conn, queueKeys(ctx), consumer);
+            const now = ctx.clock.now();
+            const held = await resumeUnfinished(conn, queueKeys(ctx), consumer, now);
+            for (const payload of held) {
+              const message = decodeMessage(payload);
+              state.takenAt.set(message.id, now);
+              state.resumed.push(message.id);
+              state.ledger.delivered(message.id, consumer, "own processing list");
+              if (work(state, consumer, message).ok) await acknowledge(ctx, state, consumer, conn, { message, ref: payload });
+            }
+            const crash = state.crashes.find((c) => c.consumer === consumer);
+            const expected = [...(crash?.doneNotAcked ?? []), ...(crash?.notStarted ?? [])];
+            ctx.note(`resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had already been sent before the crash: sent again (a duplicate)` : ""}`);
+            ctx.check("the restarted consumer resumed exactly what it held unacknowledged", sameIds(state.resumed, expected), {
+              expected: list(expected),
+              actual: list(state.resumed),
+            });
+          },
+        },
+      );
+    }
+    steps.push({
+      title: `${live.join(", ")} drain the queue concurrently (${p.blockMs / 1000} s blocking timeout)`,
+      say: "Each consumer: register, then BLMOVE, send, acknowledge, until a BLMOVE waits the whole timeout with nothing to take.",
+      run: async (ctx, state) => {
+        await drainAll(ctx, state, live);
+        const keys = queueKeys(ctx);
+        const inFlight = plan ? Number(await ctx.redis.call("LLEN", keys.processing(plan.dies))) : 0;
+        if (plan) ctx.note(`the queue is empty, but ${inFlight} message${inFlight === 1 ? " is" : "s are"} still in ${plan.dies}'s processing list: it is not coming back`);
+      },
+    });
+    steps.push({
+      title: `The reaper returns what has been in a processing list longer than ${p.visibilityMs} ms`,
+      say:
+        "One Lua script looks at every registered consumer's processing list (SMEMBERS gives the names) and moves each message " +
+        "older than the visibility timeout back to the front of the queue, atomically. A first pass at once returns only what " +
+        "is already that old (on the scenario clock: nothing yet); a second pass once the timeout has passed returns the rest. " +
+        "Then the live consumers take the returned messages.",
+      run: async (ctx, state) => {
+        const keys = queueKeys(ctx);
+        const reaper = await ctx.connect("reliable:reaper");
+        // What a pass at `now` must return: every message still stuck whose stamp is at least the timeout old.
+        const stuck = plan ? (state.crashes.find((c) => c.consumer === plan.dies)?.doneNotAcked ?? []).concat(state.crashes.find((c) => c.consumer === plan.dies)?.notStarted ?? []) : [];
+        const due = (now: number) => stuck.filter((id) => !state.returned.includes(id) && now - (state.takenAt.get(id) ?? now) >= p.visibilityMs);
+        const pass = async () => {
+          const now = ctx.clock.now();
+          const expected = due(now);
+          const consumers = await registeredConsumers(reaper, keys);
+          const result = await returnStuckMessages(reaper, keys, consumers, { now, visibilityMs: p.visibilityMs });
+          const returned = result.returned.map((r) => decodeMessage(r.payload).id);
+          state.returned.push(...returned);
+          const clock = ctx.clock.mode === "scenario" ? " scenario time" : "";
+          const from = [...new Set(result.returned.map((r) => r.from.split(":").pop() ?? r.from))];
+          ctx.note(`at ${fmtTime(now)}${clock}: returned ${list(returned)}${from.length ? ` from ${list(from)}'s processing list` : ""}`);
+          return { expected, returned };
+        };
+        const passes = [await pass()];
+        if (plan && stuck.some((id) => !state.returned.includes(id))) {
+          // On the scenario clock this is a jump; on the real clock a real wait (none if the timeout has passed already).
+          const latest = Math.max(...stuck.map((id) => state.takenAt.get(id) ?? 0));
+          await ctx.clock.waitUntil(latest + p.visibilityMs, ctx.signal);
+          passes.push(await pass());
+        }
+        const exact = passes.every((ps) => sameIds(ps.returned, ps.expected));
+        ctx.check(
+          plan
+            ? "the reaper returned exactly the dead consumer's messages, each once its visibility timeout had passed"
+            : "the reaper returned nothing: no consumer died",
+          exact && sameIds(state.returned, stuck),
+          {
+            expected: passes.map((ps) => list(ps.expected)).join(", then "),
+            actual: passes.map((ps) => list(ps.returned)).join(", then "),
+          },
+        );
+        if (state.returned.length > 0) await drainAll(ctx, state, live);
+      },
+    });
+    steps.push({
+      title: "Verdict: nothing lost, duplicates counted, nothing left behind",
+      say: "The ledger against what Redis holds: the queue, every processing list and the taken-at hash must be empty.",
+      run: async (ctx, state) => {
+        const keys = queueKeys(ctx);
+        const consumers = await registeredConsumers(ctx.redis, keys);
+        let leftover = Number(await ctx.redis.call("LLEN", keys.queue));
+        for (const consumer of consumers) leftover += Number(await ctx.redis.call("LLEN", keys.processing(consumer)));
+        const stamps = Number(await ctx.redis.call("HLEN", keys.takenAt));
+        const counts = reportCounts(ctx, state);
+        const { doneNotAcked } = unfinishedByCrash(state);
+        ctx.metric("moveCommand", state.moveCommand);
+        ctx.check("nothing lost", counts.lost === 0, { expected: 0, actual: counts.lost, detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined });
+        ctx.check("every message was processed at least once", counts.handled === counts.produced, { expected: counts.produced, actual: counts.handled });
+        ctx.check("the duplicates are exactly the messages sent but not acknowledged before a crash", sameIds(counts.duplicateIds, doneNotAcked), {
+          expected: list(doneNotAcked),
+          actual: list(counts.duplicateIds),
+          detail: "at-least-once delivery: the work must be idempotent",
+        });
+        ctx.check("the queue, the processing lists and the taken-at hash are empty", leftover === 0 && stamps === 0, {
+          expected: "0 messages, 0 stamps",
+          actual: `${leftover} messages, ${stamps} stamps`,
+        });
+        const stuck = doneNotAcked.length + unfinishedByCrash(state).notStarted.length;
+        ctx.figure({
+          what: "messages a crash leaves in the processing list",
+          chapter: "\"On failure: message stays in processing list for retry\"",
+          measured: plan
+            ? `${stuck} stayed; ${state.resumed.length} resumed by the restarted consumer, ${state.returned.length} returned by the reaper after ${p.visibilityMs} ms; ${counts.lost} lost`
+            : `no crash; ${counts.lost} lost`,
+          agrees: plan ? counts.lost === 0 : undefined,
+          note: "the chapter leaves the retry to the reader: the reaper (visibility timeout) and the restart are that retry",
+        });
+      },
+    });
+    return steps;
+  },
+});

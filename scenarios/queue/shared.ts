@@ -1,0 +1,273 @@
+import type { Redis } from "ioredis";
+import {
+  DeliveryLedger,
+  emailMessages,
+  sendEmail,
+  type EmailMessage,
+  type QueueCounts,
+  type QueueKind,
+} from "../../src/patterns/queue/index.js";
+import type { ScenarioContext, TableData } from "../../src/scenario/types.js";
+
+export interface QueueParams {
+  /** Messages the producer sends. */
+  messages: number;
+  /** Consumers, each on its own connection (at least 2 with `crash`: one dies for good, one restarts). */
+  consumers: number;
+  /** Messages a consumer works on at once (three BRPOPs / BLMOVEs, or XREADGROUP COUNT). */
+  batch: number;
+  /** consumer-1 dies mid-batch for good, consumer-2 dies mid-batch and restarts. */
+  crash: boolean;
+  /** BRPOP / BLMOVE timeout and XREADGROUP BLOCK, ms: well under the client's command timeout. */
+  blockMs: number;
+  /** Reliable list: the visibility timeout. Stream: XAUTOCLAIM's minimum idle time. */
+  visibilityMs: number;
+  /** Stream: deliveries after which a failing message goes to the dead-letter stream. */
+  maxDeliveries: number;
+  /** Stream: the last message cannot be sent (a poison message). */
+  poison: boolean;
+}
+
+export const defaultQueueParams: QueueParams = {
+  messages: 12,
+  consumers: 3,
+  batch: 3,
+  crash: true,
+  blockMs: 100,
+  visibilityMs: 150,
+  maxDeliveries: 3,
+  poison: true,
+};
+
+export const CHAPTER = "4.7 Message queues";
+
+/** A message in a consumer's hands: the message, and what the queue needs to acknowledge it (payload or entry id). */
+export interface Delivery {
+  message: EmailMessage;
+  ref: string;
+}
+
+/** What one crash did: which messages the consumer had and how far it got with each. */
+export interface CrashRecord {
+  consumer: string;
+  /** consumer-1 stays down; consumer-2 is restarted at once. */
+  restarts: boolean;
+  taken: string[];
+  /** Worked on and acknowledged before the crash. */
+  finished: string[];
+  /** The work was done (the e-mail went out), the acknowledgement never came: redelivery makes a duplicate. */
+  doneNotAcked: string[];
+  /** Never started (or failed): the work is still to be done. */
+  notStarted: string[];
+}
+
+export interface QueueState {
+  ledger: DeliveryLedger;
+  messages: EmailMessage[];
+  byId: Map<string, EmailMessage>;
+  poisonId: string | undefined;
+  /** Open consumer connections by consumer name (the restarted consumer-2 replaces its dead one). */
+  connections: Map<string, Redis>;
+  crashes: CrashRecord[];
+  /** For throughput: messages handled while draining and the time it took (to the last message, not the idle wait). */
+  drainHandled: number;
+  drainMs: number;
+}
+
+export function initQueueState(p: QueueParams, kind: QueueKind): QueueState {
+  const poisonAt = kind === "stream" && p.poison ? p.messages : undefined;
+  const messages = emailMessages(p.messages, { poisonAt });
+  return {
+    ledger: new DeliveryLedger(),
+    messages,
+    byId: new Map(messages.map((m) => [m.id, m])),
+    poisonId: poisonAt === undefined ? undefined : messages[poisonAt - 1]?.id,
+    connections: new Map(),
+    crashes: [],
+    drainHandled: 0,
+    drainMs: 0,
+  };
+}
+
+export function consumerName(n: number): string {
+  return `consumer-${n}`;
+}
+
+/** Who crashes (with `crash`): consumer-1 for good, consumer-2 to restart; the rest keep working. */
+export function crashPlan(p: QueueParams): { dies: string; restarts: string } | undefined {
+  if (!p.crash) return undefined;
+  if (p.consumers < 2) throw new Error("a crash needs at least 2 consumers: one dies for good, one restarts");
+  return { dies: consumerName(1), restarts: consumerName(2) };
+}
+
+/** The consumers that work after the crashes (consumer-2 restarted, consumer-3 …), or all of them without a crash. */
+export function liveConsumers(p: QueueParams): string[] {
+  const all = Array.from({ length: p.consumers }, (_, i) => consumerName(i + 1));
+  return p.crash ? all.slice(1) : all;
+}
+
+/** A consumer's recorded connection, opened on first use; its commands are labelled `<kind>:<consumer>` in the trace. */
+export async function connectionOf(ctx: ScenarioContext<QueueParams>, state: QueueState, kind: QueueKind, consumer: string, restarted = false): Promise<Redis> {
+  const open = state.connections.get(consumer);
+  if (open && !restarted) return open;
+  const conn = await ctx.connect(`${kind}:${consumer}${restarted ? "-restarted" : ""}`);
+  state.connections.set(consumer, conn);
+  return conn;
+}
+
+/**
+ * The crash: the consumer's connection is closed, as when its process dies. No command is sent: the server just
+ * sees the socket close. Waits until the client has let go of it.
+ */
+export async function killConnection(conn: Redis): Promise<void> {
+  if (conn.status === "end") return;
+  const ended = new Promise<void>((resolve) => conn.once("end", () => resolve()));
+  conn.disconnect();
+  await ended;
+}
+
+/** The consumer's work on a message (send the e-mail), entered in the ledger. False when it failed (poison). */
+export function work(state: QueueState, consumer: string, message: EmailMessage): { ok: true } | { ok: false; error: string } {
+  try {
+    sendEmail(message);
+    state.ledger.handled(message.id, consumer);
+    return { ok: true };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    state.ledger.failed(message.id, consumer, error);
+    return { ok: false, error };
+  }
+}
+
+/**
+ * A consumer dies in the middle of a batch, at a fixed point so every run fails the same way: the batch's earlier
+ * messages are finished and acknowledged, the second-to-last is worked on (the e-mail goes out) but never
+ * acknowledged, the last is never started. Then its connection closes.
+ */
+export async function crashMidBatch(
+  ctx: ScenarioContext<QueueParams>,
+  state: QueueState,
+  consumer: string,
+  conn: Redis,
+  batch: Delivery[],
+  acknowledge: (delivery: Delivery) => Promise<void>,
+  restarts: boolean,
+): Promise<CrashRecord> {
+  const record: CrashRecord = { consumer, restarts, taken: batch.map((d) => d.message.id), finished: [], doneNotAcked: [], notStarted: [] };
+  for (const [i, delivery] of batch.entries()) {
+    const id = delivery.message.id;
+    if (i === batch.length - 1) {
+      record.notStarted.push(id);
+      continue;
+    }
+    const done = work(state, consumer, delivery.message);
+    if (!done.ok) record.notStarted.push(id);
+    else if (i === batch.length - 2) record.doneNotAcked.push(id);
+    else {
+      await acknowledge(delivery);
+      record.finished.push(id);
+    }
+  }
+  await killConnection(conn);
+  state.crashes.push(record);
+  const parts = [
+    record.finished.length > 0 ? `finished ${record.finished.join(", ")}` : "",
+    record.doneNotAcked.length > 0 ? `sent ${record.doneNotAcked.join(", ")} but died before acknowledging it` : "",
+    record.notStarted.length > 0 ? `never started ${record.notStarted.join(", ")}` : "",
+  ].filter(Boolean);
+  ctx.note(`${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`);
+  return record;
+}
+
+/** Run consumer loops concurrently and wait for all of them; the first failure is rethrown once all have stopped. */
+export async function runConcurrently(loops: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(loops);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/** Time a drain: handled messages and the time to the last one, for the throughput figure. */
+export function drainMeter(state: QueueState): { handled(): void; stop(): void } {
+  const started = performance.now();
+  let last = started;
+  let n = 0;
+  return {
+    handled() {
+      n += 1;
+      last = performance.now();
+    },
+    stop() {
+      state.drainHandled += n;
+      state.drainMs += last - started;
+    },
+  };
+}
+
+export function throughput(state: QueueState): number | null {
+  if (state.drainHandled === 0 || state.drainMs <= 0) return null;
+  return Math.round((state.drainHandled * 1000) / state.drainMs);
+}
+
+/** Messages the crashed consumers had not finished (worked on without acknowledgement, or never started). */
+export function unfinishedByCrash(state: QueueState): { doneNotAcked: string[]; notStarted: string[] } {
+  return {
+    doneNotAcked: state.crashes.flatMap((c) => c.doneNotAcked).sort(),
+    notStarted: state.crashes.flatMap((c) => c.notStarted).sort(),
+  };
+}
+
+/** One row per message: its deliveries, how often its work was done, and how it ended. */
+export function messageTable(state: QueueState): TableData {
+  const counts = state.ledger.counts();
+  const rows = state.messages.map((m) => {
+    const history = state.ledger.historyOf(m.id);
+    const deliveries = history.filter((e) => e.kind === "delivered").map((e) => (e.kind === "delivered" ? `${e.consumer} (${e.how})` : ""));
+    const handled = history.filter((e) => e.kind === "handled").length;
+    const failed = history.filter((e) => e.kind === "failed").length;
+    const outcome = counts.deadLetteredIds.includes(m.id)
+      ? "dead-lettered"
+      : counts.lostIds.includes(m.id)
+        ? "LOST"
+        : handled > 1
+          ? `sent ${handled}× (duplicate)`
+          : "sent";
+    return [m.id, m.to, deliveries.join(", "), handled, failed, outcome];
+  });
+  return { title: "Every message, from the app's ledger", columns: ["message", "to", "deliveries", "sent", "failed", "outcome"], rows };
+}
+
+/** The counts every kind reports, as metrics (the names the issue and the summary table use). */
+export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueState): QueueCounts {
+  const counts = state.ledger.counts();
+  ctx.metric("produced", counts.produced);
+  ctx.metric("acked", counts.acked);
+  ctx.metric("redelivered", counts.redelivered);
+  ctx.metric("duplicates", counts.duplicates);
+  ctx.metric("deadLettered", counts.deadLettered);
+  ctx.metric("lost", counts.lost);
+  ctx.metric("throughput", throughput(state));
+  ctx.metric("handled", counts.handled);
+  ctx.metric("deliveries", counts.deliveries);
+  ctx.metric("consumers", ctx.params.consumers);
+  ctx.metric("crashed", state.crashes.length);
+  ctx.metric("commandsTotal", ctx.commands().length);
+  if (state.messages.length <= 40) ctx.table(messageTable(state));
+  ctx.table({
+    columns: ["produced", "acknowledged", "redelivered", "duplicates", "dead-lettered", "lost", "throughput"],
+    rows: [[counts.produced, counts.acked, counts.redelivered, counts.duplicates, counts.deadLettered, counts.lost, fmtThroughput(throughput(state))]],
+  });
+  return counts;
+}
+
+export function fmtThroughput(perSec: number | null): string {
+  return perSec === null ? "–" : `${perSec.toLocaleString("en-US")} msg/s`;
+}
+
+export const list = (ids: readonly string[]): string => (ids.length === 0 ? "none" : ids.join(", "));
+
+/** The same ids, in any order (with repeats counted). */
+export function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedB = [...b].sort();
+  return [...a].sort().every((id, i) => id === sortedB[i]);
+}

@@ -1,0 +1,94 @@
+import { CheckFailedError, InterruptedError, exitCodeOf, markReported } from "../../errors.js";
+import { collectFacts, countVerdicts, evaluatePatterns, PATTERNS, type DoctorFacts } from "../../doctor/index.js";
+import { classifyRedisError, connectTarget } from "../../redis/connect.js";
+import { newRunPrefix } from "../../redis/keys.js";
+import { CommandRecorder } from "../../redis/recorder.js";
+import type { DoctorCliOptions } from "../declare/doctor.js";
+import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
+
+/**
+ * `redis-patterns doctor`: read the server (nothing is written), judge each pattern, print the facts, the verdicts
+ * and the exact trace. Exit 0 when every pattern is ok; 1 when any is unsupported or has a warning (at risk);
+ * connection and auth problems keep their codes (3, 4). Refused configuration reads are facts ("unknown"), not errors.
+ */
+export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
+  const patterns = opts.only ?? [...PATTERNS];
+  const recorder = new CommandRecorder();
+  const connection = await connectTarget({
+    url: opts.url,
+    envUrl: process.env.REDIS_URL,
+    embedded: opts.embedded,
+    tlsCa: opts.tlsCa,
+    insecure: opts.insecure,
+    timeoutMs: opts.timeout,
+    recorder,
+    notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),
+  });
+  const setup = recorder.since(0);
+  const start = recorder.mark();
+
+  // Nothing to clean up, but a Ctrl-C still closes the connection (and stops a throwaway server) before exiting.
+  const controller = new AbortController();
+  recorder.setAbortSignal(controller.signal);
+  const onSignal = () => controller.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const steps: { title: string; ms: number; commands: number }[] = [];
+  let stepStarted = { at: performance.now(), mark: start };
+  const endStep = () => {
+    const last = steps[steps.length - 1];
+    if (last) {
+      last.ms = Math.round((performance.now() - stepStarted.at) * 1000) / 1000;
+      last.commands = recorder.mark() - stepStarted.mark;
+    }
+  };
+  let facts: DoctorFacts | undefined;
+  let fatal: unknown;
+  try {
+    facts = await collectFacts(connection.redis, {
+      patterns,
+      pings: opts.pings,
+      prefix: opts.prefix ?? newRunPrefix(),
+      onStep: (title) => {
+        endStep();
+        steps.push({ title, ms: 0, commands: 0 });
+        stepStarted = { at: performance.now(), mark: recorder.mark() };
+      },
+    });
+    endStep();
+  } catch (err) {
+    endStep();
+    fatal = controller.signal.aborted ? new InterruptedError() : classifyRedisError(err, { display: connection.target.url, password: undefined });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  await connection.close();
+
+  const verdicts = facts ? evaluatePatterns(facts, patterns) : [];
+  const counts = countVerdicts(verdicts);
+  const report: DoctorReport = {
+    schemaVersion: 1,
+    ok: fatal === undefined && counts.ok === verdicts.length,
+    command: "doctor",
+    target: connection.target,
+    setup: { commands: setup },
+    ...(facts ? { doctor: { patterns, facts, verdicts, counts, steps } } : {}),
+    commands: recorder.since(start),
+    ...(fatal !== undefined ? { error: { message: fatal instanceof Error ? fatal.message : String(fatal), exitCode: exitCodeOf(fatal) } } : {}),
+  };
+  printDoctorReport(report, opts);
+  if (fatal !== undefined) {
+    markReported(fatal);
+    throw fatal;
+  }
+  if (!report.ok) {
+    const notOk = verdicts.filter((v) => v.verdict !== "ok");
+    const err = new CheckFailedError(
+      `${notOk.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${notOk.map((v) => `${v.pattern} (${v.verdict})`).join(", ")}`,
+    );
+    markReported(err);
+    throw err;
+  }
+}

@@ -1,0 +1,199 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import Table from "cli-table3";
+import { briefError, type DoctorFacts } from "../../doctor/facts.js";
+import type { PatternName } from "../../doctor/requirements.js";
+import type { Finding, PatternVerdict, Verdict } from "../../doctor/rules.js";
+import type { Target } from "../../redis/connect.js";
+import type { RecordedCommand } from "../../redis/recorder.js";
+import { formatBytes, formatMs } from "../format.js";
+import type { GlobalOptions } from "../options.js";
+import { colorEnabled, type Streams } from "./index.js";
+import { traceLines } from "./trace.js";
+
+/** The one document `doctor --json` prints, and what the human output is drawn from. */
+export interface DoctorReport {
+  schemaVersion: 1;
+  /** Every pattern judged ok, and no error. */
+  ok: boolean;
+  command: "doctor";
+  target: Target;
+  /** The connection handshake and the server description, as for every command. */
+  setup: { commands: RecordedCommand[] };
+  doctor?: {
+    patterns: PatternName[];
+    facts: DoctorFacts;
+    verdicts: PatternVerdict[];
+    counts: Record<Verdict, number>;
+    /** The probes in order; `commands` says how many of the top-level `commands` each sent. */
+    steps: { title: string; ms: number; commands: number }[];
+  };
+  /** Every command doctor sent after the setup, in order, ending with QUIT. */
+  commands: RecordedCommand[];
+  error?: { message: string; exitCode: number };
+}
+
+const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+export function printDoctorReport(report: DoctorReport, opts: GlobalOptions, streams: Streams = defaultStreams()): void {
+  if (opts.json) {
+    streams.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    return;
+  }
+  const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
+  const lines = humanLines(report, opts, c);
+  streams.stdout.write(lines.join("\n") + "\n");
+}
+
+function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance): string[] {
+  const out: string[] = [];
+  const t = report.target;
+  out.push(`${c.bold("Target")}  ${t.url} · ${t.server} ${t.version} · ${t.mode}${t.embedded ? " · throwaway server" : ""}`);
+  const d = report.doctor;
+  if (d) out.push(`${c.bold("Checks")}  ${d.patterns.join(", ")}  ${c.dim("(read-only: doctor writes no keys)")}`);
+  out.push("");
+  out.push(c.bold.cyan("━━ doctor · which patterns can this server carry?"));
+
+  // The trace, grouped by probe.
+  const shownScripts = new Set<string>();
+  let offset = 0;
+  (d?.steps ?? []).forEach((step, i) => {
+    const commands = report.commands.slice(offset, offset + step.commands);
+    offset += step.commands;
+    if (opts.trace !== "off" || i === 0) out.push("");
+    out.push(`   ${c.bold(`${i + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands} command${step.commands === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`);
+    out.push(...traceLines(commands, opts.trace, c, { showLua: false, shownScripts }));
+  });
+  const rest = report.commands.slice(offset);
+  if (rest.length > 0 && opts.trace !== "off") {
+    out.push("");
+    out.push(`   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(`${rest.length} command${rest.length === 1 ? "" : "s"}`)}`);
+    out.push(...traceLines(rest, opts.trace, c, { showLua: false, shownScripts }));
+  }
+  if (!d) return out;
+
+  out.push("");
+  out.push(`   ${c.bold("Server")}`);
+  out.push(indent(factsTable(d.facts, c), 3));
+  out.push("");
+  out.push(`   ${c.bold("Patterns")}`);
+  out.push(indent(verdictTable(d.verdicts, c), 3));
+  out.push("");
+  const notOk = d.verdicts.filter((v) => v.verdict !== "ok");
+  if (notOk.length === 0) {
+    out.push(c.green(`✓ all ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} ok`));
+  } else {
+    const list = notOk.map((v) => `${v.pattern} (${v.verdict})`).join(", ");
+    out.push(c.red(`✗ ${notOk.length} of ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${list}`));
+  }
+  return out;
+}
+
+function factsTable(f: DoctorFacts, c: ChalkInstance): string {
+  const table = new Table({ style: { head: [], border: [], compact: true }, colWidths: [14, 100], wordWrap: true });
+  const unknown = c.yellow("unknown");
+  const server = f.server.name === "unknown" ? unknown : `${f.server.name} ${f.server.version}${f.server.version !== f.server.redisVersion && f.server.redisVersion !== "unknown" ? ` (Redis ${f.server.redisVersion} compatible)` : ""}`;
+  table.push(["server", server]);
+  const mode = f.mode === "unknown" ? unknown : f.mode === "replica" ? `replica (${f.replicaReadOnly === false ? "writable" : f.replicaReadOnly === true ? "read-only" : "read-only unless configured otherwise"})` : f.mode;
+  table.push(["mode", mode]);
+  table.push(["persistence", persistenceText(f, c)]);
+  const mm = f.memory.maxmemory === "unknown" ? unknown : f.memory.maxmemory === 0 ? "0 (no limit)" : formatBytes(f.memory.maxmemory);
+  const policy = f.memory.policy === "unknown" ? unknown : f.memory.policy;
+  table.push(["memory", `maxmemory ${mm} · maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`]);
+  const lua =
+    f.lua.runs === true
+      ? `scripts run · TIME inside a script ${f.lua.time === true ? "works" : f.lua.time === false ? c.red(`fails: ${briefError(f.lua.timeError ?? "")}`) : unknown}`
+      : f.lua.runs === false
+        ? c.red(`scripts fail: ${briefError(f.lua.runsError ?? "")}`)
+        : unknown;
+  table.push(["Lua", lua]);
+  if (f.clock === "unknown") table.push(["clock skew", unknown]);
+  else {
+    const side = Math.abs(f.clock.skewMs) <= f.clock.uncertaintyMs ? "no skew measurable" : f.clock.skewMs > 0 ? "server ahead" : "server behind";
+    table.push(["clock skew", `${f.clock.skewMs >= 0 ? "+" : "−"}${formatMs(Math.abs(f.clock.skewMs))} ± ${formatMs(f.clock.uncertaintyMs)} (${side}; server TIME vs this machine, best of ${f.clock.samples})`]);
+  }
+  table.push([
+    "PING latency",
+    f.latency === "unknown" ? unknown : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} (${f.latency.samples} PINGs, one at a time)`,
+  ]);
+  table.push(["ACL", aclText(f, c)]);
+  for (const [reason, whats] of groupRefusals(f.unknowns)) table.push([c.yellow("refused"), `${whats}: ${reason}`]);
+  return table.toString();
+}
+
+/** Refusals with the same answer on one line: "CONFIG GET maxmemory, maxmemory-policy, save: NOPERM …". */
+function groupRefusals(unknowns: DoctorFacts["unknowns"]): [string, string][] {
+  const byReason = new Map<string, string[]>();
+  for (const u of unknowns) {
+    const reason = briefError(u.reason);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), u.what]);
+  }
+  return [...byReason.entries()].map(([reason, whats]) => {
+    const shared = whats.length > 1 && whats.every((w) => w.startsWith("CONFIG GET ")) ? "CONFIG GET " : "";
+    return [reason, shared + whats.map((w) => w.slice(shared.length)).join(", ")];
+  });
+}
+
+function persistenceText(f: DoctorFacts, c: ChalkInstance): string {
+  const p = f.persistence;
+  const unknown = c.yellow("unknown");
+  const rdb = p.rdbSave === "unknown" ? `RDB ${unknown}` : p.rdbSave.trim() === "" ? `RDB off (save "")` : `RDB save "${p.rdbSave}"`;
+  const aof = p.aof === "unknown" ? `AOF ${unknown}` : p.aof ? `AOF on, appendfsync ${p.appendfsync === "unknown" ? unknown : p.appendfsync}` : "AOF off";
+  const source = p.source === "info" ? c.dim(" (from INFO persistence: CONFIG GET refused)") : "";
+  return `${rdb} · ${aof}${source}`;
+}
+
+function aclText(f: DoctorFacts, c: ChalkInstance): string {
+  const a = f.acl;
+  if (a.method === "no-acl") return "no ACLs on this server (before Redis 6): every command allowed";
+  if (a.method === "none") return `user ${a.user} · permissions ${c.yellow("unknown")}: ${a.reason ?? ""}`;
+  const entries = Object.entries(a.commands);
+  const allowed = entries.filter(([, p]) => p.permission === "allowed").length;
+  const denied = entries.filter(([, p]) => p.permission === "denied").map(([l]) => l);
+  const missing = entries.filter(([, p]) => p.permission === "not-found").map(([l]) => l);
+  const unsure = entries.filter(([, p]) => p.permission === "unknown").map(([l]) => l);
+  const how = a.method === "dryrun" ? "ACL DRYRUN" : "the ACL GETUSER rules, read here";
+  const parts = [`user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed (${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`];
+  if (denied.length > 0) parts.push(c.red(`denied: ${denied.join(", ")}`));
+  if (missing.length > 0) parts.push(c.red(`not on this server: ${missing.join(", ")}`));
+  if (unsure.length > 0) parts.push(c.yellow(`not established: ${unsure.join(", ")}`));
+  return parts.join(" · ");
+}
+
+const MARK: Record<Finding["level"], string> = { info: "·", warning: "!", unsupported: "✗" };
+
+function verdictTable(verdicts: readonly PatternVerdict[], c: ChalkInstance): string {
+  const table = new Table({
+    head: ["pattern", "verdict", "reason"].map((h) => c.bold(h)),
+    style: { head: [], border: [], compact: true },
+    colWidths: [13, 15, 90],
+    wordWrap: true,
+  });
+  for (const v of verdicts) {
+    const verdict = v.verdict === "ok" ? c.green("✓ ok") : v.verdict === "warning" ? c.yellow("! warning") : c.red("✗ unsupported");
+    const reason =
+      v.findings.length === 0
+        ? v.reason
+        : v.findings
+            .slice()
+            .sort((a, b) => rank(b.level) - rank(a.level))
+            .map((f) => {
+              const text = `${MARK[f.level]} ${f.text}`;
+              return f.level === "info" ? c.dim(text) : f.level === "warning" ? c.yellow(text) : c.red(text);
+            })
+            .join("\n");
+    table.push([v.pattern, verdict, reason]);
+  }
+  return table.toString();
+}
+
+function rank(level: Finding["level"]): number {
+  return level === "unsupported" ? 2 : level === "warning" ? 1 : 0;
+}
+
+function indent(text: string, n: number): string {
+  const pad = " ".repeat(n);
+  return text
+    .split("\n")
+    .map((l) => pad + l)
+    .join("\n");
+}

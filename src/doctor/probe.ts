@@ -1,0 +1,342 @@
+/**
+ * Ask a server what `doctor` needs to know: INFO, CONFIG GET, two tiny scripts, TIME, PINGs, COMMAND INFO and the
+ * ACL. Read-only: nothing here writes a key (ACL DRYRUN names sample keys without touching them). Every command
+ * goes through the given client, so a recorded client records all of it.
+ *
+ * A refusal (an error reply: NOPERM, unknown command, a disabled CONFIG) becomes "unknown" in the facts, with the
+ * server's words in `unknowns`. Anything else (the connection broke, a timeout) is thrown for the caller to report.
+ */
+import type { Redis } from "ioredis";
+import { checkAcl, parseGetUser } from "./acl.js";
+import {
+  UNKNOWN,
+  asAppendFsync,
+  briefError,
+  identifyServer,
+  memoryFromInfo,
+  parseConfigReply,
+  parseInfo,
+  percentile,
+  persistenceFromInfo,
+  serverMode,
+  versionAtLeast,
+  yesNo,
+  type AclFacts,
+  type ClockFacts,
+  type DoctorFacts,
+  type LatencyFacts,
+  type LuaFacts,
+  type MemoryFacts,
+  type PersistenceFacts,
+  type Permission,
+} from "./facts.js";
+import { CHANNEL, COMMANDS, KEY, KEY2, commandsFor, sampleArgv, type CommandLabel, type PatternName } from "./requirements.js";
+
+/** The client surface the probes use: plain commands and one pipeline for the ACL checks. */
+export type DoctorClient = Pick<Redis, "call" | "pipeline">;
+
+export interface ProbeOptions {
+  patterns: readonly PatternName[];
+  /** How many PINGs the latency figures are taken over. */
+  pings: number;
+  /** Prefix of the sample key names ACL DRYRUN checks (key patterns such as ~app:* apply to them); nothing is written. */
+  prefix: string;
+  /** This machine's clock, ms since the epoch with sub-millisecond resolution. */
+  now?: () => number;
+  /** TIME samples for the clock skew (the one with the shortest round trip counts). */
+  timeSamples?: number;
+  /** Called as each probe starts, so the caller can group the trace by probe. */
+  onStep?: (title: string) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
+
+/** An error reply from the server (ioredis's ReplyError), as opposed to a broken connection or a timeout. */
+function isReplyError(err: unknown): err is Error {
+  return err instanceof Error && err.name === "ReplyError";
+}
+
+async function attempt(redis: DoctorClient, argv: readonly string[]): Promise<Outcome> {
+  try {
+    return { ok: true, value: await redis.call(argv[0]!, ...argv.slice(1)) };
+  } catch (err) {
+    if (isReplyError(err)) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
+async function attemptAll(redis: DoctorClient, commands: readonly (readonly string[])[]): Promise<Outcome[]> {
+  if (commands.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const argv of commands) pipeline.call(argv[0]!, ...argv.slice(1));
+  const replies = (await pipeline.exec()) ?? [];
+  return commands.map((_, i) => {
+    const [err, value] = replies[i] ?? [new Error("no reply"), null];
+    if (err) {
+      if (isReplyError(err)) return { ok: false, error: err.message };
+      throw err;
+    }
+    return { ok: true, value };
+  });
+}
+
+const defaultNow = (): number => performance.timeOrigin + performance.now();
+
+/** Gather the facts. Sends only reads (INFO, CONFIG GET, EVAL of two read-only scripts, TIME, PING, COMMAND, ACL). */
+export async function collectFacts(redis: DoctorClient, options: ProbeOptions): Promise<DoctorFacts> {
+  const now = options.now ?? defaultNow;
+  const step = options.onStep ?? (() => {});
+  const unknowns: DoctorFacts["unknowns"] = [];
+  const refused = (what: string, error: string) => unknowns.push({ what, reason: error });
+
+  step("server (INFO)");
+  const infoReply = await attempt(redis, ["INFO"]);
+  let info: Record<string, string> = {};
+  if (infoReply.ok) info = parseInfo(String(infoReply.value));
+  else refused("INFO", infoReply.error);
+  const server = infoReply.ok ? identifyServer(info) : { name: UNKNOWN, version: UNKNOWN, redisVersion: UNKNOWN };
+  const mode = infoReply.ok ? serverMode(info) : UNKNOWN;
+
+  step("configuration (CONFIG GET)");
+  const { persistence, memory, replicaReadOnly } = await readConfig(redis, info, refused);
+
+  step("Lua scripts (EVAL)");
+  const lua = await probeLua(redis, refused);
+
+  step("clock (TIME)");
+  const clock = await probeClock(redis, now, options.timeSamples ?? 5, refused);
+
+  step(`latency (${options.pings} × PING)`);
+  const latency = await probeLatency(redis, options.pings, refused);
+
+  const labels = commandsFor(options.patterns);
+  const names = { key: `${options.prefix}:doctor:{acl}:a`, key2: `${options.prefix}:doctor:{acl}:b`, channel: `${options.prefix}:doctor:channel` };
+  step("ACL permissions (ACL WHOAMI, ACL DRYRUN)");
+  const dryrun = await probeDryrun(redis, labels, names, server.redisVersion, refused);
+  if (dryrun.method === "dryrun") {
+    // DRYRUN also names the commands the server does not have (renamed or disabled): no need to ask COMMAND INFO.
+    const commandTable: Record<string, boolean> = {};
+    for (const label of labels) {
+      const name = COMMANDS[label].argv[0].toLowerCase();
+      commandTable[name] = (commandTable[name] ?? true) && dryrun.commands[label]?.permission !== "not-found";
+    }
+    return { server, mode, replicaReadOnly, persistence, memory, lua, clock, latency, commandTable, acl: dryrun, unknowns };
+  }
+
+  step("command table (COMMAND INFO)");
+  const table = await readCommandTable(redis, labels, refused);
+  let acl: AclFacts = dryrun;
+  if (dryrun.method === "none" && dryrun.user !== UNKNOWN) {
+    step("ACL permissions (ACL GETUSER)");
+    acl = await probeGetUser(redis, labels, names, dryrun, table.categories, refused);
+  }
+  return { server, mode, replicaReadOnly, persistence, memory, lua, clock, latency, commandTable: table.known, acl, unknowns };
+}
+
+interface SampleNames {
+  key: string;
+  key2: string;
+  channel: string;
+}
+
+const CONFIG_PARAMS = ["maxmemory", "maxmemory-policy", "save", "appendonly", "appendfsync", "replica-read-only"] as const;
+
+async function readConfig(
+  redis: DoctorClient,
+  info: Record<string, string>,
+  refused: (what: string, error: string) => void,
+): Promise<{ persistence: PersistenceFacts; memory: MemoryFacts; replicaReadOnly: boolean | typeof UNKNOWN }> {
+  // One parameter per CONFIG GET: servers before 7.0 take a single pattern. One round trip all the same.
+  const replies = await attemptAll(redis, CONFIG_PARAMS.map((p) => ["CONFIG", "GET", p]));
+  const config: Record<string, string> = {};
+  CONFIG_PARAMS.forEach((param, i) => {
+    const reply = replies[i]!;
+    if (!reply.ok) refused(`CONFIG GET ${param}`, reply.error);
+    else Object.assign(config, parseConfigReply(reply.value));
+  });
+
+  const fromInfo = persistenceFromInfo(info);
+  const aofConfig = yesNo(config.appendonly);
+  const persistence: PersistenceFacts =
+    config.save !== undefined || aofConfig !== UNKNOWN
+      ? {
+          rdbSave: config.save ?? UNKNOWN,
+          aof: aofConfig !== UNKNOWN ? aofConfig : fromInfo.aof,
+          appendfsync: asAppendFsync(config.appendfsync),
+          source: "config",
+        }
+      : fromInfo;
+
+  const memoryInfo = memoryFromInfo(info);
+  const maxmemory = config.maxmemory !== undefined && /^\d+$/.test(config.maxmemory) ? Number(config.maxmemory) : undefined;
+  const policy = config["maxmemory-policy"];
+  const memory: MemoryFacts =
+    maxmemory !== undefined || policy !== undefined
+      ? { maxmemory: maxmemory ?? memoryInfo.maxmemory, policy: policy ?? memoryInfo.policy, source: "config" }
+      : memoryInfo;
+
+  const replicaReadOnly = yesNo(config["replica-read-only"] ?? config["slave-read-only"]);
+  return { persistence, memory, replicaReadOnly };
+}
+
+async function probeLua(redis: DoctorClient, refused: (what: string, error: string) => void): Promise<LuaFacts> {
+  const runs = await attempt(redis, ["EVAL", "return 1", "0"]);
+  if (!runs.ok) {
+    refused("EVAL", runs.error);
+    return { runs: false, runsError: runs.error, time: UNKNOWN };
+  }
+  if (Number(runs.value) !== 1) return { runs: false, runsError: `EVAL "return 1" answered ${JSON.stringify(runs.value)}`, time: UNKNOWN };
+  const time = await attempt(redis, ["EVAL", "return redis.call('TIME')", "0"]);
+  if (!time.ok) return { runs: true, time: false, timeError: time.error };
+  const ok = Array.isArray(time.value) && time.value.length === 2;
+  return ok ? { runs: true, time: true } : { runs: true, time: false, timeError: `answered ${JSON.stringify(time.value)}` };
+}
+
+async function probeClock(
+  redis: DoctorClient,
+  now: () => number,
+  samples: number,
+  refused: (what: string, error: string) => void,
+): Promise<ClockFacts | typeof UNKNOWN> {
+  let best: { skewMs: number; rttMs: number } | undefined;
+  for (let i = 0; i < samples; i++) {
+    const sent = now();
+    const reply = await attempt(redis, ["TIME"]);
+    const received = now();
+    if (!reply.ok) {
+      refused("TIME", reply.error);
+      return UNKNOWN;
+    }
+    const [seconds, micros] = Array.isArray(reply.value) ? reply.value.map(Number) : [NaN, NaN];
+    if (!Number.isFinite(seconds) || !Number.isFinite(micros)) return UNKNOWN;
+    const serverMs = seconds! * 1000 + micros! / 1000;
+    const rttMs = received - sent;
+    // The server read its clock somewhere within the round trip; the middle is the best guess, ± half the trip.
+    const skewMs = serverMs - (sent + rttMs / 2);
+    if (!best || rttMs < best.rttMs) best = { skewMs, rttMs };
+  }
+  if (!best) return UNKNOWN;
+  return { skewMs: round3(best.skewMs), uncertaintyMs: round3(best.rttMs / 2), samples };
+}
+
+async function probeLatency(redis: DoctorClient, pings: number, refused: (what: string, error: string) => void): Promise<LatencyFacts | typeof UNKNOWN> {
+  const times: number[] = [];
+  for (let i = 0; i < pings; i++) {
+    const started = performance.now();
+    const reply = await attempt(redis, ["PING"]);
+    const ms = performance.now() - started;
+    if (!reply.ok) {
+      refused("PING", reply.error);
+      return UNKNOWN;
+    }
+    times.push(ms);
+  }
+  if (times.length === 0) return UNKNOWN;
+  times.sort((a, b) => a - b);
+  return { samples: times.length, p50Ms: round3(percentile(times, 50)), p99Ms: round3(percentile(times, 99)), maxMs: round3(times[times.length - 1]!) };
+}
+
+/** Which command names the server knows (a renamed or disabled command is unknown to it), with their ACL categories. */
+async function readCommandTable(
+  redis: DoctorClient,
+  labels: readonly CommandLabel[],
+  refused: (what: string, error: string) => void,
+): Promise<{ known: Record<string, boolean> | typeof UNKNOWN; categories: Record<string, string[]> }> {
+  const names = [...new Set(labels.map((l) => COMMANDS[l].argv[0].toLowerCase()))];
+  // COMMAND INFO without names lists every command: nothing to ask.
+  if (names.length === 0) return { known: {}, categories: {} };
+  const reply = await attempt(redis, ["COMMAND", "INFO", ...names]);
+  if (!reply.ok || !Array.isArray(reply.value)) {
+    refused("COMMAND INFO", reply.ok ? `answered ${JSON.stringify(reply.value)}` : reply.error);
+    return { known: UNKNOWN, categories: {} };
+  }
+  const known: Record<string, boolean> = {};
+  const categories: Record<string, string[]> = {};
+  names.forEach((name, i) => {
+    const entry = (reply.value as unknown[])[i];
+    known[name] = Array.isArray(entry);
+    if (Array.isArray(entry) && Array.isArray(entry[6])) categories[name] = entry[6].map(String);
+  });
+  return { known, categories };
+}
+
+/**
+ * The ACL user, and what it may run according to ACL DRYRUN (Redis ≥ 7). Method "none" when DRYRUN is missing or
+ * refused (probeGetUser may still read the rules), "no-acl" before Redis 6.
+ */
+async function probeDryrun(
+  redis: DoctorClient,
+  labels: readonly CommandLabel[],
+  names: SampleNames,
+  redisVersion: string,
+  refused: (what: string, error: string) => void,
+): Promise<AclFacts> {
+  const sample = { key: names.key, channel: names.channel };
+  const whoami = await attempt(redis, ["ACL", "WHOAMI"]);
+  if (!whoami.ok) {
+    if (/unknown command/i.test(whoami.error) && versionAtLeast(redisVersion, "6.0.0") !== true) {
+      // Before Redis 6 there are no ACLs: whoever is connected may run every command the server has.
+      return { user: "default", method: "no-acl", commands: Object.fromEntries(labels.map((l) => [l, { permission: "allowed" as Permission }])) };
+    }
+    refused("ACL WHOAMI", whoami.error);
+    return { user: UNKNOWN, method: "none", reason: `ACL WHOAMI refused: ${briefError(whoami.error)}`, commands: {}, sample };
+  }
+  const user = String(whoami.value);
+  const [firstLabel, ...rest] = labels;
+  if (!firstLabel) return { user, method: "dryrun", commands: {}, sample };
+  if (versionAtLeast(redisVersion, "7.0.0") === false) {
+    return { user, method: "none", reason: `ACL DRYRUN needs Redis 7 (this server: ${redisVersion})`, commands: {}, sample };
+  }
+  // One DRYRUN first: when the user may not run it, the other checks would only repeat the refusal.
+  const first = await attempt(redis, ["ACL", "DRYRUN", user, ...sampleArgv(firstLabel, names)]);
+  if (!first.ok && /NOPERM|unknown subcommand|unknown command/i.test(first.error)) {
+    refused("ACL DRYRUN", first.error);
+    return { user, method: "none", reason: `ACL DRYRUN refused: ${briefError(first.error)}`, commands: {}, sample };
+  }
+  const others = await attemptAll(redis, rest.map((l) => ["ACL", "DRYRUN", user, ...sampleArgv(l, names)]));
+  const commands: AclFacts["commands"] = {};
+  [first, ...others].forEach((outcome, i) => (commands[labels[i]!] = dryrunPermission(outcome)));
+  return { user, method: "dryrun", commands, sample };
+}
+
+/** The user's rules from ACL GETUSER, applied here to each command the patterns send (acl.ts). */
+async function probeGetUser(
+  redis: DoctorClient,
+  labels: readonly CommandLabel[],
+  names: SampleNames,
+  previous: AclFacts,
+  categories: Record<string, string[]>,
+  refused: (what: string, error: string) => void,
+): Promise<AclFacts> {
+  const user = String(previous.user);
+  const getuser = await attempt(redis, ["ACL", "GETUSER", user]);
+  if (!getuser.ok || getuser.value === null) {
+    const why = getuser.ok ? "ACL GETUSER found no such user" : briefError(getuser.error);
+    if (!getuser.ok) refused("ACL GETUSER", getuser.error);
+    return { ...previous, reason: `${previous.reason ?? "ACL DRYRUN unavailable"}; ACL GETUSER refused: ${why}` };
+  }
+  const parsed = parseGetUser(getuser.value);
+  const commands: AclFacts["commands"] = {};
+  for (const label of labels) {
+    const spec = COMMANDS[label];
+    const argv = sampleArgv(label, names);
+    const keys = argv.filter((_, i) => spec.argv[i] === KEY || spec.argv[i] === KEY2);
+    const channels = argv.filter((_, i) => spec.argv[i] === CHANNEL);
+    commands[label] = checkAcl(parsed, { argv, categories: categories[spec.argv[0].toLowerCase()] ?? null, keys, channels });
+  }
+  return { user, method: "getuser", commands, sample: previous.sample };
+}
+
+/** ACL DRYRUN answers OK, or a bulk string saying what is denied; an error reply when the command does not exist. */
+function dryrunPermission(outcome: Outcome): { permission: Permission; detail?: string } {
+  if (outcome.ok) {
+    const text = String(outcome.value);
+    return text === "OK" ? { permission: "allowed" } : { permission: "denied", detail: text };
+  }
+  if (/not found|unknown command/i.test(outcome.error)) return { permission: "not-found", detail: outcome.error };
+  return { permission: UNKNOWN, detail: outcome.error };
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

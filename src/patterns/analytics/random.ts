@@ -1,0 +1,53 @@
+/**
+ * Seeded randomness for the analytics scenarios (views, samples, visitors): the same seed gives the same run, so a
+ * check that fails can be replayed exactly. Pure: no clock, no I/O.
+ */
+
+/** mulberry32: a small, fast 32-bit generator; returns floats in [0, 1). Good enough for test traffic, not for secrets. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers that scatters consecutive inputs. Distinct inputs
+ * give distinct outputs, which is what makes generated items distinct by construction.
+ */
+export function mix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** An integer in [0, n) from a generator. */
+export function randomInt(random: () => number, n: number): number {
+  return Math.min(n - 1, Math.floor(random() * n));
+}
+
+/**
+ * Zipf-like weights 1/rank^s for `n` items: a few items get most of the traffic, as page views do.
+ * Returns cumulative weights normalised to 1, for {@link pickWeighted}.
+ */
+export function zipfCumulative(n: number, s = 1.1): number[] {
+  const weights = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** s);
+  const total = weights.reduce((a, b) => a + b, 0);
+  let acc = 0;
+  return weights.map((w) => (acc += w / total));
+}
+
+/** Index of the item a uniform draw falls on, given cumulative weights ending at 1. */
+export function pickWeighted(random: () => number, cumulative: readonly number[]): number {
+  const u = random();
+  const i = cumulative.findIndex((c) => u < c);
+  return i < 0 ? cumulative.length - 1 : i;
+}

@@ -1,0 +1,33 @@
+/** Latency samples summarised the way the chapter quotes them (p50, p99). Pure. */
+
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of samples sorted ascending: the smallest sample with at least p % at or below it. */
+export function percentile(sortedAsc: readonly number[], p: number): number {
+  if (sortedAsc.length === 0) throw new RangeError("no samples");
+  if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
+  const rank = Math.ceil((p / 100) * sortedAsc.length);
+  return sortedAsc[Math.min(sortedAsc.length, Math.max(1, rank)) - 1]!;
+}
+
+export function summarizeLatencies(samples: readonly number[]): LatencySummary {
+  if (samples.length === 0) throw new RangeError("no samples");
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    min: sorted[0]!,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1]!,
+    mean: sorted.reduce((s, x) => s + x, 0) / sorted.length,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * `redis-patterns doctor` as a user runs it: exit 0 when every pattern is ok (an AOF server), 1 when one is at risk
+ * (no persistence) or unsupported, 2 for a bad --only, 3 when nothing answers, 4 for a wrong password; `--json` is one
+ * document with the facts, the verdicts and every command sent; a refused CONFIG leaves the exit code alone.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { ANSI, lines, parseJsonOutput, runCli } from "../helpers/cli.js";
+import { useRedisServer } from "../helpers/redis.js";
+
+const PASSWORD = "Doctor-e2e-Pw4Zk8";
+const plain = useRedisServer();
+const aof = useRedisServer(["--appendonly", "yes"]);
+const secured = useRedisServer(["--requirepass", PASSWORD, "--appendonly", "yes"]);
+
+let confDir: string;
+let noConfig: ThrowawayServer;
+beforeAll(async () => {
+  confDir = mkdtempSync(join(tmpdir(), "doctor-e2e-"));
+  writeFileSync(join(confDir, "redis.conf"), 'rename-command CONFIG ""\n');
+  noConfig = await startThrowawayServer({ configFile: join(confDir, "redis.conf") });
+}, 20_000);
+afterAll(async () => {
+  await noConfig?.stop();
+  rmSync(confDir, { recursive: true, force: true });
+});
+
+interface Command {
+  seq: number;
+  argv: string[];
+  reply?: unknown;
+  error?: string;
+  ms: number;
+}
+interface DoctorDoc {
+  schemaVersion: number;
+  ok: boolean;
+  command: string;
+  target: { url: string; server: string; version: string; mode: string };
+  setup: { commands: Command[] };
+  doctor: {
+    patterns: string[];
+    facts: Record<string, unknown> & { unknowns: { what: string; reason: string }[]; persistence: Record<string, unknown> };
+    verdicts: { pattern: string; verdict: string; reason: string; findings: { level: string; text: string }[] }[];
+    counts: Record<string, number>;
+    steps: { title: string; ms: number; commands: number }[];
+  };
+  commands: Command[];
+  error?: unknown;
+}
+
+describe("doctor exit codes", () => {
+  it("0 when every pattern is ok (AOF, no memory limit, scripts run, every command allowed)", async () => {
+    const result = await runCli(["doctor", "--url", aof().url, "--pings", "10"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/✓ all 8 patterns ok/);
+    expect(result.stdout).toMatch(/persistence +│ RDB off \(save ""\) · AOF on, appendfsync everysec/);
+    // The trace, as every command prints it.
+    expect(result.stdout).toMatch(/EVAL "return redis.call\('TIME'\)" 0 +→ 1\) "\d+" 2\) "\d+"/);
+    expect(result.stdout).toMatch(/ACL DRYRUN default EVALSHA 0{40} 1 rp:[0-9a-f]{8}:doctor:\{acl\}:a +→ OK/);
+    expect(result.stdout).not.toMatch(ANSI);
+  });
+
+  it("1 when a pattern is at risk: no persistence puts the queue and write-behind at risk; one error line", async () => {
+    const result = await runCli(["doctor", "--url", plain().url, "--trace", "off", "--pings", "5"]);
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual(["redis-patterns: 2 of 8 patterns unsupported or at risk: cache (warning), queue (warning)"]);
+    expect(result.stdout).toMatch(/│ queue +│ ! warning +│ ! no persistence/);
+    expect(result.stdout).not.toMatch(/PING +→ PONG/);
+  });
+
+  it("0 with --only ratelimit,lock on the same server: persistence does not matter to them", async () => {
+    const result = await runCli(["doctor", "--url", plain().url, "--only", "ratelimit,lock", "--trace", "summary", "--pings", "20"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Checks {2}ratelimit, lock/);
+    expect(result.stdout).toMatch(/✓ all 2 patterns ok/);
+    expect(result.stdout).toMatch(/… \d+ more commands \(--trace full shows them all\)/);
+  });
+
+  it("2 for an unknown pattern in --only, before connecting", async () => {
+    const result = await runCli(["doctor", "--only", "ratelimit,queues", "--url", "redis://127.0.0.1:1"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(/unknown pattern "queues" in --only: choose from ratelimit, cache, session, leaderboard, hll, analytics, lock, queue/);
+  });
+
+  it("3 when nothing answers, also with --json", async () => {
+    const port = await freePort();
+    const result = await runCli(["doctor", "--json", "--url", `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(3);
+    expect(parseJsonOutput(result)).toMatchObject({ schemaVersion: 1, ok: false, error: { exitCode: 3, message: expect.stringMatching(/connection refused/) } });
+  });
+
+  it("4 for a wrong password, and the password appears nowhere", async () => {
+    const result = await runCli(["doctor", "--url", `redis://:wrong-${PASSWORD}@127.0.0.1:${secured().port}`]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/authentication failed/);
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+  });
+
+  it("0 with the right password, which is redacted in the setup trace", async () => {
+    const result = await runCli(["doctor", "--json", "--pings", "3", "--url", `redis://:${PASSWORD}@127.0.0.1:${secured().port}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain(PASSWORD);
+    const doc = parseJsonOutput<DoctorDoc>(result);
+    expect(doc.setup.commands.some((c) => c.argv[0]!.toUpperCase() === "AUTH" && c.argv.includes("[redacted]"))).toBe(true);
+  });
+
+  it("a refused CONFIG is reported as unknown, not as an error: the exit code is the verdicts'", async () => {
+    const result = await runCli(["doctor", "--json", "--only", "leaderboard,hll,lock", "--pings", "3", "--url", noConfig.url]);
+    expect(result.code, result.stderr).toBe(0);
+    const doc = parseJsonOutput<DoctorDoc>(result);
+    expect(doc.ok).toBe(true);
+    expect(doc.error).toBeUndefined();
+    expect(doc.doctor.facts.unknowns.map((u) => u.what)).toContain("CONFIG GET maxmemory-policy");
+    expect(doc.doctor.facts.persistence).toMatchObject({ rdbSave: "unknown", source: "info" });
+    const human = await runCli(["doctor", "--trace", "off", "--only", "queue", "--pings", "3", "--url", noConfig.url]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/refused +│ CONFIG GET maxmemory, maxmemory-policy, save, appendonly,/);
+    expect(human.stdout).toMatch(/unknown command 'CONFIG'/);
+    expect(human.stdout).toMatch(/persistence unknown \(CONFIG GET refused/);
+  });
+});
+
+describe("doctor --json", () => {
+  it("one document: envelope, facts, verdicts, and every command sent, in order, ending with QUIT", async () => {
+    const result = await runCli(["doctor", "--json", "--pings", "10", "--url", plain().url], { env: { FORCE_COLOR: "1" } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(ANSI);
+    const doc = parseJsonOutput<DoctorDoc>(result);
+    expect(doc).toMatchObject({ schemaVersion: 1, ok: false, command: "doctor", target: { url: plain().url, server: "Redis", mode: "standalone" } });
+    expect(doc.error).toBeUndefined();
+    expect(doc.doctor.patterns).toEqual(["ratelimit", "cache", "session", "leaderboard", "hll", "analytics", "lock", "queue"]);
+    expect(doc.doctor.counts).toEqual({ ok: 6, warning: 2, unsupported: 0 });
+    expect(doc.doctor.verdicts.map((v) => [v.pattern, v.verdict])).toEqual([
+      ["ratelimit", "ok"], ["cache", "warning"], ["session", "ok"], ["leaderboard", "ok"], ["hll", "ok"], ["analytics", "ok"], ["lock", "ok"], ["queue", "warning"],
+    ]);
+    for (const key of ["server", "mode", "persistence", "memory", "lua", "clock", "latency", "commandTable", "acl", "unknowns"]) {
+      expect(doc.doctor.facts, key).toHaveProperty(key);
+    }
+    expect(doc.doctor.facts.latency).toMatchObject({ samples: 10 });
+
+    // The exact trace: the steps account for every command but the final QUIT, sequence numbers run on from the setup.
+    const total = doc.doctor.steps.reduce((n, s) => n + s.commands, 0);
+    expect(doc.commands).toHaveLength(total + 1);
+    expect(doc.commands.at(-1)!.argv[0]!.toUpperCase()).toBe("QUIT");
+    const seqs = [...doc.setup.commands, ...doc.commands].map((c) => c.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    for (const cmd of doc.commands) {
+      expect("reply" in cmd || "error" in cmd, cmd.argv.join(" ")).toBe(true);
+      expect(cmd.ms).toBeGreaterThanOrEqual(0);
+    }
+    expect(doc.commands.filter((c) => c.argv[0] === "PING")).toHaveLength(10);
+    expect(doc.doctor.steps.map((s) => s.title)).toEqual([
+      "server (INFO)", "configuration (CONFIG GET)", "Lua scripts (EVAL)", "clock (TIME)", "latency (10 × PING)", "ACL permissions (ACL WHOAMI, ACL DRYRUN)",
+    ]);
+  });
+});

@@ -1,0 +1,120 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+
+/** `redis-patterns queue` as a user runs it: human output, --json, usage errors. */
+const server = useRedisServer();
+let redis: Redis;
+beforeAll(() => {
+  redis = plainClient(server());
+});
+afterAll(async () => {
+  await redis?.quit();
+});
+
+const KINDS = ["list", "reliable", "stream"];
+
+interface Report {
+  ok: boolean;
+  command: string;
+  scenarios: {
+    id: string;
+    ok: boolean;
+    steps: { title: string; notes: string[]; commands: { argv: string[]; client: string }[] }[];
+    metrics: Record<string, unknown>;
+    checks: { name: string; ok: boolean }[];
+    figures: { what: string; chapter: string; measured: string; agrees?: boolean }[];
+  }[];
+  summary?: { columns: string[]; rows: unknown[][] };
+  cleanup: { deleted: number };
+}
+
+function run(args: string[]) {
+  return runCli(["queue", "--url", server().url, ...args]);
+}
+
+describe("queue, human output", () => {
+  it("with no flags: the three kinds, the same crashes, and a table where only the list loses messages", async () => {
+    const prefix = testPrefix("queue-human");
+    const result = await run(["--prefix", prefix, "--trace", "off"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(ANSI);
+    for (const kind of KINDS) expect(result.stdout).toContain(`━━ queue/${kind} · `);
+    const at = result.stdout.indexOf("The same crashes, three queues");
+    expect(at).toBeGreaterThan(0);
+    const table = result.stdout.slice(at).split("\n");
+    expect(table.some((l) => /│ queue\s+│ produced\s+│ acknowledged\s+│ redelivered\s+│ duplicates\s+│ dead-lettered\s+│ lost\s+│ throughput/.test(l))).toBe(true);
+    const row = (kind: string) => table.find((l) => l.startsWith(`│ ${kind} `))!.split("│").map((c) => c.trim());
+    // (empty), queue, produced, acknowledged, redelivered, duplicates, dead-lettered, lost, throughput, checks
+    expect(row("list").slice(2, 9)).toEqual(["12", "8", "0", "0", "0", "2", expect.stringMatching(/^[\d,]+$/)]);
+    expect(row("reliable").slice(2, 9)).toEqual(["12", "12", "4", "2", "0", "0", expect.stringMatching(/^[\d,]+$/)]);
+    expect(row("stream").slice(2, 9)).toEqual(["12", "11", "6", "2", "1", "0", expect.stringMatching(/^[\d,]+$/)]);
+    for (const kind of KINDS) expect(row(kind)[9]).toMatch(/^\d+\/\d+ ✓$/);
+    expect(result.stdout).toContain("a consumer that crashes after BRPOP loses messages (the pitfall)");
+    expect(result.stdout).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  });
+
+  it("--kind stream: every command, labelled by consumer", async () => {
+    const result = await run(["--kind", "stream"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/XGROUP CREATE \S+ email-workers \$ MKSTREAM/);
+    expect(result.stdout).toMatch(/\[stream:consumer-1\] XREADGROUP GROUP email-workers consumer-1 COUNT 3 BLOCK 100 STREAMS \S+ >/);
+    expect(result.stdout).toMatch(/\[stream:consumer-2-restarted\] XREADGROUP GROUP email-workers consumer-2 COUNT 3 STREAMS \S+ 0 /);
+    expect(result.stdout).toMatch(/\[stream:consumer-3\] XAUTOCLAIM \S+ email-workers consumer-3 150 0-0 COUNT 100/);
+    expect(result.stdout).toMatch(/XPENDING \S+ email-workers/);
+    expect(result.stdout).toContain("m-0012 failed on delivery 3 of 3: moved to the dead-letter stream and acknowledged");
+    expect(result.stdout).not.toContain("The same crashes, three queues");
+  });
+});
+
+describe("queue --json", () => {
+  it("one document: each kind ok, the metrics the issue names, the comparison, no key left", async () => {
+    const prefix = testPrefix("queue-json");
+    const result = await run(["--json", "--prefix", prefix]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(result);
+    expect(report.ok).toBe(true);
+    expect(report.command).toBe("queue");
+    expect(report.scenarios.map((s) => s.id)).toEqual(KINDS.map((k) => `queue/${k}`));
+    for (const s of report.scenarios) {
+      expect(s.ok, s.id).toBe(true);
+      for (const m of ["produced", "acked", "redelivered", "deadLettered", "lost", "duplicates", "throughput"]) expect(s.metrics[m], `${s.id} ${m}`).not.toBeUndefined();
+      expect(s.figures).toHaveLength(1);
+      expect(s.figures[0]!.agrees).toBe(true);
+    }
+    const lost = Object.fromEntries(report.scenarios.map((s) => [s.id, s.metrics.lost]));
+    expect(lost).toEqual({ "queue/list": 2, "queue/reliable": 0, "queue/stream": 0 });
+    expect(report.summary?.rows).toHaveLength(3);
+    expect(report.cleanup.deleted).toBeGreaterThan(0);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  });
+
+  it("--kind list --no-crash: nothing lost, and no crash steps", async () => {
+    const result = await run(["--json", "--kind", "list", "--no-crash", "--consumers", "4", "--messages", "40"]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(result);
+    const [s] = report.scenarios;
+    expect(s!.metrics).toMatchObject({ produced: 40, acked: 40, lost: 0, duplicates: 0, crashed: 0, consumers: 4 });
+    expect(s!.steps.some((st) => st.title.includes("crash"))).toBe(false);
+    expect(report.summary).toBeUndefined();
+  });
+});
+
+describe("queue usage errors exit 2 before connecting", () => {
+  const NOWHERE = ["--url", "redis://127.0.0.1:1"];
+  it.each([
+    { args: ["--kind", "kafka"], says: /unknown queue kind "kafka": choose one of list, reliable, stream/ },
+    { args: ["--consumers", "1"], says: /--consumers must be at least 2 with a crash/ },
+    { args: ["--messages", "5"], says: /--messages must be at least 2 × --batch \(6\)/ },
+    { args: ["--block", "3s"], says: /--block 3000ms must stay well under --timeout 5000ms/ },
+    { args: ["--visibility", "-5ms"], says: /invalid duration "-5ms"/ },
+  ])("queue $args", async ({ args, says }) => {
+    const result = await runCli(["queue", ...args, ...NOWHERE]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(says);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});
