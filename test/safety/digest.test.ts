@@ -151,6 +151,16 @@ describe("a run leaves someone else's data exactly as it was", () => {
     });
   }
 
+  // Every pattern's scenarios (cache, session, leaderboard, hll, analytics, lock, queue, …), as CI would run them.
+  it("smoke: every scenario of every pattern", async () => {
+    const result = await runCli(["smoke", "--json", "--url", url()], { timeoutMs: 120_000 });
+    const report = firstJsonDocument<RunReport>(result.stdout);
+    expect(report.scenarios.length).toBeGreaterThan(20);
+    expect(report.scenarios.filter((s) => !s.ok).map((s) => s.id)).toEqual([]);
+    await expectUntouched(result, 0);
+    expect(await keysUnder(report.prefix)).toEqual([]);
+  }, 150_000);
+
   it("a run interrupted with SIGINT mid-run cleans up and exits 130", async () => {
     const prefix = `rp:sigint${randomBytes(3).toString("hex")}`;
     const run = startCli(["ratelimit", "--clock", "real", "--window", "2s", "--traffic", "steady", "--prefix", prefix, "--json", "--url", url()]);
