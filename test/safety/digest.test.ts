@@ -153,7 +153,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
 
   // Every pattern's scenarios (cache, session, leaderboard, hll, analytics, lock, queue, …), as CI would run them.
   it("smoke: every scenario of every pattern", async () => {
-    const result = await runCli(["smoke", "--json", "--url", url()], { timeoutMs: 120_000 });
+    const result = await runCli(["smoke", "--json", "--url", url()]);
     const report = firstJsonDocument<RunReport>(result.stdout);
     expect(report.scenarios.length).toBeGreaterThan(20);
     expect(report.scenarios.filter((s) => !s.ok).map((s) => s.id)).toEqual([]);

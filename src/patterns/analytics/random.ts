@@ -3,17 +3,8 @@
  * check that fails can be replayed exactly. Pure: no clock, no I/O.
  */
 
-/** mulberry32: a small, fast 32-bit generator; returns floats in [0, 1). Good enough for test traffic, not for secrets. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../shared/random.js";
+import { seededRandom } from "../shared/random.js";
 
 /**
  * MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers that scatters consecutive inputs. Distinct inputs

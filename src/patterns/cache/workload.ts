@@ -4,17 +4,8 @@
  */
 import { userName, type UserRow } from "./origin-db.js";
 
-/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../shared/random.js";
+import { seededRandom } from "../shared/random.js";
 
 /**
  * Draw ids 1…n with probability proportional to 1/rank^skew (Zipf-like; skew 1 gives user 1 about twice the

@@ -1,16 +1,7 @@
 import type { ScoredPlayer } from "./board.js";
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same players, so runs and checks replay exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from "../shared/random.js";
+import { seededRandom } from "../shared/random.js";
 
 /** `player:0001` … `player:1000`: zero-padded, so names sort like numbers and all have the same length. */
 export function playerName(i: number, count: number): string {
