@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { ConnectError } from "../../errors.js";
 import type { ReplyValue } from "../../redis/recorder.js";
 import {
   delay,
@@ -35,8 +36,23 @@ interface Shared {
   removeOnExit?: () => void;
 }
 
+/**
+ * better-sqlite3 is an optional dependency: it compiles a native addon when no prebuilt binary can be fetched, and an
+ * install may skip it. Then only the SQLite origin is missing, and the message says what to do.
+ */
+async function loadDriver(): Promise<typeof BetterSqlite3> {
+  try {
+    return (await import("better-sqlite3")).default;
+  } catch (err) {
+    throw new ConnectError(
+      `the embedded SQLite database (better-sqlite3) is not installed here (${err instanceof Error ? err.message.split("\n")[0] : String(err)}): ` +
+        "run npm install better-sqlite3, or use --db postgres://…",
+    );
+  }
+}
+
 export async function openSqliteOrigin(options: OriginDbOptions, path?: string): Promise<OriginDb> {
-  const { default: Driver } = await import("better-sqlite3");
+  const Driver = await loadDriver();
   const tempDir = path ? undefined : mkdtempSync(join(tmpdir(), "redis-patterns-origin-"));
   const file = path ?? join(tempDir!, "origin.db");
   const shared: Shared = { file, ...(tempDir ? { tempDir } : {}), counts: newCounts(), created: false, open: new Set(), Driver };
