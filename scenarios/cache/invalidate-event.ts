@@ -104,6 +104,14 @@ async function writeAndPublish(ctx: ScenarioContext<EventInvalidationParams>, st
   while (connected.some((i) => i.received.length === before.get(i)) && performance.now() < deadline) await sleep(1, ctx.signal);
   const delays = connected.flatMap((i) => i.received.slice(before.get(i)).filter((r) => r.id === id).map((r) => r.at - at));
   state.propagation.push(...delays);
+  if (ctx.target.mode === "cluster") {
+    // On a Redis Cluster the message travels to every node over the cluster bus, but PUBLISH counts only the
+    // subscribers connected to the node that ran it. The receivers are then the instances whose handler got it.
+    const delivered = connected.filter((i) => i.received.slice(before.get(i)).some((r) => r.id === id)).length;
+    ctx.note(`PUBLISH answered ${receivers}: on a cluster it counts the subscribers on its own node only; ${delivered} instance(s) received the message`);
+    state.published[state.published.length - 1]!.receivers = delivered;
+    return { receivers: delivered, delays };
+  }
   return { receivers, delays };
 }
 

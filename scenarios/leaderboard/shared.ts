@@ -45,9 +45,13 @@ export const defaultParams: LeaderboardParams = {
 
 export const CHAPTER = "4.4 Leaderboards and rankings";
 
-/** Every leaderboard key shares the hash tag {lb}, so ZUNIONSTORE over them stays in one cluster slot. */
-export function boardKey(ctx: ScenarioContext<LeaderboardParams>, ...parts: (string | number)[]): string {
-  return ctx.keys.key("leaderboard", tag("lb"), ...parts);
+/**
+ * A leaderboard key, hash-tagged by its game: the keys of one game (its daily boards and the weekly ZUNIONSTORE over
+ * them) share a cluster slot, while different games land on different slots, so on a cluster the boards spread over
+ * the masters as they would in production.
+ */
+export function boardKey(ctx: ScenarioContext<LeaderboardParams>, game: string, ...parts: (string | number)[]): string {
+  return ctx.keys.key("leaderboard", tag(game), ...parts);
 }
 
 /** Standings as a table: place (1-based), player, score; the highlighted player marked with ◀. */

@@ -88,7 +88,7 @@ async function dailyBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
   const mismatches: string[] = [];
   for (let i = p.days - 1; i >= 0; i--) {
     const start = dayStart(now) - i * DAY_MS;
-    const key = boardKey(ctx, "day", dayLabel(start));
+    const key = boardKey(ctx, "weekly", "day", dayLabel(start));
     const games: Game[] = [];
     for (const player of CAST) {
       if (random() >= PLAYS_PER_DAY) continue;
@@ -127,7 +127,7 @@ async function dayTtls(ctx: Ctx, state: TimeScopedState): Promise<void> {
 
 /** The period board's key: `…:{lb}:days:2024-01-09..2024-01-15:sum`. */
 function periodKey(ctx: Ctx, days: readonly Day[], aggregate: Aggregate, suffix = ""): string {
-  return boardKey(ctx, "days", `${days[0]!.label}..${days[days.length - 1]!.label}`, aggregate.toLowerCase() + suffix);
+  return boardKey(ctx, "weekly", "days", `${days[0]!.label}..${days[days.length - 1]!.label}`, aggregate.toLowerCase() + suffix);
 }
 
 async function readBoard(ctx: Ctx, key: string): Promise<Standing[]> {

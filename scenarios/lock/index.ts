@@ -10,3 +10,5 @@ export const lockScenarios: Record<LockAlgorithm, ScenarioDef<LockParams, LockSt
 export const noLockScenario = noLock;
 
 export { defaultParams, type LockParams } from "./shared.js";
+export { default as redlockScenario, redlockDefaults, type RedlockParams } from "./redlock.js";
+export { default as failoverScenario, failoverDefaults, type FailoverParams } from "./failover.js";

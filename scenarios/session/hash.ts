@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { addToCart, createHashSession, endSession, hashFromReply, newSessionId, sessionField, type HashSession } from "../../src/patterns/session/index.js";
+import { pipelineByKey } from "../../src/redis/batch.js";
 import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
 import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./shared.js";
 
@@ -133,9 +134,11 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
   const views: (HashSession | null)[][] = [];
   const ttls: number[][] = [];
   for (const server of state.servers) {
-    const pipeline = server.redis.pipeline();
-    for (const session of state.sessions) pipeline.call("HGETALL", session.key).call("PTTL", session.key);
-    const replies = (await pipeline.exec()) ?? [];
+    // One pipeline; on a cluster one per node-bound group, since each user's session lives on its own slot.
+    const replies = await pipelineByKey(
+      server.redis,
+      state.sessions.flatMap((session) => [["HGETALL", session.key], ["PTTL", session.key]] as const),
+    );
     const mine: (HashSession | null)[] = [];
     const mineTtl: number[] = [];
     state.sessions.forEach((_, i) => {

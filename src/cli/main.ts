@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { ExitCode, RedisPatternsError, exitCodeOf, wasReported } from "../errors.js";
 import { createProgram } from "./program.js";
+import { interactiveProblem } from "./tour/interactive.js";
 
 /**
  * The entry point: parse, run, and turn whatever was thrown into one line on stderr and an exit code.
@@ -15,8 +16,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = createProgram();
   try {
     if (argv.length <= 2) {
-      program.outputHelp({ error: true });
-      return ExitCode.usage;
+      // On a terminal, a bare `redis-patterns` opens the tour; anywhere else (a pipe, CI) the help, and exit 2.
+      if (interactiveProblem({}) !== undefined || process.stdout.isTTY !== true) {
+        program.outputHelp({ error: true });
+        return ExitCode.usage;
+      }
+      argv = [...argv, "tour"];
     }
     await program.parseAsync(argv);
     return ExitCode.ok;

@@ -7,7 +7,10 @@ export type TraceMode = "full" | "summary" | "off";
 
 /** Options every pattern command takes (declared once on the root program). */
 export interface GlobalOptions {
-  url?: string;
+  /** One URL, or several (a repeated --url): the seed nodes of a Redis Cluster. */
+  url?: string | string[];
+  /** Use the Redis Cluster client even when the server does not report cluster mode. */
+  cluster?: boolean;
   json?: boolean;
   color: boolean;
   prefix?: string;
@@ -56,3 +59,8 @@ export function oneOf<T extends string>(choices: readonly T[], what: string): (t
 }
 
 export const parsePrefix = validatePrefix;
+
+/** `--url` may be repeated (seed nodes of a cluster): one URL stays a string, several become a list. */
+export function collectUrl(value: string, previous: string | string[] | undefined): string | string[] {
+  return previous === undefined ? value : [...[previous].flat(), value];
+}

@@ -13,7 +13,9 @@ import { declareQueue, type QueueCliOptions } from "./declare/queue.js";
 import { declareRatelimit, type RateLimitCliOptions } from "./declare/ratelimit.js";
 import { declareSession, type SessionCliOptions } from "./declare/session.js";
 import { declareSmoke, type SmokeCliOptions } from "./declare/smoke.js";
-import { option, parsePrefix, parseTimeout } from "./options.js";
+import { declareTour, type TourCliOptions } from "./declare/tour.js";
+import { declareBench, type BenchCliOptions } from "./declare/bench.js";
+import { collectUrl, option, parsePrefix, parseTimeout } from "./options.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
 export type { DoctorCliOptions };
@@ -32,6 +34,8 @@ export interface Handlers {
   lock(opts: LockCliOptions): Promise<void>;
   queue(opts: QueueCliOptions): Promise<void>;
   smoke(opts: SmokeCliOptions): Promise<void>;
+  tour(opts: TourCliOptions): Promise<void>;
+  bench(opts: BenchCliOptions): Promise<void>;
 }
 
 export const lazyHandlers: Handlers = {
@@ -46,6 +50,8 @@ export const lazyHandlers: Handlers = {
   lock: async (opts) => (await import("./commands/lock.js")).lockCommand(opts),
   queue: async (opts) => (await import("./commands/queue.js")).queueCommand(opts),
   smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
+  tour: async (opts) => (await import("./commands/tour.js")).tourCommand(opts),
+  bench: async (opts) => (await import("./commands/bench.js")).benchCommand(opts),
 };
 
 export function packageVersion(): string {
@@ -78,6 +84,8 @@ Examples:
   $ redis-patterns cleanup --prefix rp:1a2b3c4d       remove what a --keep run left behind
   $ redis-patterns doctor --url $REDIS_URL            which patterns this server can carry (exit 1 if any is at risk)
   $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
+  $ redis-patterns bench ratelimit --vs-redis-benchmark   a hot operation's ops/s and latency, against redis-benchmark
+  $ redis-patterns tour                               a guided walkthrough of every pattern (also: redis-patterns alone, on a terminal)
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
 throwaway redis-server from PATH is started for the run.
@@ -99,7 +107,12 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .showSuggestionAfterError(true)
     // One line on stderr for every error, in the same form as the runtime errors main.ts prints.
     .configureOutput({ outputError: (message, write) => write(`${oneLine(message)} (see --help)\n`) })
-    .option("--url <url>", "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379)")
+    .option(
+      "--url <url>",
+      "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379); repeat it to give several cluster seed nodes",
+      collectUrl,
+    )
+    .option("--cluster", "use the Redis Cluster client (automatic when the server reports cluster mode, or with several --url)")
     .option("--json", "print one JSON document on stdout instead of tables and traces")
     .option("--no-color", "no colours (also off when not a terminal, with NO_COLOR or TERM=dumb)")
     .option("--prefix <prefix>", "key prefix for this run (default: a fresh rp:<random>)", option(parsePrefix))
@@ -131,6 +144,8 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
   declareCleanup(program, (opts) => handlers.cleanup(opts));
   declareDoctor(program, (opts) => handlers.doctor(opts));
   declareSmoke(program, (opts) => handlers.smoke(opts));
+  declareTour(program, (opts) => handlers.tour(opts));
+  declareBench(program, (opts) => handlers.bench(opts));
   return program;
 }
 

@@ -1,8 +1,8 @@
 import { CheckFailedError, ExitCode, InterruptedError, UsageError, exitCodeOf, markReported } from "../errors.js";
-import { scanPrefix } from "../redis/cleanup.js";
-import { connectTarget } from "../redis/connect.js";
+import { scanPrefixOnAll } from "../redis/cleanup.js";
+import { connectTarget, type Connection } from "../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../redis/keys.js";
-import { CommandRecorder } from "../redis/recorder.js";
+import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../scenario/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../scenario/report.js";
 import { cleanupRun, runScenario, type RunEnv, type RunEvent, type ScenarioRun } from "../scenario/runner.js";
@@ -29,47 +29,16 @@ export interface SessionPlan {
 
 /**
  * Connect, run the scenarios, clean up (also after a failure or Ctrl-C), render, and throw the error that decides
- * the exit code. The only place that wires signals to a run.
+ * the exit code. With the tour (src/cli/tour/tour.ts), the only places that wire signals to a run.
  */
 export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promise<void> {
   const renderer = await createRenderer(opts, { compact: plan.compact });
-  const recorder = new CommandRecorder();
-  const connection = await connectTarget({
-    url: opts.url,
-    envUrl: process.env.REDIS_URL,
-    embedded: opts.embedded,
-    tlsCa: opts.tlsCa,
-    insecure: opts.insecure,
-    timeoutMs: opts.timeout,
-    recorder,
+  const { connection, recorder, prefix, setup, controller, env } = await openRun(opts, {
     notice: (message) => renderer.notice(message),
     waitMs: plan.waitMs,
+    maxKeys: plan.maxKeys,
+    clockMode: plan.clockMode,
   });
-  const setup = recorder.since(0);
-  const prefix = opts.prefix ?? newRunPrefix();
-  if (opts.prefix) {
-    // The run deletes every key it names at the end. That is only safe if nothing lived under the prefix before:
-    // a user-chosen prefix could be an application's own. (A fresh random prefix is checked by construction.)
-    const existing = await scanPrefix(connection.redis, prefix, 5);
-    if (existing.length > 0) {
-      await connection.close();
-      throw new UsageError(
-        `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
-          `choose another prefix, or remove a --keep run's leftovers with: redis-patterns cleanup --prefix ${prefix}`,
-      );
-    }
-  }
-  const controller = new AbortController();
-  recorder.setAbortSignal(controller.signal);
-  const env: RunEnv = {
-    redis: connection.redis,
-    recorder,
-    keys: new KeySpace(prefix, plan.maxKeys),
-    target: connection.target,
-    signal: controller.signal,
-    clockMode: plan.clockMode ?? "scenario",
-    newClient: (label) => connection.newClient(label),
-  };
   let interrupts = 0;
   const onSignal = () => {
     interrupts += 1;
@@ -134,6 +103,66 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     markReported(err);
     throw err;
   }
+}
+
+/** A connected run: the recorded client, the run's key space and the abort controller Ctrl-C trips. */
+export interface OpenRun {
+  connection: Connection;
+  recorder: CommandRecorder;
+  prefix: string;
+  /** The commands the connection handshake sent. */
+  setup: RecordedCommand[];
+  controller: AbortController;
+  env: RunEnv;
+}
+
+/**
+ * Connect to the target and set up a run (its prefix, refused when a user-chosen one already holds keys, its key
+ * space and abort gate). Shared by runSession and the tour; the caller cleans up with cleanupRun and closes.
+ */
+export async function openRun(
+  opts: GlobalOptions,
+  run: { notice: (message: string) => void; waitMs?: number; maxKeys?: number; clockMode?: ClockMode },
+): Promise<OpenRun> {
+  const recorder = new CommandRecorder();
+  const connection = await connectTarget({
+    url: opts.url,
+    cluster: opts.cluster,
+    envUrl: process.env.REDIS_URL,
+    embedded: opts.embedded,
+    tlsCa: opts.tlsCa,
+    insecure: opts.insecure,
+    timeoutMs: opts.timeout,
+    recorder,
+    notice: run.notice,
+    waitMs: run.waitMs,
+  });
+  const setup = recorder.since(0);
+  const prefix = opts.prefix ?? newRunPrefix();
+  if (opts.prefix) {
+    // The run deletes every key it names at the end. That is only safe if nothing lived under the prefix before:
+    // a user-chosen prefix could be an application's own. (A fresh random prefix is checked by construction.)
+    const existing = await scanPrefixOnAll(connection.masters(), prefix, 5);
+    if (existing.length > 0) {
+      await connection.close();
+      throw new UsageError(
+        `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
+          `choose another prefix, or remove a --keep run's leftovers with: redis-patterns cleanup --prefix ${prefix}`,
+      );
+    }
+  }
+  const controller = new AbortController();
+  recorder.setAbortSignal(controller.signal);
+  const env: RunEnv = {
+    redis: connection.redis,
+    recorder,
+    keys: new KeySpace(prefix, run.maxKeys),
+    target: connection.target,
+    signal: controller.signal,
+    clockMode: run.clockMode ?? "scenario",
+    newClient: (label) => connection.newClient(label),
+  };
+  return { connection, recorder, prefix, setup, controller, env };
 }
 
 function errorMessage(err: unknown): string {

@@ -1,3 +1,4 @@
+import type { ClusterFacts } from "./cluster.js";
 /**
  * What `doctor` learns about a server, as plain data, and the pure functions that read it out of INFO and CONFIG
  * replies. Anything the server refused to tell is "unknown", with the refusal kept in `unknowns`: a managed service
@@ -90,6 +91,8 @@ export interface DoctorFacts {
   acl: AclFacts;
   /** Every read the server refused, with its answer. */
   unknowns: { what: string; reason: string }[];
+  /** On a Redis Cluster: its health (src/doctor/cluster.ts). */
+  cluster?: ClusterFacts;
 }
 
 /** INFO text as key → value (sections merged). */

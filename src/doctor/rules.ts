@@ -6,6 +6,7 @@
  * at risk: eviction, no persistence), "info" (worth knowing, verdict stays ok: a fallback in use, something unknown).
  * A pattern's verdict is its worst finding; `doctor` exits 1 when any verdict is not ok.
  */
+import { clusterWarnings } from "./cluster.js";
 import {
   UNKNOWN,
   briefError,
@@ -163,6 +164,7 @@ function serverFindings(facts: DoctorFacts): Finding[] {
   if (facts.mode === "replica" && facts.replicaReadOnly !== false) {
     return [{ level: "unsupported", text: "a read-only replica: every write is refused (READONLY); point --url at the primary" }];
   }
+  if (facts.cluster) return clusterWarnings(facts.cluster).map((text) => ({ level: "warning" as const, text: `cluster: ${text}` }));
   return [];
 }
 

@@ -38,3 +38,16 @@ export async function scanPrefix(redis: RedisCaller, prefix: string, atMost = In
   } while (cursor !== "0" && found.size < atMost);
   return [...found];
 }
+
+/**
+ * `scanPrefix` on each master (a cluster's keys are spread over its masters, and SCAN walks one server's keyspace):
+ * the union of what they hold.
+ */
+export async function scanPrefixOnAll(masters: readonly RedisCaller[], prefix: string, atMost = Infinity): Promise<string[]> {
+  const found: string[] = [];
+  for (const master of masters) {
+    if (found.length >= atMost) break;
+    found.push(...(await scanPrefix(master, prefix, atMost - found.length)));
+  }
+  return found;
+}

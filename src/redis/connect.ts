@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { AuthError, ConnectError, RedisPatternsError, UsageError } from "../errors.js";
 import type { CommandRecorder } from "./recorder.js";
 import { redactUrl, scrubSecret } from "./redact.js";
@@ -9,8 +9,13 @@ import { startThrowawayServer, type ThrowawayServer } from "./throwaway-server.j
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
 
 export interface ConnectOptions {
-  /** `--url`; when absent, `REDIS_URL` (passed in as `envUrl`), else the default address. */
-  url?: string;
+  /**
+   * `--url`; when absent, `REDIS_URL` (passed in as `envUrl`), else the default address. Several URLs (a repeated
+   * `--url`) are the seed nodes of a Redis Cluster.
+   */
+  url?: string | string[];
+  /** `--cluster`: use the Redis Cluster client even if the server does not say it runs in cluster mode. */
+  cluster?: boolean;
   envUrl?: string;
   /** `--embedded`: always start a throwaway redis-server. */
   embedded?: boolean;
@@ -21,6 +26,8 @@ export interface ConnectOptions {
   insecure?: boolean;
   /** Connect timeout, and the default command timeout. */
   timeoutMs: number;
+  /** The trace label of the first connection ("main" by default; a scenario's extra server, e.g. "node-3"). */
+  label?: string;
   recorder: CommandRecorder;
   /** Called with one-line notices for stderr (e.g. that a throwaway server was started). */
   notice?: (message: string) => void;
@@ -41,8 +48,18 @@ export interface Target {
 }
 
 export interface Connection {
+  /**
+   * The recorded client the scenarios use. On a Redis Cluster this is an ioredis `Cluster`, typed as `Redis`: it
+   * has the same command surface (call, pipeline, multi, scripts), routes each command by its key's slot, and
+   * follows MOVED/ASK redirections.
+   */
   readonly redis: Redis;
   readonly target: Target;
+  /**
+   * One client per master (the cluster's masters, or the one server): what must see every key, such as SCAN,
+   * goes to each of them.
+   */
+  masters(): Redis[];
   /** Open one more recorded connection to the same server (a second client, a worker). */
   newClient(label: string): Promise<Redis>;
   close(): Promise<void>;
@@ -137,9 +154,25 @@ export async function connectTarget(opts: ConnectOptions): Promise<Connection> {
 }
 
 async function connectOnce(opts: ConnectOptions): Promise<Connection> {
-  const explicit = opts.url ?? (opts.envUrl || undefined);
-  if (opts.embedded) return connectEmbedded(opts, "--embedded");
-  if (explicit) return connectUrl(parseRedisUrl(explicit, { ca: opts.tlsCa, insecure: opts.insecure }), opts, null);
+  const urls = [opts.url ?? []].flat();
+  const explicit = urls.length > 0 ? urls : opts.envUrl ? [opts.envUrl] : [];
+  if (opts.embedded) {
+    if (opts.cluster) throw new UsageError("--embedded starts one standalone server: --cluster needs --url of a cluster node");
+    return connectEmbedded(opts, "--embedded");
+  }
+  if (explicit.length > 0) {
+    const seeds = explicit.map((url) => parseRedisUrl(url, { ca: opts.tlsCa, insecure: opts.insecure }));
+    if (opts.cluster || seeds.length > 1) return connectCluster(seeds, opts);
+    const probed = opts.recorder.mark();
+    const single = await connectUrl(seeds[0]!, opts, null);
+    if (single.target.mode !== "cluster") return single;
+    // INFO said cluster_enabled: the probe connection goes (its QUIT is in the setup trace), the cluster client comes.
+    await single.close();
+    const seed = `${seeds[0]!.options.host}:${seeds[0]!.options.port}`;
+    for (const cmd of opts.recorder.since(probed)) cmd.node ??= seed;
+    return connectCluster(seeds, opts);
+  }
+  if (opts.cluster) throw new UsageError("--cluster needs --url with the address of at least one cluster node");
   const parsed = parseRedisUrl(DEFAULT_URL);
   try {
     return await connectUrl(parsed, { ...opts, timeoutMs: Math.min(opts.timeoutMs, 1_000) }, null);
@@ -196,7 +229,7 @@ async function connectUrl(parsed: ParsedUrl, opts: ConnectOptions, server: Throw
     }
     return redis;
   };
-  const redis = await open("main");
+  const redis = await open(opts.label ?? "main");
   const clients: Redis[] = [redis];
   let target: Target;
   try {
@@ -209,6 +242,7 @@ async function connectUrl(parsed: ParsedUrl, opts: ConnectOptions, server: Throw
   return {
     redis,
     target,
+    masters: () => [redis],
     async newClient(label: string) {
       const client = await open(label);
       clients.push(client);
@@ -221,6 +255,126 @@ async function connectUrl(parsed: ParsedUrl, opts: ConnectOptions, server: Throw
       await server?.stop();
     },
   };
+}
+
+/**
+ * Connect to a Redis Cluster through ioredis's `Cluster` client, seeded from the given nodes. The client discovers
+ * the others with CLUSTER SLOTS and opens one connection per node as commands need them. The recorder is attached to
+ * every node connection as it is created (and to the short-lived connection that asks CLUSTER SLOTS), so each
+ * recorded command names the node (host:port) that served it, and a MOVED or ASK reply is recorded as an error
+ * followed by the same command on the right node.
+ */
+async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): Promise<Connection> {
+  const first = seeds[0]!;
+  const display = seeds.map((s) => s.display).join(",");
+  const { host: _h, port: _p, path, db, ...shared } = first.options;
+  if (path) throw new UsageError(`Redis Cluster nodes are reached over TCP: ${first.display} is a unix socket`);
+  if (db) throw new UsageError(`Redis Cluster has only database 0: drop /${db} from ${first.display}`);
+  const open = async (label: string): Promise<Cluster> => {
+    const cluster = new Cluster(
+      seeds.map((s) => ({ host: s.options.host!, port: s.options.port! })),
+      {
+        lazyConnect: true,
+        enableReadyCheck: false,
+        // Fail fast instead of retrying for a minute; follow redirections at once.
+        clusterRetryStrategy: () => null,
+        maxRedirections: 16,
+        retryDelayOnMoved: 0,
+        // No refresh every few seconds in the background: the slot map is read on connecting and after a MOVED.
+        slotsRefreshInterval: 0,
+        slotsRefreshTimeout: opts.timeoutMs,
+        redisOptions: {
+          ...shared,
+          connectTimeout: opts.timeoutMs,
+          commandTimeout: opts.timeoutMs,
+          maxRetriesPerRequest: 0,
+          enableReadyCheck: false,
+          disableClientInfo: true,
+          connectionName: "redis-patterns",
+        },
+      },
+    );
+    let cause: unknown;
+    cluster.on("error", (err: unknown) => (cause ??= err));
+    cluster.on("node error", (err: unknown) => (cause ??= err));
+    cluster.on("+node", (node: Redis) => recordNode(node, label, opts.recorder));
+    recordSubscriber(cluster, label, opts.recorder);
+    // Cluster#quit would open a connection to every known node just to send it QUIT: close only the open ones.
+    cluster.quit = (() => closeCluster(cluster).then(() => "OK" as const)) as typeof cluster.quit;
+    try {
+      await cluster.connect();
+      await cluster.call("PING");
+    } catch (err) {
+      cluster.disconnect();
+      const closed = err instanceof Error && /Connection is closed|Failed to refresh slots cache|None of startup nodes/.test(err.message);
+      const why = closed && cause ? cause : err;
+      if (why instanceof Error && /cluster support disabled/i.test(why.message)) {
+        throw new UsageError(`${display} is not in cluster mode (${why.message}): --cluster and a repeated --url are for Redis Cluster nodes`);
+      }
+      throw classifyRedisError(why, { display, password: first.password });
+    }
+    return cluster;
+  };
+  const cluster = await open(opts.label ?? "main");
+  const clients: Cluster[] = [cluster];
+  let described: Omit<Target, "url" | "embedded">;
+  try {
+    // INFO from the node that answers for a slot of ours, recorded like any command.
+    described = await describeServer(cluster.nodes("master")[0] ?? (cluster as unknown as Redis));
+  } catch (err) {
+    cluster.disconnect();
+    throw classifyRedisError(err, { display, password: first.password });
+  }
+  return {
+    redis: cluster as unknown as Redis,
+    target: { url: display, ...described, mode: "cluster", embedded: false },
+    masters: () => cluster.nodes("master"),
+    async newClient(label: string) {
+      const client = await open(label);
+      clients.push(client);
+      return client as unknown as Redis;
+    },
+    async close() {
+      await Promise.all(clients.filter((c) => c.status !== "end").map((c) => closeCluster(c)));
+    },
+  };
+}
+
+/** QUIT the node connections that are open (each recorded), drop the rest, and end the cluster client. */
+async function closeCluster(cluster: Cluster): Promise<void> {
+  await Promise.all(cluster.nodes().map((node) => (node.status === "ready" ? node.quit().catch(() => node.disconnect()) : node.disconnect())));
+  cluster.disconnect();
+}
+
+/**
+ * Pub/sub on a cluster goes through a connection of its own that ioredis opens to one node (not one of the pool's):
+ * record it too, under "<label> (subscriber)".
+ */
+function recordSubscriber(cluster: Cluster, label: string, recorder: CommandRecorder): void {
+  const holder = (cluster as unknown as { subscriber?: { subscriber?: Redis | null; selectSubscriber?: () => void } }).subscriber;
+  if (!holder || typeof holder.selectSubscriber !== "function") return;
+  const select = holder.selectSubscriber.bind(holder);
+  holder.selectSubscriber = () => {
+    select();
+    if (holder.subscriber) recorder.attach(holder.subscriber, `${label} (subscriber)`, { node: nodeAddress(holder.subscriber), handshakeByName: true });
+  };
+}
+
+/** The address ioredis knows a node by (what CLUSTER SLOTS reported): host:port. */
+function nodeAddress(node: Redis): string {
+  return `${node.options.host ?? "?"}:${node.options.port ?? "?"}`;
+}
+
+/** Record a cluster node connection, and the connections the cluster client duplicates from it for CLUSTER SLOTS. */
+function recordNode(node: Redis, label: string, recorder: CommandRecorder): void {
+  recorder.attach(node, label, { node: nodeAddress(node), handshakeByName: true });
+  node.on("error", () => {});
+  const duplicate = node.duplicate.bind(node);
+  node.duplicate = ((override?: Partial<RedisOptions>) => {
+    const copy = duplicate(override);
+    recorder.attach(copy, `${label} (slots)`, { node: nodeAddress(copy), handshakeByName: true });
+    return copy;
+  }) as typeof node.duplicate;
 }
 
 /** Server name, version and mode from INFO; "unknown" where INFO is refused (some managed services, ACLs). */

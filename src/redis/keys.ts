@@ -38,6 +38,11 @@ export class KeySpace {
     return [...this.names.keys()];
   }
 
+  /** Keys first named while `owner` was running (the tour deletes one scenario's keys before running it again). */
+  ownedBy(owner: string): string[] {
+    return [...this.names].filter(([, o]) => o === owner).map(([name]) => name);
+  }
+
   /** Keys named since `mark()` returned `n`. */
   mark(): number {
     return this.names.size;

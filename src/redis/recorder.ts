@@ -25,13 +25,37 @@ export interface RecordedCommand {
   phase?: "handshake";
   /** Set for what went to another system than Redis (the database behind a cache): argv is then its statement. */
   source?: "db";
+  /** On a Redis Cluster: the node (host:port) the command was sent to. */
+  node?: string;
 }
+
+/** Resolves when the command may be sent (rejects to cancel it); see `CommandRecorder.setGate`. */
+export type CommandGate = (argv: string[], client: string) => Promise<void>;
 
 export type RecorderListener = (cmd: RecordedCommand, event: "sent" | "replied") => void;
 
 interface ClientState {
   label: string;
   handshake: boolean;
+  node?: string;
+  /** Cluster node connections connect lazily, mid-run: their handshake is told apart by the command instead. */
+  handshakeByName: boolean;
+  /** Commands already recorded on this connection (ioredis passes a command again when it leaves the offline queue). */
+  seen: WeakSet<object>;
+}
+
+/** What a client sends on its own when it connects (AUTH, HELLO, SELECT, CLIENT SETNAME, READONLY on a replica). */
+function isHandshakeCommand(name: string, args: unknown[]): boolean {
+  const n = name.toLowerCase();
+  if (n === "auth" || n === "hello" || n === "select" || n === "readonly") return true;
+  return n === "client" && /^(setname|setinfo)$/i.test(argToString(args[0] ?? ""));
+}
+
+export interface AttachOptions {
+  /** The cluster node this connection talks to (host:port), recorded with each command. */
+  node?: string;
+  /** Mark AUTH/HELLO/SELECT/CLIENT SETNAME/READONLY as handshake whenever they are sent (cluster node connections). */
+  handshakeByName?: boolean;
 }
 
 interface PatchedCommand {
@@ -49,15 +73,31 @@ interface PatchedCommand {
  */
 export class CommandRecorder {
   readonly commands: RecordedCommand[] = [];
+  /** Every command recorded, including those not kept in `commands` (see `retain`). */
+  total = 0;
   private readonly listeners = new Set<RecorderListener>();
-  private readonly seen = new WeakSet<object>();
   private readonly batches = new WeakMap<object, { id: number; kind: "pipeline" | "multi"; startedAt: number }>();
   private nextBatch = 1;
   private signal: AbortSignal | undefined;
+  private gate: CommandGate | undefined;
+
+  /**
+   * `retain` bounds how many commands are kept in `commands` (a benchmark of millions of operations counts them in
+   * `total` and keeps none); every command is still recorded, redacted and timed, and listeners still see it.
+   */
+  constructor(private readonly options: { retain?: number } = {}) {}
 
   /** Refuse to send new commands once `signal` aborts (Ctrl-C); commands already sent still complete. */
   setAbortSignal(signal: AbortSignal | undefined): void {
     this.signal = signal;
+  }
+
+  /**
+   * Hold each plain command (not the handshake, not pipeline or MULTI members) until `gate` resolves, then send it:
+   * the tour's step-through mode shows the exact argv and waits for the user. Commands are queued in order.
+   */
+  setGate(gate: CommandGate | undefined): void {
+    this.gate = gate;
   }
 
   onCommand(listener: RecorderListener): () => void {
@@ -66,16 +106,48 @@ export class CommandRecorder {
   }
 
   /** Start recording a client. Commands sent before `endHandshake` are marked as the connection handshake. */
-  attach(redis: Redis, label: string): { endHandshake(): void } {
-    const state: ClientState = { label, handshake: true };
+  attach(redis: Redis, label: string, options: AttachOptions = {}): { endHandshake(): void } {
+    const state: ClientState = {
+      label,
+      handshake: options.handshakeByName !== true,
+      handshakeByName: options.handshakeByName === true,
+      seen: new WeakSet(),
+      ...(options.node ? { node: options.node } : {}),
+    };
     const target = redis as unknown as { sendCommand(command: PatchedCommand, stream?: object): unknown };
     const original = target.sendCommand.bind(redis);
     target.sendCommand = (command: PatchedCommand, stream?: object) => {
-      if (!this.seen.has(command)) {
-        this.seen.add(command);
-        if (this.signal?.aborted && !state.handshake) {
+      // Per connection: on a cluster, a command redirected by MOVED/ASK is sent again on another node's connection,
+      // and that second send is recorded as a command of its own.
+      if (!state.seen.has(command)) {
+        state.seen.add(command);
+        const handshake = state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args));
+        if (this.signal?.aborted && !handshake) {
           command.reject(new InterruptedError());
           return (command as unknown as { promise: unknown }).promise;
+        }
+        const gate = this.gate;
+        if (gate && !handshake && !(stream && "isPipeline" in stream)) {
+          // Step-through (the tour): show the exact argv, send it once the user says so.
+          gate(redactArgv([command.name, ...command.args.map(argToString)]), state.label).then(
+            () => {
+              if (this.signal?.aborted) return command.reject(new InterruptedError());
+              this.record(command, stream, state);
+              original(command, stream);
+            },
+            (err: unknown) => command.reject(err instanceof Error ? err : new Error(String(err))),
+          );
+          return (command as unknown as { promise: unknown }).promise;
+        }
+        if (state.handshakeByName) {
+          // A cluster node connection opens lazily: a command sent while it connects waits in ioredis's offline
+          // queue, and comes through here again when it is written. Record it then, so the trace holds only what
+          // went over the wire (a connection dropped while connecting sent nothing), in the order it was written.
+          if (redis.status === "end") return original(command, stream);
+          const result = original(command, stream);
+          if (isQueued(redis, command)) state.seen.delete(command);
+          else this.record(command, stream, state);
+          return result;
         }
         this.record(command, stream, state);
       }
@@ -90,8 +162,8 @@ export class CommandRecorder {
    */
   async external<T>(client: string, source: "db", argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue): Promise<T> {
     if (this.signal?.aborted) throw new InterruptedError();
-    const entry: RecordedCommand = { seq: this.commands.length + 1, client, argv, ms: 0, source };
-    this.commands.push(entry);
+    const entry: RecordedCommand = { seq: ++this.total, client, argv, ms: 0, source };
+    this.keep(entry);
     this.emit(entry, "sent");
     const startedAt = performance.now();
     try {
@@ -118,8 +190,9 @@ export class CommandRecorder {
 
   private record(command: PatchedCommand, stream: object | undefined, state: ClientState): void {
     const argv = redactArgv([command.name, ...command.args.map(argToString)]);
-    const entry: RecordedCommand = { seq: this.commands.length + 1, client: state.label, argv, ms: 0 };
-    if (state.handshake) entry.phase = "handshake";
+    const entry: RecordedCommand = { seq: ++this.total, client: state.label, argv, ms: 0 };
+    if (state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args))) entry.phase = "handshake";
+    if (state.node) entry.node = state.node;
     let startedAt = performance.now();
     if (stream && "isPipeline" in stream) {
       let batch = this.batches.get(stream);
@@ -130,19 +203,26 @@ export class CommandRecorder {
       entry.batch = { id: batch.id, kind: batch.kind };
       startedAt = batch.startedAt;
     }
-    this.commands.push(entry);
+    this.keep(entry);
     this.emit(entry, "sent");
 
     const resolve = command.resolve;
     const reject = command.reject;
     const elapsed = () => Math.round((performance.now() - startedAt) * 1000) / 1000;
+    // One reply per send. A redirected command (cluster MOVED/ASK) is wrapped again by the next send; this entry then
+    // already holds its error reply, and only passes the final outcome on.
+    let done = false;
     command.resolve = (value: unknown) => {
+      if (done) return resolve(value);
+      done = true;
       entry.ms = elapsed();
       entry.reply = redactReply(argv, toReplyValue(value));
       this.emit(entry, "replied");
       return resolve(value);
     };
     command.reject = (err: Error) => {
+      if (done) return reject(err);
+      done = true;
       entry.ms = elapsed();
       entry.error = err.message;
       this.emit(entry, "replied");
@@ -150,9 +230,20 @@ export class CommandRecorder {
     };
   }
 
+  private keep(entry: RecordedCommand): void {
+    if (this.options.retain === undefined || this.commands.length < this.options.retain) this.commands.push(entry);
+  }
+
   private emit(entry: RecordedCommand, event: "sent" | "replied"): void {
     for (const listener of this.listeners) listener(entry, event);
   }
+}
+
+/** Whether ioredis put the command in its offline queue (the connection is not ready) instead of writing it. */
+function isQueued(redis: Redis, command: object): boolean {
+  const queue = (redis as unknown as { offlineQueue?: { length: number; peekAt(i: number): { command?: object } | undefined } }).offlineQueue;
+  if (!queue || queue.length === 0) return false;
+  return queue.peekAt(queue.length - 1)?.command === command;
 }
 
 /** How a command argument appears on the wire: strings as is, buffers as UTF-8 when valid, else `\xNN` escapes. */

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { AuthError, ConnectError, InterruptedError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
-import type { Target } from "../redis/connect.js";
+import { connectTarget, type Connection, type Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
@@ -25,6 +25,15 @@ export type RunEvent =
   | { type: "step-progress"; id: string; done: number; total: number; label?: string }
   | { type: "step-end"; id: string; step: StepResult }
   | { type: "scenario-end"; result: ScenarioResult };
+
+/** What to do with the next step: run it, leave it out, or end the scenario here (teardown still runs). */
+export type StepAction = "run" | "skip" | "stop";
+
+/** Optional hooks for an interactive caller (the tour); other callers pass none and every step runs. */
+export interface RunHooks {
+  /** Called before each step; may wait for the user. */
+  beforeStep?(info: { id: string; index: number; total: number; title: string; say?: string }): StepAction | Promise<StepAction>;
+}
 
 /** A scenario with the parameters to run it with. Built with `planRun`, which checks the two belong together. */
 export interface ScenarioRun {
@@ -58,6 +67,7 @@ export async function runScenario(
   run: ScenarioRun,
   env: RunEnv,
   onEvent: (event: RunEvent) => void = () => {},
+  hooks: RunHooks = {},
 ): Promise<ScenarioResult> {
   const { def, params } = run;
   const title = typeof def.title === "function" ? def.title(params) : def.title;
@@ -79,6 +89,8 @@ export async function runScenario(
   onEvent({ type: "scenario-start", id: def.id, title });
   const scenarioMark = env.recorder.mark();
   let current: StepResult | undefined;
+  // Connections to other servers (ctx.connectTo), closed in the teardown step so their QUIT is in the trace.
+  const others: Connection[] = [];
   const ctx: ScenarioContext<unknown> = {
     params,
     redis: env.redis,
@@ -100,6 +112,11 @@ export async function runScenario(
     figure: (figure) => result.figures.push(figure),
     commands: () => withoutHandshake(env.recorder.since(scenarioMark)),
     connect: (label) => env.newClient(label),
+    connectTo: async (url, label, options) => {
+      const connection = await connectTarget({ url, label, timeoutMs: options?.timeoutMs ?? 2_000, recorder: env.recorder });
+      others.push(connection);
+      return connection.redis;
+    },
     external: (client, argv, run, reply) => env.recorder.external(client, "db", argv, run, reply),
   };
 
@@ -109,6 +126,12 @@ export async function runScenario(
   try {
     for (const [index, step] of steps.entries()) {
       if (env.signal.aborted) throw new InterruptedError();
+      if (hooks.beforeStep) {
+        const action = await hooks.beforeStep({ id: def.id, index, total: steps.length, title: step.title, ...(step.say ? { say: step.say } : {}) });
+        if (env.signal.aborted) throw new InterruptedError();
+        if (action === "stop") break;
+        if (action === "skip") continue;
+      }
       onEvent({ type: "step-start", id: def.id, index, total: steps.length, title: step.title });
       const mark = env.recorder.mark();
       const stepStarted = performance.now();
@@ -129,7 +152,7 @@ export async function runScenario(
   } catch (err) {
     failure = { err };
   }
-  if (def.teardown) {
+  if (def.teardown || others.length > 0) {
     // A last step, shown only when it sent or said something. After Ctrl-C the recorder refuses new commands; the
     // teardown must still reach the database (DROP TABLE), so the gate is lifted for it, as for the key cleanup.
     const step: StepResult = { title: "Teardown", commands: [], notes: [], tables: [], ms: 0 };
@@ -139,11 +162,12 @@ export async function runScenario(
     const mark = env.recorder.mark();
     const stepStarted = performance.now();
     try {
-      await def.teardown(ctx, state);
+      await def.teardown?.(ctx, state);
     } catch (err) {
       step.error = err instanceof Error ? err.message : String(err);
       failure ??= { err };
     } finally {
+      await Promise.all(others.map((c) => c.close().catch(() => {})));
       if (aborted) env.recorder.setAbortSignal(env.signal);
       step.commands = env.recorder.since(mark);
       step.ms = performance.now() - stepStarted;

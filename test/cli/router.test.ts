@@ -125,6 +125,9 @@ const cases: Case[] = [
   { argv: "ratelimit --window 1h --rate 3600/h", handler: "ratelimit", opts: { window: 3_600_000, rate: 1 } },
   { argv: "ratelimit --timeout 0.25", handler: "ratelimit", opts: { timeout: 250 } },
   { argv: "ratelimit --url=redis://eq:6379 --limit=3", handler: "ratelimit", opts: { url: "redis://eq:6379", limit: 3 } },
+  // Redis Cluster: a repeated --url gives the seed nodes (one URL stays a string), --cluster forces the cluster client.
+  { argv: "--url redis://a:7000 --url redis://b:7001 ratelimit", handler: "ratelimit", opts: { url: ["redis://a:7000", "redis://b:7001"] } },
+  { argv: "doctor --cluster --url redis://a:7000", handler: "doctor", opts: { cluster: true, url: "redis://a:7000" } },
   { argv: "--tls-ca ca.pem --insecure ratelimit", handler: "ratelimit", opts: { tlsCa: "ca.pem", insecure: true } },
   { argv: "cleanup --prefix rp:1a2b3c4d", handler: "cleanup", opts: { ...GLOBAL_DEFAULTS, prefix: "rp:1a2b3c4d", dryRun: false } },
   { argv: "cleanup --prefix rp:1a2b3c4d --dry-run --json --url redis://x:6380", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380" } },

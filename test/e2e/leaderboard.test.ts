@@ -39,9 +39,9 @@ describe("leaderboard, human output", () => {
     expect(checks.length).toBeGreaterThan(20);
     for (const line of checks) expect(line).toMatch(/^\s+✓ /);
     // The chapter's commands, as sent; the 1,000-member ZADD shortened for the terminal.
-    expect(out).toMatch(/ZADD \S+:leaderboard:\{lb\}:global 1881 player:0001 .*…\(\+1978 more arguments\)/);
-    expect(out).toMatch(/ZINCRBY \S+:global 50 player:alice {2}→ "1550"/);
-    expect(out).toMatch(/ZREVRANGE \S+:global 0 9 WITHSCORES/);
+    expect(out).toMatch(/ZADD \S+:leaderboard:\{global\} 1881 player:0001 .*…\(\+1978 more arguments\)/);
+    expect(out).toMatch(/ZINCRBY \S+:\{global\} 50 player:alice {2}→ "1550"/);
+    expect(out).toMatch(/ZREVRANGE \S+:\{global\} 0 9 WITHSCORES/);
     expect(out).toMatch(/ZUNIONSTORE .+ 7 .+:day:2024-01-09.+:day:2024-01-15.* AGGREGATE SUM/);
     expect(out).toMatch(/memory of a sorted set with 1M members │ ~100 MB/);
     expect(out).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);

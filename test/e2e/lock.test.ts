@@ -85,7 +85,7 @@ describe("lock", () => {
     { name: "--workers 1", args: ["--workers", "1"], says: /--workers must be between 2 and 50, not 1/ },
     { name: "--ttl too short", args: ["--ttl", "5ms"], says: /--ttl must be between 30 ms and 10 s/ },
     { name: "--no-lock with --algo", args: ["--no-lock", "--algo", "fencing"], says: /--no-lock .* takes no --algo/ },
-    { name: "unknown algorithm", args: ["--algo", "redlock"], says: /unknown lock algorithm "redlock": choose one of simple, watchdog, fencing/ },
+    { name: "unknown algorithm", args: ["--algo", "paxos"], says: /unknown lock algorithm "paxos": choose one of simple, watchdog, fencing, redlock/ },
   ])("usage error: $name exits 2 with one line, before connecting", async ({ args, says }) => {
     const result = await runCli(["lock", ...args, "--url", "redis://127.0.0.1:1"]);
     expect(result.code, result.stderr).toBe(2);

@@ -410,7 +410,7 @@ describe("the --json trace equals what MONITOR saw", () => {
     await expectExactTrace(watched.plain, run, configGet);
     expect(run.report.scenarios.map((s) => s.id)).toEqual(["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"]);
     // MONITOR shows the 1,000-member ZADD whole: 2,002 arguments, as the document has them.
-    const seed = run.lines.find((l) => l.argv[0]?.toUpperCase() === "ZADD" && l.argv[1]!.endsWith(":leaderboard:{lb}:global"));
+    const seed = run.lines.find((l) => l.argv[0]?.toUpperCase() === "ZADD" && l.argv[1]!.endsWith(":leaderboard:{global}"));
     expect(seed?.argv).toHaveLength(2_002);
   });
 

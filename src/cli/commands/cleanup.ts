@@ -1,5 +1,5 @@
 import { UsageError } from "../../errors.js";
-import { deleteKeys, scanPrefix } from "../../redis/cleanup.js";
+import { deleteKeys, scanPrefixOnAll } from "../../redis/cleanup.js";
 import { connectTarget } from "../../redis/connect.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import type { CleanupCliOptions } from "../declare/cleanup.js";
@@ -11,6 +11,7 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
   const recorder = new CommandRecorder();
   const connection = await connectTarget({
     url: opts.url,
+    cluster: opts.cluster,
     envUrl: process.env.REDIS_URL,
     tlsCa: opts.tlsCa,
     insecure: opts.insecure,
@@ -19,7 +20,7 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
     allowEmbedded: false,
   });
   try {
-    const keys = await scanPrefix(connection.redis, opts.prefix);
+    const keys = await scanPrefixOnAll(connection.masters(), opts.prefix);
     const deleted = opts.dryRun ? 0 : await deleteKeys(connection.redis, keys);
     const result = { target: connection.target, prefix: opts.prefix, dryRun: opts.dryRun === true, found: keys.length, deleted, keys };
     if (opts.json) {

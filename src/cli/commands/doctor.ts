@@ -1,5 +1,5 @@
 import { CheckFailedError, InterruptedError, exitCodeOf, markReported } from "../../errors.js";
-import { collectFacts, countVerdicts, evaluatePatterns, PATTERNS, type DoctorFacts } from "../../doctor/index.js";
+import { collectClusterFacts, collectFacts, countVerdicts, evaluatePatterns, PATTERNS, type DoctorFacts } from "../../doctor/index.js";
 import { classifyRedisError, connectTarget } from "../../redis/connect.js";
 import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
@@ -16,6 +16,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   const recorder = new CommandRecorder();
   const connection = await connectTarget({
     url: opts.url,
+    cluster: opts.cluster,
     envUrl: process.env.REDIS_URL,
     embedded: opts.embedded,
     tlsCa: opts.tlsCa,
@@ -56,6 +57,14 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
         stepStarted = { at: performance.now(), mark: recorder.mark() };
       },
     });
+    if (connection.target.mode === "cluster") {
+      // Health of the whole cluster, and one MOVED reply shown on purpose (a read sent to a master that is not the owner).
+      endStep();
+      steps.push({ title: "cluster (CLUSTER INFO, CLUSTER SHARDS, a read sent to the wrong master)", ms: 0, commands: 0 });
+      stepStarted = { at: performance.now(), mark: recorder.mark() };
+      const masters = connection.masters().map((client) => ({ address: `${client.options.host}:${client.options.port}`, client }));
+      facts.cluster = await collectClusterFacts(connection.redis, masters, `${opts.prefix ?? newRunPrefix()}:doctor:redirect`);
+    }
     endStep();
   } catch (err) {
     endStep();

@@ -1,5 +1,16 @@
-import { defaultParams, lockScenarios, noLockScenario, type LockParams } from "../../../scenarios/lock/index.js";
+import {
+  defaultParams,
+  failoverDefaults,
+  failoverScenario,
+  lockScenarios,
+  noLockScenario,
+  redlockDefaults,
+  redlockScenario,
+  type LockParams,
+  type RedlockParams,
+} from "../../../scenarios/lock/index.js";
 import { UsageError } from "../../errors.js";
+import { redactUrl } from "../../redis/redact.js";
 import { lockAlgorithms } from "../../patterns/lock/index.js";
 import { planRun } from "../../scenario/runner.js";
 import type { ScenarioResult, TableData } from "../../scenario/types.js";
@@ -15,12 +26,35 @@ export function lockParams(opts: LockCliOptions): LockParams {
   return { ...defaultParams, workers: opts.workers, increments: opts.increments, ttlMs: opts.ttl, pauseMs };
 }
 
+/** Command-line options → Redlock parameters: 3 or more --node URLs, or none (throwaway servers). */
+export function redlockParams(opts: LockCliOptions): RedlockParams {
+  const nodes = opts.node ?? [];
+  if (nodes.length > 0 && nodes.length < 3) {
+    throw new UsageError(`Redlock needs 3 or more independent masters: got ${nodes.length} --node (5 is usual; or none, to start 5 throwaway servers)`);
+  }
+  const params: RedlockParams = { ...redlockDefaults, nodes, ttlMs: opts.ttl, nodeTimeoutMs: opts.nodeTimeout, retries: opts.retries, retryDelayMs: opts.retryDelay, seed: opts.seed };
+  // The report (--json) carries the parameters: the node URLs go there without their passwords.
+  Object.defineProperty(params, "toJSON", { enumerable: false, value: () => ({ ...params, nodes: nodes.map(redactUrl) }) });
+  return params;
+}
+
 export async function lockCommand(opts: LockCliOptions): Promise<void> {
+  if (opts.node && opts.algo !== "redlock") throw new UsageError("--node names a Redlock master: use it with --algo redlock");
+  if (opts.failover && (opts.algo || !opts.lock)) throw new UsageError("--failover runs its own demonstration: it takes no --algo and no --no-lock");
+  if (opts.failover || opts.algo === "redlock") {
+    const own = opts.failover ? "a master and a replica" : opts.node ? null : `${redlockDefaults.startNodes} independent masters`;
+    // Said before the run, on stderr: the demonstration starts (and stops) its own servers.
+    if (own) process.stderr.write(`redis-patterns: starting ${own} as throwaway redis-servers for this run (no persistence); they stop when it ends\n`);
+    const run = opts.failover ? planRun(failoverScenario, failoverDefaults) : planRun(redlockScenario, redlockParams(opts));
+    await runSession(opts, { command: "lock", runs: [run] });
+    return;
+  }
   const params = lockParams(opts);
   if (!opts.lock && opts.algo) throw new UsageError(`--no-lock runs the increments without any lock: it takes no --algo (got --algo ${opts.algo})`);
+  const algo = opts.algo;
   const runs = !opts.lock
     ? [planRun(noLockScenario, params)]
-    : (opts.algo ? [opts.algo] : [...lockAlgorithms]).map((algo) => planRun(lockScenarios[algo], params));
+    : (algo ? [algo] : [...lockAlgorithms]).map((a) => planRun(lockScenarios[a], params));
   await runSession(opts, {
     command: "lock",
     runs,

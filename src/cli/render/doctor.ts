@@ -116,6 +116,17 @@ function factsTable(f: DoctorFacts, c: ChalkInstance): string {
     f.latency === "unknown" ? unknown : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} (${f.latency.samples} PINGs, one at a time)`,
   ]);
   table.push(["ACL", aclText(f, c)]);
+  if (f.cluster) {
+    const k = f.cluster;
+    const state = k.state === "ok" ? c.green("ok") : c.red(k.state);
+    table.push(["cluster", `cluster_state ${state} · ${k.slotsOk}/16384 slots served${k.slotsFail > 0 ? c.red(` · ${k.slotsFail} failed`) : ""} · ${k.shards.length} masters, ${k.shards.reduce((n, s) => n + s.replicas.length, 0)} replicas · ${k.knownNodes} nodes known`]);
+    for (const s of k.shards) {
+      const replicas = s.replicas.length === 0 ? c.red("no replica") : s.replicas.map((r) => `${r.address} (${r.health})`).join(", ");
+      table.push(["  master", `${s.master} (${s.health}) · slots ${s.slots.join(",")} (${s.slotCount}) · replicas ${replicas}`]);
+    }
+    if (k.redirect) table.push(["  redirection", `GET of slot ${k.redirect.slot} asked at ${k.redirect.asked} → ${k.redirect.reply}; the cluster client reads it at ${k.redirect.owner}`]);
+    for (const p of k.problems) table.push([c.yellow("  refused"), p]);
+  }
   for (const [reason, whats] of groupRefusals(f.unknowns)) table.push([c.yellow("refused"), `${whats}: ${reason}`]);
   return table.toString();
 }

@@ -76,6 +76,12 @@ export class HumanRenderer implements Renderer {
     if (result.chapter) this.out(c.dim(`   chapter ${result.chapter}`));
     for (const line of wrap(result.explain, 100)) this.out(`   ${line}`);
     result.steps.forEach((step, i) => this.step(step, i));
+    this.outcome(result);
+  }
+
+  /** What a scenario ended with: why it stopped, its checks, the chapter's figures, its metrics (the tour shows it after the last step). */
+  outcome(result: ScenarioResult): void {
+    const c = this.c;
     if (result.error) this.out(`\n   ${c.red("✗ stopped:")} ${result.error}`);
     if (result.checks.length > 0) {
       this.out(`\n   ${c.bold("Checks")}`);
@@ -103,7 +109,8 @@ export class HumanRenderer implements Renderer {
     for (const check of result.checks.filter((ch) => !ch.ok)) this.out(`    ${this.checkLine(check)}`);
   }
 
-  private step(step: StepResult, index: number): void {
+  /** One step as every command prints it: title, narration, trace, notes, tables (the tour shows each as it ends). */
+  step(step: StepResult, index: number): void {
     const c = this.c;
     this.out();
     this.out(`   ${c.bold(`${index + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`);

@@ -41,12 +41,16 @@ function commandLines(cmd: RecordedCommand, prev: RecordedCommand | undefined, n
   const last = inBatch && next?.batch?.id !== cmd.batch!.id;
   if (first) out.push(`${indent}${c.dim(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`)}`);
   const bar = inBatch ? c.dim(last ? "└ " : "│ ") : "";
-  const who = (cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `)) + (cmd.source === "db" ? c.yellow("[db] ") : "");
+  // On a Redis Cluster: the node that served the command.
+  const where = cmd.node ? c.blue(`@${cmd.node} `) : "";
+  const who = (cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `)) + where + (cmd.source === "db" ? c.yellow("[db] ") : "");
   const reply = formatReply(cmd.reply, cmd.error);
   const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
   // A database statement is one SQL string plus parameters: show it as text, not as Redis argv.
   const sent = cmd.source === "db" ? [cmd.argv[0] ?? "", ...cmd.argv.slice(1).map((a) => displayArgv([a]))].join("  ") : displayArgv(cmd.argv);
   out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
+  const redirect = /^(MOVED|ASK) \d+ (\S+)/.exec(cmd.error ?? "");
+  if (redirect) out.push(`${indent}${bar}  ${c.dim(`↪ ${redirect[1]}: slot owned by ${redirect[2]}, the command is sent there again`)}`);
   const name = cmd.argv[0]?.toUpperCase();
   if (style.showLua && name === "EVALSHA" && !style.shownScripts.has(cmd.argv[1] ?? "")) {
     const script = scriptBySha(cmd.argv[1] ?? "");

@@ -17,3 +17,18 @@ export { percentile, overlappingHolds, type Hold } from "./stats.js";
 
 export const lockAlgorithms = ["simple", "watchdog", "fencing"] as const;
 export type LockAlgorithm = (typeof lockAlgorithms)[number];
+export {
+  tryRedlock,
+  acquireRedlock,
+  releaseRedlock,
+  redlockQuorum,
+  clockDrift,
+  redlockRetryDelay,
+  seededRandom,
+  type RedlockNode,
+  type NodeVote,
+  type NodeRelease,
+  type RedlockAttempt,
+  type RedlockOptions,
+  type RedlockRetryOptions,
+} from "./redlock.js";

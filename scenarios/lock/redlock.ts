@@ -1,0 +1,369 @@
+import type { Redis } from "ioredis";
+import {
+  acquireRedlock,
+  clockDrift,
+  newLockToken,
+  overlappingHolds,
+  pause,
+  redlockQuorum,
+  releaseRedlock,
+  seededRandom,
+  type Hold,
+  type NodeRelease,
+  type RedlockAttempt,
+  type RedlockNode,
+} from "../../src/patterns/lock/index.js";
+import { tag } from "../../src/redis/keys.js";
+import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
+import { CHAPTER } from "./shared.js";
+
+export interface RedlockParams {
+  /** Independent masters to lock on (redis:// URLs). Empty: start `startNodes` throwaway redis-servers for the run. */
+  nodes: string[];
+  startNodes: number;
+  /** The lock's TTL, ms. */
+  ttlMs: number;
+  /** Connect and command timeout for each node, ms: a node that does not answer in time did not vote. */
+  nodeTimeoutMs: number;
+  /** Attempts per acquisition, and the mean pause between them (randomised ±50%, seeded). */
+  retries: number;
+  retryDelayMs: number;
+  seed: number;
+  /** Acquisitions each of the two contending clients makes. */
+  rounds: number;
+  /** How long a holder keeps the lock, ms (its "work"). */
+  holdMs: number;
+  resource: string;
+}
+
+export const redlockDefaults: RedlockParams = {
+  nodes: [],
+  startNodes: 5,
+  ttlMs: 150,
+  nodeTimeoutMs: 50,
+  retries: 3,
+  retryDelayMs: 10,
+  seed: 1,
+  rounds: 5,
+  holdMs: 2,
+  resource: "order-456",
+};
+
+interface NodeHandle {
+  label: string;
+  url: string;
+  server: ThrowawayServer | null;
+  /** One connection per client (A, B), null when it could not connect. */
+  clients: Record<"A" | "B", Redis | null>;
+  error?: string;
+  stopped: boolean;
+  /** Made unresponsive with CLIENT PAUSE … WRITE: it neither grants nor refuses; its commands time out. */
+  paused: Redis | null;
+}
+
+interface RedlockState {
+  nodes: NodeHandle[];
+  started: ThrowawayServer[];
+  random: () => number;
+  holds: Hold[];
+  first?: RedlockAttempt;
+  contention?: { acquisitions: Record<string, number>; attempts: Record<string, number>; splitVotes: number; gaveUp: number };
+  minorityDown?: RedlockAttempt;
+  majorityDown?: RedlockAttempt[];
+  leftOnLiveNodes?: number;
+}
+
+type Ctx = ScenarioContext<RedlockParams>;
+
+const lockKey = (ctx: Ctx): string => ctx.keys.key("lock", "redlock", tag(ctx.params.resource), "lock");
+const fixed = (n: number): string => n.toFixed(1);
+
+function nodesFor(state: RedlockState, client: "A" | "B"): RedlockNode[] {
+  return state.nodes.map((n) => ({ label: n.label, redis: n.clients[client] }));
+}
+
+/** The per-node table of one attempt, with the validity arithmetic as its title. */
+function attemptTable(ctx: Ctx, who: string, a: RedlockAttempt, releases?: NodeRelease[]): void {
+  const rel = releases ?? a.releases;
+  ctx.table({
+    title:
+      `${who}, attempt ${a.attempt}: ${a.granted}/${a.votes.length} granted (quorum ${a.quorum}); validity = TTL ${a.ttlMs} − elapsed ` +
+      `${fixed(a.elapsedMs)} − drift ${fixed(a.driftMs)} = ${fixed(a.validityMs)} ms → ${a.acquired ? "ACQUIRED" : `FAILED: ${a.reason}`}`,
+    columns: ["node", "voted", "latency ms", "error", ...(rel ? ["release"] : [])],
+    rows: a.votes.map((v, i) => [
+      v.node,
+      v.voted ? "yes" : "no",
+      Number(v.latencyMs.toFixed(2)),
+      v.error ?? "",
+      ...(rel ? [rel[i]!.error ? `error: ${rel[i]!.error}` : rel[i]!.released ? "deleted" : "not ours"] : []),
+    ]),
+  });
+}
+
+async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
+  const p = ctx.params;
+  let urls = p.nodes;
+  if (urls.length === 0) {
+    if (p.startNodes < 3) throw new RangeError(`Redlock needs at least 3 nodes, got ${p.startNodes}`);
+    const servers = await Promise.allSettled(Array.from({ length: p.startNodes }, () => startThrowawayServer()));
+    for (const s of servers) if (s.status === "fulfilled") state.started.push(s.value);
+    const failed = servers.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    urls = state.started.map((s) => s.url);
+    ctx.note(`started ${p.startNodes} throwaway redis-servers (independent masters, no persistence, no replication): ${state.started.map((s) => s.port).join(", ")}; they stop when the run ends`);
+  }
+  if (urls.length < 3) throw new RangeError(`Redlock needs at least 3 independent masters, got ${urls.length}`);
+  for (const [i, url] of urls.entries()) {
+    const handle: NodeHandle = { label: `node-${i + 1}`, url, server: state.started[i] ?? null, clients: { A: null, B: null }, stopped: false, paused: null };
+    for (const client of ["A", "B"] as const) {
+      try {
+        handle.clients[client] = await ctx.connectTo(url, `${client}@${handle.label}`, { timeoutMs: p.nodeTimeoutMs });
+      } catch (err) {
+        handle.error = err instanceof Error ? err.message : String(err);
+      }
+    }
+    state.nodes.push(handle);
+  }
+  ctx.table({
+    columns: ["node", "address", "status"],
+    rows: state.nodes.map((n) => [n.label, n.server ? `127.0.0.1:${n.server.port}` : n.url.replace(/\/\/[^@]*@/, "//"), n.error ? `unreachable: ${n.error}` : "up"]),
+  });
+  const n = state.nodes.length;
+  ctx.note(
+    `${n} nodes: the lock needs a majority of ${redlockQuorum(n)}, so it survives ${n - redlockQuorum(n)} nodes down. Clock drift allowance ` +
+      `= TTL × 1% + 2 ms = ${fixed(clockDrift(p.ttlMs))} ms. Each client has its own connection to every node (A@node-1, B@node-1, …).`,
+  );
+}
+
+function retryOptions(ctx: Ctx, state: RedlockState, token: string, retries = ctx.params.retries) {
+  return { token, ttlMs: ctx.params.ttlMs, retries, retryDelayMs: ctx.params.retryDelayMs, random: state.random, signal: ctx.signal };
+}
+
+/** Take the lock as `client`, hold it `holdMs`, release it everywhere. The hold ends at the release or at the validity. */
+async function holdOnce(ctx: Ctx, state: RedlockState, client: "A" | "B", retries?: number) {
+  const nodes = nodesFor(state, client);
+  const token = newLockToken();
+  const attempts = await acquireRedlock(nodes, lockKey(ctx), retryOptions(ctx, state, token, retries));
+  const last = attempts[attempts.length - 1]!;
+  let releases: NodeRelease[] | undefined;
+  if (last.acquired) {
+    const from = performance.now();
+    const hold: Hold = { owner: client, from };
+    state.holds.push(hold);
+    await pause(ctx.params.holdMs, ctx.signal);
+    // The holder stops trusting the lock at the release, or when its validity runs out, whichever comes first.
+    hold.to = Math.min(performance.now(), last.startedAt + last.validityMs);
+    releases = await releaseRedlock(nodes, lockKey(ctx), token);
+  }
+  return { attempts, last, releases };
+}
+
+/** Nodes that answer: neither stopped nor paused. */
+const healthy = (state: RedlockState): NodeHandle[] => state.nodes.filter((n) => !n.stopped && !n.paused);
+
+/**
+ * Take `count` healthy nodes (the highest-numbered) out: the first one is made unresponsive (CLIENT PAUSE … WRITE: a
+ * hung server, whose votes time out) when `hang` is set, the others are shut down (a crashed server: refused at once).
+ */
+async function takeDown(ctx: Ctx, state: RedlockState, count: number, hang: boolean): Promise<void> {
+  const victims = healthy(state).filter((n) => n.server).slice(-count);
+  const said: string[] = [];
+  for (const [i, node] of victims.entries()) {
+    const operator = await ctx.connectTo(node.url, `operator@${node.label}`, { timeoutMs: 2_000 });
+    if (hang && i === 0) {
+      // Reversible: the teardown sends CLIENT UNPAUSE. Writes (SET, the release script) wait; reads still run.
+      await operator.call("CLIENT", "PAUSE", "60000", "WRITE");
+      node.paused = operator;
+      said.push(`${node.label} hangs (CLIENT PAUSE 60000 WRITE: its SETs wait past the ${ctx.params.nodeTimeoutMs} ms node timeout)`);
+    } else {
+      // SHUTDOWN closes the connection instead of replying.
+      await operator.call("SHUTDOWN", "NOSAVE").catch(() => undefined);
+      await node.server!.stop();
+      node.stopped = true;
+      said.push(`${node.label} is down (SHUTDOWN NOSAVE)`);
+    }
+  }
+  ctx.note(`${said.join("; ")}: ${healthy(state).length} of ${state.nodes.length} nodes answer`);
+}
+
+const redlock = defineScenario<RedlockParams, RedlockState>({
+  id: "lock/redlock",
+  title: (p) => `Redlock: one lock on ${p.nodes.length || p.startNodes} independent masters, held by a majority`,
+  explain:
+    "A single Redis master is a single point of failure for a lock. Redlock sets the same key (SET NX PX, one owner token) " +
+    "on N independent masters and holds the lock only if a majority granted it with time to spare: validity = TTL − " +
+    "elapsed − clock drift. On failure, and after the work, it releases on every node.",
+  chapter: CHAPTER,
+  defaults: redlockDefaults,
+  init: (p) => ({ nodes: [], started: [], random: seededRandom(p.seed), holds: [] }),
+  steps: (p) => {
+    const n = p.nodes.length || p.startNodes;
+    const q = redlockQuorum(n);
+    const own = p.nodes.length === 0;
+    // Hang a node only when the node timeout leaves validity to spare; otherwise the demonstration would only show that.
+    const hang = p.nodeTimeoutMs * 2 < p.ttlMs;
+    const steps: StepDef<RedlockParams, RedlockState>[] = [
+      {
+        title: `${n} independent masters, ${own ? "started for this run" : "as given with --node"}`,
+        run: connectNodes,
+      },
+      {
+        title: "Client A takes the lock: SET NX PX on every node at once, then the arithmetic",
+        say: "The elapsed time is measured from before the first SET to after the last reply: the lock's TTL was running on the first node all that time.",
+        run: async (ctx, state) => {
+          const { attempts, releases } = await holdOnce(ctx, state, "A");
+          attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
+          state.first = attempts[attempts.length - 1];
+          ctx.note("A held the lock, did its work, and released on every node (owner-checked delete: \"deleted\" where it was still ours).");
+        },
+      },
+      {
+        title: `Two contending clients, A and B, ${p.rounds} acquisitions each`,
+        say: "Both ask all nodes at the same moment. Each node grants one of them, so votes split; the loser of a split releases what it got and retries after a random (seeded) pause.",
+        run: async (ctx, state) => {
+          const stats = { acquisitions: { A: 0, B: 0 } as Record<string, number>, attempts: { A: 0, B: 0 } as Record<string, number>, splitVotes: 0, gaveUp: 0 };
+          let shown = 0;
+          await Promise.all(
+            (["A", "B"] as const).map(async (client) => {
+              for (let r = 0; r < p.rounds; r++) {
+                const { attempts, last } = await holdOnce(ctx, state, client, p.retries + 10);
+                stats.attempts[client]! += attempts.length;
+                stats.splitVotes += attempts.filter((a) => !a.acquired && a.granted > 0).length;
+                if (last.acquired) stats.acquisitions[client]! += 1;
+                else stats.gaveUp += 1;
+                const split = attempts.find((a) => !a.acquired && a.granted > 0);
+                if (split && shown < 1) {
+                  shown += 1;
+                  attemptTable(ctx, client, split);
+                }
+              }
+            }),
+          );
+          state.contention = stats;
+          ctx.table({
+            columns: ["client", "acquisitions", "attempts", "failed attempts"],
+            rows: (["A", "B"] as const).map((c) => [c, stats.acquisitions[c]!, stats.attempts[c]!, stats.attempts[c]! - stats.acquisitions[c]!]),
+          });
+          ctx.note(`${stats.splitVotes} attempts got some votes but no majority (a split): each released its votes on every node and retried`);
+        },
+      },
+    ];
+    if (own) {
+      steps.push(
+        {
+          title: `${n - q} of ${n} nodes fail (${hang ? (n - q > 1 ? "one hangs, the rest crash" : "it hangs") : "they crash"}): the lock is still acquired`,
+          say: hang
+            ? `A hung node is the costly failure: nothing refuses, the client waits out its ${p.nodeTimeoutMs} ms node timeout, and that wait comes out of the validity.`
+            : undefined,
+          run: async (ctx, state) => {
+            await takeDown(ctx, state, n - q, hang);
+            const { attempts, releases } = await holdOnce(ctx, state, "A");
+            attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
+            state.minorityDown = attempts[attempts.length - 1];
+          },
+        },
+        {
+          title: `One more node crashes (${n - q + 1} of ${n} out): the lock fails cleanly, and says why`,
+          run: async (ctx, state) => {
+            await takeDown(ctx, state, 1, false);
+            const { attempts } = await holdOnce(ctx, state, "A");
+            attempts.forEach((a) => attemptTable(ctx, "A", a));
+            state.majorityDown = attempts;
+            const live = healthy(state).filter((x) => x.clients.A);
+            const values = await Promise.all(live.map((x) => x.clients.A!.call("GET", lockKey(ctx))));
+            state.leftOnLiveNodes = values.filter((v) => v !== null).length;
+            ctx.note(
+              `A gave up after ${attempts.length} attempts: ${attempts[attempts.length - 1]?.reason ?? "?"}. Each failed attempt released on every node: ` +
+                `GET on the ${live.length} live nodes finds ${state.leftOnLiveNodes} lock keys left.`,
+            );
+          },
+        },
+      );
+    } else {
+      steps.push({
+        title: "Nodes going down: skipped",
+        run: async (ctx) => {
+          ctx.note("The nodes were given with --node: they are yours, so this run does not stop or pause them. Run without --node to see 2 of 5 down (acquired) and 3 of 5 down (refused) on throwaway servers.");
+        },
+      });
+    }
+    steps.push({
+      title: "The verdict",
+      run: async (ctx, state) => {
+        const doubleHolds = overlappingHolds(state.holds);
+        const first = state.first;
+        ctx.check(`with every node up, A acquired the lock on a majority (≥ ${q} of ${n}) with validity left`, first?.acquired === true && first.granted >= q && first.validityMs > 0, {
+          expected: `acquired, ≥ ${q} votes, validity > 0`,
+          actual: first ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ${fixed(first.validityMs)} ms` : "no attempt",
+        });
+        const c = state.contention;
+        ctx.check("two contending clients never both held the lock (no overlapping holds)", doubleHolds === 0 && c !== undefined && c.acquisitions.A! + c.acquisitions.B! > 0, {
+          expected: "0 overlapping holds",
+          actual: `${doubleHolds} overlapping holds over ${state.holds.length} holds`,
+        });
+        ctx.check("every contending acquisition eventually succeeded", c !== undefined && c.acquisitions.A === p.rounds && c.acquisitions.B === p.rounds, {
+          expected: `${p.rounds} each`,
+          actual: c ? `A ${c.acquisitions.A}, B ${c.acquisitions.B}` : null,
+        });
+        if (own) {
+          const m = state.minorityDown;
+          ctx.check(`with ${n - q} of ${n} nodes down the lock was still acquired, on exactly ${q} nodes`, m?.acquired === true && m.granted === q, {
+            expected: `acquired with ${q} votes`,
+            actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
+          });
+          if (hang) {
+            const hung = state.nodes.find((x) => x.paused);
+            const vote = m?.votes.find((v) => v.node === hung?.label);
+            // Node's timers run on a loop clock cached in whole ms: a timeout may fire up to ~1 ms early; allow 2.
+            const bound = p.ttlMs - (p.nodeTimeoutMs - 2) - clockDrift(p.ttlMs);
+            ctx.check("the hung node's vote timed out, and the wait came out of the validity (≤ TTL − (node timeout − 2 ms) − drift)", /timed out/i.test(vote?.error ?? "") && m !== undefined && m.validityMs <= bound, {
+              expected: `a timeout; validity ≤ ${fixed(bound)} ms`,
+              actual: `${vote?.error ?? "no vote"}; validity ${m ? fixed(m.validityMs) : "?"} ms`,
+            });
+          }
+          const all = state.majorityDown ?? [];
+          ctx.check(`with ${n - q + 1} of ${n} nodes down every attempt failed, for want of a majority`, all.length === p.retries && all.every((a) => !a.acquired && a.granted < q), {
+            expected: `${p.retries} failed attempts, each < ${q} votes`,
+            actual: all.map((a) => `${a.granted} votes`).join(", "),
+          });
+          ctx.check("the failed attempts released their votes: no live node still holds the lock", state.leftOnLiveNodes === 0, { expected: 0, actual: state.leftOnLiveNodes ?? null });
+        }
+        ctx.metric("nodes", n);
+        ctx.metric("quorum", q);
+        ctx.metric("ttlMs", p.ttlMs);
+        ctx.metric("driftMs", clockDrift(p.ttlMs));
+        ctx.metric("elapsedMs", first ? Number(first.elapsedMs.toFixed(3)) : null);
+        ctx.metric("validityMs", first ? Number(first.validityMs.toFixed(3)) : null);
+        ctx.metric("doubleHolds", doubleHolds);
+        ctx.metric("acquisitions", state.holds.length);
+        ctx.metric("splitVotes", c?.splitVotes ?? null);
+        ctx.metric("acquiredWithMinorityDown", state.minorityDown?.acquired ?? null);
+        ctx.metric("validityWithMinorityDownMs", state.minorityDown ? Number(state.minorityDown.validityMs.toFixed(3)) : null);
+        ctx.metric("acquiredWithMajorityDown", state.majorityDown ? state.majorityDown.some((a) => a.acquired) : null);
+        ctx.figure({
+          what: "a lock that survives the loss of a master",
+          chapter: "Fix: Redlock algorithm (lock across 5 independent Redis)",
+          measured: own
+            ? `${n} nodes: acquired with ${n - q} down (${state.minorityDown?.granted ?? "?"} votes), refused with ${n - q + 1} down; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`
+            : `${n} nodes: acquired with ${first?.granted ?? "?"} votes; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`,
+          agrees: first?.acquired === true && (!own || (state.minorityDown?.acquired === true && state.majorityDown?.every((a) => !a.acquired) === true)),
+          note: "safe only while pauses and clock-rate differences stay well under the validity; fencing still needed where correctness matters",
+        });
+      },
+    });
+    return steps;
+  },
+  async teardown(ctx, state) {
+    // A paused node runs the writes it held back (each SET followed by its release) once unpaused.
+    await Promise.all(state.nodes.filter((n) => n.paused).map((n) => n.paused!.call("CLIENT", "UNPAUSE").catch(() => undefined)));
+    // Lock keys on the nodes that are still up: each is deleted by its owner's release; DEL whatever a failure left.
+    await Promise.all(state.nodes.filter((n) => !n.stopped && n.clients.A).map((n) => n.clients.A!.call("DEL", lockKey(ctx)).catch(() => undefined)));
+    // QUIT each client's connections while their servers still run, then stop the servers the run started.
+    const open = state.nodes.filter((n) => !n.stopped).flatMap((n) => [n.clients.A, n.clients.B]).filter((c): c is Redis => c !== null && c.status !== "end");
+    await Promise.all(open.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(state.started.map((s) => s.stop()));
+  },
+});
+
+export default redlock;

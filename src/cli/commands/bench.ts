@@ -1,0 +1,263 @@
+import { availableParallelism, cpus, loadavg } from "node:os";
+import type { RedisOptions } from "ioredis";
+import { CheckFailedError, InterruptedError, UsageError, markReported } from "../../errors.js";
+import { entityId, entityKeyParts, findOperation, type HotOperation } from "../../bench/operations.js";
+import {
+  classifyBottleneck,
+  defaultThreads,
+  findRedisBenchmark,
+  redisBenchmarkTarget,
+  runPatternPhase,
+  runRedisBenchmark,
+  sequenceRate,
+  type Bottleneck,
+  type PhaseResult,
+  type RedisBenchmarkRun,
+} from "../../bench/run.js";
+import { scanPrefix } from "../../redis/cleanup.js";
+import { connectTarget } from "../../redis/connect.js";
+import { KeySpace, newRunPrefix } from "../../redis/keys.js";
+import { CommandRecorder } from "../../redis/recorder.js";
+import { cleanupRun } from "../../scenario/runner.js";
+import { BENCH_KINDS, type BenchCliOptions } from "../declare/bench.js";
+import { printBenchReport, type BenchReport, type BenchRound } from "../render/bench.js";
+
+/**
+ * `redis-patterns bench <pattern>`: run the pattern's hot operation (its own functions from src/patterns) on worker
+ * threads, with the command recorder off and on, optionally interleaved with redis-benchmark running the same
+ * commands; report throughput, latency percentiles, which side was the bottleneck, and one operation's exact trace.
+ */
+export async function benchCommand(opts: BenchCliOptions): Promise<void> {
+  const kind = opts.algo ?? opts.kind;
+  const op = findOperation(opts.pattern, kind);
+  if (!op) {
+    const kinds = BENCH_KINDS[opts.pattern] as readonly string[];
+    throw new UsageError(`unknown ${opts.pattern} kind "${kind}": choose one of ${kinds.join(", ")}`);
+  }
+  const rbBin = opts.vsRedisBenchmark ? findRedisBenchmark() : undefined;
+  const recorder = new CommandRecorder();
+  const connection = await connectTarget({
+    url: opts.url,
+    envUrl: process.env.REDIS_URL,
+    embedded: opts.embedded,
+    tlsCa: opts.tlsCa,
+    insecure: opts.insecure,
+    timeoutMs: opts.timeout,
+    recorder,
+    notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),
+  });
+  const redis = connection.redis;
+  const prefix = opts.prefix ?? newRunPrefix();
+  const keys = new KeySpace(prefix);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const connectionOptions = workerConnection(redis.options);
+  const serverIsLocal = isLocal(connectionOptions);
+  const cores = availableParallelism();
+  const threads = Math.min(opts.clients, opts.threads ?? defaultThreads(opts.clients, serverIsLocal, cores));
+  const rounds: BenchRound[] = [];
+  const notes: string[] = [];
+  let sample: BenchReport["sample"] = { commands: [] };
+  let fatal: unknown;
+  try {
+    if (opts.prefix) {
+      const existing = await scanPrefix(redis, prefix, 5);
+      if (existing.length > 0) throw new UsageError(`--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}): choose another prefix`);
+    }
+    const entities = op.entities === "shared" ? 1 : opts.clients;
+    const entityKeys: string[][] = [];
+    for (let n = 0; n < entities; n++) entityKeys.push(entityKeyParts(op, entityId(n)).map((parts) => keys.key(...parts)));
+    await op.setup?.(redis, entityKeys);
+    for (const script of op.scripts) await redis.call("SCRIPT", "LOAD", script.lua);
+
+    let rb: { bin: string; target: string[] } | undefined;
+    if (opts.vsRedisBenchmark) {
+      const target = redisBenchmarkTarget(connectionOptions);
+      if (!rbBin) notes.push("--vs-redis-benchmark: redis-benchmark is not on PATH, so there is no comparison (install redis-tools or redis)");
+      else if ("unsupported" in target) notes.push(`--vs-redis-benchmark skipped: ${target.unsupported}`);
+      else rb = { bin: rbBin, target: target.args };
+    }
+    const template = entityKeyParts(op, "__rand_int__").map((parts) => [prefix, ...parts].join(":"));
+    const rawKeys = op.entities === "shared" ? entityKeys[0]! : template;
+    const base = {
+      op,
+      prefix,
+      connection: connectionOptions,
+      clients: opts.clients,
+      pipeline: opts.pipeline,
+      threads,
+      ops: opts.duration === undefined ? opts.ops : undefined,
+      durationMs: opts.duration,
+      commandTimeoutMs: opts.timeout,
+    };
+    for (let r = 0; r < opts.rounds; r++) {
+      const guard = () => {
+        if (controller.signal.aborted) throw new InterruptedError();
+      };
+      guard();
+      // Alternate which goes first, so neither mode always runs on a warmer (or busier) machine.
+      const phase = (record: boolean) => {
+        guard();
+        return runPatternPhase(redis, { ...base, record, signal: controller.signal });
+      };
+      const off = r % 2 === 0 ? await phase(false) : undefined;
+      const on = await phase(true);
+      const offResult = off ?? (await phase(false));
+      let redisBenchmark: BenchRound["redisBenchmark"];
+      if (rb) {
+        const runs: RedisBenchmarkRun[] = [];
+        for (const command of op.raw(rawKeys)) {
+          guard();
+          runs.push(
+            await runRedisBenchmark(rb.bin, redis, rb.target, command, {
+              clients: opts.clients,
+              requests: offResult.ops,
+              pipeline: opts.pipeline,
+              entities,
+            }),
+          );
+        }
+        redisBenchmark = { runs, opsPerSec: sequenceRate(runs.map((x) => x.opsPerSec)) };
+      }
+      rounds.push({ recordingOff: offResult, recordingOn: on, ...(redisBenchmark ? { redisBenchmark } : {}) });
+    }
+    // One operation through the recorded main connection, for its exact trace (scripts are loaded: EVALSHA hits).
+    const mark = recorder.mark();
+    await op.run(redis, entityKeys[0]!, op.lane?.(0) ?? {}, 0);
+    sample = { commands: recorder.since(mark) };
+  } catch (err) {
+    fatal = err;
+  }
+  const closing = recorder.mark();
+  const cleanup = await cleanupRun({ redis, recorder, keys }, opts.keep === true);
+  await connection.close();
+  cleanup.commands = recorder.since(closing);
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
+
+  const load = loadavg()[0]!;
+  if (load > cores) {
+    notes.push(`the machine was busy with other work (load average ${load.toFixed(1)} on ${cores} cores): every figure is lower and noisier than on a quiet machine`);
+  }
+  const report = buildReport({ opts, op, threads, cores, serverIsLocal, load, rounds, notes, sample, prefix, target: connection.target, cleanup });
+  if (fatal !== undefined) report.error = { message: fatal instanceof Error ? fatal.message : String(fatal) };
+  report.ok = fatal === undefined && report.errors === 0 && cleanup.error === undefined;
+  printBenchReport(report, opts);
+  if (fatal !== undefined) {
+    markReported(fatal);
+    throw fatal;
+  }
+  if (!report.ok) {
+    const err = new CheckFailedError(
+      report.errors > 0 ? `${report.errors} operations failed (first: ${report.firstError})` : `cleanup: ${cleanup.error}`,
+    );
+    markReported(err);
+    throw err;
+  }
+}
+
+function buildReport(input: {
+  opts: BenchCliOptions;
+  op: HotOperation;
+  threads: number;
+  cores: number;
+  serverIsLocal: boolean;
+  load: number;
+  rounds: BenchRound[];
+  notes: string[];
+  sample: BenchReport["sample"];
+  prefix: string;
+  target: BenchReport["target"];
+  cleanup: BenchReport["cleanup"];
+}): BenchReport {
+  const { opts, op, rounds } = input;
+  const offs = rounds.map((r) => r.recordingOff);
+  const ons = rounds.map((r) => r.recordingOn);
+  const primary = medianPhase(offs);
+  const recOn = medianPhase(ons);
+  const rbRates = rounds.flatMap((r) => (r.redisBenchmark ? [r.redisBenchmark.opsPerSec] : []));
+  const rbOpsPerSec = rbRates.length ? median(rbRates) : undefined;
+  const ratios = rounds.flatMap((r) => (r.redisBenchmark ? [r.recordingOff.opsPerSec / r.redisBenchmark.opsPerSec] : []));
+  const bottleneck: Bottleneck | undefined = primary ? classifyBottleneck(primary, input.threads, input.cores, input.serverIsLocal, input.load) : undefined;
+  const errors = [...offs, ...ons].reduce((s, p) => s + p.errors, 0);
+  const firstError = [...offs, ...ons].find((p) => p.firstError)?.firstError;
+  return {
+    schemaVersion: 1,
+    ok: true,
+    command: "bench",
+    target: input.target,
+    prefix: input.prefix,
+    operation: { id: op.id, what: op.what, commands: op.raw(["<key>", "<key2>"]).map((c) => c.argv[0]!) },
+    config: {
+      ops: opts.duration === undefined ? opts.ops : null,
+      durationMs: opts.duration ?? null,
+      clients: opts.clients,
+      pipeline: opts.pipeline,
+      threads: input.threads,
+      rounds: opts.rounds,
+    },
+    machine: { cores: input.cores, cpu: cpus()[0]?.model ?? "unknown", node: process.version, serverIsLocal: input.serverIsLocal, loadAverage: round(input.load, 2) },
+    opsRequested: opts.duration === undefined ? opts.ops : null,
+    opsCompleted: primary?.ops ?? 0,
+    opsPerSec: primary?.opsPerSec ?? 0,
+    p50Ms: primary?.p50Ms ?? 0,
+    p95Ms: primary?.p95Ms ?? 0,
+    p99Ms: primary?.p99Ms ?? 0,
+    maxMs: primary?.maxMs ?? 0,
+    meanMs: primary?.meanMs ?? 0,
+    clientCpu: primary?.clientCpu ?? 0,
+    serverCpu: primary?.serverCpu ?? null,
+    ...(bottleneck ? { bottleneck } : {}),
+    recordingOn: recOn ? { opsPerSec: recOn.opsPerSec, p50Ms: recOn.p50Ms, p99Ms: recOn.p99Ms, commandsRecorded: recOn.recorded, commandsRetained: 0 } : null,
+    recordingCostPct: primary && recOn ? round((1 - recOn.opsPerSec / primary.opsPerSec) * 100, 1) : null,
+    ...(rbOpsPerSec !== undefined ? { redisBenchmarkOpsPerSec: rbOpsPerSec, ratioVsRedisBenchmark: round(median(ratios), 3) } : {}),
+    errors,
+    ...(firstError ? { firstError } : {}),
+    rounds,
+    notes: input.notes,
+    sample: input.sample,
+    cleanup: input.cleanup,
+  };
+}
+
+/** The round with the median throughput (its latencies belong to it, not mixed from several rounds). */
+function medianPhase(phases: PhaseResult[]): PhaseResult | undefined {
+  if (phases.length === 0) return undefined;
+  const sorted = [...phases].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** What a worker thread needs to open its own connections to the same server (structured-cloneable). */
+function workerConnection(options: RedisOptions): RedisOptions {
+  const out: RedisOptions = {};
+  if (options.path) out.path = options.path;
+  else {
+    out.host = options.host;
+    out.port = options.port;
+  }
+  if (options.username) out.username = options.username;
+  if (options.password) out.password = options.password;
+  if (options.db) out.db = options.db;
+  if (options.tls) out.tls = options.tls;
+  return out;
+}
+
+function isLocal(options: RedisOptions): boolean {
+  return Boolean(options.path) || ["127.0.0.1", "localhost", "::1"].includes(String(options.host));
+}
+

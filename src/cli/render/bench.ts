@@ -1,0 +1,132 @@
+import { Chalk } from "chalk";
+import Table from "cli-table3";
+import type { Bottleneck, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
+import type { Target } from "../../redis/connect.js";
+import type { RecordedCommand } from "../../redis/recorder.js";
+import type { CleanupResult } from "../../scenario/runner.js";
+import { displayArgv } from "../format.js";
+import type { GlobalOptions } from "../options.js";
+import { colorEnabled, type Streams } from "./index.js";
+import { traceLines } from "./trace.js";
+
+export interface BenchRound {
+  recordingOff: PhaseResult;
+  recordingOn: PhaseResult;
+  redisBenchmark?: { runs: RedisBenchmarkRun[]; opsPerSec: number };
+}
+
+/** The one document `bench --json` prints; the figures at the top are the recording-off run (median round). */
+export interface BenchReport {
+  schemaVersion: 1;
+  ok: boolean;
+  command: "bench";
+  target: Target;
+  prefix: string;
+  operation: { id: string; what: string; commands: string[] };
+  config: { ops: number | null; durationMs: number | null; clients: number; pipeline: number; threads: number; rounds: number };
+  machine: { cores: number; cpu: string; node: string; serverIsLocal: boolean; loadAverage: number };
+  opsRequested: number | null;
+  opsCompleted: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  clientCpu: number;
+  serverCpu: number | null;
+  bottleneck?: Bottleneck;
+  recordingOn: { opsPerSec: number; p50Ms: number; p99Ms: number; commandsRecorded: number; commandsRetained: number } | null;
+  recordingCostPct: number | null;
+  redisBenchmarkOpsPerSec?: number;
+  ratioVsRedisBenchmark?: number;
+  errors: number;
+  firstError?: string;
+  rounds: BenchRound[];
+  notes: string[];
+  sample: { commands: RecordedCommand[] };
+  cleanup: CleanupResult;
+  error?: { message: string };
+}
+
+const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
+  server: "the server: Redis's main thread was busy ≥ 85% of the run; this is your server's limit for this operation",
+  client:
+    "the client (this tool): every benchmark thread was busy; the server had room left, so this is NOT your server's limit (try --threads, or several machines)",
+  machine:
+    "the machine: its cores were all busy (client and server share them, or other processes took them: see the load average); neither side alone was the limit, so this is not your server's limit",
+  latency: "round trips: neither side was busy; more --clients or --pipeline would go faster",
+};
+
+const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+export function printBenchReport(report: BenchReport, opts: GlobalOptions, streams: Streams = defaultStreams()): void {
+  if (opts.json) {
+    streams.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    return;
+  }
+  const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
+  const out: string[] = [];
+  const cfg = report.config;
+  out.push(c.bold(`bench ${report.operation.id}`) + c.dim(` · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`));
+  out.push(`  ${report.operation.what}`);
+  out.push(
+    c.dim(
+      `  ${cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ` +
+        `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"} · ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ` +
+        `${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}`,
+    ),
+  );
+  const table = new Table({
+    head: ["run", "ops", "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "client CPU", "server CPU"],
+    style: { head: [], border: [] },
+  });
+  report.rounds.forEach((round, i) => {
+    const tag = report.rounds.length > 1 ? ` #${i + 1}` : "";
+    for (const [label, phase] of [[`recording off${tag}`, round.recordingOff], [`recording on${tag}`, round.recordingOn]] as const) {
+      table.push([label, n(phase.ops), n(phase.opsPerSec), phase.p50Ms, phase.p95Ms, phase.p99Ms, phase.maxMs, cpu(phase.clientCpu), cpu(phase.serverCpu)]);
+    }
+    if (round.redisBenchmark) {
+      for (const run of round.redisBenchmark.runs) {
+        table.push([`redis-benchmark${tag}: ${displayArgv(run.argv, 24, 6)}`, n(run.requests), n(run.opsPerSec), run.p50Ms, "", run.p99Ms, "", "", cpu(run.serverCpu)]);
+      }
+      if (round.redisBenchmark.runs.length > 1) {
+        table.push([`redis-benchmark${tag}: the sequence`, "", n(round.redisBenchmark.opsPerSec), "", "", "", "", "", ""]);
+      }
+    }
+  });
+  out.push(table.toString());
+  out.push(`  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms (recording off, median round)`);
+  if (report.recordingCostPct !== null && report.recordingOn) {
+    out.push(
+      `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded (${n(report.recordingOn.commandsRecorded)} counted, none retained): ` +
+        `${report.recordingCostPct >= 0 ? `${report.recordingCostPct}% slower` : `${-report.recordingCostPct}% faster (noise)`}`,
+    );
+  }
+  if (report.bottleneck) out.push(`  ${c.bold("bottleneck")} ${BOTTLENECK_TEXT[report.bottleneck]}`);
+  if (report.ratioVsRedisBenchmark !== undefined && report.redisBenchmarkOpsPerSec !== undefined) {
+    out.push(
+      `  ${c.bold("vs redis-benchmark")} ${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} / ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, ` +
+        `parsed and checked in Node, against the same commands fired by redis-benchmark's C client on the same connections and pipelining. ` +
+        `Below 1× the difference is client cost (one Node event loop is usually the limit before Redis is); see the bottleneck line.`,
+    );
+  }
+  for (const note of report.notes) out.push(c.yellow(`  note: ${note}`));
+  if (report.sample.commands.length > 0) {
+    out.push(c.bold("  one operation, as sent:"));
+    out.push(...traceLines(report.sample.commands, opts.trace === "off" ? "off" : "full", c, { showLua: opts.showLua === true, shownScripts: new Set() }));
+  }
+  const cl = report.cleanup;
+  out.push(c.dim(cl.kept ? `  kept ${cl.keys} keys under ${report.prefix} (--keep)` : `  cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`));
+  if (report.errors > 0) out.push(c.red(`  ✗ ${report.errors} operations failed: ${report.firstError}`));
+  if (report.error) out.push(c.red(`  ✗ ${report.error.message}`));
+  streams.stdout.write(out.join("\n") + "\n");
+}
+
+function n(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
+}
+
+function cpu(x: number | null): string {
+  return x === null ? "?" : `${Math.round(x * 100)}%`;
+}

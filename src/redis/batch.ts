@@ -1,0 +1,46 @@
+import type { Redis } from "ioredis";
+import { hashTagOf } from "./keys.js";
+import type { RedisArg } from "./types.js";
+
+/** One pipelined reply, as ioredis gives it: the error reply or null, and the value. */
+export type PipelineReply = [error: Error | null, value: unknown];
+
+/** True for ioredis's Cluster client (the session hands scenarios one, typed as Redis, on a Redis Cluster). */
+export function isClusterClient(redis: object): boolean {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * Group items by the hash tag of their key (the whole key when it has none), keeping first-seen order. Keys of one
+ * group share a cluster slot, so one multi-key command or one pipeline may carry them.
+ */
+export function groupByHashTag<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const tag = hashTagOf(keyOf(item));
+    const group = groups.get(tag) ?? [];
+    group.push(item);
+    groups.set(tag, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Send single-key commands (`[name, key, …args]`) pipelined and return their replies in the order given. On one
+ * server that is one pipeline, one round trip. On a Redis Cluster a pipeline must stay on one node, so the commands
+ * are sent as one pipeline per hash tag of their key (sessions of different users, for instance, live on
+ * different nodes on purpose: the load spreads).
+ */
+export async function pipelineByKey(redis: Pick<Redis, "pipeline">, commands: readonly (readonly [string, string, ...RedisArg[]])[]): Promise<PipelineReply[]> {
+  const indexed = commands.map((argv, i) => ({ argv, i }));
+  const groups = isClusterClient(redis) ? groupByHashTag(indexed, (c) => c.argv[1]) : [indexed];
+  const out: PipelineReply[] = new Array(commands.length);
+  for (const group of groups) {
+    if (group.length === 0) continue;
+    const pipeline = redis.pipeline();
+    for (const { argv } of group) pipeline.call(argv[0], ...argv.slice(1));
+    const replies = (await pipeline.exec()) ?? [];
+    group.forEach(({ i }, k) => (out[i] = (replies[k] as PipelineReply | undefined) ?? [new Error("no reply"), null]));
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { CommandRecorder, type RecordedCommand } from "../../src/redis/recorder.js";
+import { testPrefix, useRedisServer } from "../helpers/redis.js";
+
+/** The recorder's bounded mode (bench): every command is still recorded and counted, at most `retain` are kept. */
+const server = useRedisServer();
+const clients: Redis[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+async function recorded(recorder: CommandRecorder): Promise<Redis> {
+  const redis = new Redis({ port: server().port, lazyConnect: true, retryStrategy: () => null, enableReadyCheck: false, disableClientInfo: true });
+  clients.push(redis);
+  const attached = recorder.attach(redis, "main");
+  await redis.connect();
+  attached.endHandshake();
+  return redis;
+}
+
+describe("CommandRecorder with retain", () => {
+  it("keeps the first `retain` commands, counts all of them, and still tells listeners each reply", async () => {
+    const recorder = new CommandRecorder({ retain: 3 });
+    const replied: RecordedCommand[] = [];
+    recorder.onCommand((cmd, event) => event === "replied" && replied.push(cmd));
+    const redis = await recorded(recorder);
+    const key = testPrefix("retain");
+    const before = recorder.total;
+    for (let i = 0; i < 10; i++) await redis.call("INCR", key);
+    await redis.call("DEL", key);
+    expect(recorder.total - before).toBe(11);
+    expect(recorder.commands.length).toBe(Math.min(3, recorder.total));
+    expect(replied.filter((c) => c.argv[0] === "INCR").map((c) => c.reply)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Sequence numbers keep counting past what is kept.
+    expect(replied[replied.length - 1]!.seq).toBe(recorder.total);
+  });
+
+  it("retain 0 keeps nothing; without retain everything is kept, as before", async () => {
+    const none = new CommandRecorder({ retain: 0 });
+    const all = new CommandRecorder();
+    const a = await recorded(none);
+    const b = await recorded(all);
+    for (const r of [a, b]) for (let i = 0; i < 5; i++) await r.call("PING");
+    expect(none.commands).toEqual([]);
+    expect(none.total).toBeGreaterThanOrEqual(5);
+    expect(all.commands.length).toBe(all.total);
+    expect(all.commands.map((c) => c.seq)).toEqual(all.commands.map((_, i) => i + 1));
+  });
+});
