@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { scanPrefix } from "../../src/redis/cleanup.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 
 /**
@@ -30,4 +31,55 @@ let seq = 0;
 export function testPrefix(name = "t"): string {
   seq += 1;
   return `test:${name}:${process.pid}:${seq}:${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface PrefixedRedis {
+  /** The file's main client. */
+  redis(): Redis;
+  /** A second client, for a concurrent writer or a second app server (WATCH belongs to a connection). */
+  other(): Redis;
+  /** One more client on demand (concurrent consumers), disconnected after the file. */
+  another(): Redis;
+  /** This test's key prefix; a fresh one for every test. */
+  prefix(): string;
+  server(): ThrowawayServer;
+}
+
+/**
+ * Pattern-tier tests: a real redis-server for the file, plain clients, and a fresh key prefix per test; after each
+ * test only the keys under that prefix are removed (SCAN MATCH, never KEYS or FLUSHDB).
+ */
+export function usePrefixedRedis(name: string, serverArgs: string[] = []): PrefixedRedis {
+  const server = useRedisServer(serverArgs);
+  let main: Redis | undefined;
+  let second: Redis | undefined;
+  const extra: Redis[] = [];
+  let prefix = testPrefix(name);
+  const need = (c: Redis | undefined): Redis => {
+    if (!c) throw new Error("client not connected yet");
+    return c;
+  };
+  beforeAll(() => {
+    main = plainClient(server());
+    second = plainClient(server());
+  });
+  afterEach(async () => {
+    const keys = await scanPrefix(need(main), prefix);
+    if (keys.length > 0) await need(main).unlink(...keys);
+    prefix = testPrefix(name);
+  });
+  afterAll(() => {
+    for (const c of [main, second, ...extra]) c?.disconnect();
+  });
+  return {
+    redis: () => need(main),
+    other: () => need(second),
+    another: () => {
+      const c = plainClient(server());
+      extra.push(c);
+      return c;
+    },
+    prefix: () => prefix,
+    server,
+  };
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll } from "vitest";
 import { openOriginDb, originTableName, type OriginDb, type OriginSpec } from "../../../src/patterns/cache/index.js";
-import { plainClient, testPrefix, useRedisServer } from "../../helpers/redis.js";
-import { keysUnder } from "../ratelimit/redis-context.js";
+import type { ThrowawayServer } from "../../../src/redis/throwaway-server.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
 /** The PostgreSQL the tests use (trust auth on this machine); override with TEST_POSTGRES_URL. */
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -43,28 +42,8 @@ export async function openTestOrigin(spec: OriginSpec = { kind: "sqlite" }, user
   return db;
 }
 
-/**
- * A real redis-server for the file, one plain client, and a fresh key prefix per test; after each test only the keys
- * under that prefix are removed (SCAN MATCH, never KEYS or FLUSHDB).
- */
-export function useCacheRedis(name: string): { redis: () => Redis; prefix: () => string; server: ReturnType<typeof useRedisServer> } {
-  const server = useRedisServer();
-  let client: Redis | undefined;
-  let prefix = testPrefix(name);
-  const redis = (): Redis => {
-    if (!client) throw new Error("client not connected yet");
-    return client;
-  };
-  beforeAll(() => {
-    client = plainClient(server());
-  });
-  afterEach(async () => {
-    const keys = await keysUnder(redis(), prefix);
-    if (keys.length > 0) await redis().unlink(...keys);
-    prefix = testPrefix(name);
-  });
-  afterAll(() => {
-    client?.disconnect();
-  });
-  return { redis, prefix: () => prefix, server };
+/** A real redis-server for the file, one plain client, and a fresh key prefix per test (see usePrefixedRedis). */
+export function useCacheRedis(name: string): { redis: () => Redis; prefix: () => string; server: () => ThrowawayServer } {
+  const { redis, prefix, server } = usePrefixedRedis(name);
+  return { redis, prefix, server };
 }
