@@ -26,7 +26,8 @@ export const catalog: PatternEntry[] = [
   {
     name: "cache",
     chapter: "4.1 Caching patterns, 4.8 pub/sub invalidation",
-    summary: "cache-aside, read-through, write-through, write-behind over a real database; TTL, pub/sub and versioned invalidation; stampede protection; the stale-set race",
+    summary:
+      "cache-aside, read-through, write-through, write-behind over a real database; TTL, pub/sub and versioned invalidation; stampede protection; the stale-set race",
     load: async () => (await import("./cache/index.js")).cacheScenarios,
   },
   {
@@ -62,7 +63,8 @@ export const catalog: PatternEntry[] = [
   {
     name: "analytics",
     chapter: "4.6 Real-time analytics",
-    summary: "time-bucketed counters with atomic expiry, trending with decay (and the lost view of a client-side loop), time series on a stream",
+    summary:
+      "time-bucketed counters with atomic expiry, trending with decay (and the lost view of a client-side loop), time series on a stream",
     load: async () => {
       const m = await import("./analytics/index.js");
       return [m.counters, m.trending, m.timeseries];
@@ -71,7 +73,8 @@ export const catalog: PatternEntry[] = [
   {
     name: "queue",
     chapter: "4.7 Message queues",
-    summary: "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream with a consumer group and a dead-letter stream",
+    summary:
+      "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream with a consumer group and a dead-letter stream",
     load: async () => Object.values((await import("./queue/index.js")).queueScenarios),
   },
 ];
@@ -87,7 +90,9 @@ export function matchesGlob(id: string, glob: string): boolean {
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
-  return new RegExp(`^${pattern}$`).test(id) || (!glob.includes("*") && !glob.includes("/") && id.startsWith(`${glob}/`));
+  return (
+    new RegExp(`^${pattern}$`).test(id) || (!glob.includes("*") && !glob.includes("/") && id.startsWith(`${glob}/`))
+  );
 }
 
 /** Scenarios selected by `--only` (any glob matches; all when none given) minus `--skip`. */

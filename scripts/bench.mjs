@@ -62,36 +62,67 @@ function cli(args) {
 }
 
 const port = await freePort();
-const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+const server = spawn(
+  "redis-server",
+  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  { stdio: "ignore" },
+);
 const url = `redis://127.0.0.1:${port}`;
 process.on("exit", () => server.kill());
 for (let i = 0; i < 50; i++) {
   if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
   await new Promise((r) => setTimeout(r, 100));
 }
-const serverVersion = /redis_version:(\S+)/.exec(execFileSync("redis-cli", ["-p", String(port), "INFO", "server"], { encoding: "utf8" }))?.[1];
+const serverVersion = /redis_version:(\S+)/.exec(
+  execFileSync("redis-cli", ["-p", String(port), "INFO", "server"], { encoding: "utf8" }),
+)?.[1];
 
 const rows = [];
-const out = { machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, redis: serverVersion, loadBefore: loadavg()[0] }, ops: OPS, rounds: ROUNDS };
-console.log(`machine: ${out.machine.cores} cores (${out.machine.cpu}), Node ${process.version}, redis-server ${serverVersion} on the same machine; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+const out = {
+  machine: {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    redis: serverVersion,
+    loadBefore: loadavg()[0],
+  },
+  ops: OPS,
+  rounds: ROUNDS,
+};
+console.log(
+  `machine: ${out.machine.cores} cores (${out.machine.cpu}), Node ${process.version}, redis-server ${serverVersion} on the same machine; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
 
 // 1. Startup: --help and --version against `node -e 0`, interleaved, medians of 15.
 {
-  const base = [], help = [], version = [];
+  const base = [],
+    help = [],
+    version = [];
   for (let i = 0; i < 15; i++) {
     base.push(timeRun(process.execPath, ["-e", "0"]));
     help.push(timeRun(process.execPath, [BIN, "--help"]));
     version.push(timeRun(process.execPath, [BIN, "--version"]));
   }
   out.startup = { nodeMs: median(base), helpMs: median(help), versionMs: median(version) };
-  rows.push(["`--help` over `node -e 0`", `${fmt(median(help) - median(base), 0)} ms (${fmt(median(help), 0)} vs ${fmt(median(base), 0)})`, "≤ 60 ms"]);
-  rows.push(["`--version` over `node -e 0`", `${fmt(median(version) - median(base), 0)} ms (${fmt(median(version), 0)} vs ${fmt(median(base), 0)})`, "≤ 60 ms"]);
+  rows.push([
+    "`--help` over `node -e 0`",
+    `${fmt(median(help) - median(base), 0)} ms (${fmt(median(help), 0)} vs ${fmt(median(base), 0)})`,
+    "≤ 60 ms",
+  ]);
+  rows.push([
+    "`--version` over `node -e 0`",
+    `${fmt(median(version) - median(base), 0)} ms (${fmt(median(version), 0)} vs ${fmt(median(base), 0)})`,
+    "≤ 60 ms",
+  ]);
 }
 
 // 2. A full `ratelimit --algo token-bucket` run (connect, trace, cleanup), wall time, median of 10.
 {
   const runs = [];
-  for (let i = 0; i < 10; i++) runs.push(timeRun(process.execPath, [BIN, "ratelimit", "--algo", "token-bucket", "--url", url]));
+  for (let i = 0; i < 10; i++)
+    runs.push(timeRun(process.execPath, [BIN, "ratelimit", "--algo", "token-bucket", "--url", url]));
   out.ratelimitRunMs = median(runs);
   rows.push(["`ratelimit --algo token-bucket`, whole run", `${fmt(median(runs), 0)} ms`, "< 400 ms"]);
 }
@@ -100,23 +131,61 @@ console.log(`machine: ${out.machine.cores} cores (${out.machine.cpu}), Node ${pr
 out.bench = [];
 for (const op of OPERATIONS) {
   for (const pipeline of [1, 16]) {
-    const r = cli(["bench", ...op, "--ops", String(OPS), "--clients", "50", "--pipeline", String(pipeline), "--rounds", String(ROUNDS), "--vs-redis-benchmark", "--json", "--url", url]);
+    const r = cli([
+      "bench",
+      ...op,
+      "--ops",
+      String(OPS),
+      "--clients",
+      "50",
+      "--pipeline",
+      String(pipeline),
+      "--rounds",
+      String(ROUNDS),
+      "--vs-redis-benchmark",
+      "--json",
+      "--url",
+      url,
+    ]);
     const entry = {
-      id: r.operation.id, pipeline, threads: r.config.threads, opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms,
-      recordingOnOpsPerSec: r.recordingOn?.opsPerSec, recordingCostPct: r.recordingCostPct, redisBenchmarkOpsPerSec: r.redisBenchmarkOpsPerSec,
-      ratioVsRedisBenchmark: r.ratioVsRedisBenchmark, bottleneck: r.bottleneck, clientCpu: r.clientCpu, serverCpu: r.serverCpu,
+      id: r.operation.id,
+      pipeline,
+      threads: r.config.threads,
+      opsPerSec: r.opsPerSec,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      recordingOnOpsPerSec: r.recordingOn?.opsPerSec,
+      recordingCostPct: r.recordingCostPct,
+      redisBenchmarkOpsPerSec: r.redisBenchmarkOpsPerSec,
+      ratioVsRedisBenchmark: r.ratioVsRedisBenchmark,
+      bottleneck: r.bottleneck,
+      clientCpu: r.clientCpu,
+      serverCpu: r.serverCpu,
     };
     out.bench.push(entry);
-    console.log(`  ${entry.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} ${String(entry.opsPerSec).padStart(7)} ops/s  p50 ${fmt(entry.p50Ms, 3)} ms  p99 ${fmt(entry.p99Ms, 3)} ms  ` +
-      `redis-benchmark ${String(entry.redisBenchmarkOpsPerSec).padStart(7)}  ratio ${fmt(entry.ratioVsRedisBenchmark)}×  recorder ${entry.recordingCostPct >= 0 ? "−" : "+"}${fmt(Math.abs(entry.recordingCostPct), 1)}%  ` +
-      `CPU client ${fmt(entry.clientCpu)} server ${fmt(entry.serverCpu)}  bottleneck ${entry.bottleneck}`);
+    console.log(
+      `  ${entry.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} ${String(entry.opsPerSec).padStart(7)} ops/s  p50 ${fmt(entry.p50Ms, 3)} ms  p99 ${fmt(entry.p99Ms, 3)} ms  ` +
+        `redis-benchmark ${String(entry.redisBenchmarkOpsPerSec).padStart(7)}  ratio ${fmt(entry.ratioVsRedisBenchmark)}×  recorder ${entry.recordingCostPct >= 0 ? "−" : "+"}${fmt(Math.abs(entry.recordingCostPct), 1)}%  ` +
+        `CPU client ${fmt(entry.clientCpu)} server ${fmt(entry.serverCpu)}  bottleneck ${entry.bottleneck}`,
+    );
   }
 }
 
 // 4. Loading 1,000,000 leaderboard members: the pattern's seed (ZADD × 1000 members, 10 per pipeline) against
 //    redis-cli --pipe sending the same commands from a file.
 if (!process.env.BENCH_SKIP_LOAD) {
-  const r = cli(["leaderboard", "--variant", "global", "--players", "1000000", "--trace", "off", "--json", "--url", url]);
+  const r = cli([
+    "leaderboard",
+    "--variant",
+    "global",
+    "--players",
+    "1000000",
+    "--trace",
+    "off",
+    "--json",
+    "--url",
+    url,
+  ]);
   const seedMs = r.scenarios[0].metrics.seedMs;
   const { generatePlayers } = await import(join(ROOT, "dist/src/patterns/leaderboard/seed.js"));
   const players = generatePlayers(1_000_000, { seed: 1, maxScore: 3_000 });
@@ -141,7 +210,11 @@ if (!process.env.BENCH_SKIP_LOAD) {
   }
   rmSync(dir, { recursive: true, force: true });
   out.load = { seedMs, redisCliPipeMs: median(pipeRuns), ratio: seedMs / median(pipeRuns) };
-  rows.push(["1,000,000 leaderboard members loaded", `${fmt(seedMs, 0)} ms vs redis-cli --pipe ${fmt(median(pipeRuns), 0)} ms: ${fmt(out.load.ratio)}×`, "≤ 1.2×"]);
+  rows.push([
+    "1,000,000 leaderboard members loaded",
+    `${fmt(seedMs, 0)} ms vs redis-cli --pipe ${fmt(median(pipeRuns), 0)} ms: ${fmt(out.load.ratio)}×`,
+    "≤ 1.2×",
+  ]);
 }
 
 // 5. One worker thread against two, same run otherwise: on a machine whose cores the server shares, a second client
@@ -149,8 +222,29 @@ if (!process.env.BENCH_SKIP_LOAD) {
 if (!ONLY || ONLY.includes("threads")) {
   out.threads = {};
   for (const threads of [1, 2]) {
-    const r = cli(["bench", "ratelimit", "--algo", "token-bucket", "--ops", String(OPS), "--clients", "50", "--threads", String(threads), "--rounds", String(ROUNDS), "--vs-redis-benchmark", "--json", "--url", url]);
-    out.threads[threads] = { opsPerSec: r.opsPerSec, ratioVsRedisBenchmark: r.ratioVsRedisBenchmark, bottleneck: r.bottleneck };
+    const r = cli([
+      "bench",
+      "ratelimit",
+      "--algo",
+      "token-bucket",
+      "--ops",
+      String(OPS),
+      "--clients",
+      "50",
+      "--threads",
+      String(threads),
+      "--rounds",
+      String(ROUNDS),
+      "--vs-redis-benchmark",
+      "--json",
+      "--url",
+      url,
+    ]);
+    out.threads[threads] = {
+      opsPerSec: r.opsPerSec,
+      ratioVsRedisBenchmark: r.ratioVsRedisBenchmark,
+      bottleneck: r.bottleneck,
+    };
   }
   rows.push([
     "`bench ratelimit` -c 50 -P 1 with 1 worker thread / 2",
@@ -161,14 +255,26 @@ if (!ONLY || ONLY.includes("threads")) {
 
 for (const e of out.bench) {
   const target = e.pipeline === 1 ? "≥ 1.0×" : "≥ 0.5×";
-  rows.push([`\`bench ${e.id}\` -c 50 -P ${e.pipeline} vs redis-benchmark`, `${fmt(e.ratioVsRedisBenchmark)}× (${e.opsPerSec} / ${e.redisBenchmarkOpsPerSec} ops/s; bottleneck: ${e.bottleneck})`, target]);
+  rows.push([
+    `\`bench ${e.id}\` -c 50 -P ${e.pipeline} vs redis-benchmark`,
+    `${fmt(e.ratioVsRedisBenchmark)}× (${e.opsPerSec} / ${e.redisBenchmarkOpsPerSec} ops/s; bottleneck: ${e.bottleneck})`,
+    target,
+  ]);
 }
-const costs = out.bench.length === 0 ? [] : out.bench.map((e) => e.recordingCostPct).filter((x) => x !== null && x !== undefined);
-if (costs.length) rows.push(["recorder on vs off (median over the runs above)", `${fmt(median(costs), 1)}% slower (range ${fmt(Math.min(...costs), 1)} … ${fmt(Math.max(...costs), 1)})`, "≤ 5%"]);
+const costs =
+  out.bench.length === 0 ? [] : out.bench.map((e) => e.recordingCostPct).filter((x) => x !== null && x !== undefined);
+if (costs.length)
+  rows.push([
+    "recorder on vs off (median over the runs above)",
+    `${fmt(median(costs), 1)}% slower (range ${fmt(Math.min(...costs), 1)} … ${fmt(Math.max(...costs), 1)})`,
+    "≤ 5%",
+  ]);
 out.machine.loadAfter = loadavg()[0];
 
 console.log("\n| figure | measured | target |\n|---|---|---|");
 for (const [what, measured, target] of rows) console.log(`| ${what} | ${measured} | ${target} |`);
-console.log(`\nload average ${out.machine.loadBefore.toFixed(2)} before, ${out.machine.loadAfter.toFixed(2)} after (other processes on the machine make every figure noisier)`);
+console.log(
+  `\nload average ${out.machine.loadBefore.toFixed(2)} before, ${out.machine.loadAfter.toFixed(2)} after (other processes on the machine make every figure noisier)`,
+);
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(out, null, 2));
 server.kill();

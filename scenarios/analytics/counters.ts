@@ -12,7 +12,16 @@ import {
   type CounterEvent,
 } from "../../src/patterns/analytics/index.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
-import { CHAPTER_DAY, DAY_MS, HOUR_MS, bar, defaultAnalyticsParams, fmtDateTime, roundTrips, type AnalyticsParams } from "./shared.js";
+import {
+  CHAPTER_DAY,
+  DAY_MS,
+  HOUR_MS,
+  bar,
+  defaultAnalyticsParams,
+  fmtDateTime,
+  roundTrips,
+  type AnalyticsParams,
+} from "./shared.js";
 
 /** Daily page-view counters are kept 30 days, hourly API-call counters 48 hours (after their first event). */
 export const DAILY_TTL_SECONDS = 30 * 86_400;
@@ -93,7 +102,15 @@ export default defineScenario<AnalyticsParams, CountersState>({
             const key = pageview ? pageviewKey(ctx, event.at) : apiKey(ctx, bucket);
             const ttl = pageview ? DAILY_TTL_SECONDS : HOURLY_TTL_SECONDS;
             const result = await countEvent(ctx.redis, key, ttl, state.mode);
-            const record = state.keys.get(key) ?? { key, kind: event.kind, bucket, ttlSeconds: ttl, count: 0, expirySets: 0, setOnFirst: false };
+            const record = state.keys.get(key) ?? {
+              key,
+              kind: event.kind,
+              bucket,
+              ttlSeconds: ttl,
+              count: 0,
+              expirySets: 0,
+              setOnFirst: false,
+            };
             record.count = result.count;
             if (result.expirySet) {
               record.expirySets += 1;
@@ -106,7 +123,9 @@ export default defineScenario<AnalyticsParams, CountersState>({
           state.eventRoundTrips += roundTrips(sent);
           const views = todays.filter((e) => e.kind === "pageview").length;
           const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-          ctx.note(`${plural(views, "page view")} and ${plural(todays.length - views, "API call")}: ${plural(sent.length, "command")} in ${plural(roundTrips(sent), "round trip")}`);
+          ctx.note(
+            `${plural(views, "page view")} and ${plural(todays.length - views, "API call")}: ${plural(sent.length, "command")} in ${plural(roundTrips(sent), "round trip")}`,
+          );
         },
       });
     }
@@ -136,7 +155,10 @@ function modelCounts(ctx: Ctx, events: readonly CounterEvent[]): Map<string, num
 
 async function inspectBuckets(ctx: Ctx, state: CountersState): Promise<void> {
   const records = [...state.keys.values()];
-  const replies = await pipelineByKey(ctx.redis, records.map((r) => ["TTL", r.key] as const));
+  const replies = await pipelineByKey(
+    ctx.redis,
+    records.map((r) => ["TTL", r.key] as const),
+  );
   const ttls = replies.map(([err, v]) => {
     if (err) throw err;
     return Number(v);
@@ -183,15 +205,22 @@ async function readBack(ctx: Ctx, state: CountersState): Promise<void> {
   const all = [...state.keys.values()];
   // One MGET per hash tag: the page's keys and the user's keys are in different slots (on a cluster, nodes).
   const read = new Map<string, number>();
-  for (const keys of groupByHashTag(all.map((r) => r.key), (k) => k)) {
+  for (const keys of groupByHashTag(
+    all.map((r) => r.key),
+    (k) => k,
+  )) {
     (await readCounters(ctx.redis, keys)).forEach((n, i) => read.set(keys[i]!, n));
   }
   const counted = all.map((r) => read.get(r.key));
   const wrong = all.filter((r, i) => counted[i] !== (model.get(r.key) ?? 0));
-  ctx.check("every bucket equals the count of its events in the model", wrong.length === 0 && model.size === all.length, {
-    expected: `${model.size} buckets as modelled`,
-    actual: wrong.length === 0 ? `${all.length} buckets as modelled` : wrong.map((r) => r.key).join(", "),
-  });
+  ctx.check(
+    "every bucket equals the count of its events in the model",
+    wrong.length === 0 && model.size === all.length,
+    {
+      expected: `${model.size} buckets as modelled`,
+      actual: wrong.length === 0 ? `${all.length} buckets as modelled` : wrong.map((r) => r.key).join(", "),
+    },
+  );
   const events = state.events.length;
   ctx.metric("events", events);
   ctx.metric("pageviews", state.events.filter((e) => e.kind === "pageview").length);

@@ -12,7 +12,14 @@ export interface AnalyticsParams {
   bucketMs: number;
 }
 
-export const defaultAnalyticsParams: AnalyticsParams = { seed: 1, hours: 26, decay: 0.9, minutes: 30, lastMs: 300_000, bucketMs: 60_000 };
+export const defaultAnalyticsParams: AnalyticsParams = {
+  seed: 1,
+  hours: 26,
+  decay: 0.9,
+  minutes: 30,
+  lastMs: 300_000,
+  bucketMs: 60_000,
+};
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;

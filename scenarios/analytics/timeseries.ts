@@ -47,7 +47,9 @@ async function memoryUsage(ctx: Ctx, key: string): Promise<number | null> {
 }
 
 function sameSamples(a: readonly Sample[], b: readonly Sample[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.ts === b[i]!.ts && s.host === b[i]!.host && s.value === b[i]!.value);
+  return (
+    a.length === b.length && a.every((s, i) => s.ts === b[i]!.ts && s.host === b[i]!.host && s.value === b[i]!.value)
+  );
 }
 
 function sameStats(a: readonly BucketStats[], b: readonly BucketStats[]): boolean {
@@ -55,7 +57,14 @@ function sameStats(a: readonly BucketStats[], b: readonly BucketStats[]): boolea
 }
 
 function statsRows(stats: readonly BucketStats[]) {
-  return stats.map((s) => [fmtTime(s.start).slice(0, 5), s.host, s.count, formatValue(s.min), formatValue(s.max), s.avg.toFixed(2)]);
+  return stats.map((s) => [
+    fmtTime(s.start).slice(0, 5),
+    s.host,
+    s.count,
+    formatValue(s.min),
+    formatValue(s.max),
+    s.avg.toFixed(2),
+  ]);
 }
 
 export default defineScenario<AnalyticsParams, TimeseriesState>({
@@ -67,7 +76,15 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
     "in a sorted set (score = time) show the other shape, its memory and its query; trimming shows what `~` keeps.",
   chapter: "4.6 Real-time analytics",
   defaults: defaultAnalyticsParams,
-  init: () => ({ stream: "", zset: "", samples: [], end: 0, window: { from: 0, to: 0, expected: [] }, streamBytes: null, zsetBytes: null }),
+  init: () => ({
+    stream: "",
+    zset: "",
+    samples: [],
+    end: 0,
+    window: { from: 0, to: 0, expected: [] },
+    streamBytes: null,
+    zsetBytes: null,
+  }),
   steps: (p) => [
     {
       title: `XADD a sample per host every 15 s for ${p.minutes} minutes, IDs from the scenario clock (a pipeline per minute)`,
@@ -86,7 +103,16 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           if (minute.length === 0) continue;
           await ctx.clock.waitUntil(minute[minute.length - 1]!.ts, ctx.signal);
           const pipe = ctx.redis.pipeline();
-          for (const s of minute) pipe.call("XADD", state.stream, sampleId(s.ts, s.host === "server1" ? 0 : 1), "value", formatValue(s.value), "host", s.host);
+          for (const s of minute)
+            pipe.call(
+              "XADD",
+              state.stream,
+              sampleId(s.ts, s.host === "server1" ? 0 : 1),
+              "value",
+              formatValue(s.value),
+              "host",
+              s.host,
+            );
           pipe.call("ZADD", state.zset, ...minute.flatMap((s) => [s.ts, sampleMember(s)]));
           await execPipeline(pipe);
         }
@@ -98,7 +124,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           columns: ["XLEN", "macro nodes (radix-tree-keys)", "first entry", "last entry"],
           rows: [[shape.length, shape.nodes, shape.firstId, shape.lastId]],
         });
-        ctx.check("the stream holds one entry per sample", shape.length === state.samples.length, { expected: state.samples.length, actual: shape.length });
+        ctx.check("the stream holds one entry per sample", shape.length === state.samples.length, {
+          expected: state.samples.length,
+          actual: shape.length,
+        });
         ctx.metric("samples", state.samples.length);
       },
     },
@@ -107,19 +136,31 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
       say: "XRANGE metrics:cpu <now − window> + (the chapter's {5min-ago} +): an ID of just the milliseconds means <ms>-0, the first entry at that moment.",
       run: async (ctx, state) => {
         const from = state.end - p.lastMs;
-        state.window = { from, to: state.end, expected: state.samples.filter((s) => s.ts >= from && s.ts <= state.end) };
+        state.window = {
+          from,
+          to: state.end,
+          expected: state.samples.filter((s) => s.ts >= from && s.ts <= state.end),
+        };
         const got = await samplesBetween(ctx.redis, state.stream, from, "+");
         const stats = bucketStats(got, p.bucketMs);
         const expectedStats = bucketStats(state.window.expected, p.bucketMs);
         ctx.table({ columns: ["bucket", "host", "samples", "min", "max", "avg"], rows: statsRows(stats) });
-        ctx.check(`XRANGE returns exactly the samples of the last ${describeMs(p.lastMs)}`, sameSamples(got, state.window.expected), {
-          expected: `${state.window.expected.length} samples from ${fmtTime(from)}`,
-          actual: `${got.length} samples${got[0] ? ` from ${fmtTime(got[0].ts)}` : ""}`,
-        });
-        ctx.check("the per-bucket min/max/avg equal the ones computed from the generated samples", sameStats(stats, expectedStats), {
-          expected: `${expectedStats.length} buckets`,
-          actual: `${stats.length} buckets`,
-        });
+        ctx.check(
+          `XRANGE returns exactly the samples of the last ${describeMs(p.lastMs)}`,
+          sameSamples(got, state.window.expected),
+          {
+            expected: `${state.window.expected.length} samples from ${fmtTime(from)}`,
+            actual: `${got.length} samples${got[0] ? ` from ${fmtTime(got[0].ts)}` : ""}`,
+          },
+        );
+        ctx.check(
+          "the per-bucket min/max/avg equal the ones computed from the generated samples",
+          sameStats(stats, expectedStats),
+          {
+            expected: `${expectedStats.length} buckets`,
+            actual: `${stats.length} buckets`,
+          },
+        );
         ctx.metric("windowSamples", got.length);
         ctx.metric("buckets", stats.length);
       },
@@ -127,18 +168,25 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
     {
       title: "The same window from the sorted set (ZRANGE … BYSCORE), and what each form costs",
       say:
-        "The sorted set's member has to carry the value and be unique (\"ts:host:value\"); the stream keeps fields. MEMORY USAGE … SAMPLES 0 " +
+        'The sorted set\'s member has to carry the value and be unique ("ts:host:value"); the stream keeps fields. MEMORY USAGE … SAMPLES 0 ' +
         "measures every entry of both.",
       run: async (ctx, state) => {
         const { from, to, expected } = state.window;
         const got = await sortedSetSamplesBetween(ctx.redis, state.zset, from, to);
         // ZRANGE orders equal scores by member; the stream by ID (server1 = seq 0 first). Same samples either way.
         const order = (a: Sample, b: Sample) => a.ts - b.ts || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
-        ctx.check("ZRANGE … BYSCORE returns the same samples as XRANGE", sameSamples([...got].sort(order), [...expected].sort(order)), {
-          expected: expected.length,
-          actual: got.length,
-        });
-        ctx.check("and the same per-bucket min/max/avg", sameStats(bucketStats(got, p.bucketMs), bucketStats(expected, p.bucketMs)));
+        ctx.check(
+          "ZRANGE … BYSCORE returns the same samples as XRANGE",
+          sameSamples([...got].sort(order), [...expected].sort(order)),
+          {
+            expected: expected.length,
+            actual: got.length,
+          },
+        );
+        ctx.check(
+          "and the same per-bucket min/max/avg",
+          sameStats(bucketStats(got, p.bucketMs), bucketStats(expected, p.bucketMs)),
+        );
         state.streamBytes = await memoryUsage(ctx, state.stream);
         state.zsetBytes = await memoryUsage(ctx, state.zset);
         const n = state.samples.length;
@@ -149,7 +197,11 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
             ["bytes (MEMORY USAGE)", state.streamBytes ?? "refused", state.zsetBytes ?? "refused"],
             ["bytes per sample", per(state.streamBytes), per(state.zsetBytes)],
             ["range query", "XRANGE key <from> <to>", "ZRANGE key <from> <to> BYSCORE"],
-            ["an entry", "ID 1705312800000-0, fields value, host", 'score 1705312800000, member "1705312800000:server1:45.2"'],
+            [
+              "an entry",
+              "ID 1705312800000-0, fields value, host",
+              'score 1705312800000, member "1705312800000:server1:45.2"',
+            ],
             ["a late sample (older than the newest)", "refused (IDs only grow)", "accepted anywhere"],
             ["consumer groups, blocking reads", "yes (XREADGROUP)", "no"],
           ],
@@ -158,19 +210,36 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         const late: Sample = { ts: START + 1, host: "server3", value: 50 };
         let refused = "";
         try {
-          await ctx.redis.call("XADD", state.stream, sampleId(late.ts, 0), "value", formatValue(late.value), "host", late.host);
+          await ctx.redis.call(
+            "XADD",
+            state.stream,
+            sampleId(late.ts, 0),
+            "value",
+            formatValue(late.value),
+            "host",
+            late.host,
+          );
         } catch (err) {
           refused = err instanceof Error ? err.message : String(err);
         }
         const added = await addSamplesToSortedSet(ctx.redis, state.zset, [late]);
-        ctx.note(`A late sample from ${fmtTime(late.ts)}: the stream says "${refused || "accepted?!"}"; the sorted set took it (${added} added).`);
-        ctx.check("the stream refuses an ID older than its newest entry; the sorted set accepts it", refused !== "" && added === 1, {
-          expected: "refused / 1",
-          actual: `${refused ? "refused" : "accepted"} / ${added}`,
-        });
+        ctx.note(
+          `A late sample from ${fmtTime(late.ts)}: the stream says "${refused || "accepted?!"}"; the sorted set took it (${added} added).`,
+        );
+        ctx.check(
+          "the stream refuses an ID older than its newest entry; the sorted set accepts it",
+          refused !== "" && added === 1,
+          {
+            expected: "refused / 1",
+            actual: `${refused ? "refused" : "accepted"} / ${added}`,
+          },
+        );
         ctx.metric("streamBytes", state.streamBytes);
         ctx.metric("zsetBytes", state.zsetBytes);
-        ctx.metric("streamBytesPerSample", state.streamBytes === null ? null : Math.round((state.streamBytes / n) * 10) / 10);
+        ctx.metric(
+          "streamBytesPerSample",
+          state.streamBytes === null ? null : Math.round((state.streamBytes / n) * 10) / 10,
+        );
         ctx.metric("zsetBytesPerSample", state.zsetBytes === null ? null : Math.round((state.zsetBytes / n) * 10) / 10);
       },
     },
@@ -208,26 +277,68 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           title: `${before.length} entries in ${before.nodes} macro nodes before trimming`,
           columns: ["XTRIM", "asked to keep", "removed", "length after", "macro nodes after", "first entry"],
           rows: [
-            [`MAXLEN ~ ${keep}`, keep, removed.maxlenApprox, after.maxlenApprox.length, after.maxlenApprox.nodes, after.maxlenApprox.firstId],
-            [`MAXLEN ${keep}`, keep, removed.maxlenExact, after.maxlenExact.length, after.maxlenExact.nodes, after.maxlenExact.firstId],
-            [`MINID ~ ${cutoff}`, `from ${fmtTime(cutoff)} (${keep})`, removed.minidApprox, after.minidApprox.length, after.minidApprox.nodes, after.minidApprox.firstId],
-            [`MINID ${cutoff}`, `from ${fmtTime(cutoff)} (${keep})`, removed.minidExact, after.minidExact.length, after.minidExact.nodes, after.minidExact.firstId],
+            [
+              `MAXLEN ~ ${keep}`,
+              keep,
+              removed.maxlenApprox,
+              after.maxlenApprox.length,
+              after.maxlenApprox.nodes,
+              after.maxlenApprox.firstId,
+            ],
+            [
+              `MAXLEN ${keep}`,
+              keep,
+              removed.maxlenExact,
+              after.maxlenExact.length,
+              after.maxlenExact.nodes,
+              after.maxlenExact.firstId,
+            ],
+            [
+              `MINID ~ ${cutoff}`,
+              `from ${fmtTime(cutoff)} (${keep})`,
+              removed.minidApprox,
+              after.minidApprox.length,
+              after.minidApprox.nodes,
+              after.minidApprox.firstId,
+            ],
+            [
+              `MINID ${cutoff}`,
+              `from ${fmtTime(cutoff)} (${keep})`,
+              removed.minidExact,
+              after.minidExact.length,
+              after.minidExact.nodes,
+              after.minidExact.firstId,
+            ],
           ],
         });
         ctx.note(
           `The approximate trims kept ${after.maxlenApprox.length} and ${after.minidApprox.length} entries for ${keep} asked: ` +
             "whole nodes went, the node holding the cut stayed. Exact trims cut inside that node.",
         );
-        ctx.check(`MAXLEN ~ ${keep} leaves at least ${keep} entries`, after.maxlenApprox.length >= keep, { expected: `≥ ${keep}`, actual: after.maxlenApprox.length });
-        ctx.check(`MAXLEN ${keep} leaves exactly ${keep}`, after.maxlenExact.length === keep, { expected: keep, actual: after.maxlenExact.length });
-        ctx.check(`MINID ~ keeps every entry from ${fmtTime(cutoff)} on`, after.minidApprox.length >= keep && (after.minidApprox.firstId ?? "") <= (firstKeptId ?? ""), {
-          expected: `≥ ${keep}, first ≤ ${firstKeptId}`,
-          actual: `${after.minidApprox.length}, first ${after.minidApprox.firstId}`,
+        ctx.check(`MAXLEN ~ ${keep} leaves at least ${keep} entries`, after.maxlenApprox.length >= keep, {
+          expected: `≥ ${keep}`,
+          actual: after.maxlenApprox.length,
         });
-        ctx.check(`MINID (exact) leaves exactly the ${keep} entries from ${fmtTime(cutoff)} on`, after.minidExact.length === keep && after.minidExact.firstId === firstKeptId, {
-          expected: `${keep}, first ${firstKeptId}`,
-          actual: `${after.minidExact.length}, first ${after.minidExact.firstId}`,
+        ctx.check(`MAXLEN ${keep} leaves exactly ${keep}`, after.maxlenExact.length === keep, {
+          expected: keep,
+          actual: after.maxlenExact.length,
         });
+        ctx.check(
+          `MINID ~ keeps every entry from ${fmtTime(cutoff)} on`,
+          after.minidApprox.length >= keep && (after.minidApprox.firstId ?? "") <= (firstKeptId ?? ""),
+          {
+            expected: `≥ ${keep}, first ≤ ${firstKeptId}`,
+            actual: `${after.minidApprox.length}, first ${after.minidApprox.firstId}`,
+          },
+        );
+        ctx.check(
+          `MINID (exact) leaves exactly the ${keep} entries from ${fmtTime(cutoff)} on`,
+          after.minidExact.length === keep && after.minidExact.firstId === firstKeptId,
+          {
+            expected: `${keep}, first ${firstKeptId}`,
+            actual: `${after.minidExact.length}, first ${after.minidExact.firstId}`,
+          },
+        );
         ctx.metric("trimKeep", keep);
         ctx.metric("approxMaxlenLeft", after.maxlenApprox.length);
         ctx.metric("exactMaxlenLeft", after.maxlenExact.length);

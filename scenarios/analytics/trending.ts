@@ -15,7 +15,14 @@ import {
   type TrendingHour,
 } from "../../src/patterns/analytics/index.js";
 import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
-import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtDateTime, roundTrips, type AnalyticsParams } from "./shared.js";
+import {
+  CHAPTER_DAY,
+  HOUR_MS,
+  defaultAnalyticsParams,
+  fmtDateTime,
+  roundTrips,
+  type AnalyticsParams,
+} from "./shared.js";
 
 /** Simulated hours: the viral hour, then five hours of decay and new views. */
 export const TRENDING_HOURS = 6;
@@ -48,7 +55,11 @@ async function sendViews(ctx: Ctx, state: TrendingState, views: readonly string[
 }
 
 function topTable(title: string, items: readonly ScoredItem[]) {
-  return { title, columns: ["#", "article", "score"], rows: items.map((it, i) => [i + 1, it.member, fmtScore(it.score)]) };
+  return {
+    title,
+    columns: ["#", "article", "score"],
+    rows: items.map((it, i) => [i + 1, it.member, fmtScore(it.score)]),
+  };
 }
 
 export default defineScenario<AnalyticsParams, TrendingState>({
@@ -73,7 +84,9 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         await ctx.clock.waitUntil(START, ctx.signal);
         const first = state.traffic[0]!;
         await sendViews(ctx, state, first.views);
-        ctx.note(`${first.views.length} views, ${first.views.filter((v) => v === VIRAL_ARTICLE).length} of them for ${VIRAL_ARTICLE}`);
+        ctx.note(
+          `${first.views.length} views, ${first.views.filter((v) => v === VIRAL_ARTICLE).length} of them for ${VIRAL_ARTICLE}`,
+        );
         ctx.table(topTable("trending:articles after the first hour", await topTrending(ctx.redis, state.board, 5)));
       },
     },
@@ -89,7 +102,12 @@ export default defineScenario<AnalyticsParams, TrendingState>({
           state.decays += 1;
           await sendViews(ctx, state, hour.views);
           const top = await topTrending(ctx.redis, state.board, 1);
-          rows.push([fmtDateTime(START + hour.hour * HOUR_MS).slice(11), hour.views.length, hour.views.filter((v) => v === RISING_ARTICLE).length, top[0] ? `${top[0].member} (${fmtScore(top[0].score)})` : "–"]);
+          rows.push([
+            fmtDateTime(START + hour.hour * HOUR_MS).slice(11),
+            hour.views.length,
+            hour.views.filter((v) => v === RISING_ARTICLE).length,
+            top[0] ? `${top[0].member} (${fmtScore(top[0].score)})` : "–",
+          ]);
         }
         ctx.table({ columns: ["hour", "views", `of which ${RISING_ARTICLE}`, "top of the decayed board"], rows });
       },
@@ -105,7 +123,13 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const after = await topTrending(ctx.redis, state.board, 10);
         ctx.table({
           columns: ["#", "before", "score", "after", "score"],
-          rows: before.map((b, i) => [i + 1, b.member, fmtScore(b.score), after[i]?.member ?? "–", after[i] ? fmtScore(after[i]!.score) : "–"]),
+          rows: before.map((b, i) => [
+            i + 1,
+            b.member,
+            fmtScore(b.score),
+            after[i]?.member ?? "–",
+            after[i] ? fmtScore(after[i]!.score) : "–",
+          ]),
         });
         const sameOrder = before.length === after.length && before.every((b, i) => b.member === after[i]!.member);
         ctx.check("one decay keeps the top 10's order", sameOrder, {
@@ -115,10 +139,17 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const model = modelTrending(state.events);
         const redis = await allScores(ctx.redis, state.board);
         const differing = redis.filter((r) => model.get(r.member) !== r.score);
-        ctx.check("every decayed score equals the model's, bit for bit (same additions and multiplications in doubles)", differing.length === 0 && redis.length === model.size, {
-          expected: `${model.size} members as modelled`,
-          actual: differing.length === 0 ? `${redis.length} members as modelled` : differing.map((d) => `${d.member}: ${d.score} vs ${model.get(d.member)}`).join("; "),
-        });
+        ctx.check(
+          "every decayed score equals the model's, bit for bit (same additions and multiplications in doubles)",
+          differing.length === 0 && redis.length === model.size,
+          {
+            expected: `${model.size} members as modelled`,
+            actual:
+              differing.length === 0
+                ? `${redis.length} members as modelled`
+                : differing.map((d) => `${d.member}: ${d.score} vs ${model.get(d.member)}`).join("; "),
+          },
+        );
         const expectedTop = topOf(model, 10).map((t) => t.member);
         ctx.check("the top 10 equals the model's", after.map((a) => a.member).join(",") === expectedTop.join(","), {
           expected: expectedTop.join(","),
@@ -145,10 +176,15 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const viewCounts = modelTrending(state.events.filter((e) => e.kind === "view"));
         const neverScores = await allScores(ctx.redis, state.undecayed);
         const wrong = neverScores.filter((s) => viewCounts.get(s.member) !== s.score);
-        ctx.check("the never-decayed board holds the plain view counts", wrong.length === 0 && neverScores.length === viewCounts.size, {
-          expected: `${viewCounts.size} members = views`,
-          actual: wrong.length === 0 ? `${neverScores.length} members = views` : wrong.map((w) => w.member).join(", "),
-        });
+        ctx.check(
+          "the never-decayed board holds the plain view counts",
+          wrong.length === 0 && neverScores.length === viewCounts.size,
+          {
+            expected: `${viewCounts.size} members = views`,
+            actual:
+              wrong.length === 0 ? `${neverScores.length} members = views` : wrong.map((w) => w.member).join(", "),
+          },
+        );
         const viralRankNever = never.findIndex((t) => t.member === VIRAL_ARTICLE) + 1;
         const viralRankDecayed = decayed.findIndex((t) => t.member === VIRAL_ARTICLE) + 1;
         ctx.note(
@@ -181,39 +217,79 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const loop = await decayScoresClientLoop(ctx.redis, naiveKey, p.decay, async () => {
           await web2.call("ZINCRBY", naiveKey, 1, RISING_ARTICLE);
         });
-        const naiveCommands = ctx.commands().slice(mark).filter((c) => c.client === "main");
+        const naiveCommands = ctx
+          .commands()
+          .slice(mark)
+          .filter((c) => c.client === "main");
         const naiveScore = Number(await ctx.redis.call("ZSCORE", naiveKey, RISING_ARTICLE));
 
         mark = ctx.commands().length;
-        await Promise.all([decayScores(ctx.redis, atomicKey, p.decay), web2.call("ZINCRBY", atomicKey, 1, RISING_ARTICLE)]);
-        const atomicCommands = ctx.commands().slice(mark).filter((c) => c.client === "main");
+        await Promise.all([
+          decayScores(ctx.redis, atomicKey, p.decay),
+          web2.call("ZINCRBY", atomicKey, 1, RISING_ARTICLE),
+        ]);
+        const atomicCommands = ctx
+          .commands()
+          .slice(mark)
+          .filter((c) => c.client === "main");
         const atomicScore = Number(await ctx.redis.call("ZSCORE", atomicKey, RISING_ARTICLE));
 
         const lost = naiveScore !== viewFirst && naiveScore !== decayFirst;
         ctx.table({
           columns: ["decay", "commands", "round trips", `${RISING_ARTICLE} after`, "a correct result", "web-2's view"],
           rows: [
-            ["client loop (ZRANGE + ZADD per member)", naiveCommands.length, roundTrips(naiveCommands), fmtScore(naiveScore), `${fmtScore(viewFirst)} or ${fmtScore(decayFirst)}`, lost ? "lost" : "kept"],
-            [`ZUNIONSTORE … WEIGHTS ${p.decay}`, atomicCommands.length, roundTrips(atomicCommands), fmtScore(atomicScore), `${fmtScore(viewFirst)} or ${fmtScore(decayFirst)}`, atomicScore === viewFirst || atomicScore === decayFirst ? "kept" : "lost"],
+            [
+              "client loop (ZRANGE + ZADD per member)",
+              naiveCommands.length,
+              roundTrips(naiveCommands),
+              fmtScore(naiveScore),
+              `${fmtScore(viewFirst)} or ${fmtScore(decayFirst)}`,
+              lost ? "lost" : "kept",
+            ],
+            [
+              `ZUNIONSTORE … WEIGHTS ${p.decay}`,
+              atomicCommands.length,
+              roundTrips(atomicCommands),
+              fmtScore(atomicScore),
+              `${fmtScore(viewFirst)} or ${fmtScore(decayFirst)}`,
+              atomicScore === viewFirst || atomicScore === decayFirst ? "kept" : "lost",
+            ],
           ],
         });
         ctx.note(
           `The loop read ${fmtScore(s)}, web-2 made it ${fmtScore(s + 1)}, then the loop wrote ${fmtScore(s)} × ${p.decay} = ${fmtScore(s * p.decay)} over it. ` +
             `With ${loop.members} members that is ${loop.commands} commands; on a board of 100,000 articles, 100,001 — and a window as long as the loop for every member.`,
         );
-        ctx.check("the client loop loses the view that arrived between its read and its write", lost && naiveScore === s * p.decay, {
-          expected: `${fmtScore(s * p.decay)} (the view overwritten)`,
-          actual: fmtScore(naiveScore),
-        });
-        ctx.check("the one-command decay keeps it: the result is one of the two serial orders", atomicScore === viewFirst || atomicScore === decayFirst, {
-          expected: `${viewFirst} or ${decayFirst}`,
-          actual: atomicScore,
-          detail: atomicScore === decayFirst ? "Redis ran the decay first" : atomicScore === viewFirst ? "Redis ran the view first" : undefined,
-        });
-        ctx.check(`the client loop takes 1 + N commands (N = ${loop.members}), the atomic decay 1`, naiveCommands.length === 1 + loop.members && atomicCommands.length === 1, {
-          expected: `${1 + loop.members} and 1`,
-          actual: `${naiveCommands.length} and ${atomicCommands.length}`,
-        });
+        ctx.check(
+          "the client loop loses the view that arrived between its read and its write",
+          lost && naiveScore === s * p.decay,
+          {
+            expected: `${fmtScore(s * p.decay)} (the view overwritten)`,
+            actual: fmtScore(naiveScore),
+          },
+        );
+        ctx.check(
+          "the one-command decay keeps it: the result is one of the two serial orders",
+          atomicScore === viewFirst || atomicScore === decayFirst,
+          {
+            expected: `${viewFirst} or ${decayFirst}`,
+            actual: atomicScore,
+            detail:
+              atomicScore === decayFirst
+                ? "Redis ran the decay first"
+                : atomicScore === viewFirst
+                  ? "Redis ran the view first"
+                  : undefined,
+          },
+        );
+        ctx.check(
+          `the client loop takes 1 + N commands (N = ${loop.members}), the atomic decay 1`,
+          naiveCommands.length === 1 + loop.members && atomicCommands.length === 1,
+          {
+            expected: `${1 + loop.members} and 1`,
+            actual: `${naiveCommands.length} and ${atomicCommands.length}`,
+          },
+        );
         ctx.metric("naiveDecayCommands", naiveCommands.length);
         ctx.metric("atomicDecayCommands", atomicCommands.length);
         ctx.metric("viewsLostByNaiveDecay", lost ? 1 : 0);

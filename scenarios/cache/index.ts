@@ -21,9 +21,17 @@ export const strategyScenarios: Record<Strategy, ScenarioDef<WorkloadParams, Wor
   "write-behind": writeBehind,
 };
 
-export const invalidationScenarios = { ttl: invalidateTtl, event: invalidateEvent, versioned: invalidateVersioned } as const;
+export const invalidationScenarios = {
+  ttl: invalidateTtl,
+  event: invalidateEvent,
+  versioned: invalidateVersioned,
+} as const;
 
-export const stampedeScenarios = { none: stampedeNone, lock: stampedeLock, "early-expiry": stampedeEarlyExpiry } as const satisfies Record<Protection, unknown>;
+export const stampedeScenarios = {
+  none: stampedeNone,
+  lock: stampedeLock,
+  "early-expiry": stampedeEarlyExpiry,
+} as const satisfies Record<Protection, unknown>;
 
 export { staleSetRace };
 

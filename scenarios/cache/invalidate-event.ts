@@ -13,14 +13,28 @@ import {
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
-import { CHAPTER_PUBSUB, ms, openOrigin, originState, originTitle, p50, releaseOrigin, sleep, type OriginState } from "./shared.js";
+import {
+  CHAPTER_PUBSUB,
+  ms,
+  openOrigin,
+  originState,
+  originTitle,
+  p50,
+  releaseOrigin,
+  sleep,
+  type OriginState,
+} from "./shared.js";
 
 export interface EventInvalidationParams extends InvalidationParams {
   /** App instances, each with a connection for reads, one subscribed to the channel, and an in-process cache. */
   instances: number;
 }
 
-export const defaultEventParams: EventInvalidationParams = { ...defaultInvalidationParams, ttlMs: 60_000, instances: 3 };
+export const defaultEventParams: EventInvalidationParams = {
+  ...defaultInvalidationParams,
+  ttlMs: 60_000,
+  instances: 3,
+};
 
 /** One app server: its connections, its in-process cache, and the invalidations it has received. */
 interface Instance {
@@ -55,7 +69,13 @@ function entryKey(ctx: ScenarioContext<EventInvalidationParams>, id: number): st
 }
 
 /** An instance's read: its own cache, then Redis, then the database (filling both caches on the way back). */
-async function readAt(ctx: ScenarioContext<EventInvalidationParams>, state: EventState, inst: Instance, id: number, phase: string): Promise<Source> {
+async function readAt(
+  ctx: ScenarioContext<EventInvalidationParams>,
+  state: EventState,
+  inst: Instance,
+  id: number,
+  phase: string,
+): Promise<Source> {
   let row: UserRow | null | undefined = inst.local.get(id);
   let source: Source = "local";
   if (!row) {
@@ -74,7 +94,11 @@ async function readAt(ctx: ScenarioContext<EventInvalidationParams>, state: Even
   return source;
 }
 
-async function subscribe(ctx: ScenarioContext<EventInvalidationParams>, state: EventState, inst: Instance): Promise<void> {
+async function subscribe(
+  ctx: ScenarioContext<EventInvalidationParams>,
+  state: EventState,
+  inst: Instance,
+): Promise<void> {
   inst.subscriptions += 1;
   inst.sub = await ctx.connect(`${inst.name}:sub${inst.subscriptions > 1 ? `#${inst.subscriptions}` : ""}`);
   await subscribeInvalidations(inst.sub, state.channel, (id) => {
@@ -84,13 +108,19 @@ async function subscribe(ctx: ScenarioContext<EventInvalidationParams>, state: E
 
 /** The connection drops (here: QUIT, and wait until it is closed). The instance and its local cache live on. */
 async function disconnect(inst: Instance): Promise<void> {
-  const closed = new Promise<void>((resolve) => (inst.sub.status === "end" ? resolve() : inst.sub.once("end", () => resolve())));
+  const closed = new Promise<void>((resolve) =>
+    inst.sub.status === "end" ? resolve() : inst.sub.once("end", () => resolve()),
+  );
   await inst.sub.quit();
   await closed;
 }
 
 /** A database write, the Redis entry deleted, the change announced; waits until every connected instance has it. */
-async function writeAndPublish(ctx: ScenarioContext<EventInvalidationParams>, state: EventState, id: number): Promise<{ receivers: number; delays: number[] }> {
+async function writeAndPublish(
+  ctx: ScenarioContext<EventInvalidationParams>,
+  state: EventState,
+  id: number,
+): Promise<{ receivers: number; delays: number[] }> {
   const version = (state.versions.get(id) ?? 1) + 1;
   await state.db!.updateUser({ id, name: userName(id, version), version });
   state.versions.set(id, version);
@@ -101,14 +131,22 @@ async function writeAndPublish(ctx: ScenarioContext<EventInvalidationParams>, st
   const receivers = await publishInvalidation(ctx.redis, state.channel, id);
   state.published.push({ id, at, receivers, connected: connected.length });
   const deadline = performance.now() + WAIT_FOR_DELIVERY_MS;
-  while (connected.some((i) => i.received.length === before.get(i)) && performance.now() < deadline) await sleep(1, ctx.signal);
-  const delays = connected.flatMap((i) => i.received.slice(before.get(i)).filter((r) => r.id === id).map((r) => r.at - at));
+  while (connected.some((i) => i.received.length === before.get(i)) && performance.now() < deadline)
+    await sleep(1, ctx.signal);
+  const delays = connected.flatMap((i) =>
+    i.received
+      .slice(before.get(i))
+      .filter((r) => r.id === id)
+      .map((r) => r.at - at),
+  );
   state.propagation.push(...delays);
   if (ctx.target.mode === "cluster") {
     // On a Redis Cluster the message travels to every node over the cluster bus, but PUBLISH counts only the
     // subscribers connected to the node that ran it. The receivers are then the instances whose handler got it.
     const delivered = connected.filter((i) => i.received.slice(before.get(i)).some((r) => r.id === id)).length;
-    ctx.note(`PUBLISH answered ${receivers}: on a cluster it counts the subscribers on its own node only; ${delivered} instance(s) received the message`);
+    ctx.note(
+      `PUBLISH answered ${receivers}: on a cluster it counts the subscribers on its own node only; ${delivered} instance(s) received the message`,
+    );
     state.published[state.published.length - 1]!.receivers = delivered;
     return { receivers: delivered, delays };
   }
@@ -119,13 +157,21 @@ function readsTable(state: EventState, phase: string): TableData {
   const reads = state.reads.filter((r) => r.phase === phase);
   return {
     columns: ["instance", "user", "served from", "version", "database has", "stale"],
-    rows: reads.map((r) => [r.instance, `user:${r.id}`, r.source, r.version, state.versions.get(r.id) ?? 1, r.stale ? "✗ stale" : "✓"]),
+    rows: reads.map((r) => [
+      r.instance,
+      `user:${r.id}`,
+      r.source,
+      r.version,
+      state.versions.get(r.id) ?? 1,
+      r.stale ? "✗ stale" : "✓",
+    ]),
   };
 }
 
 export default defineScenario<EventInvalidationParams, EventState>({
   id: "cache/invalidate-event",
-  title: (p) => `Event-driven invalidation: ${p.instances} app instances drop their copy on PUBLISH · ${originTitle(p)}`,
+  title: (p) =>
+    `Event-driven invalidation: ${p.instances} app instances drop their copy on PUBLISH · ${originTitle(p)}`,
   explain:
     "Each app instance keeps hot users in an in-process cache in front of Redis. A database write publishes " +
     "`user:<id>` on a channel; every instance SUBSCRIBEd to it drops its copy at once (DB write → PUBLISH invalidate " +
@@ -179,7 +225,8 @@ export default defineScenario<EventInvalidationParams, EventState>({
         title: `Every instance reads users 1…${p.keys}: local miss → Redis → (miss) database`,
         say: "The first instance loads each user from the database into Redis; the others find it in Redis. Each keeps its own copy.",
         run: async (ctx, state) => {
-          for (const inst of state.instances) for (let id = 1; id <= p.keys; id++) await readAt(ctx, state, inst, id, "warm");
+          for (const inst of state.instances)
+            for (let id = 1; id <= p.keys; id++) await readAt(ctx, state, inst, id, "warm");
           ctx.table(readsTable(state, "warm"));
         },
       },
@@ -192,22 +239,41 @@ export default defineScenario<EventInvalidationParams, EventState>({
             const { receivers, delays } = await writeAndPublish(ctx, state, id);
             rows.push([`user:${id}`, receivers, delays.length, p50(delays), ms(percentile(delays, 100))]);
           }
-          ctx.table({ columns: ["write", "PUBLISH reply (receivers)", "instances that dropped it", "delay p50 ms", "delay max ms"], rows });
-          const delivered = state.published.reduce((n, pub) => n + pub.receivers, 0);
-          ctx.check("event invalidation reaches every connected instance (PUBLISH reply = instances, each dropped its copy)", state.published.every((pub) => pub.receivers === p.instances) && state.propagation.length === delivered && delivered === p.instances * state.published.length, {
-            expected: p.instances * state.published.length,
-            actual: `${delivered} receivers, ${state.propagation.length} drops`,
+          ctx.table({
+            columns: [
+              "write",
+              "PUBLISH reply (receivers)",
+              "instances that dropped it",
+              "delay p50 ms",
+              "delay max ms",
+            ],
+            rows,
           });
+          const delivered = state.published.reduce((n, pub) => n + pub.receivers, 0);
+          ctx.check(
+            "event invalidation reaches every connected instance (PUBLISH reply = instances, each dropped its copy)",
+            state.published.every((pub) => pub.receivers === p.instances) &&
+              state.propagation.length === delivered &&
+              delivered === p.instances * state.published.length,
+            {
+              expected: p.instances * state.published.length,
+              actual: `${delivered} receivers, ${state.propagation.length} drops`,
+            },
+          );
         },
       },
       {
         title: "Every instance reads the written users again",
         say: "Their local copies are gone: each read falls through to Redis (the first one to the database) and gets the new row.",
         run: async (ctx, state) => {
-          for (const inst of state.instances) for (let id = 1; id <= Math.min(2, p.keys); id++) await readAt(ctx, state, inst, id, "after");
+          for (const inst of state.instances)
+            for (let id = 1; id <= Math.min(2, p.keys); id++) await readAt(ctx, state, inst, id, "after");
           ctx.table(readsTable(state, "after"));
           const stale = state.reads.filter((r) => r.phase === "after" && r.stale).length;
-          ctx.check("after the invalidation no instance serves an old row", stale === 0, { expected: 0, actual: stale });
+          ctx.check("after the invalidation no instance serves an old row", stale === 0, {
+            expected: 0,
+            actual: stale,
+          });
         },
       },
       {
@@ -220,19 +286,29 @@ export default defineScenario<EventInvalidationParams, EventState>({
           await subscribe(ctx, state, inst);
           state.missed += p.instances - receivers;
           if ((await readAt(ctx, state, inst, 1, "away")) === "local") {
-            ctx.note(`${away} answered user:1 from its in-process copy, so no command went out for it: v${inst.local.get(1)?.version}, while the database has v${state.versions.get(1)}`);
+            ctx.note(
+              `${away} answered user:1 from its in-process copy, so no command went out for it: v${inst.local.get(1)?.version}, while the database has v${state.versions.get(1)}`,
+            );
           }
           for (const other of state.instances.slice(0, -1)) await readAt(ctx, state, other, 1, "away");
           ctx.table(readsTable(state, "away"));
           const stale = state.reads.filter((r) => r.phase === "away" && r.stale);
-          ctx.check(`the message was delivered to ${p.instances - 1} of ${p.instances}: the disconnected instance missed it`, receivers === p.instances - 1, {
-            expected: p.instances - 1,
-            actual: receivers,
-          });
-          ctx.check(`without recovery, ${away} serves its old copy of user:1 (stale), the others do not`, stale.length === 1 && stale[0]!.instance === away, {
-            expected: `1 stale read, by ${away}`,
-            actual: stale.map((r) => r.instance),
-          });
+          ctx.check(
+            `the message was delivered to ${p.instances - 1} of ${p.instances}: the disconnected instance missed it`,
+            receivers === p.instances - 1,
+            {
+              expected: p.instances - 1,
+              actual: receivers,
+            },
+          );
+          ctx.check(
+            `without recovery, ${away} serves its old copy of user:1 (stale), the others do not`,
+            stale.length === 1 && stale[0]!.instance === away,
+            {
+              expected: `1 stale read, by ${away}`,
+              actual: stale.map((r) => r.instance),
+            },
+          );
         },
       },
       {
@@ -245,14 +321,20 @@ export default defineScenario<EventInvalidationParams, EventState>({
           state.missed += p.instances - receivers;
           await subscribe(ctx, state, inst);
           state.flushedOnReconnect = inst.local.clear();
-          ctx.note(`${away} dropped ${state.flushedOnReconnect} local entr${state.flushedOnReconnect === 1 ? "y" : "ies"} on reconnecting`);
+          ctx.note(
+            `${away} dropped ${state.flushedOnReconnect} local entr${state.flushedOnReconnect === 1 ? "y" : "ies"} on reconnecting`,
+          );
           for (let id = 1; id <= Math.min(2, p.keys); id++) await readAt(ctx, state, inst, id, "recovered");
           ctx.table(readsTable(state, "recovered"));
           const stale = state.reads.filter((r) => r.phase === "recovered" && r.stale).length;
-          ctx.check(`with flush-on-reconnect, ${away} serves the new rows (no stale read)`, stale === 0 && receivers === p.instances - 1, {
-            expected: 0,
-            actual: stale,
-          });
+          ctx.check(
+            `with flush-on-reconnect, ${away} serves the new rows (no stale read)`,
+            stale === 0 && receivers === p.instances - 1,
+            {
+              expected: 0,
+              actual: stale,
+            },
+          );
         },
       },
       {
@@ -269,7 +351,10 @@ export default defineScenario<EventInvalidationParams, EventState>({
           ctx.metric("dbWrites", state.db!.counts.writes);
           ctx.metric("staleReads", reads.filter((r) => r.stale).length);
           ctx.metric("invalidationsPublished", state.published.length);
-          ctx.metric("invalidationsDelivered", state.published.reduce((n, pub) => n + pub.receivers, 0));
+          ctx.metric(
+            "invalidationsDelivered",
+            state.published.reduce((n, pub) => n + pub.receivers, 0),
+          );
           ctx.metric("missedInvalidations", state.missed);
           ctx.metric("staleReadsWithoutRecovery", reads.filter((r) => r.phase === "away" && r.stale).length);
           ctx.metric("staleReadsWithRecovery", reads.filter((r) => r.phase === "recovered" && r.stale).length);

@@ -58,7 +58,16 @@ export default defineScenario<InvalidationParams, TtlState>({
     "row. Stale for at most the TTL: short TTLs mean fresher data and more misses.",
   chapter: CHAPTER_CACHING,
   defaults: defaultInvalidationParams,
-  init: () => ({ ...originState(), filledAt: new Map(), ttls: [], writtenAt: 0, newVersion: 2, reads: [], hits: 0, misses: 0 }),
+  init: () => ({
+    ...originState(),
+    filledAt: new Map(),
+    ttls: [],
+    writtenAt: 0,
+    newVersion: 2,
+    reads: [],
+    hits: 0,
+    misses: 0,
+  }),
   steps: (p) => [
     {
       title: `The origin database: ${p.keys} users`,
@@ -78,7 +87,10 @@ export default defineScenario<InvalidationParams, TtlState>({
           state.ttls.push(Number(await ctx.redis.call("PTTL", key(ctx, id))));
         }
         const ok = state.ttls.every((t) => t > 0 && t <= p.ttlMs);
-        ctx.check(`every entry was stored with its TTL (0 < PTTL ≤ ${p.ttlMs} ms)`, ok, { expected: `1…${p.ttlMs}`, actual: state.ttls });
+        ctx.check(`every entry was stored with its TTL (0 < PTTL ≤ ${p.ttlMs} ms)`, ok, {
+          expected: `1…${p.ttlMs}`,
+          actual: state.ttls,
+        });
       },
     },
     {
@@ -126,21 +138,32 @@ export default defineScenario<InvalidationParams, TtlState>({
       run: async (ctx, state) => {
         const stale = state.reads.filter((r) => r.stale);
         const firstRound = state.reads.filter((r) => r.round === 1);
-        ctx.check("right after the write the cache serves the old rows (TTL-only invalidation is stale until expiry)", firstRound.length > 0 && firstRound.every((r) => r.stale), {
-          expected: `${p.keys} stale in round 1`,
-          actual: `${firstRound.filter((r) => r.stale).length} stale in round 1`,
-        });
+        ctx.check(
+          "right after the write the cache serves the old rows (TTL-only invalidation is stale until expiry)",
+          firstRound.length > 0 && firstRound.every((r) => r.stale),
+          {
+            expected: `${p.keys} stale in round 1`,
+            actual: `${firstRound.filter((r) => r.stale).length} stale in round 1`,
+          },
+        );
         const recovered = [];
         for (let id = 1; id <= p.keys; id++) {
           const firstFresh = state.reads.find((r) => r.id === id && !r.stale);
           if (firstFresh && !firstFresh.hit && firstFresh.version === state.newVersion) recovered.push(id);
         }
-        ctx.check("once its TTL ran out, Redis had dropped each entry by itself and the next read loaded the new row", recovered.length === p.keys, {
-          expected: p.keys,
-          actual: recovered.length,
-        });
+        ctx.check(
+          "once its TTL ran out, Redis had dropped each entry by itself and the next read loaded the new row",
+          recovered.length === p.keys,
+          {
+            expected: p.keys,
+            actual: recovered.length,
+          },
+        );
         const selects = dbStatements(ctx.commands()).filter((c) => /^SELECT\b/.test(c.argv[0] ?? "")).length;
-        ctx.check("the database was read only on misses", selects === state.misses, { expected: state.misses, actual: selects });
+        ctx.check("the database was read only on misses", selects === state.misses, {
+          expected: state.misses,
+          actual: selects,
+        });
         // How long each user was served stale: from the write to its first fresh read.
         const windows = [];
         for (let id = 1; id <= p.keys; id++) {
@@ -158,7 +181,10 @@ export default defineScenario<InvalidationParams, TtlState>({
         ctx.figure({
           what: "how long a write stays invisible",
           chapter: "TTL: auto-expire after N seconds",
-          measured: worst === null ? "never became fresh" : `stale for up to ${Math.round(worst)} ms after the write (TTL ${p.ttlMs} ms, reads every ${POLL_MS} ms)`,
+          measured:
+            worst === null
+              ? "never became fresh"
+              : `stale for up to ${Math.round(worst)} ms after the write (TTL ${p.ttlMs} ms, reads every ${POLL_MS} ms)`,
           agrees: worst !== null && worst <= p.ttlMs + 2 * POLL_MS,
           note: "bounded by the TTL left when the write happened, plus the read interval",
         });

@@ -1,7 +1,15 @@
 import { bumpNamespaceVersion, ensureNamespaceVersion, readVersioned } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
-import { CHAPTER_CACHING, openOrigin, originState, originTitle, releaseOrigin, sleep, type OriginState } from "./shared.js";
+import {
+  CHAPTER_CACHING,
+  openOrigin,
+  originState,
+  originTitle,
+  releaseOrigin,
+  sleep,
+  type OriginState,
+} from "./shared.js";
 
 interface VersionedRead {
   phase: "before" | "after";
@@ -29,18 +37,33 @@ function versionedKey(ctx: ScenarioContext<InvalidationParams>, version: number,
   return ctx.keys.key("cache", `v${version}`, "user", id);
 }
 
-async function readAll(ctx: ScenarioContext<InvalidationParams>, state: VersionedState, phase: VersionedRead["phase"]): Promise<void> {
+async function readAll(
+  ctx: ScenarioContext<InvalidationParams>,
+  state: VersionedState,
+  phase: VersionedRead["phase"],
+): Promise<void> {
   for (let id = 1; id <= ctx.params.keys; id++) {
-    const read = await readVersioned(ctx.redis, state.db!, state.versionKey, (v, i) => versionedKey(ctx, v, i), id, { ttlMs: ctx.params.ttlMs });
+    const read = await readVersioned(ctx.redis, state.db!, state.versionKey, (v, i) => versionedKey(ctx, v, i), id, {
+      ttlMs: ctx.params.ttlMs,
+    });
     const version = read.row?.version ?? 0;
-    state.reads.push({ phase, id, key: read.key, hit: read.hit, version, stale: version < (state.versions.get(id) ?? 1) });
+    state.reads.push({
+      phase,
+      id,
+      key: read.key,
+      hit: read.hit,
+      version,
+      stale: version < (state.versions.get(id) ?? 1),
+    });
   }
 }
 
 function readsTable(state: VersionedState, phase: VersionedRead["phase"]): TableData {
   return {
     columns: ["user", "key read", "hit", "version", "database has"],
-    rows: state.reads.filter((r) => r.phase === phase).map((r) => [`user:${r.id}`, r.key, r.hit, r.version, state.versions.get(r.id) ?? 1]),
+    rows: state.reads
+      .filter((r) => r.phase === phase)
+      .map((r) => [`user:${r.id}`, r.key, r.hit, r.version, state.versions.get(r.id) ?? 1]),
   };
 }
 
@@ -102,12 +125,17 @@ export default defineScenario<InvalidationParams, VersionedState>({
       },
     },
     {
-      title: "Read again: the new version's keys miss and load the new rows; the v1 entries are still there, unreachable",
+      title:
+        "Read again: the new version's keys miss and load the new rows; the v1 entries are still there, unreachable",
       say: "EXISTS on the old keys shows they have not been deleted; no read asked for them.",
       run: async (ctx, state) => {
         const before = ctx.commands().length;
         await readAll(ctx, state, "after");
-        state.readsAfterBump = ctx.commands().slice(before).filter((c) => c.source !== "db").map((c) => c.argv);
+        state.readsAfterBump = ctx
+          .commands()
+          .slice(before)
+          .filter((c) => c.source !== "db")
+          .map((c) => c.argv);
         ctx.table(readsTable(state, "after"));
         state.oldAfterBump = await countExisting(ctx, state.oldKeys);
         const stale = state.reads.filter((r) => r.phase === "after" && r.stale).length;
@@ -117,10 +145,14 @@ export default defineScenario<InvalidationParams, VersionedState>({
           expected: 0,
           actual: touchedOld.length,
         });
-        ctx.check("the v1 entries were not deleted: they are still in Redis right after the bump", state.oldAfterBump === state.oldKeys.length, {
-          expected: state.oldKeys.length,
-          actual: state.oldAfterBump,
-        });
+        ctx.check(
+          "the v1 entries were not deleted: they are still in Redis right after the bump",
+          state.oldAfterBump === state.oldKeys.length,
+          {
+            expected: state.oldKeys.length,
+            actual: state.oldAfterBump,
+          },
+        );
       },
     },
     {
@@ -131,10 +163,14 @@ export default defineScenario<InvalidationParams, VersionedState>({
         ctx.note(`the longest-lived v1 entry had ${longest} ms left`);
         await sleep(longest + 20, ctx.signal);
         state.oldAfterTtl = await countExisting(ctx, state.oldKeys);
-        ctx.check("the v1 entries aged out by their TTL: none left, and no DEL was ever sent for them", state.oldAfterTtl === 0 && !ctx.commands().some((c) => c.argv[0] === "DEL"), {
-          expected: 0,
-          actual: state.oldAfterTtl,
-        });
+        ctx.check(
+          "the v1 entries aged out by their TTL: none left, and no DEL was ever sent for them",
+          state.oldAfterTtl === 0 && !ctx.commands().some((c) => c.argv[0] === "DEL"),
+          {
+            expected: 0,
+            actual: state.oldAfterTtl,
+          },
+        );
         const reads = state.reads;
         const hits = reads.filter((r) => r.hit).length;
         ctx.metric("hits", hits);

@@ -9,7 +9,8 @@ export const readThrough: StrategyImpl = {
     "returns it (Client → Redis → miss → DB → Redis → Client). Read-through says nothing about writes: here they go " +
     "to the database only (write-around), so a cached copy stays stale until its TTL ends. Pair it with write-through " +
     "or invalidation (--invalidate) to close that gap.",
-  readsAndWrites: "A read goes through the cache layer: GET, and on a miss the layer's loader runs SELECT, then SET … PX. A write: UPDATE only.",
+  readsAndWrites:
+    "A read goes through the cache layer: GET, and on a miss the layer's loader runs SELECT, then SET … PX. A write: UPDATE only.",
   async prepare(ctx, state, db) {
     state.extra.cache = createReadThroughCache({
       redis: ctx.redis,
@@ -25,12 +26,18 @@ export const readThrough: StrategyImpl = {
   },
   verdict(ctx, state) {
     const stale = state.reads.filter((r) => r.stale);
-    const explained = stale.filter((r) => state.writes.some((w) => w.row.id === r.id && w.seq < r.seq && w.row.version > r.version));
-    ctx.check("every stale read is a user written around the cache after it was cached", explained.length === stale.length, {
-      expected: stale.length,
-      actual: explained.length,
-      detail: `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL (${ctx.params.ttlMs} ms) ends`,
-    });
+    const explained = stale.filter((r) =>
+      state.writes.some((w) => w.row.id === r.id && w.seq < r.seq && w.row.version > r.version),
+    );
+    ctx.check(
+      "every stale read is a user written around the cache after it was cached",
+      explained.length === stale.length,
+      {
+        expected: stale.length,
+        actual: explained.length,
+        detail: `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL (${ctx.params.ttlMs} ms) ends`,
+      },
+    );
   },
 };
 

@@ -42,7 +42,12 @@ export function originState(): OriginState {
  * Open the origin database, create the run's own table (a fresh name, so no existing table is ever touched) and seed
  * users 1…n at version 1. Every statement is recorded in the trace as a database statement from `client`.
  */
-export async function openOrigin(ctx: ScenarioContext<OriginParams>, state: OriginState, users: number, client = "main"): Promise<OriginDb> {
+export async function openOrigin(
+  ctx: ScenarioContext<OriginParams>,
+  state: OriginState,
+  users: number,
+  client = "main",
+): Promise<OriginDb> {
   const spec = parseOriginSpec(ctx.params.db);
   const db = await openOriginDb({
     spec,
@@ -55,7 +60,9 @@ export async function openOrigin(ctx: ScenarioContext<OriginParams>, state: Orig
   await db.createTable(users);
   ctx.note(
     `${describeOrigin(spec)}: table ${db.table} with users 1…${users}, each at version 1` +
-      (ctx.params.dbLatencyMs > 0 ? `; every statement waits ${ctx.params.dbLatencyMs} ms first (a database one network hop away)` : ""),
+      (ctx.params.dbLatencyMs > 0
+        ? `; every statement waits ${ctx.params.dbLatencyMs} ms first (a database one network hop away)`
+        : ""),
   );
   return db;
 }
@@ -76,7 +83,9 @@ export async function releaseOrigin(ctx: ScenarioContext<OriginParams>, state: O
     state.db = undefined;
     try {
       await db.dropTable();
-      ctx.note(`dropped the run's table ${db.table}${db.kind === "sqlite" && !ctx.params.db.includes(":") ? " and removed the temporary database file" : ""}`);
+      ctx.note(
+        `dropped the run's table ${db.table}${db.kind === "sqlite" && !ctx.params.db.includes(":") ? " and removed the temporary database file" : ""}`,
+      );
     } catch (err) {
       errors.push(err);
     } finally {

@@ -12,7 +12,16 @@ import {
   type UserRow,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
-import { CHAPTER_CACHING, DEFAULT_ORIGIN, openOrigin, originState, originTitle, releaseOrigin, type OriginParams, type OriginState } from "./shared.js";
+import {
+  CHAPTER_CACHING,
+  DEFAULT_ORIGIN,
+  openOrigin,
+  originState,
+  originTitle,
+  releaseOrigin,
+  type OriginParams,
+  type OriginState,
+} from "./shared.js";
 
 export interface RaceParams extends OriginParams {
   /** TTL of the cache entries: how long the stale copy survives without the fix. */
@@ -87,7 +96,8 @@ export default defineScenario<RaceParams, RaceState>({
       run: async (ctx, state) => {
         const { reader, writer } = state as Required<RaceState>;
         const k = key(ctx, "plain", 1);
-        const log = (who: string, what: string, result: string) => state.timeline.push({ run: "without the fix", who, what, result });
+        const log = (who: string, what: string, result: string) =>
+          state.timeline.push({ run: "without the fix", who, what, result });
         log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
         const old = await reader.db.readUser(1);
         log("reader", "SELECT user 1", show(old));
@@ -113,16 +123,26 @@ export default defineScenario<RaceParams, RaceState>({
           else state.misses += 1;
           const stale = (read.row?.version ?? 0) < (state.versions.get(1) ?? 1);
           if (stale) state.without.stale += 1;
-          rows.push([i + 1, read.hit ? "hit" : "miss", show(read.row), `v${state.versions.get(1)}`, stale ? "✗ stale" : "✓"]);
+          rows.push([
+            i + 1,
+            read.hit ? "hit" : "miss",
+            show(read.row),
+            `v${state.versions.get(1)}`,
+            stale ? "✗ stale" : "✓",
+          ]);
         }
         state.without.cached = await getCachedUser(ctx.redis, k);
         state.without.pttl = Number(await ctx.redis.call("PTTL", k));
         ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
         ctx.note(`the stale entry stays for its whole TTL: PTTL ${state.without.pttl} ms`);
-        ctx.check("the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read is stale", state.without.stale === p.reads && state.without.cached?.version === 1, {
-          expected: `${p.reads} stale reads, cache at v1`,
-          actual: `${state.without.stale} stale reads, cache at ${show(state.without.cached)}`,
-        });
+        ctx.check(
+          "the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read is stale",
+          state.without.stale === p.reads && state.without.cached?.version === 1,
+          {
+            expected: `${p.reads} stale reads, cache at v1`,
+            actual: `${state.without.stale} stale reads, cache at ${show(state.without.cached)}`,
+          },
+        );
       },
     },
     {
@@ -131,7 +151,8 @@ export default defineScenario<RaceParams, RaceState>({
       run: async (ctx, state) => {
         const { reader, writer } = state as Required<RaceState>;
         const k = key(ctx, "fenced", 2);
-        const log = (who: string, what: string, result: string) => state.timeline.push({ run: "with the fix", who, what, result });
+        const log = (who: string, what: string, result: string) =>
+          state.timeline.push({ run: "with the fix", who, what, result });
         log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
         const old = await reader.db.readUser(2);
         log("reader", "SELECT user 2", show(old));
@@ -143,7 +164,11 @@ export default defineScenario<RaceParams, RaceState>({
         log("writer", `tombstone v2 on ${k} (EVALSHA fill-if-newer)`, tomb ? "stored" : "refused");
         const stored = await fillIfNewer(reader.redis, k, old!, p.ttlMs);
         state.with.refused = !stored;
-        log("reader", `fill v1 into ${k} (EVALSHA fill-if-newer)`, stored ? "stored: the fix failed" : "refused: the cache knows of v2");
+        log(
+          "reader",
+          `fill v1 into ${k} (EVALSHA fill-if-newer)`,
+          stored ? "stored: the fix failed" : "refused: the cache knows of v2",
+        );
         ctx.table(timelineTable(state, "with the fix"));
       },
     },
@@ -159,15 +184,28 @@ export default defineScenario<RaceParams, RaceState>({
           else state.misses += 1;
           const stale = (read.row?.version ?? 0) < (state.versions.get(2) ?? 1);
           if (stale) state.with.stale += 1;
-          rows.push([i + 1, read.hit ? "hit" : "miss", show(read.row), `v${state.versions.get(2)}`, stale ? "✗ stale" : "✓"]);
+          rows.push([
+            i + 1,
+            read.hit ? "hit" : "miss",
+            show(read.row),
+            `v${state.versions.get(2)}`,
+            stale ? "✗ stale" : "✓",
+          ]);
         }
         state.with.cached = await getCachedUser(ctx.redis, k);
         ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
-        ctx.check("with the fix the reader's late fill of v1 was refused", state.with.refused, { expected: "refused", actual: state.with.refused ? "refused" : "stored" });
-        ctx.check("with the fix no read is stale, and the cache holds v2", state.with.stale === 0 && state.with.cached?.version === 2, {
-          expected: "0 stale reads, cache at v2",
-          actual: `${state.with.stale} stale reads, cache at ${show(state.with.cached)}`,
+        ctx.check("with the fix the reader's late fill of v1 was refused", state.with.refused, {
+          expected: "refused",
+          actual: state.with.refused ? "refused" : "stored",
         });
+        ctx.check(
+          "with the fix no read is stale, and the cache holds v2",
+          state.with.stale === 0 && state.with.cached?.version === 2,
+          {
+            expected: "0 stale reads, cache at v2",
+            actual: `${state.with.stale} stale reads, cache at ${show(state.with.cached)}`,
+          },
+        );
         ctx.metric("hits", state.hits);
         ctx.metric("misses", state.misses);
         ctx.metric("dbReads", state.db!.counts.reads);
@@ -187,4 +225,3 @@ export default defineScenario<RaceParams, RaceState>({
   ],
   teardown: (ctx, state) => releaseOrigin(ctx, state),
 });
-

@@ -13,7 +13,20 @@ import {
   type StampedeFetch,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/scenario/types.js";
-import { CHAPTER_CACHING, dbStatements, ms, openOrigin, originState, originTitle, p50, p99, releaseOrigin, sleep, type OriginParams, type OriginState } from "./shared.js";
+import {
+  CHAPTER_CACHING,
+  dbStatements,
+  ms,
+  openOrigin,
+  originState,
+  originTitle,
+  p50,
+  p99,
+  releaseOrigin,
+  sleep,
+  type OriginParams,
+  type OriginState,
+} from "./shared.js";
 
 export const protections = ["none", "lock", "early-expiry"] as const;
 export type Protection = (typeof protections)[number];
@@ -30,7 +43,14 @@ export interface StampedeParams extends OriginParams {
 }
 
 /** The database latency here models the expensive query a stampede repeats (a report, an aggregate): 20 ms, a tenth of the TTL. */
-export const defaultStampedeParams: StampedeParams = { db: "sqlite", dbLatencyMs: 20, concurrency: 8, waves: 12, ttlMs: 200, seed: 7 };
+export const defaultStampedeParams: StampedeParams = {
+  db: "sqlite",
+  dbLatencyMs: 20,
+  concurrency: 8,
+  waves: 12,
+  ttlMs: 200,
+  seed: 7,
+};
 
 /** XFetch's β: 1, as in the paper. */
 const BETA = 1;
@@ -67,7 +87,12 @@ function waveInterval(p: StampedeParams): number {
   return Math.max(1, Math.round((1.5 * p.ttlMs) / Math.max(1, p.waves - 1)));
 }
 
-async function fetchOnce(ctx: ScenarioContext<StampedeParams>, protect: Protection, client: Client, token: string): Promise<StampedeFetch> {
+async function fetchOnce(
+  ctx: ScenarioContext<StampedeParams>,
+  protect: Protection,
+  client: Client,
+  token: string,
+): Promise<StampedeFetch> {
   const p = ctx.params;
   const key = ctx.keys.key("cache", `stampede-${protect}`, "user", 1);
   const load = () => client.db.readUser(1);
@@ -108,7 +133,8 @@ const WORDS: Record<Protection, { title: string; explain: string; requests: stri
       "Each request reads the entry and its PTTL in one round trip and recomputes early if −delta·β·ln(random) ≥ PTTL, " +
       "where delta is how long the last recompute took (stored with the entry). The closer the expiry, the likelier: " +
       "usually one or a few requests refresh the entry shortly before it expires, and no request ever finds it missing.",
-    requests: "Each request: a pipeline of GET and PTTL; a request that draws 'recompute' SELECTs and SETs the entry with a new TTL.",
+    requests:
+      "Each request: a pipeline of GET and PTTL; a request that draws 'recompute' SELECTs and SETs the entry with a new TTL.",
   },
 };
 
@@ -116,11 +142,20 @@ export function stampedeScenario(protect: Protection): ScenarioDef<StampedeParam
   const words = WORDS[protect];
   return defineScenario<StampedeParams, StampedeState>({
     id: `cache/stampede-${protect}`,
-    title: (p) => `Stampede, ${words.title}: ${p.concurrency} concurrent requests per wave, entry TTL ${p.ttlMs} ms · ${originTitle(p)}`,
+    title: (p) =>
+      `Stampede, ${words.title}: ${p.concurrency} concurrent requests per wave, entry TTL ${p.ttlMs} ms · ${originTitle(p)}`,
     explain: words.explain,
     chapter: CHAPTER_CACHING,
     defaults: defaultStampedeParams,
-    init: () => ({ ...originState(), clients: [], primedAt: 0, primeDeltaMs: 0, requests: [], waveMs: 0, waveCommands: 0 }),
+    init: () => ({
+      ...originState(),
+      clients: [],
+      primedAt: 0,
+      primeDeltaMs: 0,
+      requests: [],
+      waveMs: 0,
+      waveCommands: 0,
+    }),
     steps: (p) => [
       {
         title: "The origin database: the hot user",
@@ -133,7 +168,12 @@ export function stampedeScenario(protect: Protection): ScenarioDef<StampedeParam
         run: async (ctx, state) => {
           for (let i = 1; i <= p.concurrency; i++) {
             const label = `${short(protect)}-${i}`;
-            state.clients.push({ label, redis: await ctx.connect(label), db: await state.db!.connect(label), random: seededRandom(p.seed * 1_000 + i) });
+            state.clients.push({
+              label,
+              redis: await ctx.connect(label),
+              db: await state.db!.connect(label),
+              random: seededRandom(p.seed * 1_000 + i),
+            });
           }
         },
       },
@@ -169,7 +209,17 @@ export function stampedeScenario(protect: Protection): ScenarioDef<StampedeParam
           state.waveMs = performance.now() - started;
           state.waveCommands = ctx.commands().length - before;
           ctx.table({
-            columns: ["wave", "ms after priming", "hits", "found it missing", "database loads", "waited", "early refreshes", "p50 ms", "max ms"],
+            columns: [
+              "wave",
+              "ms after priming",
+              "hits",
+              "found it missing",
+              "database loads",
+              "waited",
+              "early refreshes",
+              "p50 ms",
+              "max ms",
+            ],
             rows: Array.from({ length: p.waves }, (_, i) => {
               const mine = state.requests.filter((r) => r.wave === i + 1);
               const lat = mine.map((r) => r.ms);
@@ -215,10 +265,17 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
 
   const served = reqs.filter((r) => r.fetch.row?.id === 1).length;
   ctx.check("every request got user:1", served === reqs.length, { expected: reqs.length, actual: served });
-  ctx.check("database loads counted by the requests = SELECTs in the trace", dbLoads === selects, { expected: selects, actual: dbLoads });
+  ctx.check("database loads counted by the requests = SELECTs in the trace", dbLoads === selects, {
+    expected: selects,
+    actual: dbLoads,
+  });
 
   if (protect === "none") {
-    ctx.check("without protection every request that found the entry missing queried the database", dbLoads === missing, { expected: missing, actual: dbLoads });
+    ctx.check(
+      "without protection every request that found the entry missing queried the database",
+      dbLoads === missing,
+      { expected: missing, actual: dbLoads },
+    );
     // Usually a whole wave (p.concurrency) loads at once; on a slow machine the requests of a wave can straggle so
     // that late ones already see the reloaded entry. Several loads for one expiry is the stampede either way.
     ctx.check("the stampede: one expiry cost several database loads at once", dbLoads >= 2, {
@@ -231,14 +288,27 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
     if (lastWave < 2 * p.ttlMs) {
       ctx.check("the lock keeps dbLoads at 1 for the one expiry", dbLoads === 1, { expected: 1, actual: dbLoads });
     } else {
-      const perWave = Array.from({ length: p.waves }, (_, i) => reqs.filter((r) => r.wave === i + 1 && r.fetch.loaded).length);
-      ctx.note(`the last wave started ${Math.round(lastWave)} ms after priming (the machine is slow), late enough for a second expiry`);
-      ctx.check("the lock keeps database loads at 1 per expiry (at most one per wave)", perWave.every((n) => n <= 1), { expected: "≤ 1 per wave", actual: perWave });
+      const perWave = Array.from(
+        { length: p.waves },
+        (_, i) => reqs.filter((r) => r.wave === i + 1 && r.fetch.loaded).length,
+      );
+      ctx.note(
+        `the last wave started ${Math.round(lastWave)} ms after priming (the machine is slow), late enough for a second expiry`,
+      );
+      ctx.check(
+        "the lock keeps database loads at 1 per expiry (at most one per wave)",
+        perWave.every((n) => n <= 1),
+        { expected: "≤ 1 per wave", actual: perWave },
+      );
     }
-    ctx.check("single flight: every other request that found the entry missing waited instead of loading", waiters === missing - dbLoads, {
-      expected: missing - dbLoads,
-      actual: waiters,
-    });
+    ctx.check(
+      "single flight: every other request that found the entry missing waited instead of loading",
+      waiters === missing - dbLoads,
+      {
+        expected: missing - dbLoads,
+        actual: waiters,
+      },
+    );
   } else {
     // How likely it was, given when the requests really ran, that none of those that saw the primed entry would
     // refresh it: only when that is negligible is "no request found it missing" a fair check.
@@ -249,13 +319,19 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
       pNone *= 1 - Math.exp(-remainingMs / (deltaMs * BETA));
     }
     if (pNone < 1e-3) {
-      ctx.check("early expiry refreshed the entry before it expired: no request found it missing", missing === 0 && early >= 1, {
-        expected: "0 missing, ≥ 1 early refresh",
-        actual: `${missing} missing, ${early} early refreshes`,
-        detail: `chance that no request refreshes in time with these settings: ${pNone.toExponential(1)}`,
-      });
+      ctx.check(
+        "early expiry refreshed the entry before it expired: no request found it missing",
+        missing === 0 && early >= 1,
+        {
+          expected: "0 missing, ≥ 1 early refresh",
+          actual: `${missing} missing, ${early} early refreshes`,
+          detail: `chance that no request refreshes in time with these settings: ${pNone.toExponential(1)}`,
+        },
+      );
     } else {
-      ctx.note(`with these settings the chance that no request refreshes before the expiry is ${Math.round(pNone * 1000) / 10}%, so a miss is possible and not checked (${missing} requests found the entry missing)`);
+      ctx.note(
+        `with these settings the chance that no request refreshes before the expiry is ${Math.round(pNone * 1000) / 10}%, so a miss is possible and not checked (${missing} requests found the entry missing)`,
+      );
     }
   }
 
@@ -274,5 +350,7 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
   ctx.metric("latencyMaxMs", ms(percentile(lat, 100)));
   ctx.metric("recomputeMs", ms(state.primeDeltaMs));
   ctx.metric("commandsPerRequest", Math.round((state.waveCommands / Math.max(1, reqs.length)) * 100) / 100);
-  ctx.note(`${dbLoads} database load${dbLoads === 1 ? "" : "s"} for ${reqs.length} requests; ${missing} found the entry missing, ${waiters} waited; latency p50 ${p50(lat)} ms, p99 ${p99(lat)} ms`);
+  ctx.note(
+    `${dbLoads} database load${dbLoads === 1 ? "" : "s"} for ${reqs.length} requests; ${missing} found the entry missing, ${waiters} waited; latency p50 ${p50(lat)} ms, p99 ${p99(lat)} ms`,
+  );
 }

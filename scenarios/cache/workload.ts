@@ -13,7 +13,13 @@ import {
   type WorkloadOp,
 } from "../../src/patterns/cache/index.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
-import { defineScenario, type ScenarioContext, type ScenarioDef, type StepDef, type TableData } from "../../src/scenario/types.js";
+import {
+  defineScenario,
+  type ScenarioContext,
+  type ScenarioDef,
+  type StepDef,
+  type TableData,
+} from "../../src/scenario/types.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -157,7 +163,11 @@ export function workloadScenario(impl: StrategyImpl): ScenarioDef<WorkloadParams
   });
 }
 
-async function runWorkload(ctx: ScenarioContext<WorkloadParams>, state: WorkloadState, impl: StrategyImpl): Promise<void> {
+async function runWorkload(
+  ctx: ScenarioContext<WorkloadParams>,
+  state: WorkloadState,
+  impl: StrategyImpl,
+): Promise<void> {
   const db = state.db!;
   const mark = ctx.commands().length;
   const started = performance.now();
@@ -212,7 +222,9 @@ function hotUsersTable(state: WorkloadState): TableData {
     if (r.stale) x.stale += 1;
   }
   for (const w of state.writes) row(w.row.id).writes += 1;
-  const top = [...rows.entries()].sort((a, b) => b[1].reads + b[1].writes - (a[1].reads + a[1].writes) || a[0] - b[0]).slice(0, 8);
+  const top = [...rows.entries()]
+    .sort((a, b) => b[1].reads + b[1].writes - (a[1].reads + a[1].writes) || a[0] - b[0])
+    .slice(0, 8);
   return {
     title: `The ${top.length} busiest of ${rows.size} users touched`,
     columns: ["user", "reads", "hits", "misses", "writes", "stale reads"],
@@ -237,30 +249,49 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
       return !m || m.hit !== r.hit || m.version !== r.version || m.stale !== r.stale;
     });
     const first = diff >= 0 ? reads[diff] : undefined;
-    ctx.check(`hits, misses and stale reads equal a model of ${impl.strategy} fed the same workload`, diff < 0 && model.reads.length === reads.length, {
-      expected: { hits: model.hits, misses: model.misses, staleReads: model.staleReads },
-      actual: { hits: hits.length, misses: misses.length, staleReads },
-      detail: first
-        ? `first difference at request #${first.seq} (user:${first.id}): redis ${JSON.stringify({ hit: first.hit, version: first.version })}, model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
-        : undefined,
-    });
+    ctx.check(
+      `hits, misses and stale reads equal a model of ${impl.strategy} fed the same workload`,
+      diff < 0 && model.reads.length === reads.length,
+      {
+        expected: { hits: model.hits, misses: model.misses, staleReads: model.staleReads },
+        actual: { hits: hits.length, misses: misses.length, staleReads },
+        detail: first
+          ? `first difference at request #${first.seq} (user:${first.id}): redis ${JSON.stringify({ hit: first.hit, version: first.version })}, model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
+          : undefined,
+      },
+    );
   } else {
-    ctx.note(`the workload took ${Math.round(state.workloadMs)} ms, longer than the ${p.ttlMs} ms TTL: entries expired during the run, so the no-expiry model does not apply`);
+    ctx.note(
+      `the workload took ${Math.round(state.workloadMs)} ms, longer than the ${p.ttlMs} ms TTL: entries expired during the run, so the no-expiry model does not apply`,
+    );
   }
 
   // 2. The trace: every miss read the database once, no hit did.
-  const selects = dbStatements(state.workloadCommands).filter((c) => /^SELECT\b/i.test(c.argv[0] ?? "") && c.client === db.client);
-  ctx.check("every miss read the database once, no hit did (SELECTs in the trace = misses)", selects.length === misses.length, {
-    expected: misses.length,
-    actual: selects.length,
-  });
+  const selects = dbStatements(state.workloadCommands).filter(
+    (c) => /^SELECT\b/i.test(c.argv[0] ?? "") && c.client === db.client,
+  );
+  ctx.check(
+    "every miss read the database once, no hit did (SELECTs in the trace = misses)",
+    selects.length === misses.length,
+    {
+      expected: misses.length,
+      actual: selects.length,
+    },
+  );
 
   // 3. The database holds what the app's writes (as committed) say it should.
   const wrong = dbRows.filter((r) => r.version !== (state.dbVersions.get(r.id) ?? 1));
-  ctx.check("the database holds every committed write, and nothing else", wrong.length === 0 && dbRows.length === p.keys, {
-    expected: `${p.keys} users at their committed versions`,
-    actual: wrong.length === 0 ? `${dbRows.length} users, all as committed` : `${wrong.length} differ, first user:${wrong[0]!.id} at v${wrong[0]!.version}`,
-  });
+  ctx.check(
+    "the database holds every committed write, and nothing else",
+    wrong.length === 0 && dbRows.length === p.keys,
+    {
+      expected: `${p.keys} users at their committed versions`,
+      actual:
+        wrong.length === 0
+          ? `${dbRows.length} users, all as committed`
+          : `${wrong.length} differ, first user:${wrong[0]!.id} at v${wrong[0]!.version}`,
+    },
+  );
 
   const hitMs = hits.map((r) => r.ms);
   const missMs = misses.map((r) => r.ms);
@@ -271,13 +302,21 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
     columns: ["", "requests", "p50", "p99", "max"],
     rows: [
       ["cache read (hit)", hits.length, p50(hitMs), p99(hitMs), ms(percentile(hitMs, 100))],
-      ["database read (miss: GET + SELECT + SET)", misses.length, p50(missMs), p99(missMs), ms(percentile(missMs, 100))],
+      [
+        "database read (miss: GET + SELECT + SET)",
+        misses.length,
+        p50(missMs),
+        p99(missMs),
+        ms(percentile(missMs, 100)),
+      ],
       ["  of which the SELECT alone", selects.length, p50(selectMs), p99(selectMs), ms(percentile(selectMs, 100))],
       ["write", state.writes.length, p50(writeMs), p99(writeMs), ms(percentile(writeMs, 100))],
     ],
   });
   if (p50(hitMs) !== null && p50(missMs) !== null) {
-    ctx.note(`a miss took ${Math.round((p50(missMs)! / Math.max(p50(hitMs)!, 0.001)) * 10) / 10}× as long as a hit (p50)`);
+    ctx.note(
+      `a miss took ${Math.round((p50(missMs)! / Math.max(p50(hitMs)!, 0.001)) * 10) / 10}× as long as a hit (p50)`,
+    );
   }
 
   ctx.metric("reads", reads.length);

@@ -48,7 +48,8 @@ function entryKey(ctx: ScenarioContext<WorkloadParams>, id: number): string {
 
 export const writeBehindImpl: StrategyImpl = {
   strategy: "write-behind",
-  title: (p) => `Write-behind: a worker flushes batches of up to ${p.batchSize} every ${p.flushIntervalMs} ms${p.crashBeforeFlush ? ", and dies" : ""}`,
+  title: (p) =>
+    `Write-behind: a worker flushes batches of up to ${p.batchSize} every ${p.flushIntervalMs} ms${p.crashBeforeFlush ? ", and dies" : ""}`,
   explain:
     "A write goes to the cache at once (the entry, plus the write appended to a queue stream in Redis, in one script) " +
     "and returns; a worker on its own connections applies the queue to the database later, a batch per statement. " +
@@ -83,20 +84,27 @@ export const writeBehindImpl: StrategyImpl = {
         const at = performance.now();
         for (const w of result.writes) committed(state, w.row);
         x.flushed += result.writes.length;
-        x.batches.push({ n: x.batches.length + 1, result, lagMs: result.writes.map((w) => at - (x.ackAt.get(w.streamId) ?? at)) });
+        x.batches.push({
+          n: x.batches.length + 1,
+          result,
+          lagMs: result.writes.map((w) => at - (x.ackAt.get(w.streamId) ?? at)),
+        });
       },
     });
     state.extra = x as unknown as Record<string, unknown>;
     // If a step fails, the worker must not outlive the scenario.
     state.releases.push(() => x.worker.crash());
-    ctx.note(`the worker runs on its own Redis connection ("worker") and its own database connection, every ${p.flushIntervalMs} ms`);
+    ctx.note(
+      `the worker runs on its own Redis connection ("worker") and its own database connection, every ${p.flushIntervalMs} ms`,
+    );
   },
   read: (ctx, _state, db, id) => readCacheAside(ctx.redis, db, entryKey(ctx, id), id, { ttlMs: ctx.params.ttlMs }),
   async write(ctx, state, _db, row) {
     const x = extra(state);
     // --crash-before-flush: the worker dies before the last few writes, so they are acknowledged but never flushed,
     // whatever the timing (a worker left running to the end would often have flushed everything by then).
-    if (ctx.params.crashBeforeFlush && state.writes.length + CRASH_BEFORE_LAST >= ctx.params.writes) await x.worker.crash();
+    if (ctx.params.crashBeforeFlush && state.writes.length + CRASH_BEFORE_LAST >= ctx.params.writes)
+      await x.worker.crash();
     const streamId = await writeBehind(ctx.redis, entryKey(ctx, row.id), x.queueKey, row, { ttlMs: ctx.params.ttlMs });
     x.ackAt.set(streamId, performance.now());
     x.maxAtRisk = Math.max(x.maxAtRisk, state.writes.length + 1 - x.flushed);
@@ -111,8 +119,12 @@ export const writeBehindImpl: StrategyImpl = {
             await x.worker.crash();
             x.pendingAtCrash = await pendingWrites(x.workerRedis, x.queueKey);
             x.pendingAtEnd = x.pendingAtCrash;
-            ctx.note(`${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} had been flushed; ${x.pendingAtCrash} acknowledged write${x.pendingAtCrash === 1 ? " was" : "s were"} still queued when it died`);
-            ctx.note("if Redis itself goes down now (no persistence, or a failover before the replica got them), those writes are gone: that is the data loss the chapter warns of. A restarted worker could drain the queue only if Redis kept it.");
+            ctx.note(
+              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} had been flushed; ${x.pendingAtCrash} acknowledged write${x.pendingAtCrash === 1 ? " was" : "s were"} still queued when it died`,
+            );
+            ctx.note(
+              "if Redis itself goes down now (no persistence, or a failover before the replica got them), those writes are gone: that is the data loss the chapter warns of. A restarted worker could drain the queue only if Redis kept it.",
+            );
             ctx.table(batchTable(x.batches));
           },
         }
@@ -123,7 +135,9 @@ export const writeBehindImpl: StrategyImpl = {
             const x = extra(state);
             await x.worker.stop();
             x.pendingAtEnd = await pendingWrites(x.workerRedis, x.queueKey);
-            ctx.note(`${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} applied ${x.flushed} queued writes with ${x.batches.reduce((n, b) => n + b.result.rowsWritten, 0)} row updates; ${x.pendingAtEnd} left in the queue`);
+            ctx.note(
+              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} applied ${x.flushed} queued writes with ${x.batches.reduce((n, b) => n + b.result.rowsWritten, 0)} row updates; ${x.pendingAtEnd} left in the queue`,
+            );
             ctx.table(batchTable(x.batches));
           },
         },
@@ -135,18 +149,31 @@ export const writeBehindImpl: StrategyImpl = {
     const lostWrites = dbRows.reduce((n, r) => n + Math.max(0, (state.acked.get(r.id) ?? 1) - r.version), 0);
     const pending = x.pendingAtEnd ?? 0;
     if (p.crashBeforeFlush) {
-      ctx.check("lostWrites equals the writes that were pending when the worker died", lostWrites === x.pendingAtCrash, {
-        expected: x.pendingAtCrash,
-        actual: lostWrites,
-        detail: "lost counted from the database (acknowledged version − stored version per user), pending from Redis (XLEN of the queue)",
-      });
+      ctx.check(
+        "lostWrites equals the writes that were pending when the worker died",
+        lostWrites === x.pendingAtCrash,
+        {
+          expected: x.pendingAtCrash,
+          actual: lostWrites,
+          detail:
+            "lost counted from the database (acknowledged version − stored version per user), pending from Redis (XLEN of the queue)",
+        },
+      );
     } else {
-      ctx.check("after the worker's last flush the database holds every acknowledged write (nothing lost)", lostWrites === 0, { expected: 0, actual: lostWrites });
+      ctx.check(
+        "after the worker's last flush the database holds every acknowledged write (nothing lost)",
+        lostWrites === 0,
+        { expected: 0, actual: lostWrites },
+      );
     }
-    ctx.check("every acknowledged write was queued once: flushed + still queued = writes", x.flushed + pending === state.writes.length, {
-      expected: state.writes.length,
-      actual: `${x.flushed} flushed + ${pending} queued`,
-    });
+    ctx.check(
+      "every acknowledged write was queued once: flushed + still queued = writes",
+      x.flushed + pending === state.writes.length,
+      {
+        expected: state.writes.length,
+        actual: `${x.flushed} flushed + ${pending} queued`,
+      },
+    );
     const lag = x.batches.flatMap((b) => b.lagMs);
     const sizes = x.batches.map((b) => b.result.writes.length);
     ctx.metric("lostWrites", lostWrites);
@@ -157,8 +184,13 @@ export const writeBehindImpl: StrategyImpl = {
     ctx.metric("flushLagMaxMs", ms(percentile(lag, 100)));
     ctx.metric("maxWritesAtRisk", x.maxAtRisk);
 
-    const updates = dbStatements(ctx.commands()).filter((c) => c.client === "worker" && /^UPDATE\b/.test(c.argv[0] ?? "")).map((c) => c.ms);
-    const writeP50 = percentile(state.writes.map((w) => w.ms), 50);
+    const updates = dbStatements(ctx.commands())
+      .filter((c) => c.client === "worker" && /^UPDATE\b/.test(c.argv[0] ?? ""))
+      .map((c) => c.ms);
+    const writeP50 = percentile(
+      state.writes.map((w) => w.ms),
+      50,
+    );
     if (writeP50 !== null) {
       const updateP50 = percentile(updates, 50);
       ctx.figure({

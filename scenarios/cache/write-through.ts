@@ -10,17 +10,35 @@ export const writeThroughImpl: StrategyImpl = {
     "returns, so the cache is always up to date: no stale reads. Writes are slower (two systems per write), and the " +
     "cache fills with users that were written whether or not anyone reads them. Reads are cache-aside reads.",
   readsAndWrites: "A read: GET, and on a miss SELECT + SET … PX. A write: UPDATE, then SET of the new row … PX.",
-  read: (ctx, _state, db, id) => readCacheAside(ctx.redis, db, cacheKey(ctx, "write-through", id), id, { ttlMs: ctx.params.ttlMs }),
+  read: (ctx, _state, db, id) =>
+    readCacheAside(ctx.redis, db, cacheKey(ctx, "write-through", id), id, { ttlMs: ctx.params.ttlMs }),
   async write(ctx, state, db, row) {
-    await writeThrough(ctx.redis, { updateUser: async (r) => { const n = await db.updateUser(r); committed(state, r); return n; } }, cacheKey(ctx, "write-through", row.id), row, {
-      ttlMs: ctx.params.ttlMs,
-    });
+    await writeThrough(
+      ctx.redis,
+      {
+        updateUser: async (r) => {
+          const n = await db.updateUser(r);
+          committed(state, r);
+          return n;
+        },
+      },
+      cacheKey(ctx, "write-through", row.id),
+      row,
+      {
+        ttlMs: ctx.params.ttlMs,
+      },
+    );
   },
   verdict(ctx, state) {
     const stale = state.reads.filter((r) => r.stale).length;
     ctx.check("write-through serves no stale reads", stale === 0, { expected: 0, actual: stale });
-    const updates = dbStatements(state.workloadCommands).filter((c) => /^UPDATE\b/.test(c.argv[0] ?? "")).map((c) => c.ms);
-    const writeP50 = percentile(state.writes.map((w) => w.ms), 50);
+    const updates = dbStatements(state.workloadCommands)
+      .filter((c) => /^UPDATE\b/.test(c.argv[0] ?? ""))
+      .map((c) => c.ms);
+    const writeP50 = percentile(
+      state.writes.map((w) => w.ms),
+      50,
+    );
     const updateP50 = percentile(updates, 50);
     if (writeP50 !== null && updateP50 !== null) {
       ctx.figure({

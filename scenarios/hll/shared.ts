@@ -14,7 +14,14 @@ export interface HllParams {
   seed: number;
 }
 
-export const defaultHllParams: HllParams = { count: 100_000, visitors: 20_000, trials: 1, days: 7, batch: 10_000, seed: 1 };
+export const defaultHllParams: HllParams = {
+  count: 100_000,
+  visitors: 20_000,
+  trials: 1,
+  days: 7,
+  batch: 10_000,
+  seed: 1,
+};
 
 /** Each visitor of the pool comes on a given day with this chance, so days overlap. */
 export const DAILY_VISIT_CHANCE = 0.15;

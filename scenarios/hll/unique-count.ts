@@ -73,11 +73,18 @@ export default defineScenario<HllParams, UniqueCountState>({
             signal: ctx.signal,
           });
           const sent = ctx.commands().slice(before);
-          ctx.note(`${num(p.count)} addresses in ${sent.length} commands and ${roundTrips(sent)} round trips (addresses like ${items.slice(0, 3).join(", ")})`);
+          ctx.note(
+            `${num(p.count)} addresses in ${sent.length} commands and ${roundTrips(sent)} round trips (addresses like ${items.slice(0, 3).join(", ")})`,
+          );
           ctx.table({
             title: "The HLL as it grows",
             columns: ["addresses so far", "HLL bytes (STRLEN)", "encoding", "new in the SET"],
-            rows: state.snapshots.map((s) => [num(s.added), num(s.bytes), s.encoding, s.newInSet === undefined ? null : num(s.newInSet)]),
+            rows: state.snapshots.map((s) => [
+              num(s.added),
+              num(s.bytes),
+              s.encoding,
+              s.newInSet === undefined ? null : num(s.newInSet),
+            ]),
           });
           const lastSparse = [...state.snapshots].reverse().find((s) => s.encoding === "sparse");
           const firstDense = state.snapshots.find((s) => s.encoding === "dense");
@@ -88,7 +95,9 @@ export default defineScenario<HllParams, UniqueCountState>({
                 `switched to ${num(HLL_REGISTERS)} registers of 6 bits, ${num(firstDense.bytes)} bytes, and it never grows again.`,
             );
           } else {
-            ctx.note(`Still sparse at ${num(p.count)} addresses: run-length-coded registers, smaller than the ${num(HLL_DENSE_BYTES)} bytes of the dense form.`);
+            ctx.note(
+              `Still sparse at ${num(p.count)} addresses: run-length-coded registers, smaller than the ${num(HLL_DENSE_BYTES)} bytes of the dense form.`,
+            );
           }
           ctx.metric("sparseUntil", lastSparse?.added ?? null);
           ctx.metric("denseFrom", firstDense?.added ?? null);
@@ -112,14 +121,24 @@ export default defineScenario<HllParams, UniqueCountState>({
             rows: [
               ["count", `${num(state.estimate)} (PFCOUNT)`, `${num(state.exact)} (SCARD)`],
               ["error", pct(error, 3, true), "0 (exact)"],
-              ["bytes (MEMORY USAGE)", hllMemory === null ? "refused" : num(hllMemory), setMemory === null ? "refused" : num(setMemory)],
+              [
+                "bytes (MEMORY USAGE)",
+                hllMemory === null ? "refused" : num(hllMemory),
+                setMemory === null ? "refused" : num(setMemory),
+              ],
               ["string length (STRLEN)", num(shape.bytes), "–"],
-              ["bytes per address", hllMemory === null ? null : (hllMemory / p.count).toFixed(3), setMemory === null ? null : (setMemory / p.count).toFixed(1)],
+              [
+                "bytes per address",
+                hllMemory === null ? null : (hllMemory / p.count).toFixed(3),
+                setMemory === null ? null : (setMemory / p.count).toFixed(1),
+              ],
               ["encoding", `${shape.encoding} (header "${shape.magic}")`, "–"],
             ],
           });
           if (hllMemory !== null && setMemory !== null) {
-            ctx.note(`The SET takes ${Math.round(setMemory / hllMemory).toLocaleString("en-US")}× the memory of the HLL for the same ${num(p.count)} addresses — and it can answer "was this one seen?", which the HLL cannot.`);
+            ctx.note(
+              `The SET takes ${Math.round(setMemory / hllMemory).toLocaleString("en-US")}× the memory of the HLL for the same ${num(p.count)} addresses — and it can answer "was this one seen?", which the HLL cannot.`,
+            );
           }
           ctx.note(
             `One run's error says little on its own: a correct HLL is within ±1σ = ${pct(HLL_STANDARD_ERROR, 2)} only about 2 runs in 3, and within ` +
@@ -129,22 +148,37 @@ export default defineScenario<HllParams, UniqueCountState>({
             expected: p.count,
             actual: state.exact,
           });
-          ctx.check(`PFCOUNT is within 4 standard errors of the exact count (±${num(tolerance)})`, Math.abs(state.estimate - state.exact) <= tolerance, {
-            expected: `${num(state.exact - tolerance)}…${num(state.exact + tolerance)}`,
-            actual: state.estimate,
-            detail: `error ${pct(error, 3, true)}; 4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)}`,
+          ctx.check(
+            `PFCOUNT is within 4 standard errors of the exact count (±${num(tolerance)})`,
+            Math.abs(state.estimate - state.exact) <= tolerance,
+            {
+              expected: `${num(state.exact - tolerance)}…${num(state.exact + tolerance)}`,
+              actual: state.estimate,
+              detail: `error ${pct(error, 3, true)}; 4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)}`,
+            },
+          );
+          ctx.check(`the HLL string starts with "HYLL"`, shape.magic === "HYLL", {
+            expected: "HYLL",
+            actual: shape.magic,
           });
-          ctx.check(`the HLL string starts with "HYLL"`, shape.magic === "HYLL", { expected: "HYLL", actual: shape.magic });
           if (shape.encoding === "dense") {
-            ctx.check(`a dense HLL is ${num(HLL_DENSE_BYTES)} bytes: a 16-byte header and ${num(HLL_REGISTERS)} registers of 6 bits`, shape.bytes === HLL_DENSE_BYTES, {
-              expected: HLL_DENSE_BYTES,
-              actual: shape.bytes,
-            });
+            ctx.check(
+              `a dense HLL is ${num(HLL_DENSE_BYTES)} bytes: a 16-byte header and ${num(HLL_REGISTERS)} registers of 6 bits`,
+              shape.bytes === HLL_DENSE_BYTES,
+              {
+                expected: HLL_DENSE_BYTES,
+                actual: shape.bytes,
+              },
+            );
           } else {
-            ctx.check(`a sparse HLL is smaller than the dense ${num(HLL_DENSE_BYTES)} bytes`, shape.bytes < HLL_DENSE_BYTES, {
-              expected: `< ${HLL_DENSE_BYTES}`,
-              actual: shape.bytes,
-            });
+            ctx.check(
+              `a sparse HLL is smaller than the dense ${num(HLL_DENSE_BYTES)} bytes`,
+              shape.bytes < HLL_DENSE_BYTES,
+              {
+                expected: `< ${HLL_DENSE_BYTES}`,
+                actual: shape.bytes,
+              },
+            );
           }
           const kib = shape.bytes / 1024;
           ctx.figure({
@@ -154,7 +188,10 @@ export default defineScenario<HllParams, UniqueCountState>({
               `${num(shape.bytes)} bytes = ${kib.toFixed(1)} KiB (STRLEN, ${shape.encoding})` +
               (hllMemory === null ? "" : `, ${num(hllMemory)} bytes with Redis's overhead (MEMORY USAGE)`),
             ...(shape.encoding === "dense" ? { agrees: Math.abs(kib - 12) <= 0.6 } : {}),
-            note: shape.encoding === "dense" ? `the SET of the same ${num(p.count)} addresses: ${setMemory === null ? "refused" : `${(setMemory / 1024 / 1024).toFixed(1)} MiB`}` : "still sparse: small HLLs take less until they turn dense",
+            note:
+              shape.encoding === "dense"
+                ? `the SET of the same ${num(p.count)} addresses: ${setMemory === null ? "refused" : `${(setMemory / 1024 / 1024).toFixed(1)} MiB`}`
+                : "still sparse: small HLLs take less until they turn dense",
           });
           ctx.figure({
             what: "error of one PFCOUNT",
@@ -215,8 +252,24 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
       const asymptotic = p.count >= ASYMPTOTIC_FROM_ITEMS;
       const sigmas = worstOfRunsSigmas(k);
       ctx.table({
-        columns: ["runs", "mean error", "measured standard error (RMS)", "theory 1.04/√16384", "band for this many runs (±4 in χ²)", "largest |error|"],
-        rows: [[k, pct(mean, 3, true), pct(measured, 3), pct(HLL_STANDARD_ERROR, 3), `${pct(band.low, 2)} … ${pct(band.high, 2)}`, pct(worst, 3)]],
+        columns: [
+          "runs",
+          "mean error",
+          "measured standard error (RMS)",
+          "theory 1.04/√16384",
+          "band for this many runs (±4 in χ²)",
+          "largest |error|",
+        ],
+        rows: [
+          [
+            k,
+            pct(mean, 3, true),
+            pct(measured, 3),
+            pct(HLL_STANDARD_ERROR, 3),
+            `${pct(band.low, 2)} … ${pct(band.high, 2)}`,
+            pct(worst, 3),
+          ],
+        ],
       });
       if (!asymptotic) {
         ctx.note(
@@ -224,20 +277,32 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
             "(measured ≈ 0.5% at 1,000 items, 0.66% at 50,000): only the band's upper end is checked.",
         );
       }
-      ctx.check(`the measured standard error is no worse than the band's upper end (${pct(band.high, 2)})`, measured <= band.high, {
-        expected: `≤ ${pct(band.high, 3)}`,
-        actual: pct(measured, 3),
-      });
-      if (asymptotic) {
-        ctx.check(`the measured standard error is within the band around 0.81% (${pct(band.low, 2)} … ${pct(band.high, 2)})`, measured >= band.low && measured <= band.high, {
-          expected: `${pct(band.low, 3)} … ${pct(band.high, 3)}`,
+      ctx.check(
+        `the measured standard error is no worse than the band's upper end (${pct(band.high, 2)})`,
+        measured <= band.high,
+        {
+          expected: `≤ ${pct(band.high, 3)}`,
           actual: pct(measured, 3),
-        });
+        },
+      );
+      if (asymptotic) {
+        ctx.check(
+          `the measured standard error is within the band around 0.81% (${pct(band.low, 2)} … ${pct(band.high, 2)})`,
+          measured >= band.low && measured <= band.high,
+          {
+            expected: `${pct(band.low, 3)} … ${pct(band.high, 3)}`,
+            actual: pct(measured, 3),
+          },
+        );
       }
-      ctx.check(`every run is within ${sigmas.toFixed(1)} standard errors (a bound that holds for all ${k} runs at once)`, worst <= sigmas * HLL_STANDARD_ERROR, {
-        expected: `≤ ${pct(sigmas * HLL_STANDARD_ERROR, 2)}`,
-        actual: pct(worst, 3),
-      });
+      ctx.check(
+        `every run is within ${sigmas.toFixed(1)} standard errors (a bound that holds for all ${k} runs at once)`,
+        worst <= sigmas * HLL_STANDARD_ERROR,
+        {
+          expected: `≤ ${pct(sigmas * HLL_STANDARD_ERROR, 2)}`,
+          actual: pct(worst, 3),
+        },
+      );
       ctx.figure({
         what: "standard error of PFCOUNT",
         chapter: "~0.81% error",

@@ -10,7 +10,16 @@ import {
   worstOfRunsSigmas,
 } from "../../src/patterns/hll/index.js";
 import { defineScenario } from "../../src/scenario/types.js";
-import { DAILY_VISIT_CHANCE, DAY_MS, FIRST_DAY, dayLabel, defaultHllParams, num, pct, type HllParams } from "./shared.js";
+import {
+  DAILY_VISIT_CHANCE,
+  DAY_MS,
+  FIRST_DAY,
+  dayLabel,
+  defaultHllParams,
+  num,
+  pct,
+  type HllParams,
+} from "./shared.js";
 
 interface Day {
   label: string;
@@ -58,7 +67,13 @@ export default defineScenario<HllParams, WeeklyState>({
           }
           ctx.table({
             columns: ["day", "key", "visitors (exact)", "PFCOUNT", "error"],
-            rows: state.days.map((day) => [day.label, day.key, num(day.visitors.length), num(day.estimate), pct(relativeError(day.estimate, day.visitors.length), 3, true)]),
+            rows: state.days.map((day) => [
+              day.label,
+              day.key,
+              num(day.visitors.length),
+              num(day.estimate),
+              pct(relativeError(day.estimate, day.visitors.length), 3, true),
+            ]),
           });
         },
       },
@@ -79,10 +94,18 @@ export default defineScenario<HllParams, WeeklyState>({
           ctx.table({
             columns: ["", "unique visitors", "vs exact"],
             rows: [
-              [`daily counts added up (${state.days.length} days)`, num(dailySum), pct(relativeError(dailySum, exact), 1, true)],
+              [
+                `daily counts added up (${state.days.length} days)`,
+                num(dailySum),
+                pct(relativeError(dailySum, exact), 1, true),
+              ],
               ["exact (a set of all visitors, in the app)", num(exact), "–"],
               [`PFMERGE ${state.days.length} days → PFCOUNT`, num(merged), pct(error, 3, true)],
-              [`PFCOUNT over ${state.days.length} keys at once`, num(onTheFly), pct(relativeError(onTheFly, exact), 3, true)],
+              [
+                `PFCOUNT over ${state.days.length} keys at once`,
+                num(onTheFly),
+                pct(relativeError(onTheFly, exact), 3, true),
+              ],
             ],
           });
           ctx.note(
@@ -92,20 +115,35 @@ export default defineScenario<HllParams, WeeklyState>({
           // One tolerance for all the estimates of this scenario (each day and the union), so the bound holds for all at once.
           const sigmas = worstOfRunsSigmas(state.days.length + 1);
           const tolerance = (n: number) => Math.max(4, Math.ceil(sigmas * HLL_STANDARD_ERROR * n));
-          const offDays = state.days.filter((d) => Math.abs(d.estimate - d.visitors.length) > tolerance(d.visitors.length));
-          ctx.check(`every day's PFCOUNT is within ${sigmas.toFixed(1)} standard errors of its exact count`, offDays.length === 0, {
-            expected: "0 days outside",
-            actual: offDays.map((d) => `${d.label}: ${d.estimate} vs ${d.visitors.length}`).join("; ") || "0 days outside",
-          });
-          ctx.check(`the merged count is within ${sigmas.toFixed(1)} standard errors of the exact period count (±${num(tolerance(exact))})`, Math.abs(merged - exact) <= tolerance(exact), {
-            expected: `${num(exact - tolerance(exact))}…${num(exact + tolerance(exact))}`,
-            actual: merged,
-            detail: `error ${pct(error, 3, true)}`,
-          });
-          ctx.check("PFMERGE then PFCOUNT equals PFCOUNT over the day keys (both are the union of the registers)", merged === onTheFly, {
-            expected: onTheFly,
-            actual: merged,
-          });
+          const offDays = state.days.filter(
+            (d) => Math.abs(d.estimate - d.visitors.length) > tolerance(d.visitors.length),
+          );
+          ctx.check(
+            `every day's PFCOUNT is within ${sigmas.toFixed(1)} standard errors of its exact count`,
+            offDays.length === 0,
+            {
+              expected: "0 days outside",
+              actual:
+                offDays.map((d) => `${d.label}: ${d.estimate} vs ${d.visitors.length}`).join("; ") || "0 days outside",
+            },
+          );
+          ctx.check(
+            `the merged count is within ${sigmas.toFixed(1)} standard errors of the exact period count (±${num(tolerance(exact))})`,
+            Math.abs(merged - exact) <= tolerance(exact),
+            {
+              expected: `${num(exact - tolerance(exact))}…${num(exact + tolerance(exact))}`,
+              actual: merged,
+              detail: `error ${pct(error, 3, true)}`,
+            },
+          );
+          ctx.check(
+            "PFMERGE then PFCOUNT equals PFCOUNT over the day keys (both are the union of the registers)",
+            merged === onTheFly,
+            {
+              expected: onTheFly,
+              actual: merged,
+            },
+          );
           ctx.metric("days", state.days.length);
           ctx.metric("dailySum", dailySum);
           ctx.metric("weeklyExact", exact);

@@ -72,7 +72,8 @@ type Ctx = ScenarioContext<LeaderboardParams>;
 
 export default defineScenario<LeaderboardParams, GlobalState>({
   id: "leaderboard/global",
-  title: (p) => `A global board of ${thousands(p.players)} players: top ${p.top}, rank, neighbours, pages, memory, latency`,
+  title: (p) =>
+    `A global board of ${thousands(p.players)} players: top ${p.top}, rank, neighbours, pages, memory, latency`,
   explain:
     "One sorted set: the score is the rating, the member the player. ZINCRBY adds a win atomically, ZREVRANGE reads the " +
     "top in O(log N + M), ZREVRANK gives a rank in O(log N). Every reply is compared with an independent sort of the " +
@@ -146,7 +147,10 @@ async function seed(ctx: Ctx, state: GlobalState): Promise<void> {
   });
   const elapsed = performance.now() - started;
   const size = await boardSize(ctx.redis, state.key);
-  const zadds = ctx.commands().slice(mark).filter((c) => c.argv[0] === "ZADD");
+  const zadds = ctx
+    .commands()
+    .slice(mark)
+    .filter((c) => c.argv[0] === "ZADD");
   const batches = new Set(zadds.map((c) => c.batch?.id ?? `single-${c.seq}`)).size;
   ctx.note(
     `${thousands(result.members)} players in ${thousands(result.commands)} ZADD command${result.commands === 1 ? "" : "s"} over ` +
@@ -163,10 +167,14 @@ async function seed(ctx: Ctx, state: GlobalState): Promise<void> {
   });
   const perRoundTrip = p.membersPerCommand * p.commandsPerPipeline;
   const expected = `${Math.ceil(p.players / p.membersPerCommand)} ZADDs in ${Math.ceil(p.players / perRoundTrip)} pipelines`;
-  ctx.check("the trace shows the bulk load batched: many members per ZADD, many ZADDs per round trip", `${zadds.length} ZADDs in ${batches} pipelines` === expected, {
-    expected,
-    actual: `${zadds.length} ZADDs in ${batches} pipelines`,
-  });
+  ctx.check(
+    "the trace shows the bulk load batched: many members per ZADD, many ZADDs per round trip",
+    `${zadds.length} ZADDs in ${batches} pipelines` === expected,
+    {
+      expected,
+      actual: `${zadds.length} ZADDs in ${batches} pipelines`,
+    },
+  );
 }
 
 async function gameWon(ctx: Ctx, state: GlobalState): Promise<void> {
@@ -178,7 +186,9 @@ async function gameWon(ctx: Ctx, state: GlobalState): Promise<void> {
   const expected = (state.model.get(p.player) ?? 0) + WIN_POINTS;
   state.model.set(p.player, expected);
   state.ranked = moveInModel(state.ranked, p.player, expected);
-  ctx.note(`${p.player} ${created ? "joined the board" : existed ? "was already seeded; the score was overwritten" : "was updated"}: ${CHAPTER_SCORE} + ${WIN_POINTS} = ${after}`);
+  ctx.note(
+    `${p.player} ${created ? "joined the board" : existed ? "was already seeded; the score was overwritten" : "was updated"}: ${CHAPTER_SCORE} + ${WIN_POINTS} = ${after}`,
+  );
   ctx.check("ZINCRBY returned the score plus the points", after === expected, { expected, actual: after });
   ctx.check("ZADD said whether the player was new", created === !existed, { expected: !existed, actual: created });
 }
@@ -204,9 +214,12 @@ async function topList(ctx: Ctx, state: GlobalState): Promise<void> {
   const top = await topPlayers(ctx.redis, state.key, p.top);
   ctx.table(standingsTable(top, { mark: p.player }));
   const ties = top.filter((s, i) => i > 0 && s.score === top[i - 1]!.score).length;
-  if (ties > 0) ctx.note(`${ties} tie${ties === 1 ? "" : "s"} in the top ${p.top}: equal scores listed in reverse name order`);
+  if (ties > 0)
+    ctx.note(`${ties} tie${ties === 1 ? "" : "s"} in the top ${p.top}: equal scores listed in reverse name order`);
   const descending = top.every((s, i) => i === 0 || compareStandings(top[i - 1]!, s) < 0);
-  ctx.check(`top ${p.top} in descending score order (ties by name, reversed)`, descending, { detail: brief(top.slice(0, 3)) });
+  ctx.check(`top ${p.top} in descending score order (ties by name, reversed)`, descending, {
+    detail: brief(top.slice(0, 3)),
+  });
   const expected = state.ranked.slice(0, p.top);
   ctx.check(`top ${p.top} equal an independent sort of the seeded data`, sameStandings(top, expected), {
     expected: brief(expected.slice(0, 3)),
@@ -219,7 +232,11 @@ async function myRank(ctx: Ctx, state: GlobalState): Promise<void> {
   const p = ctx.params;
   const rank = await playerRank(ctx.redis, state.key, p.player);
   const expected = state.ranked.findIndex((s) => s.player === p.player);
-  ctx.note(rank === null ? `${p.player} is not on the board` : `${p.player}: rank ${rank} → place ${thousands(rank + 1)} of ${thousands(state.ranked.length)}`);
+  ctx.note(
+    rank === null
+      ? `${p.player} is not on the board`
+      : `${p.player}: rank ${rank} → place ${thousands(rank + 1)} of ${thousands(state.ranked.length)}`,
+  );
   ctx.metric("place", rank === null ? null : rank + 1);
   ctx.check("ZREVRANK equals the player's position in the model", rank === expected, { expected, actual: rank });
 }
@@ -238,11 +255,15 @@ async function aroundMe(ctx: Ctx, state: GlobalState): Promise<void> {
     const at = state.ranked.findIndex((s) => s.player === c.player);
     const expected = windowAround(state.ranked, at, p.radius);
     ctx.table(standingsTable(standings, { title: `${c.label}: ${standings.length} players`, mark: c.player }));
-    ctx.check(`players ${c.label} equal the model's window, clamped at the ends`, rank === at && sameStandings(standings, expected), {
-      expected: `rank ${at}, ${brief(expected.slice(0, 2))} … (${expected.length})`,
-      actual: `rank ${rank}, ${brief(standings.slice(0, 2))} … (${standings.length})`,
-      detail: firstDifference(standings, expected),
-    });
+    ctx.check(
+      `players ${c.label} equal the model's window, clamped at the ends`,
+      rank === at && sameStandings(standings, expected),
+      {
+        expected: `rank ${at}, ${brief(expected.slice(0, 2))} … (${expected.length})`,
+        actual: `rank ${rank}, ${brief(standings.slice(0, 2))} … (${standings.length})`,
+        detail: firstDifference(standings, expected),
+      },
+    );
   }
 }
 
@@ -252,11 +273,19 @@ async function page(ctx: Ctx, state: GlobalState): Promise<void> {
   const standings = await pageOfPlayers(ctx.redis, state.key, p.page, p.top);
   const expected = state.ranked.slice((p.page - 1) * p.top, p.page * p.top);
   ctx.table(standingsTable(standings, { title: `page ${p.page} of ${thousands(pages)}`, mark: p.player }));
-  if (standings.length === 0) ctx.note(`page ${p.page} is past the end (${thousands(pages)} pages): an empty reply, not an error`);
-  ctx.check(`page ${p.page} equals the model's slice`, sameStandings(standings, expected), { detail: firstDifference(standings, expected) });
+  if (standings.length === 0)
+    ctx.note(`page ${p.page} is past the end (${thousands(pages)} pages): an empty reply, not an error`);
+  ctx.check(`page ${p.page} equals the model's slice`, sameStandings(standings, expected), {
+    detail: firstDifference(standings, expected),
+  });
 }
 
-async function inspect(ctx: Ctx, key: string, members: number, sample: string[]): Promise<Board & { refused?: string }> {
+async function inspect(
+  ctx: Ctx,
+  key: string,
+  members: number,
+  sample: string[],
+): Promise<Board & { refused?: string }> {
   const encoding = await boardEncoding(ctx.redis, key);
   const { bytes, refused } = await boardMemory(ctx.redis, key);
   return { key, members, encoding, bytes, sample, ...(refused ? { refused } : {}) };
@@ -277,49 +306,90 @@ async function memory(ctx: Ctx, state: GlobalState): Promise<void> {
       const members = state.seeded.slice(0, size);
       // The seed may hold fewer players than the limit: top the probe up with more generated names.
       for (let i = members.length; i < size; i++) members.push({ player: `player:probe-${i}`, score: i });
-      await seedBoard(ctx.redis, key, members, { membersPerCommand: p.membersPerCommand, commandsPerPipeline: p.commandsPerPipeline });
-      state.probes.push(await inspect(ctx, key, size, members.map((m) => m.player)));
+      await seedBoard(ctx.redis, key, members, {
+        membersPerCommand: p.membersPerCommand,
+        commandsPerPipeline: p.commandsPerPipeline,
+      });
+      state.probes.push(
+        await inspect(
+          ctx,
+          key,
+          size,
+          members.map((m) => m.player),
+        ),
+      );
     }
     const [atLimit, pastLimit] = state.probes;
-    ctx.check(`encoding switches from listpack to skiplist past ${limit.setting} (${limit.entries})`, isCompactEncoding(atLimit!.encoding ?? null) && pastLimit!.encoding === "skiplist", {
-      expected: `${limit.entries} members: listpack, ${limit.entries + 1}: skiplist`,
-      actual: `${limit.entries}: ${atLimit!.encoding}, ${limit.entries + 1}: ${pastLimit!.encoding}`,
-    });
+    ctx.check(
+      `encoding switches from listpack to skiplist past ${limit.setting} (${limit.entries})`,
+      isCompactEncoding(atLimit!.encoding ?? null) && pastLimit!.encoding === "skiplist",
+      {
+        expected: `${limit.entries} members: listpack, ${limit.entries + 1}: skiplist`,
+        actual: `${limit.entries}: ${atLimit!.encoding}, ${limit.entries + 1}: ${pastLimit!.encoding}`,
+      },
+    );
   } else {
     ctx.note(`the limit is ${thousands(limit.entries)} members: no probes built (over ${thousands(MAX_PROBE)})`);
   }
 
-  const board = await inspect(ctx, state.key, state.ranked.length, state.seeded.map((s) => s.player));
+  const board = await inspect(
+    ctx,
+    state.key,
+    state.ranked.length,
+    state.seeded.map((s) => s.player),
+  );
   state.board = board;
   if (board.refused) ctx.note(`MEMORY USAGE was refused (${board.refused}): bytes unknown`);
   const perMember = (b: Board) => (b.bytes === null ? null : round(b.bytes / b.members, 1));
-  const rows: TableData["rows"] = [...state.probes, board].map((b) => [b.key === state.key ? "the board" : `probe`, b.members, b.encoding, b.bytes, perMember(b)]);
+  const rows: TableData["rows"] = [...state.probes, board].map((b) => [
+    b.key === state.key ? "the board" : `probe`,
+    b.members,
+    b.encoding,
+    b.bytes,
+    perMember(b),
+  ]);
   ctx.table({ columns: ["sorted set", "members", "encoding", "bytes", "bytes/member"], rows });
   const big = board.members > limit.entries;
-  ctx.check(`the board (${thousands(board.members)} members) has the encoding its size implies`, big ? board.encoding === "skiplist" : isCompactEncoding(board.encoding), {
-    expected: big ? "skiplist" : "listpack",
-    actual: board.encoding,
-  });
+  ctx.check(
+    `the board (${thousands(board.members)} members) has the encoding its size implies`,
+    big ? board.encoding === "skiplist" : isCompactEncoding(board.encoding),
+    {
+      expected: big ? "skiplist" : "listpack",
+      actual: board.encoding,
+    },
+  );
 
   ctx.metric("bytesPerMember", perMember(board));
   const compact = state.probes[0];
   const skiplist = state.probes[1];
   ctx.metric("bytesPerMemberListpack", compact ? perMember(compact) : null);
-  ctx.metric("bytesPerMemberSkiplist", board.encoding === "skiplist" ? perMember(board) : skiplist ? perMember(skiplist) : null);
+  ctx.metric(
+    "bytesPerMemberSkiplist",
+    board.encoding === "skiplist" ? perMember(board) : skiplist ? perMember(skiplist) : null,
+  );
   if (compact?.bytes != null && skiplist?.bytes != null) {
-    ctx.note(`one member more, ${round(skiplist.bytes / compact.bytes, 1)}× the bytes: ${compact.bytes} B as a listpack, ${skiplist.bytes} B as a skiplist`);
+    ctx.note(
+      `one member more, ${round(skiplist.bytes / compact.bytes, 1)}× the bytes: ${compact.bytes} B as a listpack, ${skiplist.bytes} B as a skiplist`,
+    );
   }
 
   // Extrapolate from the biggest skiplist measured: the board itself when it is one, else the probe past the limit.
   const basis = board.encoding === "skiplist" ? board : skiplist;
   if (basis?.bytes == null) {
     ctx.metric("projected1MBytes", null);
-    ctx.figure({ what: "memory of a sorted set with 1M members", chapter: "~100 MB", measured: "unknown (MEMORY USAGE refused, or no skiplist measured)" });
+    ctx.figure({
+      what: "memory of a sorted set with 1M members",
+      chapter: "~100 MB",
+      measured: "unknown (MEMORY USAGE refused, or no skiplist measured)",
+    });
     return;
   }
   const projected = Math.round((basis.bytes / basis.members) * 1e6);
   ctx.metric("projected1MBytes", projected);
-  const measuredAt = basis.members >= 1e6 ? `measured at ${thousands(basis.members)} members` : `extrapolated from ${thousands(basis.members)} members`;
+  const measuredAt =
+    basis.members >= 1e6
+      ? `measured at ${thousands(basis.members)} members`
+      : `extrapolated from ${thousands(basis.members)} members`;
   ctx.figure({
     what: "memory of a sorted set with 1M members",
     chapter: "~100 MB",
@@ -333,7 +403,10 @@ async function memory(ctx: Ctx, state: GlobalState): Promise<void> {
 async function timed(ctx: Ctx, times: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
   const mark = ctx.commands().length;
   for (let i = 0; i < times; i++) await call(i);
-  return ctx.commands().slice(mark).map((c) => c.ms);
+  return ctx
+    .commands()
+    .slice(mark)
+    .map((c) => c.ms);
 }
 
 async function latency(ctx: Ctx, state: GlobalState): Promise<void> {
@@ -345,12 +418,21 @@ async function latency(ctx: Ctx, state: GlobalState): Promise<void> {
   for (const board of boards) {
     const top = median(await timed(ctx, p.repeat, () => topPlayers(ctx.redis, board.key, p.top)));
     // A different (seeded) player each time, anywhere on the board.
-    const rank = median(await timed(ctx, p.repeat, () => playerRank(ctx.redis, board.key, board.sample[Math.floor(random() * board.sample.length)]!)));
+    const rank = median(
+      await timed(ctx, p.repeat, () =>
+        playerRank(ctx.redis, board.key, board.sample[Math.floor(random() * board.sample.length)]!),
+      ),
+    );
     results.push({ board, top, rank });
   }
   ctx.table({
     columns: ["sorted set", "members", `top ${p.top} p50`, "rank p50"],
-    rows: results.map((r) => [r.board.key === state.key ? "the board" : "small probe", r.board.members, ms(r.top), ms(r.rank)]),
+    rows: results.map((r) => [
+      r.board.key === state.key ? "the board" : "small probe",
+      r.board.members,
+      ms(r.top),
+      ms(r.rank),
+    ]),
   });
   const main = results.find((r) => r.board.key === state.key)!;
   const small = results.find((r) => r.board.key !== state.key);
@@ -366,6 +448,6 @@ async function latency(ctx: Ctx, state: GlobalState): Promise<void> {
       (small ? `, ${ms(small.top)} at ${thousands(small.board.members)} (×${round(growth!, 2)})` : "") +
       `; rank p50 ${ms(main.rank)}`,
     ...(growth !== undefined && main.board.members > small!.board.members ? { agrees: growth <= 2 } : {}),
-    note: "round trips as the client sees them; \"agrees\" means the bigger board is at most 2× slower",
+    note: 'round trips as the client sees them; "agrees" means the bigger board is at most 2× slower',
   });
 }

@@ -55,7 +55,10 @@ export function boardKey(ctx: ScenarioContext<LeaderboardParams>, game: string, 
 }
 
 /** Standings as a table: place (1-based), player, score; the highlighted player marked with ◀. */
-export function standingsTable(standings: readonly Standing[], options: { title?: string; mark?: string } = {}): TableData {
+export function standingsTable(
+  standings: readonly Standing[],
+  options: { title?: string; mark?: string } = {},
+): TableData {
   return {
     ...(options.title ? { title: options.title } : {}),
     columns: ["place", "player", "score"],
@@ -65,7 +68,10 @@ export function standingsTable(standings: readonly Standing[], options: { title?
 
 /** Same players, same scores, same order (ranks included). */
 export function sameStandings(a: readonly Standing[], b: readonly Standing[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.player === b[i]!.player && s.score === b[i]!.score && s.rank === b[i]!.rank);
+  return (
+    a.length === b.length &&
+    a.every((s, i) => s.player === b[i]!.player && s.score === b[i]!.score && s.rank === b[i]!.rank)
+  );
 }
 
 /** The first place where two standings lists differ, for a check's detail. */
@@ -81,7 +87,8 @@ export function firstDifference(actual: readonly Standing[], expected: readonly 
   return undefined;
 }
 
-export const brief = (s: readonly Standing[]): string => s.map((x) => `${x.rank + 1}. ${x.player} ${x.score}`).join(", ");
+export const brief = (s: readonly Standing[]): string =>
+  s.map((x) => `${x.rank + 1}. ${x.player} ${x.score}`).join(", ");
 
 /** The model as a map, for updates. */
 export function scoreMap(players: readonly ScoredPlayer[]): Map<string, number> {

@@ -73,7 +73,13 @@ async function readAll(ctx: Ctx, command: "ZRANGE" | "ZREVRANGE", key: string): 
 
 async function tiesByName(ctx: Ctx): Promise<void> {
   const key = boardKey(ctx, "ties", "by-name");
-  await ctx.redis.call("ZADD", key, ...TIED.flatMap((player) => [String(TIE_SCORE), player]), String(TIE_SCORE - 10), "player:eve");
+  await ctx.redis.call(
+    "ZADD",
+    key,
+    ...TIED.flatMap((player) => [String(TIE_SCORE), player]),
+    String(TIE_SCORE - 10),
+    "player:eve",
+  );
   const ascending = await readAll(ctx, "ZRANGE", key);
   const descending = await readAll(ctx, "ZREVRANGE", key);
   ctx.table({
@@ -84,8 +90,14 @@ async function tiesByName(ctx: Ctx): Promise<void> {
   const byName = [...TIED].sort();
   const expectedAsc = ["player:eve", ...byName];
   const expectedDesc = [...byName].reverse().concat("player:eve");
-  ctx.check("ties ordered by member name: ZRANGE ascending, byte by byte", ascending.join() === expectedAsc.join(), { expected: expectedAsc, actual: ascending });
-  ctx.check("ZREVRANGE lists equal scores in reverse name order", descending.join() === expectedDesc.join(), { expected: expectedDesc, actual: descending });
+  ctx.check("ties ordered by member name: ZRANGE ascending, byte by byte", ascending.join() === expectedAsc.join(), {
+    expected: expectedAsc,
+    actual: ascending,
+  });
+  ctx.check("ZREVRANGE lists equal scores in reverse name order", descending.join() === expectedDesc.join(), {
+    expected: expectedDesc,
+    actual: descending,
+  });
   ctx.note(`${descending[0]} leads only because of the name; nothing says who reached ${TIE_SCORE} first`);
 }
 
@@ -108,7 +120,14 @@ async function submitPair(ctx: Ctx, key: string, score: number, arrivals: [strin
 
 function compositeTable(rows: Submitted[]): TableData {
   return {
-    columns: ["player", "reached at", "composite sent (exact)", "ZSCORE (stored double)", "decoded score", "decoded time"],
+    columns: [
+      "player",
+      "reached at",
+      "composite sent (exact)",
+      "ZSCORE (stored double)",
+      "decoded score",
+      "decoded time",
+    ],
     rows: rows.map((s) => {
       const decoded = decodeComposite(parseCompositeReply(s.stored), SEASON);
       return [s.player, clockTime(s.at), s.exact.toString(), s.stored, decoded.score, clockTime(decoded.achievedAt)];
@@ -128,17 +147,27 @@ async function compositeBelowLimit(ctx: Ctx, state: TiesState): Promise<void> {
   ctx.table(compositeTable(rows));
   const [zoe, amy] = rows;
   ctx.note(`exact while the score ≤ 2^(53 − 32) − 1 = ${thousands(maxExactScore(SEASON))}: here ${amy!.exact} < 2^53`);
-  ctx.check("below 2^53 the composite keeps arrivals apart: two different stored scores", amy!.stored !== zoe!.stored && parseCompositeReply(amy!.stored) === amy!.exact && parseCompositeReply(zoe!.stored) === zoe!.exact, {
-    expected: `${amy!.exact} ≠ ${zoe!.exact}, stored exactly`,
-    actual: `${amy!.stored}, ${zoe!.stored}`,
+  ctx.check(
+    "below 2^53 the composite keeps arrivals apart: two different stored scores",
+    amy!.stored !== zoe!.stored &&
+      parseCompositeReply(amy!.stored) === amy!.exact &&
+      parseCompositeReply(zoe!.stored) === zoe!.exact,
+    {
+      expected: `${amy!.exact} ≠ ${zoe!.exact}, stored exactly`,
+      actual: `${amy!.stored}, ${zoe!.stored}`,
+    },
+  );
+  ctx.check("…and the earlier arrival ranks first", order[0] === "player:amy", {
+    expected: "player:amy first",
+    actual: order,
   });
-  ctx.check("…and the earlier arrival ranks first", order[0] === "player:amy", { expected: "player:amy first", actual: order });
 }
 
 async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
   const from = ctx.clock.now();
   const pair = collidingArrivals(BIG_SCORE, from, SEASON);
-  if (!pair) throw new Error(`no colliding arrivals found for score ${BIG_SCORE}: is it past ${maxExactScore(SEASON)}?`);
+  if (!pair)
+    throw new Error(`no colliding arrivals found for score ${BIG_SCORE}: is it past ${maxExactScore(SEASON)}?`);
   const [earlier, later] = pair;
   const key = boardKey(ctx, "ties", "beyond-2^53");
   const rows = await submitPair(ctx, key, BIG_SCORE, [
@@ -149,17 +178,29 @@ async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
   ctx.table(compositeTable(rows));
   const [zoe, amy] = rows;
   const gap = amy!.exact - zoe!.exact;
-  ctx.note(`sent ${amy!.exact} and ${zoe!.exact} (${gap} apart); doubles near ${asDouble(amy!.exact).toExponential(3)} are ${spacing(amy!.exact)} apart, so both round to ${amy!.stored}`);
-  ctx.check("beyond 2^53 two different composites collide: Redis stores the same score for both", amy!.exact !== zoe!.exact && amy!.stored === zoe!.stored, {
-    expected: "different integers sent, one double stored",
-    actual: `sent ${amy!.exact} / ${zoe!.exact}, stored ${amy!.stored} / ${zoe!.stored}`,
-  });
-  ctx.check("…so the tie-break is gone: the order falls back to names, and Zoe leads though Amy was first", order[0] === "player:zoe", {
-    expected: "player:zoe first (name order)",
-    actual: order,
-  });
+  ctx.note(
+    `sent ${amy!.exact} and ${zoe!.exact} (${gap} apart); doubles near ${asDouble(amy!.exact).toExponential(3)} are ${spacing(amy!.exact)} apart, so both round to ${amy!.stored}`,
+  );
+  ctx.check(
+    "beyond 2^53 two different composites collide: Redis stores the same score for both",
+    amy!.exact !== zoe!.exact && amy!.stored === zoe!.stored,
+    {
+      expected: "different integers sent, one double stored",
+      actual: `sent ${amy!.exact} / ${zoe!.exact}, stored ${amy!.stored} / ${zoe!.stored}`,
+    },
+  );
+  ctx.check(
+    "…so the tie-break is gone: the order falls back to names, and Zoe leads though Amy was first",
+    order[0] === "player:zoe",
+    {
+      expected: "player:zoe first (name order)",
+      actual: order,
+    },
+  );
   ctx.metric("maxExactScore", maxExactScore(SEASON));
-  ctx.note(`with ${SEASON.bits} time bits the exact range ends at a score of ${thousands(maxExactScore(SEASON))}; seconds instead of milliseconds (22 bits for 48 days) stretch it to ${thousands(maxExactScore({ bits: 22 }))}`);
+  ctx.note(
+    `with ${SEASON.bits} time bits the exact range ends at a score of ${thousands(maxExactScore(SEASON))}; seconds instead of milliseconds (22 bits for 48 days) stretch it to ${thousands(maxExactScore({ bits: 22 }))}`,
+  );
 }
 
 /** The gap between adjacent doubles at the magnitude of `n` (1 up to 2^53, 2 up to 2^54, …). */
@@ -171,7 +212,9 @@ function spacing(n: bigint): bigint {
 
 async function bestScore(ctx: Ctx): Promise<void> {
   if (!versionAtLeast(ctx.target.version, 6, 2)) {
-    ctx.note(`ZADD GT needs Redis 6.2; this server is ${ctx.target.version}: skipped (a Lua script comparing ZSCORE would do the same atomically)`);
+    ctx.note(
+      `ZADD GT needs Redis 6.2; this server is ${ctx.target.version}: skipped (a Lua script comparing ZSCORE would do the same atomically)`,
+    );
     return;
   }
   const gtKey = boardKey(ctx, "best", "gt");
@@ -189,10 +232,14 @@ async function bestScore(ctx: Ctx): Promise<void> {
     lastPlain = plain;
     const expectChanged = best === undefined || score > best;
     best = best === undefined ? score : Math.max(best, score);
-    if (changed !== expectChanged || kept !== best) wrong.push(`after ${score}: reply ${changed ? 1 : 0}, kept ${kept}; model ${expectChanged ? 1 : 0}, ${best}`);
+    if (changed !== expectChanged || kept !== best)
+      wrong.push(`after ${score}: reply ${changed ? 1 : 0}, kept ${kept}; model ${expectChanged ? 1 : 0}, ${best}`);
     rows.push([score, changed ? "(integer) 1 — new best" : "(integer) 0 — ignored", kept, plain]);
   }
   ctx.table({ columns: ["submission", "ZADD GT CH reply", "ZSCORE with GT", "ZSCORE with plain ZADD"], rows });
-  ctx.check(`ZADD GT kept the best of ${SUBMISSIONS.join(", ")} and said when it changed`, wrong.length === 0, { expected: Math.max(...SUBMISSIONS), detail: wrong[0] });
+  ctx.check(`ZADD GT kept the best of ${SUBMISSIONS.join(", ")} and said when it changed`, wrong.length === 0, {
+    expected: Math.max(...SUBMISSIONS),
+    detail: wrong[0],
+  });
   ctx.note(`plain ZADD kept the last submission (${lastPlain}), not the best`);
 }

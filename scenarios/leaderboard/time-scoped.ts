@@ -16,10 +16,20 @@ import {
 } from "../../src/patterns/leaderboard/index.js";
 import { sleep } from "../../src/scenario/clock.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
-import { CHAPTER, boardKey, brief, defaultParams, firstDifference, sameStandings, type LeaderboardParams } from "./shared.js";
+import {
+  CHAPTER,
+  boardKey,
+  brief,
+  defaultParams,
+  firstDifference,
+  sameStandings,
+  type LeaderboardParams,
+} from "./shared.js";
 
 /** Who plays on the daily boards: a small cast, so the multi-day tables fit on a screen. */
-const CAST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"].map((n) => `player:${n}`);
+const CAST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"].map(
+  (n) => `player:${n}`,
+);
 /** Each player plays on a given day with this probability, 1–3 games of 10–100 points. */
 const PLAYS_PER_DAY = 0.7;
 /** The real TTL the oldest day is given to watch it expire (instead of waiting out its days). */
@@ -102,7 +112,8 @@ async function dailyBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
     // The last reply for each player is their day's total: the running ZINCRBY results must add up to the model's.
     const totals = new Map(games.map((g, j) => [g.player, after[j]!]));
     for (const [player, score] of scores) {
-      if (totals.get(player) !== score) mismatches.push(`${dayLabel(start)} ${player}: redis ${totals.get(player)}, model ${score}`);
+      if (totals.get(player) !== score)
+        mismatches.push(`${dayLabel(start)} ${player}: redis ${totals.get(player)}, model ${score}`);
     }
     state.days.push({ label: dayLabel(start), start, key, games, scores, ttl });
     rows.push([dayLabel(start), games.length, scores.size, `${ttl} s (${(ttl / 3600).toFixed(1)} h)`]);
@@ -119,15 +130,31 @@ async function dayTtls(ctx: Ctx, state: TimeScopedState): Promise<void> {
   const retention = state.retentionMs / 1000;
   const ttls: number[] = [];
   for (const day of state.days) ttls.push(await secondsToLive(ctx.redis, day.key));
-  ctx.table({ columns: ["day", "TTL (s)", "expires in"], rows: state.days.map((d, i) => [d.label, ttls[i]!, `${(ttls[i]! / 3600).toFixed(1)} h`]) });
+  ctx.table({
+    columns: ["day", "TTL (s)", "expires in"],
+    rows: state.days.map((d, i) => [d.label, ttls[i]!, `${(ttls[i]! / 3600).toFixed(1)} h`]),
+  });
   const bounded = ttls.every((t) => t > 0 && t <= retention);
-  ctx.check(`every day's board has a TTL, at most the retention (${retention} s)`, bounded, { expected: `0 < TTL ≤ ${retention}`, actual: ttls });
-  ctx.check("older days expire sooner", ttls.every((t, i) => i === 0 || t > ttls[i - 1]!), { actual: ttls });
+  ctx.check(`every day's board has a TTL, at most the retention (${retention} s)`, bounded, {
+    expected: `0 < TTL ≤ ${retention}`,
+    actual: ttls,
+  });
+  ctx.check(
+    "older days expire sooner",
+    ttls.every((t, i) => i === 0 || t > ttls[i - 1]!),
+    { actual: ttls },
+  );
 }
 
 /** The period board's key: `…:{lb}:days:2024-01-09..2024-01-15:sum`. */
 function periodKey(ctx: Ctx, days: readonly Day[], aggregate: Aggregate, suffix = ""): string {
-  return boardKey(ctx, "weekly", "days", `${days[0]!.label}..${days[days.length - 1]!.label}`, aggregate.toLowerCase() + suffix);
+  return boardKey(
+    ctx,
+    "weekly",
+    "days",
+    `${days[0]!.label}..${days[days.length - 1]!.label}`,
+    aggregate.toLowerCase() + suffix,
+  );
 }
 
 async function readBoard(ctx: Ctx, key: string): Promise<Standing[]> {
@@ -140,16 +167,33 @@ async function periodBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
   const boards = new Map<Aggregate, Standing[]>();
   for (const aggregate of p.aggregates) {
     const key = periodKey(ctx, state.days, aggregate);
-    const size = await buildPeriodBoard(ctx.redis, key, state.days.map((d) => d.key), aggregate, newest.ttl);
+    const size = await buildPeriodBoard(
+      ctx.redis,
+      key,
+      state.days.map((d) => d.key),
+      aggregate,
+      newest.ttl,
+    );
     const standings = await readBoard(ctx, key);
     boards.set(aggregate, standings);
-    const expected = rankPlayers([...unionScores(state.days.map((d) => d.scores), aggregate)].map(([player, score]) => ({ player, score })));
+    const expected = rankPlayers(
+      [
+        ...unionScores(
+          state.days.map((d) => d.scores),
+          aggregate,
+        ),
+      ].map(([player, score]) => ({ player, score })),
+    );
     const js = aggregate === "SUM" ? "the sum" : aggregate === "MAX" ? "the best day" : "the worst day";
-    ctx.check(`AGGREGATE ${aggregate} equals ${js} per player, computed in JS`, size === expected.length && sameStandings(standings, expected), {
-      expected: brief(expected.slice(0, 3)),
-      actual: brief(standings.slice(0, 3)),
-      detail: firstDifference(standings, expected),
-    });
+    ctx.check(
+      `AGGREGATE ${aggregate} equals ${js} per player, computed in JS`,
+      size === expected.length && sameStandings(standings, expected),
+      {
+        expected: brief(expected.slice(0, 3)),
+        actual: brief(standings.slice(0, 3)),
+        detail: firstDifference(standings, expected),
+      },
+    );
   }
   // One row per player, in the order of the first aggregate's board.
   const order = boards.get(p.aggregates[0]!) ?? [];
@@ -177,25 +221,54 @@ async function oldDayExpires(ctx: Ctx, state: TimeScopedState): Promise<void> {
     exists = Number(await ctx.redis.call("EXISTS", oldest.key));
   }
   const ttl = await secondsToLive(ctx.redis, oldest.key);
-  ctx.check(`the oldest day (${oldest.label}) expired: EXISTS 0, TTL -2`, exists === 0 && ttl === -2, { expected: "EXISTS 0, TTL -2", actual: `EXISTS ${exists}, TTL ${ttl}` });
+  ctx.check(`the oldest day (${oldest.label}) expired: EXISTS 0, TTL -2`, exists === 0 && ttl === -2, {
+    expected: "EXISTS 0, TTL -2",
+    actual: `EXISTS ${exists}, TTL ${ttl}`,
+  });
 
   const newest = state.days[state.days.length - 1]!;
   const key = periodKey(ctx, state.days, "SUM", ":rebuilt");
-  await buildPeriodBoard(ctx.redis, key, state.days.map((d) => d.key), "SUM", newest.ttl);
+  await buildPeriodBoard(
+    ctx.redis,
+    key,
+    state.days.map((d) => d.key),
+    "SUM",
+    newest.ttl,
+  );
   const standings = await readBoard(ctx, key);
   const remaining = state.days.slice(1);
-  const expected = rankPlayers([...unionScores(remaining.map((d) => d.scores), "SUM")].map(([player, score]) => ({ player, score })));
-  const before = unionScores(state.days.map((d) => d.scores), "SUM");
+  const expected = rankPlayers(
+    [
+      ...unionScores(
+        remaining.map((d) => d.scores),
+        "SUM",
+      ),
+    ].map(([player, score]) => ({ player, score })),
+  );
+  const before = unionScores(
+    state.days.map((d) => d.scores),
+    "SUM",
+  );
   ctx.table({
     title: `SUM after ${oldest.label} expired`,
     columns: ["place", "player", "SUM before", "SUM now", `lost with ${oldest.label}`],
-    rows: standings.map((s) => [s.rank + 1, s.player, before.get(s.player) ?? null, s.score, oldest.scores.get(s.player) ?? 0]),
+    rows: standings.map((s) => [
+      s.rank + 1,
+      s.player,
+      before.get(s.player) ?? null,
+      s.score,
+      oldest.scores.get(s.player) ?? 0,
+    ]),
   });
   const gone = [...before.keys()].filter((pl) => !standings.some((s) => s.player === pl));
   if (gone.length > 0) ctx.note(`${gone.join(", ")} only played on ${oldest.label}: off the rolling board now`);
-  ctx.check("the rebuilt board equals the sum over the remaining days, computed in JS", sameStandings(standings, expected), {
-    expected: brief(expected.slice(0, 3)),
-    actual: brief(standings.slice(0, 3)),
-    detail: firstDifference(standings, expected),
-  });
+  ctx.check(
+    "the rebuilt board equals the sum over the remaining days, computed in JS",
+    sameStandings(standings, expected),
+    {
+      expected: brief(expected.slice(0, 3)),
+      actual: brief(standings.slice(0, 3)),
+      detail: firstDifference(standings, expected),
+    },
+  );
 }

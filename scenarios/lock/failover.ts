@@ -16,7 +16,12 @@ export interface FailoverParams {
   resource: string;
 }
 
-export const failoverDefaults: FailoverParams = { ttlMs: 5_000, waitTimeoutMs: 100, syncTimeoutMs: 5_000, resource: "order-456" };
+export const failoverDefaults: FailoverParams = {
+  ttlMs: 5_000,
+  waitTimeoutMs: 100,
+  syncTimeoutMs: 5_000,
+  resource: "order-456",
+};
 
 interface FailoverState {
   master?: ThrowawayServer;
@@ -71,14 +76,19 @@ const failover = defineScenario<FailoverParams, FailoverState>({
       title: "A master and an asynchronous replica, started for this run",
       run: async (ctx, state) => {
         state.master = await startThrowawayServer({ args: ["--repl-diskless-sync", "no"] });
-        state.replica = await startThrowawayServer({ args: ["--replicaof", state.master.host, String(state.master.port)] });
+        state.replica = await startThrowawayServer({
+          args: ["--replicaof", state.master.host, String(state.master.port)],
+        });
         state.opMaster = await ctx.connectTo(state.master.url, "operator@master");
         state.opReplica = await ctx.connectTo(state.replica.url, "operator@replica");
         // Synced when the master lists the replica as online (only then does WAIT count it).
         const deadline = performance.now() + p.syncTimeoutMs;
         let info = await replicationInfo(state.opMaster);
         while (!/state=online/.test(info.slave0 ?? "")) {
-          if (performance.now() > deadline) throw new Error(`the replica did not sync within ${p.syncTimeoutMs} ms (${info.slave0 ?? "no replica connected"})`);
+          if (performance.now() > deadline)
+            throw new Error(
+              `the replica did not sync within ${p.syncTimeoutMs} ms (${info.slave0 ?? "no replica connected"})`,
+            );
           await new Promise((r) => setTimeout(r, 20));
           info = await replicationInfo(state.opMaster);
         }
@@ -97,7 +107,9 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         await takeLock(ctx, state.A!, token);
         state.waitHealthy = Number(await state.A!.call("WAIT", "1", String(p.waitTimeoutMs)));
         state.replicaSawHealthy = (await state.opReplica!.call("GET", lockKey(ctx))) === token;
-        ctx.note(`WAIT 1 ${p.waitTimeoutMs} answered ${state.waitHealthy}: the replica has the lock (GET on the replica: ${state.replicaSawHealthy ? "A's token" : "nothing"})`);
+        ctx.note(
+          `WAIT 1 ${p.waitTimeoutMs} answered ${state.waitHealthy}: the replica has the lock (GET on the replica: ${state.replicaSawHealthy ? "A's token" : "nothing"})`,
+        );
         await releaseLock(state.A!, lockKey(ctx), token);
         await state.A!.call("WAIT", "1", String(p.waitTimeoutMs));
       },
@@ -111,7 +123,9 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         await state.opReplica!.call("CONFIG", "SET", "masterauth", "not-the-password");
         const killed = await state.opMaster!.call("CLIENT", "KILL", "TYPE", "replica");
         state.linkAfterCut = (await replicationInfo(state.opReplica!)).master_link_status;
-        ctx.note(`CLIENT KILL TYPE replica closed ${String(killed)} connection; the replica reports master_link_status:${state.linkAfterCut}`);
+        ctx.note(
+          `CLIENT KILL TYPE replica closed ${String(killed)} connection; the replica reports master_link_status:${state.linkAfterCut}`,
+        );
       },
     },
     {
@@ -138,7 +152,9 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         state.masterDown = true;
         await state.opReplica!.call("REPLICAOF", "NO", "ONE");
         const role = (await replicationInfo(state.opReplica!)).role;
-        ctx.note(`the master is gone (SHUTDOWN NOSAVE); the replica's role is now ${role}, as Sentinel or an operator would make it`);
+        ctx.note(
+          `the master is gone (SHUTDOWN NOSAVE); the replica's role is now ${role}, as Sentinel or an operator would make it`,
+        );
       },
     },
     {
@@ -153,7 +169,13 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         ctx.table({
           columns: ["client", "server", "SET NX PX", "fencing token", "believes it holds the lock"],
           rows: [
-            ["A", "old master (dead)", String(state.aSet), state.aFence ?? null, state.aSet === "OK" ? `yes, for ${p.ttlMs} ms` : "no"],
+            [
+              "A",
+              "old master (dead)",
+              String(state.aSet),
+              state.aFence ?? null,
+              state.aSet === "OK" ? `yes, for ${p.ttlMs} ms` : "no",
+            ],
             ["B", "promoted replica", String(b.set), b.fence, b.set === "OK" ? `yes, for ${p.ttlMs} ms` : "no"],
           ],
         });
@@ -179,27 +201,51 @@ const failover = defineScenario<FailoverParams, FailoverState>({
               `the resource rejects writes with a token lower than the highest seen; here both tokens were ${String(state.aFence)}/${String(state.bFence)}: the counter must survive failover (WAIT on the INCR, or a consensus store)`,
               "the protected resource must check the token",
             ],
-            ["Redlock (lock --algo redlock)", "no replication to lose: the lock lives on a majority of independent masters; losing one master loses one vote", "N servers; relies on bounded pauses and clock rates"],
-            ["accept and be idempotent", "the chapter's other answer: make the work safe to do twice (an idempotency key, a unique constraint)", "design effort; the rare double run must be harmless"],
+            [
+              "Redlock (lock --algo redlock)",
+              "no replication to lose: the lock lives on a majority of independent masters; losing one master loses one vote",
+              "N servers; relies on bounded pauses and clock rates",
+            ],
+            [
+              "accept and be idempotent",
+              "the chapter's other answer: make the work safe to do twice (an idempotency key, a unique constraint)",
+              "design effort; the rare double run must be harmless",
+            ],
           ],
         });
         const doubleHolds = overlappingHolds(state.holds);
-        ctx.check("healthy replication: WAIT 1 answered 1 and the replica held A's lock", state.waitHealthy === 1 && state.replicaSawHealthy === true, {
-          expected: "WAIT → 1, the token on the replica",
-          actual: `WAIT → ${String(state.waitHealthy)}, replica ${state.replicaSawHealthy ? "had it" : "did not"}`,
-        });
-        ctx.check("with the link cut, A's SET answered OK but WAIT 1 answered 0 and the replica never got the lock", state.aSet === "OK" && state.waitCut === 0 && state.replicaSawCut === null, {
-          expected: "OK, WAIT → 0, GET on replica → nil",
-          actual: `${String(state.aSet)}, WAIT → ${String(state.waitCut)}, GET → ${String(state.replicaSawCut)}`,
-        });
-        ctx.check("after promotion B took the same lock: two clients hold it at once", state.bSet === "OK" && doubleHolds === 1, {
-          expected: "B's SET NX → OK while A holds it (1 double hold)",
-          actual: `B's SET → ${String(state.bSet)}, ${doubleHolds} double holds`,
-        });
-        ctx.check("the fencing counter went back too: B was issued A's token again", state.aFence !== undefined && state.aFence === state.bFence, {
-          expected: `B's token = A's (${String(state.aFence)})`,
-          actual: state.bFence ?? null,
-        });
+        ctx.check(
+          "healthy replication: WAIT 1 answered 1 and the replica held A's lock",
+          state.waitHealthy === 1 && state.replicaSawHealthy === true,
+          {
+            expected: "WAIT → 1, the token on the replica",
+            actual: `WAIT → ${String(state.waitHealthy)}, replica ${state.replicaSawHealthy ? "had it" : "did not"}`,
+          },
+        );
+        ctx.check(
+          "with the link cut, A's SET answered OK but WAIT 1 answered 0 and the replica never got the lock",
+          state.aSet === "OK" && state.waitCut === 0 && state.replicaSawCut === null,
+          {
+            expected: "OK, WAIT → 0, GET on replica → nil",
+            actual: `${String(state.aSet)}, WAIT → ${String(state.waitCut)}, GET → ${String(state.replicaSawCut)}`,
+          },
+        );
+        ctx.check(
+          "after promotion B took the same lock: two clients hold it at once",
+          state.bSet === "OK" && doubleHolds === 1,
+          {
+            expected: "B's SET NX → OK while A holds it (1 double hold)",
+            actual: `B's SET → ${String(state.bSet)}, ${doubleHolds} double holds`,
+          },
+        );
+        ctx.check(
+          "the fencing counter went back too: B was issued A's token again",
+          state.aFence !== undefined && state.aFence === state.bFence,
+          {
+            expected: `B's token = A's (${String(state.aFence)})`,
+            actual: state.bFence ?? null,
+          },
+        );
         ctx.metric("twoHolders", doubleHolds === 1);
         ctx.metric("doubleHolds", doubleHolds);
         ctx.metric("waitAcksHealthy", state.waitHealthy ?? null);
@@ -219,8 +265,13 @@ const failover = defineScenario<FailoverParams, FailoverState>({
   ],
   async teardown(_ctx, state) {
     // QUIT while the servers run (the master's connections are already closed by its SHUTDOWN), then stop both.
-    const open = [state.A, state.B, state.opMaster, state.opReplica].filter((c): c is Redis => c !== undefined && c.status !== "end");
-    if (state.masterDown) await Promise.all(open.filter((c) => c === state.B || c === state.opReplica).map((c) => c.quit().catch(() => c.disconnect())));
+    const open = [state.A, state.B, state.opMaster, state.opReplica].filter(
+      (c): c is Redis => c !== undefined && c.status !== "end",
+    );
+    if (state.masterDown)
+      await Promise.all(
+        open.filter((c) => c === state.B || c === state.opReplica).map((c) => c.quit().catch(() => c.disconnect())),
+      );
     else await Promise.all(open.map((c) => c.quit().catch(() => c.disconnect())));
     await Promise.all([state.master?.stop(), state.replica?.stop()]);
   },

@@ -4,7 +4,8 @@ import { lateReleaseChecks } from "./simple.js";
 
 export const fencing: LockVariant = {
   algo: "fencing",
-  title: (p) => `Lock with fencing tokens: SET NX PX ${p.ttlMs} ms and INCR in one script; the resource refuses older tokens`,
+  title: (p) =>
+    `Lock with fencing tokens: SET NX PX ${p.ttlMs} ms and INCR in one script; the resource refuses older tokens`,
   explain:
     "Each acquisition also takes the next number of a counter (INCR in the same Lua script as the SET NX, same hash " +
     "tag). Every write to the protected resource carries that number, and the resource (a Lua check that stores the " +
@@ -14,7 +15,10 @@ export const fencing: LockVariant = {
     await ctx.redis.call("HSET", counterKey(ctx, "fencing"), "value", "0", "fence", "0");
   },
   async tryAcquire(ctx, redis, token) {
-    const fence = await acquireFencedLock(redis, lockKey(ctx, "fencing"), fenceKey(ctx, "fencing"), { token, ttlMs: ctx.params.ttlMs });
+    const fence = await acquireFencedLock(redis, lockKey(ctx, "fencing"), fenceKey(ctx, "fencing"), {
+      token,
+      ttlMs: ctx.params.ttlMs,
+    });
     return fence === null ? null : { fence };
   },
   async read(ctx, redis) {
@@ -28,20 +32,32 @@ export const fencing: LockVariant = {
     const fences = state.fences;
     // A fresh counter: the tokens must be exactly 1, 2, …, N in the order the grants arrived.
     const firstOff = fences.findIndex((f, i) => f !== i + 1);
-    ctx.check("fencing tokens strictly increase: 1, 2, …, one per acquisition, in the order granted", firstOff === -1 && fences.length === state.acquisitions, {
-      expected: `1 … ${state.acquisitions}`,
-      actual: firstOff === -1 ? `1 … ${fences.length}` : `token #${firstOff + 1} is ${fences[firstOff]}`,
-    });
+    ctx.check(
+      "fencing tokens strictly increase: 1, 2, …, one per acquisition, in the order granted",
+      firstOff === -1 && fences.length === state.acquisitions,
+      {
+        expected: `1 … ${state.acquisitions}`,
+        actual: firstOff === -1 ? `1 … ${fences.length}` : `token #${firstOff + 1} is ${fences[firstOff]}`,
+      },
+    );
     lateReleaseChecks(ctx, state);
-    ctx.check("the paused holder's late write, carrying the older token, was refused by the resource", pit.lateWriteAccepted === false && state.staleWritesRejected >= 1, {
-      expected: `refused (token ${String(pit.w1Fence)} < ${String(pit.w2Fence)})`,
-      actual: pit.lateWriteAccepted ? "accepted" : `refused ${state.staleWritesRejected}`,
-    });
+    ctx.check(
+      "the paused holder's late write, carrying the older token, was refused by the resource",
+      pit.lateWriteAccepted === false && state.staleWritesRejected >= 1,
+      {
+        expected: `refused (token ${String(pit.w1Fence)} < ${String(pit.w2Fence)})`,
+        actual: pit.lateWriteAccepted ? "accepted" : `refused ${state.staleWritesRejected}`,
+      },
+    );
     const resource = await readFenced(ctx.redis, counterKey(ctx, "fencing"));
-    ctx.check("the resource keeps worker-2's write: its token is the highest seen", resource.fence === pit.w2Fence && pit.end === pit.start! + 1, {
-      expected: `token ${String(pit.w2Fence)}, value ${pit.start! + 1}`,
-      actual: `token ${resource.fence}, value ${String(resource.value)}`,
-    });
+    ctx.check(
+      "the resource keeps worker-2's write: its token is the highest seen",
+      resource.fence === pit.w2Fence && pit.end === pit.start! + 1,
+      {
+        expected: `token ${String(pit.w2Fence)}, value ${pit.start! + 1}`,
+        actual: `token ${resource.fence}, value ${String(resource.value)}`,
+      },
+    );
   },
   figure(ctx, state) {
     const pit = state.pitfall;

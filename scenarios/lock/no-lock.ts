@@ -1,4 +1,14 @@
-import { connectWorkers, allWorkers, CHAPTER, defaultParams, initialState, requireWorkers, type Ctx, type LockParams, type LockState } from "./shared.js";
+import {
+  connectWorkers,
+  allWorkers,
+  CHAPTER,
+  defaultParams,
+  initialState,
+  requireWorkers,
+  type Ctx,
+  type LockParams,
+  type LockState,
+} from "./shared.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type TableData } from "../../src/scenario/types.js";
 
@@ -29,7 +39,13 @@ async function racingRounds(ctx: Ctx, state: NoLockState): Promise<void> {
     state.rounds.push({ reads, wrote, after: Number(await ctx.redis.call("GET", key)) });
   }
   const shown = state.rounds.slice(0, 10);
-  const rows: TableData["rows"] = shown.map((r, i) => [i + 1, r.reads.join(", "), r.wrote.join(", "), r.after, p.workers - (r.after - (i === 0 ? 0 : state.rounds[i - 1]!.after))]);
+  const rows: TableData["rows"] = shown.map((r, i) => [
+    i + 1,
+    r.reads.join(", "),
+    r.wrote.join(", "),
+    r.after,
+    p.workers - (r.after - (i === 0 ? 0 : state.rounds[i - 1]!.after)),
+  ]);
   ctx.table({ columns: ["round", "each worker read", "each worker wrote", "counter after", "updates lost"], rows });
   if (state.rounds.length > shown.length) ctx.note(`… ${state.rounds.length - shown.length} more rounds, the same`);
 }
@@ -41,7 +57,9 @@ async function verdict(ctx: Ctx, state: NoLockState): Promise<void> {
   // The model of this interleaving: in each round every worker reads the same value, so the round adds exactly 1.
   const model = p.increments;
   const lost = expected - finalCount;
-  ctx.note(`final count ${finalCount} of ${expected}: ${lost} of ${expected} increments lost (${Math.round((lost / expected) * 100)} %)`);
+  ctx.note(
+    `final count ${finalCount} of ${expected}: ${lost} of ${expected} increments lost (${Math.round((lost / expected) * 100)} %)`,
+  );
   ctx.note("Every worker's GET and SET succeeded: nothing failed, nothing was reported. Lost updates are silent.");
   ctx.metric("finalCount", finalCount);
   ctx.metric("expectedCount", expected);
@@ -56,15 +74,20 @@ async function verdict(ctx: Ctx, state: NoLockState): Promise<void> {
     actual: finalCount,
     detail: `${lost} lost updates`,
   });
-  ctx.check("the count equals the model of the interleaving: each round of reads-then-writes adds 1", finalCount === model, {
-    expected: model,
-    actual: finalCount,
-  });
+  ctx.check(
+    "the count equals the model of the interleaving: each round of reads-then-writes adds 1",
+    finalCount === model,
+    {
+      expected: model,
+      actual: finalCount,
+    },
+  );
 }
 
 export default defineScenario<LockParams, NoLockState>({
   id: "lock/no-lock",
-  title: (p) => `No lock: ${p.workers} workers × ${p.increments} read-modify-write increments, all reads before any write`,
+  title: (p) =>
+    `No lock: ${p.workers} workers × ${p.increments} read-modify-write increments, all reads before any write`,
   explain:
     "The counter workload without a lock. Each worker GETs the counter, adds 1 in JavaScript and SETs it back. The " +
     "scenario lines the workers up (all read, then all write), the interleaving a lock exists to forbid, so every " +

@@ -68,7 +68,12 @@ interface RedlockState {
   random: () => number;
   holds: Hold[];
   first?: RedlockAttempt;
-  contention?: { acquisitions: Record<string, number>; attempts: Record<string, number>; splitVotes: number; gaveUp: number };
+  contention?: {
+    acquisitions: Record<string, number>;
+    attempts: Record<string, number>;
+    splitVotes: number;
+    gaveUp: number;
+  };
   minorityDown?: RedlockAttempt;
   majorityDown?: RedlockAttempt[];
   leftOnLiveNodes?: number;
@@ -111,11 +116,20 @@ async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
     const failed = servers.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) throw failed.reason;
     urls = state.started.map((s) => s.url);
-    ctx.note(`started ${p.startNodes} throwaway redis-servers (independent masters, no persistence, no replication): ${state.started.map((s) => s.port).join(", ")}; they stop when the run ends`);
+    ctx.note(
+      `started ${p.startNodes} throwaway redis-servers (independent masters, no persistence, no replication): ${state.started.map((s) => s.port).join(", ")}; they stop when the run ends`,
+    );
   }
   if (urls.length < 3) throw new RangeError(`Redlock needs at least 3 independent masters, got ${urls.length}`);
   for (const [i, url] of urls.entries()) {
-    const handle: NodeHandle = { label: `node-${i + 1}`, url, server: state.started[i] ?? null, clients: { A: null, B: null }, stopped: false, paused: null };
+    const handle: NodeHandle = {
+      label: `node-${i + 1}`,
+      url,
+      server: state.started[i] ?? null,
+      clients: { A: null, B: null },
+      stopped: false,
+      paused: null,
+    };
     for (const client of ["A", "B"] as const) {
       try {
         handle.clients[client] = await ctx.connectTo(url, `${client}@${handle.label}`, { timeoutMs: p.nodeTimeoutMs });
@@ -127,7 +141,11 @@ async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
   }
   ctx.table({
     columns: ["node", "address", "status"],
-    rows: state.nodes.map((n) => [n.label, n.server ? `127.0.0.1:${n.server.port}` : n.url.replace(/\/\/[^@]*@/, "//"), n.error ? `unreachable: ${n.error}` : "up"]),
+    rows: state.nodes.map((n) => [
+      n.label,
+      n.server ? `127.0.0.1:${n.server.port}` : n.url.replace(/\/\/[^@]*@/, "//"),
+      n.error ? `unreachable: ${n.error}` : "up",
+    ]),
   });
   const n = state.nodes.length;
   ctx.note(
@@ -137,7 +155,14 @@ async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
 }
 
 function retryOptions(ctx: Ctx, state: RedlockState, token: string, retries = ctx.params.retries) {
-  return { token, ttlMs: ctx.params.ttlMs, retries, retryDelayMs: ctx.params.retryDelayMs, random: state.random, signal: ctx.signal };
+  return {
+    token,
+    ttlMs: ctx.params.ttlMs,
+    retries,
+    retryDelayMs: ctx.params.retryDelayMs,
+    random: state.random,
+    signal: ctx.signal,
+  };
 }
 
 /** Take the lock as `client`, hold it `holdMs`, release it everywhere. The hold ends at the release or at the validity. */
@@ -167,7 +192,9 @@ const healthy = (state: RedlockState): NodeHandle[] => state.nodes.filter((n) =>
  * hung server, whose votes time out) when `hang` is set, the others are shut down (a crashed server: refused at once).
  */
 async function takeDown(ctx: Ctx, state: RedlockState, count: number, hang: boolean): Promise<void> {
-  const victims = healthy(state).filter((n) => n.server).slice(-count);
+  const victims = healthy(state)
+    .filter((n) => n.server)
+    .slice(-count);
   const said: string[] = [];
   for (const [i, node] of victims.entries()) {
     const operator = await ctx.connectTo(node.url, `operator@${node.label}`, { timeoutMs: 2_000 });
@@ -175,7 +202,9 @@ async function takeDown(ctx: Ctx, state: RedlockState, count: number, hang: bool
       // Reversible: the teardown sends CLIENT UNPAUSE. Writes (SET, the release script) wait; reads still run.
       await operator.call("CLIENT", "PAUSE", "60000", "WRITE");
       node.paused = operator;
-      said.push(`${node.label} hangs (CLIENT PAUSE 60000 WRITE: its SETs wait past the ${ctx.params.nodeTimeoutMs} ms node timeout)`);
+      said.push(
+        `${node.label} hangs (CLIENT PAUSE 60000 WRITE: its SETs wait past the ${ctx.params.nodeTimeoutMs} ms node timeout)`,
+      );
     } else {
       // SHUTDOWN closes the connection instead of replying.
       await operator.call("SHUTDOWN", "NOSAVE").catch(() => undefined);
@@ -215,14 +244,21 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           const { attempts, releases } = await holdOnce(ctx, state, "A");
           attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
           state.first = attempts[attempts.length - 1];
-          ctx.note("A held the lock, did its work, and released on every node (owner-checked delete: \"deleted\" where it was still ours).");
+          ctx.note(
+            'A held the lock, did its work, and released on every node (owner-checked delete: "deleted" where it was still ours).',
+          );
         },
       },
       {
         title: `Two contending clients, A and B, ${p.rounds} acquisitions each`,
         say: "Both ask all nodes at the same moment. Each node grants one of them, so votes split; the loser of a split releases what it got and retries after a random (seeded) pause.",
         run: async (ctx, state) => {
-          const stats = { acquisitions: { A: 0, B: 0 } as Record<string, number>, attempts: { A: 0, B: 0 } as Record<string, number>, splitVotes: 0, gaveUp: 0 };
+          const stats = {
+            acquisitions: { A: 0, B: 0 } as Record<string, number>,
+            attempts: { A: 0, B: 0 } as Record<string, number>,
+            splitVotes: 0,
+            gaveUp: 0,
+          };
           let shown = 0;
           await Promise.all(
             (["A", "B"] as const).map(async (client) => {
@@ -243,9 +279,16 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           state.contention = stats;
           ctx.table({
             columns: ["client", "acquisitions", "attempts", "failed attempts"],
-            rows: (["A", "B"] as const).map((c) => [c, stats.acquisitions[c]!, stats.attempts[c]!, stats.attempts[c]! - stats.acquisitions[c]!]),
+            rows: (["A", "B"] as const).map((c) => [
+              c,
+              stats.acquisitions[c]!,
+              stats.attempts[c]!,
+              stats.attempts[c]! - stats.acquisitions[c]!,
+            ]),
           });
-          ctx.note(`${stats.splitVotes} attempts got some votes but no majority (a split): each released its votes on every node and retried`);
+          ctx.note(
+            `${stats.splitVotes} attempts got some votes but no majority (a split): each released its votes on every node and retried`,
+          );
         },
       },
     ];
@@ -284,7 +327,9 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
       steps.push({
         title: "Nodes going down: skipped",
         run: async (ctx) => {
-          ctx.note("The nodes were given with --node: they are yours, so this run does not stop or pause them. Run without --node to see 2 of 5 down (acquired) and 3 of 5 down (refused) on throwaway servers.");
+          ctx.note(
+            "The nodes were given with --node: they are yours, so this run does not stop or pause them. Run without --node to see 2 of 5 down (acquired) and 3 of 5 down (refused) on throwaway servers.",
+          );
         },
       });
     }
@@ -293,41 +338,71 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
       run: async (ctx, state) => {
         const doubleHolds = overlappingHolds(state.holds);
         const first = state.first;
-        ctx.check(`with every node up, A acquired the lock on a majority (≥ ${q} of ${n}) with validity left`, first?.acquired === true && first.granted >= q && first.validityMs > 0, {
-          expected: `acquired, ≥ ${q} votes, validity > 0`,
-          actual: first ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ${fixed(first.validityMs)} ms` : "no attempt",
-        });
+        ctx.check(
+          `with every node up, A acquired the lock on a majority (≥ ${q} of ${n}) with validity left`,
+          first?.acquired === true && first.granted >= q && first.validityMs > 0,
+          {
+            expected: `acquired, ≥ ${q} votes, validity > 0`,
+            actual: first
+              ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ${fixed(first.validityMs)} ms`
+              : "no attempt",
+          },
+        );
         const c = state.contention;
-        ctx.check("two contending clients never both held the lock (no overlapping holds)", doubleHolds === 0 && c !== undefined && c.acquisitions.A! + c.acquisitions.B! > 0, {
-          expected: "0 overlapping holds",
-          actual: `${doubleHolds} overlapping holds over ${state.holds.length} holds`,
-        });
-        ctx.check("every contending acquisition eventually succeeded", c !== undefined && c.acquisitions.A === p.rounds && c.acquisitions.B === p.rounds, {
-          expected: `${p.rounds} each`,
-          actual: c ? `A ${c.acquisitions.A}, B ${c.acquisitions.B}` : null,
-        });
+        ctx.check(
+          "two contending clients never both held the lock (no overlapping holds)",
+          doubleHolds === 0 && c !== undefined && c.acquisitions.A! + c.acquisitions.B! > 0,
+          {
+            expected: "0 overlapping holds",
+            actual: `${doubleHolds} overlapping holds over ${state.holds.length} holds`,
+          },
+        );
+        ctx.check(
+          "every contending acquisition eventually succeeded",
+          c !== undefined && c.acquisitions.A === p.rounds && c.acquisitions.B === p.rounds,
+          {
+            expected: `${p.rounds} each`,
+            actual: c ? `A ${c.acquisitions.A}, B ${c.acquisitions.B}` : null,
+          },
+        );
         if (own) {
           const m = state.minorityDown;
-          ctx.check(`with ${n - q} of ${n} nodes down the lock was still acquired, on exactly ${q} nodes`, m?.acquired === true && m.granted === q, {
-            expected: `acquired with ${q} votes`,
-            actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
-          });
+          ctx.check(
+            `with ${n - q} of ${n} nodes down the lock was still acquired, on exactly ${q} nodes`,
+            m?.acquired === true && m.granted === q,
+            {
+              expected: `acquired with ${q} votes`,
+              actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
+            },
+          );
           if (hang) {
             const hung = state.nodes.find((x) => x.paused);
             const vote = m?.votes.find((v) => v.node === hung?.label);
             // Node's timers run on a loop clock cached in whole ms: a timeout may fire up to ~1 ms early; allow 2.
             const bound = p.ttlMs - (p.nodeTimeoutMs - 2) - clockDrift(p.ttlMs);
-            ctx.check("the hung node's vote timed out, and the wait came out of the validity (≤ TTL − (node timeout − 2 ms) − drift)", /timed out/i.test(vote?.error ?? "") && m !== undefined && m.validityMs <= bound, {
-              expected: `a timeout; validity ≤ ${fixed(bound)} ms`,
-              actual: `${vote?.error ?? "no vote"}; validity ${m ? fixed(m.validityMs) : "?"} ms`,
-            });
+            ctx.check(
+              "the hung node's vote timed out, and the wait came out of the validity (≤ TTL − (node timeout − 2 ms) − drift)",
+              /timed out/i.test(vote?.error ?? "") && m !== undefined && m.validityMs <= bound,
+              {
+                expected: `a timeout; validity ≤ ${fixed(bound)} ms`,
+                actual: `${vote?.error ?? "no vote"}; validity ${m ? fixed(m.validityMs) : "?"} ms`,
+              },
+            );
           }
           const all = state.majorityDown ?? [];
-          ctx.check(`with ${n - q + 1} of ${n} nodes down every attempt failed, for want of a majority`, all.length === p.retries && all.every((a) => !a.acquired && a.granted < q), {
-            expected: `${p.retries} failed attempts, each < ${q} votes`,
-            actual: all.map((a) => `${a.granted} votes`).join(", "),
-          });
-          ctx.check("the failed attempts released their votes: no live node still holds the lock", state.leftOnLiveNodes === 0, { expected: 0, actual: state.leftOnLiveNodes ?? null });
+          ctx.check(
+            `with ${n - q + 1} of ${n} nodes down every attempt failed, for want of a majority`,
+            all.length === p.retries && all.every((a) => !a.acquired && a.granted < q),
+            {
+              expected: `${p.retries} failed attempts, each < ${q} votes`,
+              actual: all.map((a) => `${a.granted} votes`).join(", "),
+            },
+          );
+          ctx.check(
+            "the failed attempts released their votes: no live node still holds the lock",
+            state.leftOnLiveNodes === 0,
+            { expected: 0, actual: state.leftOnLiveNodes ?? null },
+          );
         }
         ctx.metric("nodes", n);
         ctx.metric("quorum", q);
@@ -339,7 +414,10 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
         ctx.metric("acquisitions", state.holds.length);
         ctx.metric("splitVotes", c?.splitVotes ?? null);
         ctx.metric("acquiredWithMinorityDown", state.minorityDown?.acquired ?? null);
-        ctx.metric("validityWithMinorityDownMs", state.minorityDown ? Number(state.minorityDown.validityMs.toFixed(3)) : null);
+        ctx.metric(
+          "validityWithMinorityDownMs",
+          state.minorityDown ? Number(state.minorityDown.validityMs.toFixed(3)) : null,
+        );
         ctx.metric("acquiredWithMajorityDown", state.majorityDown ? state.majorityDown.some((a) => a.acquired) : null);
         ctx.figure({
           what: "a lock that survives the loss of a master",
@@ -347,7 +425,9 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           measured: own
             ? `${n} nodes: acquired with ${n - q} down (${state.minorityDown?.granted ?? "?"} votes), refused with ${n - q + 1} down; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`
             : `${n} nodes: acquired with ${first?.granted ?? "?"} votes; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`,
-          agrees: first?.acquired === true && (!own || (state.minorityDown?.acquired === true && state.majorityDown?.every((a) => !a.acquired) === true)),
+          agrees:
+            first?.acquired === true &&
+            (!own || (state.minorityDown?.acquired === true && state.majorityDown?.every((a) => !a.acquired) === true)),
           note: "safe only while pauses and clock-rate differences stay well under the validity; fencing still needed where correctness matters",
         });
       },
@@ -356,11 +436,20 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
   },
   async teardown(ctx, state) {
     // A paused node runs the writes it held back (each SET followed by its release) once unpaused.
-    await Promise.all(state.nodes.filter((n) => n.paused).map((n) => n.paused!.call("CLIENT", "UNPAUSE").catch(() => undefined)));
+    await Promise.all(
+      state.nodes.filter((n) => n.paused).map((n) => n.paused!.call("CLIENT", "UNPAUSE").catch(() => undefined)),
+    );
     // Lock keys on the nodes that are still up: each is deleted by its owner's release; DEL whatever a failure left.
-    await Promise.all(state.nodes.filter((n) => !n.stopped && n.clients.A).map((n) => n.clients.A!.call("DEL", lockKey(ctx)).catch(() => undefined)));
+    await Promise.all(
+      state.nodes
+        .filter((n) => !n.stopped && n.clients.A)
+        .map((n) => n.clients.A!.call("DEL", lockKey(ctx)).catch(() => undefined)),
+    );
     // QUIT each client's connections while their servers still run, then stop the servers the run started.
-    const open = state.nodes.filter((n) => !n.stopped).flatMap((n) => [n.clients.A, n.clients.B]).filter((c): c is Redis => c !== null && c.status !== "end");
+    const open = state.nodes
+      .filter((n) => !n.stopped)
+      .flatMap((n) => [n.clients.A, n.clients.B])
+      .filter((c): c is Redis => c !== null && c.status !== "end");
     await Promise.all(open.map((c) => c.quit().catch(() => c.disconnect())));
     await Promise.all(state.started.map((s) => s.stop()));
   },

@@ -14,7 +14,13 @@ import {
   type LockWatchdog,
 } from "../../src/patterns/lock/index.js";
 import { sleep } from "../../src/scenario/clock.js";
-import { defineScenario, type ScenarioContext, type ScenarioDef, type StepDef, type TableData } from "../../src/scenario/types.js";
+import {
+  defineScenario,
+  type ScenarioContext,
+  type ScenarioDef,
+  type StepDef,
+  type TableData,
+} from "../../src/scenario/types.js";
 
 export interface LockParams {
   /** Workers, each on its own connection (worker-1, worker-2, …). At least 2: a lock between one worker is moot. */
@@ -197,7 +203,8 @@ export function initialState(): LockState {
 
 export function requireWorkers(p: LockParams): void {
   if (p.workers < 2) throw new RangeError(`a lock needs at least 2 workers to matter, got ${p.workers}`);
-  if (p.pauseMs <= p.ttlMs) throw new RangeError(`the stall (${p.pauseMs} ms) must be longer than the TTL (${p.ttlMs} ms)`);
+  if (p.pauseMs <= p.ttlMs)
+    throw new RangeError(`the stall (${p.pauseMs} ms) must be longer than the TTL (${p.ttlMs} ms)`);
 }
 
 /** Open worker-1 … worker-W, each its own recorded connection. */
@@ -228,12 +235,23 @@ export function round(n: number, digits = 2): number {
  * Take the lock for `worker`: one attempt, or wait with backoff. On success, start the watchdog (if the variant has
  * one) and open the worker's hold, which ends when it sends its release or is told the lock is lost.
  */
-export async function takeLock(ctx: Ctx, state: LockState, variant: LockVariant, worker: Worker, wait: boolean): Promise<Grant | null> {
+export async function takeLock(
+  ctx: Ctx,
+  state: LockState,
+  variant: LockVariant,
+  worker: Worker,
+  wait: boolean,
+): Promise<Grant | null> {
   const p = ctx.params;
   const token = newLockToken();
   const attempt = () => variant.tryAcquire(ctx, worker.redis, token);
   const result = wait
-    ? await waitForLock(attempt, { initialDelayMs: p.retryInitialMs, maxDelayMs: p.retryMaxMs, timeoutMs: p.acquireTimeoutMs, signal: ctx.signal })
+    ? await waitForLock(attempt, {
+        initialDelayMs: p.retryInitialMs,
+        maxDelayMs: p.retryMaxMs,
+        timeoutMs: p.acquireTimeoutMs,
+        signal: ctx.signal,
+      })
     : { grant: await attempt(), attempts: 1, waitedMs: 0 };
   state.attempts += result.attempts;
   if (result.grant === null) return null;
@@ -255,7 +273,16 @@ export async function takeLock(ctx: Ctx, state: LockState, variant: LockVariant,
   if (watchdog) state.running.add(watchdog);
   // Told the lock is lost: from here on the worker no longer believes it holds it.
   watchdog?.signal.addEventListener("abort", () => (hold.to ??= performance.now()), { once: true });
-  return { worker, token, fence: result.grant.fence, watchdog, firstRenewal, hold, attempts: result.attempts, waitedMs: result.waitedMs };
+  return {
+    worker,
+    token,
+    fence: result.grant.fence,
+    watchdog,
+    firstRenewal,
+    hold,
+    attempts: result.attempts,
+    waitedMs: result.waitedMs,
+  };
 }
 
 /** Stop the watchdog, end the hold, and send the owner-checked release. True when the lock was still ours. */
@@ -285,11 +312,13 @@ async function workerLoop(ctx: Ctx, state: LockState, variant: LockVariant, work
     stats.attempts += grant.attempts;
     stats.waits.push(grant.waitedMs);
     const value = await variant.read(ctx, worker.redis);
-    if (grant.watchdog?.signal.aborted) stats.failures.push(`lock lost before writing: ${String((grant.watchdog.signal.reason as Error).message)}`);
+    if (grant.watchdog?.signal.aborted)
+      stats.failures.push(`lock lost before writing: ${String((grant.watchdog.signal.reason as Error).message)}`);
     else if (await variant.write(ctx, worker.redis, value + 1, grant)) stats.increments += 1;
     else stats.failures.push("write refused");
     // False here means the TTL ran out inside the critical section (a stall longer than the TTL): say so.
-    if (!(await giveBack(ctx, state, variant, grant))) stats.failures.push(`the lock expired before its release (the increment took over ${ctx.params.ttlMs} ms)`);
+    if (!(await giveBack(ctx, state, variant, grant)))
+      stats.failures.push(`the lock expired before its release (the increment took over ${ctx.params.ttlMs} ms)`);
   }
   return stats;
 }
@@ -316,7 +345,9 @@ async function counterWorkload(ctx: Ctx, state: LockState, variant: LockVariant)
     ]),
   });
   const expected = p.workers * p.increments;
-  ctx.note(`final count ${state.finalCount} of ${expected} expected (${p.workers} workers × ${p.increments} increments)`);
+  ctx.note(
+    `final count ${state.finalCount} of ${expected} expected (${p.workers} workers × ${p.increments} increments)`,
+  );
   const failures = stats.flatMap((s) => s.failures.map((f) => `${s.worker}: ${f}`));
   if (failures.length > 0) ctx.note(`problems: ${failures.slice(0, 5).join("; ")}${failures.length > 5 ? " …" : ""}`);
   ctx.note(
@@ -336,13 +367,17 @@ async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVariant): P
   state.pitfall.start = await variant.read(ctx, w1!.redis);
   state.pitfall.read1 = state.pitfall.start;
   state.pitfall.w1Fence = g1.fence;
-  ctx.note(`worker-1 holds the lock (owner token ${short(g1.token)}…${g1.fence !== null ? `, fencing token ${g1.fence}` : ""}) and read the counter: ${state.pitfall.read1}`);
+  ctx.note(
+    `worker-1 holds the lock (owner token ${short(g1.token)}…${g1.fence !== null ? `, fencing token ${g1.fence}` : ""}) and read the counter: ${state.pitfall.read1}`,
+  );
   const renewalsBefore = state.renewals;
   await sleep(p.pauseMs, ctx.signal);
   state.pitfall.renewalsDuringStall = state.renewals - renewalsBefore;
   const pttl = Number(await ctx.redis.call("PTTL", key));
   state.pitfall.pttlAfterStall = pttl;
-  ctx.note(`worker-1 stalled for ${p.pauseMs} ms (a GC pause, swapping, a slow call) with a ${p.ttlMs} ms TTL; it has no idea how long it was gone`);
+  ctx.note(
+    `worker-1 stalled for ${p.pauseMs} ms (a GC pause, swapping, a slow call) with a ${p.ttlMs} ms TTL; it has no idea how long it was gone`,
+  );
   ctx.note(
     "Clock: the TTL runs on the Redis server's clock, not worker-1's, and nothing tells a holder when it runs out. " +
       "A client that pauses longer than the TTL is what makes expiry bite.",
@@ -354,7 +389,9 @@ async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVariant): P
         `(GC, a frozen VM) would have stopped it too; this stall is an await, which its timer outlives.`,
     );
   } else {
-    ctx.note(pttl === -2 ? "PTTL answers -2: the lock is gone, although worker-1 never released it" : `PTTL answers ${pttl}`);
+    ctx.note(
+      pttl === -2 ? "PTTL answers -2: the lock is gone, although worker-1 never released it" : `PTTL answers ${pttl}`,
+    );
   }
 }
 
@@ -373,10 +410,14 @@ async function secondWorkerTries(ctx: Ctx, state: LockState, variant: LockVarian
     ctx.note(
       `worker-2 got the lock (token ${short(g2.token)}…${g2.fence !== null ? `, fencing token ${g2.fence}` : ""}), read ${value} and wrote ${value + 1}${accepted ? "" : " (refused!)"}`,
     );
-    ctx.note(`DOUBLE HOLD: worker-1 never released and still believes it holds the lock; so does worker-2 (${overlappingHolds(state.holds)} overlapping hold so far)`);
+    ctx.note(
+      `DOUBLE HOLD: worker-1 never released and still believes it holds the lock; so does worker-2 (${overlappingHolds(state.holds)} overlapping hold so far)`,
+    );
   } else {
     const owner = (await ctx.redis.call("GET", lockKey(ctx, variant.algo))) as string | null;
-    ctx.note(`worker-2 was refused: the lock is still held${owner === grants.g1?.token ? " by worker-1 (its watchdog kept it alive)" : ""}; no double hold`);
+    ctx.note(
+      `worker-2 was refused: the lock is still held${owner === grants.g1?.token ? " by worker-1 (its watchdog kept it alive)" : ""}; no double hold`,
+    );
   }
 }
 
@@ -396,18 +437,39 @@ async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: LockVaria
   const released = await giveBack(ctx, state, variant, g1);
   state.pitfall.lateRelease = released ? 1 : 0;
   const writeCell = toldLost ? "not made (told the lock was lost)" : accepted ? "accepted" : "refused (older token)";
-  rows.push(["worker-1", g1.fence ?? "–", read1, toldLost ? "–" : read1 + 1, writeCell, released ? "1 (deleted its lock)" : "0 (not its lock)"]);
+  rows.push([
+    "worker-1",
+    g1.fence ?? "–",
+    read1,
+    toldLost ? "–" : read1 + 1,
+    writeCell,
+    released ? "1 (deleted its lock)" : "0 (not its lock)",
+  ]);
   const owner = (await ctx.redis.call("GET", key)) as string | null;
   const pttl = Number(await ctx.redis.call("PTTL", key));
   state.pitfall.ownerAfterLateRelease = owner;
   state.pitfall.pttlAfterLateRelease = pttl;
-  const ownerName = owner === null ? "nobody" : owner === state.pitfall.w2Token ? "worker-2" : owner === g1.token ? "worker-1" : "someone else";
+  const ownerName =
+    owner === null
+      ? "nobody"
+      : owner === state.pitfall.w2Token
+        ? "worker-2"
+        : owner === g1.token
+          ? "worker-1"
+          : "someone else";
   ctx.note(`after worker-1's release the lock is held by ${ownerName}${owner !== null ? ` (PTTL ${pttl} ms)` : ""}`);
 
   let g2 = grants.g2 ?? null;
   if (g2) {
     const released2 = await giveBack(ctx, state, variant, g2);
-    rows.unshift(["worker-2", g2.fence ?? "–", state.pitfall.start!, state.pitfall.start! + 1, "accepted", released2 ? "1 (deleted its lock)" : "0 (not its lock)"]);
+    rows.unshift([
+      "worker-2",
+      g2.fence ?? "–",
+      state.pitfall.start!,
+      state.pitfall.start! + 1,
+      "accepted",
+      released2 ? "1 (deleted its lock)" : "0 (not its lock)",
+    ]);
   } else {
     g2 = await takeLock(ctx, state, variant, w2!, true);
     if (!g2) throw new Error("worker-2 could not take the lock after worker-1 released it");
@@ -416,7 +478,14 @@ async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: LockVaria
     const value = await variant.read(ctx, w2!.redis);
     const ok = await variant.write(ctx, w2!.redis, value + 1, g2);
     const released2 = await giveBack(ctx, state, variant, g2);
-    rows.push(["worker-2", g2.fence ?? "–", value, value + 1, ok ? "accepted" : "refused", released2 ? "1 (deleted its lock)" : "0 (not its lock)"]);
+    rows.push([
+      "worker-2",
+      g2.fence ?? "–",
+      value,
+      value + 1,
+      ok ? "accepted" : "refused",
+      released2 ? "1 (deleted its lock)" : "0 (not its lock)",
+    ]);
   }
   state.pitfall.end = await variant.read(ctx, ctx.redis);
   if (g1.fence !== null) {
@@ -425,13 +494,21 @@ async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: LockVaria
         "the stale write is refused however long worker-1 slept and whatever any clock, the server's included, says.",
     );
   }
-  ctx.table({ title: "Who wrote what (in the order the writes reached Redis)", columns: ["worker", "fencing token", "read", "wrote", "write", "release answered"], rows });
+  ctx.table({
+    title: "Who wrote what (in the order the writes reached Redis)",
+    columns: ["worker", "fencing token", "read", "wrote", "write", "release answered"],
+    rows,
+  });
   const lost = state.pitfall.start! + 2 - state.pitfall.end;
   if (!accepted && !toldLost) state.staleWritesRejected += 1;
   else if (state.pitfall.w2GotItDuringStall) state.staleWritesAccepted += 1;
   ctx.note(
     `counter ${state.pitfall.start} → ${state.pitfall.end} for two increments` +
-      (accepted && lost > 0 ? `: worker-1's stale write overwrote worker-2's, ${lost} update lost` : !accepted ? ": worker-1's stale write was refused (it must redo its work under a new lock)" : ""),
+      (accepted && lost > 0
+        ? `: worker-1's stale write overwrote worker-2's, ${lost} update lost`
+        : !accepted
+          ? ": worker-1's stale write was refused (it must redo its work under a new lock)"
+          : ""),
   );
 }
 
@@ -507,14 +584,25 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
   state.lockTtls.set(lock, lockPttl);
   rows.push([lock, "the lock", lockPttl === -2 ? "(gone)" : lockPttl === -1 ? "no TTL!" : `${lockPttl} ms`]);
   const counterPttl = Number(await ctx.redis.call("PTTL", counterKey(ctx, variant.algo)));
-  rows.push([counterKey(ctx, variant.algo), variant.algo === "fencing" ? "the resource (value, highest token)" : "the counter", counterPttl === -1 ? "none: application data" : `${counterPttl}`]);
+  rows.push([
+    counterKey(ctx, variant.algo),
+    variant.algo === "fencing" ? "the resource (value, highest token)" : "the counter",
+    counterPttl === -1 ? "none: application data" : `${counterPttl}`,
+  ]);
   if (variant.algo === "fencing") {
     const fencePttl = Number(await ctx.redis.call("PTTL", fenceKey(ctx, variant.algo)));
-    rows.push([fenceKey(ctx, variant.algo), "the fencing token counter", fencePttl === -1 ? "none, on purpose: tokens must never restart" : `${fencePttl}`]);
+    rows.push([
+      fenceKey(ctx, variant.algo),
+      "the fencing token counter",
+      fencePttl === -1 ? "none, on purpose: tokens must never restart" : `${fencePttl}`,
+    ]);
   }
   ctx.table({ columns: ["key", "what", "TTL"], rows });
   const badLocks = [...state.lockTtls.values()].filter((t) => t === -1).length;
-  ctx.check("every lock key is gone or has a TTL", badLocks === 0, { expected: "0 lock keys without TTL", actual: `${badLocks} without TTL` });
+  ctx.check("every lock key is gone or has a TTL", badLocks === 0, {
+    expected: "0 lock keys without TTL",
+    actual: `${badLocks} without TTL`,
+  });
 
   const expected = p.workers * p.increments;
   const doubleHolds = overlappingHolds(state.holds);
@@ -529,7 +617,12 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
   ctx.metric("waitMaxMs", roundOrNull(maxOf(state.waits)));
   ctx.metric("acquisitions", state.acquisitions);
   ctx.metric("refusedAttempts", state.attempts - state.acquisitions);
-  ctx.metric("lostUpdates", state.pitfall.start === undefined || state.pitfall.end === undefined ? null : state.pitfall.start + 2 - state.pitfall.end - (state.pitfall.lateWriteAccepted ? 0 : 1));
+  ctx.metric(
+    "lostUpdates",
+    state.pitfall.start === undefined || state.pitfall.end === undefined
+      ? null
+      : state.pitfall.start + 2 - state.pitfall.end - (state.pitfall.lateWriteAccepted ? 0 : 1),
+  );
   ctx.metric("ttlMs", p.ttlMs);
   ctx.metric("pauseMs", p.pauseMs);
   ctx.metric("commandsTotal", ctx.commands().length);
@@ -537,7 +630,10 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
   ctx.check("with the lock every increment counts: final count = workers × increments", state.finalCount === expected, {
     expected,
     actual: state.finalCount,
-    detail: state.workloadFailures > 0 ? `${state.workloadFailures} problems in the workload (lock lost, write refused, or expired before release)` : undefined,
+    detail:
+      state.workloadFailures > 0
+        ? `${state.workloadFailures} problems in the workload (lock lost, write refused, or expired before release)`
+        : undefined,
   });
   await variant.checks(ctx, state);
   variant.figure(ctx, state);

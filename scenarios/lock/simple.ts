@@ -4,14 +4,22 @@ import { lockKey, lockScenario, plainCounter, type Ctx, type LockState, type Loc
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
 export function lateReleaseChecks(ctx: Ctx, state: LockState): void {
   const pit = state.pitfall;
-  ctx.check("expiry pitfall: worker-2 took the lock while worker-1 still believed it held it (a double hold)", overlappingHolds(state.holds) >= 1 && pit.w2GotItDuringStall === true, {
-    expected: "≥ 1 double hold (the pitfall, reproduced)",
-    actual: `${overlappingHolds(state.holds)} double holds; PTTL after the stall ${String(pit.pttlAfterStall)}`,
-  });
-  ctx.check("worker-1's late release answered 0: the owner check did not delete worker-2's lock", pit.lateRelease === 0, {
-    expected: 0,
-    actual: pit.lateRelease ?? null,
-  });
+  ctx.check(
+    "expiry pitfall: worker-2 took the lock while worker-1 still believed it held it (a double hold)",
+    overlappingHolds(state.holds) >= 1 && pit.w2GotItDuringStall === true,
+    {
+      expected: "≥ 1 double hold (the pitfall, reproduced)",
+      actual: `${overlappingHolds(state.holds)} double holds; PTTL after the stall ${String(pit.pttlAfterStall)}`,
+    },
+  );
+  ctx.check(
+    "worker-1's late release answered 0: the owner check did not delete worker-2's lock",
+    pit.lateRelease === 0,
+    {
+      expected: 0,
+      actual: pit.lateRelease ?? null,
+    },
+  );
   const survived = pit.ownerAfterLateRelease === pit.w2Token && (pit.pttlAfterLateRelease ?? -2) > 0;
   ctx.check("worker-2's lock was still held, by worker-2, after worker-1's late release", survived, {
     expected: "owner = worker-2's token, PTTL > 0",
@@ -29,16 +37,22 @@ export const simple: LockVariant = {
   watchdog: false,
   ...plainCounter("simple"),
   async tryAcquire(ctx, redis, token) {
-    return (await acquireLock(redis, lockKey(ctx, "simple"), { token, ttlMs: ctx.params.ttlMs })) ? { fence: null } : null;
+    return (await acquireLock(redis, lockKey(ctx, "simple"), { token, ttlMs: ctx.params.ttlMs }))
+      ? { fence: null }
+      : null;
   },
   checks(ctx, state) {
     lateReleaseChecks(ctx, state);
     const pit = state.pitfall;
     // The damage, shown: worker-1's write was computed from a value read before worker-2's increment.
-    ctx.check("without fencing the stale write goes through: worker-1 overwrote worker-2's increment (1 update lost)", pit.lateWriteAccepted === true && pit.end === pit.start! + 1, {
-      expected: `counter ${String(pit.start)} → ${pit.start! + 1} after two increments`,
-      actual: `${String(pit.start)} → ${String(pit.end)}`,
-    });
+    ctx.check(
+      "without fencing the stale write goes through: worker-1 overwrote worker-2's increment (1 update lost)",
+      pit.lateWriteAccepted === true && pit.end === pit.start! + 1,
+      {
+        expected: `counter ${String(pit.start)} → ${pit.start! + 1} after two increments`,
+        actual: `${String(pit.start)} → ${String(pit.end)}`,
+      },
+    );
   },
   figure(ctx, state) {
     const p = ctx.params;

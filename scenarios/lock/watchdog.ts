@@ -3,7 +3,8 @@ import { lockKey, lockScenario, plainCounter, type LockVariant } from "./shared.
 
 export const watchdog: LockVariant = {
   algo: "watchdog",
-  title: (p) => `Lock with a watchdog: a ${p.ttlMs} ms lock renewed every ${Math.floor(p.ttlMs / 3)} ms while its holder works`,
+  title: (p) =>
+    `Lock with a watchdog: a ${p.ttlMs} ms lock renewed every ${Math.floor(p.ttlMs / 3)} ms while its holder works`,
   explain:
     "The simple lock, plus a renewal loop in the holder's process: every TTL/3 an owner-checked PEXPIRE (Lua: only if " +
     "the lock still holds our token) resets the TTL, so a holder that is slow but alive keeps its lock, while a dead " +
@@ -11,7 +12,9 @@ export const watchdog: LockVariant = {
   watchdog: true,
   ...plainCounter("watchdog"),
   async tryAcquire(ctx, redis, token) {
-    return (await acquireLock(redis, lockKey(ctx, "watchdog"), { token, ttlMs: ctx.params.ttlMs })) ? { fence: null } : null;
+    return (await acquireLock(redis, lockKey(ctx, "watchdog"), { token, ttlMs: ctx.params.ttlMs }))
+      ? { fence: null }
+      : null;
   },
   checks(ctx, state) {
     const p = ctx.params;
@@ -22,11 +25,18 @@ export const watchdog: LockVariant = {
       actual: pit.renewalsDuringStall ?? null,
     });
     const doubleHolds = overlappingHolds(state.holds);
-    ctx.check("no double hold: worker-2 was refused while worker-1 stalled", doubleHolds === 0 && pit.w2GotItDuringStall === false, {
-      expected: 0,
-      actual: `${doubleHolds} double holds; worker-2 ${pit.w2GotItDuringStall ? "got" : "was refused"} the lock during the stall`,
+    ctx.check(
+      "no double hold: worker-2 was refused while worker-1 stalled",
+      doubleHolds === 0 && pit.w2GotItDuringStall === false,
+      {
+        expected: 0,
+        actual: `${doubleHolds} double holds; worker-2 ${pit.w2GotItDuringStall ? "got" : "was refused"} the lock during the stall`,
+      },
+    );
+    ctx.check("worker-1's release after the stall answered 1: it still owned its lock", pit.lateRelease === 1, {
+      expected: 1,
+      actual: pit.lateRelease ?? null,
     });
-    ctx.check("worker-1's release after the stall answered 1: it still owned its lock", pit.lateRelease === 1, { expected: 1, actual: pit.lateRelease ?? null });
     ctx.check("both increments of the stall count", pit.end === pit.start! + 2, {
       expected: `${String(pit.start)} → ${pit.start! + 2}`,
       actual: `${String(pit.start)} → ${String(pit.end)}`,
@@ -34,10 +44,16 @@ export const watchdog: LockVariant = {
     const lost = state.lost;
     ctx.check(
       "a failed renewal reached the holder as a LockLostError, and it abandoned its work without writing",
-      lost !== undefined && lost.isLockLost && !lost.wrote && lost.valueAfter === lost.valueBefore && lost.chunksDone < lost.chunksPlanned,
+      lost !== undefined &&
+        lost.isLockLost &&
+        !lost.wrote &&
+        lost.valueAfter === lost.valueBefore &&
+        lost.chunksDone < lost.chunksPlanned,
       {
         expected: "LockLostError before the work ended; counter unchanged",
-        actual: lost ? `${lost.message}; ${lost.chunksDone}/${lost.chunksPlanned} slices done; counter ${lost.valueBefore} → ${lost.valueAfter}` : "not run",
+        actual: lost
+          ? `${lost.message}; ${lost.chunksDone}/${lost.chunksPlanned} slices done; counter ${lost.valueBefore} → ${lost.valueAfter}`
+          : "not run",
       },
     );
   },

@@ -1,5 +1,11 @@
 import type { Redis } from "ioredis";
-import { decodeMessage, encodeMessage, enqueueMessage, queueFeatures, takeMessage } from "../../src/patterns/queue/index.js";
+import {
+  decodeMessage,
+  encodeMessage,
+  enqueueMessage,
+  queueFeatures,
+  takeMessage,
+} from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
 import {
@@ -40,7 +46,12 @@ async function take(ctx: Ctx, state: QueueState, consumer: string, conn: Redis):
 }
 
 /** A consumer's loop: BRPOP, send, until a BRPOP times out (the queue stayed empty for the whole timeout). */
-async function drain(ctx: Ctx, state: QueueState, consumer: string, meter: ReturnType<typeof drainMeter>): Promise<void> {
+async function drain(
+  ctx: Ctx,
+  state: QueueState,
+  consumer: string,
+  meter: ReturnType<typeof drainMeter>,
+): Promise<void> {
   const conn = await connectionOf(ctx, state, "list", consumer);
   for (;;) {
     const delivery = await take(ctx, state, consumer, conn);
@@ -55,7 +66,8 @@ async function drain(ctx: Ctx, state: QueueState, consumer: string, meter: Retur
 
 export default defineScenario<QueueParams, QueueState>({
   id: "queue/list",
-  title: (p) => `Simple queue: LPUSH and BRPOP, ${p.messages} messages, ${p.consumers} consumers${p.crash ? ", two of them crash" : ""}`,
+  title: (p) =>
+    `Simple queue: LPUSH and BRPOP, ${p.messages} messages, ${p.consumers} consumers${p.crash ? ", two of them crash" : ""}`,
   explain:
     "The chapter's simple queue: producers LPUSH onto a list, consumers BRPOP from the other end (first in, first out), " +
     "blocking while it is empty. Each message goes to exactly one consumer, but the pop is the acknowledgement: a " +
@@ -77,7 +89,9 @@ export default defineScenario<QueueParams, QueueState>({
             length = await enqueueMessage(producer, queueKey(ctx), encodeMessage(message));
             state.ledger.produced(message.id);
           }
-          ctx.note(`${length} messages waiting (${state.messages[0]?.id} … ${state.messages[state.messages.length - 1]?.id})`);
+          ctx.note(
+            `${length} messages waiting (${state.messages[0]?.id} … ${state.messages[state.messages.length - 1]?.id})`,
+          );
         },
       },
     ];
@@ -98,7 +112,15 @@ export default defineScenario<QueueParams, QueueState>({
                 batch.push(delivery);
               }
               // With a plain list there is nothing to acknowledge: the work being done is all there is.
-              await crashMidBatch(ctx, state, consumer, conn, batch, async (d) => state.ledger.acked(d.message.id, consumer), consumer === plan.restarts);
+              await crashMidBatch(
+                ctx,
+                state,
+                consumer,
+                conn,
+                batch,
+                async (d) => state.ledger.acked(d.message.id, consumer),
+                consumer === plan.restarts,
+              );
             }
           },
         },
@@ -106,15 +128,23 @@ export default defineScenario<QueueParams, QueueState>({
           title: "What the crashes left in Redis: nothing of the messages they held",
           say: "LRANGE shows what is still queued. A message the dead consumers popped and did not finish is in no list at all.",
           run: async (ctx, state) => {
-            const queued = ((await ctx.redis.call("LRANGE", queueKey(ctx), 0, -1)) as string[]).map((t) => decodeMessage(t).id);
+            const queued = ((await ctx.redis.call("LRANGE", queueKey(ctx), 0, -1)) as string[]).map(
+              (t) => decodeMessage(t).id,
+            );
             const { notStarted } = unfinishedByCrash(state);
             const stillThere = notStarted.filter((id) => queued.includes(id));
-            ctx.note(`${queued.length} still queued; never started by the dead consumers: ${list(notStarted)}; of those still in Redis: ${list(stillThere)}`);
-            ctx.check("the messages the crashed consumers never started are gone from Redis", notStarted.length > 0 && stillThere.length === 0, {
-              expected: `${list(notStarted)} absent from the queue`,
-              actual: stillThere.length === 0 ? "absent" : `still queued: ${list(stillThere)}`,
-              detail: "BRPOP removed them; no list, hash or pending entry remembers that they were taken",
-            });
+            ctx.note(
+              `${queued.length} still queued; never started by the dead consumers: ${list(notStarted)}; of those still in Redis: ${list(stillThere)}`,
+            );
+            ctx.check(
+              "the messages the crashed consumers never started are gone from Redis",
+              notStarted.length > 0 && stillThere.length === 0,
+              {
+                expected: `${list(notStarted)} absent from the queue`,
+                actual: stillThere.length === 0 ? "absent" : `still queued: ${list(stillThere)}`,
+                detail: "BRPOP removed them; no list, hash or pending entry remembers that they were taken",
+              },
+            );
           },
         },
         {
@@ -123,7 +153,9 @@ export default defineScenario<QueueParams, QueueState>({
           run: async (ctx, state) => {
             await connectionOf(ctx, state, "list", plan.restarts, true);
             const mine = state.crashes.find((c) => c.consumer === plan.restarts);
-            ctx.note(`${plan.restarts} held ${list(mine?.notStarted ?? [])} unfinished when it died; nothing in Redis points back to ${(mine?.notStarted.length ?? 0) === 1 ? "it" : "them"}`);
+            ctx.note(
+              `${plan.restarts} held ${list(mine?.notStarted ?? [])} unfinished when it died; nothing in Redis points back to ${(mine?.notStarted.length ?? 0) === 1 ? "it" : "them"}`,
+            );
           },
         },
       );
@@ -141,7 +173,9 @@ export default defineScenario<QueueParams, QueueState>({
         await runConcurrently(live.map((consumer) => drain(ctx, state, consumer, meter)));
         meter.stop();
         const drained = state.ledger.events.slice(before);
-        const perConsumer = live.map((c) => `${c}: ${drained.filter((e) => e.kind === "handled" && e.consumer === c).length}`);
+        const perConsumer = live.map(
+          (c) => `${c}: ${drained.filter((e) => e.kind === "handled" && e.consumer === c).length}`,
+        );
         ctx.note(`sent per consumer: ${perConsumer.join(", ")}`);
       },
     });
@@ -159,17 +193,25 @@ export default defineScenario<QueueParams, QueueState>({
             actual: counts.lost,
             detail: "the reason for the reliable queue and for streams",
           });
-          ctx.check("the lost messages are exactly those the crashed consumers never finished", sameIds(counts.lostIds, notStarted), {
-            expected: list(notStarted),
-            actual: list(counts.lostIds),
-          });
+          ctx.check(
+            "the lost messages are exactly those the crashed consumers never finished",
+            sameIds(counts.lostIds, notStarted),
+            {
+              expected: list(notStarted),
+              actual: list(counts.lostIds),
+            },
+          );
         } else {
           ctx.check("without a crash nothing is lost", counts.lost === 0, { expected: 0, actual: counts.lost });
         }
-        ctx.check("no message was sent twice", counts.duplicates === 0, { expected: 0, actual: counts.duplicates, detail: "each BRPOP hands a message to one consumer, once" });
+        ctx.check("no message was sent twice", counts.duplicates === 0, {
+          expected: 0,
+          actual: counts.duplicates,
+          detail: "each BRPOP hands a message to one consumer, once",
+        });
         ctx.figure({
           what: "messages lost when consumers die between BRPOP and finishing",
-          chapter: "simple queue; \"for reliable processing\" use BRPOPLPUSH",
+          chapter: 'simple queue; "for reliable processing" use BRPOPLPUSH',
           measured: `${counts.lost} of ${counts.produced} lost (${list(counts.lostIds)})`,
           agrees: plan ? counts.lost > 0 : undefined,
           note: plan ? "the chapter implies the loss; here it happens" : "no crash in this run",

@@ -77,13 +77,28 @@ async function take(ctx: Ctx, state: ReliableState, consumer: string, conn: Redi
   return { message, ref: taken.payload };
 }
 
-async function acknowledge(ctx: Ctx, state: ReliableState, consumer: string, conn: Redis, delivery: Delivery): Promise<void> {
-  if (await acknowledgeMessage(conn, queueKeys(ctx), consumer, delivery.ref)) state.ledger.acked(delivery.message.id, consumer);
-  else ctx.note(`${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will send it again`);
+async function acknowledge(
+  ctx: Ctx,
+  state: ReliableState,
+  consumer: string,
+  conn: Redis,
+  delivery: Delivery,
+): Promise<void> {
+  if (await acknowledgeMessage(conn, queueKeys(ctx), consumer, delivery.ref))
+    state.ledger.acked(delivery.message.id, consumer);
+  else
+    ctx.note(
+      `${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will send it again`,
+    );
 }
 
 /** A consumer's loop: register, then BLMOVE, send, acknowledge, until a BLMOVE times out. */
-async function drain(ctx: Ctx, state: ReliableState, consumer: string, meter: ReturnType<typeof drainMeter>): Promise<void> {
+async function drain(
+  ctx: Ctx,
+  state: ReliableState,
+  consumer: string,
+  meter: ReturnType<typeof drainMeter>,
+): Promise<void> {
   const conn = await connectionOf(ctx, state, "reliable", consumer);
   await registerConsumer(conn, queueKeys(ctx), consumer);
   for (;;) {
@@ -107,7 +122,8 @@ async function drainAll(ctx: Ctx, state: ReliableState, consumers: string[]): Pr
 
 export default defineScenario<QueueParams, ReliableState>({
   id: "queue/reliable",
-  title: (p) => `Reliable list queue: BLMOVE into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
+  title: (p) =>
+    `Reliable list queue: BLMOVE into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
   explain:
     "The chapter's reliable variant: a consumer atomically moves each message into its own processing list (BLMOVE … " +
     "RIGHT LEFT, the successor of BRPOPLPUSH) and notes when it took it; on success it removes it (LREM). What a dead " +
@@ -133,7 +149,9 @@ export default defineScenario<QueueParams, ReliableState>({
           const features = queueFeatures(ctx.target.version);
           state.moveCommand = features.blmove ? "BLMOVE" : "BRPOPLPUSH";
           if (!features.blmove) {
-            ctx.note(`Redis ${ctx.target.version} predates BLMOVE (6.2): consumers use BRPOPLPUSH, the chapter's command (deprecated since 6.2)`);
+            ctx.note(
+              `Redis ${ctx.target.version} predates BLMOVE (6.2): consumers use BRPOPLPUSH, the chapter's command (deprecated since 6.2)`,
+            );
           }
           const producer = await ctx.connect("reliable:producer");
           let length = 0;
@@ -162,7 +180,15 @@ export default defineScenario<QueueParams, ReliableState>({
                 if (!delivery) break;
                 batch.push(delivery);
               }
-              await crashMidBatch(ctx, state, consumer, conn, batch, (d) => acknowledge(ctx, state, consumer, conn, d), consumer === plan.restarts);
+              await crashMidBatch(
+                ctx,
+                state,
+                consumer,
+                conn,
+                batch,
+                (d) => acknowledge(ctx, state, consumer, conn, d),
+                consumer === plan.restarts,
+              );
             }
           },
         },
@@ -174,7 +200,9 @@ export default defineScenario<QueueParams, ReliableState>({
             const rows: (string | number)[][] = [];
             const held: string[] = [];
             for (const crash of state.crashes) {
-              for (const payload of ((await ctx.redis.call("LRANGE", keys.processing(crash.consumer), 0, -1)) as string[]).reverse()) {
+              for (const payload of (
+                (await ctx.redis.call("LRANGE", keys.processing(crash.consumer), 0, -1)) as string[]
+              ).reverse()) {
                 held.push(decodeMessage(payload).id);
                 rows.push([crash.consumer, decodeMessage(payload).id]);
               }
@@ -184,14 +212,24 @@ export default defineScenario<QueueParams, ReliableState>({
             for (let i = 0; i + 1 < takenAt.length; i += 2) when.set(decodeMessage(takenAt[i]!).id, takenAt[i + 1]!);
             ctx.table({
               columns: ["processing list of", "message", "taken at"],
-              rows: rows.map(([consumer, id]) => [consumer!, id!, when.has(String(id)) ? `${fmtTime(Number(when.get(String(id))))}${ctx.clock.mode === "scenario" ? " (scenario time)" : ""}` : "–"]),
+              rows: rows.map(([consumer, id]) => [
+                consumer!,
+                id!,
+                when.has(String(id))
+                  ? `${fmtTime(Number(when.get(String(id))))}${ctx.clock.mode === "scenario" ? " (scenario time)" : ""}`
+                  : "–",
+              ]),
             });
             const { doneNotAcked, notStarted } = unfinishedByCrash(state);
             const expected = [...doneNotAcked, ...notStarted];
-            ctx.check("every message the crashed consumers had not acknowledged is still in their processing lists", sameIds(held, expected), {
-              expected: list([...expected].sort()),
-              actual: list([...held].sort()),
-            });
+            ctx.check(
+              "every message the crashed consumers had not acknowledged is still in their processing lists",
+              sameIds(held, expected),
+              {
+                expected: list([...expected].sort()),
+                actual: list([...held].sort()),
+              },
+            );
           },
         },
         {
@@ -208,15 +246,22 @@ export default defineScenario<QueueParams, ReliableState>({
               state.takenAt.set(message.id, now);
               state.resumed.push(message.id);
               state.ledger.delivered(message.id, consumer, "own processing list");
-              if (work(state, consumer, message).ok) await acknowledge(ctx, state, consumer, conn, { message, ref: payload });
+              if (work(state, consumer, message).ok)
+                await acknowledge(ctx, state, consumer, conn, { message, ref: payload });
             }
             const crash = state.crashes.find((c) => c.consumer === consumer);
             const expected = [...(crash?.doneNotAcked ?? []), ...(crash?.notStarted ?? [])];
-            ctx.note(`resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had already been sent before the crash: sent again (a duplicate)` : ""}`);
-            ctx.check("the restarted consumer resumed exactly what it held unacknowledged", sameIds(state.resumed, expected), {
-              expected: list(expected),
-              actual: list(state.resumed),
-            });
+            ctx.note(
+              `resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had already been sent before the crash: sent again (a duplicate)` : ""}`,
+            );
+            ctx.check(
+              "the restarted consumer resumed exactly what it held unacknowledged",
+              sameIds(state.resumed, expected),
+              {
+                expected: list(expected),
+                actual: list(state.resumed),
+              },
+            );
           },
         },
       );
@@ -228,7 +273,10 @@ export default defineScenario<QueueParams, ReliableState>({
         await drainAll(ctx, state, live);
         const keys = queueKeys(ctx);
         const inFlight = plan ? Number(await ctx.redis.call("LLEN", keys.processing(plan.dies))) : 0;
-        if (plan) ctx.note(`the queue is empty, but ${inFlight} message${inFlight === 1 ? " is" : "s are"} still in ${plan.dies}'s processing list: it is not coming back`);
+        if (plan)
+          ctx.note(
+            `the queue is empty, but ${inFlight} message${inFlight === 1 ? " is" : "s are"} still in ${plan.dies}'s processing list: it is not coming back`,
+          );
       },
     });
     steps.push({
@@ -242,8 +290,13 @@ export default defineScenario<QueueParams, ReliableState>({
         const keys = queueKeys(ctx);
         const reaper = await ctx.connect("reliable:reaper");
         // What a pass at `now` must return: every message still stuck whose stamp is at least the timeout old.
-        const stuck = plan ? (state.crashes.find((c) => c.consumer === plan.dies)?.doneNotAcked ?? []).concat(state.crashes.find((c) => c.consumer === plan.dies)?.notStarted ?? []) : [];
-        const due = (now: number) => stuck.filter((id) => !state.returned.includes(id) && now - (state.takenAt.get(id) ?? now) >= p.visibilityMs);
+        const stuck = plan
+          ? (state.crashes.find((c) => c.consumer === plan.dies)?.doneNotAcked ?? []).concat(
+              state.crashes.find((c) => c.consumer === plan.dies)?.notStarted ?? [],
+            )
+          : [];
+        const due = (now: number) =>
+          stuck.filter((id) => !state.returned.includes(id) && now - (state.takenAt.get(id) ?? now) >= p.visibilityMs);
         const pass = async () => {
           const now = ctx.clock.now();
           const expected = due(now);
@@ -253,7 +306,9 @@ export default defineScenario<QueueParams, ReliableState>({
           state.returned.push(...returned);
           const clock = ctx.clock.mode === "scenario" ? " scenario time" : "";
           const from = [...new Set(result.returned.map((r) => r.from.split(":").pop() ?? r.from))];
-          ctx.note(`at ${fmtTime(now)}${clock}: returned ${list(returned)}${from.length ? ` from ${list(from)}'s processing list` : ""}`);
+          ctx.note(
+            `at ${fmtTime(now)}${clock}: returned ${list(returned)}${from.length ? ` from ${list(from)}'s processing list` : ""}`,
+          );
           return { expected, returned };
         };
         const passes = [await pass()];
@@ -289,13 +344,24 @@ export default defineScenario<QueueParams, ReliableState>({
         const counts = reportCounts(ctx, state);
         const { doneNotAcked } = unfinishedByCrash(state);
         ctx.metric("moveCommand", state.moveCommand);
-        ctx.check("nothing lost", counts.lost === 0, { expected: 0, actual: counts.lost, detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined });
-        ctx.check("every message was processed at least once", counts.handled === counts.produced, { expected: counts.produced, actual: counts.handled });
-        ctx.check("the duplicates are exactly the messages sent but not acknowledged before a crash", sameIds(counts.duplicateIds, doneNotAcked), {
-          expected: list(doneNotAcked),
-          actual: list(counts.duplicateIds),
-          detail: "at-least-once delivery: the work must be idempotent",
+        ctx.check("nothing lost", counts.lost === 0, {
+          expected: 0,
+          actual: counts.lost,
+          detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined,
         });
+        ctx.check("every message was processed at least once", counts.handled === counts.produced, {
+          expected: counts.produced,
+          actual: counts.handled,
+        });
+        ctx.check(
+          "the duplicates are exactly the messages sent but not acknowledged before a crash",
+          sameIds(counts.duplicateIds, doneNotAcked),
+          {
+            expected: list(doneNotAcked),
+            actual: list(counts.duplicateIds),
+            detail: "at-least-once delivery: the work must be idempotent",
+          },
+        );
         ctx.check("the queue, the processing lists and the taken-at hash are empty", leftover === 0 && stamps === 0, {
           expected: "0 messages, 0 stamps",
           actual: `${leftover} messages, ${stamps} stamps`,
@@ -303,7 +369,7 @@ export default defineScenario<QueueParams, ReliableState>({
         const stuck = doneNotAcked.length + unfinishedByCrash(state).notStarted.length;
         ctx.figure({
           what: "messages a crash leaves in the processing list",
-          chapter: "\"On failure: message stays in processing list for retry\"",
+          chapter: '"On failure: message stays in processing list for retry"',
           measured: plan
             ? `${stuck} stayed; ${state.resumed.length} resumed by the restarted consumer, ${state.returned.length} returned by the reaper after ${p.visibilityMs} ms; ${counts.lost} lost`
             : `no crash; ${counts.lost} lost`,

@@ -107,7 +107,13 @@ export function liveConsumers(p: QueueParams): string[] {
 }
 
 /** A consumer's recorded connection, opened on first use; its commands are labelled `<kind>:<consumer>` in the trace. */
-export async function connectionOf(ctx: ScenarioContext<QueueParams>, state: QueueState, kind: QueueKind, consumer: string, restarted = false): Promise<Redis> {
+export async function connectionOf(
+  ctx: ScenarioContext<QueueParams>,
+  state: QueueState,
+  kind: QueueKind,
+  consumer: string,
+  restarted = false,
+): Promise<Redis> {
   const open = state.connections.get(consumer);
   if (open && !restarted) return open;
   const conn = await ctx.connect(`${kind}:${consumer}${restarted ? "-restarted" : ""}`);
@@ -127,7 +133,11 @@ export async function killConnection(conn: Redis): Promise<void> {
 }
 
 /** The consumer's work on a message (send the e-mail), entered in the ledger. False when it failed (poison). */
-export function work(state: QueueState, consumer: string, message: EmailMessage): { ok: true } | { ok: false; error: string } {
+export function work(
+  state: QueueState,
+  consumer: string,
+  message: EmailMessage,
+): { ok: true } | { ok: false; error: string } {
   try {
     sendEmail(message);
     state.ledger.handled(message.id, consumer);
@@ -153,7 +163,14 @@ export async function crashMidBatch(
   acknowledge: (delivery: Delivery) => Promise<void>,
   restarts: boolean,
 ): Promise<CrashRecord> {
-  const record: CrashRecord = { consumer, restarts, taken: batch.map((d) => d.message.id), finished: [], doneNotAcked: [], notStarted: [] };
+  const record: CrashRecord = {
+    consumer,
+    restarts,
+    taken: batch.map((d) => d.message.id),
+    finished: [],
+    doneNotAcked: [],
+    notStarted: [],
+  };
   for (const [i, delivery] of batch.entries()) {
     const id = delivery.message.id;
     if (i === batch.length - 1) {
@@ -175,7 +192,9 @@ export async function crashMidBatch(
     record.doneNotAcked.length > 0 ? `sent ${record.doneNotAcked.join(", ")} but died before acknowledging it` : "",
     record.notStarted.length > 0 ? `never started ${record.notStarted.join(", ")}` : "",
   ].filter(Boolean);
-  ctx.note(`${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`);
+  ctx.note(
+    `${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`,
+  );
   return record;
 }
 
@@ -221,7 +240,9 @@ export function messageTable(state: QueueState): TableData {
   const counts = state.ledger.counts();
   const rows = state.messages.map((m) => {
     const history = state.ledger.historyOf(m.id);
-    const deliveries = history.filter((e) => e.kind === "delivered").map((e) => (e.kind === "delivered" ? `${e.consumer} (${e.how})` : ""));
+    const deliveries = history
+      .filter((e) => e.kind === "delivered")
+      .map((e) => (e.kind === "delivered" ? `${e.consumer} (${e.how})` : ""));
     const handled = history.filter((e) => e.kind === "handled").length;
     const failed = history.filter((e) => e.kind === "failed").length;
     const outcome = counts.deadLetteredIds.includes(m.id)
@@ -233,7 +254,11 @@ export function messageTable(state: QueueState): TableData {
           : "sent";
     return [m.id, m.to, deliveries.join(", "), handled, failed, outcome];
   });
-  return { title: "Every message, from the app's ledger", columns: ["message", "to", "deliveries", "sent", "failed", "outcome"], rows };
+  return {
+    title: "Every message, from the app's ledger",
+    columns: ["message", "to", "deliveries", "sent", "failed", "outcome"],
+    rows,
+  };
 }
 
 /** The counts every kind reports, as metrics (the names the issue and the summary table use). */
@@ -254,7 +279,17 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
   if (state.messages.length <= 40) ctx.table(messageTable(state));
   ctx.table({
     columns: ["produced", "acknowledged", "redelivered", "duplicates", "dead-lettered", "lost", "throughput"],
-    rows: [[counts.produced, counts.acked, counts.redelivered, counts.duplicates, counts.deadLettered, counts.lost, fmtThroughput(throughput(state))]],
+    rows: [
+      [
+        counts.produced,
+        counts.acked,
+        counts.redelivered,
+        counts.duplicates,
+        counts.deadLettered,
+        counts.lost,
+        fmtThroughput(throughput(state)),
+      ],
+    ],
   });
   return counts;
 }

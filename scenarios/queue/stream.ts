@@ -74,10 +74,17 @@ function toDelivery(state: StreamState, entry: StreamEntry): Delivery | null {
  * The work on one delivered entry: send, then XACK; when sending fails, record the failed delivery, which moves the
  * entry to the dead-letter stream once it has been delivered maxDeliveries times.
  */
-async function process(ctx: Ctx, state: StreamState, consumer: string, conn: Redis, delivery: Delivery): Promise<boolean> {
+async function process(
+  ctx: Ctx,
+  state: StreamState,
+  consumer: string,
+  conn: Redis,
+  delivery: Delivery,
+): Promise<boolean> {
   const done = work(state, consumer, delivery.message);
   if (done.ok) {
-    if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [delivery.ref])) === 1) state.ledger.acked(delivery.message.id, consumer);
+    if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [delivery.ref])) === 1)
+      state.ledger.acked(delivery.message.id, consumer);
     return true;
   }
   const failed = await recordFailedDelivery(conn, keysOf(ctx), {
@@ -89,16 +96,33 @@ async function process(ctx: Ctx, state: StreamState, consumer: string, conn: Red
   });
   if (failed.deadLettered) {
     state.ledger.deadLettered(delivery.message.id, consumer, failed.deliveries);
-    ctx.note(`${delivery.message.id} failed on delivery ${failed.deliveries} of ${ctx.params.maxDeliveries}: moved to the dead-letter stream and acknowledged`);
+    ctx.note(
+      `${delivery.message.id} failed on delivery ${failed.deliveries} of ${ctx.params.maxDeliveries}: moved to the dead-letter stream and acknowledged`,
+    );
   } else {
-    ctx.note(`${delivery.message.id} failed on delivery ${failed.deliveries} of ${ctx.params.maxDeliveries} (${done.error}): left pending for another try`);
+    ctx.note(
+      `${delivery.message.id} failed on delivery ${failed.deliveries} of ${ctx.params.maxDeliveries} (${done.error}): left pending for another try`,
+    );
   }
   return false;
 }
 
 /** Read entries for a consumer and enter them in the ledger as deliveries. */
-async function read(ctx: Ctx, state: StreamState, consumer: string, conn: Redis, from: string): Promise<{ deliveries: Delivery[]; lastId: string | undefined; orphans: string[] }> {
-  const entries = await readGroup(conn, { stream: keysOf(ctx).stream, group: GROUP, consumer, count: ctx.params.batch, from, blockMs: ctx.params.blockMs });
+async function read(
+  ctx: Ctx,
+  state: StreamState,
+  consumer: string,
+  conn: Redis,
+  from: string,
+): Promise<{ deliveries: Delivery[]; lastId: string | undefined; orphans: string[] }> {
+  const entries = await readGroup(conn, {
+    stream: keysOf(ctx).stream,
+    group: GROUP,
+    consumer,
+    count: ctx.params.batch,
+    from,
+    blockMs: ctx.params.blockMs,
+  });
   const deliveries: Delivery[] = [];
   const orphans: string[] = [];
   for (const entry of entries) {
@@ -133,7 +157,13 @@ async function resumeOwn(ctx: Ctx, state: StreamState, consumer: string, conn: R
 }
 
 /** A consumer's loop: own pending entries first, then new ones (">", blocking), until a read times out. */
-async function drain(ctx: Ctx, state: StreamState, consumer: string, meter: ReturnType<typeof drainMeter>, resumed: boolean): Promise<void> {
+async function drain(
+  ctx: Ctx,
+  state: StreamState,
+  consumer: string,
+  meter: ReturnType<typeof drainMeter>,
+  resumed: boolean,
+): Promise<void> {
   const conn = await connectionOf(ctx, state, "stream", consumer);
   if (!resumed) await resumeOwn(ctx, state, consumer, conn);
   for (;;) {
@@ -143,7 +173,10 @@ async function drain(ctx: Ctx, state: StreamState, consumer: string, meter: Retu
   }
 }
 
-function pendingTable(state: StreamState, entries: { id: string; consumer: string; idleMs: number; deliveries: number }[]) {
+function pendingTable(
+  state: StreamState,
+  entries: { id: string; consumer: string; idleMs: number; deliveries: number }[],
+) {
   return {
     columns: ["entry id", "message", "consumer", "idle", "deliveries"],
     rows: entries.map((e) => [e.id, state.messageOf.get(e.id) ?? "?", e.consumer, `${e.idleMs} ms`, e.deliveries]),
@@ -176,13 +209,15 @@ export default defineScenario<QueueParams, StreamState>({
       {
         title: `XGROUP CREATE … $ MKSTREAM, then the producer XADDs ${p.messages} e-mails`,
         say:
-          "The group is created first, as in the chapter: \"$\" means it sees only entries added after it, so creating it later " +
+          'The group is created first, as in the chapter: "$" means it sees only entries added after it, so creating it later ' +
           `would miss these. Entry ids are the server's (*); the message id travels in the fields.${p.poison ? " The last message's address is not an address: it fails every time (a poison message)." : ""}`,
         run: async (ctx, state) => {
           const features = queueFeatures(ctx.target.version);
           state.claimCommand = features.xautoclaim ? "XAUTOCLAIM" : "XCLAIM";
           if (!features.xautoclaim) {
-            ctx.note(`Redis ${ctx.target.version} predates XAUTOCLAIM (6.2): stuck entries are found with XPENDING and taken over with XCLAIM`);
+            ctx.note(
+              `Redis ${ctx.target.version} predates XAUTOCLAIM (6.2): stuck entries are found with XPENDING and taken over with XCLAIM`,
+            );
           }
           const { stream } = keysOf(ctx);
           await createConsumerGroup(ctx.redis, stream, GROUP, "$");
@@ -192,7 +227,9 @@ export default defineScenario<QueueParams, StreamState>({
             state.messageOf.set(id, message.id);
             state.ledger.produced(message.id);
           }
-          ctx.note(`${state.messages.length} entries in the stream${state.poisonId ? `; ${state.poisonId} is the poison message` : ""}`);
+          ctx.note(
+            `${state.messages.length} entries in the stream${state.poisonId ? `; ${state.poisonId} is the poison message` : ""}`,
+          );
         },
       },
     ];
@@ -205,9 +242,18 @@ export default defineScenario<QueueParams, StreamState>({
             for (const consumer of [plan.dies, plan.restarts]) {
               const conn = await connectionOf(ctx, state, "stream", consumer);
               const { deliveries } = await read(ctx, state, consumer, conn, ">");
-              await crashMidBatch(ctx, state, consumer, conn, deliveries, async (d) => {
-                if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [d.ref])) === 1) state.ledger.acked(d.message.id, consumer);
-              }, consumer === plan.restarts);
+              await crashMidBatch(
+                ctx,
+                state,
+                consumer,
+                conn,
+                deliveries,
+                async (d) => {
+                  if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [d.ref])) === 1)
+                    state.ledger.acked(d.message.id, consumer);
+                },
+                consumer === plan.restarts,
+              );
             }
           },
         },
@@ -218,31 +264,49 @@ export default defineScenario<QueueParams, StreamState>({
             const { stream } = keysOf(ctx);
             const summary = await pendingSummary(ctx.redis, stream, GROUP);
             const entries = await pendingEntries(ctx.redis, stream, GROUP, { count: 100 });
-            state.pendingAfterCrash = entries.map((e) => ({ id: e.id, consumer: e.consumer, deliveries: e.deliveries }));
-            ctx.note(`${summary.count} pending: ${summary.consumers.map((c) => `${c.consumer} ${c.pending}`).join(", ")}`);
+            state.pendingAfterCrash = entries.map((e) => ({
+              id: e.id,
+              consumer: e.consumer,
+              deliveries: e.deliveries,
+            }));
+            ctx.note(
+              `${summary.count} pending: ${summary.consumers.map((c) => `${c.consumer} ${c.pending}`).join(", ")}`,
+            );
             ctx.table(pendingTable(state, entries));
-            const expected = state.crashes.flatMap((c) => [...c.doneNotAcked, ...c.notStarted].map((id) => `${id}@${c.consumer}`)).sort();
+            const expected = state.crashes
+              .flatMap((c) => [...c.doneNotAcked, ...c.notStarted].map((id) => `${id}@${c.consumer}`))
+              .sort();
             const actual = entries.map((e) => `${state.messageOf.get(e.id)}@${e.consumer}`).sort();
-            ctx.check("XPENDING lists exactly the crashed consumers' unacknowledged entries, each delivered once", sameIds(actual, expected) && entries.every((e) => e.deliveries === 1), {
-              expected: list(expected),
-              actual: list(entries.map((e) => `${state.messageOf.get(e.id)}@${e.consumer} ×${e.deliveries}`)),
-            });
+            ctx.check(
+              "XPENDING lists exactly the crashed consumers' unacknowledged entries, each delivered once",
+              sameIds(actual, expected) && entries.every((e) => e.deliveries === 1),
+              {
+                expected: list(expected),
+                actual: list(entries.map((e) => `${state.messageOf.get(e.id)}@${e.consumer} ×${e.deliveries}`)),
+              },
+            );
           },
         },
         {
           title: `${plan.restarts} restarts: XREADGROUP … STREAMS <stream> 0 returns its own pending entries first`,
-          say: "ID 0 instead of \">\" reads this consumer's pending entries (another delivery each); then from the last id read, until none is left. Only then new entries.",
+          say: 'ID 0 instead of ">" reads this consumer\'s pending entries (another delivery each); then from the last id read, until none is left. Only then new entries.',
           run: async (ctx, state) => {
             const consumer = plan.restarts;
             const conn = await connectionOf(ctx, state, "stream", consumer, true);
             state.resumed = await resumeOwn(ctx, state, consumer, conn);
             const crash = state.crashes.find((c) => c.consumer === consumer);
             const expected = [...(crash?.doneNotAcked ?? []), ...(crash?.notStarted ?? [])];
-            ctx.note(`resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had been sent before the crash: sent again (a duplicate)` : ""}`);
-            ctx.check("the restarted consumer read back exactly its own pending entries", sameIds(state.resumed, expected), {
-              expected: list(expected),
-              actual: list(state.resumed),
-            });
+            ctx.note(
+              `resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had been sent before the crash: sent again (a duplicate)` : ""}`,
+            );
+            ctx.check(
+              "the restarted consumer read back exactly its own pending entries",
+              sameIds(state.resumed, expected),
+              {
+                expected: list(expected),
+                actual: list(state.resumed),
+              },
+            );
           },
         },
       );
@@ -254,10 +318,14 @@ export default defineScenario<QueueParams, StreamState>({
         // Every consumer is connected before the first read, so they compete from the start.
         for (const consumer of live) await connectionOf(ctx, state, "stream", consumer);
         const meter = drainMeter(state);
-        await runConcurrently(live.map((consumer) => drain(ctx, state, consumer, meter, plan !== undefined && consumer === plan.restarts)));
+        await runConcurrently(
+          live.map((consumer) => drain(ctx, state, consumer, meter, plan !== undefined && consumer === plan.restarts)),
+        );
         meter.stop();
         const summary = await pendingSummary(ctx.redis, keysOf(ctx).stream, GROUP);
-        ctx.note(`still pending: ${summary.count}${summary.count ? ` (${summary.consumers.map((c) => `${c.consumer} ${c.pending}`).join(", ")})` : ""}`);
+        ctx.note(
+          `still pending: ${summary.count}${summary.count ? ` (${summary.consumers.map((c) => `${c.consumer} ${c.pending}`).join(", ")})` : ""}`,
+        );
       },
     });
     steps.push({
@@ -274,7 +342,14 @@ export default defineScenario<QueueParams, StreamState>({
         for (let round = 1; round <= p.maxDeliveries + 1; round++) {
           if ((await pendingSummary(conn, stream, GROUP)).count === 0) break;
           await sleep(p.visibilityMs + IDLE_MARGIN_MS, ctx.signal);
-          const claim = await claimIdleEntries(conn, { stream, group: GROUP, consumer: claimer, minIdleMs: p.visibilityMs, count: 100, command: state.claimCommand });
+          const claim = await claimIdleEntries(conn, {
+            stream,
+            group: GROUP,
+            consumer: claimer,
+            minIdleMs: p.visibilityMs,
+            count: 100,
+            command: state.claimCommand,
+          });
           if (claim.command !== state.claimCommand) {
             state.claimCommand = claim.command;
             ctx.note("the server does not know XAUTOCLAIM (Redis < 6.2): XPENDING + XCLAIM from here on");
@@ -310,49 +385,86 @@ export default defineScenario<QueueParams, StreamState>({
           ctx.table({
             title: "The dead-letter stream",
             columns: ["entry id", "message", "to", "source entry", "deliveries", "error"],
-            rows: dead.map((d) => [d.id, d.fields?.id ?? "?", d.fields?.to ?? "?", d.fields?.["source-id"] ?? "?", d.fields?.deliveries ?? "?", d.fields?.error ?? ""]),
+            rows: dead.map((d) => [
+              d.id,
+              d.fields?.id ?? "?",
+              d.fields?.to ?? "?",
+              d.fields?.["source-id"] ?? "?",
+              d.fields?.deliveries ?? "?",
+              d.fields?.error ?? "",
+            ]),
           });
         }
         const counts = reportCounts(ctx, state);
         const { doneNotAcked, notStarted } = unfinishedByCrash(state);
         ctx.metric("claimCommand", state.claimCommand);
         ctx.metric("claimRounds", state.claimed.length);
-        ctx.note(`the stream still holds its ${length} entries (acknowledged entries are not deleted: trim with XADD … MAXLEN or XTRIM)`);
+        ctx.note(
+          `the stream still holds its ${length} entries (acknowledged entries are not deleted: trim with XADD … MAXLEN or XTRIM)`,
+        );
         ctx.check("nothing pending", summary.count === 0, { expected: 0, actual: summary.count });
-        ctx.check("nothing lost", counts.lost === 0, { expected: 0, actual: counts.lost, detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined });
-        ctx.check("every message was processed at least once (or dead-lettered)", counts.handled + counts.deadLettered === counts.produced, {
-          expected: counts.produced,
-          actual: counts.handled + counts.deadLettered,
+        ctx.check("nothing lost", counts.lost === 0, {
+          expected: 0,
+          actual: counts.lost,
+          detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined,
         });
-        ctx.check("the duplicates are exactly the messages sent but not acknowledged before a crash", sameIds(counts.duplicateIds, doneNotAcked), {
-          expected: list(doneNotAcked),
-          actual: list(counts.duplicateIds),
-          detail: "at-least-once delivery: the work must be idempotent",
-        });
+        ctx.check(
+          "every message was processed at least once (or dead-lettered)",
+          counts.handled + counts.deadLettered === counts.produced,
+          {
+            expected: counts.produced,
+            actual: counts.handled + counts.deadLettered,
+          },
+        );
+        ctx.check(
+          "the duplicates are exactly the messages sent but not acknowledged before a crash",
+          sameIds(counts.duplicateIds, doneNotAcked),
+          {
+            expected: list(doneNotAcked),
+            actual: list(counts.duplicateIds),
+            detail: "at-least-once delivery: the work must be idempotent",
+          },
+        );
         if (plan) {
           const dead1 = state.crashes.find((c) => c.consumer === plan.dies);
-          const expected = [...(dead1?.doneNotAcked ?? []), ...(dead1?.notStarted ?? [])].filter((id) => id !== state.poisonId);
+          const expected = [...(dead1?.doneNotAcked ?? []), ...(dead1?.notStarted ?? [])].filter(
+            (id) => id !== state.poisonId,
+          );
           const claimed = [...new Set(state.claimed.flat())].filter((id) => id !== state.poisonId);
-          ctx.check(`${state.claimCommand} redelivered the dead consumer's entries to a live one`, sameIds(claimed, expected), {
-            expected: list(expected),
-            actual: list(claimed),
-          });
+          ctx.check(
+            `${state.claimCommand} redelivered the dead consumer's entries to a live one`,
+            sameIds(claimed, expected),
+            {
+              expected: list(expected),
+              actual: list(claimed),
+            },
+          );
         }
         const deadIds = dead.map((d) => d.fields?.id ?? "?");
         if (state.poisonId) {
           const attempts = state.ledger.historyOf(state.poisonId).filter((e) => e.kind === "failed").length;
-          ctx.check("the dead-lettered message is the poison one", sameIds(deadIds, [state.poisonId]), { expected: state.poisonId, actual: list(deadIds) });
-          ctx.check(`it was tried ${p.maxDeliveries} times, and its dead-letter entry carries that delivery count`, attempts === p.maxDeliveries && dead[0]?.fields?.deliveries === String(p.maxDeliveries), {
-            expected: `${p.maxDeliveries} attempts, deliveries ${p.maxDeliveries}`,
-            actual: `${attempts} attempts, deliveries ${dead[0]?.fields?.deliveries ?? "–"}`,
+          ctx.check("the dead-lettered message is the poison one", sameIds(deadIds, [state.poisonId]), {
+            expected: state.poisonId,
+            actual: list(deadIds),
           });
+          ctx.check(
+            `it was tried ${p.maxDeliveries} times, and its dead-letter entry carries that delivery count`,
+            attempts === p.maxDeliveries && dead[0]?.fields?.deliveries === String(p.maxDeliveries),
+            {
+              expected: `${p.maxDeliveries} attempts, deliveries ${p.maxDeliveries}`,
+              actual: `${attempts} attempts, deliveries ${dead[0]?.fields?.deliveries ?? "–"}`,
+            },
+          );
         } else {
-          ctx.check("no dead letters without a poison message", dead.length === 0, { expected: 0, actual: dead.length });
+          ctx.check("no dead letters without a poison message", dead.length === 0, {
+            expected: 0,
+            actual: dead.length,
+          });
         }
         const pendingSeen = state.pendingAfterCrash.length;
         ctx.figure({
           what: "unacknowledged entries of dead consumers",
-          chapter: "\"unacked messages can be re-claimed\"; \"XPENDING to find stuck messages\"",
+          chapter: '"unacked messages can be re-claimed"; "XPENDING to find stuck messages"',
           measured: plan
             ? `XPENDING found ${pendingSeen}; ${state.resumed.length} read back by the restarted consumer, ${[...new Set(state.claimed.flat())].filter((id) => id !== state.poisonId).length} re-claimed by ${state.claimCommand} after ${p.visibilityMs} ms idle; ${counts.lost} lost`
             : `no crash; ${counts.lost} lost`,

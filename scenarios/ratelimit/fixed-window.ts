@@ -18,8 +18,22 @@ export const fixedWindow: Limiter = {
     const p = ctx.params;
     const at = now === "server" ? Date.now() : now;
     const key = limiterKey(ctx, client, "fw", fixedWindowLabel(at, p.windowMs));
-    const r = await fixedWindowLimit(ctx.redis, key, { limit: p.limit, windowMs: p.windowMs, cost: p.cost, now: at, ttlPaddingMs });
-    return { seq, client, at, cost: p.cost, allowed: r.allowed, numbers: { count: r.count }, detail: `count ${r.count}/${p.limit}` };
+    const r = await fixedWindowLimit(ctx.redis, key, {
+      limit: p.limit,
+      windowMs: p.windowMs,
+      cost: p.cost,
+      now: at,
+      ttlPaddingMs,
+    });
+    return {
+      seq,
+      client,
+      at,
+      cost: p.cost,
+      allowed: r.allowed,
+      numbers: { count: r.count },
+      detail: `count ${r.count}/${p.limit}`,
+    };
   },
   model: (requests, p) =>
     modelFixedWindow(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
@@ -27,19 +41,28 @@ export const fixedWindow: Limiter = {
     const p = ctx.params;
     let worst = 0;
     for (const client of p.clients) {
-      const allowed = decisions.filter((d) => d.client === client && d.allowed).map((d) => ({ at: d.at, cost: d.cost }));
+      const allowed = decisions
+        .filter((d) => d.client === client && d.allowed)
+        .map((d) => ({ at: d.at, cost: d.cost }));
       for (const window of allowedPerAlignedWindow(allowed, p.windowMs)) worst = Math.max(worst, window.total);
     }
-    ctx.check("no calendar window allows more than the limit", worst <= p.limit, { expected: `≤ ${p.limit}`, actual: worst });
+    ctx.check("no calendar window allows more than the limit", worst <= p.limit, {
+      expected: `≤ ${p.limit}`,
+      actual: worst,
+    });
     // Each side of the edge fills its window: as many whole requests as fit in the limit, on both sides.
     const perWindow = Math.floor(p.limit / p.cost) * p.cost;
     const half = Math.floor(p.requestsPerClient / 2) * p.cost;
     if (p.traffic === "boundary" && perWindow > 0 && half >= perWindow) {
-      ctx.check("the boundary burst is reproduced: 2 × limit pass within one window length", maxAllowed === 2 * perWindow, {
-        expected: 2 * perWindow,
-        actual: maxAllowed,
-        detail: "the chapter's pitfall, measured",
-      });
+      ctx.check(
+        "the boundary burst is reproduced: 2 × limit pass within one window length",
+        maxAllowed === 2 * perWindow,
+        {
+          expected: 2 * perWindow,
+          actual: maxAllowed,
+          detail: "the chapter's pitfall, measured",
+        },
+      );
     }
   },
 };

@@ -1,5 +1,11 @@
 import type { ClockMode } from "../../src/scenario/clock.js";
-import { defineScenario, type ScenarioContext, type ScenarioDef, type StepDef, type TableData } from "../../src/scenario/types.js";
+import {
+  defineScenario,
+  type ScenarioContext,
+  type ScenarioDef,
+  type StepDef,
+  type TableData,
+} from "../../src/scenario/types.js";
 import { tag } from "../../src/redis/keys.js";
 import {
   alignedStart,
@@ -70,7 +76,13 @@ export interface Limiter {
   explain: string;
   /** True when the script can read the server's TIME (--clock real); else the app's clock picks time and keys. */
   serverTime: boolean;
-  call(ctx: ScenarioContext<RateLimitParams>, client: string, now: Now, seq: number, ttlPaddingMs: number): Promise<Decision>;
+  call(
+    ctx: ScenarioContext<RateLimitParams>,
+    client: string,
+    now: Now,
+    seq: number,
+    ttlPaddingMs: number,
+  ): Promise<Decision>;
   model(requests: ModelRequest[], p: RateLimitParams): Omit<Decision, "seq" | "client" | "at" | "cost">[];
   /** Checks specific to the algorithm, once every request has been decided and the keys inspected. */
   checks(ctx: ScenarioContext<RateLimitParams>, outcome: Outcome): Promise<void> | void;
@@ -96,7 +108,11 @@ export interface RateLimitState {
 }
 
 /** The key of one client's limiter state: `<prefix>:ratelimit:{alice}:<kind>[:<window>]`. */
-export function limiterKey(ctx: ScenarioContext<RateLimitParams>, client: string, ...parts: (string | number)[]): string {
+export function limiterKey(
+  ctx: ScenarioContext<RateLimitParams>,
+  client: string,
+  ...parts: (string | number)[]
+): string {
   return ctx.keys.key("ratelimit", tag(client), ...parts);
 }
 
@@ -141,17 +157,38 @@ export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams
     explain: limiter.explain,
     chapter: "4.2 Rate limiting",
     defaults: defaultParams,
-    init: () => ({ traffic: [], decisions: [], keysByClient: new Map(), ttls: new Map(), requestCommands: 0, requestRoundTrips: 0 }),
+    init: () => ({
+      traffic: [],
+      decisions: [],
+      keysByClient: new Map(),
+      ttls: new Map(),
+      requestCommands: 0,
+      requestRoundTrips: 0,
+    }),
     steps: (p) => {
       // Phases are known from the parameters alone, so the steps (and the tour's menu) exist before anything runs.
-      const preview = generateTraffic({ shape: p.traffic, requestsPerClient: p.requestsPerClient, clients: p.clients, windowMs: p.windowMs });
+      const preview = generateTraffic({
+        shape: p.traffic,
+        requestsPerClient: p.requestsPerClient,
+        clients: p.clients,
+        windowMs: p.windowMs,
+      });
       const phases = [...new Set(preview.map((r) => r.phase))];
       const steps: StepDef<RateLimitParams, RateLimitState>[] = phases.map((phase, i) => ({
-        title: phaseTitle(phase, preview.filter((r) => r.phase === phase), p),
+        title: phaseTitle(
+          phase,
+          preview.filter((r) => r.phase === phase),
+          p,
+        ),
         say: i === 0 ? trafficSay(p) : undefined,
         run: async (ctx, state) => {
           if (i === 0) state.traffic = trafficFor(ctx, p);
-          await sendRequests(ctx, state, limiter, state.traffic.filter((r) => r.phase === phase));
+          await sendRequests(
+            ctx,
+            state,
+            limiter,
+            state.traffic.filter((r) => r.phase === phase),
+          );
         },
       }));
       steps.push({
@@ -170,7 +207,10 @@ export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams
 }
 
 function trafficSay(p: RateLimitParams): string {
-  const who = p.clients.length === 1 ? `one client (${p.clients[0]})` : `${p.clients.length} clients (${p.clients.join(", ")}), each limited on its own`;
+  const who =
+    p.clients.length === 1
+      ? `one client (${p.clients[0]})`
+      : `${p.clients.length} clients (${p.clients.join(", ")}), each limited on its own`;
   const clock =
     p.clock === "scenario"
       ? "Time is simulated: each request carries its scenario time, so the run takes milliseconds and replays exactly."
@@ -184,7 +224,11 @@ function phaseTitle(phase: string, requests: TrafficRequest[], p: RateLimitParam
   const span = first === last ? `at ${fmtTime(first)}` : `${fmtTime(first)}–${fmtTime(last)}`;
   const edge = fmtTime(Math.ceil(last / p.windowMs) * p.windowMs).replace(/\.000$/, "");
   const what =
-    phase === "before the edge" ? `just before the window edge at ${edge}` : phase === "after the edge" ? "just after the edge" : phase;
+    phase === "before the edge"
+      ? `just before the window edge at ${edge}`
+      : phase === "after the edge"
+        ? "just after the edge"
+        : phase;
   return `${requests.length} request${requests.length === 1 ? "" : "s"}, ${what} (${span}${p.clock === "scenario" ? " scenario time" : ""})`;
 }
 
@@ -193,17 +237,30 @@ function trafficFor(ctx: ScenarioContext<RateLimitParams>, p: RateLimitParams): 
   const now = ctx.clock.now();
   // Leave room for the requests due just before the first edge (δ ≤ 500 ms) so none is already late.
   const lead = Math.min(500, p.windowMs / 20) + 50;
-  const start = ctx.clock.mode === "scenario" ? alignedStart(p.windowMs) : Math.ceil((now + lead) / p.windowMs) * p.windowMs;
+  const start =
+    ctx.clock.mode === "scenario" ? alignedStart(p.windowMs) : Math.ceil((now + lead) / p.windowMs) * p.windowMs;
   // In real time, boundary traffic only needs to start shortly before the first edge, not a whole window early.
-  return generateTraffic({ shape: p.traffic, requestsPerClient: p.requestsPerClient, clients: p.clients, windowMs: p.windowMs, start: start - (p.traffic === "boundary" && ctx.clock.mode === "real" ? p.windowMs : 0) });
+  return generateTraffic({
+    shape: p.traffic,
+    requestsPerClient: p.requestsPerClient,
+    clients: p.clients,
+    windowMs: p.windowMs,
+    start: start - (p.traffic === "boundary" && ctx.clock.mode === "real" ? p.windowMs : 0),
+  });
 }
 
-async function sendRequests(ctx: ScenarioContext<RateLimitParams>, state: RateLimitState, limiter: Limiter, requests: TrafficRequest[]): Promise<void> {
+async function sendRequests(
+  ctx: ScenarioContext<RateLimitParams>,
+  state: RateLimitState,
+  limiter: Limiter,
+  requests: TrafficRequest[],
+): Promise<void> {
   const padding = ctx.clock.mode === "scenario" ? SCENARIO_TTL_PADDING_MS : 0;
   const before = ctx.commands().length;
   for (const req of requests) {
     await ctx.clock.waitUntil(req.at, ctx.signal);
-    const now: Now = ctx.clock.mode === "real" && limiter.serverTime ? "server" : ctx.clock.mode === "real" ? Date.now() : req.at;
+    const now: Now =
+      ctx.clock.mode === "real" && limiter.serverTime ? "server" : ctx.clock.mode === "real" ? Date.now() : req.at;
     const mark = ctx.keys.mark();
     const decision = await limiter.call(ctx, req.client, now, req.seq, padding);
     for (const key of ctx.keys.createdSince(mark)) rememberKey(state, req.client, key);
@@ -239,7 +296,13 @@ function decisionTable(decisions: Decision[]): TableData {
   }
   return {
     columns: ["from", "to", "requests", "allowed", "rejected"],
-    rows: [...rows.entries()].map(([b, r]) => [fmtTime(first + b * size), fmtTime(first + (b + 1) * size - 1), r.allowed + r.rejected, r.allowed, r.rejected]),
+    rows: [...rows.entries()].map(([b, r]) => [
+      fmtTime(first + b * size),
+      fmtTime(first + (b + 1) * size - 1),
+      r.allowed + r.rejected,
+      r.allowed,
+      r.rejected,
+    ]),
   };
 }
 
@@ -272,13 +335,22 @@ async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLim
     bytesPerClient.push(bytes);
   }
   ctx.table({ columns: ["client", "key", "TTL", "bytes"], rows });
-  if (memoryRefused) ctx.note("MEMORY USAGE was refused by this server (ACL or managed service): bytes per identifier unknown");
+  if (memoryRefused)
+    ctx.note("MEMORY USAGE was refused by this server (ACL or managed service): bytes per identifier unknown");
   if (ctx.clock.mode === "scenario") {
-    ctx.note(`Scenario time: each TTL carries ${SCENARIO_TTL_PADDING_MS / 1000} s of real time on top, so Redis never expires a key before the simulated clock would`);
+    ctx.note(
+      `Scenario time: each TTL carries ${SCENARIO_TTL_PADDING_MS / 1000} s of real time on top, so Redis never expires a key before the simulated clock would`,
+    );
   }
-  const avg = bytesPerClient.length === 0 || memoryRefused ? null : Math.round(bytesPerClient.reduce((a, b) => a + b, 0) / bytesPerClient.length);
+  const avg =
+    bytesPerClient.length === 0 || memoryRefused
+      ? null
+      : Math.round(bytesPerClient.reduce((a, b) => a + b, 0) / bytesPerClient.length);
   ctx.metric("bytesPerIdentifier", avg);
-  ctx.check("every key the algorithm wrote has a TTL", withoutTtl === 0, { expected: "0 keys without TTL", actual: `${withoutTtl} without TTL` });
+  ctx.check("every key the algorithm wrote has a TTL", withoutTtl === 0, {
+    expected: "0 keys without TTL",
+    actual: `${withoutTtl} without TTL`,
+  });
 }
 
 async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitState, limiter: Limiter): Promise<void> {
@@ -303,7 +375,15 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
       : undefined,
   });
 
-  const maxAllowed = Math.max(0, ...p.clients.map((c) => maxInAnyWindow(allowed.filter((d) => d.client === c).map((d) => ({ at: d.at, cost: d.cost })), p.windowMs)));
+  const maxAllowed = Math.max(
+    0,
+    ...p.clients.map((c) =>
+      maxInAnyWindow(
+        allowed.filter((d) => d.client === c).map((d) => ({ at: d.at, cost: d.cost })),
+        p.windowMs,
+      ),
+    ),
+  );
   const commands = ctx.commands().length;
   ctx.metric("requests", decisions.length);
   ctx.metric("allowed", allowed.length);
@@ -314,7 +394,9 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
   ctx.metric("commandsPerRequest", round(state.requestCommands / Math.max(1, decisions.length)));
   ctx.metric("roundTripsPerRequest", round(state.requestRoundTrips / Math.max(1, decisions.length)));
   ctx.metric("commandsTotal", commands);
-  ctx.note(`the busiest ${describeWindow(p.windowMs)} (any start, not just window edges) allowed ${maxAllowed} against a limit of ${p.limit}`);
+  ctx.note(
+    `the busiest ${describeWindow(p.windowMs)} (any start, not just window edges) allowed ${maxAllowed} against a limit of ${p.limit}`,
+  );
   await limiter.checks(ctx, { decisions, state, maxAllowed });
 }
 

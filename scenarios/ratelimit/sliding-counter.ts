@@ -15,7 +15,13 @@ export const slidingCounter: Limiter = {
     // Both keys share the client's hash tag, so the script's two keys live in one cluster slot.
     const current = limiterKey(ctx, client, "sc", fixedWindowLabel(at, p.windowMs));
     const previous = limiterKey(ctx, client, "sc", fixedWindowLabel(at - p.windowMs, p.windowMs));
-    const r = await slidingCounterLimit(ctx.redis, current, previous, { limit: p.limit, windowMs: p.windowMs, cost: p.cost, now: at, ttlPaddingMs });
+    const r = await slidingCounterLimit(ctx.redis, current, previous, {
+      limit: p.limit,
+      windowMs: p.windowMs,
+      cost: p.cost,
+      now: at,
+      ttlPaddingMs,
+    });
     return {
       seq,
       client,
@@ -36,11 +42,18 @@ export const slidingCounter: Limiter = {
     const p = ctx.params;
     // Not exact: the weighted estimate can let a little more than the limit through in some sliding window, but
     // never the fixed window's 2×: each of the two windows alone never passes the limit.
-    ctx.check("the busiest window stays below the fixed window's 2 × limit", maxAllowed < 2 * p.limit || p.limit === 1, {
-      expected: `< ${2 * p.limit}`,
-      actual: maxAllowed,
-      detail: maxAllowed > p.limit ? `the approximation let ${maxAllowed - p.limit} over the limit through` : "no overshoot on this traffic",
-    });
+    ctx.check(
+      "the busiest window stays below the fixed window's 2 × limit",
+      maxAllowed < 2 * p.limit || p.limit === 1,
+      {
+        expected: `< ${2 * p.limit}`,
+        actual: maxAllowed,
+        detail:
+          maxAllowed > p.limit
+            ? `the approximation let ${maxAllowed - p.limit} over the limit through`
+            : "no overshoot on this traffic",
+      },
+    );
   },
 };
 

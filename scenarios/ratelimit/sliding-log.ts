@@ -14,13 +14,32 @@ export const slidingLog: Limiter = {
     const key = limiterKey(ctx, client, "log");
     // The request id makes members unique across app instances too; the run prefix keeps it readable here.
     const requestId = `${ctx.keys.prefix.split(":").pop()}-${seq}`;
-    const r = await slidingLogLimit(ctx.redis, key, { limit: p.limit, windowMs: p.windowMs, cost: p.cost, now, requestId, ttlPaddingMs });
-    return { seq, client, at: r.now, cost: p.cost, allowed: r.allowed, numbers: { count: r.count }, detail: `${r.count}/${p.limit} in the last ${p.windowMs} ms` };
+    const r = await slidingLogLimit(ctx.redis, key, {
+      limit: p.limit,
+      windowMs: p.windowMs,
+      cost: p.cost,
+      now,
+      requestId,
+      ttlPaddingMs,
+    });
+    return {
+      seq,
+      client,
+      at: r.now,
+      cost: p.cost,
+      allowed: r.allowed,
+      numbers: { count: r.count },
+      detail: `${r.count}/${p.limit} in the last ${p.windowMs} ms`,
+    };
   },
-  model: (requests, p) => modelSlidingLog(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
+  model: (requests, p) =>
+    modelSlidingLog(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
   async checks(ctx, { decisions, maxAllowed }) {
     const p = ctx.params;
-    ctx.check("never more than the limit in any window", maxAllowed <= p.limit, { expected: `≤ ${p.limit}`, actual: maxAllowed });
+    ctx.check("never more than the limit in any window", maxAllowed <= p.limit, {
+      expected: `≤ ${p.limit}`,
+      actual: maxAllowed,
+    });
     // Every accepted request still inside the window must be its own member: requests in the same millisecond
     // must not overwrite each other (a member named by the timestamp alone would).
     let expected = 0;
@@ -32,7 +51,10 @@ export const slidingLog: Limiter = {
       expected += mine.filter((d) => d.allowed && d.at > last.at - p.windowMs).reduce((n, d) => n + d.cost, 0);
       actual += Number(await ctx.redis.call("ZCARD", limiterKey(ctx, client, "log")));
     }
-    ctx.check("the log holds one member per accepted request in the window (ZCARD)", actual === expected, { expected, actual });
+    ctx.check("the log holds one member per accepted request in the window (ZCARD)", actual === expected, {
+      expected,
+      actual,
+    });
   },
 };
 

@@ -12,12 +12,30 @@ export const tokenBucket: Limiter = {
   async call(ctx, client, now, seq, ttlPaddingMs) {
     const p = ctx.params;
     const key = limiterKey(ctx, client, "tb");
-    const r = await tokenBucketLimit(ctx.redis, key, { ratePerSec: p.ratePerSec, burst: p.burst, cost: p.cost, now, ttlPaddingMs });
+    const r = await tokenBucketLimit(ctx.redis, key, {
+      ratePerSec: p.ratePerSec,
+      burst: p.burst,
+      cost: p.cost,
+      now,
+      ttlPaddingMs,
+    });
     const retry = r.allowed ? "" : r.retryAfterMs < 0 ? ", never (cost > burst)" : `, retry in ${r.retryAfterMs} ms`;
-    return { seq, client, at: r.now, cost: p.cost, allowed: r.allowed, numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs }, detail: `${round(r.tokens)} tokens left${retry}` };
+    return {
+      seq,
+      client,
+      at: r.now,
+      cost: p.cost,
+      allowed: r.allowed,
+      numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs },
+      detail: `${round(r.tokens)} tokens left${retry}`,
+    };
   },
   model: (requests, p) =>
-    modelTokenBucket(requests, p).map((r) => ({ allowed: r.allowed, numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs }, detail: "" })),
+    modelTokenBucket(requests, p).map((r) => ({
+      allowed: r.allowed,
+      numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs },
+      detail: "",
+    })),
   checks(ctx, { decisions, state }) {
     const p = ctx.params;
     const lowest = Math.min(...decisions.map((d) => d.numbers.tokens ?? 0));
@@ -39,7 +57,10 @@ export const tokenBucket: Limiter = {
       const toFull = Math.ceil(((p.burst - (last.numbers.tokens ?? 0)) * 1000) / p.ratePerSec);
       if (pttl > toFull + padding) tooLong += 1;
     }
-    ctx.check("each bucket's TTL is at most the time it takes to refill", tooLong === 0, { expected: "0 buckets kept longer", actual: `${tooLong} kept longer` });
+    ctx.check("each bucket's TTL is at most the time it takes to refill", tooLong === 0, {
+      expected: "0 buckets kept longer",
+      actual: `${tooLong} kept longer`,
+    });
   },
 };
 

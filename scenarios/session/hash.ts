@@ -1,5 +1,13 @@
 import type { Redis } from "ioredis";
-import { addToCart, createHashSession, endSession, hashFromReply, newSessionId, sessionField, type HashSession } from "../../src/patterns/session/index.js";
+import {
+  addToCart,
+  createHashSession,
+  endSession,
+  hashFromReply,
+  newSessionId,
+  sessionField,
+  type HashSession,
+} from "../../src/patterns/session/index.js";
 import { pipelineByKey } from "../../src/redis/batch.js";
 import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
 import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./shared.js";
@@ -41,7 +49,8 @@ export default defineScenario<SessionParams, HashSessionState>({
         `The chapter's HSET then EXPIRE, sent in one MULTI/EXEC: a session hash never exists without its ${formatDuration(p.ttlSeconds * 1000)} TTL, ` +
         "even if the app dies between the two. Each login lands on whichever server is next.",
       run: async (ctx, state) => {
-        for (let k = 0; k < p.servers; k++) state.servers.push({ label: serverLabel(k), redis: await ctx.connect(serverLabel(k)) });
+        for (let k = 0; k < p.servers; k++)
+          state.servers.push({ label: serverLabel(k), redis: await ctx.connect(serverLabel(k)) });
         const rows: (string | number)[][] = [];
         for (let s = 0; s < p.sessions; s++) {
           const server = state.servers[s % p.servers]!;
@@ -51,7 +60,14 @@ export default defineScenario<SessionParams, HashSessionState>({
           const fields = { user_id: String(101 + s), name: user, role: s === 0 ? "admin" : "user", cart_size: "0" };
           await createHashSession(server.redis, key, fields, p.ttlSeconds);
           state.sessions.push({ user, id, key, fields, cart: 0, servedBy: new Set([server.label]) });
-          rows.push([user, shortId(id), server.label, Object.entries(fields).map(([f, v]) => `${f}=${v}`).join(" ")]);
+          rows.push([
+            user,
+            shortId(id),
+            server.label,
+            Object.entries(fields)
+              .map(([f, v]) => `${f}=${v}`)
+              .join(" "),
+          ]);
         }
         ctx.table({ columns: ["user", "session id", "login served by", "fields"], rows });
       },
@@ -77,7 +93,8 @@ export default defineScenario<SessionParams, HashSessionState>({
         const logoutServer = state.servers[state.servers.length - 1]!;
         const deleted = await endSession(logoutServer.redis, victim.key);
         const views: string[] = [];
-        for (const server of state.servers) views.push(`${server.label}: ${(await sessionField(server.redis, victim.key, "role")) ?? "(nil) → login"}`);
+        for (const server of state.servers)
+          views.push(`${server.label}: ${(await sessionField(server.redis, victim.key, "role")) ?? "(nil) → login"}`);
         ctx.note(`${victim.user} logged out on ${logoutServer.label}; HGET role on ${views.join(", ")}`);
         const stillThere = views.filter((v) => !v.endsWith("(nil) → login")).length;
         ctx.check("a session logged out on one server reads nil on every server", deleted && stillThere === 0, {
@@ -87,7 +104,10 @@ export default defineScenario<SessionParams, HashSessionState>({
         ctx.metric("servers", p.servers);
         ctx.metric("sessions", p.sessions);
         ctx.metric("requests", state.requests);
-        ctx.metric("cartIncrements", state.sessions.reduce((n, s) => n + s.cart, 0));
+        ctx.metric(
+          "cartIncrements",
+          state.sessions.reduce((n, s) => n + s.cart, 0),
+        );
         ctx.metric("minServersPerSession", Math.min(...state.sessions.map((s) => s.servedBy.size)));
         ctx.metric("ttlSeconds", p.ttlSeconds);
         ctx.metric("commandsTotal", ctx.commands().length);
@@ -120,11 +140,18 @@ async function requests(ctx: Ctx, state: HashSessionState): Promise<void> {
       rows.push([state.requests, server.label, session.user, role, size, session.cart]);
     }
   }
-  ctx.table({ columns: ["#", "server", "user", "HGET role", "cart_size after HINCRBY", "expected (all servers' requests)"], rows });
-  ctx.check("each request sees the role login wrote and the cart every earlier request built, whatever server served it", mismatches === 0, {
-    expected: "role as at login, cart_size = requests so far for that session",
-    actual: `${state.requests - mismatches}/${state.requests} as expected`,
+  ctx.table({
+    columns: ["#", "server", "user", "HGET role", "cart_size after HINCRBY", "expected (all servers' requests)"],
+    rows,
   });
+  ctx.check(
+    "each request sees the role login wrote and the cart every earlier request built, whatever server served it",
+    mismatches === 0,
+    {
+      expected: "role as at login, cart_size = requests so far for that session",
+      actual: `${state.requests - mismatches}/${state.requests} as expected`,
+    },
+  );
 }
 
 async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
@@ -137,7 +164,13 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
     // One pipeline; on a cluster one per node-bound group, since each user's session lives on its own slot.
     const replies = await pipelineByKey(
       server.redis,
-      state.sessions.flatMap((session) => [["HGETALL", session.key], ["PTTL", session.key]] as const),
+      state.sessions.flatMap(
+        (session) =>
+          [
+            ["HGETALL", session.key],
+            ["PTTL", session.key],
+          ] as const,
+      ),
     );
     const mine: (HashSession | null)[] = [];
     const mineTtl: number[] = [];
@@ -159,17 +192,36 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
     if (new Set(seen).size !== 1) disagreements += 1;
     const expected = { ...session.fields, cart_size: String(session.cart) };
     const first = views[0]![i];
-    const same = first !== null && first !== undefined && Object.keys(expected).length === Object.keys(first).length && Object.entries(expected).every(([f, v]) => first[f] === v);
+    const same =
+      first !== null &&
+      first !== undefined &&
+      Object.keys(expected).length === Object.keys(first).length &&
+      Object.entries(expected).every(([f, v]) => first[f] === v);
     if (!same) wrong += 1;
-    return [session.user, ...views.map((v) => (v[i] ? `cart_size=${v[i]!.cart_size}` : "(nil)")), session.cart, `${ttls[0]![i]} ms`, [...session.servedBy].sort().join(", ")];
+    return [
+      session.user,
+      ...views.map((v) => (v[i] ? `cart_size=${v[i]!.cart_size}` : "(nil)")),
+      session.cart,
+      `${ttls[0]![i]} ms`,
+      [...session.servedBy].sort().join(", "),
+    ];
   });
-  ctx.table({ columns: ["user", ...state.servers.map((s) => `${s.label} reads`), "expected cart", "PTTL", "served by"], rows });
-  ctx.check("every server sees the same session", disagreements === 0, { expected: `identical HGETALL on ${state.servers.length} server(s)`, actual: `${disagreements} session(s) differ` });
+  ctx.table({
+    columns: ["user", ...state.servers.map((s) => `${s.label} reads`), "expected cart", "PTTL", "served by"],
+    rows,
+  });
+  ctx.check("every server sees the same session", disagreements === 0, {
+    expected: `identical HGETALL on ${state.servers.length} server(s)`,
+    actual: `${disagreements} session(s) differ`,
+  });
   ctx.check("the shared session holds every server's changes", wrong === 0, {
     expected: "the login fields, with cart_size = requests made",
     actual: `${state.sessions.length - wrong}/${state.sessions.length} as expected`,
   });
   const allTtls = ttls.flat();
   const bad = allTtls.filter((t) => t <= 0 || t > ttlMs);
-  ctx.check("every session key has a TTL", bad.length === 0, { expected: `0 < PTTL ≤ ${ttlMs} ms`, actual: bad.length === 0 ? `min ${Math.min(...allTtls)} ms` : `${bad.length} without: ${bad.join(", ")}` });
+  ctx.check("every session key has a TTL", bad.length === 0, {
+    expected: `0 < PTTL ≤ ${ttlMs} ms`,
+    actual: bad.length === 0 ? `min ${Math.min(...allTtls)} ms` : `${bad.length} without: ${bad.join(", ")}`,
+  });
 }

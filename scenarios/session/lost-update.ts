@@ -88,13 +88,24 @@ export default defineScenario<SessionParams, LostUpdateState>({
         rows.push(["afterwards", "server-a", "GET", show(final)]);
         ctx.table({ columns: ["moment", "server", "command", "the session it reads or writes"], rows });
         const missing = missingChanges(final, [CHANGE_A, CHANGE_B]);
-        ctx.note(`serially, the session would end as ${show(applyChanges(BASE, [CHANGE_A, CHANGE_B]))}; it ended as ${show(final)}: ${describeMissing(missing)}`);
-        state.outcomes.push({ approach: "whole JSON: GET, then SET", missing, aborts: 0, commands: ctx.commands().length - mark });
-        ctx.check("whole-object writes lose an update: A's cart item vanishes under B's write", missing.length === 1 && missing[0] === CHANGE_A, {
-          expected: "request A's cart_size=1 missing, B's theme=dark kept",
-          actual: describeMissing(missing),
-          detail: "the chapter's JSON session, raced",
+        ctx.note(
+          `serially, the session would end as ${show(applyChanges(BASE, [CHANGE_A, CHANGE_B]))}; it ended as ${show(final)}: ${describeMissing(missing)}`,
+        );
+        state.outcomes.push({
+          approach: "whole JSON: GET, then SET",
+          missing,
+          aborts: 0,
+          commands: ctx.commands().length - mark,
         });
+        ctx.check(
+          "whole-object writes lose an update: A's cart item vanishes under B's write",
+          missing.length === 1 && missing[0] === CHANGE_A,
+          {
+            expected: "request A's cart_size=1 missing, B's theme=dark kept",
+            actual: describeMissing(missing),
+            detail: "the chapter's JSON session, raced",
+          },
+        );
       },
     },
     {
@@ -117,7 +128,12 @@ export default defineScenario<SessionParams, LostUpdateState>({
         ctx.table({ columns: ["moment", "server", "command", "the session it reads or writes"], rows });
         const missing = missingChanges(final, [CHANGE_A, CHANGE_B]);
         const untouched = final !== null && final.user_id === String(BASE.user_id) && final.role === BASE.role;
-        state.outcomes.push({ approach: "hash: HINCRBY / HSET per field", missing, aborts: 0, commands: ctx.commands().length - mark });
+        state.outcomes.push({
+          approach: "hash: HINCRBY / HSET per field",
+          missing,
+          aborts: 0,
+          commands: ctx.commands().length - mark,
+        });
         ctx.check("field-level updates keep both changes", missing.length === 0 && untouched, {
           expected: "cart_size=1 and theme=dark, user_id and role unchanged",
           actual: `${describeMissing(missing)}${untouched ? "" : ", other fields changed"}`,
@@ -150,31 +166,61 @@ export default defineScenario<SessionParams, LostUpdateState>({
           }
           committedB = await commitSession(b, key, applyChanges(seenB, [CHANGE_B]), p.ttlSeconds);
           if (!committedB) aborts += 1;
-          rows.push([attempt === 1 ? "B writes" : "B writes again", "server-b", "MULTI, SET, EXEC", committedB ? "committed" : "aborted (EXEC → nil): the key changed since WATCH"]);
+          rows.push([
+            attempt === 1 ? "B writes" : "B writes again",
+            "server-b",
+            "MULTI, SET, EXEC",
+            committedB ? "committed" : "aborted (EXEC → nil): the key changed since WATCH",
+          ]);
         }
         const final = await readSession(a, key);
         rows.push(["afterwards", "server-a", "GET", show(final)]);
         ctx.table({ columns: ["moment", "server", "command", "the session it reads, or the outcome"], rows });
         const missing = missingChanges(final, [CHANGE_A, CHANGE_B]);
-        state.outcomes.push({ approach: "whole JSON with WATCH/MULTI", missing, aborts, commands: ctx.commands().length - mark });
-        ctx.check("WATCH turns the lost update into a retry: B's first EXEC aborts, both changes are kept", aborts === 1 && missing.length === 0, {
-          expected: "1 aborted EXEC, both kept",
-          actual: `${aborts} aborted, ${describeMissing(missing)}`,
+        state.outcomes.push({
+          approach: "whole JSON with WATCH/MULTI",
+          missing,
+          aborts,
+          commands: ctx.commands().length - mark,
         });
+        ctx.check(
+          "WATCH turns the lost update into a retry: B's first EXEC aborts, both changes are kept",
+          aborts === 1 && missing.length === 0,
+          {
+            expected: "1 aborted EXEC, both kept",
+            actual: `${aborts} aborted, ${describeMissing(missing)}`,
+          },
+        );
       },
     },
     {
       title: "Verdict: the three ways of writing the same two changes",
       run: async (ctx, state) => {
         ctx.table({
-          columns: ["approach", "changes lost", "EXEC aborted (retries)", "commands (incl. login and final read)", "outcome"],
-          rows: state.outcomes.map((o) => [o.approach, o.missing.length, o.aborts, o.commands, describeMissing(o.missing)]),
+          columns: [
+            "approach",
+            "changes lost",
+            "EXEC aborted (retries)",
+            "commands (incl. login and final read)",
+            "outcome",
+          ],
+          rows: state.outcomes.map((o) => [
+            o.approach,
+            o.missing.length,
+            o.aborts,
+            o.commands,
+            describeMissing(o.missing),
+          ]),
         });
-        const lost = (approach: string) => state.outcomes.find((o) => o.approach.startsWith(approach))?.missing.length ?? null;
+        const lost = (approach: string) =>
+          state.outcomes.find((o) => o.approach.startsWith(approach))?.missing.length ?? null;
         ctx.metric("lostUpdatesWholeObject", lost("whole JSON: GET"));
         ctx.metric("lostUpdatesFieldLevel", lost("hash"));
         ctx.metric("lostUpdatesWatch", lost("whole JSON with WATCH"));
-        ctx.metric("watchAborts", state.outcomes.find((o) => o.approach.startsWith("whole JSON with WATCH"))?.aborts ?? null);
+        ctx.metric(
+          "watchAborts",
+          state.outcomes.find((o) => o.approach.startsWith("whole JSON with WATCH"))?.aborts ?? null,
+        );
         ctx.metric("ttlSeconds", p.ttlSeconds);
         ctx.metric("commandsTotal", ctx.commands().length);
       },

@@ -1,4 +1,10 @@
-import { newSessionId, readSession, saveSession, summarizeLatencies, type SessionData } from "../../src/patterns/session/index.js";
+import {
+  newSessionId,
+  readSession,
+  saveSession,
+  summarizeLatencies,
+  type SessionData,
+} from "../../src/patterns/session/index.js";
 import { InterruptedError } from "../../src/errors.js";
 import { defineScenario } from "../../src/scenario/types.js";
 import { CHAPTER, defaultParams, formatDuration, round, sessionKey, userName, type SessionParams } from "./shared.js";
@@ -22,7 +28,7 @@ export default defineScenario<SessionParams, ReadLatencyState>({
   id: "session/read-latency",
   title: (p) => `Session read latency: ${p.reads.toLocaleString("en-US")} sequential GETs`,
   explain:
-    "The chapter's case for Redis as the session store is \"sub-ms session reads (vs 5–50 ms DB)\". Every request " +
+    'The chapter\'s case for Redis as the session store is "sub-ms session reads (vs 5–50 ms DB)". Every request ' +
     "pays one session read before it can do anything, so what counts is one round trip at a time: this run times " +
     "sequential GETs of live sessions as the app sees them (send to parsed reply) and reports p50 and p99.",
   chapter: CHAPTER,
@@ -34,11 +40,19 @@ export default defineScenario<SessionParams, ReadLatencyState>({
       run: async (ctx, state) => {
         for (let s = 0; s < p.sessions; s++) {
           const key = sessionKey(ctx, newSessionId());
-          const data: SessionData = { user_id: 101 + s, name: userName(s), roles: ["user"], cart: [], login_at: new Date(ctx.clock.now()).toISOString() };
+          const data: SessionData = {
+            user_id: 101 + s,
+            name: userName(s),
+            roles: ["user"],
+            cart: [],
+            login_at: new Date(ctx.clock.now()).toISOString(),
+          };
           await saveSession(ctx.redis, key, data, p.ttlSeconds);
           state.sessions.push({ key, json: JSON.stringify(data) });
         }
-        ctx.note(`${p.sessions} session(s) of ${Buffer.byteLength(state.sessions[0]!.json)} bytes, TTL ${formatDuration(p.ttlSeconds * 1000)}`);
+        ctx.note(
+          `${p.sessions} session(s) of ${Buffer.byteLength(state.sessions[0]!.json)} bytes, TTL ${formatDuration(p.ttlSeconds * 1000)}`,
+        );
       },
     },
     {

@@ -56,6 +56,9 @@ export const shortId = (id: string): string => `${id.slice(0, 8)}…`;
 export const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** `PTTL key` as a number (-2: no key, -1: no TTL). */
-export async function pttl(redis: { call(command: string, ...args: string[]): Promise<unknown> }, key: string): Promise<number> {
+export async function pttl(
+  redis: { call(command: string, ...args: string[]): Promise<unknown> },
+  key: string,
+): Promise<number> {
   return Number(await redis.call("PTTL", key));
 }

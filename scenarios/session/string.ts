@@ -44,7 +44,12 @@ const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON
 async function login(ctx: Ctx, state: StringSessionState, user: string, userId: number): Promise<LoggedIn> {
   const id = newSessionId();
   const key = sessionKey(ctx, id);
-  const data: SessionData = { user_id: userId, name: user, roles: user === "alice" ? ["user", "admin"] : ["user"], login_at: new Date(ctx.clock.now()).toISOString() };
+  const data: SessionData = {
+    user_id: userId,
+    name: user,
+    roles: user === "alice" ? ["user", "admin"] : ["user"],
+    login_at: new Date(ctx.clock.now()).toISOString(),
+  };
   await saveSession(ctx.redis, key, data, ctx.params.ttlSeconds);
   state.logins += 1;
   state.ttlAfterWrites.push({ what: `login ${user}`, pttl: await pttl(ctx.redis, key) });
@@ -67,11 +72,13 @@ async function request(ctx: Ctx, state: StringSessionState, key: string): Promis
   return data;
 }
 
-const methodWords = (m: SlidingRead, ttl: number) => (m === "getex" ? `GETEX … EX ${ttl}` : `GET + EXPIRE … ${ttl} (pipelined)`);
+const methodWords = (m: SlidingRead, ttl: number) =>
+  m === "getex" ? `GETEX … EX ${ttl}` : `GET + EXPIRE … ${ttl} (pipelined)`;
 
 export default defineScenario<SessionParams, StringSessionState>({
   id: "session/string",
-  title: (p) => `Session as one JSON string: login, sliding expiry (TTL ${formatDuration(p.ttlSeconds * 1000)}), logout, expiry`,
+  title: (p) =>
+    `Session as one JSON string: login, sliding expiry (TTL ${formatDuration(p.ttlSeconds * 1000)}), logout, expiry`,
   explain:
     "Login stores the session under a random id with SET … EX, so it expires by itself; every request reads it and " +
     "slides the expiry forward (GETEX … EX on Redis ≥ 6.2, else GET + EXPIRE); logout is DEL; a missing session " +
@@ -92,7 +99,15 @@ export default defineScenario<SessionParams, StringSessionState>({
         const ttl = state.ttlAfterWrites[state.ttlAfterWrites.length - 1]!.pttl;
         ctx.table({
           columns: ["user", "session id", "key", "cookie sent to the browser", "PTTL"],
-          rows: [["alice", shortId(state.alice.id), state.alice.key, sessionCookie(shortId(state.alice.id), p.ttlSeconds), `${ttl} ms`]],
+          rows: [
+            [
+              "alice",
+              shortId(state.alice.id),
+              state.alice.key,
+              sessionCookie(shortId(state.alice.id), p.ttlSeconds),
+              `${ttl} ms`,
+            ],
+          ],
         });
         ctx.note(
           byVersion
@@ -127,14 +142,32 @@ export default defineScenario<SessionParams, StringSessionState>({
           const extended = after > before && after >= ttlMs - Math.ceil(elapsed) - 1;
           if (!extended) notExtended += 1;
           if (!sameJson(data, alice.data)) wrongSession += 1;
-          rows.push([i + 1, `${formatDuration(idle)} (simulated)`, `${before} ms`, methodWords(state.method, p.ttlSeconds), `${after} ms`, extended ? "✓ reset" : "✗ not reset", data ? `user ${String(data.user_id)} (${String(data.name)})` : "(nil) → login"]);
+          rows.push([
+            i + 1,
+            `${formatDuration(idle)} (simulated)`,
+            `${before} ms`,
+            methodWords(state.method, p.ttlSeconds),
+            `${after} ms`,
+            extended ? "✓ reset" : "✗ not reset",
+            data ? `user ${String(data.user_id)} (${String(data.name)})` : "(nil) → login",
+          ]);
         }
-        ctx.table({ columns: ["request", "idle before it", "PTTL before", "read", "PTTL after", "TTL", "served"], rows });
-        ctx.check(`each request resets the TTL to the full ${formatDuration(ttlMs)} (sliding expiry)`, notExtended === 0, {
-          expected: `PTTL after > PTTL before, and ≥ ${ttlMs} ms minus the time since the read`,
-          actual: `${IDLE_FRACTIONS.length - notExtended}/${IDLE_FRACTIONS.length} reset`,
+        ctx.table({
+          columns: ["request", "idle before it", "PTTL before", "read", "PTTL after", "TTL", "served"],
+          rows,
         });
-        ctx.check("each request reads the session login wrote", wrongSession === 0, { expected: JSON.stringify(alice.data), actual: `${wrongSession} different` });
+        ctx.check(
+          `each request resets the TTL to the full ${formatDuration(ttlMs)} (sliding expiry)`,
+          notExtended === 0,
+          {
+            expected: `PTTL after > PTTL before, and ≥ ${ttlMs} ms minus the time since the read`,
+            actual: `${IDLE_FRACTIONS.length - notExtended}/${IDLE_FRACTIONS.length} reset`,
+          },
+        );
+        ctx.check("each request reads the session login wrote", wrongSession === 0, {
+          expected: JSON.stringify(alice.data),
+          actual: `${wrongSession} different`,
+        });
       },
     },
     {
@@ -144,7 +177,9 @@ export default defineScenario<SessionParams, StringSessionState>({
         const alice = state.alice!;
         const deleted = await endSession(ctx.redis, alice.key);
         const data = await request(ctx, state, alice.key);
-        ctx.note(data === null ? "the old cookie's session is gone: 302 → /login" : "the session is still there after logout!");
+        ctx.note(
+          data === null ? "the old cookie's session is gone: 302 → /login" : "the session is still there after logout!",
+        );
         ctx.check("a logged-out session reads nil (the request goes to the login page)", deleted && data === null, {
           expected: "DEL → 1, then (nil)",
           actual: `DEL → ${deleted ? 1 : 0}, then ${data === null ? "(nil)" : JSON.stringify(data)}`,
@@ -174,10 +209,14 @@ export default defineScenario<SessionParams, StringSessionState>({
             [`${EXPIRY_WAIT_MS} ms later`, later === null ? "(nil) → 302 /login" : JSON.stringify(later)],
           ],
         });
-        ctx.check("an expired session reads nil (the request goes to the login page)", first !== null && left > 0 && later === null && exists === 0, {
-          expected: `alive with ≤ ${EXPIRY_DEMO_MS} ms left, then (nil) and EXISTS 0`,
-          actual: `${first ? "alive" : "missing"} with ${left} ms left, then ${later === null ? "(nil)" : "a session"} and EXISTS ${exists}`,
-        });
+        ctx.check(
+          "an expired session reads nil (the request goes to the login page)",
+          first !== null && left > 0 && later === null && exists === 0,
+          {
+            expected: `alive with ≤ ${EXPIRY_DEMO_MS} ms left, then (nil) and EXISTS 0`,
+            actual: `${first ? "alive" : "missing"} with ${left} ms left, then ${later === null ? "(nil)" : "a session"} and EXISTS ${exists}`,
+          },
+        );
         const ttlMs = p.ttlSeconds * 1000;
         const bad = state.ttlAfterWrites.filter((w) => w.pttl <= 0 || w.pttl > ttlMs);
         ctx.check("every session key had a TTL after every write", bad.length === 0, {

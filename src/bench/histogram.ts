@@ -64,7 +64,13 @@ export class LatencyHistogram {
   }
 
   toData(): HistogramData {
-    return { counts: [...this.counts], total: this.total, min: this.total ? this.min : 0, max: this.max, sum: this.sum };
+    return {
+      counts: [...this.counts],
+      total: this.total,
+      min: this.total ? this.min : 0,
+      max: this.max,
+      sum: this.sum,
+    };
   }
 
   static from(data: HistogramData): LatencyHistogram {

@@ -4,7 +4,11 @@ import { playerRank, recordWin } from "../patterns/leaderboard/board.js";
 import { acquireLock, newLockToken, releaseLock, releaseLockScript } from "../patterns/lock/simple.js";
 import { acknowledgeEntries, createConsumerGroup, publishMessage, readGroup } from "../patterns/queue/stream.js";
 import { fixedWindowArgs, fixedWindowLimit, fixedWindowScript } from "../patterns/ratelimit/fixed-window.js";
-import { slidingCounterArgs, slidingCounterLimit, slidingCounterScript } from "../patterns/ratelimit/sliding-counter.js";
+import {
+  slidingCounterArgs,
+  slidingCounterLimit,
+  slidingCounterScript,
+} from "../patterns/ratelimit/sliding-counter.js";
 import { slidingLogArgs, slidingLogLimit, slidingLogScript } from "../patterns/ratelimit/sliding-log.js";
 import { tokenBucketArgs, tokenBucketLimit, tokenBucketScript } from "../patterns/ratelimit/token-bucket.js";
 import { readSession, saveSession } from "../patterns/session/string-session.js";
@@ -69,7 +73,13 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     run: (r, [key], _lane, i) => slidingLogLimit(r, key!, { ...RL, now: Date.now(), requestId: i }),
     raw: ([key]) => [
       {
-        argv: ["EVALSHA", slidingLogScript.sha, "1", key!, ...slidingLogArgs({ ...RL, now: Date.now(), requestId: "__rand_int__" })],
+        argv: [
+          "EVALSHA",
+          slidingLogScript.sha,
+          "1",
+          key!,
+          ...slidingLogArgs({ ...RL, now: Date.now(), requestId: "__rand_int__" }),
+        ],
         note: "a fixed `now`: the log fills to the limit and then rejects, as the pattern's run does within its minute",
       },
     ],
@@ -81,7 +91,18 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     suffixes: ["cur", "prev"],
     scripts: [slidingCounterScript],
     run: (r, [cur, prev]) => slidingCounterLimit(r, cur!, prev!, { ...RL, now: Date.now() }),
-    raw: ([cur, prev]) => [{ argv: ["EVALSHA", slidingCounterScript.sha, "2", cur!, prev!, ...slidingCounterArgs({ ...RL, now: Date.now() })] }],
+    raw: ([cur, prev]) => [
+      {
+        argv: [
+          "EVALSHA",
+          slidingCounterScript.sha,
+          "2",
+          cur!,
+          prev!,
+          ...slidingCounterArgs({ ...RL, now: Date.now() }),
+        ],
+      },
+    ],
   },
   {
     id: "ratelimit/token-bucket",
@@ -90,7 +111,17 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     suffixes: ["tb"],
     scripts: [tokenBucketScript],
     run: (r, [key]) => tokenBucketLimit(r, key!, { ratePerSec: 100, burst: 100, now: Date.now() }),
-    raw: ([key]) => [{ argv: ["EVALSHA", tokenBucketScript.sha, "1", key!, ...tokenBucketArgs({ ratePerSec: 100, burst: 100, now: Date.now() })] }],
+    raw: ([key]) => [
+      {
+        argv: [
+          "EVALSHA",
+          tokenBucketScript.sha,
+          "1",
+          key!,
+          ...tokenBucketArgs({ ratePerSec: 100, burst: 100, now: Date.now() }),
+        ],
+      },
+    ],
   },
   {
     id: "lock/simple",
@@ -107,7 +138,10 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     },
     raw: ([key]) => {
       const token = newLockToken();
-      return [{ argv: ["SET", key!, token, "NX", "PX", "10000"] }, { argv: ["EVALSHA", releaseLockScript.sha, "1", key!, token] }];
+      return [
+        { argv: ["SET", key!, token, "NX", "PX", "10000"] },
+        { argv: ["EVALSHA", releaseLockScript.sha, "1", key!, token] },
+      ];
     },
   },
   {
@@ -117,7 +151,8 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     suffixes: ["user"],
     scripts: [],
     setup: async (r, keys) => {
-      for (const [i, [key]] of keys.entries()) await setCachedUser(r, key!, { id: i, name: `user-${i}`, version: 1 }, 3_600_000);
+      for (const [i, [key]] of keys.entries())
+        await setCachedUser(r, key!, { id: i, name: `user-${i}`, version: 1 }, 3_600_000);
     },
     run: (r, [key]) => getCachedUser(r, key!),
     raw: ([key]) => [{ argv: ["GET", key!] }],
@@ -156,8 +191,19 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     lane: (i) => ({ consumer: `consumer-${i}` }),
     run: async (r, [stream], lane, i) => {
       await publishMessage(r, stream!, ["n", String(i)]);
-      const entries = await readGroup(r, { stream: stream!, group: "bench", consumer: lane.consumer!, count: 1, from: ">" });
-      return acknowledgeEntries(r, stream!, "bench", entries.map((e) => e.id));
+      const entries = await readGroup(r, {
+        stream: stream!,
+        group: "bench",
+        consumer: lane.consumer!,
+        count: 1,
+        from: ">",
+      });
+      return acknowledgeEntries(
+        r,
+        stream!,
+        "bench",
+        entries.map((e) => e.id),
+      );
     },
     raw: ([stream]) => [
       { argv: ["XADD", stream!, "*", "n", "1"] },

@@ -65,7 +65,13 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
   const threads = Math.max(1, Math.min(config.threads, config.clients));
   const groups: number[][] = Array.from({ length: threads }, () => []);
   for (let n = 0; n < config.clients; n++) groups[n % threads]!.push(n);
-  const quotas = config.ops === undefined ? groups.map(() => undefined) : splitOps(config.ops, groups.map((g) => g.length));
+  const quotas =
+    config.ops === undefined
+      ? groups.map(() => undefined)
+      : splitOps(
+          config.ops,
+          groups.map((g) => g.length),
+        );
   const workers = groups.map((clients, t) => {
     const job: WorkerJob = {
       connection: config.connection,
@@ -118,7 +124,8 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
       maxMs: micros(histogram.max),
       meanMs: micros(histogram.mean()),
       clientCpu: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
-      serverCpu: serverBefore === null || serverAfter === null ? null : round(((serverAfter - serverBefore) * 1000) / wallMs, 2),
+      serverCpu:
+        serverBefore === null || serverAfter === null ? null : round(((serverAfter - serverBefore) * 1000) / wallMs, 2),
       recorded,
     };
   } finally {
@@ -219,8 +226,11 @@ export function findRedisBenchmark(env: NodeJS.ProcessEnv = process.env): string
 
 /** Where redis-benchmark should connect, as its flags; undefined (with the reason) when it cannot reach the target. */
 export function redisBenchmarkTarget(connection: RedisOptions): { args: string[] } | { unsupported: string } {
-  if (connection.tls) return { unsupported: "the target uses TLS (this redis-benchmark comparison runs over plain TCP only)" };
-  const args = connection.path ? ["-s", connection.path] : ["-h", String(connection.host ?? "127.0.0.1"), "-p", String(connection.port ?? 6379)];
+  if (connection.tls)
+    return { unsupported: "the target uses TLS (this redis-benchmark comparison runs over plain TCP only)" };
+  const args = connection.path
+    ? ["-s", connection.path]
+    : ["-h", String(connection.host ?? "127.0.0.1"), "-p", String(connection.port ?? 6379)];
   if (connection.username) args.push("--user", connection.username);
   if (connection.password) args.push("-a", connection.password, "--no-auth-warning");
   if (connection.db) args.push("--dbnum", String(connection.db));
@@ -237,11 +247,16 @@ export async function runRedisBenchmark(
 ): Promise<RedisBenchmarkRun> {
   const args = [
     ...target,
-    "-c", String(options.clients),
-    "-n", String(options.requests),
-    "-P", String(options.pipeline),
-    "-r", String(command.randomRange ?? options.entities),
-    "-q", "--csv",
+    "-c",
+    String(options.clients),
+    "-n",
+    String(options.requests),
+    "-P",
+    String(options.pipeline),
+    "-r",
+    String(command.randomRange ?? options.entities),
+    "-q",
+    "--csv",
     ...command.argv,
   ];
   const before = await serverCpuSeconds(info);
@@ -266,7 +281,9 @@ export async function runRedisBenchmark(
  * The result line of `redis-benchmark -q --csv`: `"<test>","<rps>","<avg>","<min>","<p50>","<p95>","<p99>","<max>"`
  * (Redis 7); older versions print only `"<test>","<rps>"`, then the latencies are unknown (0).
  */
-export function parseRedisBenchmarkCsv(stdout: string): { opsPerSec: number; p50Ms: number; p99Ms: number } | undefined {
+export function parseRedisBenchmarkCsv(
+  stdout: string,
+): { opsPerSec: number; p50Ms: number; p99Ms: number } | undefined {
   const rows = stdout
     .split(/\r?\n/)
     .map((l) => l.trim())

@@ -90,7 +90,13 @@ async function main(job: WorkerJob): Promise<void> {
     }
   });
   await Promise.all(lanes);
-  const result: WorkerResult = { ops: histogram.total, errors, firstError, histogram: histogram.toData(), recorded: recorder?.total ?? 0 };
+  const result: WorkerResult = {
+    ops: histogram.total,
+    errors,
+    firstError,
+    histogram: histogram.toData(),
+    recorded: recorder?.total ?? 0,
+  };
   parentPort!.postMessage({ type: "done", result });
   await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
 }

@@ -36,7 +36,12 @@ const STATUS_REPLIES = new Set(["OK", "QUEUED", "PONG"]);
 export const MAX_REPLY_CHARS = 600;
 
 /** A reply on one line, as redis-cli would show it: `(integer) 1`, `"abc"`, `(nil)`, `1) "a" 2) "b"`, `(error) …`. */
-export function formatReply(reply: ReplyValue | undefined, error?: string, max = MAX_ARG_CHARS, maxChars = MAX_REPLY_CHARS): string {
+export function formatReply(
+  reply: ReplyValue | undefined,
+  error?: string,
+  max = MAX_ARG_CHARS,
+  maxChars = MAX_REPLY_CHARS,
+): string {
   if (error !== undefined) return `(error) ${error}`;
   if (reply === undefined) return "(no reply)";
   const text = formatValue(reply, max);

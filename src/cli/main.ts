@@ -33,12 +33,16 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     if (argv.includes("--json") && !wasReported(err)) {
-      process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode: exitCodeOf(err) } }, null, 2) + "\n");
+      process.stdout.write(
+        JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode: exitCodeOf(err) } }, null, 2) + "\n",
+      );
     }
     if (err instanceof RedisPatternsError) {
       process.stderr.write(`redis-patterns: ${message}\n`);
     } else {
-      process.stderr.write(`redis-patterns: internal error: ${message}${process.env.DEBUG ? `\n${(err as Error).stack}` : " (set DEBUG=1 for the stack)"}\n`);
+      process.stderr.write(
+        `redis-patterns: internal error: ${message}${process.env.DEBUG ? `\n${(err as Error).stack}` : " (set DEBUG=1 for the stack)"}\n`,
+      );
     }
     return exitCodeOf(err);
   }

@@ -34,7 +34,9 @@ export function parseInteger(text: string, what: string, min = 1, max = Number.M
   if (!/^\s*-?\d+\s*$/.test(text)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
   const n = Number(text);
   if (n < min || n > max) {
-    throw new UsageError(`${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, not ${n}`);
+    throw new UsageError(
+      `${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, not ${n}`,
+    );
   }
   return n;
 }

@@ -101,7 +101,9 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
   const program = new Command();
   program
     .name("redis-patterns")
-    .description("Run the classic Redis system-design patterns against a real Redis and see every command, reply and latency.")
+    .description(
+      "Run the classic Redis system-design patterns against a real Redis and see every command, reply and latency.",
+    )
     .version(packageVersion(), "-V, --version")
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -112,7 +114,10 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
       "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379); repeat it to give several cluster seed nodes",
       collectUrl,
     )
-    .option("--cluster", "use the Redis Cluster client (automatic when the server reports cluster mode, or with several --url)")
+    .option(
+      "--cluster",
+      "use the Redis Cluster client (automatic when the server reports cluster mode, or with several --url)",
+    )
     .option("--json", "print one JSON document on stdout instead of tables and traces")
     .option("--no-color", "no colours (also off when not a terminal, with NO_COLOR or TERM=dumb)")
     .option("--prefix <prefix>", "key prefix for this run (default: a fresh rp:<random>)", option(parsePrefix))
@@ -127,7 +132,10 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .option("--insecure", "rediss:// without verifying the server's certificate")
     .option("--show-lua", "print each Lua script's source the first time the trace uses it")
     .addOption(
-      new Option("--trace <mode>", "how much of the command trace to print: full, summary (first and last commands of each step) or off")
+      new Option(
+        "--trace <mode>",
+        "how much of the command trace to print: full, summary (first and last commands of each step) or off",
+      )
         .choices(["full", "summary", "off"])
         .default("full"),
     )

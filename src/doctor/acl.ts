@@ -23,7 +23,8 @@ export interface AclUser {
 export function parseGetUser(reply: unknown): AclUser {
   // As an object, so the fields read as properties (f.keys), never as a string that looks like a command name.
   const f: { flags?: unknown; commands?: unknown; keys?: unknown; channels?: unknown; selectors?: unknown } = {};
-  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) Object.assign(f, { [String(reply[i])]: reply[i + 1] });
+  if (Array.isArray(reply))
+    for (let i = 0; i + 1 < reply.length; i += 2) Object.assign(f, { [String(reply[i])]: reply[i + 1] });
   const flags = Array.isArray(f.flags) ? f.flags.map(String) : [];
   let commands = String(f.commands ?? "");
   if (flags.includes("allcommands") && !/^\+@all\b/.test(commands)) commands = `+@all ${commands}`.trim();
@@ -31,7 +32,11 @@ export function parseGetUser(reply: unknown): AclUser {
   const keys: AclUser["keys"] = [];
   if (flags.includes("allkeys")) keys.push({ pattern: "*", read: true, write: true });
   const rawKeys = f.keys;
-  const keyTokens = Array.isArray(rawKeys) ? rawKeys.map((k) => `~${String(k)}`) : String(rawKeys ?? "").split(/\s+/).filter(Boolean);
+  const keyTokens = Array.isArray(rawKeys)
+    ? rawKeys.map((k) => `~${String(k)}`)
+    : String(rawKeys ?? "")
+        .split(/\s+/)
+        .filter(Boolean);
   for (const token of keyTokens) {
     const m = /^(?:%(R|W|RW|WR))?~(.*)$/.exec(token);
     if (m) keys.push({ pattern: m[2]!, read: !m[1] || m[1].includes("R"), write: !m[1] || m[1].includes("W") });
@@ -42,7 +47,11 @@ export function parseGetUser(reply: unknown): AclUser {
   if (f.channels !== undefined || flags.includes("allchannels")) {
     channels = flags.includes("allchannels") ? ["*"] : [];
     const raw = f.channels;
-    const tokens = Array.isArray(raw) ? raw.map((c) => `&${String(c)}`) : String(raw ?? "").split(/\s+/).filter(Boolean);
+    const tokens = Array.isArray(raw)
+      ? raw.map((c) => `&${String(c)}`)
+      : String(raw ?? "")
+          .split(/\s+/)
+          .filter(Boolean);
     for (const token of tokens) {
       if (token.startsWith("&")) channels.push(token.slice(1));
       else if (token === "allchannels") channels.push("*");
@@ -97,9 +106,14 @@ export function checkAcl(user: AclUser, query: AclQuery): { permission: Permissi
     }
   }
   const denied = (detail: string): { permission: Permission; detail: string } =>
-    user.selectors > 0 || uncertain ? { permission: "unknown", detail: `${detail}, unless a selector or category rule allows it` } : { permission: "denied", detail };
+    user.selectors > 0 || uncertain
+      ? { permission: "unknown", detail: `${detail}, unless a selector or category rule allows it` }
+      : { permission: "denied", detail };
   const shown = decidedBy.includes("|") ? label : name;
-  if (!allowed) return denied(decidedBy === "no rule grants it" ? `no rule allows '${name}'` : `the rule '${decidedBy}' denies '${shown}'`);
+  if (!allowed)
+    return denied(
+      decidedBy === "no rule grants it" ? `no rule allows '${name}'` : `the rule '${decidedBy}' denies '${shown}'`,
+    );
   for (const key of query.keys) {
     const read = user.keys.some((k) => k.read && globMatch(k.pattern, key));
     const write = user.keys.some((k) => k.write && globMatch(k.pattern, key));
@@ -110,7 +124,9 @@ export function checkAcl(user: AclUser, query: AclQuery): { permission: Permissi
       if (!user.channels.some((p) => globMatch(p, channel))) return denied(`no channel pattern allows '${channel}'`);
     }
   }
-  return uncertain ? { permission: "unknown", detail: "a category rule could not be checked (COMMAND INFO refused)" } : { permission: "allowed" };
+  return uncertain
+    ? { permission: "unknown", detail: "a category rule could not be checked (COMMAND INFO refused)" }
+    : { permission: "allowed" };
 }
 
 /** Redis glob matching (stringmatchlen): `*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`. */

@@ -74,14 +74,19 @@ export function shardsFromReply(reply: unknown): ClusterShard[] {
       slots,
       slotCount,
       health: master ? String(master.health) : "no master",
-      replicas: nodes.filter((n) => n.role !== "master").map((n) => ({ address: address(n), health: String(n.health) })),
+      replicas: nodes
+        .filter((n) => n.role !== "master")
+        .map((n) => ({ address: address(n), health: String(n.health) })),
     };
   });
 }
 
 /** CLUSTER NODES (any version): `<id> <ip:port@bus> <flags> <master-id> … <link-state> <slot> <slot> …`. */
 export function shardsFromNodes(text: string): ClusterShard[] {
-  const lines = text.split("\n").map((l) => l.trim().split(" ")).filter((f) => f.length >= 8);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim().split(" "))
+    .filter((f) => f.length >= 8);
   const addressOf = (f: string[]) => f[1]!.split("@")[0]!;
   const healthOf = (f: string[]) => (/fail/.test(f[2]!) ? "failed" : f[7] === "connected" ? "online" : f[7]!);
   return lines
@@ -116,7 +121,11 @@ function ownerOf(shards: readonly ClusterShard[], slot: number): ClusterShard | 
  * Read the cluster's health through `cluster` (the cluster client), and show one MOVED redirection with the
  * masters' own connections. `sampleKey` is a key name of this run's prefix, read and never written.
  */
-export async function collectClusterFacts(cluster: Pick<Redis, "call">, masters: readonly ClusterNodeClient[], sampleKey: string): Promise<ClusterFacts> {
+export async function collectClusterFacts(
+  cluster: Pick<Redis, "call">,
+  masters: readonly ClusterNodeClient[],
+  sampleKey: string,
+): Promise<ClusterFacts> {
   const problems: string[] = [];
   const info: Record<string, string> = {};
   try {
@@ -174,6 +183,7 @@ export function clusterWarnings(facts: ClusterFacts): string[] {
   if (facts.state !== "ok") out.push(`cluster_state is ${facts.state}`);
   if (facts.slotsOk < CLUSTER_SLOTS) out.push(`${CLUSTER_SLOTS - facts.slotsOk} of ${CLUSTER_SLOTS} slots not served`);
   const noReplica = facts.shards.filter((s) => s.replicas.filter((r) => r.health === "online").length === 0);
-  if (noReplica.length > 0) out.push(`no online replica for ${noReplica.map((s) => s.master).join(", ")}: losing that master loses its slots`);
+  if (noReplica.length > 0)
+    out.push(`no online replica for ${noReplica.map((s) => s.master).join(", ")}: losing that master loses its slots`);
   return out;
 }

@@ -123,7 +123,8 @@ export function identifyServer(info: Record<string, string>): ServerFacts {
     if (version !== undefined) return { name, version, redisVersion };
   }
   if (info.server_name?.toLowerCase() === "valkey") return { name: "Valkey", version: redisVersion, redisVersion };
-  if (/keydb/i.test(`${info.executable ?? ""} ${info.config_file ?? ""}`)) return { name: "KeyDB", version: redisVersion, redisVersion };
+  if (/keydb/i.test(`${info.executable ?? ""} ${info.config_file ?? ""}`))
+    return { name: "KeyDB", version: redisVersion, redisVersion };
   return { name: "Redis", version: redisVersion, redisVersion };
 }
 

@@ -6,4 +6,10 @@ export { collectFacts, type DoctorClient, type ProbeOptions } from "./probe.js";
 export { UNKNOWN, durability, type DoctorFacts, type Durability } from "./facts.js";
 export { PATTERNS, PATTERN_SPECS, COMMANDS, type PatternName } from "./requirements.js";
 export { countVerdicts, evaluatePatterns, type Finding, type PatternVerdict, type Verdict } from "./rules.js";
-export { collectClusterFacts, clusterWarnings, CLUSTER_SLOTS, type ClusterFacts, type ClusterNodeClient } from "./cluster.js";
+export {
+  collectClusterFacts,
+  clusterWarnings,
+  CLUSTER_SLOTS,
+  type ClusterFacts,
+  type ClusterNodeClient,
+} from "./cluster.js";

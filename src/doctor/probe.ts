@@ -30,7 +30,16 @@ import {
   type PersistenceFacts,
   type Permission,
 } from "./facts.js";
-import { CHANNEL, COMMANDS, KEY, KEY2, commandsFor, sampleArgv, type CommandLabel, type PatternName } from "./requirements.js";
+import {
+  CHANNEL,
+  COMMANDS,
+  KEY,
+  KEY2,
+  commandsFor,
+  sampleArgv,
+  type CommandLabel,
+  type PatternName,
+} from "./requirements.js";
 
 /** The client surface the probes use: plain commands and one pipeline for the ACL checks. */
 export type DoctorClient = Pick<Redis, "call" | "pipeline">;
@@ -110,7 +119,11 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
   const latency = await probeLatency(redis, options.pings, refused);
 
   const labels = commandsFor(options.patterns);
-  const names = { key: `${options.prefix}:doctor:{acl}:a`, key2: `${options.prefix}:doctor:{acl}:b`, channel: `${options.prefix}:doctor:channel` };
+  const names = {
+    key: `${options.prefix}:doctor:{acl}:a`,
+    key2: `${options.prefix}:doctor:{acl}:b`,
+    channel: `${options.prefix}:doctor:channel`,
+  };
   step("ACL permissions (ACL WHOAMI, ACL DRYRUN)");
   const dryrun = await probeDryrun(redis, labels, names, server.redisVersion, refused);
   if (dryrun.method === "dryrun") {
@@ -120,7 +133,19 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
       const name = COMMANDS[label].argv[0].toLowerCase();
       commandTable[name] = (commandTable[name] ?? true) && dryrun.commands[label]?.permission !== "not-found";
     }
-    return { server, mode, replicaReadOnly, persistence, memory, lua, clock, latency, commandTable, acl: dryrun, unknowns };
+    return {
+      server,
+      mode,
+      replicaReadOnly,
+      persistence,
+      memory,
+      lua,
+      clock,
+      latency,
+      commandTable,
+      acl: dryrun,
+      unknowns,
+    };
   }
 
   step("command table (COMMAND INFO)");
@@ -130,7 +155,19 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
     step("ACL permissions (ACL GETUSER)");
     acl = await probeGetUser(redis, labels, names, dryrun, table.categories, refused);
   }
-  return { server, mode, replicaReadOnly, persistence, memory, lua, clock, latency, commandTable: table.known, acl, unknowns };
+  return {
+    server,
+    mode,
+    replicaReadOnly,
+    persistence,
+    memory,
+    lua,
+    clock,
+    latency,
+    commandTable: table.known,
+    acl,
+    unknowns,
+  };
 }
 
 interface SampleNames {
@@ -139,7 +176,14 @@ interface SampleNames {
   channel: string;
 }
 
-const CONFIG_PARAMS = ["maxmemory", "maxmemory-policy", "save", "appendonly", "appendfsync", "replica-read-only"] as const;
+const CONFIG_PARAMS = [
+  "maxmemory",
+  "maxmemory-policy",
+  "save",
+  "appendonly",
+  "appendfsync",
+  "replica-read-only",
+] as const;
 
 async function readConfig(
   redis: DoctorClient,
@@ -147,7 +191,10 @@ async function readConfig(
   refused: (what: string, error: string) => void,
 ): Promise<{ persistence: PersistenceFacts; memory: MemoryFacts; replicaReadOnly: boolean | typeof UNKNOWN }> {
   // One parameter per CONFIG GET: servers before 7.0 take a single pattern. One round trip all the same.
-  const replies = await attemptAll(redis, CONFIG_PARAMS.map((p) => ["CONFIG", "GET", p]));
+  const replies = await attemptAll(
+    redis,
+    CONFIG_PARAMS.map((p) => ["CONFIG", "GET", p]),
+  );
   const config: Record<string, string> = {};
   CONFIG_PARAMS.forEach((param, i) => {
     const reply = replies[i]!;
@@ -168,7 +215,8 @@ async function readConfig(
       : fromInfo;
 
   const memoryInfo = memoryFromInfo(info);
-  const maxmemory = config.maxmemory !== undefined && /^\d+$/.test(config.maxmemory) ? Number(config.maxmemory) : undefined;
+  const maxmemory =
+    config.maxmemory !== undefined && /^\d+$/.test(config.maxmemory) ? Number(config.maxmemory) : undefined;
   const policy = config["maxmemory-policy"];
   const memory: MemoryFacts =
     maxmemory !== undefined || policy !== undefined
@@ -185,11 +233,14 @@ async function probeLua(redis: DoctorClient, refused: (what: string, error: stri
     refused("EVAL", runs.error);
     return { runs: false, runsError: runs.error, time: UNKNOWN };
   }
-  if (Number(runs.value) !== 1) return { runs: false, runsError: `EVAL "return 1" answered ${JSON.stringify(runs.value)}`, time: UNKNOWN };
+  if (Number(runs.value) !== 1)
+    return { runs: false, runsError: `EVAL "return 1" answered ${JSON.stringify(runs.value)}`, time: UNKNOWN };
   const time = await attempt(redis, ["EVAL", "return redis.call('TIME')", "0"]);
   if (!time.ok) return { runs: true, time: false, timeError: time.error };
   const ok = Array.isArray(time.value) && time.value.length === 2;
-  return ok ? { runs: true, time: true } : { runs: true, time: false, timeError: `answered ${JSON.stringify(time.value)}` };
+  return ok
+    ? { runs: true, time: true }
+    : { runs: true, time: false, timeError: `answered ${JSON.stringify(time.value)}` };
 }
 
 async function probeClock(
@@ -219,7 +270,11 @@ async function probeClock(
   return { skewMs: round3(best.skewMs), uncertaintyMs: round3(best.rttMs / 2), samples };
 }
 
-async function probeLatency(redis: DoctorClient, pings: number, refused: (what: string, error: string) => void): Promise<LatencyFacts | typeof UNKNOWN> {
+async function probeLatency(
+  redis: DoctorClient,
+  pings: number,
+  refused: (what: string, error: string) => void,
+): Promise<LatencyFacts | typeof UNKNOWN> {
   const times: number[] = [];
   for (let i = 0; i < pings; i++) {
     const started = performance.now();
@@ -233,7 +288,12 @@ async function probeLatency(redis: DoctorClient, pings: number, refused: (what: 
   }
   if (times.length === 0) return UNKNOWN;
   times.sort((a, b) => a - b);
-  return { samples: times.length, p50Ms: round3(percentile(times, 50)), p99Ms: round3(percentile(times, 99)), maxMs: round3(times[times.length - 1]!) };
+  return {
+    samples: times.length,
+    p50Ms: round3(percentile(times, 50)),
+    p99Ms: round3(percentile(times, 99)),
+    maxMs: round3(times[times.length - 1]!),
+  };
 }
 
 /** Which command names the server knows (a renamed or disabled command is unknown to it), with their ACL categories. */
@@ -276,16 +336,32 @@ async function probeDryrun(
   if (!whoami.ok) {
     if (/unknown command/i.test(whoami.error) && versionAtLeast(redisVersion, "6.0.0") !== true) {
       // Before Redis 6 there are no ACLs: whoever is connected may run every command the server has.
-      return { user: "default", method: "no-acl", commands: Object.fromEntries(labels.map((l) => [l, { permission: "allowed" as Permission }])) };
+      return {
+        user: "default",
+        method: "no-acl",
+        commands: Object.fromEntries(labels.map((l) => [l, { permission: "allowed" as Permission }])),
+      };
     }
     refused("ACL WHOAMI", whoami.error);
-    return { user: UNKNOWN, method: "none", reason: `ACL WHOAMI refused: ${briefError(whoami.error)}`, commands: {}, sample };
+    return {
+      user: UNKNOWN,
+      method: "none",
+      reason: `ACL WHOAMI refused: ${briefError(whoami.error)}`,
+      commands: {},
+      sample,
+    };
   }
   const user = String(whoami.value);
   const [firstLabel, ...rest] = labels;
   if (!firstLabel) return { user, method: "dryrun", commands: {}, sample };
   if (versionAtLeast(redisVersion, "7.0.0") === false) {
-    return { user, method: "none", reason: `ACL DRYRUN needs Redis 7 (this server: ${redisVersion})`, commands: {}, sample };
+    return {
+      user,
+      method: "none",
+      reason: `ACL DRYRUN needs Redis 7 (this server: ${redisVersion})`,
+      commands: {},
+      sample,
+    };
   }
   // One DRYRUN first: when the user may not run it, the other checks would only repeat the refusal.
   const first = await attempt(redis, ["ACL", "DRYRUN", user, ...sampleArgv(firstLabel, names)]);
@@ -293,7 +369,10 @@ async function probeDryrun(
     refused("ACL DRYRUN", first.error);
     return { user, method: "none", reason: `ACL DRYRUN refused: ${briefError(first.error)}`, commands: {}, sample };
   }
-  const others = await attemptAll(redis, rest.map((l) => ["ACL", "DRYRUN", user, ...sampleArgv(l, names)]));
+  const others = await attemptAll(
+    redis,
+    rest.map((l) => ["ACL", "DRYRUN", user, ...sampleArgv(l, names)]),
+  );
   const commands: AclFacts["commands"] = {};
   [first, ...others].forEach((outcome, i) => (commands[labels[i]!] = dryrunPermission(outcome)));
   return { user, method: "dryrun", commands, sample };
@@ -322,7 +401,12 @@ async function probeGetUser(
     const argv = sampleArgv(label, names);
     const keys = argv.filter((_, i) => spec.argv[i] === KEY || spec.argv[i] === KEY2);
     const channels = argv.filter((_, i) => spec.argv[i] === CHANNEL);
-    commands[label] = checkAcl(parsed, { argv, categories: categories[spec.argv[0].toLowerCase()] ?? null, keys, channels });
+    commands[label] = checkAcl(parsed, {
+      argv,
+      categories: categories[spec.argv[0].toLowerCase()] ?? null,
+      keys,
+      channels,
+    });
   }
   return { user, method: "getuser", commands, sample: previous.sample };
 }

@@ -156,10 +156,26 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
     chapter: "4.2 Rate limiting",
     uses: [
       // Each algorithm is one Lua script; ACL rules also apply to what the scripts call.
-      { commands: [...SCRIPTS, "INCRBY", "PEXPIRE", "GET", "ZADD", "ZREMRANGEBYSCORE", "ZCARD", "ZRANGE", "HMGET", "HSET", "DEL"] },
+      {
+        commands: [
+          ...SCRIPTS,
+          "INCRBY",
+          "PEXPIRE",
+          "GET",
+          "ZADD",
+          "ZREMRANGEBYSCORE",
+          "ZCARD",
+          "ZRANGE",
+          "HMGET",
+          "HSET",
+          "DEL",
+        ],
+      },
       { variant: "--clock real (the scripts read the server's TIME)", commands: ["TIME (in a script)"] },
     ],
-    eviction: { ttlKeys: "an evicted counter, log or bucket resets a client's limit: requests over the limit get through" },
+    eviction: {
+      ttlKeys: "an evicted counter, log or bucket resets a client's limit: requests over the limit get through",
+    },
     clockSensitive: "window keys are named by this machine's clock while the server expires them by its own",
   },
   cache: {
@@ -172,20 +188,47 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
       { variant: "--stampede --protect early-expiry", commands: ["PTTL"] },
       { variant: "--invalidate event", commands: ["PUBLISH", "SUBSCRIBE"] },
       { variant: "--invalidate versioned", commands: ["SET … NX", "INCR"] },
-      { variant: "write-behind (a script: SET + XADD to the pending stream)", commands: [...SCRIPTS, "SET … PX", "XADD", "XRANGE", "XLEN", "XDEL"] },
+      {
+        variant: "write-behind (a script: SET + XADD to the pending stream)",
+        commands: [...SCRIPTS, "SET … PX", "XADD", "XRANGE", "XLEN", "XDEL"],
+      },
     ],
     // Evicting entries is what a cache is for: no eviction text.
     eviction: {},
-    restart: { text: "writes buffered for write-behind that the worker has not flushed yet are lost", risk: true, variant: "write-behind" },
+    restart: {
+      text: "writes buffered for write-behind that the worker has not flushed yet are lost",
+      risk: true,
+      variant: "write-behind",
+    },
   },
   session: {
     name: "session",
     chapter: "4.3 Session management",
     uses: [
       {
-        commands: ["SET … EX", "GET", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "PTTL", "HSET", "HGET", "HGETALL", "HINCRBY", "MULTI", "EXEC", "WATCH", "UNWATCH"],
+        commands: [
+          "SET … EX",
+          "GET",
+          "DEL",
+          "EXISTS",
+          "EXPIRE",
+          "PEXPIRE",
+          "PTTL",
+          "HSET",
+          "HGET",
+          "HGETALL",
+          "HINCRBY",
+          "MULTI",
+          "EXEC",
+          "WATCH",
+          "UNWATCH",
+        ],
       },
-      { variant: "sliding expiry in one command (GETEX)", commands: ["GETEX"], fallback: { commands: ["GET", "EXPIRE"], text: "GET + EXPIRE in one pipeline" } },
+      {
+        variant: "sliding expiry in one command (GETEX)",
+        commands: ["GETEX"],
+        fallback: { commands: ["GET", "EXPIRE"], text: "GET + EXPIRE in one pipeline" },
+      },
     ],
     eviction: { ttlKeys: "an evicted session logs its user out before the session's TTL" },
     restart: { text: "a restart logs every user out", risk: false },
@@ -195,7 +238,23 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
     name: "leaderboard",
     chapter: "4.4 Leaderboards and rankings",
     uses: [
-      { commands: ["ZADD", "ZINCRBY", "ZREVRANGE", "ZREVRANK", "ZSCORE", "ZCARD", "ZUNIONSTORE", "EXPIRE", "PEXPIRE", "TTL", "EXISTS", "MULTI", "EXEC"] },
+      {
+        commands: [
+          "ZADD",
+          "ZINCRBY",
+          "ZREVRANGE",
+          "ZREVRANK",
+          "ZSCORE",
+          "ZCARD",
+          "ZUNIONSTORE",
+          "EXPIRE",
+          "PEXPIRE",
+          "TTL",
+          "EXISTS",
+          "MULTI",
+          "EXEC",
+        ],
+      },
       { variant: "best score kept atomically (ZADD GT)", commands: ["ZADD … GT"] },
       { variant: "bytes per member", commands: ["MEMORY USAGE", "OBJECT ENCODING"] },
     ],
@@ -228,7 +287,10 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
         fallback: { commands: [...SCRIPTS, "INCR", "EXPIRE"], text: "a script: INCR, then EXPIRE on the first event" },
       },
       { variant: "--kind trending", commands: ["ZINCRBY", "ZADD", "ZUNIONSTORE", "ZREVRANGE", "ZRANGE", "ZSCORE"] },
-      { variant: "--kind timeseries (streams)", commands: ["XADD … MAXLEN ~", "XRANGE", "XLEN", "XTRIM … MAXLEN ~", "ZADD", "MEMORY USAGE"] },
+      {
+        variant: "--kind timeseries (streams)",
+        commands: ["XADD … MAXLEN ~", "XRANGE", "XLEN", "XTRIM … MAXLEN ~", "ZADD", "MEMORY USAGE"],
+      },
       { variant: "--kind timeseries trimming by MINID", commands: ["XTRIM … MINID ~"] },
       { variant: "the side-by-side comparisons on a copy (COPY)", commands: ["COPY"] },
     ],
@@ -246,7 +308,10 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
       // Acquire is SET NX PX; release is an owner-checked script (GET, then DEL).
       { commands: ["SET … NX PX", ...SCRIPTS, "GET", "DEL", "PTTL"] },
       { variant: "--algo watchdog (owner-checked renewal script)", commands: [...SCRIPTS, "PEXPIRE"] },
-      { variant: "--algo fencing (token and guarded write in scripts)", commands: [...SCRIPTS, "INCR", "HSET", "HGET", "HMGET"] },
+      {
+        variant: "--algo fencing (token and guarded write in scripts)",
+        commands: [...SCRIPTS, "INCR", "HSET", "HGET", "HMGET"],
+      },
     ],
     eviction: { ttlKeys: "an evicted lock lets a second worker in while the first still works" },
   },
@@ -255,14 +320,40 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
     chapter: "4.7 Message queues",
     uses: [
       { commands: ["LPUSH", "BRPOP", "LLEN", "DEL"] },
-      { variant: "--kind reliable", commands: ["LREM", "LRANGE", "RPUSH", "HSET", "HGET", "HDEL", "HGETALL", "HLEN", ...SCRIPTS] },
-      { variant: "--kind reliable (BLMOVE)", commands: ["BLMOVE"], fallback: { commands: ["BRPOPLPUSH"], text: "BRPOPLPUSH" } },
+      {
+        variant: "--kind reliable",
+        commands: ["LREM", "LRANGE", "RPUSH", "HSET", "HGET", "HDEL", "HGETALL", "HLEN", ...SCRIPTS],
+      },
+      {
+        variant: "--kind reliable (BLMOVE)",
+        commands: ["BLMOVE"],
+        fallback: { commands: ["BRPOPLPUSH"], text: "BRPOPLPUSH" },
+      },
       {
         variant: "--kind stream",
-        commands: ["XADD", "XGROUP CREATE … MKSTREAM", "XREADGROUP", "XACK", "XPENDING", "XCLAIM", "XRANGE", "XLEN", "XGROUP DELCONSUMER", "SADD", "SMEMBERS"],
+        commands: [
+          "XADD",
+          "XGROUP CREATE … MKSTREAM",
+          "XREADGROUP",
+          "XACK",
+          "XPENDING",
+          "XCLAIM",
+          "XRANGE",
+          "XLEN",
+          "XGROUP DELCONSUMER",
+          "SADD",
+          "SMEMBERS",
+        ],
       },
-      { variant: "--kind stream redelivery (XAUTOCLAIM)", commands: ["XAUTOCLAIM"], fallback: { commands: ["XPENDING", "XCLAIM"], text: "XPENDING + XCLAIM" } },
-      { variant: "--kind stream dead letters (a script)", commands: [...SCRIPTS, "XPENDING", "XRANGE", "XACK", "XADD"] },
+      {
+        variant: "--kind stream redelivery (XAUTOCLAIM)",
+        commands: ["XAUTOCLAIM"],
+        fallback: { commands: ["XPENDING", "XCLAIM"], text: "XPENDING + XCLAIM" },
+      },
+      {
+        variant: "--kind stream dead letters (a script)",
+        commands: [...SCRIPTS, "XPENDING", "XRANGE", "XACK", "XADD"],
+      },
     ],
     eviction: { plainKeys: "queued messages, processing lists and streams can be evicted: messages lost" },
     restart: { text: "queued and unacknowledged messages are lost", risk: true },
@@ -283,5 +374,7 @@ export function commandsFor(patterns: readonly PatternName[]): CommandLabel[] {
 
 /** A sample argv with its stand-ins replaced. */
 export function sampleArgv(label: CommandLabel, names: { key: string; key2: string; channel: string }): string[] {
-  return COMMANDS[label].argv.map((a) => (a === KEY ? names.key : a === KEY2 ? names.key2 : a === CHANNEL ? names.channel : a));
+  return COMMANDS[label].argv.map((a) =>
+    a === KEY ? names.key : a === KEY2 ? names.key2 : a === CHANNEL ? names.channel : a,
+  );
 }

@@ -7,15 +7,15 @@
  * A pattern's verdict is its worst finding; `doctor` exits 1 when any verdict is not ok.
  */
 import { clusterWarnings } from "./cluster.js";
+import { UNKNOWN, briefError, durability, versionAtLeast, type DoctorFacts, type Durability } from "./facts.js";
 import {
-  UNKNOWN,
-  briefError,
-  durability,
-  versionAtLeast,
-  type DoctorFacts,
-  type Durability,
-} from "./facts.js";
-import { COMMANDS, PATTERN_SPECS, type CommandLabel, type PatternName, type PatternSpec, type Use } from "./requirements.js";
+  COMMANDS,
+  PATTERN_SPECS,
+  type CommandLabel,
+  type PatternName,
+  type PatternSpec,
+  type Use,
+} from "./requirements.js";
 
 export type FindingLevel = "info" | "warning" | "unsupported";
 export type Verdict = "ok" | "warning" | "unsupported";
@@ -40,15 +40,30 @@ export const CLOCK_SKEW_NOTE_MS = 1_000;
 export type Availability = { available: true; unverified: boolean } | { available: false; why: string };
 
 export function commandAvailability(label: CommandLabel, facts: DoctorFacts): Availability {
-  const spec = COMMANDS[label] as (typeof COMMANDS)[CommandLabel] & { since?: string; script?: true; timeInScript?: true };
+  const spec = COMMANDS[label] as (typeof COMMANDS)[CommandLabel] & {
+    since?: string;
+    script?: true;
+    timeInScript?: true;
+  };
   if (spec.script && facts.lua.runs === false) {
     const error = briefError(facts.lua.runsError ?? "");
     if (/^NOPERM/.test(error)) return { available: false, why: `denied to ${aclUser(facts)} (${error})` };
     return { available: false, why: `Lua scripts do not run here${error ? ` (${error})` : ""}` };
   }
-  if (spec.timeInScript && facts.lua.time === false) return { available: false, why: `a script cannot call TIME${facts.lua.timeError ? ` (${briefError(facts.lua.timeError)})` : ""}` };
-  if (spec.since && facts.server.redisVersion !== UNKNOWN && versionAtLeast(facts.server.redisVersion, spec.since) === false) {
-    return { available: false, why: `needs Redis ${shortVersion(spec.since)} (this server: ${facts.server.redisVersion})` };
+  if (spec.timeInScript && facts.lua.time === false)
+    return {
+      available: false,
+      why: `a script cannot call TIME${facts.lua.timeError ? ` (${briefError(facts.lua.timeError)})` : ""}`,
+    };
+  if (
+    spec.since &&
+    facts.server.redisVersion !== UNKNOWN &&
+    versionAtLeast(facts.server.redisVersion, spec.since) === false
+  ) {
+    return {
+      available: false,
+      why: `needs Redis ${shortVersion(spec.since)} (this server: ${facts.server.redisVersion})`,
+    };
   }
   const name = spec.argv[0]!.toLowerCase();
   if (facts.commandTable !== UNKNOWN && facts.commandTable[name] === false) {
@@ -57,7 +72,10 @@ export function commandAvailability(label: CommandLabel, facts: DoctorFacts): Av
   const acl = facts.acl.commands[label];
   if (acl?.permission === "denied") return { available: false, why: `denied to ${aclUser(facts)}` };
   if (acl?.permission === "not-found") return { available: false, why: "not on this server (renamed or disabled)" };
-  const unverified = acl === undefined || acl.permission === UNKNOWN || (spec.since !== undefined && versionAtLeast(facts.server.redisVersion, spec.since) === UNKNOWN);
+  const unverified =
+    acl === undefined ||
+    acl.permission === UNKNOWN ||
+    (spec.since !== undefined && versionAtLeast(facts.server.redisVersion, spec.since) === UNKNOWN);
   return { available: true, unverified };
 }
 
@@ -80,7 +98,8 @@ function useFindings(use: Use, facts: DoctorFacts): Finding[] {
       const a = commandAvailability(label, facts);
       return a.available ? [] : [{ label, why: a.why }];
     });
-    if (fallbackMissing.length === 0) return [{ level: "info", text: `${what} → the tool uses ${use.fallback.text} instead` }];
+    if (fallbackMissing.length === 0)
+      return [{ level: "info", text: `${what} → the tool uses ${use.fallback.text} instead` }];
     const text = `${use.variant ?? "core"} unavailable: ${what}; the fallback (${use.fallback.text}) too: ${describeMissing(fallbackMissing)}`;
     return [{ level: use.variant ? "warning" : "unsupported", text }];
   }
@@ -92,22 +111,40 @@ function evictionFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   const { policy, maxmemory } = facts.memory;
   const hasLoss = spec.eviction.ttlKeys !== undefined || spec.eviction.plainKeys !== undefined;
   if (policy === UNKNOWN) {
-    return hasLoss ? [{ level: "info", text: "maxmemory-policy unknown (CONFIG GET and INFO refused): eviction risk not checked" }] : [];
+    return hasLoss
+      ? [{ level: "info", text: "maxmemory-policy unknown (CONFIG GET and INFO refused): eviction risk not checked" }]
+      : [];
   }
   // Without a memory limit nothing is ever evicted, whatever the policy says.
   if (maxmemory === 0) return [];
   const limit = maxmemory === UNKNOWN ? "" : ` (maxmemory ${formatBytes(maxmemory)})`;
   if (policy.startsWith("allkeys-")) {
     const losses = [spec.eviction.plainKeys, spec.eviction.ttlKeys].filter((t): t is string => t !== undefined);
-    if (losses.length === 0) return [{ level: "info", text: `maxmemory-policy ${policy}${limit} evicts entries when memory is full: what a cache wants` }];
+    if (losses.length === 0)
+      return [
+        {
+          level: "info",
+          text: `maxmemory-policy ${policy}${limit} evicts entries when memory is full: what a cache wants`,
+        },
+      ];
     return [{ level: "warning", text: `maxmemory-policy ${policy}${limit} can evict any key: ${losses.join("; ")}` }];
   }
   if (policy.startsWith("volatile-")) {
     if (spec.eviction.ttlKeys === undefined) return [];
-    return [{ level: "warning", text: `maxmemory-policy ${policy}${limit} evicts keys that have a TTL: ${spec.eviction.ttlKeys}` }];
+    return [
+      {
+        level: "warning",
+        text: `maxmemory-policy ${policy}${limit} evicts keys that have a TTL: ${spec.eviction.ttlKeys}`,
+      },
+    ];
   }
   if (policy === "noeviction" && !hasLoss) {
-    return [{ level: "info", text: `maxmemory-policy noeviction${limit}: once memory is full, cache writes fail with OOM (allkeys-lru or allkeys-lfu suits a dedicated cache)` }];
+    return [
+      {
+        level: "info",
+        text: `maxmemory-policy noeviction${limit}: once memory is full, cache writes fail with OOM (allkeys-lru or allkeys-lfu suits a dedicated cache)`,
+      },
+    ];
   }
   return [];
 }
@@ -144,27 +181,50 @@ function restartFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
     case "none":
       return [{ level: "warning", text: `${scope}${how}: on a restart ${spec.restart.text}` }];
     case "rdb":
-      return [{ level: "warning", text: `${scope}${how}: a crash loses what was written since the last snapshot; ${spec.restart.text}` }];
+      return [
+        {
+          level: "warning",
+          text: `${scope}${how}: a crash loses what was written since the last snapshot; ${spec.restart.text}`,
+        },
+      ];
     case "aof-no":
-      return [{ level: "warning", text: `${scope}${how}: the OS decides when the AOF reaches the disk (often 30 s); a crash can lose that much` }];
+      return [
+        {
+          level: "warning",
+          text: `${scope}${how}: the OS decides when the AOF reaches the disk (often 30 s); a crash can lose that much`,
+        },
+      ];
     case "aof-everysec":
     case "aof":
       return [{ level: "info", text: `${scope}${how}: a crash loses at most about a second of writes` }];
     case "aof-always":
       return [];
     default:
-      return [{ level: "info", text: `${scope}persistence unknown (CONFIG GET refused; INFO shows no AOF): check it before relying on it` }];
+      return [
+        {
+          level: "info",
+          text: `${scope}persistence unknown (CONFIG GET refused; INFO shows no AOF): check it before relying on it`,
+        },
+      ];
   }
 }
 
 function serverFindings(facts: DoctorFacts): Finding[] {
   if (facts.mode === "sentinel") {
-    return [{ level: "unsupported", text: "this is a Sentinel, not a data server: point --url at the primary it names" }];
+    return [
+      { level: "unsupported", text: "this is a Sentinel, not a data server: point --url at the primary it names" },
+    ];
   }
   if (facts.mode === "replica" && facts.replicaReadOnly !== false) {
-    return [{ level: "unsupported", text: "a read-only replica: every write is refused (READONLY); point --url at the primary" }];
+    return [
+      {
+        level: "unsupported",
+        text: "a read-only replica: every write is refused (READONLY); point --url at the primary",
+      },
+    ];
   }
-  if (facts.cluster) return clusterWarnings(facts.cluster).map((text) => ({ level: "warning" as const, text: `cluster: ${text}` }));
+  if (facts.cluster)
+    return clusterWarnings(facts.cluster).map((text) => ({ level: "warning" as const, text: `cluster: ${text}` }));
   return [];
 }
 
@@ -173,26 +233,46 @@ function clockFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   const beyond = Math.abs(facts.clock.skewMs) - facts.clock.uncertaintyMs;
   if (beyond <= CLOCK_SKEW_NOTE_MS) return [];
   const side = facts.clock.skewMs > 0 ? "behind" : "ahead of";
-  return [{ level: "info", text: `this machine's clock is ${(Math.abs(facts.clock.skewMs) / 1000).toFixed(1)} s ${side} the server's: ${spec.clockSensitive}` }];
+  return [
+    {
+      level: "info",
+      text: `this machine's clock is ${(Math.abs(facts.clock.skewMs) / 1000).toFixed(1)} s ${side} the server's: ${spec.clockSensitive}`,
+    },
+  ];
 }
 
 function latencyFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   if (!spec.latencyClaim || facts.latency === UNKNOWN) return [];
   if (facts.latency.p50Ms <= spec.latencyClaim.p50Ms) return [];
-  return [{ level: "info", text: `PING p50 is ${facts.latency.p50Ms.toFixed(2)} ms from here: the chapter's ${spec.latencyClaim.text} will not hold over this link` }];
+  return [
+    {
+      level: "info",
+      text: `PING p50 is ${facts.latency.p50Ms.toFixed(2)} ms from here: the chapter's ${spec.latencyClaim.text} will not hold over this link`,
+    },
+  ];
 }
 
 function knowledgeFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   const out: Finding[] = [];
   const labels = spec.uses.flatMap((u) => [...u.commands, ...(u.fallback?.commands ?? [])]);
   if (facts.acl.method === "none") {
-    out.push({ level: "info", text: `permissions of ${aclUser(facts)} unknown (neither ACL DRYRUN nor ACL GETUSER answered): a command may still be denied at run time` });
+    out.push({
+      level: "info",
+      text: `permissions of ${aclUser(facts)} unknown (neither ACL DRYRUN nor ACL GETUSER answered): a command may still be denied at run time`,
+    });
   } else {
     const unknown = [...new Set(labels)].filter((l) => facts.acl.commands[l]?.permission === UNKNOWN);
-    if (unknown.length > 0) out.push({ level: "info", text: `ACL permission not established for ${unknown.join(", ")}` });
+    if (unknown.length > 0)
+      out.push({ level: "info", text: `ACL permission not established for ${unknown.join(", ")}` });
   }
-  if (facts.server.redisVersion === UNKNOWN && labels.some((l) => (COMMANDS[l] as { since?: string }).since !== undefined)) {
-    out.push({ level: "info", text: "server version unknown (INFO refused): commands that need a recent Redis were not checked against it" });
+  if (
+    facts.server.redisVersion === UNKNOWN &&
+    labels.some((l) => (COMMANDS[l] as { since?: string }).since !== undefined)
+  ) {
+    out.push({
+      level: "info",
+      text: "server version unknown (INFO refused): commands that need a recent Redis were not checked against it",
+    });
   }
   return out;
 }
@@ -211,10 +291,17 @@ export function evaluatePatterns(facts: DoctorFacts, patterns: readonly PatternN
       ...latencyFindings(spec, facts),
       ...knowledgeFindings(spec, facts),
     ];
-    const verdict: Verdict = findings.some((f) => f.level === "unsupported") ? "unsupported" : findings.some((f) => f.level === "warning") ? "warning" : "ok";
+    const verdict: Verdict = findings.some((f) => f.level === "unsupported")
+      ? "unsupported"
+      : findings.some((f) => f.level === "warning")
+        ? "warning"
+        : "ok";
     const deciding = verdict === "ok" ? findings : findings.filter((f) => f.level === verdict);
     const commands = new Set(spec.uses.flatMap((u) => u.commands)).size;
-    const reason = deciding.length > 0 ? deciding.map((f) => f.text).join("; ") : `all ${commands} commands available; nothing at risk`;
+    const reason =
+      deciding.length > 0
+        ? deciding.map((f) => f.text).join("; ")
+        : `all ${commands} commands available; nothing at risk`;
     return { pattern, verdict, reason, findings };
   });
 }

@@ -31,7 +31,10 @@ export function groupByHashTag<T>(items: readonly T[], keyOf: (item: T) => strin
  * are sent as one pipeline per hash tag of their key (sessions of different users, for instance, live on
  * different nodes on purpose: the load spreads).
  */
-export async function pipelineByKey(redis: Pick<Redis, "pipeline">, commands: readonly (readonly [string, string, ...RedisArg[]])[]): Promise<PipelineReply[]> {
+export async function pipelineByKey(
+  redis: Pick<Redis, "pipeline">,
+  commands: readonly (readonly [string, string, ...RedisArg[]])[],
+): Promise<PipelineReply[]> {
   const indexed = commands.map((argv, i) => ({ argv, i }));
   const groups = isClusterClient(redis) ? groupByHashTag(indexed, (c) => c.argv[1]) : [indexed];
   const out: PipelineReply[] = new Array(commands.length);

@@ -32,7 +32,10 @@ export async function scanPrefix(redis: RedisCaller, prefix: string, atMost = In
   const found = new Set<string>();
   let cursor = "0";
   do {
-    const [next, keys] = (await redis.call("SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)) as [string, string[]];
+    const [next, keys] = (await redis.call("SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)) as [
+      string,
+      string[],
+    ];
     for (const key of keys) found.add(key);
     cursor = next;
   } while (cursor !== "0" && found.size < atMost);
@@ -43,7 +46,11 @@ export async function scanPrefix(redis: RedisCaller, prefix: string, atMost = In
  * `scanPrefix` on each master (a cluster's keys are spread over its masters, and SCAN walks one server's keyspace):
  * the union of what they hold.
  */
-export async function scanPrefixOnAll(masters: readonly RedisCaller[], prefix: string, atMost = Infinity): Promise<string[]> {
+export async function scanPrefixOnAll(
+  masters: readonly RedisCaller[],
+  prefix: string,
+  atMost = Infinity,
+): Promise<string[]> {
   const found: string[] = [];
   for (const master of masters) {
     if (found.length >= atMost) break;

@@ -93,7 +93,9 @@ export function parseRedisUrl(url: string, tls: { ca?: string; insecure?: boolea
     return { options, display: redactUrl(url), password };
   }
   if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw new UsageError(`unsupported URL scheme "${protocol}" in "${redactUrl(url)}": use redis://, rediss:// or unix://`);
+    throw new UsageError(
+      `unsupported URL scheme "${protocol}" in "${redactUrl(url)}": use redis://, rediss:// or unix://`,
+    );
   }
   if (!parsed.hostname) throw new UsageError(`malformed URL "${redactUrl(url)}": no host`);
   options.host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -117,13 +119,16 @@ function decodeUrlPart(part: string, url: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new UsageError(`malformed URL "${redactUrl(url)}": a %-escape in the user name, password or path is not valid`);
+    throw new UsageError(
+      `malformed URL "${redactUrl(url)}": a %-escape in the user name, password or path is not valid`,
+    );
   }
 }
 
 function parseDb(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0) throw new UsageError(`malformed URL "${redactUrl(url)}": database "${text}" is not a number`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new UsageError(`malformed URL "${redactUrl(url)}": database "${text}" is not a number`);
   return db;
 }
 
@@ -147,7 +152,8 @@ export async function connectTarget(opts: ConnectOptions): Promise<Connection> {
       return await connectOnce(opts);
     } catch (err) {
       if (!(err instanceof ConnectError) || Date.now() >= deadline) throw err;
-      if (attempt === 1) opts.notice?.(`waiting up to ${Math.ceil((deadline - Date.now()) / 1000)} s for the server: ${err.message}`);
+      if (attempt === 1)
+        opts.notice?.(`waiting up to ${Math.ceil((deadline - Date.now()) / 1000)} s for the server: ${err.message}`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now()))));
     }
   }
@@ -157,7 +163,8 @@ async function connectOnce(opts: ConnectOptions): Promise<Connection> {
   const urls = [opts.url ?? []].flat();
   const explicit = urls.length > 0 ? urls : opts.envUrl ? [opts.envUrl] : [];
   if (opts.embedded) {
-    if (opts.cluster) throw new UsageError("--embedded starts one standalone server: --cluster needs --url of a cluster node");
+    if (opts.cluster)
+      throw new UsageError("--embedded starts one standalone server: --cluster needs --url of a cluster node");
     return connectEmbedded(opts, "--embedded");
   }
   if (explicit.length > 0) {
@@ -196,7 +203,11 @@ async function connectEmbedded(opts: ConnectOptions, why: string): Promise<Conne
   }
 }
 
-async function connectUrl(parsed: ParsedUrl, opts: ConnectOptions, server: ThrowawayServer | null): Promise<Connection> {
+async function connectUrl(
+  parsed: ParsedUrl,
+  opts: ConnectOptions,
+  server: ThrowawayServer | null,
+): Promise<Connection> {
   const open = async (label: string): Promise<Redis> => {
     const redis = new Redis({
       ...parsed.options,
@@ -306,10 +317,14 @@ async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): Promise
       await cluster.call("PING");
     } catch (err) {
       cluster.disconnect();
-      const closed = err instanceof Error && /Connection is closed|Failed to refresh slots cache|None of startup nodes/.test(err.message);
+      const closed =
+        err instanceof Error &&
+        /Connection is closed|Failed to refresh slots cache|None of startup nodes/.test(err.message);
       const why = closed && cause ? cause : err;
       if (why instanceof Error && /cluster support disabled/i.test(why.message)) {
-        throw new UsageError(`${display} is not in cluster mode (${why.message}): --cluster and a repeated --url are for Redis Cluster nodes`);
+        throw new UsageError(
+          `${display} is not in cluster mode (${why.message}): --cluster and a repeated --url are for Redis Cluster nodes`,
+        );
       }
       throw classifyRedisError(why, { display, password: first.password });
     }
@@ -342,7 +357,11 @@ async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): Promise
 
 /** QUIT the node connections that are open (each recorded), drop the rest, and end the cluster client. */
 async function closeCluster(cluster: Cluster): Promise<void> {
-  await Promise.all(cluster.nodes().map((node) => (node.status === "ready" ? node.quit().catch(() => node.disconnect()) : node.disconnect())));
+  await Promise.all(
+    cluster
+      .nodes()
+      .map((node) => (node.status === "ready" ? node.quit().catch(() => node.disconnect()) : node.disconnect())),
+  );
   cluster.disconnect();
 }
 
@@ -351,12 +370,17 @@ async function closeCluster(cluster: Cluster): Promise<void> {
  * record it too, under "<label> (subscriber)".
  */
 function recordSubscriber(cluster: Cluster, label: string, recorder: CommandRecorder): void {
-  const holder = (cluster as unknown as { subscriber?: { subscriber?: Redis | null; selectSubscriber?: () => void } }).subscriber;
+  const holder = (cluster as unknown as { subscriber?: { subscriber?: Redis | null; selectSubscriber?: () => void } })
+    .subscriber;
   if (!holder || typeof holder.selectSubscriber !== "function") return;
   const select = holder.selectSubscriber.bind(holder);
   holder.selectSubscriber = () => {
     select();
-    if (holder.subscriber) recorder.attach(holder.subscriber, `${label} (subscriber)`, { node: nodeAddress(holder.subscriber), handshakeByName: true });
+    if (holder.subscriber)
+      recorder.attach(holder.subscriber, `${label} (subscriber)`, {
+        node: nodeAddress(holder.subscriber),
+        handshakeByName: true,
+      });
   };
 }
 
@@ -427,16 +451,23 @@ export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "displa
   if (/^NOPERM/.test(message)) return new AuthError(`permission denied at ${where}: ${message}`);
   if (code === "ECONNREFUSED") return new ConnectError(`cannot connect to ${where}: connection refused`);
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new ConnectError(`cannot connect to ${where}: unknown host`);
-  if (code === "ENOENT" || code === "EACCES") return new ConnectError(`cannot connect to ${where}: ${code === "ENOENT" ? "no such socket" : "permission denied on socket"}`);
+  if (code === "ENOENT" || code === "EACCES")
+    return new ConnectError(
+      `cannot connect to ${where}: ${code === "ENOENT" ? "no such socket" : "permission denied on socket"}`,
+    );
   if (code === "ETIMEDOUT" || /timed out/i.test(message)) {
     const hint = where.startsWith("rediss:") ? " (does the server speak TLS on that port?)" : "";
     return new ConnectError(`cannot connect to ${where}: timed out${hint}`);
   }
   if (TLS_CODES.test(code) || /certificate|SSL|TLS/i.test(message)) {
-    return new ConnectError(`TLS handshake with ${where} failed: ${message} (use --tls-ca <file>, or --insecure to skip verification)`);
+    return new ConnectError(
+      `TLS handshake with ${where} failed: ${message} (use --tls-ca <file>, or --insecure to skip verification)`,
+    );
   }
   if (/Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable/i.test(message) || code === "ECONNRESET") {
-    return new ConnectError(`connection to ${where} was closed${/wrong version number|packet length/i.test(message) ? " (TLS mismatch?)" : ""}: ${message}`);
+    return new ConnectError(
+      `connection to ${where} was closed${/wrong version number|packet length/i.test(message) ? " (TLS mismatch?)" : ""}: ${message}`,
+    );
   }
   return new ConnectError(`cannot use ${where}: ${message}`);
 }

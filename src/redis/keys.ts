@@ -23,7 +23,9 @@ export class KeySpace {
     const first = this.names.get(name);
     if (first === undefined) {
       if (this.names.size >= this.maxKeys) {
-        throw new KeyLimitError(`the run would write more than ${this.maxKeys} keys (--max-keys); stopped before ${name}`);
+        throw new KeyLimitError(
+          `the run would write more than ${this.maxKeys} keys (--max-keys); stopped before ${name}`,
+        );
       }
       this.names.set(name, this.owner);
     } else if (first !== this.owner) {
@@ -83,7 +85,8 @@ export function newRunPrefix(): string {
  * no glob characters (cleanup uses SCAN MATCH), no spaces, at least 3 characters.
  */
 export function validatePrefix(prefix: string): string {
-  if (prefix.length < 3) throw new UsageError(`--prefix "${prefix}" is too short: use at least 3 characters, e.g. rp:mytest`);
+  if (prefix.length < 3)
+    throw new UsageError(`--prefix "${prefix}" is too short: use at least 3 characters, e.g. rp:mytest`);
   if (/[*?[\]\\\s{}]/.test(prefix)) {
     throw new UsageError(`--prefix "${prefix}" may not contain glob characters, braces or spaces`);
   }

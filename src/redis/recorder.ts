@@ -160,7 +160,13 @@ export class CommandRecorder {
    * Record a call to another system (a SQL statement to the database behind a cache) in the same trace, marked
    * with its source, so the reader sees Redis and the database interleaved in the order they happened.
    */
-  async external<T>(client: string, source: "db", argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue): Promise<T> {
+  async external<T>(
+    client: string,
+    source: "db",
+    argv: string[],
+    run: () => Promise<T>,
+    reply?: (value: T) => ReplyValue,
+  ): Promise<T> {
     if (this.signal?.aborted) throw new InterruptedError();
     const entry: RecordedCommand = { seq: ++this.total, client, argv, ms: 0, source };
     this.keep(entry);
@@ -191,13 +197,18 @@ export class CommandRecorder {
   private record(command: PatchedCommand, stream: object | undefined, state: ClientState): void {
     const argv = redactArgv([command.name, ...command.args.map(argToString)]);
     const entry: RecordedCommand = { seq: ++this.total, client: state.label, argv, ms: 0 };
-    if (state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args))) entry.phase = "handshake";
+    if (state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args)))
+      entry.phase = "handshake";
     if (state.node) entry.node = state.node;
     let startedAt = performance.now();
     if (stream && "isPipeline" in stream) {
       let batch = this.batches.get(stream);
       if (!batch) {
-        batch = { id: this.nextBatch++, kind: command.name.toLowerCase() === "multi" ? "multi" : "pipeline", startedAt };
+        batch = {
+          id: this.nextBatch++,
+          kind: command.name.toLowerCase() === "multi" ? "multi" : "pipeline",
+          startedAt,
+        };
         this.batches.set(stream, batch);
       }
       entry.batch = { id: batch.id, kind: batch.kind };
@@ -241,7 +252,9 @@ export class CommandRecorder {
 
 /** Whether ioredis put the command in its offline queue (the connection is not ready) instead of writing it. */
 function isQueued(redis: Redis, command: object): boolean {
-  const queue = (redis as unknown as { offlineQueue?: { length: number; peekAt(i: number): { command?: object } | undefined } }).offlineQueue;
+  const queue = (
+    redis as unknown as { offlineQueue?: { length: number; peekAt(i: number): { command?: object } | undefined } }
+  ).offlineQueue;
   if (!queue || queue.length === 0) return false;
   return queue.peekAt(queue.length - 1)?.command === command;
 }
@@ -258,7 +271,10 @@ function bufferToString(buf: Buffer): string {
   if (Buffer.from(text, "utf8").equals(buf)) return text;
   let out = "";
   for (const byte of buf) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, "0")}`;
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, "0")}`;
   }
   return out;
 }

@@ -48,10 +48,14 @@ export function redactReply<T>(argv: readonly string[], reply: T): T {
   if (argv[0]?.toUpperCase() !== "ACL" || !Array.isArray(reply)) return reply;
   const sub = argv[1]?.toUpperCase();
   if (sub === "GETUSER") {
-    return reply.map((value, i) => (i > 0 && reply[i - 1] === "passwords" && Array.isArray(value) ? value.map(() => REDACTED) : value)) as T;
+    return reply.map((value, i) =>
+      i > 0 && reply[i - 1] === "passwords" && Array.isArray(value) ? value.map(() => REDACTED) : value,
+    ) as T;
   }
   if (sub === "LIST") {
-    return reply.map((line) => (typeof line === "string" ? line.replace(/#[0-9a-f]{64}/gi, `#${REDACTED}`) : line)) as T;
+    return reply.map((line) =>
+      typeof line === "string" ? line.replace(/#[0-9a-f]{64}/gi, `#${REDACTED}`) : line,
+    ) as T;
   }
   return reply;
 }
@@ -73,7 +77,10 @@ export function redactUrl(url: string): string {
   } catch {
     if (!url.includes("@")) return url;
   }
-  return url.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?)?[^]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ""}***@`);
+  return url.replace(
+    /^([a-z][a-z0-9+.-]*:(?:\/\/)?)?[^]*@/i,
+    (_match, scheme: string | undefined) => `${scheme ?? ""}***@`,
+  );
 }
 
 /** Remove a known secret from free text (error messages from libraries may echo what they were given). */

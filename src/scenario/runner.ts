@@ -5,7 +5,15 @@ import { connectTarget, type Connection, type Target } from "../redis/connect.js
 import type { KeySpace } from "../redis/keys.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
-import type { CheckResult, MetricValue, ScenarioContext, ScenarioDef, ScenarioResult, StepResult, TableData } from "./types.js";
+import type {
+  CheckResult,
+  MetricValue,
+  ScenarioContext,
+  ScenarioDef,
+  ScenarioResult,
+  StepResult,
+  TableData,
+} from "./types.js";
 
 export interface RunEnv {
   redis: Redis;
@@ -32,7 +40,13 @@ export type StepAction = "run" | "skip" | "stop";
 /** Optional hooks for an interactive caller (the tour); other callers pass none and every step runs. */
 export interface RunHooks {
   /** Called before each step; may wait for the user. */
-  beforeStep?(info: { id: string; index: number; total: number; title: string; say?: string }): StepAction | Promise<StepAction>;
+  beforeStep?(info: {
+    id: string;
+    index: number;
+    total: number;
+    title: string;
+    say?: string;
+  }): StepAction | Promise<StepAction>;
 }
 
 /** A scenario with the parameters to run it with. Built with `planRun`, which checks the two belong together. */
@@ -99,7 +113,8 @@ export async function runScenario(
     target: env.target,
     signal: env.signal,
     note: (text) => current?.notes.push(text),
-    progress: (done, total, label) => onEvent({ type: "step-progress", id: def.id, done, total, ...(label !== undefined ? { label } : {}) }),
+    progress: (done, total, label) =>
+      onEvent({ type: "step-progress", id: def.id, done, total, ...(label !== undefined ? { label } : {}) }),
     table: (table: TableData) => current?.tables.push(table),
     metric: (name: string, value: MetricValue) => {
       result.metrics[name] = value;
@@ -113,7 +128,12 @@ export async function runScenario(
     commands: () => withoutHandshake(env.recorder.since(scenarioMark)),
     connect: (label) => env.newClient(label),
     connectTo: async (url, label, options) => {
-      const connection = await connectTarget({ url, label, timeoutMs: options?.timeoutMs ?? 2_000, recorder: env.recorder });
+      const connection = await connectTarget({
+        url,
+        label,
+        timeoutMs: options?.timeoutMs ?? 2_000,
+        recorder: env.recorder,
+      });
       others.push(connection);
       return connection.redis;
     },
@@ -127,7 +147,13 @@ export async function runScenario(
     for (const [index, step] of steps.entries()) {
       if (env.signal.aborted) throw new InterruptedError();
       if (hooks.beforeStep) {
-        const action = await hooks.beforeStep({ id: def.id, index, total: steps.length, title: step.title, ...(step.say ? { say: step.say } : {}) });
+        const action = await hooks.beforeStep({
+          id: def.id,
+          index,
+          total: steps.length,
+          title: step.title,
+          ...(step.say ? { say: step.say } : {}),
+        });
         if (env.signal.aborted) throw new InterruptedError();
         if (action === "stop") break;
         if (action === "skip") continue;
@@ -135,7 +161,14 @@ export async function runScenario(
       onEvent({ type: "step-start", id: def.id, index, total: steps.length, title: step.title });
       const mark = env.recorder.mark();
       const stepStarted = performance.now();
-      current = { title: step.title, ...(step.say ? { say: step.say } : {}), commands: [], notes: [], tables: [], ms: 0 };
+      current = {
+        title: step.title,
+        ...(step.say ? { say: step.say } : {}),
+        commands: [],
+        notes: [],
+        tables: [],
+        ms: 0,
+      };
       result.steps.push(current);
       try {
         await step.run(ctx, state);
@@ -207,7 +240,10 @@ export interface CleanupResult {
 }
 
 /** Delete every key the run named, unless asked to keep them. Runs after success, failure and Ctrl-C alike. */
-export async function cleanupRun(env: Pick<RunEnv, "redis" | "recorder" | "keys">, keep: boolean): Promise<CleanupResult> {
+export async function cleanupRun(
+  env: Pick<RunEnv, "redis" | "recorder" | "keys">,
+  keep: boolean,
+): Promise<CleanupResult> {
   const keys = env.keys.created();
   if (keep) return { kept: true, keys: keys.length, deleted: 0, commands: [] };
   // Cleanup must run even after Ctrl-C: lift the recorder's abort gate for it.

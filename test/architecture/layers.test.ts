@@ -31,7 +31,8 @@ const IMPORT_RULES: { from: string; mayNotImport: string[] }[] = [
   { from: "scenarios/", mayNotImport: ["src/cli/"] },
 ];
 
-const isLibrary = (file: string): boolean => (file.startsWith("src/") && !file.startsWith("src/cli/")) || file.startsWith("scenarios/");
+const isLibrary = (file: string): boolean =>
+  (file.startsWith("src/") && !file.startsWith("src/cli/")) || file.startsWith("scenarios/");
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -47,12 +48,18 @@ function sourceFiles(dir: string): string[] {
 function specifiers(sf: ts.SourceFile): { spec: string; line: number }[] {
   const out: { spec: string; line: number }[] = [];
   const add = (node: ts.Node, lit: ts.Node | undefined) => {
-    if (lit && ts.isStringLiteralLike(lit)) out.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
+    if (lit && ts.isStringLiteralLike(lit))
+      out.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node, node.moduleSpecifier);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node, node.moduleReference.expression);
-    else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+      add(node, node.moduleReference.expression);
+    else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === "require"))
+    ) {
       add(node, node.arguments[0]);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node, node.argument.literal);
     ts.forEachChild(node, visit);
@@ -78,7 +85,14 @@ function accessPath(node: ts.Expression): string | undefined {
 function isTypeOrPropertyName(node: ts.Node): boolean {
   const parent = node.parent;
   if (ts.isLiteralTypeNode(parent)) return true;
-  if ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent)) && parent.name === node) return true;
+  if (
+    (ts.isPropertyAssignment(parent) ||
+      ts.isPropertyDeclaration(parent) ||
+      ts.isPropertySignature(parent) ||
+      ts.isMethodDeclaration(parent)) &&
+    parent.name === node
+  )
+    return true;
   return ts.isElementAccessExpression(parent) && parent.argumentExpression === node;
 }
 
@@ -90,11 +104,15 @@ function check(file: string, text: string): string[] {
 
   for (const { spec, line } of specifiers(sf)) {
     if (isLibrary(file)) {
-      const pkg = UI_PACKAGES.find((p) => (p.endsWith("/") ? spec.startsWith(p) : spec === p || spec.startsWith(`${p}/`)));
+      const pkg = UI_PACKAGES.find((p) =>
+        p.endsWith("/") ? spec.startsWith(p) : spec === p || spec.startsWith(`${p}/`),
+      );
       if (pkg) problems.push(`${file}:${line} imports ${spec} (terminal UI belongs in src/cli)`);
     }
     if (spec.startsWith(".")) {
-      const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).split(sep).join("/");
+      const target = relative(ROOT, resolve(ROOT, dirname(file), spec))
+        .split(sep)
+        .join("/");
       for (const rule of IMPORT_RULES) {
         if (!file.startsWith(rule.from)) continue;
         const bad = rule.mayNotImport.find((d) => target.startsWith(d));
@@ -127,7 +145,11 @@ function check(file: string, text: string): string[] {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
       const name = node.expression.name.text.toLowerCase();
       const firstArg = node.arguments[0];
-      if (name === "flushdb" || name === "flushall" || (name === "keys" && firstArg && (ts.isStringLiteralLike(firstArg) || ts.isTemplateExpression(firstArg)))) {
+      if (
+        name === "flushdb" ||
+        name === "flushall" ||
+        (name === "keys" && firstArg && (ts.isStringLiteralLike(firstArg) || ts.isTemplateExpression(firstArg)))
+      ) {
         problems.push(`${where(node)} calls .${node.expression.name.text}()`);
       }
     }
@@ -154,7 +176,9 @@ describe("the layering rule", () => {
 
   it("src/cli is where terminal UI lives (so the rule is not vacuous)", () => {
     const cliImports = FILES.filter((f) => f.startsWith("src/cli/")).flatMap((f) =>
-      specifiers(ts.createSourceFile(f, readFileSync(join(ROOT, f), "utf8"), ts.ScriptTarget.Latest, true)).map((s) => s.spec),
+      specifiers(ts.createSourceFile(f, readFileSync(join(ROOT, f), "utf8"), ts.ScriptTarget.Latest, true)).map(
+        (s) => s.spec,
+      ),
     );
     expect(cliImports).toEqual(expect.arrayContaining(["commander", "chalk", "cli-table3"]));
   });
@@ -198,9 +222,13 @@ describe("the layering rule", () => {
     `);
     expect(check("src/scenario/bad.ts", `import { x } from "../cli/program.js";`)).toHaveLength(1);
     expect(check("src/redis/bad.ts", `import { x } from "../patterns/ratelimit/index.js";`)).toHaveLength(1);
-    expect(check("scenarios/x/bad.ts", `import { x } from "../../src/cli/program.js"; console.log(x);`)).toHaveLength(2);
+    expect(check("scenarios/x/bad.ts", `import { x } from "../../src/cli/program.js"; console.log(x);`)).toHaveLength(
+      2,
+    );
     // The CLI may print and import UI packages, but it may not flush either.
-    expect(check("src/cli/ok.ts", `import chalk from "chalk"; console.log(chalk.red("x")); process.exit(0);`)).toEqual([]);
+    expect(check("src/cli/ok.ts", `import chalk from "chalk"; console.log(chalk.red("x")); process.exit(0);`)).toEqual(
+      [],
+    );
     expect(check("src/cli/bad.ts", `await redis.call("flushall");`)).toHaveLength(1);
   });
 });
@@ -214,7 +242,9 @@ describe("--help and --version load no Redis client and no terminal UI", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Run the built CLI with the resolve hook; return the packages (under node_modules) it resolved, and the exit code. */
-  async function loaded(args: string[]): Promise<{ code: number | null; packages: Set<string>; lines: string[]; stderr: string }> {
+  async function loaded(
+    args: string[],
+  ): Promise<{ code: number | null; packages: Set<string>; lines: string[]; stderr: string }> {
     assertBuilt();
     const log = join(dir, `resolve-${++n}.log`);
     const result = await runCli(args, { nodeArgs: ["--import", HOOK], env: { RESOLVE_LOG: log } });
@@ -233,17 +263,22 @@ describe("--help and --version load no Redis client and no terminal UI", () => {
     return { code: result.code, packages, lines, stderr: result.stderr };
   }
 
-  it.each([["--help"], ["-h"], ["--version"], ["-V"], ["ratelimit", "--help"], ["cleanup", "--help"], ["help", "ratelimit"]])(
-    "%s",
-    async (...args) => {
-      const run = await loaded(args);
-      expect(run.code, run.stderr).toBe(0);
-      // The hook did see this run: the CLI's own entry and commander, which --help needs.
-      expect(run.lines.some((l) => l.includes("/dist/src/cli/main.js"))).toBe(true);
-      expect(run.packages.has("commander")).toBe(true);
-      for (const pkg of HEAVY) expect(run.packages.has(pkg), `${args.join(" ")} loaded ${pkg}`).toBe(false);
-    },
-  );
+  it.each([
+    ["--help"],
+    ["-h"],
+    ["--version"],
+    ["-V"],
+    ["ratelimit", "--help"],
+    ["cleanup", "--help"],
+    ["help", "ratelimit"],
+  ])("%s", async (...args) => {
+    const run = await loaded(args);
+    expect(run.code, run.stderr).toBe(0);
+    // The hook did see this run: the CLI's own entry and commander, which --help needs.
+    expect(run.lines.some((l) => l.includes("/dist/src/cli/main.js"))).toBe(true);
+    expect(run.packages.has("commander")).toBe(true);
+    for (const pkg of HEAVY) expect(run.packages.has(pkg), `${args.join(" ")} loaded ${pkg}`).toBe(false);
+  });
 
   it("no arguments at all (help on stderr, exit 2)", async () => {
     const run = await loaded([]);

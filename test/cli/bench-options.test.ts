@@ -24,12 +24,46 @@ async function parse(argv: string[]): Promise<BenchCliOptions | CommanderError> 
 
 describe("bench options", () => {
   it("has defaults for a 50-connection, unpipelined run", async () => {
-    expect(await parse(["bench", "ratelimit"])).toMatchObject({ pattern: "ratelimit", ops: 50_000, clients: 50, pipeline: 1, rounds: 1 });
+    expect(await parse(["bench", "ratelimit"])).toMatchObject({
+      pattern: "ratelimit",
+      ops: 50_000,
+      clients: 50,
+      pipeline: 1,
+      rounds: 1,
+    });
   });
 
   it("maps every option", async () => {
-    const opts = await parse(["bench", "lock", "--ops", "2000", "--clients", "8", "--pipeline", "16", "--threads", "2", "--rounds", "3", "--duration", "2s", "--vs-redis-benchmark", "--kind", "simple"]);
-    expect(opts).toMatchObject({ pattern: "lock", ops: 2000, clients: 8, pipeline: 16, threads: 2, rounds: 3, duration: 2000, vsRedisBenchmark: true, kind: "simple" });
+    const opts = await parse([
+      "bench",
+      "lock",
+      "--ops",
+      "2000",
+      "--clients",
+      "8",
+      "--pipeline",
+      "16",
+      "--threads",
+      "2",
+      "--rounds",
+      "3",
+      "--duration",
+      "2s",
+      "--vs-redis-benchmark",
+      "--kind",
+      "simple",
+    ]);
+    expect(opts).toMatchObject({
+      pattern: "lock",
+      ops: 2000,
+      clients: 8,
+      pipeline: 16,
+      threads: 2,
+      rounds: 3,
+      duration: 2000,
+      vsRedisBenchmark: true,
+      kind: "simple",
+    });
   });
 
   it.each([

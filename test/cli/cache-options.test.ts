@@ -12,15 +12,23 @@ describe("cache options → scenarios", () => {
     expect(cacheMode(opts({ stampede: true, compare: true }))).toBe("stampede");
     expect(() => cacheMode(opts({ race: true, invalidate: "ttl" }))).toThrow(/choose one of/);
     expect(() => cacheMode(opts({ strategy: "cache-aside", stampede: true }))).toThrow(/choose one of/);
-    expect(() => cacheMode(opts({ race: true, keys: 4 }))).toThrow(/--keys applies to the strategies and --invalidate only/);
-    expect(() => cacheMode(opts({ invalidate: "ttl", instances: 2 }))).toThrow(/--instances applies to --invalidate event only/);
+    expect(() => cacheMode(opts({ race: true, keys: 4 }))).toThrow(
+      /--keys applies to the strategies and --invalidate only/,
+    );
+    expect(() => cacheMode(opts({ invalidate: "ttl", instances: 2 }))).toThrow(
+      /--instances applies to --invalidate event only/,
+    );
   });
 
   it("runs what was asked, with the user's values over each scenario's defaults", () => {
     const ids = (o: CacheCliOptions) => cachePlan(o).runs.map((r) => r.def.id);
     expect(ids(base)).toEqual(["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"]);
     expect(ids(opts({ crashBeforeFlush: true }))).toEqual(["cache/write-behind"]);
-    expect(ids(opts({ stampede: true }))).toEqual(["cache/stampede-none", "cache/stampede-lock", "cache/stampede-early-expiry"]);
+    expect(ids(opts({ stampede: true }))).toEqual([
+      "cache/stampede-none",
+      "cache/stampede-lock",
+      "cache/stampede-early-expiry",
+    ]);
     expect(ids(opts({ invalidate: "versioned" }))).toEqual(["cache/invalidate-versioned"]);
     const [ttl] = cachePlan(opts({ invalidate: "ttl", ttl: 150 })).runs;
     expect(ttl!.params).toMatchObject({ ttlMs: 150, keys: 3, dbLatencyMs: 1 });
@@ -33,12 +41,19 @@ describe("cache options → scenarios", () => {
 
   it("moves a PostgreSQL password into PGPASSWORD, so the params never hold it", () => {
     const env: NodeJS.ProcessEnv = {};
-    const p = originParams(opts({ db: "postgres://app:p%40ss@db.internal:5432/shop" }), { db: "sqlite", dbLatencyMs: 1 }, env);
+    const p = originParams(
+      opts({ db: "postgres://app:p%40ss@db.internal:5432/shop" }),
+      { db: "sqlite", dbLatencyMs: 1 },
+      env,
+    );
     expect(p).toEqual({ db: "postgres://app@db.internal:5432/shop", dbLatencyMs: 0 });
     expect(env.PGPASSWORD).toBe("p@ss");
     // An explicit PGPASSWORD wins; --db-latency wins over the defaults.
     const env2: NodeJS.ProcessEnv = { PGPASSWORD: "from-env" };
-    expect(originParams(opts({ db: "postgres://app:x@h/d", dbLatency: 3 }), { db: "sqlite", dbLatencyMs: 1 }, env2).dbLatencyMs).toBe(3);
+    expect(
+      originParams(opts({ db: "postgres://app:x@h/d", dbLatency: 3 }), { db: "sqlite", dbLatencyMs: 1 }, env2)
+        .dbLatencyMs,
+    ).toBe(3);
     expect(env2.PGPASSWORD).toBe("from-env");
   });
 });

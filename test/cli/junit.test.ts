@@ -4,7 +4,19 @@ import type { RunReport } from "../../src/scenario/report.js";
 import type { ScenarioResult } from "../../src/scenario/types.js";
 
 function scenario(id: string, over: Partial<ScenarioResult> = {}): ScenarioResult {
-  return { id, title: id, explain: "", ok: true, params: {}, steps: [], metrics: {}, checks: [], figures: [], ms: 12, ...over };
+  return {
+    id,
+    title: id,
+    explain: "",
+    ok: true,
+    params: {},
+    steps: [],
+    metrics: {},
+    checks: [],
+    figures: [],
+    ms: 12,
+    ...over,
+  };
 }
 
 function report(scenarios: ScenarioResult[]): RunReport {
@@ -26,14 +38,19 @@ describe("toJunit", () => {
     const xml = toJunit(
       report([
         scenario("ratelimit/a", { checks: [{ name: "ok one", ok: true }] }),
-        scenario("ratelimit/b", { ok: false, checks: [{ name: 'never > limit & "<b>"', ok: false, expected: "≤ 10", actual: 20 }] }),
+        scenario("ratelimit/b", {
+          ok: false,
+          checks: [{ name: 'never > limit & "<b>"', ok: false, expected: "≤ 10", actual: 20 }],
+        }),
         scenario("lock/c", { ok: false, error: "connection <lost>" }),
       ]),
     );
     expect(xml).toContain('<testsuites name="redis-patterns smoke" tests="3" failures="1" errors="1" time="0.036">');
     expect(xml).toContain('<testsuite name="ratelimit" tests="2" failures="1" errors="0" skipped="0" time="0.024">');
     expect(xml).toContain('<testsuite name="lock" tests="1" failures="0" errors="1"');
-    expect(xml).toContain('<failure message="never &gt; limit &amp; &quot;&lt;b&gt;&quot;" type="CheckFailed">expected: &quot;≤ 10&quot;\nactual: 20</failure>');
+    expect(xml).toContain(
+      '<failure message="never &gt; limit &amp; &quot;&lt;b&gt;&quot;" type="CheckFailed">expected: &quot;≤ 10&quot;\nactual: 20</failure>',
+    );
     expect(xml).toContain('<error message="connection &lt;lost&gt;" type="ScenarioError">');
     expect(xml).toContain("<system-out>✓ ok one</system-out>");
   });

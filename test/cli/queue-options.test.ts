@@ -21,14 +21,26 @@ describe("queue options", () => {
     const opts = await parse("queue");
     expect(opts.kind).toBeUndefined();
     expect(opts.crash).toBeUndefined();
-    expect(queueParams(opts)).toEqual({ messages: 12, consumers: 3, batch: 3, crash: true, blockMs: 100, visibilityMs: 150, maxDeliveries: 3, poison: true });
+    expect(queueParams(opts)).toEqual({
+      messages: 12,
+      consumers: 3,
+      batch: 3,
+      crash: true,
+      blockMs: 100,
+      visibilityMs: 150,
+      maxDeliveries: 3,
+      poison: true,
+    });
   });
 
   it.each([
     ["queue --crash", { crash: true }],
     ["queue --no-crash", { crash: false }],
     ["queue --no-poison", { poison: false }],
-    ["queue --kind stream --max-deliveries 5 --visibility 1s --block 250ms", { maxDeliveries: 5, visibilityMs: 1_000, blockMs: 250 }],
+    [
+      "queue --kind stream --max-deliveries 5 --visibility 1s --block 250ms",
+      { maxDeliveries: 5, visibilityMs: 1_000, blockMs: 250 },
+    ],
     ["queue --messages 100 --consumers 8 --batch 10", { messages: 100, consumers: 8, batch: 10 }],
     ["queue --no-crash --consumers 1 --messages 1", { crash: false, consumers: 1, messages: 1 }],
   ])("%s", async (argv, expected) => {

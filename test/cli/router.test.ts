@@ -5,9 +5,21 @@
  */
 import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { createProgram, lazyHandlers, type CacheCliOptions, type CleanupCliOptions, type DoctorCliOptions, type Handlers, type RateLimitCliOptions } from "../../src/cli/program.js";
+import {
+  createProgram,
+  lazyHandlers,
+  type CacheCliOptions,
+  type CleanupCliOptions,
+  type DoctorCliOptions,
+  type Handlers,
+  type RateLimitCliOptions,
+} from "../../src/cli/program.js";
 
-type Call = { handler: "ratelimit"; opts: RateLimitCliOptions } | { handler: "cleanup"; opts: CleanupCliOptions } | { handler: "doctor"; opts: DoctorCliOptions } | { handler: "cache"; opts: CacheCliOptions };
+type Call =
+  | { handler: "ratelimit"; opts: RateLimitCliOptions }
+  | { handler: "cleanup"; opts: CleanupCliOptions }
+  | { handler: "doctor"; opts: DoctorCliOptions }
+  | { handler: "cache"; opts: CacheCliOptions };
 
 interface Parsed {
   calls: Call[];
@@ -82,10 +94,14 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { argv: "ratelimit", handler: "ratelimit", opts: RATELIMIT_DEFAULTS, absent: ["algo", "rate", "burst", "requests", "url", "prefix", "tlsCa"] },
   {
-    argv:
-      "ratelimit --algo token-bucket --limit 5 --window 10s --rate 100/m --burst 3 --cost 2 --requests 7 --clients 2 --traffic steady --clock real --json --prefix rp:x --keep --timeout 2 --trace summary",
+    argv: "ratelimit",
+    handler: "ratelimit",
+    opts: RATELIMIT_DEFAULTS,
+    absent: ["algo", "rate", "burst", "requests", "url", "prefix", "tlsCa"],
+  },
+  {
+    argv: "ratelimit --algo token-bucket --limit 5 --window 10s --rate 100/m --burst 3 --cost 2 --requests 7 --clients 2 --traffic steady --clock real --json --prefix rp:x --keep --timeout 2 --trace summary",
     handler: "ratelimit",
     opts: {
       algo: "token-bucket",
@@ -119,30 +135,84 @@ const cases: Case[] = [
   },
   { argv: "--prefix rp:before ratelimit --keep", handler: "ratelimit", opts: { prefix: "rp:before", keep: true } },
   { argv: "ratelimit --prefix rp:trailing:::", handler: "ratelimit", opts: { prefix: "rp:trailing" } },
-  { argv: "ratelimit --compare --traffic burst", handler: "ratelimit", opts: { compare: true, traffic: "burst" }, absent: ["algo"] },
+  {
+    argv: "ratelimit --compare --traffic burst",
+    handler: "ratelimit",
+    opts: { compare: true, traffic: "burst" },
+    absent: ["algo"],
+  },
   { argv: "ratelimit --window 500ms --rate 10/s", handler: "ratelimit", opts: { window: 500, rate: 10 } },
   { argv: "ratelimit --window 1.5s --rate 5", handler: "ratelimit", opts: { window: 1_500, rate: 5 } },
   { argv: "ratelimit --window 1h --rate 3600/h", handler: "ratelimit", opts: { window: 3_600_000, rate: 1 } },
   { argv: "ratelimit --timeout 0.25", handler: "ratelimit", opts: { timeout: 250 } },
-  { argv: "ratelimit --url=redis://eq:6379 --limit=3", handler: "ratelimit", opts: { url: "redis://eq:6379", limit: 3 } },
+  {
+    argv: "ratelimit --url=redis://eq:6379 --limit=3",
+    handler: "ratelimit",
+    opts: { url: "redis://eq:6379", limit: 3 },
+  },
   // Redis Cluster: a repeated --url gives the seed nodes (one URL stays a string), --cluster forces the cluster client.
-  { argv: "--url redis://a:7000 --url redis://b:7001 ratelimit", handler: "ratelimit", opts: { url: ["redis://a:7000", "redis://b:7001"] } },
+  {
+    argv: "--url redis://a:7000 --url redis://b:7001 ratelimit",
+    handler: "ratelimit",
+    opts: { url: ["redis://a:7000", "redis://b:7001"] },
+  },
   { argv: "doctor --cluster --url redis://a:7000", handler: "doctor", opts: { cluster: true, url: "redis://a:7000" } },
   { argv: "--tls-ca ca.pem --insecure ratelimit", handler: "ratelimit", opts: { tlsCa: "ca.pem", insecure: true } },
-  { argv: "cleanup --prefix rp:1a2b3c4d", handler: "cleanup", opts: { ...GLOBAL_DEFAULTS, prefix: "rp:1a2b3c4d", dryRun: false } },
-  { argv: "cleanup --prefix rp:1a2b3c4d --dry-run --json --url redis://x:6380", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380" } },
-  { argv: "--url redis://x:6380 --json cleanup --dry-run --prefix rp:abc", handler: "cleanup", opts: { dryRun: true, json: true, url: "redis://x:6380", prefix: "rp:abc" } },
-  { argv: "cache", handler: "cache", opts: { ...GLOBAL_DEFAULTS, db: "sqlite" }, absent: ["strategy", "dbLatency", "ttl", "invalidate", "protect", "instances"] },
+  {
+    argv: "cleanup --prefix rp:1a2b3c4d",
+    handler: "cleanup",
+    opts: { ...GLOBAL_DEFAULTS, prefix: "rp:1a2b3c4d", dryRun: false },
+  },
+  {
+    argv: "cleanup --prefix rp:1a2b3c4d --dry-run --json --url redis://x:6380",
+    handler: "cleanup",
+    opts: { dryRun: true, json: true, url: "redis://x:6380" },
+  },
+  {
+    argv: "--url redis://x:6380 --json cleanup --dry-run --prefix rp:abc",
+    handler: "cleanup",
+    opts: { dryRun: true, json: true, url: "redis://x:6380", prefix: "rp:abc" },
+  },
+  {
+    argv: "cache",
+    handler: "cache",
+    opts: { ...GLOBAL_DEFAULTS, db: "sqlite" },
+    absent: ["strategy", "dbLatency", "ttl", "invalidate", "protect", "instances"],
+  },
   {
     argv: "cache --strategy write-behind --crash-before-flush --db postgres://u@h:5432/d --db-latency 0 --reads 50 --writes 5 --keys 9 --ttl 500ms --seed 3 --batch 4 --flush-interval 25ms",
     handler: "cache",
-    opts: { strategy: "write-behind", crashBeforeFlush: true, db: "postgres://u@h:5432/d", dbLatency: 0, reads: 50, writes: 5, keys: 9, ttl: 500, seed: 3, batch: 4, flushInterval: 25 },
+    opts: {
+      strategy: "write-behind",
+      crashBeforeFlush: true,
+      db: "postgres://u@h:5432/d",
+      dbLatency: 0,
+      reads: 50,
+      writes: 5,
+      keys: 9,
+      ttl: 500,
+      seed: 3,
+      batch: 4,
+      flushInterval: 25,
+    },
   },
   { argv: "cache --invalidate event --instances 5", handler: "cache", opts: { invalidate: "event", instances: 5 } },
-  { argv: "cache --stampede --protect early-expiry --concurrency 16", handler: "cache", opts: { stampede: true, protect: "early-expiry", concurrency: 16 } },
-  { argv: "cache --race --db sqlite:/tmp/origin.db", handler: "cache", opts: { race: true, db: "sqlite:/tmp/origin.db" } },
+  {
+    argv: "cache --stampede --protect early-expiry --concurrency 16",
+    handler: "cache",
+    opts: { stampede: true, protect: "early-expiry", concurrency: 16 },
+  },
+  {
+    argv: "cache --race --db sqlite:/tmp/origin.db",
+    handler: "cache",
+    opts: { race: true, db: "sqlite:/tmp/origin.db" },
+  },
   { argv: "doctor", handler: "doctor", opts: { ...GLOBAL_DEFAULTS, pings: 100 }, absent: ["only"] },
-  { argv: "doctor --only lock,ratelimit,lock --pings 5 --json", handler: "doctor", opts: { only: ["lock", "ratelimit"], pings: 5, json: true } },
+  {
+    argv: "doctor --only lock,ratelimit,lock --pings 5 --json",
+    handler: "doctor",
+    opts: { only: ["lock", "ratelimit"], pings: 5, json: true },
+  },
 ];
 
 describe("argv → handler and parsed options", () => {
@@ -171,7 +241,10 @@ interface BadCase {
 const bad: BadCase[] = [
   { argv: "nosuchcommand", message: /unknown command 'nosuchcommand'/ },
   { argv: "ratelimt", message: /unknown command 'ratelimt'[\s\S]*did you mean ratelimit\?/i },
-  { argv: "ratelimit --algo leaky-bucket", message: /unknown algorithm "leaky-bucket": choose one of fixed-window, sliding-log, sliding-counter, token-bucket/ },
+  {
+    argv: "ratelimit --algo leaky-bucket",
+    message: /unknown algorithm "leaky-bucket": choose one of fixed-window, sliding-log, sliding-counter, token-bucket/,
+  },
   { argv: "ratelimit --algo", message: /option '--algo <name>' argument missing/ },
   { argv: "ratelimit --bogus", message: /unknown option '--bogus'/ },
   { argv: "ratelimit --compar", message: /unknown option '--compar'[\s\S]*did you mean --compare\?/i },
@@ -188,7 +261,10 @@ const bad: BadCase[] = [
   { argv: "ratelimit --rate 0/s", message: /invalid rate "0\/s": must be more than zero/ },
   { argv: "ratelimit --rate 5/d", message: /invalid rate "5\/d": unknown unit "d"/ },
   { argv: "ratelimit --rate fast", message: /invalid rate "fast"/ },
-  { argv: "ratelimit --traffic zigzag", message: /argument 'zigzag' is invalid\. Allowed choices are steady, burst, boundary/ },
+  {
+    argv: "ratelimit --traffic zigzag",
+    message: /argument 'zigzag' is invalid\. Allowed choices are steady, burst, boundary/,
+  },
   { argv: "ratelimit --clock fake", message: /Allowed choices are scenario, real/ },
   { argv: "--trace verbose ratelimit", message: /Allowed choices are full, summary, off/ },
   { argv: "ratelimit --timeout soon", message: /invalid duration "soon"/ },
@@ -196,8 +272,14 @@ const bad: BadCase[] = [
   { argv: "ratelimit --prefix rp:*", message: /may not contain glob characters, braces or spaces/ },
   { argv: "cleanup --prefix rp:{x}", message: /may not contain glob characters, braces or spaces/ },
   { argv: "cleanup --dry-run extra", message: /too many arguments for 'cleanup'/ },
-  { argv: "doctor --only ratelimit,queues", message: /unknown pattern "queues" in --only: choose from ratelimit, cache,/ },
-  { argv: "cache --strategy lazy", message: /unknown strategy "lazy": choose one of cache-aside, read-through, write-through, write-behind/ },
+  {
+    argv: "doctor --only ratelimit,queues",
+    message: /unknown pattern "queues" in --only: choose from ratelimit, cache,/,
+  },
+  {
+    argv: "cache --strategy lazy",
+    message: /unknown strategy "lazy": choose one of cache-aside, read-through, write-through, write-behind/,
+  },
   { argv: "cache --db redis://x", message: /--db "redis:\/\/x": use sqlite/ },
   { argv: "cache --db-latency -1", message: /--db-latency must be between 0 and 10000, not -1/ },
   { argv: "cache --invalidate cdc", message: /unknown invalidation "cdc": choose one of ttl, event, versioned/ },
@@ -232,7 +314,8 @@ describe("--help and --version", () => {
     expect(program.commands.map((c) => c.name()).sort()).toEqual(Object.keys(lazyHandlers).sort());
     for (const opt of program.options) expect(parsed.stdout).toContain(opt.long!);
     expect(parsed.stdout).toMatch(/Examples:\n(\s+\$ redis-patterns .+\n)+/);
-    for (const cmd of program.commands) expect(parsed.stdout).toMatch(new RegExp(`\\$ redis-patterns ${cmd.name()}\\b`));
+    for (const cmd of program.commands)
+      expect(parsed.stdout).toMatch(new RegExp(`\\$ redis-patterns ${cmd.name()}\\b`));
     expect(parsed.stdout).toMatch(/Exit codes:.*0 ok.*1.*2 usage.*3.*4.*130 interrupted/s);
   });
 

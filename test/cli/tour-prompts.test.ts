@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { askParameter as ask, paramSpecs, type ParamSpec, type PromptContext } from "../../src/cli/tour/params.js";
 
 /** inquirer's test renderer takes a cancelable prompt; the tour's prompt is a plain async function around one. */
-const askParameter = (spec: ParamSpec, context?: PromptContext) => Object.assign(ask(spec, context), { cancel: () => {} });
+const askParameter = (spec: ParamSpec, context?: PromptContext) =>
+  Object.assign(ask(spec, context), { cancel: () => {} });
 
 /** Wait until the prompt's screen shows `text` (validation runs asynchronously), failing after a second. */
 async function screenShows(getScreen: () => string, text: string | RegExp): Promise<void> {

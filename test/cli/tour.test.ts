@@ -19,8 +19,16 @@ describe("tour sandbox: what a typed command becomes", () => {
 
   it.each([
     [["SET", "greeting", "hi"], ["SET", `${P}:greeting`, "hi"], [`${P}:greeting`]],
-    [["MSET", "a", "1", "b", "2"], ["MSET", `${P}:a`, "1", `${P}:b`, "2"], [`${P}:a`, `${P}:b`]],
-    [["ZUNIONSTORE", "dst", "2", "x", "y"], ["ZUNIONSTORE", `${P}:dst`, "2", `${P}:x`, `${P}:y`], [`${P}:dst`, `${P}:x`, `${P}:y`]],
+    [
+      ["MSET", "a", "1", "b", "2"],
+      ["MSET", `${P}:a`, "1", `${P}:b`, "2"],
+      [`${P}:a`, `${P}:b`],
+    ],
+    [
+      ["ZUNIONSTORE", "dst", "2", "x", "y"],
+      ["ZUNIONSTORE", `${P}:dst`, "2", `${P}:x`, `${P}:y`],
+      [`${P}:dst`, `${P}:x`, `${P}:y`],
+    ],
     [["XREAD", "COUNT", "1", "STREAMS", "s1", "0"], ["XREAD", "COUNT", "1", "STREAMS", `${P}:s1`, "0"], [`${P}:s1`]],
     // A key already under the prefix (copied from a trace) stays as typed.
     [["GET", `${P}:lock:x`], ["GET", `${P}:lock:x`], [`${P}:lock:x`]],
@@ -50,7 +58,7 @@ describe("tour sandbox: what a typed command becomes", () => {
     ["ACL DELUSER bob", /ACL DELUSER is refused/],
     ["REPLICAOF h 6379", /REPLICAOF is refused/],
     ["SELECT 1", /SELECT is refused/],
-    ["EVAL \"return 1\" 0", /script can touch any key/],
+    ['EVAL "return 1" 0', /script can touch any key/],
     ["SORT k BY other_*", /BY\/GET/],
     ["MONITOR", /MONITOR is refused/],
     ["NOSUCHCOMMAND x", /unknown command NOSUCHCOMMAND/],
@@ -62,7 +70,16 @@ describe("tour sandbox: what a typed command becomes", () => {
 });
 
 describe("tour parameters: validated as the command-line options are", () => {
-  const specs = paramSpecs({ workers: 3, ttlMs: 150, decay: 0.9, crash: true, traffic: "boundary", clients: ["alice"], db: "sqlite", zero: 0 });
+  const specs = paramSpecs({
+    workers: 3,
+    ttlMs: 150,
+    decay: 0.9,
+    crash: true,
+    traffic: "boundary",
+    clients: ["alice"],
+    db: "sqlite",
+    zero: 0,
+  });
   const spec = (name: string) => specs.find((s) => s.name === name)!;
 
   it("offers numbers, durations, booleans and strings, not lists", () => {
@@ -129,11 +146,17 @@ describe("tour: the router", () => {
     expect((await parseTour(["tour"]))[0]).toMatchObject({ input: true });
     expect((await parseTour(["tour"]))[0]!.pattern).toBeUndefined();
     expect((await parseTour(["tour", "lock/no-lock"]))[0]).toMatchObject({ pattern: "lock/no-lock", input: true });
-    expect((await parseTour(["--json", "tour", "--no-input", "queue"]))[0]).toMatchObject({ pattern: "queue", input: false, json: true });
+    expect((await parseTour(["--json", "tour", "--no-input", "queue"]))[0]).toMatchObject({
+      pattern: "queue",
+      input: false,
+      json: true,
+    });
   });
 
   it("an unknown pattern is refused before connecting, naming the patterns", async () => {
-    await expect(selectStart("nosuch")).rejects.toThrow(/unknown pattern "nosuch": choose one of ratelimit, cache, .*queue/);
+    await expect(selectStart("nosuch")).rejects.toThrow(
+      /unknown pattern "nosuch": choose one of ratelimit, cache, .*queue/,
+    );
     expect((await selectStart("lock")).patterns.map((p) => p.entry.name)).toEqual(["lock"]);
     expect((await selectStart("queue/list")).first?.id).toBe("queue/list");
   });

@@ -26,14 +26,29 @@ const USERS: Record<string, string[]> = {
 };
 
 const NO_PERSISTENCE: Record<PatternName, Verdict> = {
-  ratelimit: "ok", cache: "warning", session: "ok", leaderboard: "ok", hll: "ok", analytics: "ok", lock: "ok", queue: "warning",
+  ratelimit: "ok",
+  cache: "warning",
+  session: "ok",
+  leaderboard: "ok",
+  hll: "ok",
+  analytics: "ok",
+  lock: "ok",
+  queue: "warning",
 };
 
-const url = (user: string) => `redis://${user}:${encodeURIComponent(user === "default" ? PASSWORD : USER_PASSWORD)}@127.0.0.1:${server().port}`;
+const url = (user: string) =>
+  `redis://${user}:${encodeURIComponent(user === "default" ? PASSWORD : USER_PASSWORD)}@127.0.0.1:${server().port}`;
 
 beforeAll(async () => {
-  admin = new Redis({ host: server().host, port: server().port, password: PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  for (const [name, rules] of Object.entries(USERS)) await admin.call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
+  admin = new Redis({
+    host: server().host,
+    port: server().port,
+    password: PASSWORD,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  for (const [name, rules] of Object.entries(USERS))
+    await admin.call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
 });
 
 afterAll(async () => {
@@ -52,16 +67,33 @@ describe("doctor on a server with --requirepass", () => {
     const { facts, verdicts } = await runDoctor(url("noeval"));
     expect(facts.lua.runs).toBe(false);
     expect(facts.lua.runsError).toMatch(/^NOPERM/);
-    expect(facts.acl.commands.EVAL).toMatchObject({ permission: "denied", detail: expect.stringMatching(/no permissions to run the 'eval' command/) });
-    expect(verdictMap(verdicts)).toEqual({ ...NO_PERSISTENCE, ratelimit: "unsupported", lock: "unsupported", hll: "warning" });
-    expect(verdicts.find((v) => v.pattern === "lock")!.reason).toMatch(/cannot run: EVALSHA, EVAL: denied to ACL user noeval/);
-    expect(verdicts.find((v) => v.pattern === "hll")!.reason).toMatch(/--trials \(items generated inside a script\) unavailable: EVALSHA, EVAL: denied/);
+    expect(facts.acl.commands.EVAL).toMatchObject({
+      permission: "denied",
+      detail: expect.stringMatching(/no permissions to run the 'eval' command/),
+    });
+    expect(verdictMap(verdicts)).toEqual({
+      ...NO_PERSISTENCE,
+      ratelimit: "unsupported",
+      lock: "unsupported",
+      hll: "warning",
+    });
+    expect(verdicts.find((v) => v.pattern === "lock")!.reason).toMatch(
+      /cannot run: EVALSHA, EVAL: denied to ACL user noeval/,
+    );
+    expect(verdicts.find((v) => v.pattern === "hll")!.reason).toMatch(
+      /--trials \(items generated inside a script\) unavailable: EVALSHA, EVAL: denied/,
+    );
   });
 
   it("a user without CONFIG: persistence and memory come from INFO, the refusal is reported, nothing fails", async () => {
     const { facts, verdicts } = await runDoctor(url("noconfig"));
     expect(facts.unknowns.map((u) => u.what)).toEqual([
-      "CONFIG GET maxmemory", "CONFIG GET maxmemory-policy", "CONFIG GET save", "CONFIG GET appendonly", "CONFIG GET appendfsync", "CONFIG GET replica-read-only",
+      "CONFIG GET maxmemory",
+      "CONFIG GET maxmemory-policy",
+      "CONFIG GET save",
+      "CONFIG GET appendonly",
+      "CONFIG GET appendfsync",
+      "CONFIG GET replica-read-only",
     ]);
     expect(facts.unknowns.every((u) => /^NOPERM/.test(u.reason))).toBe(true);
     expect(facts.persistence).toEqual({ rdbSave: "unknown", aof: false, appendfsync: "unknown", source: "info" });
@@ -78,13 +110,18 @@ describe("doctor on a server with --requirepass", () => {
     expect(facts.acl.reason).toMatch(/^ACL DRYRUN refused: NOPERM .*; ACL GETUSER refused: NOPERM/);
     for (const v of verdicts) {
       expect(v.verdict).toBe("ok");
-      expect(v.findings.map((f) => f.text)).toContainEqual(expect.stringMatching(/permissions of ACL user noadmin unknown/));
+      expect(v.findings.map((f) => f.text)).toContainEqual(
+        expect.stringMatching(/permissions of ACL user noadmin unknown/),
+      );
     }
   });
 
   it("a user whose key pattern (~app:*) excludes the tool's keys: no pattern can run", async () => {
     const { facts, verdicts } = await runDoctor(url("appkeys"));
-    expect(facts.acl.commands.GET).toMatchObject({ permission: "denied", detail: expect.stringMatching(/no permissions to access the '.*:doctor:\{acl\}:a' key/) });
+    expect(facts.acl.commands.GET).toMatchObject({
+      permission: "denied",
+      detail: expect.stringMatching(/no permissions to access the '.*:doctor:\{acl\}:a' key/),
+    });
     expect(verdictMap(verdicts)).toEqual(Object.fromEntries(PATTERNS.map((p) => [p, "unsupported"])));
   });
 
@@ -100,15 +137,29 @@ describe("doctor on a server with --requirepass", () => {
     // EVAL/EVALSHA and pub/sub denied: the Lua patterns cannot run, event invalidation is unavailable. (CONFIG is
     // refused too, so persistence is unknown: the queue is not held at risk for it.)
     // The queue's reaper and dead-letter scripts and the HLL's --trials script are unavailable too.
-    expect(verdictMap(verdicts)).toEqual({ ...NO_PERSISTENCE, ratelimit: "unsupported", lock: "unsupported", cache: "warning", hll: "warning", queue: "warning" });
-    expect(verdicts.find((v) => v.pattern === "cache")!.reason).toMatch(/--invalidate event unavailable: PUBLISH, SUBSCRIBE: denied to ACL user getuser/);
+    expect(verdictMap(verdicts)).toEqual({
+      ...NO_PERSISTENCE,
+      ratelimit: "unsupported",
+      lock: "unsupported",
+      cache: "warning",
+      hll: "warning",
+      queue: "warning",
+    });
+    expect(verdicts.find((v) => v.pattern === "cache")!.reason).toMatch(
+      /--invalidate event unavailable: PUBLISH, SUBSCRIBE: denied to ACL user getuser/,
+    );
     // The server's own answer for the same sample commands, asked as the admin.
-    const names = { key: facts.acl.sample!.key, key2: facts.acl.sample!.key.replace(/:a$/, ":b"), channel: facts.acl.sample!.channel };
+    const names = {
+      key: facts.acl.sample!.key,
+      key2: facts.acl.sample!.key.replace(/:a$/, ":b"),
+      channel: facts.acl.sample!.channel,
+    };
     const disagreements: string[] = [];
     for (const label of commandsFor(PATTERNS)) {
       const answer = String(await admin.call("ACL", "DRYRUN", "getuser", ...sampleArgv(label, names)));
       const server = answer === "OK" ? "allowed" : "denied";
-      if (facts.acl.commands[label]?.permission !== server) disagreements.push(`${label}: here ${facts.acl.commands[label]?.permission}, server ${answer}`);
+      if (facts.acl.commands[label]?.permission !== server)
+        disagreements.push(`${label}: here ${facts.acl.commands[label]?.permission}, server ${answer}`);
     }
     expect(disagreements).toEqual([]);
     expect(Object.values(facts.acl.commands).filter((c) => c.permission === "denied").length).toBeGreaterThanOrEqual(4);

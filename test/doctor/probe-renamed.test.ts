@@ -48,11 +48,26 @@ describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM rena
   it("ratelimit and lock are unsupported, the scripted variants unavailable; session and queue name their fallbacks", async () => {
     const { verdicts } = await runDoctor(server.url);
     expect(verdictMap(verdicts)).toEqual({
-      ratelimit: "unsupported", cache: "warning", session: "ok", leaderboard: "ok", hll: "warning", analytics: "ok", lock: "unsupported", queue: "warning",
+      ratelimit: "unsupported",
+      cache: "warning",
+      session: "ok",
+      leaderboard: "ok",
+      hll: "warning",
+      analytics: "ok",
+      lock: "unsupported",
+      queue: "warning",
     });
-    const texts = (p: string) => verdicts.find((v) => v.pattern === p)!.findings.map((f) => f.text).join("\n");
-    expect(texts("ratelimit")).toMatch(/cannot run: EVALSHA, EVAL: Lua scripts do not run here \(ERR unknown command 'EVAL'\)/);
-    expect(texts("session")).toMatch(/GETEX: not on this server \(renamed or disabled\) → the tool uses GET \+ EXPIRE in one pipeline instead/);
+    const texts = (p: string) =>
+      verdicts
+        .find((v) => v.pattern === p)!
+        .findings.map((f) => f.text)
+        .join("\n");
+    expect(texts("ratelimit")).toMatch(
+      /cannot run: EVALSHA, EVAL: Lua scripts do not run here \(ERR unknown command 'EVAL'\)/,
+    );
+    expect(texts("session")).toMatch(
+      /GETEX: not on this server \(renamed or disabled\) → the tool uses GET \+ EXPIRE in one pipeline instead/,
+    );
     expect(texts("queue")).toMatch(/BLMOVE: not on this server .* → the tool uses BRPOPLPUSH instead/);
     expect(texts("queue")).toMatch(/XAUTOCLAIM: not on this server .* → the tool uses XPENDING \+ XCLAIM instead/);
   });

@@ -15,10 +15,17 @@ const rdb = useRedisServer(["--save", "3600 1"]);
 const evicting = useRedisServer(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes"]);
 
 const ALL_OK: Record<PatternName, Verdict> = {
-  ratelimit: "ok", cache: "ok", session: "ok", leaderboard: "ok", hll: "ok", analytics: "ok", lock: "ok", queue: "ok",
+  ratelimit: "ok",
+  cache: "ok",
+  session: "ok",
+  leaderboard: "ok",
+  hll: "ok",
+  analytics: "ok",
+  lock: "ok",
+  queue: "ok",
 };
 
-describe("a server with no persistence (save \"\", appendonly no)", () => {
+describe('a server with no persistence (save "", appendonly no)', () => {
   it("reads the facts: version, mode, persistence, memory, Lua, clock, latency, ACL", async () => {
     const { facts } = await runDoctor(plain().url);
     expect(facts.server).toEqual({ name: "Redis", version: plain().version, redisVersion: plain().version });
@@ -42,7 +49,9 @@ describe("a server with no persistence (save \"\", appendonly no)", () => {
     const { verdicts } = await runDoctor(plain().url);
     expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning" });
     const queue = verdicts.find((v) => v.pattern === "queue")!;
-    expect(queue.reason).toMatch(/no persistence \(save "", appendonly no\): on a restart queued and unacknowledged messages are lost/);
+    expect(queue.reason).toMatch(
+      /no persistence \(save "", appendonly no\): on a restart queued and unacknowledged messages are lost/,
+    );
     expect(verdicts.find((v) => v.pattern === "cache")!.reason).toMatch(/^write-behind: no persistence/);
   });
 
@@ -59,8 +68,13 @@ describe("a server with no persistence (save \"\", appendonly no)", () => {
       const names = new Set(commands.map((c) => c.argv[0]!.toUpperCase()));
       expect([...names].sort()).toEqual(["ACL", "CONFIG", "EVAL", "INFO", "PING", "TIME"]);
       expect(commands.filter((c) => c.argv[0] === "CONFIG").every((c) => c.argv[1] === "GET")).toBe(true);
-      expect(commands.filter((c) => c.argv[0] === "ACL").every((c) => ["WHOAMI", "DRYRUN"].includes(c.argv[1]!))).toBe(true);
-      expect(commands.filter((c) => c.argv[0] === "EVAL").map((c) => c.argv[1])).toEqual(["return 1", "return redis.call('TIME')"]);
+      expect(commands.filter((c) => c.argv[0] === "ACL").every((c) => ["WHOAMI", "DRYRUN"].includes(c.argv[1]!))).toBe(
+        true,
+      );
+      expect(commands.filter((c) => c.argv[0] === "EVAL").map((c) => c.argv[1])).toEqual([
+        "return 1",
+        "return redis.call('TIME')",
+      ]);
     } finally {
       await admin.del("doctor-test:user-key", "doctor-test:board");
       await admin.quit();
@@ -88,7 +102,9 @@ describe("a server with AOF (appendonly yes, appendfsync everysec)", () => {
     const { facts, verdicts } = await runDoctor(aof().url);
     expect(facts.persistence).toMatchObject({ aof: true, appendfsync: "everysec", source: "config" });
     expect(verdictMap(verdicts)).toEqual(ALL_OK);
-    expect(verdicts.find((v) => v.pattern === "queue")!.reason).toMatch(/AOF with appendfsync everysec: a crash loses at most about a second/);
+    expect(verdicts.find((v) => v.pattern === "queue")!.reason).toMatch(
+      /AOF with appendfsync everysec: a crash loses at most about a second/,
+    );
   });
 });
 
@@ -97,7 +113,9 @@ describe("a server with RDB snapshots only (save 3600 1)", () => {
     const { facts, verdicts } = await runDoctor(rdb().url);
     expect(facts.persistence).toMatchObject({ rdbSave: "3600 1", aof: false });
     expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning" });
-    expect(verdicts.find((v) => v.pattern === "queue")!.reason).toMatch(/RDB snapshots only \(save "3600 1"\): a crash loses what was written since the last snapshot/);
+    expect(verdicts.find((v) => v.pattern === "queue")!.reason).toMatch(
+      /RDB snapshots only \(save "3600 1"\): a crash loses what was written since the last snapshot/,
+    );
   });
 });
 
@@ -114,10 +132,19 @@ describe("a server with maxmemory 64mb and maxmemory-policy allkeys-lru", () => 
   it("every pattern whose keys are not a cache's can lose them silently: locks, sessions, queue entries, …", () => {
     const verdicts = evaluatePatterns(facts, PATTERNS);
     expect(verdictMap(verdicts)).toEqual({
-      ratelimit: "warning", cache: "ok", session: "warning", leaderboard: "warning", hll: "warning", analytics: "warning", lock: "warning", queue: "warning",
+      ratelimit: "warning",
+      cache: "ok",
+      session: "warning",
+      leaderboard: "warning",
+      hll: "warning",
+      analytics: "warning",
+      lock: "warning",
+      queue: "warning",
     });
     const reason = (p: PatternName) => verdicts.find((v) => v.pattern === p)!.reason;
-    expect(reason("lock")).toMatch(/allkeys-lru \(maxmemory 64mb\) can evict any key: an evicted lock lets a second worker in/);
+    expect(reason("lock")).toMatch(
+      /allkeys-lru \(maxmemory 64mb\) can evict any key: an evicted lock lets a second worker in/,
+    );
     expect(reason("session")).toMatch(/logs its user out/);
     expect(reason("queue")).toMatch(/messages lost/);
     expect(reason("cache")).toMatch(/what a cache wants/);

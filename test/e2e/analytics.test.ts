@@ -33,7 +33,8 @@ describe("analytics, human output", () => {
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
     const out = result.stdout;
-    for (const id of ["analytics/counters", "analytics/trending", "analytics/timeseries"]) expect(out).toContain(`━━ ${id} · `);
+    for (const id of ["analytics/counters", "analytics/trending", "analytics/timeseries"])
+      expect(out).toContain(`━━ ${id} · `);
     const checks = out.split("\n").filter((l) => /^\s+[✓✗] /.test(l));
     expect(checks.length).toBeGreaterThanOrEqual(20);
     for (const line of checks) expect(line).toMatch(/^\s+✓ /);
@@ -49,9 +50,21 @@ describe("analytics, human output", () => {
   });
 
   it("--kind trending runs only that one", async () => {
-    const result = await runCli(["analytics", "--kind", "trending", "--decay", "0.5", "--trace", "off", "--url", server().url]);
+    const result = await runCli([
+      "analytics",
+      "--kind",
+      "trending",
+      "--decay",
+      "0.5",
+      "--trace",
+      "off",
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain("━━ analytics/trending · Trending articles: ZINCRBY per view, every score × 0.5 each hour");
+    expect(result.stdout).toContain(
+      "━━ analytics/trending · Trending articles: ZINCRBY per view, every score × 0.5 each hour",
+    );
     expect(result.stdout).not.toContain("analytics/counters");
     expect(result.stdout).toMatch(/✓ all checks passed \(1 scenario, \d+ commands\)/);
   });
@@ -60,7 +73,22 @@ describe("analytics, human output", () => {
 describe("analytics --json", () => {
   it("one document; the time series with its own window and buckets", async () => {
     const prefix = testPrefix("an-json");
-    const result = await runCli(["analytics", "--kind", "timeseries", "--minutes", "20", "--last", "2m", "--bucket", "30s", "--json", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli([
+      "analytics",
+      "--kind",
+      "timeseries",
+      "--minutes",
+      "20",
+      "--last",
+      "2m",
+      "--bucket",
+      "30s",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.ok).toBe(true);

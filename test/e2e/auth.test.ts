@@ -13,7 +13,14 @@ const FULL_PASSWORD = "Fulluser-e2e-Hm5Tj2";
 const WRONG_PASSWORD = "Wrongpass-e2e-Bn4Ls6";
 /** Characters a URL must percent-encode, to check that neither the raw nor the encoded form leaks. */
 const ODD_WRONG_PASSWORD = "odd@pass:wo%rd/e2e#Yc1";
-const SECRETS = [PASSWORD, LIMITED_PASSWORD, FULL_PASSWORD, WRONG_PASSWORD, ODD_WRONG_PASSWORD, encodeURIComponent(ODD_WRONG_PASSWORD)];
+const SECRETS = [
+  PASSWORD,
+  LIMITED_PASSWORD,
+  FULL_PASSWORD,
+  WRONG_PASSWORD,
+  ODD_WRONG_PASSWORD,
+  encodeURIComponent(ODD_WRONG_PASSWORD),
+];
 
 const QUICK = ["ratelimit", "--algo", "fixed-window"];
 
@@ -39,7 +46,13 @@ function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
 }
 
 beforeAll(async () => {
-  admin = new Redis({ host: server().host, port: server().port, password: PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  admin = new Redis({
+    host: server().host,
+    port: server().port,
+    password: PASSWORD,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   // `limited` may do anything except run scripts, which every rate limiter needs.
   await admin.call("ACL", "SETUSER", "limited", "on", `>${LIMITED_PASSWORD}`, "~*", "+@all", "-evalsha", "-eval");
   await admin.call("ACL", "SETUSER", "full", "on", `>${FULL_PASSWORD}`, "~*", "+@all");
@@ -59,7 +72,10 @@ describe.each([
   it("a wrong password", async () => {
     const result = await runCli([...QUICK, ...extra, "--url", url(`:${WRONG_PASSWORD}@`)]);
     expect(result.code).toBe(4);
-    expectOneErrorLine(result, /authentication failed at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: wrong username or password/);
+    expectOneErrorLine(
+      result,
+      /authentication failed at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: wrong username or password/,
+    );
     if (json) expect(parseJsonOutput(result)).toMatchObject({ ok: false, error: { exitCode: 4 } });
     else expect(result.stdout).toBe("");
     expectNoSecret(result);
@@ -94,7 +110,11 @@ describe.each([
     expect(result.code).toBe(4);
     expectOneErrorLine(result, /NOPERM/);
     if (json) {
-      const doc = parseJsonOutput<{ ok: boolean; target: { url: string }; error: { exitCode: number; message: string } }>(result);
+      const doc = parseJsonOutput<{
+        ok: boolean;
+        target: { url: string };
+        error: { exitCode: number; message: string };
+      }>(result);
       expect(doc.ok).toBe(false);
       expect(doc.error.exitCode).toBe(4);
       expect(doc.error.message).toMatch(/NOPERM/);
@@ -125,7 +145,11 @@ describe.each([
     const prefix = testPrefix("acl");
     const result = await runCli([...QUICK, ...extra, "--prefix", prefix, "--url", url(`full:${FULL_PASSWORD}@`)]);
     expect(result.code, result.stderr).toBe(0);
-    if (json) expect(parseJsonOutput(result)).toMatchObject({ ok: true, target: { url: expect.stringMatching(/^redis:\/\/full:\*\*\*@/) } });
+    if (json)
+      expect(parseJsonOutput(result)).toMatchObject({
+        ok: true,
+        target: { url: expect.stringMatching(/^redis:\/\/full:\*\*\*@/) },
+      });
     expectNoSecret(result);
     expect(await scanKeys(admin, prefix)).toEqual([]);
   });
@@ -139,7 +163,14 @@ describe("a database number in the URL", () => {
     expect(kept.code, kept.stderr).toBe(0);
     expectNoSecret(kept);
 
-    const inDb3 = new Redis({ host: server().host, port: server().port, password: PASSWORD, db: 3, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const inDb3 = new Redis({
+      host: server().host,
+      port: server().port,
+      password: PASSWORD,
+      db: 3,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     try {
       const keys = await scanKeys(inDb3, prefix);
       expect(keys.length).toBeGreaterThan(0);

@@ -46,7 +46,11 @@ interface BenchJson {
   recordingCostPct: number;
   redisBenchmarkOpsPerSec?: number;
   ratioVsRedisBenchmark?: number;
-  rounds: { recordingOff: Phase; recordingOn: Phase; redisBenchmark?: { opsPerSec: number; runs: { argv: string[]; requests: number; opsPerSec: number }[] } }[];
+  rounds: {
+    recordingOff: Phase;
+    recordingOn: Phase;
+    redisBenchmark?: { opsPerSec: number; runs: { argv: string[]; requests: number; opsPerSec: number }[] };
+  }[];
   notes: string[];
   sample: { commands: { argv: string[]; reply?: unknown }[] };
   cleanup: { keys: number; deleted: number };
@@ -66,15 +70,35 @@ function expectConsistent(phase: Phase, ops: number | null): void {
 describe("bench --json", () => {
   it("bench ratelimit --ops 2000: every operation counted in both modes, ordered percentiles, one EVALSHA traced, no key left", async () => {
     const prefix = testPrefix("bench");
-    const result = await runCli(["bench", "ratelimit", "--ops", "2000", "--json", "--url", server().url, "--prefix", prefix]);
+    const result = await runCli([
+      "bench",
+      "ratelimit",
+      "--ops",
+      "2000",
+      "--json",
+      "--url",
+      server().url,
+      "--prefix",
+      prefix,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<BenchJson>(result);
-    expect(report).toMatchObject({ ok: true, command: "bench", operation: { id: "ratelimit/token-bucket" }, opsRequested: 2000, opsCompleted: 2000, errors: 0 });
+    expect(report).toMatchObject({
+      ok: true,
+      command: "bench",
+      operation: { id: "ratelimit/token-bucket" },
+      opsRequested: 2000,
+      opsCompleted: 2000,
+      errors: 0,
+    });
     expect(report.rounds).toHaveLength(1);
     expectConsistent(report.rounds[0]!.recordingOff, 2000);
     expectConsistent(report.rounds[0]!.recordingOn, 2000);
     expect(report.opsPerSec).toBe(report.rounds[0]!.recordingOff.opsPerSec);
-    expect([report.p50Ms, report.p99Ms]).toEqual([report.rounds[0]!.recordingOff.p50Ms, report.rounds[0]!.recordingOff.p99Ms]);
+    expect([report.p50Ms, report.p99Ms]).toEqual([
+      report.rounds[0]!.recordingOff.p50Ms,
+      report.rounds[0]!.recordingOff.p99Ms,
+    ]);
     // With recording on, the recorder saw every operation's command (plus each connection's handshake), and kept none.
     expect(report.recordingOn.commandsRecorded).toBeGreaterThanOrEqual(2000);
     expect(report.recordingOn.commandsRecorded).toBeLessThanOrEqual(2000 + report.config.clients * 5);
@@ -100,26 +124,55 @@ describe("bench --json", () => {
     [["hll"], "hll/pfadd", 1],
     [["session"], "session/read", 1],
   ];
-  it.each(patterns)("bench %j runs its hot operation with pipelining and cleans up", async (args, id, commandsPerOp) => {
-    const prefix = testPrefix("bench-all");
-    const ops = 600;
-    const result = await runCli(["bench", ...args, "--ops", String(ops), "--clients", "4", "--pipeline", "4", "--threads", "2", "--json", "--url", server().url, "--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<BenchJson>(result);
-    expect(report.operation.id).toBe(id);
-    expect(report.config).toMatchObject({ clients: 4, pipeline: 4, threads: 2 });
-    expectConsistent(report.rounds[0]!.recordingOff, ops);
-    expectConsistent(report.rounds[0]!.recordingOn, ops);
-    expect(report.recordingOn.commandsRecorded).toBeGreaterThanOrEqual(ops * commandsPerOp);
-    expect(report.sample.commands).toHaveLength(commandsPerOp);
-    expect(report.operation.commands).toHaveLength(commandsPerOp);
-    expect(report.sample.commands.map((c) => c.argv[0])).toEqual(report.operation.commands);
-    expect(report.cleanup.deleted).toBeLessThanOrEqual(report.cleanup.keys);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
-  });
+  it.each(patterns)(
+    "bench %j runs its hot operation with pipelining and cleans up",
+    async (args, id, commandsPerOp) => {
+      const prefix = testPrefix("bench-all");
+      const ops = 600;
+      const result = await runCli([
+        "bench",
+        ...args,
+        "--ops",
+        String(ops),
+        "--clients",
+        "4",
+        "--pipeline",
+        "4",
+        "--threads",
+        "2",
+        "--json",
+        "--url",
+        server().url,
+        "--prefix",
+        prefix,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const report = parseJsonOutput<BenchJson>(result);
+      expect(report.operation.id).toBe(id);
+      expect(report.config).toMatchObject({ clients: 4, pipeline: 4, threads: 2 });
+      expectConsistent(report.rounds[0]!.recordingOff, ops);
+      expectConsistent(report.rounds[0]!.recordingOn, ops);
+      expect(report.recordingOn.commandsRecorded).toBeGreaterThanOrEqual(ops * commandsPerOp);
+      expect(report.sample.commands).toHaveLength(commandsPerOp);
+      expect(report.operation.commands).toHaveLength(commandsPerOp);
+      expect(report.sample.commands.map((c) => c.argv[0])).toEqual(report.operation.commands);
+      expect(report.cleanup.deleted).toBeLessThanOrEqual(report.cleanup.keys);
+      expect(await scanKeys(redis, prefix)).toEqual([]);
+    },
+  );
 
   it("--duration runs for a time instead of a count", async () => {
-    const result = await runCli(["bench", "cache", "--duration", "300ms", "--clients", "3", "--json", "--url", server().url]);
+    const result = await runCli([
+      "bench",
+      "cache",
+      "--duration",
+      "300ms",
+      "--clients",
+      "3",
+      "--json",
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<BenchJson>(result);
     expect(report.opsRequested).toBeNull();
@@ -160,29 +213,48 @@ describe("bench, human output and usage", () => {
 const redisBenchmark = findRedisBenchmark();
 describe("bench --vs-redis-benchmark", () => {
   if (!redisBenchmark) console.warn("skipping the redis-benchmark comparison: redis-benchmark is not on PATH");
-  it.skipIf(!redisBenchmark)("runs the same commands through redis-benchmark, and the ratio is what the runs say", async () => {
-    const prefix = testPrefix("bench-rb");
-    const result = await runCli(["bench", "lock", "--ops", "2000", "--clients", "10", "--vs-redis-benchmark", "--json", "--url", server().url, "--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<BenchJson>(result);
-    const rb = report.rounds[0]!.redisBenchmark!;
-    // The lock's two commands are two redis-benchmark runs of 2000 requests each, combined as one after the other.
-    expect(rb.runs.map((r) => r.argv[0])).toEqual(["SET", "EVALSHA"]);
-    for (const run of rb.runs) {
-      expect(run.requests).toBe(2000);
-      expect(run.opsPerSec).toBeGreaterThan(0);
-    }
-    expect(rb.opsPerSec).toBeCloseTo(1 / rb.runs.reduce((s, r) => s + 1 / r.opsPerSec, 0), -1);
-    expect(report.redisBenchmarkOpsPerSec).toBe(rb.opsPerSec);
-    expect(report.ratioVsRedisBenchmark).toBeCloseTo(report.opsPerSec / rb.opsPerSec, 2);
-    // redis-benchmark wrote to the same keys (its __rand_int__ is the 12-digit client id): all deleted.
-    expect(await scanKeys(redis, prefix)).toEqual([]);
-  });
+  it.skipIf(!redisBenchmark)(
+    "runs the same commands through redis-benchmark, and the ratio is what the runs say",
+    async () => {
+      const prefix = testPrefix("bench-rb");
+      const result = await runCli([
+        "bench",
+        "lock",
+        "--ops",
+        "2000",
+        "--clients",
+        "10",
+        "--vs-redis-benchmark",
+        "--json",
+        "--url",
+        server().url,
+        "--prefix",
+        prefix,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const report = parseJsonOutput<BenchJson>(result);
+      const rb = report.rounds[0]!.redisBenchmark!;
+      // The lock's two commands are two redis-benchmark runs of 2000 requests each, combined as one after the other.
+      expect(rb.runs.map((r) => r.argv[0])).toEqual(["SET", "EVALSHA"]);
+      for (const run of rb.runs) {
+        expect(run.requests).toBe(2000);
+        expect(run.opsPerSec).toBeGreaterThan(0);
+      }
+      expect(rb.opsPerSec).toBeCloseTo(1 / rb.runs.reduce((s, r) => s + 1 / r.opsPerSec, 0), -1);
+      expect(report.redisBenchmarkOpsPerSec).toBe(rb.opsPerSec);
+      expect(report.ratioVsRedisBenchmark).toBeCloseTo(report.opsPerSec / rb.opsPerSec, 2);
+      // redis-benchmark wrote to the same keys (its __rand_int__ is the 12-digit client id): all deleted.
+      expect(await scanKeys(redis, prefix)).toEqual([]);
+    },
+  );
 
   it("without redis-benchmark on PATH it says so and still benchmarks the pattern", async () => {
-    const result = await runCli(["bench", "cache", "--ops", "300", "--clients", "2", "--vs-redis-benchmark", "--json", "--url", server().url], {
-      env: { PATH: "/nonexistent" },
-    });
+    const result = await runCli(
+      ["bench", "cache", "--ops", "300", "--clients", "2", "--vs-redis-benchmark", "--json", "--url", server().url],
+      {
+        env: { PATH: "/nonexistent" },
+      },
+    );
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<BenchJson>(result);
     expect(report.ratioVsRedisBenchmark).toBeUndefined();

@@ -23,7 +23,14 @@ interface Command {
 interface Report {
   ok: boolean;
   command: string;
-  scenarios: { id: string; ok: boolean; title: string; params: Record<string, unknown>; metrics: Record<string, unknown>; steps: { title: string; commands: Command[] }[] }[];
+  scenarios: {
+    id: string;
+    ok: boolean;
+    title: string;
+    params: Record<string, unknown>;
+    metrics: Record<string, unknown>;
+    steps: { title: string; commands: Command[] }[];
+  }[];
   summary?: { columns: string[]; rows: unknown[][] };
 }
 
@@ -36,7 +43,8 @@ describe("cache (human)", () => {
     const result = await runCli(["cache", "--url", url(), "--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toMatch(ANSI);
-    for (const id of ["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"]) expect(result.stdout).toContain(`━━ ${id}`);
+    for (const id of ["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"])
+      expect(result.stdout).toContain(`━━ ${id}`);
     expect(result.stdout).toContain("The four strategies on the same workload");
     expect(result.stdout).toMatch(/\[db\] SELECT id, name, version FROM rp_cache_\w+ WHERE id = \?/);
     expect(result.stdout).toMatch(/\[worker\] \[db\] UPDATE rp_cache_\w+ SET name = v\.name/);
@@ -58,18 +66,31 @@ describe("cache (human)", () => {
 describe("cache --json", () => {
   it("write-behind --crash-before-flush: lostWrites equals the pending writes, in one JSON document", async () => {
     const prefix = testPrefix("e2e-cache");
-    const result = await runCli(["cache", "--strategy", "write-behind", "--crash-before-flush", "--json", "--url", url(), "--prefix", prefix]);
+    const result = await runCli([
+      "cache",
+      "--strategy",
+      "write-behind",
+      "--crash-before-flush",
+      "--json",
+      "--url",
+      url(),
+      "--prefix",
+      prefix,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.ok).toBe(true);
     expect(report.command).toBe("cache");
     expect(report.scenarios.map((s) => s.id)).toEqual(["cache/write-behind"]);
     const m = report.scenarios[0]!.metrics;
-    for (const name of ["hits", "misses", "dbReads", "dbWrites", "staleReads", "lostWrites"]) expect(m[name], name).not.toBeUndefined();
+    for (const name of ["hits", "misses", "dbReads", "dbWrites", "staleReads", "lostWrites"])
+      expect(m[name], name).not.toBeUndefined();
     expect(m.lostWrites).toBe(m.pendingAtCrash);
     const db = commandsOf(report).filter((c) => c.source === "db");
     expect(db.length).toBeGreaterThan(0);
-    expect(db.every((c) => typeof c.argv[0] === "string" && /^(CREATE|INSERT|SELECT|UPDATE|DROP)\b/.test(c.argv[0]))).toBe(true);
+    expect(
+      db.every((c) => typeof c.argv[0] === "string" && /^(CREATE|INSERT|SELECT|UPDATE|DROP)\b/.test(c.argv[0])),
+    ).toBe(true);
     expect(await scanKeys(redis, prefix)).toEqual([]);
   });
 
@@ -77,18 +98,40 @@ describe("cache --json", () => {
     const result = await runCli(["cache", "--invalidate", "event", "--instances", "3", "--json", "--url", url()]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
-    const clients = new Set(commandsOf(report).filter((c) => c.source !== "db").map((c) => c.client));
-    expect([...clients].sort()).toEqual(["instance-1", "instance-1:sub", "instance-2", "instance-2:sub", "instance-3", "instance-3:sub", "instance-3:sub#2", "instance-3:sub#3", "main"]);
+    const clients = new Set(
+      commandsOf(report)
+        .filter((c) => c.source !== "db")
+        .map((c) => c.client),
+    );
+    expect([...clients].sort()).toEqual([
+      "instance-1",
+      "instance-1:sub",
+      "instance-2",
+      "instance-2:sub",
+      "instance-3",
+      "instance-3:sub",
+      "instance-3:sub#2",
+      "instance-3:sub#3",
+      "main",
+    ]);
     const publishes = commandsOf(report).filter((c) => c.argv[0] === "PUBLISH");
     expect(publishes.map((c) => c.reply)).toEqual([3, 3, 2, 2]);
-    expect(report.scenarios[0]!.metrics).toMatchObject({ missedInvalidations: 2, staleReadsWithoutRecovery: 1, staleReadsWithRecovery: 0 });
+    expect(report.scenarios[0]!.metrics).toMatchObject({
+      missedInvalidations: 2,
+      staleReadsWithoutRecovery: 1,
+      staleReadsWithRecovery: 0,
+    });
   });
 
   it("--stampede compares the three protections in one summary table", async () => {
     const result = await runCli(["cache", "--stampede", "--concurrency", "4", "--json", "--url", url()]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
-    expect(report.scenarios.map((s) => s.id)).toEqual(["cache/stampede-none", "cache/stampede-lock", "cache/stampede-early-expiry"]);
+    expect(report.scenarios.map((s) => s.id)).toEqual([
+      "cache/stampede-none",
+      "cache/stampede-lock",
+      "cache/stampede-early-expiry",
+    ]);
     expect(report.summary?.rows.map((r) => r[0])).toEqual(["none", "lock", "early-expiry"]);
     expect(report.scenarios[1]!.metrics.dbLoads).toBe(1);
     expect(Number(report.scenarios[0]!.metrics.dbLoads)).toBeGreaterThanOrEqual(4);
@@ -107,7 +150,9 @@ describe.skipIf(!pgUp)("cache --db postgres://…", () => {
     const report = parseJsonOutput<Report>(result);
     expect(report.scenarios[0]!.title).toContain("PostgreSQL");
     expect(report.scenarios[0]!.params.dbLatencyMs).toBe(0);
-    const tables = commandsOf(report).map((c) => /^CREATE TABLE (\w+)/.exec(c.argv[0] ?? "")?.[1]).filter((t): t is string => !!t);
+    const tables = commandsOf(report)
+      .map((c) => /^CREATE TABLE (\w+)/.exec(c.argv[0] ?? "")?.[1])
+      .filter((t): t is string => !!t);
     expect(tables).toHaveLength(1);
     expect(await postgresCacheTables(tables)).toEqual([]);
   });
@@ -118,7 +163,10 @@ describe("SIGINT during a run", () => {
     const prefix = testPrefix("e2e-cache-sigint");
     const db = pgUp ? ["--db", POSTGRES_URL] : [];
     // --invalidate ttl waits in real time for a 2 s TTL: long enough to interrupt once its entries exist.
-    const { child, done } = startCli(["cache", "--invalidate", "ttl", "--ttl", "2s", ...db, "--json", "--prefix", prefix, "--url", url()], { timeoutMs: 30_000 });
+    const { child, done } = startCli(
+      ["cache", "--invalidate", "ttl", "--ttl", "2s", ...db, "--json", "--prefix", prefix, "--url", url()],
+      { timeoutMs: 30_000 },
+    );
     try {
       await waitFor(`a key under ${prefix}`, async () => (await scanKeys(redis, prefix)).length > 0, 15_000);
     } catch (err) {
@@ -142,7 +190,10 @@ describe("SIGINT during a run", () => {
 describe("usage errors exit 2 before connecting", () => {
   const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
-    [["--strategy", "write-around"], /unknown strategy "write-around": choose one of cache-aside, read-through, write-through, write-behind/],
+    [
+      ["--strategy", "write-around"],
+      /unknown strategy "write-around": choose one of cache-aside, read-through, write-through, write-behind/,
+    ],
     [["--invalidate", "ttl", "--race"], /choose one of --strategy\/--compare, --invalidate, --stampede and --race/],
     [["--db", "mysql://x/y"], /--db "mysql:\/\/x\/y": use sqlite/],
     [["--instances", "3"], /--instances applies to --invalidate event only/],

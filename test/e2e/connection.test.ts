@@ -65,7 +65,9 @@ describe("connection failures exit 3 with one line on stderr", () => {
     it("with --json, stdout is still one JSON document with ok:false and exit code 3", async () => {
       const result = await runCli([...QUICK, "--url", `redis://127.0.0.1:${port}`, "--timeout", "500ms", "--json"]);
       expect(result.code).toBe(3);
-      const doc = parseJsonOutput<{ schemaVersion: number; ok: boolean; error: { message: string; exitCode: number } }>(result);
+      const doc = parseJsonOutput<{ schemaVersion: number; ok: boolean; error: { message: string; exitCode: number } }>(
+        result,
+      );
       expect(doc.schemaVersion).toBe(1);
       expect(doc.ok).toBe(false);
       expect(doc.error.exitCode).toBe(3);
@@ -87,7 +89,14 @@ describe("connection failures exit 3 with one line on stderr", () => {
   describe("rediss:// against a plain server", () => {
     const redis = useRedisServer();
     it("fails with exit 3 and a hint that the server may not speak TLS", async () => {
-      const result = await runCli([...QUICK, "--url", `rediss://127.0.0.1:${redis().port}`, "--timeout", "1s", "--insecure"]);
+      const result = await runCli([
+        ...QUICK,
+        "--url",
+        `rediss://127.0.0.1:${redis().port}`,
+        "--timeout",
+        "1s",
+        "--insecure",
+      ]);
       expect(result.code).toBe(3);
       expectOneErrorLine(result, /rediss:\/\/127\.0\.0\.1:\d+.*TLS/);
       expect(result.ms).toBeLessThan(10_000);
@@ -99,13 +108,58 @@ describe("connection failures exit 3 with one line on stderr", () => {
 function makeCertificates(dir: string): void {
   const openssl = (...args: string[]) => {
     const res = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-    if (res.error || res.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${res.error?.message ?? res.stderr}`);
+    if (res.error || res.status !== 0)
+      throw new Error(`openssl ${args.join(" ")} failed: ${res.error?.message ?? res.stderr}`);
   };
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=redis-patterns test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=redis-patterns test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=localhost",
+  );
   writeFileSync(join(dir, "server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "server.ext");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "server.ext",
+  );
 }
 
 /** A redis-server that speaks only TLS (`--port 0`), on a free port. */
@@ -114,18 +168,30 @@ async function startTlsServer(dir: string): Promise<{ port: number; child: Child
   const child = spawn(
     "redis-server",
     [
-      "--port", "0",
-      "--tls-port", String(port),
-      "--bind", "127.0.0.1",
-      "--tls-cert-file", join(dir, "server.pem"),
-      "--tls-key-file", join(dir, "server.key"),
-      "--tls-ca-cert-file", join(dir, "ca.pem"),
-      "--tls-auth-clients", "no",
-      "--save", "",
-      "--appendonly", "no",
-      "--dir", dir,
-      "--daemonize", "no",
-      "--logfile", "",
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--tls-cert-file",
+      join(dir, "server.pem"),
+      "--tls-key-file",
+      join(dir, "server.key"),
+      "--tls-ca-cert-file",
+      join(dir, "ca.pem"),
+      "--tls-auth-clients",
+      "no",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -182,7 +248,13 @@ describe("TLS", () => {
   });
 
   it("with --tls-ca and a host name, the name is verified against the certificate", async () => {
-    const result = await runCli([...QUICK, "--url", `rediss://localhost:${tls!.port}`, "--tls-ca", join(dir, "ca.pem")]);
+    const result = await runCli([
+      ...QUICK,
+      "--url",
+      `rediss://localhost:${tls!.port}`,
+      "--tls-ca",
+      join(dir, "ca.pem"),
+    ]);
     expect(result.code, result.stderr).toBe(0);
   });
 

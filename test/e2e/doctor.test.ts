@@ -43,7 +43,10 @@ interface DoctorDoc {
   setup: { commands: Command[] };
   doctor: {
     patterns: string[];
-    facts: Record<string, unknown> & { unknowns: { what: string; reason: string }[]; persistence: Record<string, unknown> };
+    facts: Record<string, unknown> & {
+      unknowns: { what: string; reason: string }[];
+      persistence: Record<string, unknown>;
+    };
     verdicts: { pattern: string; verdict: string; reason: string; findings: { level: string; text: string }[] }[];
     counts: Record<string, number>;
     steps: { title: string; ms: number; commands: number }[];
@@ -68,13 +71,25 @@ describe("doctor exit codes", () => {
   it("1 when a pattern is at risk: no persistence puts the queue and write-behind at risk; one error line", async () => {
     const result = await runCli(["doctor", "--url", plain().url, "--trace", "off", "--pings", "5"]);
     expect(result.code).toBe(1);
-    expect(lines(result.stderr)).toEqual(["redis-patterns: 2 of 8 patterns unsupported or at risk: cache (warning), queue (warning)"]);
+    expect(lines(result.stderr)).toEqual([
+      "redis-patterns: 2 of 8 patterns unsupported or at risk: cache (warning), queue (warning)",
+    ]);
     expect(result.stdout).toMatch(/│ queue +│ ! warning +│ ! no persistence/);
     expect(result.stdout).not.toMatch(/PING +→ PONG/);
   });
 
   it("0 with --only ratelimit,lock on the same server: persistence does not matter to them", async () => {
-    const result = await runCli(["doctor", "--url", plain().url, "--only", "ratelimit,lock", "--trace", "summary", "--pings", "20"]);
+    const result = await runCli([
+      "doctor",
+      "--url",
+      plain().url,
+      "--only",
+      "ratelimit,lock",
+      "--trace",
+      "summary",
+      "--pings",
+      "20",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Checks {2}ratelimit, lock/);
     expect(result.stdout).toMatch(/✓ all 2 patterns ok/);
@@ -86,14 +101,20 @@ describe("doctor exit codes", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(lines(result.stderr)).toHaveLength(1);
-    expect(result.stderr).toMatch(/unknown pattern "queues" in --only: choose from ratelimit, cache, session, leaderboard, hll, analytics, lock, queue/);
+    expect(result.stderr).toMatch(
+      /unknown pattern "queues" in --only: choose from ratelimit, cache, session, leaderboard, hll, analytics, lock, queue/,
+    );
   });
 
   it("3 when nothing answers, also with --json", async () => {
     const port = await freePort();
     const result = await runCli(["doctor", "--json", "--url", `redis://127.0.0.1:${port}`]);
     expect(result.code).toBe(3);
-    expect(parseJsonOutput(result)).toMatchObject({ schemaVersion: 1, ok: false, error: { exitCode: 3, message: expect.stringMatching(/connection refused/) } });
+    expect(parseJsonOutput(result)).toMatchObject({
+      schemaVersion: 1,
+      ok: false,
+      error: { exitCode: 3, message: expect.stringMatching(/connection refused/) },
+    });
   });
 
   it("4 for a wrong password, and the password appears nowhere", async () => {
@@ -104,15 +125,33 @@ describe("doctor exit codes", () => {
   });
 
   it("0 with the right password, which is redacted in the setup trace", async () => {
-    const result = await runCli(["doctor", "--json", "--pings", "3", "--url", `redis://:${PASSWORD}@127.0.0.1:${secured().port}`]);
+    const result = await runCli([
+      "doctor",
+      "--json",
+      "--pings",
+      "3",
+      "--url",
+      `redis://:${PASSWORD}@127.0.0.1:${secured().port}`,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain(PASSWORD);
     const doc = parseJsonOutput<DoctorDoc>(result);
-    expect(doc.setup.commands.some((c) => c.argv[0]!.toUpperCase() === "AUTH" && c.argv.includes("[redacted]"))).toBe(true);
+    expect(doc.setup.commands.some((c) => c.argv[0]!.toUpperCase() === "AUTH" && c.argv.includes("[redacted]"))).toBe(
+      true,
+    );
   });
 
   it("a refused CONFIG is reported as unknown, not as an error: the exit code is the verdicts'", async () => {
-    const result = await runCli(["doctor", "--json", "--only", "leaderboard,hll,lock", "--pings", "3", "--url", noConfig.url]);
+    const result = await runCli([
+      "doctor",
+      "--json",
+      "--only",
+      "leaderboard,hll,lock",
+      "--pings",
+      "3",
+      "--url",
+      noConfig.url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const doc = parseJsonOutput<DoctorDoc>(result);
     expect(doc.ok).toBe(true);
@@ -129,18 +168,52 @@ describe("doctor exit codes", () => {
 
 describe("doctor --json", () => {
   it("one document: envelope, facts, verdicts, and every command sent, in order, ending with QUIT", async () => {
-    const result = await runCli(["doctor", "--json", "--pings", "10", "--url", plain().url], { env: { FORCE_COLOR: "1" } });
+    const result = await runCli(["doctor", "--json", "--pings", "10", "--url", plain().url], {
+      env: { FORCE_COLOR: "1" },
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).not.toMatch(ANSI);
     const doc = parseJsonOutput<DoctorDoc>(result);
-    expect(doc).toMatchObject({ schemaVersion: 1, ok: false, command: "doctor", target: { url: plain().url, server: "Redis", mode: "standalone" } });
+    expect(doc).toMatchObject({
+      schemaVersion: 1,
+      ok: false,
+      command: "doctor",
+      target: { url: plain().url, server: "Redis", mode: "standalone" },
+    });
     expect(doc.error).toBeUndefined();
-    expect(doc.doctor.patterns).toEqual(["ratelimit", "cache", "session", "leaderboard", "hll", "analytics", "lock", "queue"]);
+    expect(doc.doctor.patterns).toEqual([
+      "ratelimit",
+      "cache",
+      "session",
+      "leaderboard",
+      "hll",
+      "analytics",
+      "lock",
+      "queue",
+    ]);
     expect(doc.doctor.counts).toEqual({ ok: 6, warning: 2, unsupported: 0 });
     expect(doc.doctor.verdicts.map((v) => [v.pattern, v.verdict])).toEqual([
-      ["ratelimit", "ok"], ["cache", "warning"], ["session", "ok"], ["leaderboard", "ok"], ["hll", "ok"], ["analytics", "ok"], ["lock", "ok"], ["queue", "warning"],
+      ["ratelimit", "ok"],
+      ["cache", "warning"],
+      ["session", "ok"],
+      ["leaderboard", "ok"],
+      ["hll", "ok"],
+      ["analytics", "ok"],
+      ["lock", "ok"],
+      ["queue", "warning"],
     ]);
-    for (const key of ["server", "mode", "persistence", "memory", "lua", "clock", "latency", "commandTable", "acl", "unknowns"]) {
+    for (const key of [
+      "server",
+      "mode",
+      "persistence",
+      "memory",
+      "lua",
+      "clock",
+      "latency",
+      "commandTable",
+      "acl",
+      "unknowns",
+    ]) {
       expect(doc.doctor.facts, key).toHaveProperty(key);
     }
     expect(doc.doctor.facts.latency).toMatchObject({ samples: 10 });
@@ -157,7 +230,12 @@ describe("doctor --json", () => {
     }
     expect(doc.commands.filter((c) => c.argv[0] === "PING")).toHaveLength(10);
     expect(doc.doctor.steps.map((s) => s.title)).toEqual([
-      "server (INFO)", "configuration (CONFIG GET)", "Lua scripts (EVAL)", "clock (TIME)", "latency (10 × PING)", "ACL permissions (ACL WHOAMI, ACL DRYRUN)",
+      "server (INFO)",
+      "configuration (CONFIG GET)",
+      "Lua scripts (EVAL)",
+      "clock (TIME)",
+      "latency (10 × PING)",
+      "ACL permissions (ACL WHOAMI, ACL DRYRUN)",
     ]);
   });
 });

@@ -52,7 +52,18 @@ describe("hll, human output", () => {
 describe("hll --json", () => {
   it("one document with estimate, exact, errorPct and bytes, and every item of every PFADD", async () => {
     const prefix = testPrefix("hll-json");
-    const result = await runCli(["hll", "--count", "30000", "--trials", "4", "--json", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli([
+      "hll",
+      "--count",
+      "30000",
+      "--trials",
+      "4",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.ok).toBe(true);
@@ -60,7 +71,8 @@ describe("hll --json", () => {
     const [unique, weekly] = report.scenarios;
     expect(unique!.id).toBe("hll/unique-count");
     expect(weekly!.id).toBe("hll/weekly-merge");
-    for (const name of ["estimate", "exact", "errorPct", "bytes"]) expect(typeof unique!.metrics[name], name).toBe("number");
+    for (const name of ["estimate", "exact", "errorPct", "bytes"])
+      expect(typeof unique!.metrics[name], name).toBe("number");
     expect(unique!.metrics.exact).toBe(30_000);
     expect(unique!.metrics.trials).toBe(4);
     const pfadd = unique!.steps[0]!.commands.filter((c) => c.argv[0] === "PFADD");

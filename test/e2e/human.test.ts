@@ -52,14 +52,22 @@ describe("comparing the four", () => {
     const at = out.indexOf("Compared on the same traffic");
     expect(at).toBeGreaterThan(0);
     const table = out.slice(at).split("\n");
-    expect(table.some((l) => /│ algorithm\s+│ requests\s+│ allowed\s+│ rejected\s+│ max in any window/.test(l))).toBe(true);
+    expect(table.some((l) => /│ algorithm\s+│ requests\s+│ allowed\s+│ rejected\s+│ max in any window/.test(l))).toBe(
+      true,
+    );
     for (const algo of ALGORITHMS) {
       const row = table.find((l) => l.startsWith(`│ ${algo} `));
       expect(row, `no row for ${algo}`).toBeDefined();
       expect(row).toMatch(/\d+\/\d+ ✓\s+│$/);
     }
     // The boundary burst: the fixed window lets twice the limit through, the others hold the limit.
-    const maxInWindow = (algo: string) => Number(table.find((l) => l.startsWith(`│ ${algo} `))!.split("│")[5]!.trim());
+    const maxInWindow = (algo: string) =>
+      Number(
+        table
+          .find((l) => l.startsWith(`│ ${algo} `))!
+          .split("│")[5]!
+          .trim(),
+      );
     expect(maxInWindow("fixed-window")).toBe(20);
     for (const algo of ALGORITHMS.slice(1)) expect(maxInWindow(algo)).toBe(10);
     expect(out).toMatch(/✓ all checks passed \(4 scenarios, \d+ commands\)/);

@@ -16,7 +16,19 @@ afterAll(async () => {
   await redis?.quit();
 });
 
-const PACED = ["ratelimit", "--algo", "sliding-log", "--clock", "real", "--window", "2s", "--limit", "5", "--traffic", "steady"];
+const PACED = [
+  "ratelimit",
+  "--algo",
+  "sliding-log",
+  "--clock",
+  "real",
+  "--window",
+  "2s",
+  "--limit",
+  "5",
+  "--traffic",
+  "steady",
+];
 
 describe.each([
   { mode: "human", extra: [] as string[] },
@@ -24,7 +36,9 @@ describe.each([
 ])("SIGINT during a run ($mode)", ({ mode, extra }) => {
   it("exits 130 and leaves no key under the prefix", async () => {
     const prefix = testPrefix("sigint");
-    const { child, done } = startCli([...PACED, ...extra, "--prefix", prefix, "--url", server().url], { timeoutMs: 30_000 });
+    const { child, done } = startCli([...PACED, ...extra, "--prefix", prefix, "--url", server().url], {
+      timeoutMs: 30_000,
+    });
     try {
       await waitFor(`a key under ${prefix}`, async () => (await scanKeys(redis, prefix)).length > 0, 15_000);
     } catch (err) {

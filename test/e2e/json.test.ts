@@ -48,7 +48,9 @@ describe("ratelimit --json", () => {
   it("prints exactly one JSON document with the documented shape, and leaves no key behind", async () => {
     const prefix = testPrefix("json");
     // FORCE_COLOR must not leak colour codes into the document.
-    const result = await runCli(["ratelimit", "--json", "--prefix", prefix, "--url", server().url], { env: { FORCE_COLOR: "1" } });
+    const result = await runCli(["ratelimit", "--json", "--prefix", prefix, "--url", server().url], {
+      env: { FORCE_COLOR: "1" },
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toMatch(ANSI);
     expect(result.stdout.trimStart().startsWith("{")).toBe(true);
@@ -56,7 +58,12 @@ describe("ratelimit --json", () => {
 
     expect(report.schemaVersion).toBe(1);
     expect(report.ok).toBe(true);
-    expect(report.target).toMatchObject({ url: server().url, server: "Redis", version: server().version, mode: "standalone" });
+    expect(report.target).toMatchObject({
+      url: server().url,
+      server: "Redis",
+      version: server().version,
+      mode: "standalone",
+    });
     expect(report.prefix).toBe(prefix);
     expect(report.scenarios.map((s) => s.id)).toEqual(ALGORITHMS.map((a) => `ratelimit/${a}`));
 
@@ -69,7 +76,9 @@ describe("ratelimit --json", () => {
         step.commands.forEach(expectCommand);
       }
       // Every script call names its keys under the run's prefix.
-      const scriptCalls = scenario.steps.flatMap((s) => s.commands).filter((c) => /^EVAL(SHA)?$/i.test(c.argv[0] ?? ""));
+      const scriptCalls = scenario.steps
+        .flatMap((s) => s.commands)
+        .filter((c) => /^EVAL(SHA)?$/i.test(c.argv[0] ?? ""));
       expect(scriptCalls.length).toBeGreaterThan(0);
       for (const call of scriptCalls) {
         const numKeys = Number(call.argv[2]);
@@ -77,7 +86,14 @@ describe("ratelimit --json", () => {
       }
 
       const m = scenario.metrics;
-      for (const name of ["requests", "allowed", "rejected", "maxAllowedInWindow", "commandsPerRequest", "bytesPerIdentifier"]) {
+      for (const name of [
+        "requests",
+        "allowed",
+        "rejected",
+        "maxAllowedInWindow",
+        "commandsPerRequest",
+        "bytesPerIdentifier",
+      ]) {
         expect(typeof m[name], `${scenario.id} metrics.${name}`).toBe("number");
       }
       expect((m.allowed as number) + (m.rejected as number)).toBe(m.requests);
@@ -102,7 +118,16 @@ describe("ratelimit --json", () => {
 
   it("with --algo, the document holds that one scenario", async () => {
     const prefix = testPrefix("json1");
-    const result = await runCli(["ratelimit", "--algo", "token-bucket", "--json", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli([
+      "ratelimit",
+      "--algo",
+      "token-bucket",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.scenarios.map((s) => s.id)).toEqual(["ratelimit/token-bucket"]);
@@ -111,7 +136,18 @@ describe("ratelimit --json", () => {
 
   it("--trace off changes the terminal output, not the document", async () => {
     const prefix = testPrefix("json2");
-    const result = await runCli(["ratelimit", "--algo", "fixed-window", "--trace", "off", "--json", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli([
+      "ratelimit",
+      "--algo",
+      "fixed-window",
+      "--trace",
+      "off",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.scenarios[0]!.steps.flatMap((s) => s.commands).length).toBeGreaterThan(0);
@@ -122,7 +158,14 @@ describe("ratelimit --json", () => {
     await redis.set(`${prefix}:a`, "1");
     const result = await runCli(["cleanup", "--json", "--prefix", prefix, "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
-    expect(parseJsonOutput(result)).toMatchObject({ schemaVersion: 1, ok: true, prefix, found: 1, deleted: 1, keys: [`${prefix}:a`] });
+    expect(parseJsonOutput(result)).toMatchObject({
+      schemaVersion: 1,
+      ok: true,
+      prefix,
+      found: 1,
+      deleted: 1,
+      keys: [`${prefix}:a`],
+    });
     expect(await scanKeys(redis, prefix)).toEqual([]);
   });
 });

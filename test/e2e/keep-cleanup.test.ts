@@ -22,7 +22,12 @@ interface Report {
 describe("--keep, then cleanup", () => {
   const prefix = testPrefix("keep");
   // Keys cleanup must not touch: a longer prefix that starts with ours, the bare prefix, another run, unrelated data.
-  const bystanders = [`${prefix}2:counter`, prefix, `${testPrefix("other")}:ratelimit:{alice}:log`, `unrelated:${prefix.replace(/:/g, "-")}`];
+  const bystanders = [
+    `${prefix}2:counter`,
+    prefix,
+    `${testPrefix("other")}:ratelimit:{alice}:log`,
+    `unrelated:${prefix.replace(/:/g, "-")}`,
+  ];
   let kept: string[] = [];
 
   beforeAll(async () => {
@@ -52,10 +57,26 @@ describe("--keep, then cleanup", () => {
   it("human --keep says how to clean up", async () => {
     const prefix2 = testPrefix("keep-human");
     try {
-      const result = await runCli(["ratelimit", "--algo", "fixed-window", "--trace", "off", "--keep", "--prefix", prefix2, "--url", server().url]);
+      const result = await runCli([
+        "ratelimit",
+        "--algo",
+        "fixed-window",
+        "--trace",
+        "off",
+        "--keep",
+        "--prefix",
+        prefix2,
+        "--url",
+        server().url,
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain("(--keep: keys stay after the run)");
-      expect(result.stdout).toMatch(new RegExp(`^Kept \\d+ key names? under ${prefix2}; remove them with: redis-patterns cleanup --prefix ${prefix2}$`, "m"));
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^Kept \\d+ key names? under ${prefix2}; remove them with: redis-patterns cleanup --prefix ${prefix2}$`,
+          "m",
+        ),
+      );
       expect((await scanKeys(redis, prefix2)).length).toBeGreaterThan(0);
     } finally {
       const left = await scanKeys(redis, prefix2);

@@ -34,7 +34,8 @@ describe("leaderboard, human output", () => {
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
     const out = result.stdout;
-    for (const id of ["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"]) expect(out).toContain(`━━ ${id} · `);
+    for (const id of ["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"])
+      expect(out).toContain(`━━ ${id} · `);
     const checks = out.split("\n").filter((l) => /^\s+[✓✗] /.test(l));
     expect(checks.length).toBeGreaterThan(20);
     for (const line of checks) expect(line).toMatch(/^\s+✓ /);
@@ -58,14 +59,26 @@ describe("leaderboard, human output", () => {
 describe("leaderboard --json", () => {
   it("one document with the metrics the issue names and the full argv of the bulk load", async () => {
     const prefix = testPrefix("lb-json");
-    const result = await runCli(["leaderboard", "--variant", "global", "--players", "2500", "--json", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli([
+      "leaderboard",
+      "--variant",
+      "global",
+      "--players",
+      "2500",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.ok).toBe(true);
     expect(report.command).toBe("leaderboard");
     const [global] = report.scenarios;
     expect(global!.id).toBe("leaderboard/global");
-    for (const name of ["bytesPerMember", "topNMs", "rankMs"]) expect(typeof global!.metrics[name], name).toBe("number");
+    for (const name of ["bytesPerMember", "topNMs", "rankMs"])
+      expect(typeof global!.metrics[name], name).toBe("number");
     expect(global!.metrics.players).toBe(2500);
     const zadds = global!.steps[0]!.commands.filter((c) => c.argv[0] === "ZADD");
     // 2,500 players: 1,000 + 1,000 + 500 members, in one pipeline, every argument present.
@@ -76,11 +89,25 @@ describe("leaderboard --json", () => {
   });
 
   it("--variant time-scoped --aggregate min --days 3 builds one 3-day board with MIN", async () => {
-    const result = await runCli(["leaderboard", "--variant", "time-scoped", "--aggregate", "min", "--days", "3", "--json", "--url", server().url]);
+    const result = await runCli([
+      "leaderboard",
+      "--variant",
+      "time-scoped",
+      "--aggregate",
+      "min",
+      "--days",
+      "3",
+      "--json",
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     const unions = report.scenarios[0]!.steps.flatMap((s) => s.commands).filter((c) => c.argv[0] === "ZUNIONSTORE");
-    expect(unions.map((c) => [c.argv[2], c.argv.at(-1)])).toEqual([["3", "MIN"], ["3", "SUM"]]);
+    expect(unions.map((c) => [c.argv[2], c.argv.at(-1)])).toEqual([
+      ["3", "MIN"],
+      ["3", "SUM"],
+    ]);
   });
 });
 

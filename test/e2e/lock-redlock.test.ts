@@ -8,7 +8,13 @@ const server = useRedisServer();
 
 interface Report {
   ok: boolean;
-  scenarios: { id: string; ok: boolean; metrics: Record<string, unknown>; checks: { ok: boolean }[]; steps: { commands: { client: string }[] }[] }[];
+  scenarios: {
+    id: string;
+    ok: boolean;
+    metrics: Record<string, unknown>;
+    checks: { ok: boolean }[];
+    steps: { commands: { client: string }[] }[];
+  }[];
 }
 
 describe("lock --algo redlock", () => {
@@ -27,7 +33,15 @@ describe("lock --algo redlock", () => {
     try {
       // A fourth node that does not answer, with a password in its URL: it does not vote, and the password never shows.
       const urls = [...nodes.map((n) => n.url), "redis://:s3cret-pw@127.0.0.1:1"];
-      const res = await runCli(["lock", "--url", server().url, "--algo", "redlock", "--json", ...urls.flatMap((u) => ["--node", u])]);
+      const res = await runCli([
+        "lock",
+        "--url",
+        server().url,
+        "--algo",
+        "redlock",
+        "--json",
+        ...urls.flatMap((u) => ["--node", u]),
+      ]);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout + res.stderr).not.toContain("s3cret-pw");
       expect(res.stderr).not.toMatch(/throwaway/);
@@ -36,7 +50,14 @@ describe("lock --algo redlock", () => {
       expect(r?.id).toBe("lock/redlock");
       expect(r?.metrics).toMatchObject({ nodes: 4, quorum: 3, doubleHolds: 0 });
       const clients = new Set(r?.steps.flatMap((s) => s.commands.map((c) => c.client)));
-      expect([...clients].filter((c) => /@node-/.test(c)).sort()).toEqual(["A@node-1", "A@node-2", "A@node-3", "B@node-1", "B@node-2", "B@node-3"]);
+      expect([...clients].filter((c) => /@node-/.test(c)).sort()).toEqual([
+        "A@node-1",
+        "A@node-2",
+        "A@node-3",
+        "B@node-1",
+        "B@node-2",
+        "B@node-3",
+      ]);
       expect(JSON.stringify(parseJsonOutput<Record<string, unknown>>(res))).toContain("redis://:***@127.0.0.1:1");
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
@@ -44,7 +65,17 @@ describe("lock --algo redlock", () => {
   });
 
   it("usage errors exit 2: two --node, --node without redlock, --failover with --algo", async () => {
-    const two = await runCli(["lock", "--url", server().url, "--algo", "redlock", "--node", "redis://127.0.0.1:1", "--node", "redis://127.0.0.1:2"]);
+    const two = await runCli([
+      "lock",
+      "--url",
+      server().url,
+      "--algo",
+      "redlock",
+      "--node",
+      "redis://127.0.0.1:1",
+      "--node",
+      "redis://127.0.0.1:2",
+    ]);
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/3 or more independent masters/);
     const noAlgo = await runCli(["lock", "--url", server().url, "--node", "redis://127.0.0.1:1"]);

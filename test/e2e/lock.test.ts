@@ -44,7 +44,11 @@ describe("lock", () => {
     expect(result.stdout).toContain("[worker-2]");
     const table = result.stdout.slice(result.stdout.indexOf("Compared on the same work")).split("\n");
     expect(table.some((l) => /│ algorithm\s+│ final count\s+│ expected\s+│ double holds/.test(l))).toBe(true);
-    for (const algo of ALGORITHMS) expect(table.find((l) => l.startsWith(`│ ${algo} `)), algo).toMatch(/│ 30\s+│ 30\s+│.*\d+\/\d+ ✓\s+│$/);
+    for (const algo of ALGORITHMS)
+      expect(
+        table.find((l) => l.startsWith(`│ ${algo} `)),
+        algo,
+      ).toMatch(/│ 30\s+│ 30\s+│.*\d+\/\d+ ✓\s+│$/);
     expect(result.stdout).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
     expect(await scanKeys(redis, prefix)).toEqual([]);
   });
@@ -58,7 +62,8 @@ describe("lock", () => {
     expect(report.command).toBe("lock");
     expect(report.scenarios.map((s) => s.id)).toEqual([`lock/${algo}`]);
     const [s] = report.scenarios;
-    for (const metric of ["finalCount", "expectedCount", "doubleHolds", "staleWritesRejected", "renewals", "waitP99Ms"]) expect(s!.metrics).toHaveProperty(metric);
+    for (const metric of ["finalCount", "expectedCount", "doubleHolds", "staleWritesRejected", "renewals", "waitP99Ms"])
+      expect(s!.metrics).toHaveProperty(metric);
     expect(s!.metrics.finalCount).toBe(20);
     expect(s!.checks.every((c) => c.ok)).toBe(true);
     expect(report.summary).toBeUndefined();
@@ -81,11 +86,19 @@ describe("lock", () => {
   });
 
   it.each([
-    { name: "--pause not longer than --ttl", args: ["--ttl", "200ms", "--pause", "200ms"], says: /--pause \(200 ms\) must be longer than --ttl \(200 ms\)/ },
+    {
+      name: "--pause not longer than --ttl",
+      args: ["--ttl", "200ms", "--pause", "200ms"],
+      says: /--pause \(200 ms\) must be longer than --ttl \(200 ms\)/,
+    },
     { name: "--workers 1", args: ["--workers", "1"], says: /--workers must be between 2 and 50, not 1/ },
     { name: "--ttl too short", args: ["--ttl", "5ms"], says: /--ttl must be between 30 ms and 10 s/ },
     { name: "--no-lock with --algo", args: ["--no-lock", "--algo", "fencing"], says: /--no-lock .* takes no --algo/ },
-    { name: "unknown algorithm", args: ["--algo", "paxos"], says: /unknown lock algorithm "paxos": choose one of simple, watchdog, fencing, redlock/ },
+    {
+      name: "unknown algorithm",
+      args: ["--algo", "paxos"],
+      says: /unknown lock algorithm "paxos": choose one of simple, watchdog, fencing, redlock/,
+    },
   ])("usage error: $name exits 2 with one line, before connecting", async ({ args, says }) => {
     const result = await runCli(["lock", ...args, "--url", "redis://127.0.0.1:1"]);
     expect(result.code, result.stderr).toBe(2);

@@ -44,8 +44,18 @@ describe("queue, human output", () => {
     const at = result.stdout.indexOf("The same crashes, three queues");
     expect(at).toBeGreaterThan(0);
     const table = result.stdout.slice(at).split("\n");
-    expect(table.some((l) => /│ queue\s+│ produced\s+│ acknowledged\s+│ redelivered\s+│ duplicates\s+│ dead-lettered\s+│ lost\s+│ throughput/.test(l))).toBe(true);
-    const row = (kind: string) => table.find((l) => l.startsWith(`│ ${kind} `))!.split("│").map((c) => c.trim());
+    expect(
+      table.some((l) =>
+        /│ queue\s+│ produced\s+│ acknowledged\s+│ redelivered\s+│ duplicates\s+│ dead-lettered\s+│ lost\s+│ throughput/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    const row = (kind: string) =>
+      table
+        .find((l) => l.startsWith(`│ ${kind} `))!
+        .split("│")
+        .map((c) => c.trim());
     // (empty), queue, produced, acknowledged, redelivered, duplicates, dead-lettered, lost, throughput, checks
     expect(row("list").slice(2, 9)).toEqual(["12", "8", "0", "0", "0", "2", expect.stringMatching(/^[\d,]+$/)]);
     expect(row("reliable").slice(2, 9)).toEqual(["12", "12", "4", "2", "0", "0", expect.stringMatching(/^[\d,]+$/)]);
@@ -60,11 +70,17 @@ describe("queue, human output", () => {
     const result = await run(["--kind", "stream"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/XGROUP CREATE \S+ email-workers \$ MKSTREAM/);
-    expect(result.stdout).toMatch(/\[stream:consumer-1\] XREADGROUP GROUP email-workers consumer-1 COUNT 3 BLOCK 100 STREAMS \S+ >/);
-    expect(result.stdout).toMatch(/\[stream:consumer-2-restarted\] XREADGROUP GROUP email-workers consumer-2 COUNT 3 STREAMS \S+ 0 /);
+    expect(result.stdout).toMatch(
+      /\[stream:consumer-1\] XREADGROUP GROUP email-workers consumer-1 COUNT 3 BLOCK 100 STREAMS \S+ >/,
+    );
+    expect(result.stdout).toMatch(
+      /\[stream:consumer-2-restarted\] XREADGROUP GROUP email-workers consumer-2 COUNT 3 STREAMS \S+ 0 /,
+    );
     expect(result.stdout).toMatch(/\[stream:consumer-3\] XAUTOCLAIM \S+ email-workers consumer-3 150 0-0 COUNT 100/);
     expect(result.stdout).toMatch(/XPENDING \S+ email-workers/);
-    expect(result.stdout).toContain("m-0012 failed on delivery 3 of 3: moved to the dead-letter stream and acknowledged");
+    expect(result.stdout).toContain(
+      "m-0012 failed on delivery 3 of 3: moved to the dead-letter stream and acknowledged",
+    );
     expect(result.stdout).not.toContain("The same crashes, three queues");
   });
 });
@@ -80,7 +96,8 @@ describe("queue --json", () => {
     expect(report.scenarios.map((s) => s.id)).toEqual(KINDS.map((k) => `queue/${k}`));
     for (const s of report.scenarios) {
       expect(s.ok, s.id).toBe(true);
-      for (const m of ["produced", "acked", "redelivered", "deadLettered", "lost", "duplicates", "throughput"]) expect(s.metrics[m], `${s.id} ${m}`).not.toBeUndefined();
+      for (const m of ["produced", "acked", "redelivered", "deadLettered", "lost", "duplicates", "throughput"])
+        expect(s.metrics[m], `${s.id} ${m}`).not.toBeUndefined();
       expect(s.figures).toHaveLength(1);
       expect(s.figures[0]!.agrees).toBe(true);
     }

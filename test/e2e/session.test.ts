@@ -97,7 +97,10 @@ describe("session usage errors exit 2 before connecting", () => {
   const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
     { args: ["--ttl", "1.5s"], says: /--ttl must be whole seconds/ },
-    { args: ["--variant", "cookie"], says: /unknown variant "cookie": choose one of string, hash, lost-update, read-latency/ },
+    {
+      args: ["--variant", "cookie"],
+      says: /unknown variant "cookie": choose one of string, hash, lost-update, read-latency/,
+    },
     { args: ["--servers", "0"], says: /--servers must be between 1 and 32, not 0/ },
   ])("session $args", async ({ args, says }) => {
     const result = await runCli(["session", ...args, ...NOWHERE]);

@@ -36,11 +36,24 @@ describe("redis-patterns smoke", () => {
   });
 
   it("--only and --skip take ids and globs; --json has one entry per scenario", async () => {
-    const result = await runCli(["smoke", "--only", "ratelimit/*", "--skip", "ratelimit/sliding-log", "--json", "--url", server().url]);
+    const result = await runCli([
+      "smoke",
+      "--only",
+      "ratelimit/*",
+      "--skip",
+      "ratelimit/sliding-log",
+      "--json",
+      "--url",
+      server().url,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<SmokeReport>(result);
     expect(report.command).toBe("smoke");
-    expect(report.scenarios.map((s) => s.id)).toEqual(["ratelimit/fixed-window", "ratelimit/sliding-counter", "ratelimit/token-bucket"]);
+    expect(report.scenarios.map((s) => s.id)).toEqual([
+      "ratelimit/fixed-window",
+      "ratelimit/sliding-counter",
+      "ratelimit/token-bucket",
+    ]);
     expect(report.summary.rows).toHaveLength(3);
   });
 
@@ -76,7 +89,17 @@ describe("redis-patterns smoke", () => {
     const redis = plainClient(server());
     const before = String(await redis.call("DEBUG", "DIGEST"));
     // The default fixed-window run names 2 keys and the token bucket 1: with a budget of 2 for the run, the second fails.
-    const result = await runCli(["smoke", "--only", "ratelimit/fixed-window,ratelimit/token-bucket", "--max-keys", "2", "--junit", file, "--url", server().url]);
+    const result = await runCli([
+      "smoke",
+      "--only",
+      "ratelimit/fixed-window,ratelimit/token-bucket",
+      "--max-keys",
+      "2",
+      "--junit",
+      file,
+      "--url",
+      server().url,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/✓ ratelimit\/fixed-window/);
     expect(result.stdout).toMatch(/✗ ratelimit\/token-bucket/);
@@ -90,7 +113,15 @@ describe("redis-patterns smoke", () => {
 
   it("--wait waits for a server that starts later", async () => {
     const port = await freePort();
-    const run = startCli(["smoke", "--only", "ratelimit/token-bucket", "--wait", "20s", "--url", `redis://127.0.0.1:${port}`]);
+    const run = startCli([
+      "smoke",
+      "--only",
+      "ratelimit/token-bucket",
+      "--wait",
+      "20s",
+      "--url",
+      `redis://127.0.0.1:${port}`,
+    ]);
     // Start the server only once the CLI has said it is waiting (it may take a while to start on a busy machine).
     await new Promise<void>((resolve) => {
       let seen = "";
@@ -114,10 +145,16 @@ describe("redis-patterns smoke", () => {
     const commands = [...readme.matchAll(/npx redis-patterns (smoke [^\n]*)/g)].map((m) => m[1]!);
     expect(commands.length).toBeGreaterThanOrEqual(2);
     for (const command of commands) {
-      const args = command.trim().split(/\s+/).map((a) => (a.startsWith("redis://") ? server().url : a === "report.xml" ? join(dir, "ci.xml") : a));
+      const args = command
+        .trim()
+        .split(/\s+/)
+        .map((a) => (a.startsWith("redis://") ? server().url : a === "report.xml" ? join(dir, "ci.xml") : a));
       const result = await runCli(args);
       expect(result.code, `${command}\n${result.stderr}`).toBe(0);
-      expect(elements(readFileSync(join(dir, "ci.xml"), "utf8"), "testsuites")[0]).toMatchObject({ failures: "0", errors: "0" });
+      expect(elements(readFileSync(join(dir, "ci.xml"), "utf8"), "testsuites")[0]).toMatchObject({
+        failures: "0",
+        errors: "0",
+      });
     }
   });
 

@@ -39,7 +39,9 @@ describe("--embedded", () => {
     expect(result.code, result.stderr).toBe(0);
 
     const notice = lines(result.stderr).find((l) => /throwaway redis-server/.test(l));
-    expect(notice, result.stderr).toMatch(/^redis-patterns: --embedded: started a throwaway redis-server \S+ on 127\.0\.0\.1:(\d+) /);
+    expect(notice, result.stderr).toMatch(
+      /^redis-patterns: --embedded: started a throwaway redis-server \S+ on 127\.0\.0\.1:(\d+) /,
+    );
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(notice!)![1]);
 
     const report = parseJsonOutput<Report>(result);
@@ -48,7 +50,9 @@ describe("--embedded", () => {
 
     // The server is gone: its port refuses connections and its process has exited.
     expect(await accepts(port)).toBe(false);
-    const info = report.setup.commands.find((c) => c.argv[0]?.toUpperCase() === "INFO" && /process_id:/.test(String(c.reply)));
+    const info = report.setup.commands.find(
+      (c) => c.argv[0]?.toUpperCase() === "INFO" && /process_id:/.test(String(c.reply)),
+    );
     const pid = Number(/process_id:(\d+)/.exec(String(info?.reply))?.[1]);
     expect(pid).toBeGreaterThan(0);
     expect(isRunning(pid)).toBe(false);
@@ -58,7 +62,9 @@ describe("--embedded", () => {
     const result = await runCli([...QUICK, "--embedded"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Target  redis:\/\/127\.0\.0\.1:\d+ · Redis \S+ · standalone · throwaway server$/m);
-    expect(lines(result.stderr)).toEqual([expect.stringMatching(/^redis-patterns: --embedded: started a throwaway redis-server/)]);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^redis-patterns: --embedded: started a throwaway redis-server/),
+    ]);
   });
 
   it("cleanup --embedded is refused: it would look in an empty server", async () => {
@@ -94,7 +100,15 @@ describe("REDIS_URL and --url", () => {
 
 /** Whether the developer's default Redis answers a PING without a password (the default-target test needs it). */
 async function defaultRedisAnswers(): Promise<boolean> {
-  const probe = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const probe = new Redis({
+    host: "127.0.0.1",
+    port: 6379,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   probe.on("error", () => {});
   try {
     await probe.connect();

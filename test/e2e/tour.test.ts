@@ -124,7 +124,8 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Down", "Enter");
     // Wait until the step is writing, then interrupt it mid-way.
     const deadline = Date.now() + 15_000;
-    while (Number((await redis.get(counter)) ?? 0) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (Number((await redis.get(counter)) ?? 0) < 10 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(Number(await redis.get(counter))).toBeGreaterThanOrEqual(10);
     t.send("C-c");
     expect(await t.exitCode()).toBe(130);
@@ -160,7 +161,10 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     // step, run, skip, params, sandbox, pitfalls, menu: the list wraps, so Up twice is "Skip to the pitfall demonstrations".
     t.send("Up", "Up", "Enter");
     await t.waitFor("Which pitfall?");
-    for (const line of ["lock/simple  the lock expires while its holder still works", "lock/no-lock  read-modify-write without a lock loses increments"]) {
+    for (const line of [
+      "lock/simple  the lock expires while its holder still works",
+      "lock/no-lock  read-modify-write without a lock loses increments",
+    ]) {
       await t.waitFor(line);
     }
     t.send("Down", "Enter");

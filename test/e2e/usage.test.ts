@@ -11,20 +11,64 @@ const NOWHERE = ["--url", "redis://127.0.0.1:1"];
 
 describe("usage errors exit 2 with a message that says what is wrong", () => {
   const cases: { name: string; args: string[]; says: RegExp[] }[] = [
-    { name: "unknown algorithm", args: ["ratelimit", "--algo", "leaky-bucket", ...NOWHERE], says: [/unknown algorithm "leaky-bucket"/, /fixed-window, sliding-log, sliding-counter, token-bucket/] },
+    {
+      name: "unknown algorithm",
+      args: ["ratelimit", "--algo", "leaky-bucket", ...NOWHERE],
+      says: [/unknown algorithm "leaky-bucket"/, /fixed-window, sliding-log, sliding-counter, token-bucket/],
+    },
     { name: "--limit 0", args: ["ratelimit", "--limit", "0", ...NOWHERE], says: [/--limit must be at least 1, not 0/] },
-    { name: "--limit -3", args: ["ratelimit", "--limit", "-3", ...NOWHERE], says: [/--limit must be at least 1, not -3/] },
-    { name: "--window abc", args: ["ratelimit", "--window", "abc", ...NOWHERE], says: [/invalid duration "abc"/, /500ms, 10s/] },
-    { name: "--window 0s", args: ["ratelimit", "--window", "0s", ...NOWHERE], says: [/invalid duration "0s"/, /more than zero/] },
-    { name: "--url notaurl", args: ["ratelimit", "--url", "notaurl"], says: [/malformed URL "notaurl"/, /redis:\/\/\[user:password@\]host\[:port\]\[\/db\]/] },
-    { name: "--url http://x", args: ["ratelimit", "--url", "http://x"], says: [/unsupported URL scheme "http:"/, /redis:\/\/, rediss:\/\/ or unix:\/\//] },
-    { name: "unknown option", args: ["ratelimit", "--bogus", ...NOWHERE], says: [/unknown option '--bogus'/, /--help/] },
-    { name: "unknown command, with a suggestion", args: ["ratelimt"], says: [/unknown command 'ratelimt'/, /did you mean ratelimit\?/i] },
-    { name: "--traffic outside its choices", args: ["ratelimit", "--traffic", "spiky", ...NOWHERE], says: [/'spiky' is invalid/, /steady/] },
+    {
+      name: "--limit -3",
+      args: ["ratelimit", "--limit", "-3", ...NOWHERE],
+      says: [/--limit must be at least 1, not -3/],
+    },
+    {
+      name: "--window abc",
+      args: ["ratelimit", "--window", "abc", ...NOWHERE],
+      says: [/invalid duration "abc"/, /500ms, 10s/],
+    },
+    {
+      name: "--window 0s",
+      args: ["ratelimit", "--window", "0s", ...NOWHERE],
+      says: [/invalid duration "0s"/, /more than zero/],
+    },
+    {
+      name: "--url notaurl",
+      args: ["ratelimit", "--url", "notaurl"],
+      says: [/malformed URL "notaurl"/, /redis:\/\/\[user:password@\]host\[:port\]\[\/db\]/],
+    },
+    {
+      name: "--url http://x",
+      args: ["ratelimit", "--url", "http://x"],
+      says: [/unsupported URL scheme "http:"/, /redis:\/\/, rediss:\/\/ or unix:\/\//],
+    },
+    {
+      name: "unknown option",
+      args: ["ratelimit", "--bogus", ...NOWHERE],
+      says: [/unknown option '--bogus'/, /--help/],
+    },
+    {
+      name: "unknown command, with a suggestion",
+      args: ["ratelimt"],
+      says: [/unknown command 'ratelimt'/, /did you mean ratelimit\?/i],
+    },
+    {
+      name: "--traffic outside its choices",
+      args: ["ratelimit", "--traffic", "spiky", ...NOWHERE],
+      says: [/'spiky' is invalid/, /steady/],
+    },
     { name: "cleanup without --prefix", args: ["cleanup", ...NOWHERE], says: [/cleanup needs --prefix/] },
     { name: "cleanup --prefix a*", args: ["cleanup", "--prefix", "a*", ...NOWHERE], says: [/--prefix "a\*"/] },
-    { name: "cleanup --prefix with a glob character", args: ["cleanup", "--prefix", "test:e2e:*", ...NOWHERE], says: [/may not contain glob characters/] },
-    { name: "--tls-ca on a redis:// URL", args: ["ratelimit", "--tls-ca", "ca.pem", "--url", "redis://127.0.0.1:1"], says: [/apply to rediss:\/\/ URLs only/] },
+    {
+      name: "cleanup --prefix with a glob character",
+      args: ["cleanup", "--prefix", "test:e2e:*", ...NOWHERE],
+      says: [/may not contain glob characters/],
+    },
+    {
+      name: "--tls-ca on a redis:// URL",
+      args: ["ratelimit", "--tls-ca", "ca.pem", "--url", "redis://127.0.0.1:1"],
+      says: [/apply to rediss:\/\/ URLs only/],
+    },
   ];
 
   it.each(cases)("$name", async ({ args, says }) => {
@@ -53,7 +97,11 @@ describe("usage errors exit 2 with a message that says what is wrong", () => {
 
 describe("a rejected URL never shows its password", () => {
   const cases: { name: string; url: string; secret: string }[] = [
-    { name: "a space and a slash in the password", url: "redis://user:pa ss/word-Sekr1tA@host:1", secret: "word-Sekr1tA" },
+    {
+      name: "a space and a slash in the password",
+      url: "redis://user:pa ss/word-Sekr1tA@host:1",
+      secret: "word-Sekr1tA",
+    },
     { name: "no // after the scheme", url: "redis:user:Sekr1tB@host", secret: "Sekr1tB" },
     { name: "no scheme at all", url: "user:Sekr1tC@host", secret: "Sekr1tC" },
     { name: "a bad %-escape in the password", url: "redis://:Sekr1tD%zz@127.0.0.1:1", secret: "Sekr1tD" },

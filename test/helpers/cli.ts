@@ -17,13 +17,17 @@ const ENTRY = join(ROOT, "dist", "src", "cli", "main.js");
 /** Fail the test file at once, with the fix in the message, when there is nothing built to run. */
 function assertBuilt(): void {
   if (!existsSync(ENTRY)) {
-    throw new Error(`${relative(ROOT, ENTRY)} is missing: the end-to-end tests run the built CLI. Run \`npm run build\` (or \`npm test\`, which builds first).`);
+    throw new Error(
+      `${relative(ROOT, ENTRY)} is missing: the end-to-end tests run the built CLI. Run \`npm run build\` (or \`npm test\`, which builds first).`,
+    );
   }
   const built = statSync(ENTRY).mtimeMs;
   const newer = newestSource(join(ROOT, "src"));
   if (newer && newer.mtimeMs > built + 1_000) {
     // A warning, not a failure: the sources may be mid-edit, and `npm test` always builds first.
-    console.warn(`warning: ${relative(ROOT, newer.path)} is newer than dist/; run \`npm run build\` so the end-to-end tests see it`);
+    console.warn(
+      `warning: ${relative(ROOT, newer.path)} is newer than dist/; run \`npm run build\` so the end-to-end tests see it`,
+    );
   }
 }
 
@@ -31,7 +35,11 @@ function newestSource(dir: string): { path: string; mtimeMs: number } | undefine
   let newest: { path: string; mtimeMs: number } | undefined;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    const candidate = entry.isDirectory() ? newestSource(path) : entry.name.endsWith(".ts") ? { path, mtimeMs: statSync(path).mtimeMs } : undefined;
+    const candidate = entry.isDirectory()
+      ? newestSource(path)
+      : entry.name.endsWith(".ts")
+        ? { path, mtimeMs: statSync(path).mtimeMs }
+        : undefined;
     if (candidate && (!newest || candidate.mtimeMs > newest.mtimeMs)) newest = candidate;
   }
   return newest;
@@ -86,7 +94,11 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`redis-patterns ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(
+          `redis-patterns ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.once("error", (err) => {
       clearTimeout(timer);
@@ -110,7 +122,9 @@ export function parseJsonOutput<T = Record<string, unknown>>(result: CliResult):
   try {
     return JSON.parse(result.stdout) as T;
   } catch (err) {
-    throw new Error(`stdout is not one JSON document (${(err as Error).message}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+    throw new Error(
+      `stdout is not one JSON document (${(err as Error).message}):\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
   }
 }
 

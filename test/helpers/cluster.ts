@@ -31,15 +31,26 @@ export async function startLocalCluster(masters = 3, replicas = 1): Promise<Loca
       nodes.push(
         await startThrowawayServer({
           args: [
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", join(dir, `nodes-${i}.conf`),
-            "--cluster-node-timeout", "5000",
-            "--enable-debug-command", "yes",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            join(dir, `nodes-${i}.conf`),
+            "--cluster-node-timeout",
+            "5000",
+            "--enable-debug-command",
+            "yes",
           ],
         }),
       );
     }
-    await redisCli(["--cluster", "create", ...nodes.map((n) => `${n.host}:${n.port}`), "--cluster-replicas", String(replicas), "--cluster-yes"]);
+    await redisCli([
+      "--cluster",
+      "create",
+      ...nodes.map((n) => `${n.host}:${n.port}`),
+      "--cluster-replicas",
+      String(replicas),
+      "--cluster-yes",
+    ]);
     await waitForClusterOk(nodes, count);
   } catch (err) {
     await stop();
@@ -55,12 +66,16 @@ function redisCli(args: string[]): Promise<string> {
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     child.once("error", reject);
-    child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`redis-cli ${args.join(" ")} exited ${code}:\n${out}`))));
+    child.once("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`redis-cli ${args.join(" ")} exited ${code}:\n${out}`)),
+    );
   });
 }
 
 async function waitForClusterOk(nodes: readonly ThrowawayServer[], count: number, timeoutMs = 30_000): Promise<void> {
-  const clients = nodes.map((n) => new Redis({ host: n.host, port: n.port, maxRetriesPerRequest: 1, retryStrategy: () => null }));
+  const clients = nodes.map(
+    (n) => new Redis({ host: n.host, port: n.port, maxRetriesPerRequest: 1, retryStrategy: () => null }),
+  );
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -68,7 +83,9 @@ async function waitForClusterOk(nodes: readonly ThrowawayServer[], count: number
         clients.map(async (c) => {
           const info = String(await c.call("CLUSTER", "INFO"));
           const known = Number(/cluster_known_nodes:(\d+)/.exec(info)?.[1] ?? 0);
-          const replicaReady = /role:master/.test(String(await c.call("INFO", "replication"))) || /master_link_status:up/.test(String(await c.call("INFO", "replication")));
+          const replicaReady =
+            /role:master/.test(String(await c.call("INFO", "replication"))) ||
+            /master_link_status:up/.test(String(await c.call("INFO", "replication")));
           return /cluster_state:ok/.test(info) && known === count && replicaReady;
         }),
       );

@@ -24,15 +24,33 @@ export class TmuxCli {
     seq += 1;
     const session = new TmuxCli(`rp-tour-${process.pid}-${seq}`);
     const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-    const assignments = Object.entries({ NO_COLOR: "1", ...env }).map(([k, v]) => `${k}='${v}'`).join(" ");
+    const assignments = Object.entries({ NO_COLOR: "1", ...env })
+      .map(([k, v]) => `${k}='${v}'`)
+      .join(" ");
     const command = `cd '${ROOT}' && env -u CI -u REDIS_URL -u FORCE_COLOR ${assignments} node bin/redis-patterns.js ${quoted}; echo "EXIT=$?"; sleep 120`;
-    execFileSync("tmux", ["-L", session.socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "50", command]);
+    execFileSync("tmux", [
+      "-L",
+      session.socket,
+      "-f",
+      "/dev/null",
+      "new-session",
+      "-d",
+      "-s",
+      "t",
+      "-x",
+      "160",
+      "-y",
+      "50",
+      command,
+    ]);
     return session;
   }
 
   /** The screen and its scrollback, as plain text. */
   screen(): string {
-    return execFileSync("tmux", ["-L", this.socket, "capture-pane", "-p", "-J", "-t", "t", "-S", "-3000"], { encoding: "utf8" });
+    return execFileSync("tmux", ["-L", this.socket, "capture-pane", "-p", "-J", "-t", "t", "-S", "-3000"], {
+      encoding: "utf8",
+    });
   }
 
   /** Keys as tmux names them: literal text, or "Enter", "Down", "C-c". */
@@ -53,7 +71,8 @@ export class TmuxCli {
     for (;;) {
       const screen = this.screen();
       if (occurrences(screen, text) >= want) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)} (×${want}); the terminal shows:\n${screen}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${String(text)} (×${want}); the terminal shows:\n${screen}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

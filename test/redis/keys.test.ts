@@ -22,6 +22,7 @@ describe("KeySpace", () => {
     expect(newRunPrefix()).toMatch(/^rp:[0-9a-f]{8}$/);
     expect(newRunPrefix()).not.toBe(newRunPrefix());
     expect(validatePrefix("rp:mine:")).toBe("rp:mine");
-    for (const bad of ["", "a", "a*", "rp:[x]", "has space", "rp:{x}", "a?b"]) expect(() => validatePrefix(bad)).toThrow();
+    for (const bad of ["", "a", "a*", "rp:[x]", "has space", "rp:{x}", "a?b"])
+      expect(() => validatePrefix(bad)).toThrow();
   });
 });

@@ -11,7 +11,13 @@ afterEach(() => {
 });
 
 async function recorded(recorder: CommandRecorder): Promise<Redis> {
-  const redis = new Redis({ port: server().port, lazyConnect: true, retryStrategy: () => null, enableReadyCheck: false, disableClientInfo: true });
+  const redis = new Redis({
+    port: server().port,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+  });
   clients.push(redis);
   const attached = recorder.attach(redis, "main");
   await redis.connect();

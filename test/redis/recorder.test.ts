@@ -8,9 +8,20 @@ import { testPrefix, useRedisServer } from "../helpers/redis.js";
 const server = useRedisServer();
 const clients: Redis[] = [];
 
-async function recorded(url: { port: number; password?: string }): Promise<{ redis: Redis; recorder: CommandRecorder }> {
+async function recorded(url: {
+  port: number;
+  password?: string;
+}): Promise<{ redis: Redis; recorder: CommandRecorder }> {
   const recorder = new CommandRecorder();
-  const redis = new Redis({ port: url.port, password: url.password, lazyConnect: true, retryStrategy: () => null, enableReadyCheck: false, disableClientInfo: true, connectionName: "rec-test" });
+  const redis = new Redis({
+    port: url.port,
+    password: url.password,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    connectionName: "rec-test",
+  });
   clients.push(redis);
   const attached = recorder.attach(redis, "main");
   await redis.connect();

@@ -3,14 +3,38 @@ import { REDACTED, redactArgv, redactReply, redactUrl, scrubSecret } from "../..
 
 describe("redactArgv", () => {
   it.each([
-    [["AUTH", "pw"], ["AUTH", REDACTED]],
-    [["auth", "user", "pw"], ["auth", "user", REDACTED]],
-    [["HELLO", "3", "AUTH", "user", "pw", "SETNAME", "x"], ["HELLO", "3", "AUTH", "user", REDACTED, "SETNAME", "x"]],
-    [["MIGRATE", "h", "1", "", "0", "5000", "AUTH", "pw", "KEYS", "a"], ["MIGRATE", "h", "1", "", "0", "5000", "AUTH", REDACTED, "KEYS", "a"]],
-    [["MIGRATE", "h", "1", "k", "0", "5000", "AUTH2", "u", "pw"], ["MIGRATE", "h", "1", "k", "0", "5000", "AUTH2", "u", REDACTED]],
-    [["CONFIG", "SET", "requirepass", "pw", "maxmemory", "1"], ["CONFIG", "SET", "requirepass", REDACTED, "maxmemory", "1"]],
-    [["ACL", "SETUSER", "bob", "on", ">pw", "~*"], ["ACL", "SETUSER", "bob", "on", `>${REDACTED}`, "~*"]],
-    [["SET", "AUTH", "pw"], ["SET", "AUTH", "pw"]],
+    [
+      ["AUTH", "pw"],
+      ["AUTH", REDACTED],
+    ],
+    [
+      ["auth", "user", "pw"],
+      ["auth", "user", REDACTED],
+    ],
+    [
+      ["HELLO", "3", "AUTH", "user", "pw", "SETNAME", "x"],
+      ["HELLO", "3", "AUTH", "user", REDACTED, "SETNAME", "x"],
+    ],
+    [
+      ["MIGRATE", "h", "1", "", "0", "5000", "AUTH", "pw", "KEYS", "a"],
+      ["MIGRATE", "h", "1", "", "0", "5000", "AUTH", REDACTED, "KEYS", "a"],
+    ],
+    [
+      ["MIGRATE", "h", "1", "k", "0", "5000", "AUTH2", "u", "pw"],
+      ["MIGRATE", "h", "1", "k", "0", "5000", "AUTH2", "u", REDACTED],
+    ],
+    [
+      ["CONFIG", "SET", "requirepass", "pw", "maxmemory", "1"],
+      ["CONFIG", "SET", "requirepass", REDACTED, "maxmemory", "1"],
+    ],
+    [
+      ["ACL", "SETUSER", "bob", "on", ">pw", "~*"],
+      ["ACL", "SETUSER", "bob", "on", `>${REDACTED}`, "~*"],
+    ],
+    [
+      ["SET", "AUTH", "pw"],
+      ["SET", "AUTH", "pw"],
+    ],
   ])("%j", (argv, expected) => {
     expect(redactArgv(argv)).toEqual(expected);
   });
@@ -33,8 +57,17 @@ describe("redactReply", () => {
   it("hides the password hashes ACL GETUSER and ACL LIST show, and nothing else", () => {
     const hash = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4";
     const getuser = ["flags", ["on"], "passwords", [hash, hash], "commands", "+@all"];
-    expect(redactReply(["ACL", "GETUSER", "app"], getuser)).toEqual(["flags", ["on"], "passwords", [REDACTED, REDACTED], "commands", "+@all"]);
-    expect(redactReply(["acl", "list"], [`user app on #${hash} ~* +@all`])).toEqual([`user app on #${REDACTED} ~* +@all`]);
+    expect(redactReply(["ACL", "GETUSER", "app"], getuser)).toEqual([
+      "flags",
+      ["on"],
+      "passwords",
+      [REDACTED, REDACTED],
+      "commands",
+      "+@all",
+    ]);
+    expect(redactReply(["acl", "list"], [`user app on #${hash} ~* +@all`])).toEqual([
+      `user app on #${REDACTED} ~* +@all`,
+    ]);
     expect(redactReply(["GET", "passwords"], ["passwords", [hash]])).toEqual(["passwords", [hash]]);
   });
 });

@@ -163,7 +163,20 @@ describe("a run leaves someone else's data exactly as it was", () => {
 
   it("a run interrupted with SIGINT mid-run cleans up and exits 130", async () => {
     const prefix = `rp:sigint${randomBytes(3).toString("hex")}`;
-    const run = startCli(["ratelimit", "--clock", "real", "--window", "2s", "--traffic", "steady", "--prefix", prefix, "--json", "--url", url()]);
+    const run = startCli([
+      "ratelimit",
+      "--clock",
+      "real",
+      "--window",
+      "2s",
+      "--traffic",
+      "steady",
+      "--prefix",
+      prefix,
+      "--json",
+      "--url",
+      url(),
+    ]);
     // Wait until the run has written its first key, so the interrupt lands mid-run with state to clean up.
     const deadline = Date.now() + 10_000;
     while ((await keysUnder(prefix)).length === 0) {
@@ -196,7 +209,16 @@ describe("a run leaves someone else's data exactly as it was", () => {
     const user = { name: `nopttl${randomBytes(3).toString("hex")}`, password: randomBytes(8).toString("hex") };
     await admin.call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-pttl");
     try {
-      const result = await runCli(["ratelimit", "--algo", "sliding-log", "--clients", "3", "--json", "--url", url(user)]);
+      const result = await runCli([
+        "ratelimit",
+        "--algo",
+        "sliding-log",
+        "--clients",
+        "3",
+        "--json",
+        "--url",
+        url(user),
+      ]);
       const report = firstJsonDocument<RunReport>(result.stdout);
       expect(report.error?.message).toMatch(/NOPERM.*pttl/i);
       expect(report.cleanup.keys).toBeGreaterThan(0);
@@ -208,7 +230,18 @@ describe("a run leaves someone else's data exactly as it was", () => {
   });
 
   it("--keep leaves the run's keys; cleanup --prefix removes exactly those", async () => {
-    const kept = await runCli(["ratelimit", "--compare", "--clients", "2", "--keep", "--prefix", KEEP_PREFIX, "--json", "--url", url()]);
+    const kept = await runCli([
+      "ratelimit",
+      "--compare",
+      "--clients",
+      "2",
+      "--keep",
+      "--prefix",
+      KEEP_PREFIX,
+      "--json",
+      "--url",
+      url(),
+    ]);
     expect(kept.code, kept.stderr).toBe(0);
     const report = firstJsonDocument<RunReport>(kept.stdout);
     expect(report.cleanup.kept).toBe(true);
@@ -242,7 +275,16 @@ describe("a --prefix that already holds someone's keys", () => {
   // The run deletes every key it names, so a user-chosen prefix that already holds keys is refused up front.
   it("is left as it was: the run refuses to start (exit 2)", async () => {
     const before = String(await redis.call("DEBUG", "DIGEST"));
-    const result = await runCli(["ratelimit", "--algo", "fixed-window", "--prefix", "app", "--json", "--url", other().url]);
+    const result = await runCli([
+      "ratelimit",
+      "--algo",
+      "fixed-window",
+      "--prefix",
+      "app",
+      "--json",
+      "--url",
+      other().url,
+    ]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/--prefix app already holds keys/);
     expect(String(await redis.call("DEBUG", "DIGEST"))).toBe(before);

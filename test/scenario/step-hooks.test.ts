@@ -30,8 +30,14 @@ const counting = defineScenario<Record<string, never>, { ran: string[]; tornDown
 
 describe("runner: beforeStep", () => {
   it.each<[StepAction[], string[]]>([
-    [["run", "run", "run"], ["a", "b", "c"]],
-    [["run", "skip", "run"], ["a", "c"]],
+    [
+      ["run", "run", "run"],
+      ["a", "b", "c"],
+    ],
+    [
+      ["run", "skip", "run"],
+      ["a", "c"],
+    ],
     [["run", "stop"], ["a"]],
     [["stop"], []],
   ])("%j runs %j, and teardown always", async (actions, ran) => {
@@ -78,7 +84,10 @@ describe("recorder: the step-through gate", () => {
     const second = env.redis.call("INCR", key);
     try {
       while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
-      expect(held.map((h) => h.argv)).toEqual([["set", key, "1"], ["INCR", key]]);
+      expect(held.map((h) => h.argv)).toEqual([
+        ["set", key, "1"],
+        ["INCR", key],
+      ]);
       expect(env.recorder.since(mark)).toEqual([]);
     } finally {
       env.recorder.setGate(undefined);

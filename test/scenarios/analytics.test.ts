@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { counters, defaultAnalyticsParams, timeseries, trending, type AnalyticsParams } from "../../scenarios/analytics/index.js";
+import {
+  counters,
+  defaultAnalyticsParams,
+  timeseries,
+  trending,
+  type AnalyticsParams,
+} from "../../scenarios/analytics/index.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { cleanupRun, planRun, runScenario } from "../../src/scenario/runner.js";
 import type { AnyScenario } from "../../scenarios/index.js";
@@ -9,14 +15,46 @@ const harness = useScenarioHarness();
 
 const configs: [string, Partial<AnalyticsParams>][] = [
   ["defaults", {}],
-  ["another seed, a strong decay, a short series", { seed: 7, decay: 0.5, hours: 5, minutes: 10, lastMs: 120_000, bucketMs: 30_000 }],
-  ["three simulated days, a weak decay, an hour of samples", { seed: 3, decay: 0.99, hours: 72, minutes: 60, lastMs: 900_000, bucketMs: 300_000 }],
+  [
+    "another seed, a strong decay, a short series",
+    { seed: 7, decay: 0.5, hours: 5, minutes: 10, lastMs: 120_000, bucketMs: 30_000 },
+  ],
+  [
+    "three simulated days, a weak decay, an hour of samples",
+    { seed: 3, decay: 0.99, hours: 72, minutes: 60, lastMs: 900_000, bucketMs: 300_000 },
+  ],
 ];
 
 const METRICS: Record<string, string[]> = {
-  "analytics/counters": ["events", "pageviews", "apiCalls", "buckets", "countMode", "commandsPerEvent", "roundTripsPerEvent"],
-  "analytics/trending": ["views", "decays", "topDecayed", "topNeverDecayed", "naiveDecayCommands", "atomicDecayCommands", "viewsLostByNaiveDecay"],
-  "analytics/timeseries": ["samples", "windowSamples", "buckets", "streamBytes", "zsetBytes", "approxMaxlenLeft", "exactMaxlenLeft", "approxMinidLeft", "exactMinidLeft"],
+  "analytics/counters": [
+    "events",
+    "pageviews",
+    "apiCalls",
+    "buckets",
+    "countMode",
+    "commandsPerEvent",
+    "roundTripsPerEvent",
+  ],
+  "analytics/trending": [
+    "views",
+    "decays",
+    "topDecayed",
+    "topNeverDecayed",
+    "naiveDecayCommands",
+    "atomicDecayCommands",
+    "viewsLostByNaiveDecay",
+  ],
+  "analytics/timeseries": [
+    "samples",
+    "windowSamples",
+    "buckets",
+    "streamBytes",
+    "zsetBytes",
+    "approxMaxlenLeft",
+    "exactMaxlenLeft",
+    "approxMinidLeft",
+    "exactMinidLeft",
+  ],
 };
 
 describe.each([
@@ -43,7 +81,10 @@ describe("analytics/counters", () => {
     const expireReplies = execs.map((c) => (c.reply as number[])[1]);
     expect(expireReplies.filter((x) => x === 1).length).toBe(r.metrics.buckets);
     // The chapter's key names, under the run's prefix and with a hash tag.
-    const keys = r.steps.flatMap((s) => s.commands).filter((c) => c.argv[0] === "INCR").map((c) => c.argv[1]!);
+    const keys = r.steps
+      .flatMap((s) => s.commands)
+      .filter((c) => c.argv[0] === "INCR")
+      .map((c) => c.argv[1]!);
     expect(keys.every((k) => k.startsWith("test:sc:"))).toBe(true);
     expect(keys.some((k) => k.endsWith(":pageviews:{homepage}:2024-01-15"))).toBe(true);
     expect(keys.some((k) => k.endsWith(":api:calls:user:{123}:2024-01-15-10"))).toBe(true);
@@ -72,20 +113,41 @@ describe("analytics/counters", () => {
 describe("analytics/trending", () => {
   it("decay puts the rising article on top; without decay the old hit stays there; the naive loop loses one view", async () => {
     const r = await harness.run(trending, defaultAnalyticsParams);
-    expect(r.metrics).toMatchObject({ topDecayed: "article:812", topNeverDecayed: "article:789", atomicDecayCommands: 1, viewsLostByNaiveDecay: 1 });
+    expect(r.metrics).toMatchObject({
+      topDecayed: "article:812",
+      topNeverDecayed: "article:789",
+      atomicDecayCommands: 1,
+      viewsLostByNaiveDecay: 1,
+    });
     // The concurrent view comes from a second recorded connection.
     const clients = new Set(r.steps.flatMap((s) => s.commands.map((c) => c.client)));
     expect(clients).toEqual(new Set(["main", "web-2"]));
-    expect(r.steps.flatMap((s) => s.commands).some((c) => c.argv[0] === "ZUNIONSTORE" && c.argv.includes("WEIGHTS"))).toBe(true);
+    expect(
+      r.steps.flatMap((s) => s.commands).some((c) => c.argv[0] === "ZUNIONSTORE" && c.argv.includes("WEIGHTS")),
+    ).toBe(true);
   });
 });
 
 describe("analytics/timeseries", () => {
   it("approximate trims keep whole nodes (more than asked), exact trims exactly what was asked", async () => {
     const r = await harness.run(timeseries, defaultAnalyticsParams);
-    expect(r.metrics).toMatchObject({ samples: 240, windowSamples: 40, trimKeep: 80, exactMaxlenLeft: 80, exactMinidLeft: 80, approxMaxlenLeft: 140, approxMinidLeft: 140 });
+    expect(r.metrics).toMatchObject({
+      samples: 240,
+      windowSamples: 40,
+      trimKeep: 80,
+      exactMaxlenLeft: 80,
+      exactMinidLeft: 80,
+      approxMaxlenLeft: 140,
+      approxMinidLeft: 140,
+    });
     expect(Number(r.metrics.zsetBytes)).toBeGreaterThan(Number(r.metrics.streamBytes));
     const xadd = r.steps[0]!.commands.find((c) => c.argv[0] === "XADD")!;
-    expect(xadd.argv.slice(2)).toEqual([`${Date.UTC(2024, 0, 15, 10)}-0`, "value", expect.stringMatching(/^\d+\.\d$/), "host", "server1"]);
+    expect(xadd.argv.slice(2)).toEqual([
+      `${Date.UTC(2024, 0, 15, 10)}-0`,
+      "value",
+      expect.stringMatching(/^\d+\.\d$/),
+      "host",
+      "server1",
+    ]);
   });
 });

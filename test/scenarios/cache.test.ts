@@ -24,8 +24,10 @@ const COMMON_METRICS = ["hits", "misses", "dbReads", "dbWrites", "staleReads"];
 function extraMetrics(id: string): string[] {
   if (id === "cache/write-behind") return ["lostWrites", "batches", "flushLagP50Ms"];
   if (id.startsWith("cache/stampede-")) return ["dbLoads", "waiters", "latencyP50Ms", "latencyP99Ms"];
-  if (id === "cache/invalidate-event") return ["propagationP50Ms", "missedInvalidations", "staleReadsWithoutRecovery", "staleReadsWithRecovery"];
-  if (id.startsWith("cache/") && Object.values(strategyScenarios).some((s) => s.id === id)) return ["hitRatio", "readHitP50Ms", "readMissP50Ms"];
+  if (id === "cache/invalidate-event")
+    return ["propagationP50Ms", "missedInvalidations", "staleReadsWithoutRecovery", "staleReadsWithRecovery"];
+  if (id.startsWith("cache/") && Object.values(strategyScenarios).some((s) => s.id === id))
+    return ["hitRatio", "readHitP50Ms", "readMissP50Ms"];
   return [];
 }
 
@@ -42,7 +44,8 @@ function expectPassed(result: ScenarioResult & { leftKeys: string[] }, prefixChe
   expect(result.error, result.error).toBeUndefined();
   expect(result.checks.filter((c) => !c.ok)).toEqual([]);
   expect(result.checks.length).toBeGreaterThanOrEqual(2);
-  for (const metric of [...COMMON_METRICS, ...extraMetrics(result.id)]) expect(result.metrics[metric], metric).not.toBeUndefined();
+  for (const metric of [...COMMON_METRICS, ...extraMetrics(result.id)])
+    expect(result.metrics[metric], metric).not.toBeUndefined();
   expect(result.leftKeys).toEqual([]);
   const commands = result.steps.flatMap((s) => s.commands);
   // Database statements are in the trace, marked as such; the table is dropped at the end.
@@ -55,7 +58,8 @@ function expectPassed(result: ScenarioResult & { leftKeys: string[] }, prefixChe
   if (prefixCheck) {
     // Every Redis command that names a cache key names one under the run's prefix.
     for (const cmd of commands.filter((c) => c.source !== "db")) {
-      for (const arg of cmd.argv.filter((a) => a.includes(":cache:"))) expect(arg.startsWith("test:sc:"), arg).toBe(true);
+      for (const arg of cmd.argv.filter((a) => a.includes(":cache:")))
+        expect(arg.startsWith("test:sc:"), arg).toBe(true);
     }
   }
 }
@@ -84,16 +88,26 @@ describe("variants", () => {
     expect(result.metrics.batches).toBe(0);
   });
 
-  it.each(Object.keys(strategyScenarios) as (keyof typeof strategyScenarios)[])("%s with entries expiring during the run (TTL 20 ms): still correct, model not applied", async (strategy) => {
-    const def = strategyScenarios[strategy];
-    const result = await harness.run(def, { ...def.defaults, ttlMs: 20, reads: 60, writes: 10 });
-    expectPassed(result);
-    expect(result.checks.some((c) => c.name.includes("model"))).toBe(false);
-  });
+  it.each(Object.keys(strategyScenarios) as (keyof typeof strategyScenarios)[])(
+    "%s with entries expiring during the run (TTL 20 ms): still correct, model not applied",
+    async (strategy) => {
+      const def = strategyScenarios[strategy];
+      const result = await harness.run(def, { ...def.defaults, ttlMs: 20, reads: 60, writes: 10 });
+      expectPassed(result);
+      expect(result.checks.some((c) => c.name.includes("model"))).toBe(false);
+    },
+  );
 
   it("a bigger, less skewed workload with no database latency", async () => {
     const def = strategyScenarios["write-through"];
-    const result = await harness.run(def, { ...def.defaults, keys: 200, reads: 300, writes: 60, dbLatencyMs: 0, seed: 99 });
+    const result = await harness.run(def, {
+      ...def.defaults,
+      keys: 200,
+      reads: 300,
+      writes: 60,
+      dbLatencyMs: 0,
+      seed: 99,
+    });
     expectPassed(result);
     expect(result.metrics.reads).toBe(300);
   });
@@ -115,11 +129,14 @@ describe("variants", () => {
 });
 
 describe("what the scenarios demonstrate", () => {
-  const metrics = async (def: Any, overrides: Record<string, unknown> = {}) => (await harness.run(def, { ...def.defaults, ...overrides })).metrics;
+  const metrics = async (def: Any, overrides: Record<string, unknown> = {}) =>
+    (await harness.run(def, { ...def.defaults, ...overrides })).metrics;
 
   it("on one workload, write-around leaves stale reads; cache-aside, write-through and write-behind serve none", async () => {
     const stale = Object.fromEntries(
-      await Promise.all(Object.entries(strategyScenarios).map(async ([name, def]) => [name, (await metrics(def)).staleReads])),
+      await Promise.all(
+        Object.entries(strategyScenarios).map(async ([name, def]) => [name, (await metrics(def)).staleReads]),
+      ),
     );
     expect(stale["read-through"]).toBeGreaterThan(0);
     expect(stale).toMatchObject({ "cache-aside": 0, "write-through": 0, "write-behind": 0 });
@@ -166,7 +183,10 @@ describe("teardown after Ctrl-C", () => {
 });
 
 const pgUp = await postgresAnswers();
-if (!pgUp) console.warn(`PostgreSQL does not answer at ${POSTGRES_URL}: the PostgreSQL variants of the cache scenarios are skipped`);
+if (!pgUp)
+  console.warn(
+    `PostgreSQL does not answer at ${POSTGRES_URL}: the PostgreSQL variants of the cache scenarios are skipped`,
+  );
 
 describe.skipIf(!pgUp).each(cacheScenarios.map((s) => [s.id, s] as [string, Any]))("%s with PostgreSQL", (id, def) => {
   it("every check passes, and the run's table is gone afterwards", async () => {
@@ -183,13 +203,20 @@ describe.skipIf(!pgUp).each(cacheScenarios.map((s) => [s.id, s] as [string, Any]
 describe.skipIf(!pgUp)("PostgreSQL specifics", () => {
   it("write-behind crash on PostgreSQL loses exactly the pending writes", async () => {
     const def = strategyScenarios["write-behind"];
-    const result = await harness.run(def, { ...def.defaults, db: POSTGRES_URL, dbLatencyMs: 0, crashBeforeFlush: true });
+    const result = await harness.run(def, {
+      ...def.defaults,
+      db: POSTGRES_URL,
+      dbLatencyMs: 0,
+      crashBeforeFlush: true,
+    });
     expectPassed(result);
     expect(result.metrics.lostWrites).toBe(result.metrics.pendingAtCrash);
   });
 
   it("an unreachable PostgreSQL ends the run with a connection error naming it, password redacted", async () => {
     const def = strategyScenarios["cache-aside"];
-    await expect(harness.run(def, { ...def.defaults, db: "postgres://app:s3cret@127.0.0.1:1/none" })).rejects.toThrow(/cannot connect to the database at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/none/);
+    await expect(harness.run(def, { ...def.defaults, db: "postgres://app:s3cret@127.0.0.1:1/none" })).rejects.toThrow(
+      /cannot connect to the database at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/none/,
+    );
   });
 });

@@ -18,25 +18,35 @@ describe.each([
   ["hll/unique-count", uniqueCount],
   ["hll/weekly-merge", weeklyMerge],
 ] as [string, AnyScenario][])("%s", (_id, def) => {
-  it.each(configs)("%s: every check passes and no key is left", async (_name, overrides) => {
-    const params = { ...defaultHllParams, ...overrides };
-    const result = await harness.run(def, params);
-    expect(result.error).toBeUndefined();
-    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.checks.length).toBeGreaterThanOrEqual(3);
-    expect(result.leftKeys).toEqual([]);
-    for (const cmd of result.steps.flatMap((s) => s.commands)) {
-      // The key is the first argument; after the script or subcommand for EVALSHA and MEMORY USAGE.
-      const key = cmd.argv[0] === "EVALSHA" || cmd.argv[0] === "EVAL" ? cmd.argv[3] : cmd.argv[0] === "MEMORY" ? cmd.argv[2] : cmd.argv[1];
-      expect(key, cmd.argv.slice(0, 3).join(" ")).toMatch(/^test:sc:/);
-    }
-  }, 60_000);
+  it.each(configs)(
+    "%s: every check passes and no key is left",
+    async (_name, overrides) => {
+      const params = { ...defaultHllParams, ...overrides };
+      const result = await harness.run(def, params);
+      expect(result.error).toBeUndefined();
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(result.checks.length).toBeGreaterThanOrEqual(3);
+      expect(result.leftKeys).toEqual([]);
+      for (const cmd of result.steps.flatMap((s) => s.commands)) {
+        // The key is the first argument; after the script or subcommand for EVALSHA and MEMORY USAGE.
+        const key =
+          cmd.argv[0] === "EVALSHA" || cmd.argv[0] === "EVAL"
+            ? cmd.argv[3]
+            : cmd.argv[0] === "MEMORY"
+              ? cmd.argv[2]
+              : cmd.argv[1];
+        expect(key, cmd.argv.slice(0, 3).join(" ")).toMatch(/^test:sc:/);
+      }
+    },
+    60_000,
+  );
 });
 
 describe("what hll/unique-count measures", () => {
   it("the metrics the issue names, a dense 12 KB counter next to the chapter's figures, and few round trips", async () => {
     const r = await harness.run(uniqueCount, defaultHllParams);
-    for (const metric of ["estimate", "exact", "errorPct", "bytes"]) expect(r.metrics[metric], metric).not.toBeUndefined();
+    for (const metric of ["estimate", "exact", "errorPct", "bytes"])
+      expect(r.metrics[metric], metric).not.toBeUndefined();
     expect(r.metrics.exact).toBe(100_000);
     expect(r.metrics.bytes).toBe(HLL_DENSE_BYTES);
     expect(r.metrics.encoding).toBe("dense");
@@ -66,7 +76,9 @@ describe("what hll/unique-count measures", () => {
     expect(r.metrics.trials).toBe(10);
     expect(r.metrics.theoreticalStdErrorPct).toBeCloseTo(0.8125, 4);
     expect(Number(r.metrics.measuredStdErrorPct)).toBeGreaterThan(0);
-    expect(r.figures.find((f) => f.what === "standard error of PFCOUNT")?.measured).toMatch(/RMS over 10 HLLs of 20,000 items/);
+    expect(r.figures.find((f) => f.what === "standard error of PFCOUNT")?.measured).toMatch(
+      /RMS over 10 HLLs of 20,000 items/,
+    );
     const trials = r.steps[2]!.commands;
     expect(trials.filter((c) => c.argv[0] === "PFCOUNT")).toHaveLength(10);
     expect(trials.some((c) => c.argv[0] === "PFADD")).toBe(false);

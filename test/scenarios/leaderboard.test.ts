@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { LEADERBOARD_VARIANTS, defaultParams, leaderboardScenarios, type LeaderboardParams } from "../../scenarios/leaderboard/index.js";
+import {
+  LEADERBOARD_VARIANTS,
+  defaultParams,
+  leaderboardScenarios,
+  type LeaderboardParams,
+} from "../../scenarios/leaderboard/index.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { connectTarget } from "../../src/redis/connect.js";
 import { KeySpace } from "../../src/redis/keys.js";
@@ -39,7 +44,16 @@ describe("what the global board measures", () => {
   it("reports the issue's metrics and the chapter's two figures", async () => {
     const result = await harness.run(leaderboardScenarios.global, defaultParams);
     expectAllPassed(result);
-    for (const name of ["bytesPerMember", "topNMs", "rankMs", "listpackEntries", "seedCommands", "seedRoundTrips", "place", "projected1MBytes"]) {
+    for (const name of [
+      "bytesPerMember",
+      "topNMs",
+      "rankMs",
+      "listpackEntries",
+      "seedCommands",
+      "seedRoundTrips",
+      "place",
+      "projected1MBytes",
+    ]) {
       expect(typeof result.metrics[name], name).toBe("number");
     }
     expect(result.metrics.listpackEntries).toBe(128);
@@ -62,12 +76,20 @@ describe("what the global board measures", () => {
   it("emits progress events during the bulk load, ending at the total (the CLI draws its bar from them)", async () => {
     const env = harness.env();
     const events: RunEvent[] = [];
-    const result = await runScenario(planRun(leaderboardScenarios.global, { ...defaultParams, players: 25_000, repeat: 2 }), env, (e) => events.push(e));
+    const result = await runScenario(
+      planRun(leaderboardScenarios.global, { ...defaultParams, players: 25_000, repeat: 2 }),
+      env,
+      (e) => events.push(e),
+    );
     await cleanupRun(env, false);
     expect(result.ok).toBe(true);
-    const progress = events.filter((e): e is Extract<RunEvent, { type: "step-progress" }> => e.type === "step-progress");
+    const progress = events.filter(
+      (e): e is Extract<RunEvent, { type: "step-progress" }> => e.type === "step-progress",
+    );
     expect(progress.map((e) => e.done)).toEqual([10_000, 20_000, 25_000]);
-    expect(progress.every((e) => e.total === 25_000 && e.label === "players" && e.id === "leaderboard/global")).toBe(true);
+    expect(progress.every((e) => e.total === 25_000 && e.label === "players" && e.id === "leaderboard/global")).toBe(
+      true,
+    );
     // Progress is for live renderers only: nothing of it lands in the report.
     expect(JSON.stringify(result)).not.toContain("step-progress");
   });

@@ -19,7 +19,13 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
     expect(result.error).toBeUndefined();
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.checks.length).toBe(7);
-    expect(result.metrics).toMatchObject({ nodes: 5, quorum: 3, doubleHolds: 0, acquiredWithMinorityDown: true, acquiredWithMajorityDown: false });
+    expect(result.metrics).toMatchObject({
+      nodes: 5,
+      quorum: 3,
+      doubleHolds: 0,
+      acquiredWithMinorityDown: true,
+      acquiredWithMajorityDown: false,
+    });
     expect(result.metrics.acquisitions).toBe(1 + 2 * redlockDefaults.rounds + 1);
     const clients = byClient(result);
     for (let k = 1; k <= 5; k++) {
@@ -27,10 +33,18 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
       expect(clients.get(`B@node-${k}`)?.some((argv) => argv[0] === "SET")).toBe(true);
     }
     // node-4 was made to hang (CLIENT PAUSE), node-5 then node-3 were shut down, each by an operator connection.
-    expect([...clients.keys()].filter((c) => c.startsWith("operator@")).sort()).toEqual(["operator@node-3", "operator@node-4", "operator@node-5"]);
-    expect(clients.get("operator@node-4")?.map((a) => a.join(" "))).toEqual(expect.arrayContaining(["CLIENT PAUSE 60000 WRITE", "CLIENT UNPAUSE"]));
+    expect([...clients.keys()].filter((c) => c.startsWith("operator@")).sort()).toEqual([
+      "operator@node-3",
+      "operator@node-4",
+      "operator@node-5",
+    ]);
+    expect(clients.get("operator@node-4")?.map((a) => a.join(" "))).toEqual(
+      expect.arrayContaining(["CLIENT PAUSE 60000 WRITE", "CLIENT UNPAUSE"]),
+    );
     expect(clients.get("operator@node-5")?.some((a) => a.join(" ") === "SHUTDOWN NOSAVE")).toBe(true);
-    expect(result.metrics.validityWithMinorityDownMs as number).toBeLessThanOrEqual(150 - (redlockDefaults.nodeTimeoutMs - 2) - 3.5);
+    expect(result.metrics.validityWithMinorityDownMs as number).toBeLessThanOrEqual(
+      150 - (redlockDefaults.nodeTimeoutMs - 2) - 3.5,
+    );
     expect(result.leftKeys).toEqual([]);
   });
 
@@ -55,7 +69,12 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
   it("3 nodes: with 1 stopped it is still a majority (2 of 3), with 2 stopped it is refused", async () => {
     const result = await harness.run(redlockScenario, { ...redlockDefaults, startNodes: 3, rounds: 3 });
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.metrics).toMatchObject({ nodes: 3, quorum: 2, acquiredWithMinorityDown: true, acquiredWithMajorityDown: false });
+    expect(result.metrics).toMatchObject({
+      nodes: 3,
+      quorum: 2,
+      acquiredWithMinorityDown: true,
+      acquiredWithMajorityDown: false,
+    });
   });
 });
 

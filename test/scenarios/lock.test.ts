@@ -44,7 +44,9 @@ describe("what the lock scenarios demonstrate", () => {
     expect(result.metrics.renewals).toBe(0);
     // The late release is in the trace: worker-1's release EVALSHA answered 0, and the lock was worker-2's after it.
     const resume = result.steps.find((s) => s.title.startsWith("3/3"))!;
-    const releases = resume.commands.filter((c) => c.client === "worker-1" && /^EVAL/.test(c.argv[0]!) && c.argv[1] !== undefined);
+    const releases = resume.commands.filter(
+      (c) => c.client === "worker-1" && /^EVAL/.test(c.argv[0]!) && c.argv[1] !== undefined,
+    );
     expect(releases.at(-1)!.reply).toBe(0);
   });
 
@@ -66,17 +68,20 @@ describe("what the lock scenarios demonstrate", () => {
     expect(result.metrics.lostUpdates).toBe(0);
   });
 
-  it.each([2, 3, 5])("no-lock with %i workers loses updates on every run, exactly as the model says", async (workers) => {
-    for (let run = 0; run < 3; run++) {
-      const params = { ...defaultParams, workers, increments: 7 };
-      const result = await harness.run(noLockScenario, params);
-      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-      expect(result.metrics.finalCount).toBe(7);
-      expect(result.metrics.lostUpdates).toBe(workers * 7 - 7);
-      for (const metric of METRICS) expect(result.metrics[metric], metric).not.toBeUndefined();
-      expect(result.leftKeys).toEqual([]);
-    }
-  });
+  it.each([2, 3, 5])(
+    "no-lock with %i workers loses updates on every run, exactly as the model says",
+    async (workers) => {
+      for (let run = 0; run < 3; run++) {
+        const params = { ...defaultParams, workers, increments: 7 };
+        const result = await harness.run(noLockScenario, params);
+        expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+        expect(result.metrics.finalCount).toBe(7);
+        expect(result.metrics.lostUpdates).toBe(workers * 7 - 7);
+        for (const metric of METRICS) expect(result.metrics[metric], metric).not.toBeUndefined();
+        expect(result.leftKeys).toEqual([]);
+      }
+    },
+  );
 });
 
 describe("the checks can fail", () => {
@@ -100,7 +105,14 @@ describe("the checks can fail", () => {
       ...fencing,
       async write(ctx, redis, value, grant) {
         // Writes the value and the token without comparing: what a resource that does not check would do.
-        await redis.call("HSET", ctx.keys.key("lock", "fencing", `{${ctx.params.resource}}`, "counter"), "value", String(value), "fence", String(grant.fence));
+        await redis.call(
+          "HSET",
+          ctx.keys.key("lock", "fencing", `{${ctx.params.resource}}`, "counter"),
+          "value",
+          String(value),
+          "fence",
+          String(grant.fence),
+        );
         return true;
       },
     });

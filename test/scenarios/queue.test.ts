@@ -82,7 +82,14 @@ describe("what the scenarios demonstrate, with the default crashes", () => {
   it("the crashed consumers' connections really closed: they sent nothing after the crash", async () => {
     const r = await run("stream");
     const clients = new Set(r.steps.flatMap((s) => s.commands.map((c) => c.client)));
-    expect([...clients].sort()).toEqual(["main", "stream:consumer-1", "stream:consumer-2", "stream:consumer-2-restarted", "stream:consumer-3", "stream:producer"]);
+    expect([...clients].sort()).toEqual([
+      "main",
+      "stream:consumer-1",
+      "stream:consumer-2",
+      "stream:consumer-2-restarted",
+      "stream:consumer-3",
+      "stream:producer",
+    ]);
     const crashStep = r.steps.findIndex((s) => s.title.includes("crash mid-batch"));
     const later = r.steps.slice(crashStep + 1).flatMap((s) => s.commands);
     expect(later.some((c) => c.client === "stream:consumer-1" || c.client === "stream:consumer-2")).toBe(false);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientNames, defaultParams, rateLimitScenarios, type RateLimitParams } from "../../scenarios/ratelimit/index.js";
+import {
+  clientNames,
+  defaultParams,
+  rateLimitScenarios,
+  type RateLimitParams,
+} from "../../scenarios/ratelimit/index.js";
 import { algorithms } from "../../src/patterns/ratelimit/index.js";
 import { connectTarget, type Connection } from "../../src/redis/connect.js";
 import { KeySpace } from "../../src/redis/keys.js";
@@ -48,7 +53,14 @@ describe.each(algorithms)("ratelimit/%s", (algo) => {
     expect(result.error).toBeUndefined();
     expect(failed).toEqual([]);
     expect(result.checks.length).toBeGreaterThanOrEqual(3);
-    for (const metric of ["requests", "allowed", "rejected", "maxAllowedInWindow", "commandsPerRequest", "bytesPerIdentifier"]) {
+    for (const metric of [
+      "requests",
+      "allowed",
+      "rejected",
+      "maxAllowedInWindow",
+      "commandsPerRequest",
+      "bytesPerIdentifier",
+    ]) {
       expect(result.metrics[metric], metric).not.toBeUndefined();
     }
     expect(result.metrics.requests).toBe(params.requestsPerClient * params.clients.length);
@@ -62,7 +74,10 @@ describe.each(algorithms)("ratelimit/%s", (algo) => {
     const cleanup = await cleanupRun(e, false);
     expect(cleanup.error).toBeUndefined();
     expect(cleanup.deleted).toBeGreaterThan(0);
-    const left = (await connection.redis.call("SCAN", "0", "MATCH", `${e.keys.prefix}:*`, "COUNT", 10_000)) as [string, string[]];
+    const left = (await connection.redis.call("SCAN", "0", "MATCH", `${e.keys.prefix}:*`, "COUNT", 10_000)) as [
+      string,
+      string[],
+    ];
     expect(left[1]).toEqual([]);
   });
 });

@@ -29,7 +29,8 @@ describe.each(variants)("session/%s", (variant) => {
     expect(result.leftKeys).toEqual([]);
     // Every key any command named is under the run's session key space.
     for (const cmd of result.steps.flatMap((s) => s.commands)) {
-      for (const arg of cmd.argv.filter((a) => a.includes(":session:"))) expect(arg).toMatch(/^test:sc:.*:session:[A-Za-z0-9_-]{22}$/);
+      for (const arg of cmd.argv.filter((a) => a.includes(":session:")))
+        expect(arg).toMatch(/^test:sc:.*:session:[A-Za-z0-9_-]{22}$/);
     }
   });
 });
@@ -46,7 +47,13 @@ describe("what the scenarios demonstrate", () => {
 
   it("hash: every session is served by every server, each its own connection", async () => {
     const r = await harness.run(sessionScenarios.hash, { ...defaultParams, servers: 4, sessions: 2 });
-    expect(r.metrics).toMatchObject({ servers: 4, sessions: 2, requests: 8, cartIncrements: 8, minServersPerSession: 4 });
+    expect(r.metrics).toMatchObject({
+      servers: 4,
+      sessions: 2,
+      requests: 8,
+      cartIncrements: 8,
+      minServersPerSession: 4,
+    });
     const clients = new Set(r.steps.flatMap((s) => s.commands.map((c) => c.client)));
     expect([...clients].sort()).toEqual(["server-1", "server-2", "server-3", "server-4"]);
     const sent = new Set(r.steps.flatMap((s) => s.commands.map((c) => c.argv[0]!.toUpperCase())));
@@ -55,7 +62,12 @@ describe("what the scenarios demonstrate", () => {
 
   it("lost-update: the whole-object write loses exactly one change, field-level and WATCH none", async () => {
     const r = await harness.run(sessionScenarios["lost-update"], defaultParams);
-    expect(r.metrics).toMatchObject({ lostUpdatesWholeObject: 1, lostUpdatesFieldLevel: 0, lostUpdatesWatch: 0, watchAborts: 1 });
+    expect(r.metrics).toMatchObject({
+      lostUpdatesWholeObject: 1,
+      lostUpdatesFieldLevel: 0,
+      lostUpdatesWatch: 0,
+      watchAborts: 1,
+    });
   });
 
   it("read-latency: the figure stands next to the chapter's claim, and the percentiles are ordered", async () => {

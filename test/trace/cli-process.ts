@@ -10,7 +10,9 @@ export const BIN = join(ROOT, "bin", "redis-patterns.js");
 /** Fail with an instruction rather than a confusing spawn error when dist/ has not been built. */
 export function assertBuilt(): void {
   if (!existsSync(join(ROOT, "dist", "src", "cli", "main.js"))) {
-    throw new Error("dist/ is missing: run `npm run build` before these tests (they run the built CLI as a child process)");
+    throw new Error(
+      "dist/ is missing: run `npm run build` before these tests (they run the built CLI as a child process)",
+    );
   }
 }
 
@@ -36,7 +38,11 @@ export function startCli(args: string[], options: { nodeArgs?: string[]; env?: N
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...options.env };
   delete env.REDIS_URL;
   delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -49,7 +55,10 @@ export function startCli(args: string[], options: { nodeArgs?: string[]; env?: N
   return { child, done };
 }
 
-export async function runCli(args: string[], options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return startCli(args, options).done;
 }
 

@@ -22,7 +22,8 @@ import { MonitorTap, type MonitorLine } from "./monitor-tap.js";
 
 const cluster = useLocalCluster(3, 1);
 const standalone = useRedisServer();
-const REJECTED_BEFORE_RUNNING = /^(MOVED|ASK|CROSSSLOT|TRYAGAIN|CLUSTERDOWN|ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|READONLY|EXECABORT)/;
+const REJECTED_BEFORE_RUNNING =
+  /^(MOVED|ASK|CROSSSLOT|TRYAGAIN|CLUSTERDOWN|ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|READONLY|EXECABORT)/;
 
 interface NodeTap {
   address: string;
@@ -55,19 +56,29 @@ afterAll(async () => {
 async function drain(t: NodeTap): Promise<MonitorLine[]> {
   const nonce = `drain-${randomBytes(8).toString("hex")}`;
   await t.control.call("ECHO", nonce);
-  const marker = await t.tap.waitFor((l) => l.source === t.own && l.argv[0]?.toUpperCase() === "ECHO" && l.argv[1] === nonce);
+  const marker = await t.tap.waitFor(
+    (l) => l.source === t.own && l.argv[0]?.toUpperCase() === "ECHO" && l.argv[1] === nonce,
+  );
   const lines = t.tap.lines.slice(0, t.tap.lines.indexOf(marker));
   t.tap.clear();
   return lines;
 }
 
 function allRecords(report: RunReport): RecordedCommand[] {
-  return [...report.setup.commands, ...report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands)), ...report.cleanup.commands].filter((c) => c.source !== "db");
+  return [
+    ...report.setup.commands,
+    ...report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands)),
+    ...report.cleanup.commands,
+  ].filter((c) => c.source !== "db");
 }
 
 /** Commands queued in a transaction whose EXEC was aborted never ran. */
 function ranOnServer(commands: readonly RecordedCommand[]): RecordedCommand[] {
-  const aborted = new Set(commands.filter((c) => c.batch?.kind === "multi" && /^exec$/i.test(c.argv[0]!) && c.reply === null && !c.error).map((c) => c.batch!.id));
+  const aborted = new Set(
+    commands
+      .filter((c) => c.batch?.kind === "multi" && /^exec$/i.test(c.argv[0]!) && c.reply === null && !c.error)
+      .map((c) => c.batch!.id),
+  );
   return commands.filter((c) => !(c.batch && aborted.has(c.batch.id) && !/^(multi|exec)$/i.test(c.argv[0]!)));
 }
 
@@ -93,7 +104,8 @@ async function perNodeProblems(report: RunReport, lines: Map<string, MonitorLine
   };
   const records = ranOnServer(allRecords(report));
   const withoutNode = records.filter((c) => !c.node);
-  if (withoutNode.length > 0) problems.push(`${withoutNode.length} command(s) without a node, e.g. ${key(withoutNode[0]!.argv)}`);
+  if (withoutNode.length > 0)
+    problems.push(`${withoutNode.length} command(s) without a node, e.g. ${key(withoutNode[0]!.argv)}`);
   const visible: RecordedCommand[] = [];
   for (const c of records) {
     if (c.error && REJECTED_BEFORE_RUNNING.test(c.error)) continue;
@@ -107,16 +119,23 @@ async function perNodeProblems(report: RunReport, lines: Map<string, MonitorLine
   for (const t of taps) {
     const expected = countOf(visible.filter((c) => c.node === t.address).map((c) => key(c.argv)));
     const seen = countOf(
-      (lines.get(t.address) ?? []).filter((l) => l.source !== "lua" && l.source !== t.own && !nodeAddresses.has(l.source)).map((l) => key(l.argv)),
+      (lines.get(t.address) ?? [])
+        .filter((l) => l.source !== "lua" && l.source !== t.own && !nodeAddresses.has(l.source))
+        .map((l) => key(l.argv)),
     );
     for (const k of new Set([...expected.keys(), ...seen.keys()])) {
-      if ((expected.get(k) ?? 0) !== (seen.get(k) ?? 0)) problems.push(`${t.address}: ${k.slice(0, 120)} document ×${expected.get(k) ?? 0}, MONITOR ×${seen.get(k) ?? 0}`);
+      if ((expected.get(k) ?? 0) !== (seen.get(k) ?? 0))
+        problems.push(
+          `${t.address}: ${k.slice(0, 120)} document ×${expected.get(k) ?? 0}, MONITOR ×${seen.get(k) ?? 0}`,
+        );
     }
   }
   return problems.slice(0, 20);
 }
 
-async function tracedRun(args: string[]): Promise<{ report: RunReport; lines: Map<string, MonitorLine[]>; code: number | null; stderr: string }> {
+async function tracedRun(
+  args: string[],
+): Promise<{ report: RunReport; lines: Map<string, MonitorLine[]>; code: number | null; stderr: string }> {
   for (const t of taps) await drain(t);
   const result = await runCli([...args, "--json", "--url", cluster().seedUrl]);
   const lines = new Map<string, MonitorLine[]>();
@@ -159,24 +178,43 @@ describe("the whole smoke suite on a 3×2 Redis Cluster", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.report.ok).toBe(true);
     expect(run.report.target.mode).toBe("cluster");
-    const failed = run.report.scenarios.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error ?? s.checks.filter((c) => !c.ok).map((c) => c.name).join("; ")}`);
+    const failed = run.report.scenarios
+      .filter((s) => !s.ok)
+      .map(
+        (s) =>
+          `${s.id}: ${
+            s.error ??
+            s.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join("; ")
+          }`,
+      );
     expect(failed).toEqual([]);
     expect(await perNodeProblems(run.report, run.lines)).toEqual([]);
     // The load spreads: the run's commands went to every master, not all to one.
-    const masters = new Set(allRecords(run.report).filter((c) => !c.phase && /^(GET|SET|EVALSHA|EVAL|ZADD|HSET|INCR|XADD|LPUSH|PFADD)$/i.test(c.argv[0]!)).map((c) => c.node));
+    const masters = new Set(
+      allRecords(run.report)
+        .filter((c) => !c.phase && /^(GET|SET|EVALSHA|EVAL|ZADD|HSET|INCR|XADD|LPUSH|PFADD)$/i.test(c.argv[0]!))
+        .map((c) => c.node),
+    );
     expect(masters.size).toBe(3);
     // Keys one operation touches share a slot; keys that need not, spread. The leaderboards (one per game) and the
     // cache entries (one per user) have fixed names and land on all three masters. Sessions are named by random
     // ids: their 11 tags fall on one master only with probability 3·(1/3)^11 ≈ 2·10⁻⁵, so at least two is asserted.
     const nodesOf = tagNodes(run.report);
     expect([...nodesOf.entries()].filter(([, nodes]) => nodes.size !== 1).map(([t]) => t)).toEqual([]);
-    const spread = (pattern: string) => new Set([...nodesOf.entries()].filter(([t]) => t.startsWith(`${pattern}/`)).flatMap(([, n]) => [...n])).size;
+    const spread = (pattern: string) =>
+      new Set([...nodesOf.entries()].filter(([t]) => t.startsWith(`${pattern}/`)).flatMap(([, n]) => [...n])).size;
     expect(spread("leaderboard")).toBe(3);
     expect(spread("cache")).toBe(3);
     expect(spread("session")).toBeGreaterThanOrEqual(2);
     // No key is left on any master.
     for (const t of taps) {
-      const [, keys] = (await t.control.call("SCAN", "0", "MATCH", `${run.report.prefix}:*`, "COUNT", "10000")) as [string, string[]];
+      const [, keys] = (await t.control.call("SCAN", "0", "MATCH", `${run.report.prefix}:*`, "COUNT", "10000")) as [
+        string,
+        string[],
+      ];
       expect(keys, t.address).toEqual([]);
     }
   }, 180_000);
@@ -184,7 +222,16 @@ describe("the whole smoke suite on a 3×2 Redis Cluster", () => {
   it("doctor reports the cluster's health and shows a MOVED redirection, then the read on the owner", async () => {
     const run = await tracedRun(["doctor"]);
     const doc = run.report as unknown as {
-      doctor: { facts: { cluster: { state: string; slotsOk: number; shards: { master: string; replicas: unknown[] }[]; redirect: { asked: string; owner: string; reply: string; key: string } } } };
+      doctor: {
+        facts: {
+          cluster: {
+            state: string;
+            slotsOk: number;
+            shards: { master: string; replicas: unknown[] }[];
+            redirect: { asked: string; owner: string; reply: string; key: string };
+          };
+        };
+      };
       commands: RecordedCommand[];
     };
     const facts = doc.doctor.facts.cluster;
@@ -205,7 +252,17 @@ describe("the whole smoke suite on a 3×2 Redis Cluster", () => {
     const slots = (await taps[0]!.control.call("CLUSTER", "SLOTS")) as [number, number, [string, number]][];
     const owner = slots.find(([a, b]) => slot >= a && slot <= b)![2];
     expect(redirect.owner).toBe(`${owner[0]}:${owner[1]}`);
-    expect(await perNodeProblems({ ...run.report, setup: run.report.setup, scenarios: [], cleanup: { commands: doc.commands } } as unknown as RunReport, run.lines)).toEqual([]);
+    expect(
+      await perNodeProblems(
+        {
+          ...run.report,
+          setup: run.report.setup,
+          scenarios: [],
+          cleanup: { commands: doc.commands },
+        } as unknown as RunReport,
+        run.lines,
+      ),
+    ).toEqual([]);
   }, 60_000);
 });
 
@@ -220,7 +277,11 @@ describe("connecting to a cluster, in process", () => {
 
   it("is detected from one node's INFO, forced with --cluster, or implied by several seeds", async () => {
     const nodes = cluster().nodes;
-    for (const [url, forced] of [[nodes[0]!.url, undefined], [nodes[1]!.url, true], [[nodes[2]!.url, nodes[3]!.url], undefined]] as const) {
+    for (const [url, forced] of [
+      [nodes[0]!.url, undefined],
+      [nodes[1]!.url, true],
+      [[nodes[2]!.url, nodes[3]!.url], undefined],
+    ] as const) {
       const { connection } = await connect(url as string | string[], forced);
       try {
         expect(connection.target.mode).toBe("cluster");
@@ -239,7 +300,10 @@ describe("connecting to a cluster, in process", () => {
     try {
       const slot = Number(await redis.call("CLUSTER", "KEYSLOT", key));
       const owner = redis.slots[slot]![0]!;
-      const stale = connection.masters().map((m) => `${m.options.host}:${m.options.port}`).find((a) => a !== owner)!;
+      const stale = connection
+        .masters()
+        .map((m) => `${m.options.host}:${m.options.port}`)
+        .find((a) => a !== owner)!;
       // Make the client's slot map stale, as after a resharding: it asks the wrong master first.
       redis.slots[slot] = [stale];
       const mark = recorder.mark();
@@ -262,7 +326,14 @@ describe("connecting to a cluster, in process", () => {
     const keys = Array.from({ length: 30 }, (_, i) => `${prefix}:k${i}`);
     try {
       for (const k of keys) await connection.redis.call("SET", k, "1");
-      const perMaster = await Promise.all(connection.masters().map(async (m) => ((await m.call("SCAN", "0", "MATCH", `${prefix}:*`, "COUNT", "1000")) as [string, string[]])[1].length));
+      const perMaster = await Promise.all(
+        connection
+          .masters()
+          .map(
+            async (m) =>
+              ((await m.call("SCAN", "0", "MATCH", `${prefix}:*`, "COUNT", "1000")) as [string, string[]])[1].length,
+          ),
+      );
       expect(perMaster.filter((n) => n > 0).length).toBe(3);
       expect((await scanPrefixOnAll(connection.masters(), prefix)).sort()).toEqual([...keys].sort());
       expect(await deleteKeys(connection.redis, keys)).toBe(30);
@@ -283,13 +354,18 @@ describe("cleanup on a cluster", () => {
       for (const t of taps) {
         const role = String(await t.control.call("ROLE"));
         if (!role.startsWith("master")) continue;
-        const [, keys] = (await t.control.call("SCAN", "0", "MATCH", `${prefix}:*`, "COUNT", "100000")) as [string, string[]];
+        const [, keys] = (await t.control.call("SCAN", "0", "MATCH", `${prefix}:*`, "COUNT", "100000")) as [
+          string,
+          string[],
+        ];
         counts.push(keys.length);
       }
       return counts;
     };
     const before = await onMasters();
-    expect(before.filter((n) => n > 0).length, "the kept keys are spread over several masters").toBeGreaterThanOrEqual(2);
+    expect(before.filter((n) => n > 0).length, "the kept keys are spread over several masters").toBeGreaterThanOrEqual(
+      2,
+    );
     const cleaned = await runCli(["cleanup", "--prefix", prefix, "--json", "--url", cluster().seedUrl]);
     expect(cleaned.code, cleaned.stderr).toBe(0);
     const doc = JSON.parse(cleaned.stdout) as { found: number; deleted: number };

@@ -41,7 +41,8 @@ const MONITOR_REDACTED = "(redacted)";
 /** Rejections processCommand makes before the command runs; MONITOR never shows those commands. */
 /** The commands Redis 7.0 flags skip_monitor but shows anyway (the scripting engine feeds MONITOR itself). */
 const SCRIPT_CALLS = ["eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro"];
-const REJECTED_BEFORE_RUNNING = /^(ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|OOM|READONLY|LOADING|BUSY|MISCONF|NOREPLICAS|EXECABORT|MASTERDOWN)/;
+const REJECTED_BEFORE_RUNNING =
+  /^(ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|OOM|READONLY|LOADING|BUSY|MISCONF|NOREPLICAS|EXECABORT|MASTERDOWN)/;
 
 const plain = useRedisServer();
 const secured = useRedisServer(["--requirepass", PASSWORD]);
@@ -91,7 +92,9 @@ afterAll(async () => {
 async function drain(w: Watched): Promise<MonitorLine[]> {
   const nonce = `drain-${randomBytes(8).toString("hex")}`;
   await w.control.call("ECHO", nonce);
-  const marker = await w.tap.waitFor((l) => w.own.has(l.source) && l.argv[0]?.toUpperCase() === "ECHO" && l.argv[1] === nonce);
+  const marker = await w.tap.waitFor(
+    (l) => w.own.has(l.source) && l.argv[0]?.toUpperCase() === "ECHO" && l.argv[1] === nonce,
+  );
   const lines = w.tap.lines.slice(0, w.tap.lines.indexOf(marker));
   w.tap.clear();
   return lines;
@@ -111,7 +114,9 @@ async function tracedRun(w: Watched, args: string[]): Promise<TracedRun> {
   try {
     report = JSON.parse(result.stdout) as RunReport;
   } catch {
-    throw new Error(`CLI did not print one JSON document (exit ${result.code}): ${result.stderr}\n${result.stdout.slice(0, 500)}`);
+    throw new Error(
+      `CLI did not print one JSON document (exit ${result.code}): ${result.stderr}\n${result.stdout.slice(0, 500)}`,
+    );
   }
   return { result, report, lines };
 }
@@ -139,30 +144,43 @@ const show = (argv: readonly string[] | undefined): string =>
 /** Without the commands queued in a transaction whose EXEC was aborted (a WATCHed key changed): they never ran. */
 function ranOnServer(commands: readonly RecordedCommand[]): RecordedCommand[] {
   const aborted = new Set(
-    commands.filter((c) => c.batch?.kind === "multi" && /^exec$/i.test(c.argv[0]!) && c.reply === null && c.error === undefined).map((c) => c.batch!.id),
+    commands
+      .filter(
+        (c) => c.batch?.kind === "multi" && /^exec$/i.test(c.argv[0]!) && c.reply === null && c.error === undefined,
+      )
+      .map((c) => c.batch!.id),
   );
   return commands.filter((c) => !(c.batch && aborted.has(c.batch.id) && !/^(multi|exec)$/i.test(c.argv[0]!)));
 }
 
 /** The handshake as MONITOR prints it: the same argv, with the trace's redaction mark replaced by MONITOR's. */
-const asMonitorShowsIt = (argv: readonly string[]): string[] => argv.map((a) => (a === REDACTED ? MONITOR_REDACTED : a));
+const asMonitorShowsIt = (argv: readonly string[]): string[] =>
+  argv.map((a) => (a === REDACTED ? MONITOR_REDACTED : a));
 
 /**
  * Everything that differs between the document and MONITOR, as readable lines (empty when the trace is exact).
  * Per CLI connection, MONITOR must show: the handshake the document marks as such, then exactly the document's other
  * commands for that client in order, then one QUIT.
  */
-function traceProblems(report: RunReport, lines: readonly MonitorLine[], own: ReadonlySet<string>, sentHidden: HiddenOnPurpose = () => false): string[] {
+function traceProblems(
+  report: RunReport,
+  lines: readonly MonitorLine[],
+  own: ReadonlySet<string>,
+  sentHidden: HiddenOnPurpose = () => false,
+): string[] {
   const problems: string[] = [];
   const documented = documentedCommands(report).filter((c) => !sentHidden(c));
   // The document lists each record (Redis command or database statement) once: seq runs 1, 2, 3 … with no gap and no repeat.
   const seqs = documentedRecords(report).map((c) => c.seq);
-  if (!seqs.every((s, i) => s === i + 1)) problems.push(`document seq numbers are not 1..${seqs.length} in order: ${seqs.join(",")}`);
+  if (!seqs.every((s, i) => s === i + 1))
+    problems.push(`document seq numbers are not 1..${seqs.length} in order: ${seqs.join(",")}`);
 
   const labels = [...new Set(documented.map((c) => c.client))];
   const sources = [...new Set(lines.filter((l) => l.source !== "lua" && !own.has(l.source)).map((l) => l.source))];
   if (labels.length !== sources.length) {
-    problems.push(`document has ${labels.length} client(s) (${labels.join(", ")}), MONITOR saw ${sources.length} connection(s) (${sources.join(", ")})`);
+    problems.push(
+      `document has ${labels.length} client(s) (${labels.join(", ")}), MONITOR saw ${sources.length} connection(s) (${sources.join(", ")})`,
+    );
   }
   const diff = (label: string, source: string, expected: string[][]): string[] => {
     const out: string[] = [];
@@ -178,7 +196,8 @@ function traceProblems(report: RunReport, lines: readonly MonitorLine[], own: Re
   for (const label of labels) {
     const mine = documented.filter((c) => c.client === label);
     const firstBody = mine.findIndex((c) => c.phase !== "handshake");
-    if (mine.slice(firstBody).some((c) => c.phase === "handshake")) problems.push(`${label}: a handshake command after the first other command`);
+    if (mine.slice(firstBody).some((c) => c.phase === "handshake"))
+      problems.push(`${label}: a handshake command after the first other command`);
     const expected = [
       ...mine.filter((c) => c.phase === "handshake").map((c) => asMonitorShowsIt(c.argv)),
       ...ranOnServer(mine.filter((c) => c.phase !== "handshake")).map((c) => c.argv),
@@ -201,7 +220,11 @@ function traceProblems(report: RunReport, lines: readonly MonitorLine[], own: Re
 type HiddenOnPurpose = (cmd: RecordedCommand) => boolean;
 
 /** MONITOR would not show these, so they must not be in the trace for the comparison to be exact (asserted, not filtered). */
-async function hiddenFromMonitor(control: Redis, report: RunReport, sentHidden: HiddenOnPurpose = () => false): Promise<string[]> {
+async function hiddenFromMonitor(
+  control: Redis,
+  report: RunReport,
+  sentHidden: HiddenOnPurpose = () => false,
+): Promise<string[]> {
   const hidden: string[] = [];
   const flagsCache = new Map<string, string[]>();
   const flagsOf = async (name: string): Promise<string[] | null> => {
@@ -216,14 +239,18 @@ async function hiddenFromMonitor(control: Redis, report: RunReport, sentHidden: 
     // A container command's flags are its subcommand's (CONFIG|GET is admin, CLIENT|SETNAME is not).
     const sub = cmd.argv[1] ? await flagsOf(`${name}|${cmd.argv[1].toLowerCase()}`) : [];
     const flags = sub && sub.length > 0 ? sub : await flagsOf(name);
-    if (flags?.includes("admin") || (flags?.includes("skip_monitor") && !SCRIPT_CALLS.includes(name))) hidden.push(`${show(cmd.argv)} (${flags.join(" ")})`);
+    if (flags?.includes("admin") || (flags?.includes("skip_monitor") && !SCRIPT_CALLS.includes(name)))
+      hidden.push(`${show(cmd.argv)} (${flags.join(" ")})`);
     if (cmd.error && REJECTED_BEFORE_RUNNING.test(cmd.error)) hidden.push(`${show(cmd.argv)} (rejected: ${cmd.error})`);
   }
   return hidden;
 }
 
 /** For each EVAL/EVALSHA from the CLI, how many "lua" lines directly follow it; and any "lua" line that follows nothing. */
-function scriptInnerLines(lines: readonly MonitorLine[], own: ReadonlySet<string>): { calls: { argv: string[]; source: string; inner: MonitorLine[] }[]; orphans: MonitorLine[] } {
+function scriptInnerLines(
+  lines: readonly MonitorLine[],
+  own: ReadonlySet<string>,
+): { calls: { argv: string[]; source: string; inner: MonitorLine[] }[]; orphans: MonitorLine[] } {
   const calls: { argv: string[]; source: string; inner: MonitorLine[] }[] = [];
   const orphans: MonitorLine[] = [];
   let current: { argv: string[]; source: string; inner: MonitorLine[] } | undefined;
@@ -253,7 +280,11 @@ async function expectExactTrace(w: Watched, run: TracedRun, sentHidden?: HiddenO
   const { result, report, lines } = run;
   expect(result.code, result.stderr).toBe(0);
   expect(report.ok).toBe(true);
-  if (sentHidden) expect(documentedCommands(report).some(sentHidden), "the admin command the run sends on purpose is in the trace").toBe(true);
+  if (sentHidden)
+    expect(
+      documentedCommands(report).some(sentHidden),
+      "the admin command the run sends on purpose is in the trace",
+    ).toBe(true);
   expect(await hiddenFromMonitor(w.control, report, sentHidden)).toEqual([]);
   expect(traceProblems(report, lines, w.own, sentHidden)).toEqual([]);
 
@@ -290,7 +321,15 @@ describe("what MONITOR shows on this server", () => {
   it("redacts AUTH, hides admin commands and rejected ones, shows NOSCRIPT, EVAL before its lua lines, and QUIT", async () => {
     const w = watched.secured;
     await drain(w);
-    const probe = new Redis({ host: w.server().host, port: w.server().port, password: PASSWORD, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false });
+    const probe = new Redis({
+      host: w.server().host,
+      port: w.server().port,
+      password: PASSWORD,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableReadyCheck: false,
+    });
     await probe.connect();
     const swallow = (p: Promise<unknown>) => p.catch((err: Error) => err.message);
     await probe.call("CLIENT", "SETNAME", "probe");
@@ -313,7 +352,9 @@ describe("what MONITOR shows on this server", () => {
     walk((await w.control.call("COMMAND")) as unknown[][]);
     expect(skipMonitor.sort()).toEqual(SCRIPT_CALLS);
     const probeSource = lines.find((l) => l.argv[0] === "client" || l.argv[0] === "CLIENT")?.source;
-    const shown = lines.filter((l) => l.source === probeSource || l.source === "lua").map((l) => [l.source === "lua" ? "lua" : "probe", ...l.argv]);
+    const shown = lines
+      .filter((l) => l.source === probeSource || l.source === "lua")
+      .map((l) => [l.source === "lua" ? "lua" : "probe", ...l.argv]);
     expect(shown).toEqual([
       ["probe", "auth", MONITOR_REDACTED],
       ["probe", "CLIENT", "SETNAME", "probe"],
@@ -335,7 +376,17 @@ describe("the --json trace equals what MONITOR saw", () => {
 
   for (const algo of ALGORITHMS) {
     it(`ratelimit --algo ${algo} --traffic burst --clients 2 --cost 2`, async () => {
-      const run = await tracedRun(watched.plain, ["ratelimit", "--algo", algo, "--traffic", "burst", "--clients", "2", "--cost", "2"]);
+      const run = await tracedRun(watched.plain, [
+        "ratelimit",
+        "--algo",
+        algo,
+        "--traffic",
+        "burst",
+        "--clients",
+        "2",
+        "--cost",
+        "2",
+      ]);
       await expectExactTrace(watched.plain, run);
       // Both identifiers' keys were used: the multi-client run really sent commands for each.
       const keys = documentedCommands(run.report).map((c) => c.argv.join(" "));
@@ -353,7 +404,12 @@ describe("the --json trace equals what MONITOR saw", () => {
   it("session (all four variants: app servers on their own connections, pipelines, MULTI/EXEC, an aborted WATCH)", async () => {
     const run = await tracedRun(watched.plain, ["session"]);
     await expectExactTrace(watched.plain, run);
-    expect(run.report.scenarios.map((s) => s.id)).toEqual(["session/string", "session/hash", "session/lost-update", "session/read-latency"]);
+    expect(run.report.scenarios.map((s) => s.id)).toEqual([
+      "session/string",
+      "session/hash",
+      "session/lost-update",
+      "session/read-latency",
+    ]);
     // The aborted transaction is in the document (its SET answered QUEUED, its EXEC nil), and MONITOR shows no SET for it.
     const aborted = documentedCommands(run.report).filter((c) => /^exec$/i.test(c.argv[0]!) && c.reply === null);
     expect(aborted).toHaveLength(1);
@@ -374,7 +430,9 @@ describe("the --json trace equals what MONITOR saw", () => {
     await expectExactTrace(watched.plain, run);
     expect(run.report.scenarios.map((s) => s.id)).toEqual(["hll/unique-count", "hll/weekly-merge"]);
     // Every one of the 100,000 addresses went over the wire in the PFADDs, and the trace has each of them.
-    const pfadded = documentedCommands(run.report).filter((c) => c.argv[0] === "PFADD" && c.argv[1]!.endsWith(":unique-ips:{api}"));
+    const pfadded = documentedCommands(run.report).filter(
+      (c) => c.argv[0] === "PFADD" && c.argv[1]!.endsWith(":unique-ips:{api}"),
+    );
     expect(pfadded.reduce((n, c) => n + c.argv.length - 2, 0)).toBe(100_000);
   });
 
@@ -385,7 +443,11 @@ describe("the --json trace equals what MONITOR saw", () => {
   it("analytics (counters with MULTI/EXEC, trending with a second instance, a stream time series)", async () => {
     const run = await tracedRun(watched.plain, ["analytics"]);
     await expectExactTrace(watched.plain, run);
-    expect(run.report.scenarios.map((s) => s.id)).toEqual(["analytics/counters", "analytics/trending", "analytics/timeseries"]);
+    expect(run.report.scenarios.map((s) => s.id)).toEqual([
+      "analytics/counters",
+      "analytics/trending",
+      "analytics/timeseries",
+    ]);
     expect(new Set(documentedCommands(run.report).map((c) => c.client))).toEqual(new Set(["main", "web-2"]));
   });
 
@@ -401,13 +463,22 @@ describe("the --json trace equals what MONITOR saw", () => {
       expect(mine(`${kind}:consumer-2`)).not.toContain("QUIT");
       expect(mine(`${kind}:consumer-2-restarted`).at(-1)).toBe("QUIT");
     }
-    for (const name of ["BRPOP", "BLMOVE", "XREADGROUP", "XAUTOCLAIM", "XPENDING"]) expect(commands.some((c) => c.argv[0] === name), name).toBe(true);
+    for (const name of ["BRPOP", "BLMOVE", "XREADGROUP", "XAUTOCLAIM", "XPENDING"])
+      expect(
+        commands.some((c) => c.argv[0] === name),
+        name,
+      ).toBe(true);
   });
 
   it("cache (the four strategies over SQLite; the write-behind worker on its own connection; database statements left out)", async () => {
     const run = await tracedRun(watched.plain, ["cache"]);
     await expectExactTrace(watched.plain, run);
-    expect(run.report.scenarios.map((s) => s.id)).toEqual(["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"]);
+    expect(run.report.scenarios.map((s) => s.id)).toEqual([
+      "cache/cache-aside",
+      "cache/read-through",
+      "cache/write-through",
+      "cache/write-behind",
+    ]);
     expect(new Set(documentedCommands(run.report).map((c) => c.client))).toEqual(new Set(["main", "worker"]));
     // The database statements are in the document (and numbered with the commands), but not among the Redis commands.
     const statements = documentedRecords(run.report).filter((c) => c.source === "db");
@@ -415,19 +486,32 @@ describe("the --json trace equals what MONITOR saw", () => {
     expect(run.lines.some((l) => /^(SELECT|UPDATE|CREATE|DROP)\b/.test(l.argv[0] ?? ""))).toBe(false);
   });
 
-  for (const args of [["--invalidate", "event"], ["--invalidate", "versioned"], ["--stampede", "--protect", "lock"], ["--stampede", "--protect", "early-expiry"], ["--race"]]) {
+  for (const args of [
+    ["--invalidate", "event"],
+    ["--invalidate", "versioned"],
+    ["--stampede", "--protect", "lock"],
+    ["--stampede", "--protect", "early-expiry"],
+    ["--race"],
+  ]) {
     it(`cache ${args.join(" ")} (app instances, subscribers that disconnect and come back, concurrent clients, pipelines)`, async () => {
       await expectExactTrace(watched.plain, await tracedRun(watched.plain, ["cache", ...args]));
     });
   }
 
   it("leaderboard (bulk ZADDs in pipelines, MULTI/EXEC per day, ZUNIONSTORE, a key expiring; CONFIG GET left out: admin)", async () => {
-    const configGet: HiddenOnPurpose = (c) => c.argv.length === 3 && c.argv[0] === "CONFIG" && c.argv[1] === "GET" && c.argv[2] === "zset-max-listpack-entries";
+    const configGet: HiddenOnPurpose = (c) =>
+      c.argv.length === 3 && c.argv[0] === "CONFIG" && c.argv[1] === "GET" && c.argv[2] === "zset-max-listpack-entries";
     const run = await tracedRun(watched.plain, ["leaderboard"]);
     await expectExactTrace(watched.plain, run, configGet);
-    expect(run.report.scenarios.map((s) => s.id)).toEqual(["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"]);
+    expect(run.report.scenarios.map((s) => s.id)).toEqual([
+      "leaderboard/global",
+      "leaderboard/time-scoped",
+      "leaderboard/ties",
+    ]);
     // MONITOR shows the 1,000-member ZADD whole: 2,002 arguments, as the document has them.
-    const seed = run.lines.find((l) => l.argv[0]?.toUpperCase() === "ZADD" && l.argv[1]!.endsWith(":leaderboard:{global}"));
+    const seed = run.lines.find(
+      (l) => l.argv[0]?.toUpperCase() === "ZADD" && l.argv[1]!.endsWith(":leaderboard:{global}"),
+    );
     expect(seed?.argv).toHaveLength(2_002);
   });
 

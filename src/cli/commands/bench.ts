@@ -65,18 +65,25 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   try {
     if (opts.prefix) {
       const existing = await scanPrefix(redis, prefix, 5);
-      if (existing.length > 0) throw new UsageError(`--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}): choose another prefix`);
+      if (existing.length > 0)
+        throw new UsageError(
+          `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}): choose another prefix`,
+        );
     }
     const entities = op.entities === "shared" ? 1 : opts.clients;
     const entityKeys: string[][] = [];
-    for (let n = 0; n < entities; n++) entityKeys.push(entityKeyParts(op, entityId(n)).map((parts) => keys.key(...parts)));
+    for (let n = 0; n < entities; n++)
+      entityKeys.push(entityKeyParts(op, entityId(n)).map((parts) => keys.key(...parts)));
     await op.setup?.(redis, entityKeys);
     for (const script of op.scripts) await redis.call("SCRIPT", "LOAD", script.lua);
 
     let rb: { bin: string; target: string[] } | undefined;
     if (opts.vsRedisBenchmark) {
       const target = redisBenchmarkTarget(connectionOptions);
-      if (!rbBin) notes.push("--vs-redis-benchmark: redis-benchmark is not on PATH, so there is no comparison (install redis-tools or redis)");
+      if (!rbBin)
+        notes.push(
+          "--vs-redis-benchmark: redis-benchmark is not on PATH, so there is no comparison (install redis-tools or redis)",
+        );
       else if ("unsupported" in target) notes.push(`--vs-redis-benchmark skipped: ${target.unsupported}`);
       else rb = { bin: rbBin, target: target.args };
     }
@@ -141,9 +148,24 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
 
   const load = loadavg()[0]!;
   if (load > cores) {
-    notes.push(`the machine was busy with other work (load average ${load.toFixed(1)} on ${cores} cores): every figure is lower and noisier than on a quiet machine`);
+    notes.push(
+      `the machine was busy with other work (load average ${load.toFixed(1)} on ${cores} cores): every figure is lower and noisier than on a quiet machine`,
+    );
   }
-  const report = buildReport({ opts, op, threads, cores, serverIsLocal, load, rounds, notes, sample, prefix, target: connection.target, cleanup });
+  const report = buildReport({
+    opts,
+    op,
+    threads,
+    cores,
+    serverIsLocal,
+    load,
+    rounds,
+    notes,
+    sample,
+    prefix,
+    target: connection.target,
+    cleanup,
+  });
   if (fatal !== undefined) report.error = { message: fatal instanceof Error ? fatal.message : String(fatal) };
   report.ok = fatal === undefined && report.errors === 0 && cleanup.error === undefined;
   printBenchReport(report, opts);
@@ -153,7 +175,9 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   }
   if (!report.ok) {
     const err = new CheckFailedError(
-      report.errors > 0 ? `${report.errors} operations failed (first: ${report.firstError})` : `cleanup: ${cleanup.error}`,
+      report.errors > 0
+        ? `${report.errors} operations failed (first: ${report.firstError})`
+        : `cleanup: ${cleanup.error}`,
     );
     markReported(err);
     throw err;
@@ -181,8 +205,12 @@ function buildReport(input: {
   const recOn = medianPhase(ons);
   const rbRates = rounds.flatMap((r) => (r.redisBenchmark ? [r.redisBenchmark.opsPerSec] : []));
   const rbOpsPerSec = rbRates.length ? median(rbRates) : undefined;
-  const ratios = rounds.flatMap((r) => (r.redisBenchmark ? [r.recordingOff.opsPerSec / r.redisBenchmark.opsPerSec] : []));
-  const bottleneck: Bottleneck | undefined = primary ? classifyBottleneck(primary, input.threads, input.cores, input.serverIsLocal, input.load) : undefined;
+  const ratios = rounds.flatMap((r) =>
+    r.redisBenchmark ? [r.recordingOff.opsPerSec / r.redisBenchmark.opsPerSec] : [],
+  );
+  const bottleneck: Bottleneck | undefined = primary
+    ? classifyBottleneck(primary, input.threads, input.cores, input.serverIsLocal, input.load)
+    : undefined;
   const errors = [...offs, ...ons].reduce((s, p) => s + p.errors, 0);
   const firstError = [...offs, ...ons].find((p) => p.firstError)?.firstError;
   return {
@@ -200,7 +228,13 @@ function buildReport(input: {
       threads: input.threads,
       rounds: opts.rounds,
     },
-    machine: { cores: input.cores, cpu: cpus()[0]?.model ?? "unknown", node: process.version, serverIsLocal: input.serverIsLocal, loadAverage: round(input.load, 2) },
+    machine: {
+      cores: input.cores,
+      cpu: cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      serverIsLocal: input.serverIsLocal,
+      loadAverage: round(input.load, 2),
+    },
     opsRequested: opts.duration === undefined ? opts.ops : null,
     opsCompleted: primary?.ops ?? 0,
     opsPerSec: primary?.opsPerSec ?? 0,
@@ -212,9 +246,19 @@ function buildReport(input: {
     clientCpu: primary?.clientCpu ?? 0,
     serverCpu: primary?.serverCpu ?? null,
     ...(bottleneck ? { bottleneck } : {}),
-    recordingOn: recOn ? { opsPerSec: recOn.opsPerSec, p50Ms: recOn.p50Ms, p99Ms: recOn.p99Ms, commandsRecorded: recOn.recorded, commandsRetained: 0 } : null,
+    recordingOn: recOn
+      ? {
+          opsPerSec: recOn.opsPerSec,
+          p50Ms: recOn.p50Ms,
+          p99Ms: recOn.p99Ms,
+          commandsRecorded: recOn.recorded,
+          commandsRetained: 0,
+        }
+      : null,
     recordingCostPct: primary && recOn ? round((1 - recOn.opsPerSec / primary.opsPerSec) * 100, 1) : null,
-    ...(rbOpsPerSec !== undefined ? { redisBenchmarkOpsPerSec: rbOpsPerSec, ratioVsRedisBenchmark: round(median(ratios), 3) } : {}),
+    ...(rbOpsPerSec !== undefined
+      ? { redisBenchmarkOpsPerSec: rbOpsPerSec, ratioVsRedisBenchmark: round(median(ratios), 3) }
+      : {}),
     errors,
     ...(firstError ? { firstError } : {}),
     rounds,
@@ -260,4 +304,3 @@ function workerConnection(options: RedisOptions): RedisOptions {
 function isLocal(options: RedisOptions): boolean {
   return Boolean(options.path) || ["127.0.0.1", "localhost", "::1"].includes(String(options.host));
 }
-

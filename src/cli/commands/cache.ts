@@ -22,9 +22,12 @@ export function cacheMode(opts: CacheCliOptions): Mode {
   if (opts.stampede || opts.protect) asked.push("stampede");
   if (opts.race) asked.push("race");
   // --compare also means "all protections" with --stampede.
-  if (asked.includes("stampede") && asked.includes("workload") && !opts.strategy && !opts.crashBeforeFlush) asked.splice(asked.indexOf("workload"), 1);
+  if (asked.includes("stampede") && asked.includes("workload") && !opts.strategy && !opts.crashBeforeFlush)
+    asked.splice(asked.indexOf("workload"), 1);
   if (asked.length > 1) {
-    throw new UsageError(`choose one of --strategy/--compare, --invalidate, --stampede and --race per run (got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`);
+    throw new UsageError(
+      `choose one of --strategy/--compare, --invalidate, --stampede and --race per run (got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`,
+    );
   }
   const mode = asked[0] ?? "workload";
   // Options that only one family uses: given with another, they would be silently ignored, so they are refused.
@@ -43,7 +46,9 @@ export function cacheMode(opts: CacheCliOptions): Mode {
     if (opts[field] !== undefined && !ok) throw new UsageError(`${flag} applies to ${where} only`);
   }
   if (opts.crashBeforeFlush && opts.strategy && opts.strategy !== "write-behind") {
-    throw new UsageError(`--crash-before-flush applies to --strategy write-behind (the only strategy with a flushing worker), not ${opts.strategy}`);
+    throw new UsageError(
+      `--crash-before-flush applies to --strategy write-behind (the only strategy with a flushing worker), not ${opts.strategy}`,
+    );
   }
   return mode;
 }
@@ -52,7 +57,11 @@ export function cacheMode(opts: CacheCliOptions): Mode {
  * The database parameter as scenarios get it: a password in a PostgreSQL URL moves to PGPASSWORD (which pg reads),
  * so the report's params, titles and notes never contain it.
  */
-export function originParams(opts: CacheCliOptions, defaults: OriginParams, env: NodeJS.ProcessEnv = process.env): OriginParams {
+export function originParams(
+  opts: CacheCliOptions,
+  defaults: OriginParams,
+  env: NodeJS.ProcessEnv = process.env,
+): OriginParams {
   const spec = parseOriginSpec(opts.db);
   let db = opts.db;
   if (spec.kind === "postgres") {
@@ -63,17 +72,25 @@ export function originParams(opts: CacheCliOptions, defaults: OriginParams, env:
       db = url.toString();
     }
   }
-  const dbLatencyMs = opts.dbLatency ?? (spec.kind === "postgres" && defaults.dbLatencyMs <= 1 ? 0 : defaults.dbLatencyMs);
+  const dbLatencyMs =
+    opts.dbLatency ?? (spec.kind === "postgres" && defaults.dbLatencyMs <= 1 ? 0 : defaults.dbLatencyMs);
   return { db, dbLatencyMs };
 }
 
 /** Options over a scenario's defaults: only what the user gave. */
-function paramsFor<P extends OriginParams>(def: ScenarioDef<P, unknown>, opts: CacheCliOptions, overrides: Partial<P>): P {
+function paramsFor<P extends OriginParams>(
+  def: ScenarioDef<P, unknown>,
+  opts: CacheCliOptions,
+  overrides: Partial<P>,
+): P {
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<P>;
   return { ...def.defaults, ...originParams(opts, def.defaults), ...given };
 }
 
-export function cachePlan(opts: CacheCliOptions): { runs: ScenarioRun[]; summarize?: (results: ScenarioResult[]) => TableData | undefined } {
+export function cachePlan(opts: CacheCliOptions): {
+  runs: ScenarioRun[];
+  summarize?: (results: ScenarioResult[]) => TableData | undefined;
+} {
   const mode = cacheMode(opts);
   if (mode === "invalidate") {
     const common = { keys: opts.keys, ttlMs: opts.ttl };
@@ -96,7 +113,13 @@ export function cachePlan(opts: CacheCliOptions): { runs: ScenarioRun[]; summari
   if (mode === "race") {
     return { runs: [planRun(staleSetRace, paramsFor(staleSetRace, opts, { ttlMs: opts.ttl }))] };
   }
-  const chosen: Strategy[] = opts.compare ? [...strategies] : opts.strategy ? [opts.strategy] : opts.crashBeforeFlush ? ["write-behind"] : [...strategies];
+  const chosen: Strategy[] = opts.compare
+    ? [...strategies]
+    : opts.strategy
+      ? [opts.strategy]
+      : opts.crashBeforeFlush
+        ? ["write-behind"]
+        : [...strategies];
   const runs = chosen.map((strategy) => {
     const def = strategyScenarios[strategy];
     return planRun(
@@ -129,7 +152,20 @@ export function strategyTable(results: ScenarioResult[]): TableData {
   const m = results[0]?.metrics;
   return {
     title: `The four strategies on the same workload (${String(m?.reads)} reads, ${String(m?.writes)} writes, database latency ${String(m?.dbLatencyMs)} ms)`,
-    columns: ["strategy", "hits", "misses", "hit ratio", "cache read p50/p99 ms", "db read p50/p99 ms", "write p50 ms", "db reads", "db writes", "stale reads", "lost writes", "checks"],
+    columns: [
+      "strategy",
+      "hits",
+      "misses",
+      "hit ratio",
+      "cache read p50/p99 ms",
+      "db read p50/p99 ms",
+      "write p50 ms",
+      "db reads",
+      "db writes",
+      "stale reads",
+      "lost writes",
+      "checks",
+    ],
     rows: results.map((r) => [
       r.id.replace("cache/", ""),
       r.metrics.hits ?? null,
@@ -152,7 +188,18 @@ export function stampedeTable(results: ScenarioResult[]): TableData {
   const m = results[0]?.metrics;
   return {
     title: `Stampede protections on the same timeline (${String(m?.requests)} requests, ${String(m?.concurrency)} at a time, recompute ${String(m?.recomputeMs)} ms)`,
-    columns: ["protection", "db loads", "found it missing", "waited", "early refreshes", "p50 ms", "p99 ms", "max ms", "commands/request", "checks"],
+    columns: [
+      "protection",
+      "db loads",
+      "found it missing",
+      "waited",
+      "early refreshes",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "commands/request",
+      "checks",
+    ],
     rows: results.map((r) => [
       r.id.replace("cache/stampede-", ""),
       r.metrics.dbLoads ?? null,

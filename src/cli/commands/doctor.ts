@@ -1,5 +1,12 @@
 import { CheckFailedError, InterruptedError, exitCodeOf, markReported } from "../../errors.js";
-import { collectClusterFacts, collectFacts, countVerdicts, evaluatePatterns, PATTERNS, type DoctorFacts } from "../../doctor/index.js";
+import {
+  collectClusterFacts,
+  collectFacts,
+  countVerdicts,
+  evaluatePatterns,
+  PATTERNS,
+  type DoctorFacts,
+} from "../../doctor/index.js";
 import { classifyRedisError, connectTarget } from "../../redis/connect.js";
 import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
@@ -60,15 +67,27 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
     if (connection.target.mode === "cluster") {
       // Health of the whole cluster, and one MOVED reply shown on purpose (a read sent to a master that is not the owner).
       endStep();
-      steps.push({ title: "cluster (CLUSTER INFO, CLUSTER SHARDS, a read sent to the wrong master)", ms: 0, commands: 0 });
+      steps.push({
+        title: "cluster (CLUSTER INFO, CLUSTER SHARDS, a read sent to the wrong master)",
+        ms: 0,
+        commands: 0,
+      });
       stepStarted = { at: performance.now(), mark: recorder.mark() };
-      const masters = connection.masters().map((client) => ({ address: `${client.options.host}:${client.options.port}`, client }));
-      facts.cluster = await collectClusterFacts(connection.redis, masters, `${opts.prefix ?? newRunPrefix()}:doctor:redirect`);
+      const masters = connection
+        .masters()
+        .map((client) => ({ address: `${client.options.host}:${client.options.port}`, client }));
+      facts.cluster = await collectClusterFacts(
+        connection.redis,
+        masters,
+        `${opts.prefix ?? newRunPrefix()}:doctor:redirect`,
+      );
     }
     endStep();
   } catch (err) {
     endStep();
-    fatal = controller.signal.aborted ? new InterruptedError() : classifyRedisError(err, { display: connection.target.url, password: undefined });
+    fatal = controller.signal.aborted
+      ? new InterruptedError()
+      : classifyRedisError(err, { display: connection.target.url, password: undefined });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -85,7 +104,9 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
     setup: { commands: setup },
     ...(facts ? { doctor: { patterns, facts, verdicts, counts, steps } } : {}),
     commands: recorder.since(start),
-    ...(fatal !== undefined ? { error: { message: fatal instanceof Error ? fatal.message : String(fatal), exitCode: exitCodeOf(fatal) } } : {}),
+    ...(fatal !== undefined
+      ? { error: { message: fatal instanceof Error ? fatal.message : String(fatal), exitCode: exitCodeOf(fatal) } }
+      : {}),
   };
   printDoctorReport(report, opts);
   if (fatal !== undefined) {

@@ -3,7 +3,14 @@ import type { HllCliOptions } from "../declare/hll.js";
 import { runSession } from "../session.js";
 
 export function hllParams(opts: HllCliOptions): HllParams {
-  return { count: opts.count, visitors: opts.visitors, trials: opts.trials, days: opts.days, batch: opts.batch, seed: opts.seed };
+  return {
+    count: opts.count,
+    visitors: opts.visitors,
+    trials: opts.trials,
+    days: opts.days,
+    batch: opts.batch,
+    seed: opts.seed,
+  };
 }
 
 export async function hllCommand(opts: HllCliOptions): Promise<void> {

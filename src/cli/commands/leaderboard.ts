@@ -1,4 +1,9 @@
-import { LEADERBOARD_VARIANTS, defaultParams, leaderboardScenarios, type LeaderboardParams } from "../../../scenarios/leaderboard/index.js";
+import {
+  LEADERBOARD_VARIANTS,
+  defaultParams,
+  leaderboardScenarios,
+  type LeaderboardParams,
+} from "../../../scenarios/leaderboard/index.js";
 import { AGGREGATES } from "../../patterns/leaderboard/index.js";
 import { planRun } from "../../scenario/runner.js";
 import type { LeaderboardCliOptions } from "../declare/leaderboard.js";
@@ -13,7 +18,10 @@ export function leaderboardParams(opts: LeaderboardCliOptions): LeaderboardParam
     player: opts.player,
     page: opts.page,
     days: opts.days,
-    aggregates: opts.aggregate === "all" ? [...AGGREGATES] : [opts.aggregate === "sum" ? "SUM" : opts.aggregate === "max" ? "MAX" : "MIN"],
+    aggregates:
+      opts.aggregate === "all"
+        ? [...AGGREGATES]
+        : [opts.aggregate === "sum" ? "SUM" : opts.aggregate === "max" ? "MAX" : "MIN"],
     repeat: opts.repeat,
     seed: opts.seed,
   };

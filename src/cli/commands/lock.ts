@@ -21,7 +21,9 @@ import { runSession } from "../session.js";
 export function lockParams(opts: LockCliOptions): LockParams {
   const pauseMs = opts.pause ?? 2 * opts.ttl;
   if (pauseMs <= opts.ttl) {
-    throw new UsageError(`--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms): the pitfall is a holder that stalls past its lock's TTL`);
+    throw new UsageError(
+      `--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms): the pitfall is a holder that stalls past its lock's TTL`,
+    );
   }
   return { ...defaultParams, workers: opts.workers, increments: opts.increments, ttlMs: opts.ttl, pauseMs };
 }
@@ -30,27 +32,54 @@ export function lockParams(opts: LockCliOptions): LockParams {
 export function redlockParams(opts: LockCliOptions): RedlockParams {
   const nodes = opts.node ?? [];
   if (nodes.length > 0 && nodes.length < 3) {
-    throw new UsageError(`Redlock needs 3 or more independent masters: got ${nodes.length} --node (5 is usual; or none, to start 5 throwaway servers)`);
+    throw new UsageError(
+      `Redlock needs 3 or more independent masters: got ${nodes.length} --node (5 is usual; or none, to start 5 throwaway servers)`,
+    );
   }
-  const params: RedlockParams = { ...redlockDefaults, nodes, ttlMs: opts.ttl, nodeTimeoutMs: opts.nodeTimeout, retries: opts.retries, retryDelayMs: opts.retryDelay, seed: opts.seed };
+  const params: RedlockParams = {
+    ...redlockDefaults,
+    nodes,
+    ttlMs: opts.ttl,
+    nodeTimeoutMs: opts.nodeTimeout,
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelay,
+    seed: opts.seed,
+  };
   // The report (--json) carries the parameters: the node URLs go there without their passwords.
-  Object.defineProperty(params, "toJSON", { enumerable: false, value: () => ({ ...params, nodes: nodes.map(redactUrl) }) });
+  Object.defineProperty(params, "toJSON", {
+    enumerable: false,
+    value: () => ({ ...params, nodes: nodes.map(redactUrl) }),
+  });
   return params;
 }
 
 export async function lockCommand(opts: LockCliOptions): Promise<void> {
-  if (opts.node && opts.algo !== "redlock") throw new UsageError("--node names a Redlock master: use it with --algo redlock");
-  if (opts.failover && (opts.algo || !opts.lock)) throw new UsageError("--failover runs its own demonstration: it takes no --algo and no --no-lock");
+  if (opts.node && opts.algo !== "redlock")
+    throw new UsageError("--node names a Redlock master: use it with --algo redlock");
+  if (opts.failover && (opts.algo || !opts.lock))
+    throw new UsageError("--failover runs its own demonstration: it takes no --algo and no --no-lock");
   if (opts.failover || opts.algo === "redlock") {
-    const own = opts.failover ? "a master and a replica" : opts.node ? null : `${redlockDefaults.startNodes} independent masters`;
+    const own = opts.failover
+      ? "a master and a replica"
+      : opts.node
+        ? null
+        : `${redlockDefaults.startNodes} independent masters`;
     // Said before the run, on stderr: the demonstration starts (and stops) its own servers.
-    if (own) process.stderr.write(`redis-patterns: starting ${own} as throwaway redis-servers for this run (no persistence); they stop when it ends\n`);
-    const run = opts.failover ? planRun(failoverScenario, failoverDefaults) : planRun(redlockScenario, redlockParams(opts));
+    if (own)
+      process.stderr.write(
+        `redis-patterns: starting ${own} as throwaway redis-servers for this run (no persistence); they stop when it ends\n`,
+      );
+    const run = opts.failover
+      ? planRun(failoverScenario, failoverDefaults)
+      : planRun(redlockScenario, redlockParams(opts));
     await runSession(opts, { command: "lock", runs: [run] });
     return;
   }
   const params = lockParams(opts);
-  if (!opts.lock && opts.algo) throw new UsageError(`--no-lock runs the increments without any lock: it takes no --algo (got --algo ${opts.algo})`);
+  if (!opts.lock && opts.algo)
+    throw new UsageError(
+      `--no-lock runs the increments without any lock: it takes no --algo (got --algo ${opts.algo})`,
+    );
   const algo = opts.algo;
   const runs = !opts.lock
     ? [planRun(noLockScenario, params)]
@@ -68,7 +97,17 @@ export function compareTable(results: ScenarioResult[]): TableData {
   const first = results[0];
   return {
     title: `Compared on the same work and the same stall (TTL ${String(first?.metrics.ttlMs)} ms, stall ${String(first?.metrics.pauseMs)} ms)`,
-    columns: ["algorithm", "final count", "expected", "double holds", "stale writes rejected", "stale writes accepted", "renewals", "wait p99 ms", "checks"],
+    columns: [
+      "algorithm",
+      "final count",
+      "expected",
+      "double holds",
+      "stale writes rejected",
+      "stale writes accepted",
+      "renewals",
+      "wait p99 ms",
+      "checks",
+    ],
     rows: results.map((r) => [
       r.id.replace("lock/", ""),
       m(r, "finalCount"),

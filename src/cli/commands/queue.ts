@@ -10,13 +10,19 @@ import { runSession } from "../session.js";
 export function queueParams(opts: QueueCliOptions): QueueParams {
   const crash = opts.crash ?? true;
   if (crash && opts.consumers < 2) {
-    throw new UsageError("--consumers must be at least 2 with a crash (consumer-1 dies for good, consumer-2 restarts); or add --no-crash");
+    throw new UsageError(
+      "--consumers must be at least 2 with a crash (consumer-1 dies for good, consumer-2 restarts); or add --no-crash",
+    );
   }
   if (crash && opts.messages < 2 * opts.batch) {
-    throw new UsageError(`--messages must be at least 2 × --batch (${2 * opts.batch}) so each crashing consumer takes a full batch; or add --no-crash`);
+    throw new UsageError(
+      `--messages must be at least 2 × --batch (${2 * opts.batch}) so each crashing consumer takes a full batch; or add --no-crash`,
+    );
   }
   if (opts.block * 2 > opts.timeout) {
-    throw new UsageError(`--block ${opts.block}ms must stay well under --timeout ${opts.timeout}ms (at most half), or the client gives up on a blocked command`);
+    throw new UsageError(
+      `--block ${opts.block}ms must stay well under --timeout ${opts.timeout}ms (at most half), or the client gives up on a blocked command`,
+    );
   }
   return {
     messages: opts.messages,
@@ -45,8 +51,20 @@ export function compareQueues(results: ScenarioResult[]): TableData {
   const crash = results[0]?.params.crash === true;
   const num = (v: unknown) => (typeof v === "number" ? v : null);
   return {
-    title: crash ? "The same crashes, three queues (consumer-1 dies for good, consumer-2 restarts)" : "Three queues, no crash",
-    columns: ["queue", "produced", "acknowledged", "redelivered", "duplicates", "dead-lettered", "lost", "throughput (msg/s)", "checks"],
+    title: crash
+      ? "The same crashes, three queues (consumer-1 dies for good, consumer-2 restarts)"
+      : "Three queues, no crash",
+    columns: [
+      "queue",
+      "produced",
+      "acknowledged",
+      "redelivered",
+      "duplicates",
+      "dead-lettered",
+      "lost",
+      "throughput (msg/s)",
+      "checks",
+    ],
     rows: results.map((r) => [
       r.id.replace("queue/", ""),
       num(r.metrics.produced),

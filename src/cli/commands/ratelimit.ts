@@ -36,7 +36,17 @@ export function compareTable(results: ScenarioResult[]): TableData {
   const limit = results[0]?.metrics.limit;
   return {
     title: `Compared on the same traffic (limit ${String(limit)} per window)`,
-    columns: ["algorithm", "requests", "allowed", "rejected", "max in any window", "commands/request", "round trips/request", "bytes/identifier", "checks"],
+    columns: [
+      "algorithm",
+      "requests",
+      "allowed",
+      "rejected",
+      "max in any window",
+      "commands/request",
+      "round trips/request",
+      "bytes/identifier",
+      "checks",
+    ],
     rows: results.map((r) => [
       r.id.replace("ratelimit/", ""),
       r.metrics.requests ?? null,

@@ -41,6 +41,10 @@ export function summaryTable(results: ScenarioResult[]): TableData {
   return {
     title: "Sessions, side by side",
     columns: ["variant", "what it showed", "checks"],
-    rows: results.map((r) => [r.id.replace("session/", ""), headline(r), `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`]),
+    rows: results.map((r) => [
+      r.id.replace("session/", ""),
+      headline(r),
+      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+    ]),
   };
 }

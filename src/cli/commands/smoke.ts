@@ -13,7 +13,9 @@ export async function smokeCommand(opts: SmokeCliOptions): Promise<void> {
   const all = await allScenarios();
   const chosen = selectScenarios(all, opts.only, opts.skip);
   if (chosen.length === 0) {
-    throw new UsageError(`--only/--skip left no scenario to run; the scenarios are: ${all.map((s) => s.id).join(", ")}`);
+    throw new UsageError(
+      `--only/--skip left no scenario to run; the scenarios are: ${all.map((s) => s.id).join(", ")}`,
+    );
   }
   const started = performance.now();
   await runSession(

@@ -19,21 +19,56 @@ export interface AnalyticsCliOptions extends GlobalOptions {
 /** A decay factor strictly between 0 and 1: `0.9` keeps 90% of every score per period. */
 export function parseDecay(text: string): number {
   const n = Number(text);
-  if (!/^\s*(0?\.\d+|1(\.0*)?|0)\s*$/.test(text) || !(n > 0 && n < 1)) throw new UsageError(`--decay must be a number between 0 and 1 (exclusive), e.g. 0.9, not "${text}"`);
+  if (!/^\s*(0?\.\d+|1(\.0*)?|0)\s*$/.test(text) || !(n > 0 && n < 1))
+    throw new UsageError(`--decay must be a number between 0 and 1 (exclusive), e.g. 0.9, not "${text}"`);
   return n;
 }
 
 export function declareAnalytics(program: Command, run: (opts: AnalyticsCliOptions) => Promise<void>): void {
   program
     .command("analytics")
-    .description("real-time analytics (chapter 4.6): time-bucketed counters, trending with decay, time series on streams")
-    .addOption(new Option("--kind <kind>", "one of counters, trending, timeseries (default: all three)").choices(ANALYTICS_KINDS))
-    .option("--seed <n>", "seed for the simulated traffic (same seed, same run)", option((t) => parseInteger(t, "--seed", 0, 2 ** 31 - 1)), 1)
-    .option("--hours <n>", "counters: simulated hours of traffic from 2024-01-15 00:00", option((t) => parseInteger(t, "--hours", 1, 24 * 14)), 26)
-    .option("--decay <factor>", "trending: every score is multiplied by this once per simulated hour", option(parseDecay), 0.9)
-    .option("--minutes <n>", "timeseries: simulated minutes of CPU samples (two hosts, one sample each every 15 s)", option((t) => parseInteger(t, "--minutes", 2, 24 * 60)), 30)
-    .addOption(new Option("--last <duration>", "timeseries: the window XRANGE reads, e.g. 5m").argParser(option(parseDuration)).default(300_000, "5m"))
-    .addOption(new Option("--bucket <duration>", "timeseries: bucket for min/max/avg, e.g. 1m").argParser(option(parseDuration)).default(60_000, "1m"))
+    .description(
+      "real-time analytics (chapter 4.6): time-bucketed counters, trending with decay, time series on streams",
+    )
+    .addOption(
+      new Option("--kind <kind>", "one of counters, trending, timeseries (default: all three)").choices(
+        ANALYTICS_KINDS,
+      ),
+    )
+    .option(
+      "--seed <n>",
+      "seed for the simulated traffic (same seed, same run)",
+      option((t) => parseInteger(t, "--seed", 0, 2 ** 31 - 1)),
+      1,
+    )
+    .option(
+      "--hours <n>",
+      "counters: simulated hours of traffic from 2024-01-15 00:00",
+      option((t) => parseInteger(t, "--hours", 1, 24 * 14)),
+      26,
+    )
+    .option(
+      "--decay <factor>",
+      "trending: every score is multiplied by this once per simulated hour",
+      option(parseDecay),
+      0.9,
+    )
+    .option(
+      "--minutes <n>",
+      "timeseries: simulated minutes of CPU samples (two hosts, one sample each every 15 s)",
+      option((t) => parseInteger(t, "--minutes", 2, 24 * 60)),
+      30,
+    )
+    .addOption(
+      new Option("--last <duration>", "timeseries: the window XRANGE reads, e.g. 5m")
+        .argParser(option(parseDuration))
+        .default(300_000, "5m"),
+    )
+    .addOption(
+      new Option("--bucket <duration>", "timeseries: bucket for min/max/avg, e.g. 1m")
+        .argParser(option(parseDuration))
+        .default(60_000, "1m"),
+    )
     .addHelpText(
       "after",
       `

@@ -31,17 +31,50 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
   const patterns = Object.keys(BENCH_KINDS) as BenchPattern[];
   program
     .command("bench")
-    .description("throughput and latency of a pattern's hot operation, with the recorder on and off, optionally against redis-benchmark")
+    .description(
+      "throughput and latency of a pattern's hot operation, with the recorder on and off, optionally against redis-benchmark",
+    )
     .argument("<pattern>", `one of ${patterns.join(", ")}`, option(oneOf(patterns, "pattern")))
     .option("--algo <name>", `ratelimit algorithm: ${BENCH_KINDS.ratelimit.join(", ")} (default: token-bucket)`)
     .option("--kind <name>", "the operation's variant, for patterns with several (same as --algo)")
-    .option("--ops <n>", "operations per run (each of: recording off, recording on)", option((t) => parseInteger(t, "--ops", 1, 100_000_000)), 50_000)
-    .addOption(new Option("--duration <duration>", "run each phase this long instead of --ops operations (e.g. 5s)").argParser(option(parseDuration)))
-    .option("--clients <n>", "connections, each with its own key (a user, a lock)", option((t) => parseInteger(t, "--clients", 1, 1_000)), 50)
-    .option("--pipeline <n>", "operations in flight per connection (1 = no pipelining)", option((t) => parseInteger(t, "--pipeline", 1, 1_000)), 1)
-    .option("--threads <n>", "worker threads sharing the connections (default: one per core, at most --clients)", option((t) => parseInteger(t, "--threads", 1, 64)))
-    .option("--rounds <n>", "repeat the interleaved runs this many times; medians are reported", option((t) => parseInteger(t, "--rounds", 1, 100)), 1)
-    .option("--vs-redis-benchmark", "also run the same commands through redis-benchmark (same server, clients, pipelining), interleaved, and print the ratio")
+    .option(
+      "--ops <n>",
+      "operations per run (each of: recording off, recording on)",
+      option((t) => parseInteger(t, "--ops", 1, 100_000_000)),
+      50_000,
+    )
+    .addOption(
+      new Option("--duration <duration>", "run each phase this long instead of --ops operations (e.g. 5s)").argParser(
+        option(parseDuration),
+      ),
+    )
+    .option(
+      "--clients <n>",
+      "connections, each with its own key (a user, a lock)",
+      option((t) => parseInteger(t, "--clients", 1, 1_000)),
+      50,
+    )
+    .option(
+      "--pipeline <n>",
+      "operations in flight per connection (1 = no pipelining)",
+      option((t) => parseInteger(t, "--pipeline", 1, 1_000)),
+      1,
+    )
+    .option(
+      "--threads <n>",
+      "worker threads sharing the connections (default: one per core, at most --clients)",
+      option((t) => parseInteger(t, "--threads", 1, 64)),
+    )
+    .option(
+      "--rounds <n>",
+      "repeat the interleaved runs this many times; medians are reported",
+      option((t) => parseInteger(t, "--rounds", 1, 100)),
+      1,
+    )
+    .option(
+      "--vs-redis-benchmark",
+      "also run the same commands through redis-benchmark (same server, clients, pipelining), interleaved, and print the ratio",
+    )
     .addHelpText(
       "after",
       `
@@ -50,5 +83,7 @@ Examples:
   $ redis-patterns bench lock --pipeline 16 --vs-redis-benchmark
   $ redis-patterns bench queue --duration 5s --json`,
     )
-    .action(async (pattern: BenchPattern, _opts, cmd: Command) => run({ ...cmd.optsWithGlobals<BenchCliOptions>(), pattern }));
+    .action(async (pattern: BenchPattern, _opts, cmd: Command) =>
+      run({ ...cmd.optsWithGlobals<BenchCliOptions>(), pattern }),
+    );
 }

@@ -33,28 +33,80 @@ const int = (name: string, min: number, max: number) => option((t) => parseInteg
 export function declareCache(program: Command, run: (opts: CacheCliOptions) => Promise<void>): void {
   program
     .command("cache")
-    .description("caching (chapter 4.1, 4.8): cache-aside, read-through, write-through, write-behind over a real database; invalidation; stampedes; the stale-set race")
-    .addOption(new Option("--strategy <name>", "one strategy: cache-aside, read-through, write-through, write-behind (default: all four, compared)").argParser(option(oneOf(CACHE_STRATEGIES, "strategy"))))
+    .description(
+      "caching (chapter 4.1, 4.8): cache-aside, read-through, write-through, write-behind over a real database; invalidation; stampedes; the stale-set race",
+    )
+    .addOption(
+      new Option(
+        "--strategy <name>",
+        "one strategy: cache-aside, read-through, write-through, write-behind (default: all four, compared)",
+      ).argParser(option(oneOf(CACHE_STRATEGIES, "strategy"))),
+    )
     .option("--compare", "run every strategy (or, with --stampede, every protection) on the same workload, one table")
     .addOption(
-      new Option("--db <url>", "origin database: sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/db (password: PGPASSWORD)")
+      new Option(
+        "--db <url>",
+        "origin database: sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/db (password: PGPASSWORD)",
+      )
         .argParser(option((t) => (parseOriginSpec(t), t)))
         .default("sqlite"),
     )
-    .option("--db-latency <ms>", "sleep before each database statement, modelling a remote database (default: 1 for SQLite, 0 for PostgreSQL; 20 for --stampede)", int("--db-latency", 0, 10_000))
+    .option(
+      "--db-latency <ms>",
+      "sleep before each database statement, modelling a remote database (default: 1 for SQLite, 0 for PostgreSQL; 20 for --stampede)",
+      int("--db-latency", 0, 10_000),
+    )
     .option("--reads <n>", "reads in the workload (default 100)", int("--reads", 1, 1_000_000))
     .option("--writes <n>", "writes in the workload (default 20)", int("--writes", 0, 1_000_000))
-    .option("--keys <n>", "users in the database; the workload is Zipf-skewed over them (default 20; 3 for --invalidate)", int("--keys", 1, 1_000_000))
-    .option("--ttl <duration>", "TTL of cache entries: 200ms, 60s (default 60s; 200ms for --invalidate ttl, 300ms versioned, 200ms for --stampede)", option(parseDuration))
-    .option("--seed <n>", "seed of the workload and of the early-expiry draws (default 7)", int("--seed", 0, 2 ** 31 - 1))
-    .option("--batch <n>", "write-behind: most queued writes one flush applies (default 10)", int("--batch", 1, 100_000))
-    .option("--flush-interval <duration>", "write-behind: pause between the worker's flushes (default 10ms)", option(parseDuration))
+    .option(
+      "--keys <n>",
+      "users in the database; the workload is Zipf-skewed over them (default 20; 3 for --invalidate)",
+      int("--keys", 1, 1_000_000),
+    )
+    .option(
+      "--ttl <duration>",
+      "TTL of cache entries: 200ms, 60s (default 60s; 200ms for --invalidate ttl, 300ms versioned, 200ms for --stampede)",
+      option(parseDuration),
+    )
+    .option(
+      "--seed <n>",
+      "seed of the workload and of the early-expiry draws (default 7)",
+      int("--seed", 0, 2 ** 31 - 1),
+    )
+    .option(
+      "--batch <n>",
+      "write-behind: most queued writes one flush applies (default 10)",
+      int("--batch", 1, 100_000),
+    )
+    .option(
+      "--flush-interval <duration>",
+      "write-behind: pause between the worker's flushes (default 10ms)",
+      option(parseDuration),
+    )
     .option("--crash-before-flush", "write-behind: kill the worker before its next flush and count the writes lost")
-    .addOption(new Option("--invalidate <mode>", "invalidation: ttl (real expiry), event (pub/sub to app instances), versioned (cache:v2:… keys)").argParser(option(oneOf(CACHE_INVALIDATIONS, "invalidation"))))
-    .option("--instances <n>", "--invalidate event: app instances, each with its own connections and in-process cache (default 3)", int("--instances", 1, 50))
+    .addOption(
+      new Option(
+        "--invalidate <mode>",
+        "invalidation: ttl (real expiry), event (pub/sub to app instances), versioned (cache:v2:… keys)",
+      ).argParser(option(oneOf(CACHE_INVALIDATIONS, "invalidation"))),
+    )
+    .option(
+      "--instances <n>",
+      "--invalidate event: app instances, each with its own connections and in-process cache (default 3)",
+      int("--instances", 1, 50),
+    )
     .option("--stampede", "a hot entry expiring under concurrent requests (default: all three protections, compared)")
-    .addOption(new Option("--protect <mode>", "stampede protection: none, lock (SET NX PX single flight), early-expiry (XFetch)").argParser(option(oneOf(STAMPEDE_PROTECTIONS, "protection"))))
-    .option("--concurrency <n>", "--stampede: concurrent requests per wave, each on its own connection (default 8)", int("--concurrency", 1, 200))
+    .addOption(
+      new Option(
+        "--protect <mode>",
+        "stampede protection: none, lock (SET NX PX single flight), early-expiry (XFetch)",
+      ).argParser(option(oneOf(STAMPEDE_PROTECTIONS, "protection"))),
+    )
+    .option(
+      "--concurrency <n>",
+      "--stampede: concurrent requests per wave, each on its own connection (default 8)",
+      int("--concurrency", 1, 200),
+    )
     .option("--race", "the cache-aside stale-set race, step by step, and a fix")
     .addHelpText(
       "after",

@@ -13,8 +13,12 @@ export interface DoctorCliOptions extends GlobalOptions {
 
 /** `ratelimit,lock` → ["ratelimit", "lock"]; an unknown name is a usage error that lists the known ones. */
 export function parsePatternList(text: string): DoctorPatternName[] {
-  const names = text.split(",").map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new UsageError(`--only needs pattern names, e.g. --only ratelimit,lock (${DOCTOR_PATTERNS.join(", ")})`);
+  const names = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new UsageError(`--only needs pattern names, e.g. --only ratelimit,lock (${DOCTOR_PATTERNS.join(", ")})`);
   for (const name of names) {
     if (!(DOCTOR_PATTERNS as readonly string[]).includes(name)) {
       throw new UsageError(`unknown pattern "${name}" in --only: choose from ${DOCTOR_PATTERNS.join(", ")}`);
@@ -26,9 +30,20 @@ export function parsePatternList(text: string): DoctorPatternName[] {
 export function declareDoctor(program: Command, run: (opts: DoctorCliOptions) => Promise<void>): void {
   program
     .command("doctor")
-    .description("which patterns this server can carry: version, mode, persistence, eviction, Lua, clock, latency, ACL (writes nothing)")
-    .option("--only <patterns>", "judge only these patterns, comma-separated: ratelimit,cache,session,leaderboard,hll,analytics,lock,queue", option(parsePatternList))
-    .option("--pings <n>", "PINGs the latency p50/p99 are measured over", option((t) => parseInteger(t, "--pings", 1, 100_000)), 100)
+    .description(
+      "which patterns this server can carry: version, mode, persistence, eviction, Lua, clock, latency, ACL (writes nothing)",
+    )
+    .option(
+      "--only <patterns>",
+      "judge only these patterns, comma-separated: ratelimit,cache,session,leaderboard,hll,analytics,lock,queue",
+      option(parsePatternList),
+    )
+    .option(
+      "--pings <n>",
+      "PINGs the latency p50/p99 are measured over",
+      option((t) => parseInteger(t, "--pings", 1, 100_000)),
+      100,
+    )
     .addHelpText(
       "after",
       `

@@ -13,13 +13,45 @@ export interface HllCliOptions extends GlobalOptions {
 export function declareHll(program: Command, run: (opts: HllCliOptions) => Promise<void>): void {
   program
     .command("hll")
-    .description("HyperLogLog unique counting (chapter 4.6): PFADD/PFCOUNT against an exact SET, 12 KB and 0.81% measured, PFMERGE of days")
-    .option("--count <n>", "distinct items (IP addresses) to count", option((t) => parseInteger(t, "--count", 1, 10_000_000)), 100_000)
-    .option("--visitors <n>", "the pool of visitors the days draw from (each comes on a day with a 15% chance)", option((t) => parseInteger(t, "--visitors", 1, 10_000_000)), 20_000)
-    .option("--trials <k>", "build K independent HLLs and measure the standard error (1: only the main one)", option((t) => parseInteger(t, "--trials", 1, 1_000)), 1)
-    .option("--days <n>", "days merged into one unique count with PFMERGE", option((t) => parseInteger(t, "--days", 2, 31)), 7)
-    .option("--batch <n>", "items per PFADD / SADD command", option((t) => parseInteger(t, "--batch", 1, 1_000_000)), 10_000)
-    .option("--seed <n>", "seed for the generated items (same seed, same run)", option((t) => parseInteger(t, "--seed", 0, 2 ** 31 - 1)), 1)
+    .description(
+      "HyperLogLog unique counting (chapter 4.6): PFADD/PFCOUNT against an exact SET, 12 KB and 0.81% measured, PFMERGE of days",
+    )
+    .option(
+      "--count <n>",
+      "distinct items (IP addresses) to count",
+      option((t) => parseInteger(t, "--count", 1, 10_000_000)),
+      100_000,
+    )
+    .option(
+      "--visitors <n>",
+      "the pool of visitors the days draw from (each comes on a day with a 15% chance)",
+      option((t) => parseInteger(t, "--visitors", 1, 10_000_000)),
+      20_000,
+    )
+    .option(
+      "--trials <k>",
+      "build K independent HLLs and measure the standard error (1: only the main one)",
+      option((t) => parseInteger(t, "--trials", 1, 1_000)),
+      1,
+    )
+    .option(
+      "--days <n>",
+      "days merged into one unique count with PFMERGE",
+      option((t) => parseInteger(t, "--days", 2, 31)),
+      7,
+    )
+    .option(
+      "--batch <n>",
+      "items per PFADD / SADD command",
+      option((t) => parseInteger(t, "--batch", 1, 1_000_000)),
+      10_000,
+    )
+    .option(
+      "--seed <n>",
+      "seed for the generated items (same seed, same run)",
+      option((t) => parseInteger(t, "--seed", 0, 2 ** 31 - 1)),
+      1,
+    )
     .addHelpText(
       "after",
       `

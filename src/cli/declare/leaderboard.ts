@@ -21,7 +21,9 @@ export interface LeaderboardCliOptions extends GlobalOptions {
 /** A member name the model can order exactly as Redis does: printable ASCII (byte order = JS order), ≤ 64 bytes. */
 export function parsePlayer(text: string): string {
   if (!/^[\x21-\x7e]{1,64}$/.test(text)) {
-    throw new UsageError(`--player must be 1–64 printable ASCII characters without spaces, e.g. player:alice, not "${text}"`);
+    throw new UsageError(
+      `--player must be 1–64 printable ASCII characters without spaces, e.g. player:alice, not "${text}"`,
+    );
   }
   return text;
 }
@@ -29,27 +31,61 @@ export function parsePlayer(text: string): string {
 export function declareLeaderboard(program: Command, run: (opts: LeaderboardCliOptions) => Promise<void>): void {
   program
     .command("leaderboard")
-    .description("leaderboards (chapter 4.4): top N, rank, neighbours, daily and weekly boards, ties, memory and latency")
+    .description(
+      "leaderboards (chapter 4.4): top N, rank, neighbours, daily and weekly boards, ties, memory and latency",
+    )
     .addOption(
-      new Option("--variant <name>", "one part: global (seed, top, rank, memory, latency) · time-scoped (daily keys, ZUNIONSTORE) · ties (name order, composite scores, ZADD GT) (default: all three)")
-        .argParser(option(oneOf(LEADERBOARD_VARIANT_NAMES, "variant"))),
+      new Option(
+        "--variant <name>",
+        "one part: global (seed, top, rank, memory, latency) · time-scoped (daily keys, ZUNIONSTORE) · ties (name order, composite scores, ZADD GT) (default: all three)",
+      ).argParser(option(oneOf(LEADERBOARD_VARIANT_NAMES, "variant"))),
     )
     .addOption(
       new Option("--players <n>", "players seeded on the global board (1 to 1,000,000)")
         .argParser(option((t) => parseInteger(t.replace(/[_,]/g, ""), "--players", 1, 1_000_000)))
         .default(1_000, "1000"),
     )
-    .option("--top <n>", "how many the top list and each page show", option((t) => parseInteger(t, "--top", 1, 1_000)), 10)
-    .option("--player <name>", "the player who wins a game and whose rank and neighbours are shown", option(parsePlayer), "player:alice")
-    .option("--page <n>", "which page of the paged view (pages are --top players long)", option((t) => parseInteger(t, "--page", 1, 1_000_000)), 2)
-    .option("--days <n>", "daily boards in the multi-day board (the chapter's week: 7)", option((t) => parseInteger(t, "--days", 2, 31)), 7)
+    .option(
+      "--top <n>",
+      "how many the top list and each page show",
+      option((t) => parseInteger(t, "--top", 1, 1_000)),
+      10,
+    )
+    .option(
+      "--player <name>",
+      "the player who wins a game and whose rank and neighbours are shown",
+      option(parsePlayer),
+      "player:alice",
+    )
+    .option(
+      "--page <n>",
+      "which page of the paged view (pages are --top players long)",
+      option((t) => parseInteger(t, "--page", 1, 1_000_000)),
+      2,
+    )
+    .option(
+      "--days <n>",
+      "daily boards in the multi-day board (the chapter's week: 7)",
+      option((t) => parseInteger(t, "--days", 2, 31)),
+      7,
+    )
     .addOption(
       new Option("--aggregate <how>", "how ZUNIONSTORE combines the days: sum, max, min, or all three side by side")
         .argParser(option(oneOf(AGGREGATE_CHOICES, "aggregate")))
         .default("all"),
     )
-    .option("--repeat <n>", "samples per latency measurement (the median is reported)", option((t) => parseInteger(t, "--repeat", 1, 100_000)), 50)
-    .option("--seed <n>", "seed of the generator that draws the players' scores", option((t) => parseInteger(t, "--seed", 0, 2 ** 32 - 1)), 1)
+    .option(
+      "--repeat <n>",
+      "samples per latency measurement (the median is reported)",
+      option((t) => parseInteger(t, "--repeat", 1, 100_000)),
+      50,
+    )
+    .option(
+      "--seed <n>",
+      "seed of the generator that draws the players' scores",
+      option((t) => parseInteger(t, "--seed", 0, 2 ** 32 - 1)),
+      1,
+    )
     .addHelpText(
       "after",
       `

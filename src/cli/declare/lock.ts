@@ -32,7 +32,8 @@ function collectNode(value: string, previous: string[] | undefined): string[] {
 function boundedDuration(what: string, min: number, max: number): (text: string) => number {
   return (text) => {
     const ms = parseDuration(text);
-    if (ms < min || ms > max) throw new UsageError(`${what} must be between ${min} ms and ${max / 1000} s, not ${ms} ms`);
+    if (ms < min || ms > max)
+      throw new UsageError(`${what} must be between ${min} ms and ${max / 1000} s, not ${ms} ms`);
     return ms;
   };
 }
@@ -40,19 +41,70 @@ function boundedDuration(what: string, min: number, max: number): (text: string)
 export function declareLock(program: Command, run: (opts: LockCliOptions) => Promise<void>): void {
   program
     .command("lock")
-    .description("distributed locking (chapter 4.5): SET NX PX + owner-checked release, a renewal watchdog, fencing tokens")
-    .addOption(new Option("--algo <name>", "simple, watchdog, fencing or redlock (default: the first three, compared)").argParser(option(oneOf(LOCK_ALGORITHMS, "lock algorithm"))))
+    .description(
+      "distributed locking (chapter 4.5): SET NX PX + owner-checked release, a renewal watchdog, fencing tokens",
+    )
+    .addOption(
+      new Option(
+        "--algo <name>",
+        "simple, watchdog, fencing or redlock (default: the first three, compared)",
+      ).argParser(option(oneOf(LOCK_ALGORITHMS, "lock algorithm"))),
+    )
     .option("--no-lock", "the same increments without any lock, lined up so that updates are lost on every run")
-    .option("--workers <n>", "workers, each on its own connection", option((t) => parseInteger(t, "--workers", 2, 50)), 3)
-    .option("--increments <n>", "read-modify-write increments per worker", option((t) => parseInteger(t, "--increments", 1, 10_000)), 10)
-    .addOption(new Option("--ttl <duration>", "the lock's TTL (real time: Redis expires it on its own clock)").argParser(option(boundedDuration("--ttl", 30, 10_000))).default(150, "150ms"))
-    .option("--node <url>", "redlock: an independent master (repeat, 3 or more); without it, 5 throwaway redis-servers are started", collectNode)
-    .addOption(new Option("--node-timeout <duration>", "redlock: connect/command timeout per node; a slower node does not vote").argParser(option(boundedDuration("--node-timeout", 1, 10_000))).default(50, "50ms"))
-    .option("--retries <n>", "redlock: attempts per acquisition", option((t) => parseInteger(t, "--retries", 1, 100)), 3)
-    .addOption(new Option("--retry-delay <duration>", "redlock: mean pause between attempts (random ±50%, seeded)").argParser(option(boundedDuration("--retry-delay", 1, 10_000))).default(10, "10ms"))
-    .option("--seed <n>", "redlock: seed of the retry delays", option((t) => parseInteger(t, "--seed", 0, 2 ** 31)), 1)
-    .option("--failover", "the failover pitfall for real: a throwaway master + replica, the link cut, the replica promoted, two holders; then WAIT, fencing, Redlock")
-    .addOption(new Option("--pause <duration>", "how long worker-1 stalls holding the lock; must be longer than --ttl (default: 2 × ttl)").argParser(option(boundedDuration("--pause", 31, 30_000))))
+    .option(
+      "--workers <n>",
+      "workers, each on its own connection",
+      option((t) => parseInteger(t, "--workers", 2, 50)),
+      3,
+    )
+    .option(
+      "--increments <n>",
+      "read-modify-write increments per worker",
+      option((t) => parseInteger(t, "--increments", 1, 10_000)),
+      10,
+    )
+    .addOption(
+      new Option("--ttl <duration>", "the lock's TTL (real time: Redis expires it on its own clock)")
+        .argParser(option(boundedDuration("--ttl", 30, 10_000)))
+        .default(150, "150ms"),
+    )
+    .option(
+      "--node <url>",
+      "redlock: an independent master (repeat, 3 or more); without it, 5 throwaway redis-servers are started",
+      collectNode,
+    )
+    .addOption(
+      new Option("--node-timeout <duration>", "redlock: connect/command timeout per node; a slower node does not vote")
+        .argParser(option(boundedDuration("--node-timeout", 1, 10_000)))
+        .default(50, "50ms"),
+    )
+    .option(
+      "--retries <n>",
+      "redlock: attempts per acquisition",
+      option((t) => parseInteger(t, "--retries", 1, 100)),
+      3,
+    )
+    .addOption(
+      new Option("--retry-delay <duration>", "redlock: mean pause between attempts (random ±50%, seeded)")
+        .argParser(option(boundedDuration("--retry-delay", 1, 10_000)))
+        .default(10, "10ms"),
+    )
+    .option(
+      "--seed <n>",
+      "redlock: seed of the retry delays",
+      option((t) => parseInteger(t, "--seed", 0, 2 ** 31)),
+      1,
+    )
+    .option(
+      "--failover",
+      "the failover pitfall for real: a throwaway master + replica, the link cut, the replica promoted, two holders; then WAIT, fencing, Redlock",
+    )
+    .addOption(
+      new Option(
+        "--pause <duration>",
+        "how long worker-1 stalls holding the lock; must be longer than --ttl (default: 2 × ttl)",
+      ).argParser(option(boundedDuration("--pause", 31, 30_000))),
+    )
     .addHelpText(
       "after",
       `

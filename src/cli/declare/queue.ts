@@ -21,19 +21,58 @@ export interface QueueCliOptions extends GlobalOptions {
 export function declareQueue(program: Command, run: (opts: QueueCliOptions) => Promise<void>): void {
   program
     .command("queue")
-    .description("message queues (chapter 4.7): a plain list loses messages when a consumer dies; a reliable list and a stream do not")
-    .addOption(new Option("--kind <kind>", "list (LPUSH/BRPOP), reliable (BLMOVE + processing list + reaper) or stream (consumer group) (default: all three, compared)").argParser(option(oneOf(QUEUE_KINDS, "queue kind"))))
-    .option("--messages <n>", "messages the producer sends", option((t) => parseInteger(t, "--messages", 1, 100_000)), 12)
-    .option("--consumers <n>", "consumers, each on its own connection", option((t) => parseInteger(t, "--consumers", 1, 50)), 3)
-    .option("--batch <n>", "messages a consumer works on at once (stream: XREADGROUP COUNT); the crash comes mid-batch", option((t) => parseInteger(t, "--batch", 1, 1_000)), 3)
+    .description(
+      "message queues (chapter 4.7): a plain list loses messages when a consumer dies; a reliable list and a stream do not",
+    )
+    .addOption(
+      new Option(
+        "--kind <kind>",
+        "list (LPUSH/BRPOP), reliable (BLMOVE + processing list + reaper) or stream (consumer group) (default: all three, compared)",
+      ).argParser(option(oneOf(QUEUE_KINDS, "queue kind"))),
+    )
+    .option(
+      "--messages <n>",
+      "messages the producer sends",
+      option((t) => parseInteger(t, "--messages", 1, 100_000)),
+      12,
+    )
+    .option(
+      "--consumers <n>",
+      "consumers, each on its own connection",
+      option((t) => parseInteger(t, "--consumers", 1, 50)),
+      3,
+    )
+    .option(
+      "--batch <n>",
+      "messages a consumer works on at once (stream: XREADGROUP COUNT); the crash comes mid-batch",
+      option((t) => parseInteger(t, "--batch", 1, 1_000)),
+      3,
+    )
     .option("--crash", "consumer-1 dies mid-batch for good, consumer-2 dies mid-batch and restarts (the default)")
     .option("--no-crash", "no consumer dies: the happy path")
-    .addOption(new Option("--block <duration>", "BRPOP/BLMOVE timeout and XREADGROUP BLOCK: keep it well under --timeout").argParser(option(parseDuration)).default(100, "100ms"))
     .addOption(
-      new Option("--visibility <duration>", "reliable: the reaper's visibility timeout · stream: XAUTOCLAIM's minimum idle time").argParser(option(parseDuration)).default(150, "150ms"),
+      new Option("--block <duration>", "BRPOP/BLMOVE timeout and XREADGROUP BLOCK: keep it well under --timeout")
+        .argParser(option(parseDuration))
+        .default(100, "100ms"),
     )
-    .option("--max-deliveries <n>", "stream: deliveries after which a failing message goes to the dead-letter stream", option((t) => parseInteger(t, "--max-deliveries", 1, 100)), 3)
-    .option("--no-poison", "stream: no poison message (by default the last one cannot be sent and ends in the dead-letter stream)")
+    .addOption(
+      new Option(
+        "--visibility <duration>",
+        "reliable: the reaper's visibility timeout · stream: XAUTOCLAIM's minimum idle time",
+      )
+        .argParser(option(parseDuration))
+        .default(150, "150ms"),
+    )
+    .option(
+      "--max-deliveries <n>",
+      "stream: deliveries after which a failing message goes to the dead-letter stream",
+      option((t) => parseInteger(t, "--max-deliveries", 1, 100)),
+      3,
+    )
+    .option(
+      "--no-poison",
+      "stream: no poison message (by default the last one cannot be sent and ends in the dead-letter stream)",
+    )
     .addHelpText(
       "after",
       `

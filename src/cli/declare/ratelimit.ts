@@ -24,22 +24,63 @@ export function declareRatelimit(program: Command, run: (opts: RateLimitCliOptio
   program
     .command("ratelimit")
     .description("rate limiting (chapter 4.2): fixed window, sliding log, sliding counter, token bucket")
-    .addOption(new Option("--algo <name>", "one algorithm (default: all four, compared)").argParser(option(oneOf(RATE_LIMIT_ALGORITHMS, "algorithm"))))
-    .option("--compare", "run all four algorithms on the same traffic and compare them in one table")
-    .option("--limit <n>", "requests allowed per window", option((t) => parseInteger(t, "--limit")), 10)
-    .addOption(new Option("--window <duration>", "window length: 500ms, 10s, 1m, 1h").argParser(option(parseDuration)).default(60_000, "1m"))
-    .option("--rate <rate>", "token bucket refill: 10/s, 100/m, or a bare number per second (default: limit per window)", option(parseRate))
-    .option("--burst <n>", "token bucket capacity (default: --limit)", option((t) => parseInteger(t, "--burst")))
-    .option("--cost <n>", "tokens or slots each request takes", option((t) => parseInteger(t, "--cost")), 1)
-    .option("--requests <n>", "requests per client (default: 3 × limit)", option((t) => parseInteger(t, "--requests", 1, 1_000_000)))
-    .option("--clients <n>", "number of identifiers (alice, bob, …), each limited on its own", option((t) => parseInteger(t, "--clients", 1, 1_000)), 1)
     .addOption(
-      new Option("--traffic <shape>", "steady: evenly over two windows · burst: all in one millisecond · boundary: half just before a window edge, half just after")
+      new Option("--algo <name>", "one algorithm (default: all four, compared)").argParser(
+        option(oneOf(RATE_LIMIT_ALGORITHMS, "algorithm")),
+      ),
+    )
+    .option("--compare", "run all four algorithms on the same traffic and compare them in one table")
+    .option(
+      "--limit <n>",
+      "requests allowed per window",
+      option((t) => parseInteger(t, "--limit")),
+      10,
+    )
+    .addOption(
+      new Option("--window <duration>", "window length: 500ms, 10s, 1m, 1h")
+        .argParser(option(parseDuration))
+        .default(60_000, "1m"),
+    )
+    .option(
+      "--rate <rate>",
+      "token bucket refill: 10/s, 100/m, or a bare number per second (default: limit per window)",
+      option(parseRate),
+    )
+    .option(
+      "--burst <n>",
+      "token bucket capacity (default: --limit)",
+      option((t) => parseInteger(t, "--burst")),
+    )
+    .option(
+      "--cost <n>",
+      "tokens or slots each request takes",
+      option((t) => parseInteger(t, "--cost")),
+      1,
+    )
+    .option(
+      "--requests <n>",
+      "requests per client (default: 3 × limit)",
+      option((t) => parseInteger(t, "--requests", 1, 1_000_000)),
+    )
+    .option(
+      "--clients <n>",
+      "number of identifiers (alice, bob, …), each limited on its own",
+      option((t) => parseInteger(t, "--clients", 1, 1_000)),
+      1,
+    )
+    .addOption(
+      new Option(
+        "--traffic <shape>",
+        "steady: evenly over two windows · burst: all in one millisecond · boundary: half just before a window edge, half just after",
+      )
         .choices(TRAFFIC_SHAPES)
         .default("boundary"),
     )
     .addOption(
-      new Option("--clock <clock>", "scenario: simulated time, runs in milliseconds and replays exactly · real: paced in wall time, the server's TIME in scripts")
+      new Option(
+        "--clock <clock>",
+        "scenario: simulated time, runs in milliseconds and replays exactly · real: paced in wall time, the server's TIME in scripts",
+      )
         .choices(["scenario", "real"])
         .default("scenario"),
     )

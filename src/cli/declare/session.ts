@@ -18,21 +18,45 @@ export interface SessionCliOptions extends GlobalOptions {
 /** `--ttl`: a duration (`1h`, `30m`, `90s`) or a bare number of seconds, as EX takes it; whole seconds, at least 1 s. */
 export function parseSessionTtl(text: string): number {
   const ms = /^\s*\d+\s*$/.test(text) ? parseDuration(`${text.trim()}s`) : parseDuration(text);
-  if (ms < 1000 || ms % 1000 !== 0) throw new UsageError(`--ttl must be whole seconds, at least 1s (SET … EX takes seconds), not "${text}"`);
+  if (ms < 1000 || ms % 1000 !== 0)
+    throw new UsageError(`--ttl must be whole seconds, at least 1s (SET … EX takes seconds), not "${text}"`);
   return ms;
 }
 
 export function declareSession(program: Command, run: (opts: SessionCliOptions) => Promise<void>): void {
   program
     .command("session")
-    .description("session management (chapter 4.3): JSON sessions with sliding expiry, hash sessions on several servers, the lost update, read latency")
-    .addOption(
-      new Option("--variant <name>", "string · hash · lost-update · read-latency (default: all four)").argParser(option(oneOf(SESSION_VARIANTS, "variant"))),
+    .description(
+      "session management (chapter 4.3): JSON sessions with sliding expiry, hash sessions on several servers, the lost update, read latency",
     )
-    .addOption(new Option("--ttl <duration>", "session lifetime: 1h, 30m, 90s, or a bare number of seconds").argParser(option(parseSessionTtl)).default(3_600_000, "1h"))
-    .option("--servers <n>", "simulated app servers, each its own connection (hash variant)", option((t) => parseInteger(t, "--servers", 1, 32)), 3)
-    .option("--sessions <n>", "users logged in at once (hash and read-latency variants)", option((t) => parseInteger(t, "--sessions", 1, 10_000)), 3)
-    .option("--reads <n>", "sequential session reads to time (read-latency variant)", option((t) => parseInteger(t, "--reads", 1, 1_000_000)), 2000)
+    .addOption(
+      new Option("--variant <name>", "string · hash · lost-update · read-latency (default: all four)").argParser(
+        option(oneOf(SESSION_VARIANTS, "variant")),
+      ),
+    )
+    .addOption(
+      new Option("--ttl <duration>", "session lifetime: 1h, 30m, 90s, or a bare number of seconds")
+        .argParser(option(parseSessionTtl))
+        .default(3_600_000, "1h"),
+    )
+    .option(
+      "--servers <n>",
+      "simulated app servers, each its own connection (hash variant)",
+      option((t) => parseInteger(t, "--servers", 1, 32)),
+      3,
+    )
+    .option(
+      "--sessions <n>",
+      "users logged in at once (hash and read-latency variants)",
+      option((t) => parseInteger(t, "--sessions", 1, 10_000)),
+      3,
+    )
+    .option(
+      "--reads <n>",
+      "sequential session reads to time (read-latency variant)",
+      option((t) => parseInteger(t, "--reads", 1, 1_000_000)),
+      2000,
+    )
     .addHelpText(
       "after",
       `

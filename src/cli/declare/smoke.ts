@@ -12,14 +12,27 @@ export interface SmokeCliOptions extends GlobalOptions {
 
 /** `--only a,b --only c` → ["a", "b", "c"]. */
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 export function declareSmoke(program: Command, run: (opts: SmokeCliOptions) => Promise<void>): void {
   program
     .command("smoke")
-    .description("CI: run every scenario in its fast default configuration as a test (exit 0 all pass, 1 a check failed)")
-    .option("--only <ids>", "scenario ids or globs to run, comma-separated or repeated (e.g. ratelimit/*,lock/fencing)", collect, [])
+    .description(
+      "CI: run every scenario in its fast default configuration as a test (exit 0 all pass, 1 a check failed)",
+    )
+    .option(
+      "--only <ids>",
+      "scenario ids or globs to run, comma-separated or repeated (e.g. ratelimit/*,lock/fencing)",
+      collect,
+      [],
+    )
     .option("--skip <ids>", "scenario ids or globs to leave out", collect, [])
     .option("--junit <file>", "also write a JUnit XML report (a testcase per scenario) to this file")
     .addOption(
@@ -27,7 +40,11 @@ export function declareSmoke(program: Command, run: (opts: SmokeCliOptions) => P
         .argParser(option((t) => parseInteger(t, "--max-keys")))
         .default(10_000, "10000"),
     )
-    .option("--wait <duration>", "wait up to this long for the server to accept connections (e.g. 30s)", option(parseDuration))
+    .option(
+      "--wait <duration>",
+      "wait up to this long for the server to accept connections (e.g. 30s)",
+      option(parseDuration),
+    )
     .addHelpText(
       "after",
       `

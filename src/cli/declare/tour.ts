@@ -11,8 +11,13 @@ export interface TourCliOptions extends GlobalOptions {
 export function declareTour(program: Command, run: (opts: TourCliOptions) => Promise<void>): void {
   program
     .command("tour")
-    .description("a guided walkthrough of every pattern: each step explained, each command shown before it is sent, parameters to change, a sandbox for your own commands")
-    .argument("[pattern]", "a pattern (ratelimit, cache, session, leaderboard, lock, hll, analytics, queue) or one scenario (lock/no-lock)")
+    .description(
+      "a guided walkthrough of every pattern: each step explained, each command shown before it is sent, parameters to change, a sandbox for your own commands",
+    )
+    .argument(
+      "[pattern]",
+      "a pattern (ratelimit, cache, session, leaderboard, lock, hll, analytics, queue) or one scenario (lock/no-lock)",
+    )
     .option("--no-input", "never prompt: refuse with exit 2 (what a script or CI gets anyway)")
     .addHelpText(
       "after",
@@ -25,5 +30,7 @@ Examples:
   $ redis-patterns tour lock        the lock scenarios only
   $ redis-patterns tour queue/list  straight into one walkthrough`,
     )
-    .action(async (pattern: string | undefined, _opts, cmd: Command) => run({ ...cmd.optsWithGlobals<TourCliOptions>(), ...(pattern ? { pattern } : {}) }));
+    .action(async (pattern: string | undefined, _opts, cmd: Command) =>
+      run({ ...cmd.optsWithGlobals<TourCliOptions>(), ...(pattern ? { pattern } : {}) }),
+    );
 }

@@ -23,7 +23,14 @@ export interface BenchReport {
   target: Target;
   prefix: string;
   operation: { id: string; what: string; commands: string[] };
-  config: { ops: number | null; durationMs: number | null; clients: number; pipeline: number; threads: number; rounds: number };
+  config: {
+    ops: number | null;
+    durationMs: number | null;
+    clients: number;
+    pipeline: number;
+    threads: number;
+    rounds: number;
+  };
   machine: { cores: number; cpu: string; node: string; serverIsLocal: boolean; loadAverage: number };
   opsRequested: number | null;
   opsCompleted: number;
@@ -36,7 +43,13 @@ export interface BenchReport {
   clientCpu: number;
   serverCpu: number | null;
   bottleneck?: Bottleneck;
-  recordingOn: { opsPerSec: number; p50Ms: number; p99Ms: number; commandsRecorded: number; commandsRetained: number } | null;
+  recordingOn: {
+    opsPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    commandsRecorded: number;
+    commandsRetained: number;
+  } | null;
   recordingCostPct: number | null;
   redisBenchmarkOpsPerSec?: number;
   ratioVsRedisBenchmark?: number;
@@ -68,7 +81,10 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
   const out: string[] = [];
   const cfg = report.config;
-  out.push(c.bold(`bench ${report.operation.id}`) + c.dim(` · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`));
+  out.push(
+    c.bold(`bench ${report.operation.id}`) +
+      c.dim(` · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`),
+  );
   out.push(`  ${report.operation.what}`);
   out.push(
     c.dim(
@@ -83,20 +99,55 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   });
   report.rounds.forEach((round, i) => {
     const tag = report.rounds.length > 1 ? ` #${i + 1}` : "";
-    for (const [label, phase] of [[`recording off${tag}`, round.recordingOff], [`recording on${tag}`, round.recordingOn]] as const) {
-      table.push([label, n(phase.ops), n(phase.opsPerSec), phase.p50Ms, phase.p95Ms, phase.p99Ms, phase.maxMs, cpu(phase.clientCpu), cpu(phase.serverCpu)]);
+    for (const [label, phase] of [
+      [`recording off${tag}`, round.recordingOff],
+      [`recording on${tag}`, round.recordingOn],
+    ] as const) {
+      table.push([
+        label,
+        n(phase.ops),
+        n(phase.opsPerSec),
+        phase.p50Ms,
+        phase.p95Ms,
+        phase.p99Ms,
+        phase.maxMs,
+        cpu(phase.clientCpu),
+        cpu(phase.serverCpu),
+      ]);
     }
     if (round.redisBenchmark) {
       for (const run of round.redisBenchmark.runs) {
-        table.push([`redis-benchmark${tag}: ${displayArgv(run.argv, 24, 6)}`, n(run.requests), n(run.opsPerSec), run.p50Ms, "", run.p99Ms, "", "", cpu(run.serverCpu)]);
+        table.push([
+          `redis-benchmark${tag}: ${displayArgv(run.argv, 24, 6)}`,
+          n(run.requests),
+          n(run.opsPerSec),
+          run.p50Ms,
+          "",
+          run.p99Ms,
+          "",
+          "",
+          cpu(run.serverCpu),
+        ]);
       }
       if (round.redisBenchmark.runs.length > 1) {
-        table.push([`redis-benchmark${tag}: the sequence`, "", n(round.redisBenchmark.opsPerSec), "", "", "", "", "", ""]);
+        table.push([
+          `redis-benchmark${tag}: the sequence`,
+          "",
+          n(round.redisBenchmark.opsPerSec),
+          "",
+          "",
+          "",
+          "",
+          "",
+          "",
+        ]);
       }
     }
   });
   out.push(table.toString());
-  out.push(`  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms (recording off, median round)`);
+  out.push(
+    `  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms (recording off, median round)`,
+  );
   if (report.recordingCostPct !== null && report.recordingOn) {
     out.push(
       `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded (${n(report.recordingOn.commandsRecorded)} counted, none retained): ` +
@@ -114,10 +165,21 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   for (const note of report.notes) out.push(c.yellow(`  note: ${note}`));
   if (report.sample.commands.length > 0) {
     out.push(c.bold("  one operation, as sent:"));
-    out.push(...traceLines(report.sample.commands, opts.trace === "off" ? "off" : "full", c, { showLua: opts.showLua === true, shownScripts: new Set() }));
+    out.push(
+      ...traceLines(report.sample.commands, opts.trace === "off" ? "off" : "full", c, {
+        showLua: opts.showLua === true,
+        shownScripts: new Set(),
+      }),
+    );
   }
   const cl = report.cleanup;
-  out.push(c.dim(cl.kept ? `  kept ${cl.keys} keys under ${report.prefix} (--keep)` : `  cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`));
+  out.push(
+    c.dim(
+      cl.kept
+        ? `  kept ${cl.keys} keys under ${report.prefix} (--keep)`
+        : `  cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`,
+    ),
+  );
   if (report.errors > 0) out.push(c.red(`  ✗ ${report.errors} operations failed: ${report.firstError}`));
   if (report.error) out.push(c.red(`  ✗ ${report.error.message}`));
   streams.stdout.write(out.join("\n") + "\n");

@@ -34,7 +34,11 @@ export interface DoctorReport {
 
 const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
-export function printDoctorReport(report: DoctorReport, opts: GlobalOptions, streams: Streams = defaultStreams()): void {
+export function printDoctorReport(
+  report: DoctorReport,
+  opts: GlobalOptions,
+  streams: Streams = defaultStreams(),
+): void {
   if (opts.json) {
     streams.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return;
@@ -47,7 +51,9 @@ export function printDoctorReport(report: DoctorReport, opts: GlobalOptions, str
 function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance): string[] {
   const out: string[] = [];
   const t = report.target;
-  out.push(`${c.bold("Target")}  ${t.url} · ${t.server} ${t.version} · ${t.mode}${t.embedded ? " · throwaway server" : ""}`);
+  out.push(
+    `${c.bold("Target")}  ${t.url} · ${t.server} ${t.version} · ${t.mode}${t.embedded ? " · throwaway server" : ""}`,
+  );
   const d = report.doctor;
   if (d) out.push(`${c.bold("Checks")}  ${d.patterns.join(", ")}  ${c.dim("(read-only: doctor writes no keys)")}`);
   out.push("");
@@ -60,13 +66,17 @@ function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance)
     const commands = report.commands.slice(offset, offset + step.commands);
     offset += step.commands;
     if (opts.trace !== "off" || i === 0) out.push("");
-    out.push(`   ${c.bold(`${i + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands} command${step.commands === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`);
+    out.push(
+      `   ${c.bold(`${i + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands} command${step.commands === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`,
+    );
     out.push(...traceLines(commands, opts.trace, c, { showLua: false, shownScripts }));
   });
   const rest = report.commands.slice(offset);
   if (rest.length > 0 && opts.trace !== "off") {
     out.push("");
-    out.push(`   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(`${rest.length} command${rest.length === 1 ? "" : "s"}`)}`);
+    out.push(
+      `   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(`${rest.length} command${rest.length === 1 ? "" : "s"}`)}`,
+    );
     out.push(...traceLines(rest, opts.trace, c, { showLua: false, shownScripts }));
   }
   if (!d) return out;
@@ -83,7 +93,11 @@ function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance)
     out.push(c.green(`✓ all ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} ok`));
   } else {
     const list = notOk.map((v) => `${v.pattern} (${v.verdict})`).join(", ");
-    out.push(c.red(`✗ ${notOk.length} of ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${list}`));
+    out.push(
+      c.red(
+        `✗ ${notOk.length} of ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${list}`,
+      ),
+    );
   }
   return out;
 }
@@ -91,14 +105,30 @@ function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance)
 function factsTable(f: DoctorFacts, c: ChalkInstance): string {
   const table = new Table({ style: { head: [], border: [], compact: true }, colWidths: [14, 100], wordWrap: true });
   const unknown = c.yellow("unknown");
-  const server = f.server.name === "unknown" ? unknown : `${f.server.name} ${f.server.version}${f.server.version !== f.server.redisVersion && f.server.redisVersion !== "unknown" ? ` (Redis ${f.server.redisVersion} compatible)` : ""}`;
+  const server =
+    f.server.name === "unknown"
+      ? unknown
+      : `${f.server.name} ${f.server.version}${f.server.version !== f.server.redisVersion && f.server.redisVersion !== "unknown" ? ` (Redis ${f.server.redisVersion} compatible)` : ""}`;
   table.push(["server", server]);
-  const mode = f.mode === "unknown" ? unknown : f.mode === "replica" ? `replica (${f.replicaReadOnly === false ? "writable" : f.replicaReadOnly === true ? "read-only" : "read-only unless configured otherwise"})` : f.mode;
+  const mode =
+    f.mode === "unknown"
+      ? unknown
+      : f.mode === "replica"
+        ? `replica (${f.replicaReadOnly === false ? "writable" : f.replicaReadOnly === true ? "read-only" : "read-only unless configured otherwise"})`
+        : f.mode;
   table.push(["mode", mode]);
   table.push(["persistence", persistenceText(f, c)]);
-  const mm = f.memory.maxmemory === "unknown" ? unknown : f.memory.maxmemory === 0 ? "0 (no limit)" : formatBytes(f.memory.maxmemory);
+  const mm =
+    f.memory.maxmemory === "unknown"
+      ? unknown
+      : f.memory.maxmemory === 0
+        ? "0 (no limit)"
+        : formatBytes(f.memory.maxmemory);
   const policy = f.memory.policy === "unknown" ? unknown : f.memory.policy;
-  table.push(["memory", `maxmemory ${mm} · maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`]);
+  table.push([
+    "memory",
+    `maxmemory ${mm} · maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`,
+  ]);
   const lua =
     f.lua.runs === true
       ? `scripts run · TIME inside a script ${f.lua.time === true ? "works" : f.lua.time === false ? c.red(`fails: ${briefError(f.lua.timeError ?? "")}`) : unknown}`
@@ -108,23 +138,44 @@ function factsTable(f: DoctorFacts, c: ChalkInstance): string {
   table.push(["Lua", lua]);
   if (f.clock === "unknown") table.push(["clock skew", unknown]);
   else {
-    const side = Math.abs(f.clock.skewMs) <= f.clock.uncertaintyMs ? "no skew measurable" : f.clock.skewMs > 0 ? "server ahead" : "server behind";
-    table.push(["clock skew", `${f.clock.skewMs >= 0 ? "+" : "−"}${formatMs(Math.abs(f.clock.skewMs))} ± ${formatMs(f.clock.uncertaintyMs)} (${side}; server TIME vs this machine, best of ${f.clock.samples})`]);
+    const side =
+      Math.abs(f.clock.skewMs) <= f.clock.uncertaintyMs
+        ? "no skew measurable"
+        : f.clock.skewMs > 0
+          ? "server ahead"
+          : "server behind";
+    table.push([
+      "clock skew",
+      `${f.clock.skewMs >= 0 ? "+" : "−"}${formatMs(Math.abs(f.clock.skewMs))} ± ${formatMs(f.clock.uncertaintyMs)} (${side}; server TIME vs this machine, best of ${f.clock.samples})`,
+    ]);
   }
   table.push([
     "PING latency",
-    f.latency === "unknown" ? unknown : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} (${f.latency.samples} PINGs, one at a time)`,
+    f.latency === "unknown"
+      ? unknown
+      : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} (${f.latency.samples} PINGs, one at a time)`,
   ]);
   table.push(["ACL", aclText(f, c)]);
   if (f.cluster) {
     const k = f.cluster;
     const state = k.state === "ok" ? c.green("ok") : c.red(k.state);
-    table.push(["cluster", `cluster_state ${state} · ${k.slotsOk}/16384 slots served${k.slotsFail > 0 ? c.red(` · ${k.slotsFail} failed`) : ""} · ${k.shards.length} masters, ${k.shards.reduce((n, s) => n + s.replicas.length, 0)} replicas · ${k.knownNodes} nodes known`]);
+    table.push([
+      "cluster",
+      `cluster_state ${state} · ${k.slotsOk}/16384 slots served${k.slotsFail > 0 ? c.red(` · ${k.slotsFail} failed`) : ""} · ${k.shards.length} masters, ${k.shards.reduce((n, s) => n + s.replicas.length, 0)} replicas · ${k.knownNodes} nodes known`,
+    ]);
     for (const s of k.shards) {
-      const replicas = s.replicas.length === 0 ? c.red("no replica") : s.replicas.map((r) => `${r.address} (${r.health})`).join(", ");
-      table.push(["  master", `${s.master} (${s.health}) · slots ${s.slots.join(",")} (${s.slotCount}) · replicas ${replicas}`]);
+      const replicas =
+        s.replicas.length === 0 ? c.red("no replica") : s.replicas.map((r) => `${r.address} (${r.health})`).join(", ");
+      table.push([
+        "  master",
+        `${s.master} (${s.health}) · slots ${s.slots.join(",")} (${s.slotCount}) · replicas ${replicas}`,
+      ]);
     }
-    if (k.redirect) table.push(["  redirection", `GET of slot ${k.redirect.slot} asked at ${k.redirect.asked} → ${k.redirect.reply}; the cluster client reads it at ${k.redirect.owner}`]);
+    if (k.redirect)
+      table.push([
+        "  redirection",
+        `GET of slot ${k.redirect.slot} asked at ${k.redirect.asked} → ${k.redirect.reply}; the cluster client reads it at ${k.redirect.owner}`,
+      ]);
     for (const p of k.problems) table.push([c.yellow("  refused"), p]);
   }
   for (const [reason, whats] of groupRefusals(f.unknowns)) table.push([c.yellow("refused"), `${whats}: ${reason}`]);
@@ -147,8 +198,18 @@ function groupRefusals(unknowns: DoctorFacts["unknowns"]): [string, string][] {
 function persistenceText(f: DoctorFacts, c: ChalkInstance): string {
   const p = f.persistence;
   const unknown = c.yellow("unknown");
-  const rdb = p.rdbSave === "unknown" ? `RDB ${unknown}` : p.rdbSave.trim() === "" ? `RDB off (save "")` : `RDB save "${p.rdbSave}"`;
-  const aof = p.aof === "unknown" ? `AOF ${unknown}` : p.aof ? `AOF on, appendfsync ${p.appendfsync === "unknown" ? unknown : p.appendfsync}` : "AOF off";
+  const rdb =
+    p.rdbSave === "unknown"
+      ? `RDB ${unknown}`
+      : p.rdbSave.trim() === ""
+        ? `RDB off (save "")`
+        : `RDB save "${p.rdbSave}"`;
+  const aof =
+    p.aof === "unknown"
+      ? `AOF ${unknown}`
+      : p.aof
+        ? `AOF on, appendfsync ${p.appendfsync === "unknown" ? unknown : p.appendfsync}`
+        : "AOF off";
   const source = p.source === "info" ? c.dim(" (from INFO persistence: CONFIG GET refused)") : "";
   return `${rdb} · ${aof}${source}`;
 }
@@ -163,7 +224,9 @@ function aclText(f: DoctorFacts, c: ChalkInstance): string {
   const missing = entries.filter(([, p]) => p.permission === "not-found").map(([l]) => l);
   const unsure = entries.filter(([, p]) => p.permission === "unknown").map(([l]) => l);
   const how = a.method === "dryrun" ? "ACL DRYRUN" : "the ACL GETUSER rules, read here";
-  const parts = [`user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed (${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`];
+  const parts = [
+    `user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed (${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`,
+  ];
   if (denied.length > 0) parts.push(c.red(`denied: ${denied.join(", ")}`));
   if (missing.length > 0) parts.push(c.red(`not on this server: ${missing.join(", ")}`));
   if (unsure.length > 0) parts.push(c.yellow(`not established: ${unsure.join(", ")}`));
@@ -180,7 +243,8 @@ function verdictTable(verdicts: readonly PatternVerdict[], c: ChalkInstance): st
     wordWrap: true,
   });
   for (const v of verdicts) {
-    const verdict = v.verdict === "ok" ? c.green("✓ ok") : v.verdict === "warning" ? c.yellow("! warning") : c.red("✗ unsupported");
+    const verdict =
+      v.verdict === "ok" ? c.green("✓ ok") : v.verdict === "warning" ? c.yellow("! warning") : c.red("✗ unsupported");
     const reason =
       v.findings.length === 0
         ? v.reason

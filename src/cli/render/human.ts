@@ -47,8 +47,12 @@ export class HumanRenderer implements Renderer {
 
   header(target: Target, prefix: string, keep: boolean): void {
     const c = this.c;
-    this.out(`${c.bold("Target")}  ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`);
-    this.out(`${c.bold("Prefix")}  ${prefix}  ${c.dim(keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)")}`);
+    this.out(
+      `${c.bold("Target")}  ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
+    );
+    this.out(
+      `${c.bold("Prefix")}  ${prefix}  ${c.dim(keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)")}`,
+    );
   }
 
   event(event: RunEvent): void {
@@ -57,7 +61,9 @@ export class HumanRenderer implements Renderer {
       this.stepText = text;
       this.spinner?.start(text);
     } else if (event.type === "step-progress") {
-      this.spinner?.update(`${this.stepText}  ${progressBar(event.done, event.total)}${event.label ? ` ${event.label}` : ""}`);
+      this.spinner?.update(
+        `${this.stepText}  ${progressBar(event.done, event.total)}${event.label ? ` ${event.label}` : ""}`,
+      );
     } else if (event.type === "scenario-end") {
       this.spinner?.stop();
       if (this.render.compact) this.scenarioLine(event.result);
@@ -89,13 +95,21 @@ export class HumanRenderer implements Renderer {
     }
     if (result.figures.length > 0) {
       this.out(`\n   ${c.bold("The chapter's figures, measured here")}`);
-      const rows = result.figures.map((f) => [f.what, f.chapter, f.measured, f.agrees === undefined ? "–" : f.agrees ? "✓ agrees" : "✗ differs", f.note ?? ""]);
+      const rows = result.figures.map((f) => [
+        f.what,
+        f.chapter,
+        f.measured,
+        f.agrees === undefined ? "–" : f.agrees ? "✓ agrees" : "✗ differs",
+        f.note ?? "",
+      ]);
       this.out(indent(this.table({ columns: ["figure", "chapter", "measured", "", "note"], rows }), 3));
     }
     const metrics = Object.entries(result.metrics);
     if (metrics.length > 0) {
       this.out(`\n   ${c.bold("Metrics")}`);
-      this.out(indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, formatValueCell(v)]) }), 3));
+      this.out(
+        indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, formatValueCell(v)]) }), 3),
+      );
     }
   }
 
@@ -104,7 +118,9 @@ export class HumanRenderer implements Renderer {
     const c = this.c;
     const commands = result.steps.reduce((n, st) => n + st.commands.length, 0);
     const mark = result.ok ? c.green("✓") : c.red("✗");
-    this.out(`${mark} ${result.id.padEnd(36)} ${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`);
+    this.out(
+      `${mark} ${result.id.padEnd(36)} ${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`,
+    );
     if (result.error) this.out(`    ${c.red("stopped:")} ${result.error}`);
     for (const check of result.checks.filter((ch) => !ch.ok)) this.out(`    ${this.checkLine(check)}`);
   }
@@ -113,7 +129,9 @@ export class HumanRenderer implements Renderer {
   step(step: StepResult, index: number): void {
     const c = this.c;
     this.out();
-    this.out(`   ${c.bold(`${index + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`);
+    this.out(
+      `   ${c.bold(`${index + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`,
+    );
     if (step.say) for (const line of wrap(step.say, 96)) this.out(`     ${c.dim(line)}`);
     this.trace(step.commands, this.opts.trace);
     for (const note of step.notes) this.out(`     ${c.yellow("•")} ${note}`);
@@ -126,7 +144,11 @@ export class HumanRenderer implements Renderer {
 
   /** The commands as sent: `full` shows all, `summary` the first and last few, `off` none (render/trace.ts). */
   private trace(commands: readonly RecordedCommand[], mode: TraceMode): void {
-    for (const line of traceLines(commands, mode, this.c, { showLua: this.opts.showLua === true, shownScripts: this.shownScripts })) this.out(line);
+    for (const line of traceLines(commands, mode, this.c, {
+      showLua: this.opts.showLua === true,
+      shownScripts: this.shownScripts,
+    }))
+      this.out(line);
   }
 
   private checkLine(check: CheckResult): string {
@@ -135,7 +157,9 @@ export class HumanRenderer implements Renderer {
     const evidence = [
       "expected" in check ? `expected ${JSON.stringify(check.expected)}` : "",
       "actual" in check ? `actual ${JSON.stringify(check.actual)}` : "",
-    ].filter(Boolean).join(", ");
+    ]
+      .filter(Boolean)
+      .join(", ");
     return `${c.red("✗")} ${check.name}${evidence ? c.red(` — ${evidence}`) : ""}${check.detail ? c.dim(` (${check.detail})`) : ""}`;
   }
 
@@ -158,9 +182,13 @@ export class HumanRenderer implements Renderer {
     this.out();
     const cleanup = report.cleanup;
     if (cleanup.kept) {
-      this.out(`${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`);
+      this.out(
+        `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
+      );
     } else {
-      this.out(`${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`);
+      this.out(
+        `${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`,
+      );
       if (this.opts.trace === "full") this.trace(cleanup.commands, "full");
     }
     const scenarios = report.scenarios.length;

@@ -23,8 +23,12 @@ export interface Streams {
 const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /** Colours only on a terminal, and never with NO_COLOR, --no-color or TERM=dumb. */
-export function colorEnabled(opts: Pick<GlobalOptions, "color">, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
-  if (!opts.color || env.NO_COLOR !== undefined && env.NO_COLOR !== "" || env.TERM === "dumb") return false;
+export function colorEnabled(
+  opts: Pick<GlobalOptions, "color">,
+  stream: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv,
+): boolean {
+  if (!opts.color || (env.NO_COLOR !== undefined && env.NO_COLOR !== "") || env.TERM === "dumb") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   return stream.isTTY === true;
 }
@@ -33,7 +37,11 @@ export function colorEnabled(opts: Pick<GlobalOptions, "color">, stream: NodeJS.
  * Spinners only on a terminal, never in CI, never with --json. A terminal that reports 0 columns (a pseudo-terminal
  * nobody sized, e.g. `script` run without a terminal) gets none either: ora divides by the width and would loop forever.
  */
-export function progressEnabled(opts: Pick<GlobalOptions, "json">, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+export function progressEnabled(
+  opts: Pick<GlobalOptions, "json">,
+  stream: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv,
+): boolean {
   return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb" && stream.columns !== 0;
 }
 
@@ -42,7 +50,11 @@ export interface RenderOptions {
   compact?: boolean;
 }
 
-export async function createRenderer(opts: GlobalOptions, render: RenderOptions = {}, streams: Streams = defaultStreams()): Promise<Renderer> {
+export async function createRenderer(
+  opts: GlobalOptions,
+  render: RenderOptions = {},
+  streams: Streams = defaultStreams(),
+): Promise<Renderer> {
   if (opts.json) {
     const { JsonRenderer } = await import("./json.js");
     return new JsonRenderer(streams);

@@ -4,7 +4,11 @@
  */
 export function interactiveProblem(
   opts: { json?: boolean; input?: boolean },
-  io: { stdin: { isTTY?: boolean }; stderr: { isTTY?: boolean }; env: NodeJS.ProcessEnv } = { stdin: process.stdin, stderr: process.stderr, env: process.env },
+  io: { stdin: { isTTY?: boolean }; stderr: { isTTY?: boolean }; env: NodeJS.ProcessEnv } = {
+    stdin: process.stdin,
+    stderr: process.stderr,
+    env: process.env,
+  },
 ): string | undefined {
   if (opts.json) return "--json";
   if (opts.input === false) return "--no-input";

@@ -32,7 +32,8 @@ export function formatDuration(ms: number): string {
 function parsePositiveNumber(name: string): (text: string) => number {
   return (text) => {
     const n = Number(text.trim());
-    if (text.trim() === "" || !Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, not "${text}"`);
+    if (text.trim() === "" || !Number.isFinite(n) || n <= 0)
+      throw new UsageError(`${name} must be a positive number, not "${text}"`);
     return n;
   };
 }
@@ -53,7 +54,13 @@ export function paramSpecs(params: Record<string, unknown>): ParamSpec[] {
     } else if (typeof value === "number") {
       specs.push({ name, kind: "number", shown: String(value), parse: parsePositiveNumber(name) });
     } else if (typeof value === "boolean") {
-      specs.push({ name, kind: "boolean", shown: String(value), choices: ["true", "false"], parse: (text) => oneOf(["true", "false"], name)(text) === "true" });
+      specs.push({
+        name,
+        kind: "boolean",
+        shown: String(value),
+        choices: ["true", "false"],
+        parse: (text) => oneOf(["true", "false"], name)(text) === "true",
+      });
     } else if (typeof value === "string" && CHOICES[name]) {
       const choices = CHOICES[name]!;
       specs.push({ name, kind: "choice", shown: value, choices, parse: oneOf(choices, name) });
@@ -97,9 +104,16 @@ export interface PromptContext {
  */
 export async function askParameter(spec: ParamSpec, context?: PromptContext): Promise<unknown> {
   const text = spec.choices
-    ? await select<string>({ message: spec.name, default: spec.shown, choices: spec.choices.map((v) => ({ name: v, value: v })) }, context)
+    ? await select<string>(
+        { message: spec.name, default: spec.shown, choices: spec.choices.map((v) => ({ name: v, value: v })) },
+        context,
+      )
     : await input(
-        { message: `${spec.name}${spec.kind === "duration" ? " (e.g. 500ms, 2s, 1m)" : ""}`, default: spec.shown, validate: (t: string) => validateParam(spec, t) },
+        {
+          message: `${spec.name}${spec.kind === "duration" ? " (e.g. 500ms, 2s, 1m)" : ""}`,
+          default: spec.shown,
+          validate: (t: string) => validateParam(spec, t),
+        },
         context,
       );
   return spec.parse(text);

@@ -5,9 +5,7 @@ import { exists, getKeyIndexes } from "@ioredis/commands";
  * command table, the same key positions Redis Cluster routing uses) is placed under the run's prefix, and commands
  * that could read or change anything else are refused with the reason.
  */
-export type SandboxPlan =
-  | { ok: true; argv: string[]; keys: string[] }
-  | { ok: false; reason: string };
+export type SandboxPlan = { ok: true; argv: string[]; keys: string[] } | { ok: false; reason: string };
 
 const REFUSED: Record<string, string> = {
   flushall: "deletes every key in every database, not only the run's",
@@ -60,7 +58,11 @@ const REFUSED_SUBCOMMANDS: Record<string, Record<string, string>> = {
     resetstat: "resets the server's statistics for every client",
     rewrite: "rewrites the server's configuration file",
   },
-  script: { flush: "removes every client's cached Lua scripts", kill: "kills another client's script", load: "loads a script that could touch any key" },
+  script: {
+    flush: "removes every client's cached Lua scripts",
+    kill: "kills another client's script",
+    load: "loads a script that could touch any key",
+  },
   function: {
     flush: "removes every library of Redis functions",
     delete: "removes a library of Redis functions",
@@ -86,14 +88,19 @@ const REFUSED_SUBCOMMANDS: Record<string, Record<string, string>> = {
   memory: { purge: "asks the allocator to release memory for the whole server" },
   latency: { reset: "resets the server's latency statistics" },
   slowlog: { reset: "clears the server's slow log" },
-  module: { load: "loads code into the server", unload: "unloads code from the server", loadex: "loads code into the server" },
+  module: {
+    load: "loads code into the server",
+    unload: "unloads code from the server",
+    loadex: "loads code into the server",
+  },
 };
 
 /** Commands that name keys outside the positions Redis reports (patterns): refused with these arguments. */
 function patternArgumentProblem(name: string, args: string[]): string | undefined {
   if (name === "sort" || name === "sort_ro") {
     const upper = args.map((a) => a.toUpperCase());
-    if (upper.includes("BY") || upper.includes("GET")) return "SORT … BY/GET reads keys named by a pattern, anywhere in the database";
+    if (upper.includes("BY") || upper.includes("GET"))
+      return "SORT … BY/GET reads keys named by a pattern, anywhere in the database";
   }
   return undefined;
 }
@@ -149,7 +156,8 @@ export function planSandboxCommand(argv: string[], prefix: string): SandboxPlan 
   const name = argv[0]!.toLowerCase();
   const args = argv.slice(1);
   const display = argv[0]!.toUpperCase();
-  if (REFUSED[name] !== undefined) return { ok: false, reason: `${display} is refused in the sandbox: it ${REFUSED[name]}` };
+  if (REFUSED[name] !== undefined)
+    return { ok: false, reason: `${display} is refused in the sandbox: it ${REFUSED[name]}` };
   if (!exists(name)) return { ok: false, reason: `unknown command ${display}` };
   const sub = args[0]?.toLowerCase();
   const subs = REFUSED_SUBCOMMANDS[name];
@@ -162,7 +170,10 @@ export function planSandboxCommand(argv: string[], prefix: string): SandboxPlan 
   if (name === "scan") {
     const at = args.findIndex((a, i) => i > 0 && a.toLowerCase() === "match");
     if (at < 0 || args[at + 1] === undefined) {
-      return { ok: false, reason: `SCAN without MATCH would list every key in the database: add MATCH <pattern> (it is placed under ${prefix}:)` };
+      return {
+        ok: false,
+        reason: `SCAN without MATCH would list every key in the database: add MATCH <pattern> (it is placed under ${prefix}:)`,
+      };
     }
     const out = [...args];
     out[at + 1] = under(args[at + 1]!);

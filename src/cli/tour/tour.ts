@@ -21,15 +21,18 @@ export interface TourIo extends Streams {
   stdin: NodeJS.ReadStream;
 }
 
-const defaultIo = (): TourIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIo = (): TourIo => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
 
 type Params = Record<string, unknown>;
 
 /** What a walkthrough does after the scenario run it stopped. */
 type Next =
-  | { kind: "restart"; replayTo: number; autoRun: number; params: Params }
-  | { kind: "menu" }
-  | { kind: "pitfalls" };
+  { kind: "restart"; replayTo: number; autoRun: number; params: Params } | { kind: "menu" } | { kind: "pitfalls" };
 
 /** A Ctrl-C inside a prompt (inquirer's ExitPromptError) or a prompt cancelled by our abort signal. */
 function isPromptCancel(err: unknown): boolean {
@@ -37,7 +40,9 @@ function isPromptCancel(err: unknown): boolean {
 }
 
 /** Which scenarios `tour [pattern]` starts with; throws a usage error (before connecting) for an unknown name. */
-export async function selectStart(pattern: string | undefined): Promise<{ patterns: { entry: PatternEntry; scenarios: AnyScenario[] }[]; first?: AnyScenario }> {
+export async function selectStart(
+  pattern: string | undefined,
+): Promise<{ patterns: { entry: PatternEntry; scenarios: AnyScenario[] }[]; first?: AnyScenario }> {
   const loaded = await Promise.all(catalog.map(async (entry) => ({ entry, scenarios: await entry.load() })));
   if (pattern === undefined) return { patterns: loaded };
   const byName = loaded.find((p) => p.entry.name === pattern);
@@ -121,9 +126,18 @@ class Tour {
   }
 
   /** A prompt on stderr, cancelled by Ctrl-C (in the prompt, or by the signal): then the run is interrupted. */
-  private async ask<V, C>(prompt: (config: C, context?: PromptContext) => Promise<V>, config: C, clear = false): Promise<V> {
+  private async ask<V, C>(
+    prompt: (config: C, context?: PromptContext) => Promise<V>,
+    config: C,
+    clear = false,
+  ): Promise<V> {
     try {
-      return await prompt(config, { input: this.io.stdin, output: this.io.stderr, signal: this.run.controller.signal, clearPromptOnDone: clear });
+      return await prompt(config, {
+        input: this.io.stdin,
+        output: this.io.stderr,
+        signal: this.run.controller.signal,
+        clearPromptOnDone: clear,
+      });
     } catch (err) {
       if (isPromptCancel(err)) {
         this.run.recorder.setGate(undefined);
@@ -137,7 +151,9 @@ class Tour {
   async main(start: Awaited<ReturnType<typeof selectStart>>): Promise<void> {
     const c = this.c;
     this.out();
-    this.out(c.bold("The guided tour.") + " Pick a pattern; each step is explained, each command shown before it is sent.");
+    this.out(
+      c.bold("The guided tour.") + " Pick a pattern; each step is explained, each command shown before it is sent.",
+    );
     this.out(c.dim("Prompts: arrows and Enter. Ctrl-C at any point deletes the run's keys and quits."));
     let next: "menu" | "pitfalls" = "menu";
     if (start.first) next = await this.walkthrough(start.first);
@@ -160,7 +176,12 @@ class Tour {
             })),
           ]),
           new Separator(" "),
-          { name: "⚠ The pitfall demonstrations", value: "@pitfalls", description: "The scenarios that show what goes wrong: lost updates, expired locks, lost messages, stale caches" },
+          {
+            name: "⚠ The pitfall demonstrations",
+            value: "@pitfalls",
+            description:
+              "The scenarios that show what goes wrong: lost updates, expired locks, lost messages, stale caches",
+          },
           { name: "Sandbox: your own commands on the run's keys", value: "@sandbox" },
           { name: "Leave the tour (deletes the run's keys)", value: "@leave" },
         ],
@@ -188,7 +209,11 @@ class Tour {
     const id = await this.ask(select<string>, {
       message: "Which pitfall?",
       choices: [
-        ...pitfalls.map((s) => ({ name: `${s.id}  ${this.c.dim(PITFALLS[s.id]!)}`, value: s.id, description: s.explain })),
+        ...pitfalls.map((s) => ({
+          name: `${s.id}  ${this.c.dim(PITFALLS[s.id]!)}`,
+          value: s.id,
+          description: s.explain,
+        })),
         { name: "Back to the menu", value: "@menu" },
       ],
     });
@@ -207,13 +232,23 @@ class Tour {
       showHeader = false;
       let next: Next | undefined;
       this.replayTo = replayTo;
-      const beforeStep = async (info: { index: number; total: number; title: string; say?: string }): Promise<StepAction> => {
+      const beforeStep = async (info: {
+        index: number;
+        total: number;
+        title: string;
+        say?: string;
+      }): Promise<StepAction> => {
         this.stepIndex = info.index;
         if (info.index < replayTo) return "run";
         if (info.index === autoRun) return "run";
         return this.chooseStepAction(info, def, params, (n) => (next = n));
       };
-      const result: ScenarioResult = await runScenario(planRun(def, params), this.run.env, (event) => this.onEvent(event), { beforeStep });
+      const result: ScenarioResult = await runScenario(
+        planRun(def, params),
+        this.run.env,
+        (event) => this.onEvent(event),
+        { beforeStep },
+      );
       this.stopStepping();
       const chosen = next as Next | undefined;
       if (chosen?.kind === "restart") {
@@ -262,7 +297,10 @@ class Tour {
       const choice = await this.ask(select<string>, {
         message: `Step ${info.index + 1}/${info.total}`,
         choices: [
-          { name: "Step through it: each command shown before it is sent (Enter sends, a sends the rest)", value: "step" },
+          {
+            name: "Step through it: each command shown before it is sent (Enter sends, a sends the rest)",
+            value: "step",
+          },
           { name: "Run the whole step", value: "run" },
           { name: "Skip this step", value: "skip" },
           ...(info.index > 0
@@ -336,7 +374,10 @@ class Tour {
       const name = await this.ask(select<string>, {
         message: "Change which parameter?",
         pageSize: 14,
-        choices: [{ name: "Done: run with these", value: "@done" }, ...specs.map((s) => ({ name: `${s.name} = ${s.shown}`, value: s.name }))],
+        choices: [
+          { name: "Done: run with these", value: "@done" },
+          ...specs.map((s) => ({ name: `${s.name} = ${s.shown}`, value: s.name })),
+        ],
       });
       if (name === "@done") return params;
       const spec = specs.find((s) => s.name === name)!;
@@ -349,8 +390,15 @@ class Tour {
     const c = this.c;
     const { prefix, env, recorder } = this.run;
     this.out();
-    this.out(c.bold("Sandbox") + `  your commands go to the server as typed, except that every key name is placed under ${c.bold(prefix + ":")}`);
-    this.out(c.dim(`   (SET greeting hi sends SET ${prefix}:greeting hi; the run deletes them at the end). Commands that could touch other`));
+    this.out(
+      c.bold("Sandbox") +
+        `  your commands go to the server as typed, except that every key name is placed under ${c.bold(prefix + ":")}`,
+    );
+    this.out(
+      c.dim(
+        `   (SET greeting hi sends SET ${prefix}:greeting hi; the run deletes them at the end). Commands that could touch other`,
+      ),
+    );
     this.out(c.dim("   data (FLUSHALL, KEYS, CONFIG SET, scripts…) are refused. An empty line or .exit goes back."));
     const previousOwner = env.keys.owner;
     env.keys.owner = owner;
@@ -378,7 +426,12 @@ class Tour {
           if (err instanceof InterruptedError) throw err;
           // An error reply: the trace shows it.
         }
-        for (const l of traceLines(recorder.since(mark), "full", c, { showLua: false, shownScripts: this.shownScripts, indent: "   " })) this.out(l);
+        for (const l of traceLines(recorder.since(mark), "full", c, {
+          showLua: false,
+          shownScripts: this.shownScripts,
+          indent: "   ",
+        }))
+          this.out(l);
       }
     } finally {
       env.keys.owner = previousOwner;
@@ -399,7 +452,12 @@ class Tour {
     const keys = this.run.env.keys.ownedBy(owner);
     if (keys.length === 0) return;
     const deleted = await deleteKeys(this.run.env.redis, keys);
-    if (deleted > 0) this.out(this.c.dim(`   (deleted the ${deleted} key${deleted === 1 ? "" : "s"} of the previous run, so it starts clean)`));
+    if (deleted > 0)
+      this.out(
+        this.c.dim(
+          `   (deleted the ${deleted} key${deleted === 1 ? "" : "s"} of the previous run, so it starts clean)`,
+        ),
+      );
   }
 
   private onEvent(event: RunEvent): void {
@@ -408,7 +466,11 @@ class Tour {
     this.stopStepping();
     const step = event.step;
     if (step.title !== "Teardown" && this.stepIndex < this.replayTo) {
-      this.out(this.c.dim(`   ↺ ${this.stepIndex + 1} ▸ ${step.title}  (replayed: ${step.commands.length} command${step.commands.length === 1 ? "" : "s"})`));
+      this.out(
+        this.c.dim(
+          `   ↺ ${this.stepIndex + 1} ▸ ${step.title}  (replayed: ${step.commands.length} command${step.commands.length === 1 ? "" : "s"})`,
+        ),
+      );
       return;
     }
     this.renderer.step(step, step.title === "Teardown" ? this.stepIndex + 1 : this.stepIndex);
@@ -424,7 +486,9 @@ class Tour {
       if (event !== "replied" || this.sendRest || cmd.phase === "handshake" || cmd.batch) return;
       const reply = formatReply(cmd.reply, cmd.error);
       const who = cmd.client === "main" ? "" : `[${cmd.client}] `;
-      this.pendingReplies.push(`       ${this.c.dim(`${who}→`)} ${cmd.error !== undefined ? this.c.red(reply) : this.c.green(reply)}`);
+      this.pendingReplies.push(
+        `       ${this.c.dim(`${who}→`)} ${cmd.error !== undefined ? this.c.red(reply) : this.c.green(reply)}`,
+      );
     });
   }
 
@@ -450,7 +514,11 @@ class Tour {
       if (kind) this.io.stderr.write(`     ${c.dim(`next ▸ ${who}${kind}, one round trip:`)}\n`);
       const shown = batch.length > 12 ? [...batch.slice(0, 10), undefined, batch[batch.length - 1]!] : batch;
       for (const argv of shown) {
-        this.io.stderr.write(argv ? `     ${kind ? "  " : c.dim("next ▸ ") + who}${c.cyan(displayArgv(argv))}\n` : `       ${c.dim(`… ${batch.length - 11} more`)}\n`);
+        this.io.stderr.write(
+          argv
+            ? `     ${kind ? "  " : c.dim("next ▸ ") + who}${c.cyan(displayArgv(argv))}\n`
+            : `       ${c.dim(`… ${batch.length - 11} more`)}\n`,
+        );
       }
       const answer = await this.ask(
         expand<string>,
@@ -479,7 +547,10 @@ class Tour {
       const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
       const original = target[method]!.bind(redis);
       target[method] = (...args: unknown[]) => {
-        const batch = original(...args) as { exec?: (...a: unknown[]) => Promise<unknown>; _queue?: { name: string; args: unknown[] }[] };
+        const batch = original(...args) as {
+          exec?: (...a: unknown[]) => Promise<unknown>;
+          _queue?: { name: string; args: unknown[] }[];
+        };
         if (!batch || typeof batch.exec !== "function") return batch;
         const exec = batch.exec.bind(batch);
         batch.exec = async (...a: unknown[]) => {
@@ -499,9 +570,13 @@ class Tour {
     const c = this.c;
     this.out();
     if (cleanup.kept) {
-      this.out(`${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${this.run.prefix}; remove them with: redis-patterns cleanup --prefix ${this.run.prefix}`);
+      this.out(
+        `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${this.run.prefix}; remove them with: redis-patterns cleanup --prefix ${this.run.prefix}`,
+      );
     } else {
-      this.out(`${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${this.run.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`);
+      this.out(
+        `${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${this.run.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`,
+      );
     }
   }
 }

@@ -58,7 +58,12 @@ export function supportsExpireNx(version: string): boolean {
  * Pro: one small string per bucket, O(1), old buckets vanish by themselves.
  * Con: one key per bucket and series (24 a day per hourly series); reading a range is an MGET over many keys.
  */
-export async function countEvent(redis: RedisCaller & Pick<Redis, "multi">, key: string, ttlSeconds: number, mode: CountMode): Promise<CountResult> {
+export async function countEvent(
+  redis: RedisCaller & Pick<Redis, "multi">,
+  key: string,
+  ttlSeconds: number,
+  mode: CountMode,
+): Promise<CountResult> {
   if (mode === "lua") {
     const count = Number(await runScript(redis, countEventScript, [key], [ttlSeconds]));
     return { count, expirySet: count === 1 };

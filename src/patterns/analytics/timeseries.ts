@@ -34,12 +34,22 @@ export function formatValue(value: number): string {
  * can tail it. Con: IDs must grow: a late sample older than the newest entry is refused.
  */
 export async function addSample(redis: RedisCaller, key: string, sample: Sample, seq = 0): Promise<string> {
-  return String(await redis.call("XADD", key, sampleId(sample.ts, seq), "value", formatValue(sample.value), "host", sample.host));
+  return String(
+    await redis.call("XADD", key, sampleId(sample.ts, seq), "value", formatValue(sample.value), "host", sample.host),
+  );
 }
 
 /** Samples with from ≤ ts ≤ to, by ID range: XRANGE key <from> <to> (the chapter's `XRANGE metrics:cpu {5min-ago} +`). */
-export async function samplesBetween(redis: RedisCaller, key: string, from: number, to: number | "+" = "+"): Promise<Sample[]> {
-  const entries = (await redis.call("XRANGE", key, String(from), to === "+" ? "+" : String(to))) as [string, string[]][];
+export async function samplesBetween(
+  redis: RedisCaller,
+  key: string,
+  from: number,
+  to: number | "+" = "+",
+): Promise<Sample[]> {
+  const entries = (await redis.call("XRANGE", key, String(from), to === "+" ? "+" : String(to))) as [
+    string,
+    string[],
+  ][];
   return entries.map(([id, fields]) => {
     const f = fieldMap(fields);
     return { ts: idTime(id), host: f.get("host") ?? "", value: Number(f.get("value")) };
@@ -105,13 +115,22 @@ export function parseSampleMember(member: string): Sample {
  * Pro: any order (late samples are fine), ranges by score. Con: the member must carry the value and be unique,
  * and each entry costs a skiplist node and a hash entry (several times a stream's bytes per sample).
  */
-export async function addSamplesToSortedSet(redis: RedisCaller, key: string, samples: readonly Sample[]): Promise<number> {
+export async function addSamplesToSortedSet(
+  redis: RedisCaller,
+  key: string,
+  samples: readonly Sample[],
+): Promise<number> {
   if (samples.length === 0) return 0;
   return Number(await redis.call("ZADD", key, ...samples.flatMap((s) => [s.ts, sampleMember(s)])));
 }
 
 /** Samples with from ≤ ts ≤ to from the sorted set: ZRANGE key from to BYSCORE. */
-export async function sortedSetSamplesBetween(redis: RedisCaller, key: string, from: number, to: number): Promise<Sample[]> {
+export async function sortedSetSamplesBetween(
+  redis: RedisCaller,
+  key: string,
+  from: number,
+  to: number,
+): Promise<Sample[]> {
   const members = (await redis.call("ZRANGE", key, from, to, "BYSCORE")) as string[];
   return members.map(parseSampleMember);
 }

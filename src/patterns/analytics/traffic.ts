@@ -39,8 +39,10 @@ export function counterTraffic(seed: number, start: number, hours: number): Coun
   for (let h = 0; h < hours; h++) {
     const hourStart = start + h * HOUR;
     const hourOfDay = new Date(hourStart).getUTCHours();
-    for (let i = around(random, pageviewRate(hourOfDay)); i > 0; i--) events.push({ at: hourStart + randomInt(random, HOUR), kind: "pageview" });
-    for (let i = around(random, apiCallRate(hourOfDay)); i > 0; i--) events.push({ at: hourStart + randomInt(random, HOUR), kind: "api-call" });
+    for (let i = around(random, pageviewRate(hourOfDay)); i > 0; i--)
+      events.push({ at: hourStart + randomInt(random, HOUR), kind: "pageview" });
+    for (let i = around(random, apiCallRate(hourOfDay)); i > 0; i--)
+      events.push({ at: hourStart + randomInt(random, HOUR), kind: "api-call" });
   }
   return events.sort((a, b) => a.at - b.at || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }

@@ -75,7 +75,10 @@ export type TrendingEvent = { kind: "view"; member: string; by?: number } | { ki
  * The same arithmetic in JavaScript, in the same order: ZINCRBY adds in double precision and ZUNIONSTORE with one
  * weight multiplies each score once, so the model's scores equal Redis's bit for bit.
  */
-export function modelTrending(events: readonly TrendingEvent[], start: ReadonlyMap<string, number> = new Map()): Map<string, number> {
+export function modelTrending(
+  events: readonly TrendingEvent[],
+  start: ReadonlyMap<string, number> = new Map(),
+): Map<string, number> {
   const scores = new Map(start);
   for (const e of events) {
     if (e.kind === "view") scores.set(e.member, (scores.get(e.member) ?? 0) + (e.by ?? 1));

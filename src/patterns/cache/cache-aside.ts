@@ -14,7 +14,13 @@ export interface CacheTtl {
  * Con: a miss costs three trips (GET, SELECT, SET); a reader that SETs after a concurrent write stores the old
  * value (the stale-set race, see {@link fillIfNewer} for a fix).
  */
-export async function readCacheAside(redis: RedisCaller, db: Pick<OriginDb, "readUser">, key: string, id: number, options: CacheTtl): Promise<CacheRead> {
+export async function readCacheAside(
+  redis: RedisCaller,
+  db: Pick<OriginDb, "readUser">,
+  key: string,
+  id: number,
+  options: CacheTtl,
+): Promise<CacheRead> {
   const cached = await getCachedUser(redis, key);
   if (cached) return { row: cached, hit: true };
   const row = await db.readUser(id);
@@ -29,7 +35,12 @@ export async function readCacheAside(redis: RedisCaller, db: Pick<OriginDb, "rea
  * Pro: the database stays the one source of truth; a failed DEL only leaves a stale entry until its TTL.
  * Con: the next read of the user is a miss; a DEL that lands before a slow reader's SET is undone (stale-set race).
  */
-export async function writeCacheAside(redis: RedisCaller, db: Pick<OriginDb, "updateUser">, key: string, row: UserRow): Promise<void> {
+export async function writeCacheAside(
+  redis: RedisCaller,
+  db: Pick<OriginDb, "updateUser">,
+  key: string,
+  row: UserRow,
+): Promise<void> {
   await db.updateUser(row);
   await deleteCachedUser(redis, key);
 }

@@ -69,4 +69,11 @@ export {
 } from "./stampede.js";
 export { fillIfNewer, fillIfNewerScript, invalidateWithTombstone, readFenced } from "./stale-set.js";
 export { modelStrategy, strategies, type Strategy, type StrategyModel, type ModelRead } from "./model.js";
-export { generateWorkload, seededRandom, zipfSampler, percentile, type WorkloadOp, type WorkloadOptions } from "./workload.js";
+export {
+  generateWorkload,
+  seededRandom,
+  zipfSampler,
+  percentile,
+  type WorkloadOp,
+  type WorkloadOptions,
+} from "./workload.js";

@@ -64,7 +64,11 @@ export async function publishInvalidation(redis: RedisCaller, channel: string, i
  * Con: at-most-once: an instance disconnected at that moment never hears of it and keeps serving its old copy;
  * flush the local cache on every reconnect.
  */
-export async function subscribeInvalidations(sub: Pick<Redis, "subscribe" | "on">, channel: string, onInvalidate: (id: number) => void): Promise<void> {
+export async function subscribeInvalidations(
+  sub: Pick<Redis, "subscribe" | "on">,
+  channel: string,
+  onInvalidate: (id: number) => void,
+): Promise<void> {
   sub.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
     const id = parseInvalidation(message);

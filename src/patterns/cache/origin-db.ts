@@ -20,7 +20,12 @@ export interface UserRow {
  * Run (and record) one statement: `client` names the app connection that sent it ("main", "worker", "instance-2"),
  * `argv` is the SQL text followed by its parameters. Same shape as a scenario context's `external`.
  */
-export type StatementRunner = <T>(client: string, argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue) => Promise<T>;
+export type StatementRunner = <T>(
+  client: string,
+  argv: string[],
+  run: () => Promise<T>,
+  reply?: (value: T) => ReplyValue,
+) => Promise<T>;
 
 /** A runner that records nothing: for tests and for library users who bring their own logging. */
 export const runStatement: StatementRunner = (_client, _argv, run) => run();
@@ -48,7 +53,9 @@ export function parseOriginSpec(text: string): OriginSpec {
   if (t.startsWith("sqlite:")) {
     const path = t.slice("sqlite:".length);
     if (!path || path === ":memory:") {
-      throw new UsageError(`--db ${t}: name a file (sqlite:/tmp/origin.db), or use "sqlite" for a temporary one (the write-behind worker opens a second connection, so an in-memory database will not do)`);
+      throw new UsageError(
+        `--db ${t}: name a file (sqlite:/tmp/origin.db), or use "sqlite" for a temporary one (the write-behind worker opens a second connection, so an in-memory database will not do)`,
+      );
     }
     return { kind: "sqlite", path };
   }
@@ -56,11 +63,15 @@ export function parseOriginSpec(text: string): OriginSpec {
     try {
       new URL(t);
     } catch {
-      throw new UsageError(`--db: malformed PostgreSQL URL "${redactDbUrl(t)}": expected postgres://user@host:5432/database`);
+      throw new UsageError(
+        `--db: malformed PostgreSQL URL "${redactDbUrl(t)}": expected postgres://user@host:5432/database`,
+      );
     }
     return { kind: "postgres", url: t };
   }
-  throw new UsageError(`--db "${redactDbUrl(t)}": use sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/database`);
+  throw new UsageError(
+    `--db "${redactDbUrl(t)}": use sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/database`,
+  );
 }
 
 /** A database URL fit to print: the password, if any, replaced by `***`. */
@@ -76,7 +87,10 @@ export function describeOrigin(spec: OriginSpec): string {
 
 /** A safe, unique table name for one run: `rp_cache_<hex>` (lower case letters, digits and `_` only). */
 export function originTableName(unique: string): string {
-  const suffix = unique.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40);
+  const suffix = unique
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 40);
   if (!suffix) throw new Error("originTableName needs a non-empty unique part");
   return `rp_cache_${suffix}`;
 }
@@ -138,7 +152,8 @@ export async function openOriginDb(options: OriginDbOptions): Promise<OriginDb> 
 }
 
 export function assertTableName(table: string): void {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) throw new Error(`unsafe table name "${table}": lower-case letters, digits and _ only`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table))
+    throw new Error(`unsafe table name "${table}": lower-case letters, digits and _ only`);
 }
 
 /** The name a write gives a user: `user 17 · edit 2` for version 3. */

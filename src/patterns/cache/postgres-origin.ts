@@ -51,7 +51,10 @@ class PostgresOrigin implements OriginDb {
   }
 
   static async open(shared: Shared, options: OriginDbOptions, client: string, root: boolean): Promise<PostgresOrigin> {
-    const conn = new shared.Client({ connectionString: shared.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000 });
+    const conn = new shared.Client({
+      connectionString: shared.url,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    });
     // A connection that drops later surfaces as a failed query; without a listener pg would crash the process.
     conn.on("error", () => {});
     try {
@@ -59,23 +62,41 @@ class PostgresOrigin implements OriginDb {
     } catch (err) {
       await conn.end().catch(() => {});
       const why = err instanceof Error ? err.message : String(err);
-      throw new ConnectError(`cannot connect to the database at ${redactDbUrl(shared.url)}: ${why || "connection refused"}`, { cause: err });
+      throw new ConnectError(
+        `cannot connect to the database at ${redactDbUrl(shared.url)}: ${why || "connection refused"}`,
+        { cause: err },
+      );
     }
     return new PostgresOrigin(shared, options, conn, client, root);
   }
 
-  private async query<T>(sql: string, params: (string | number)[], map: (result: pg.QueryResult) => T, reply: (value: T) => ReplyValue): Promise<T> {
+  private async query<T>(
+    sql: string,
+    params: (string | number)[],
+    map: (result: pg.QueryResult) => T,
+    reply: (value: T) => ReplyValue,
+  ): Promise<T> {
     const record = this.options.record ?? runStatement;
     const latency = this.options.latencyMs ?? 0;
-    return record(this.client, [sql, ...params.map(String)], async () => {
-      await delay(latency);
-      return map(await this.pg.query(sql, params));
-    }, reply);
+    return record(
+      this.client,
+      [sql, ...params.map(String)],
+      async () => {
+        await delay(latency);
+        return map(await this.pg.query(sql, params));
+      },
+      reply,
+    );
   }
 
   async createTable(users: number): Promise<void> {
     const t = this.table;
-    await this.query(`CREATE TABLE ${t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)`, [], () => undefined, () => "CREATE TABLE");
+    await this.query(
+      `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)`,
+      [],
+      () => undefined,
+      () => "CREATE TABLE",
+    );
     this.shared.created = true;
     await this.query(
       `INSERT INTO ${t} (id, name, version) SELECT i, 'user ' || i, 1 FROM generate_series(1, $1::int) AS i`,
@@ -87,11 +108,21 @@ class PostgresOrigin implements OriginDb {
 
   async readUser(id: number): Promise<UserRow | null> {
     this.counts.reads += 1;
-    return this.query(`SELECT id, name, version FROM ${this.table} WHERE id = $1`, [id], (r) => (r.rows[0] as UserRow | undefined) ?? null, rowReply);
+    return this.query(
+      `SELECT id, name, version FROM ${this.table} WHERE id = $1`,
+      [id],
+      (r) => (r.rows[0] as UserRow | undefined) ?? null,
+      rowReply,
+    );
   }
 
   async readAllUsers(): Promise<UserRow[]> {
-    return this.query(`SELECT id, name, version FROM ${this.table} ORDER BY id`, [], (r) => r.rows as UserRow[], (rows) => `${rows.length} rows`);
+    return this.query(
+      `SELECT id, name, version FROM ${this.table} ORDER BY id`,
+      [],
+      (r) => r.rows as UserRow[],
+      (rows) => `${rows.length} rows`,
+    );
   }
 
   async updateUser(row: UserRow): Promise<number> {
@@ -112,14 +143,24 @@ class PostgresOrigin implements OriginDb {
     const t = this.table;
     const values = latest.map((_, i) => `($${3 * i + 1}::int, $${3 * i + 2}::text, $${3 * i + 3}::int)`).join(", ");
     const sql = `UPDATE ${t} SET name = v.name, version = v.version FROM (VALUES ${values}) AS v(id, name, version) WHERE ${t}.id = v.id AND ${t}.version < v.version`;
-    const changed = await this.query(sql, latest.flatMap((r) => [r.id, r.name, r.version]), (r) => r.rowCount ?? 0, (n) => `UPDATE ${n}`);
+    const changed = await this.query(
+      sql,
+      latest.flatMap((r) => [r.id, r.name, r.version]),
+      (r) => r.rowCount ?? 0,
+      (n) => `UPDATE ${n}`,
+    );
     this.counts.writes += changed;
     this.counts.writeStatements += 1;
     return changed;
   }
 
   async renameAllUsers(suffix: string): Promise<number> {
-    const changed = await this.query(`UPDATE ${this.table} SET name = name || $1, version = version + 1`, [suffix], (r) => r.rowCount ?? 0, (n) => `UPDATE ${n}`);
+    const changed = await this.query(
+      `UPDATE ${this.table} SET name = name || $1, version = version + 1`,
+      [suffix],
+      (r) => r.rowCount ?? 0,
+      (n) => `UPDATE ${n}`,
+    );
     this.counts.writes += changed;
     this.counts.writeStatements += 1;
     return changed;
@@ -129,7 +170,12 @@ class PostgresOrigin implements OriginDb {
     // Only a table this run created: if CREATE TABLE failed, the name belongs to someone else.
     if (!this.shared.created) return;
     this.shared.created = false;
-    await this.query(`DROP TABLE ${this.table}`, [], () => undefined, () => "DROP TABLE");
+    await this.query(
+      `DROP TABLE ${this.table}`,
+      [],
+      () => undefined,
+      () => "DROP TABLE",
+    );
   }
 
   async connect(client: string): Promise<OriginDb> {

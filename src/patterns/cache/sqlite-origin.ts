@@ -55,7 +55,14 @@ export async function openSqliteOrigin(options: OriginDbOptions, path?: string):
   const Driver = await loadDriver();
   const tempDir = path ? undefined : mkdtempSync(join(tmpdir(), "redis-patterns-origin-"));
   const file = path ?? join(tempDir!, "origin.db");
-  const shared: Shared = { file, ...(tempDir ? { tempDir } : {}), counts: newCounts(), created: false, open: new Set(), Driver };
+  const shared: Shared = {
+    file,
+    ...(tempDir ? { tempDir } : {}),
+    counts: newCounts(),
+    created: false,
+    open: new Set(),
+    Driver,
+  };
   if (tempDir) {
     // Closing removes the temporary file; this also covers a process that exits without closing (Ctrl-C twice).
     shared.removeOnExit = () => rmSync(tempDir, { recursive: true, force: true });
@@ -94,19 +101,34 @@ class SqliteOrigin implements OriginDb {
   private run<T>(sql: string, params: (string | number)[], exec: () => T, reply: (value: T) => ReplyValue): Promise<T> {
     const record = this.options.record ?? runStatement;
     const latency = this.options.latencyMs ?? 0;
-    return record(this.client, [sql, ...params.map(String)], async () => {
-      await delay(latency);
-      return exec();
-    }, reply);
+    return record(
+      this.client,
+      [sql, ...params.map(String)],
+      async () => {
+        await delay(latency);
+        return exec();
+      },
+      reply,
+    );
   }
 
   async createTable(users: number): Promise<void> {
     const t = this.table;
     const create = `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)`;
-    await this.run(create, [], () => this.db.prepare(create).run(), () => "CREATE TABLE");
+    await this.run(
+      create,
+      [],
+      () => this.db.prepare(create).run(),
+      () => "CREATE TABLE",
+    );
     this.shared.created = true;
     const seed = `INSERT INTO ${t} (id, name, version) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i, 'user ' || i, 1 FROM n`;
-    await this.run(seed, [users], () => this.db.prepare(seed).run(users).changes, (n) => `INSERT ${n}`);
+    await this.run(
+      seed,
+      [users],
+      () => this.db.prepare(seed).run(users).changes,
+      (n) => `INSERT ${n}`,
+    );
   }
 
   async readUser(id: number): Promise<UserRow | null> {
@@ -117,12 +139,22 @@ class SqliteOrigin implements OriginDb {
 
   async readAllUsers(): Promise<UserRow[]> {
     const sql = `SELECT id, name, version FROM ${this.table} ORDER BY id`;
-    return this.run(sql, [], () => this.db.prepare(sql).all() as UserRow[], (rows) => `${rows.length} rows`);
+    return this.run(
+      sql,
+      [],
+      () => this.db.prepare(sql).all() as UserRow[],
+      (rows) => `${rows.length} rows`,
+    );
   }
 
   async updateUser(row: UserRow): Promise<number> {
     const sql = `UPDATE ${this.table} SET name = ?, version = ? WHERE id = ?`;
-    const changed = await this.run(sql, [row.name, row.version, row.id], () => this.db.prepare(sql).run(row.name, row.version, row.id).changes, (n) => `UPDATE ${n}`);
+    const changed = await this.run(
+      sql,
+      [row.name, row.version, row.id],
+      () => this.db.prepare(sql).run(row.name, row.version, row.id).changes,
+      (n) => `UPDATE ${n}`,
+    );
     this.counts.writes += changed;
     this.counts.writeStatements += 1;
     return changed;
@@ -132,10 +164,17 @@ class SqliteOrigin implements OriginDb {
     const latest = latestPerId(rows);
     if (latest.length === 0) return 0;
     const t = this.table;
-    const values = latest.map((_, i) => (i === 0 ? "SELECT ? AS id, ? AS name, ? AS version" : "SELECT ?, ?, ?")).join(" UNION ALL ");
+    const values = latest
+      .map((_, i) => (i === 0 ? "SELECT ? AS id, ? AS name, ? AS version" : "SELECT ?, ?, ?"))
+      .join(" UNION ALL ");
     const sql = `UPDATE ${t} SET name = v.name, version = v.version FROM (${values}) AS v WHERE ${t}.id = v.id AND ${t}.version < v.version`;
     const params = latest.flatMap((r) => [r.id, r.name, r.version]);
-    const changed = await this.run(sql, params, () => this.db.prepare(sql).run(...params).changes, (n) => `UPDATE ${n}`);
+    const changed = await this.run(
+      sql,
+      params,
+      () => this.db.prepare(sql).run(...params).changes,
+      (n) => `UPDATE ${n}`,
+    );
     this.counts.writes += changed;
     this.counts.writeStatements += 1;
     return changed;
@@ -143,7 +182,12 @@ class SqliteOrigin implements OriginDb {
 
   async renameAllUsers(suffix: string): Promise<number> {
     const sql = `UPDATE ${this.table} SET name = name || ?, version = version + 1`;
-    const changed = await this.run(sql, [suffix], () => this.db.prepare(sql).run(suffix).changes, (n) => `UPDATE ${n}`);
+    const changed = await this.run(
+      sql,
+      [suffix],
+      () => this.db.prepare(sql).run(suffix).changes,
+      (n) => `UPDATE ${n}`,
+    );
     this.counts.writes += changed;
     this.counts.writeStatements += 1;
     return changed;
@@ -154,7 +198,12 @@ class SqliteOrigin implements OriginDb {
     if (!this.shared.created) return;
     this.shared.created = false;
     const sql = `DROP TABLE ${this.table}`;
-    await this.run(sql, [], () => this.db.prepare(sql).run(), () => "DROP TABLE");
+    await this.run(
+      sql,
+      [],
+      () => this.db.prepare(sql).run(),
+      () => "DROP TABLE",
+    );
   }
 
   async connect(client: string): Promise<OriginDb> {

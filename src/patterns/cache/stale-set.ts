@@ -46,12 +46,28 @@ export async function fillIfNewer(redis: RedisCaller, key: string, row: UserRow,
  * After a database write: replace the entry by a tombstone carrying the new version (instead of DEL). Readers treat
  * it as a miss; fills older than it are refused. It must outlive any read in flight (seconds), then it expires.
  */
-export async function invalidateWithTombstone(redis: RedisCaller, key: string, id: number, version: number, tombstoneTtlMs: number): Promise<boolean> {
-  return Number(await runScript(redis, fillIfNewerScript, [key], [encodeTombstone(id, version), version, tombstoneTtlMs])) === 1;
+export async function invalidateWithTombstone(
+  redis: RedisCaller,
+  key: string,
+  id: number,
+  version: number,
+  tombstoneTtlMs: number,
+): Promise<boolean> {
+  return (
+    Number(
+      await runScript(redis, fillIfNewerScript, [key], [encodeTombstone(id, version), version, tombstoneTtlMs]),
+    ) === 1
+  );
 }
 
 /** A cache-aside read whose fill is {@link fillIfNewer}; a tombstone counts as a miss. */
-export async function readFenced(redis: RedisCaller, db: Pick<OriginDb, "readUser">, key: string, id: number, options: { ttlMs: number }): Promise<CacheRead & { stored: boolean }> {
+export async function readFenced(
+  redis: RedisCaller,
+  db: Pick<OriginDb, "readUser">,
+  key: string,
+  id: number,
+  options: { ttlMs: number },
+): Promise<CacheRead & { stored: boolean }> {
   const text = (await redis.call("GET", key)) as string | null;
   const entry = text === null ? null : decodeEntry(text);
   if (entry?.kind === "user") return { row: entry.row, hit: true, stored: false };

@@ -16,7 +16,12 @@ export interface TimedEntry {
 }
 
 export function encodeTimed(entry: TimedEntry): string {
-  return JSON.stringify({ id: entry.row.id, name: entry.row.name, version: entry.row.version, delta: Math.round(entry.deltaMs * 1000) / 1000 });
+  return JSON.stringify({
+    id: entry.row.id,
+    name: entry.row.name,
+    version: entry.row.version,
+    delta: Math.round(entry.deltaMs * 1000) / 1000,
+  });
 }
 
 export function decodeTimed(text: string): TimedEntry {
@@ -52,7 +57,13 @@ interface Timing {
   now?: () => number;
 }
 
-async function loadAndStore(redis: RedisCaller, key: string, load: Loader, ttlMs: number, now: () => number): Promise<UserRow | null> {
+async function loadAndStore(
+  redis: RedisCaller,
+  key: string,
+  load: Loader,
+  ttlMs: number,
+  now: () => number,
+): Promise<UserRow | null> {
   const started = now();
   const row = await load();
   if (row) await redis.call("SET", key, encodeTimed({ row, deltaMs: now() - started }), "PX", ttlMs);
@@ -75,10 +86,18 @@ const result = (partial: Partial<StampedeFetch> & Pick<StampedeFetch, "row">): S
  * Con: when a hot entry expires, every request until the first SET lands recomputes it: N concurrent requests, N
  * database queries.
  */
-export async function fetchUnprotected(redis: RedisCaller, key: string, load: Loader, options: { ttlMs: number } & Timing): Promise<StampedeFetch> {
+export async function fetchUnprotected(
+  redis: RedisCaller,
+  key: string,
+  load: Loader,
+  options: { ttlMs: number } & Timing,
+): Promise<StampedeFetch> {
   const text = (await redis.call("GET", key)) as string | null;
   if (text !== null) return result({ row: decodeTimed(text).row, hit: true });
-  return result({ row: await loadAndStore(redis, key, load, options.ttlMs, options.now ?? (() => performance.now())), loaded: true });
+  return result({
+    row: await loadAndStore(redis, key, load, options.ttlMs, options.now ?? (() => performance.now())),
+    loaded: true,
+  });
 }
 
 export const releaseLockScript = defineScript(
@@ -114,7 +133,13 @@ export interface LockOptions extends Timing {
  * Con: waiters pay the recompute time plus up to one poll interval; more commands (SET NX, polls, the release);
  * a lock TTL shorter than the recompute lets a second request in.
  */
-export async function fetchWithLock(redis: RedisCaller, key: string, lockKey: string, load: Loader, options: LockOptions): Promise<StampedeFetch> {
+export async function fetchWithLock(
+  redis: RedisCaller,
+  key: string,
+  lockKey: string,
+  load: Loader,
+  options: LockOptions,
+): Promise<StampedeFetch> {
   const now = options.now ?? (() => performance.now());
   const text = (await redis.call("GET", key)) as string | null;
   if (text !== null) return result({ row: decodeTimed(text).row, hit: true });
@@ -167,7 +192,12 @@ export function shouldRecomputeEarly(deltaMs: number, beta: number, remainingMs:
  * Con: probabilistic: a few requests may recompute at about the same time; the entry must store its recompute time;
  * a cold (absent) key is still a plain miss for everyone.
  */
-export async function fetchWithEarlyExpiry(redis: Pick<Redis, "pipeline"> & RedisCaller, key: string, load: Loader, options: EarlyExpiryOptions): Promise<StampedeFetch> {
+export async function fetchWithEarlyExpiry(
+  redis: Pick<Redis, "pipeline"> & RedisCaller,
+  key: string,
+  load: Loader,
+  options: EarlyExpiryOptions,
+): Promise<StampedeFetch> {
   const now = options.now ?? (() => performance.now());
   const replies = await redis.pipeline().get(key).pttl(key).exec();
   if (!replies) throw new Error("pipeline returned nothing");
@@ -177,8 +207,14 @@ export async function fetchWithEarlyExpiry(redis: Pick<Redis, "pipeline"> & Redi
   if (text !== null) {
     const entry = decodeTimed(text);
     const seen = { remainingMs: pttl, deltaMs: entry.deltaMs };
-    if (!shouldRecomputeEarly(entry.deltaMs, options.beta, pttl, options.random())) return result({ row: entry.row, hit: true, ...seen });
-    return result({ row: await loadAndStore(redis, key, load, options.ttlMs, now), loaded: true, early: true, ...seen });
+    if (!shouldRecomputeEarly(entry.deltaMs, options.beta, pttl, options.random()))
+      return result({ row: entry.row, hit: true, ...seen });
+    return result({
+      row: await loadAndStore(redis, key, load, options.ttlMs, now),
+      loaded: true,
+      early: true,
+      ...seen,
+    });
   }
   return result({ row: await loadAndStore(redis, key, load, options.ttlMs, now), loaded: true, remainingMs: pttl });
 }

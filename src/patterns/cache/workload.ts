@@ -43,7 +43,8 @@ export interface WorkloadOptions {
 }
 
 /** One request of the workload: a read of a user, or a write that gives the user its next version. */
-export type WorkloadOp = { seq: number; kind: "read"; id: number } | { seq: number; kind: "write"; id: number; row: UserRow };
+export type WorkloadOp =
+  { seq: number; kind: "read"; id: number } | { seq: number; kind: "write"; id: number; row: UserRow };
 
 /**
  * Reads and writes shuffled together (seeded), both skewed towards the same hot users. Each write carries the row

@@ -35,9 +35,20 @@ export interface QueuedWrite {
  * Redis loses it (crash without persistence, failover before replication) or the queue is dropped, it is gone.
  * The database lags behind the cache (reads from the database see old data).
  */
-export async function writeBehind(redis: RedisCaller, entryKey: string, queueKey: string, row: UserRow, options: { ttlMs: number }): Promise<string> {
+export async function writeBehind(
+  redis: RedisCaller,
+  entryKey: string,
+  queueKey: string,
+  row: UserRow,
+  options: { ttlMs: number },
+): Promise<string> {
   return String(
-    await runScript(redis, writeBehindScript, [entryKey, queueKey], [encodeUser(row), options.ttlMs, row.id, row.version, row.name]),
+    await runScript(
+      redis,
+      writeBehindScript,
+      [entryKey, queueKey],
+      [encodeUser(row), options.ttlMs, row.id, row.version, row.name],
+    ),
   );
 }
 
@@ -57,7 +68,10 @@ export async function flushWriteBehind(
   redis: RedisCaller,
   db: Pick<OriginDb, "applyWrites">,
   queueKey: string,
-  options: { batchSize: number; /** Checked before the database statement: false stops the flush there (the worker died). */ alive?: () => boolean },
+  options: {
+    batchSize: number;
+    /** Checked before the database statement: false stops the flush there (the worker died). */ alive?: () => boolean;
+  },
 ): Promise<FlushResult> {
   const reply = (await redis.call("XRANGE", queueKey, "-", "+", "COUNT", options.batchSize)) as [string, string[]][];
   const writes = reply.map(([streamId, fields]) => ({ streamId, row: queuedRow(fields) }));
@@ -78,7 +92,8 @@ function queuedRow(fields: string[]): UserRow {
   const id = Number(map.get("id"));
   const version = Number(map.get("version"));
   const name = map.get("name");
-  if (!Number.isInteger(id) || !Number.isInteger(version) || name === undefined) throw new Error(`malformed queued write: ${fields.join(" ")}`);
+  if (!Number.isInteger(id) || !Number.isInteger(version) || name === undefined)
+    throw new Error(`malformed queued write: ${fields.join(" ")}`);
   return { id, name, version };
 }
 
@@ -126,7 +141,10 @@ export function startWriteBehindWorker(options: WriteBehindWorkerOptions): Write
       wake = done;
     });
   const flushOnce = async (): Promise<number> => {
-    const result = await flushWriteBehind(options.redis, options.db, options.queueKey, { batchSize: options.batchSize, alive: () => state !== "dead" });
+    const result = await flushWriteBehind(options.redis, options.db, options.queueKey, {
+      batchSize: options.batchSize,
+      alive: () => state !== "dead",
+    });
     if (result.writes.length > 0) {
       flushes.push(result);
       options.onFlush?.(result);

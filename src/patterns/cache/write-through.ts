@@ -10,7 +10,13 @@ import type { OriginDb, UserRow } from "./origin-db.js";
  * Con: higher write latency (a database write and a cache write per request); the cache fills with users that
  * were written but may never be read; a failed SET after the database write leaves the old entry until its TTL.
  */
-export async function writeThrough(redis: RedisCaller, db: Pick<OriginDb, "updateUser">, key: string, row: UserRow, options: { ttlMs: number }): Promise<void> {
+export async function writeThrough(
+  redis: RedisCaller,
+  db: Pick<OriginDb, "updateUser">,
+  key: string,
+  row: UserRow,
+  options: { ttlMs: number },
+): Promise<void> {
   await db.updateUser(row);
   await setCachedUser(redis, key, row, options.ttlMs);
 }

@@ -87,7 +87,10 @@ export interface BulkAddOptions {
  * Load many items in few round trips: per batch, one pipeline of PFADD (many items in one command), SADD into the
  * exact set when asked, and STRLEN + BITFIELD_RO to watch the HLL's size and encoding change as it grows.
  */
-export async function addUniqueInBatches(redis: Pick<Redis, "pipeline">, options: BulkAddOptions): Promise<BatchSnapshot[]> {
+export async function addUniqueInBatches(
+  redis: Pick<Redis, "pipeline">,
+  options: BulkAddOptions,
+): Promise<BatchSnapshot[]> {
   const { key, batches, exactKey, onBatch, signal } = options;
   const snapshots: BatchSnapshot[] = [];
   let added = 0;
@@ -149,7 +152,13 @@ export const GENERATED_PER_PFADD = 1_000;
  * PFCOUNT. For building many HLLs (the --trials runs): the items never cross the wire, only the script calls do.
  * Each call blocks the server while it runs, so keep `perCall` moderate (10,000 items take a few milliseconds).
  */
-export async function addGeneratedAndCount(redis: RedisCaller, key: string, prefix: string, count: number, perCall: number): Promise<number> {
+export async function addGeneratedAndCount(
+  redis: RedisCaller,
+  key: string,
+  prefix: string,
+  count: number,
+  perCall: number,
+): Promise<number> {
   for (let from = 0; from < count; from += perCall) {
     const to = Math.min(count, from + perCall) - 1;
     await runScript(redis, addGeneratedScript, [key], [prefix, from, to, GENERATED_PER_PFADD]);

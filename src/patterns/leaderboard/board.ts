@@ -49,8 +49,10 @@ export async function seedBoard(
 ): Promise<SeedResult> {
   const perCommand = options.membersPerCommand ?? 1_000;
   const perPipeline = options.commandsPerPipeline ?? 10;
-  if (!Number.isSafeInteger(perCommand) || perCommand < 1) throw new RangeError(`membersPerCommand must be a positive integer, got ${perCommand}`);
-  if (!Number.isSafeInteger(perPipeline) || perPipeline < 1) throw new RangeError(`commandsPerPipeline must be a positive integer, got ${perPipeline}`);
+  if (!Number.isSafeInteger(perCommand) || perCommand < 1)
+    throw new RangeError(`membersPerCommand must be a positive integer, got ${perCommand}`);
+  if (!Number.isSafeInteger(perPipeline) || perPipeline < 1)
+    throw new RangeError(`commandsPerPipeline must be a positive integer, got ${perPipeline}`);
   const perRoundTrip = perCommand * perPipeline;
   let added = 0;
   let commands = 0;
@@ -91,7 +93,8 @@ export async function recordWin(redis: RedisCaller, key: string, player: string,
 
 /** The flat `member, score, member, score…` reply of a WITHSCORES range, as standings from `firstRank` on. */
 export function parseWithScores(reply: unknown, firstRank: number): Standing[] {
-  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new TypeError(`expected member/score pairs, got ${JSON.stringify(reply)}`);
+  if (!Array.isArray(reply) || reply.length % 2 !== 0)
+    throw new TypeError(`expected member/score pairs, got ${JSON.stringify(reply)}`);
   const out: Standing[] = [];
   for (let i = 0; i < reply.length; i += 2) {
     out.push({ player: String(reply[i]), score: Number(reply[i + 1]), rank: firstRank + i / 2 });
@@ -111,9 +114,17 @@ export async function topPlayers(redis: RedisCaller, key: string, n: number): Pr
 }
 
 /** A page of the board (1-based page numbers): ZREVRANGE key (page-1)·size page·size-1 WITHSCORES. */
-export async function pageOfPlayers(redis: RedisCaller, key: string, page: number, pageSize: number): Promise<Standing[]> {
+export async function pageOfPlayers(
+  redis: RedisCaller,
+  key: string,
+  page: number,
+  pageSize: number,
+): Promise<Standing[]> {
   const start = (page - 1) * pageSize;
-  return parseWithScores(await redis.call("ZREVRANGE", key, String(start), String(start + pageSize - 1), "WITHSCORES"), start);
+  return parseWithScores(
+    await redis.call("ZREVRANGE", key, String(start), String(start + pageSize - 1), "WITHSCORES"),
+    start,
+  );
 }
 
 /**
@@ -149,5 +160,11 @@ export async function playersAround(
   const rank = await playerRank(redis, key, player);
   if (rank === null) return { rank, standings: [] };
   const start = Math.max(0, rank - radius);
-  return { rank, standings: parseWithScores(await redis.call("ZREVRANGE", key, String(start), String(rank + radius), "WITHSCORES"), start) };
+  return {
+    rank,
+    standings: parseWithScores(
+      await redis.call("ZREVRANGE", key, String(start), String(rank + radius), "WITHSCORES"),
+      start,
+    ),
+  };
 }

@@ -40,6 +40,13 @@ export {
   submitWithTieBreak,
   type TieBreakConfig,
 } from "./tie-break.js";
-export { DEFAULT_LISTPACK_ENTRIES, boardEncoding, boardMemory, isCompactEncoding, listpackLimit, type ListpackLimit } from "./memory.js";
+export {
+  DEFAULT_LISTPACK_ENTRIES,
+  boardEncoding,
+  boardMemory,
+  isCompactEncoding,
+  listpackLimit,
+  type ListpackLimit,
+} from "./memory.js";
 export { compareStandings, median, rankPlayers, unionScores, windowAround } from "./model.js";
 export { generatePlayers, playerName, seededRandom } from "./seed.js";

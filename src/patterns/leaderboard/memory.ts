@@ -33,7 +33,12 @@ export async function listpackLimit(redis: RedisCaller): Promise<ListpackLimit> 
     }
     if (Array.isArray(reply) && reply.length >= 2) return { entries: Number(reply[1]), source: "config", setting };
   }
-  return { entries: DEFAULT_LISTPACK_ENTRIES, source: "default", setting: "zset-max-listpack-entries", refused: "CONFIG GET returned nothing for either name" };
+  return {
+    entries: DEFAULT_LISTPACK_ENTRIES,
+    source: "default",
+    setting: "zset-max-listpack-entries",
+    refused: "CONFIG GET returned nothing for either name",
+  };
 }
 
 /** How Redis stores the sorted set: "listpack" (7.0+) or "ziplist" (older) when small, "skiplist" past the limit. */
@@ -50,7 +55,10 @@ export function isCompactEncoding(encoding: string | null): boolean {
  * Bytes the key takes, measured over every element (MEMORY USAGE key SAMPLES 0; the default samples 5 elements and
  * extrapolates), or null with the reason when the server refuses MEMORY USAGE.
  */
-export async function boardMemory(redis: RedisCaller, key: string): Promise<{ bytes: number | null; refused?: string }> {
+export async function boardMemory(
+  redis: RedisCaller,
+  key: string,
+): Promise<{ bytes: number | null; refused?: string }> {
   try {
     const reply = await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0");
     return { bytes: reply === null ? null : Number(reply) };

@@ -32,7 +32,15 @@ export function unionScores(days: readonly ReadonlyMap<string, number>[], aggreg
     for (const [player, score] of day) {
       const before = out.get(player);
       if (before === undefined) out.set(player, score);
-      else out.set(player, aggregate === "SUM" ? before + score : aggregate === "MAX" ? Math.max(before, score) : Math.min(before, score));
+      else
+        out.set(
+          player,
+          aggregate === "SUM"
+            ? before + score
+            : aggregate === "MAX"
+              ? Math.max(before, score)
+              : Math.min(before, score),
+        );
     }
   }
   return out;

@@ -12,6 +12,7 @@ export function playerName(i: number, count: number): string {
 export function generatePlayers(count: number, options: { seed: number; maxScore: number }): ScoredPlayer[] {
   const random = seededRandom(options.seed);
   const out: ScoredPlayer[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = { player: playerName(i + 1, count), score: Math.floor(random() * (options.maxScore + 1)) };
+  for (let i = 0; i < count; i++)
+    out[i] = { player: playerName(i + 1, count), score: Math.floor(random() * (options.maxScore + 1)) };
   return out;
 }

@@ -25,7 +25,8 @@ export function maxExactScore(config: Pick<TieBreakConfig, "bits">): number {
 
 /** The composite as an exact integer (a BigInt: the point is that a JS number, a double, cannot always hold it). */
 export function compositeScore(score: number, achievedAt: number, config: TieBreakConfig): bigint {
-  if (!Number.isSafeInteger(score) || score < 0) throw new RangeError(`score must be a non-negative integer, got ${score}`);
+  if (!Number.isSafeInteger(score) || score < 0)
+    throw new RangeError(`score must be a non-negative integer, got ${score}`);
   const offset = achievedAt - config.epoch;
   const span = 2n ** BigInt(config.bits);
   if (!Number.isSafeInteger(offset) || offset < 0 || BigInt(offset) >= span) {
@@ -88,10 +89,15 @@ export async function keepBestScore(redis: RedisCaller, key: string, player: str
  * round to the same double: the demonstration that the tie-break breaks. Null when the score is small enough for
  * every composite to be exact (then no two ever collide).
  */
-export function collidingArrivals(score: number, from: number, config: TieBreakConfig): [earlier: number, later: number] | null {
+export function collidingArrivals(
+  score: number,
+  from: number,
+  config: TieBreakConfig,
+): [earlier: number, later: number] | null {
   if (score <= maxExactScore(config)) return null;
   for (let t = from; t < from + 64; t++) {
-    if (asDouble(compositeScore(score, t, config)) === asDouble(compositeScore(score, t + 1, config))) return [t, t + 1];
+    if (asDouble(compositeScore(score, t, config)) === asDouble(compositeScore(score, t + 1, config)))
+      return [t, t + 1];
   }
   return null;
 }

@@ -37,7 +37,12 @@ export interface Game {
  * Pro: one round trip per batch; old days clean themselves up. Con: every batch re-sends EXPIRE (cheap, and with
  * a TTL computed from the day's start it never extends the key beyond its window).
  */
-export async function recordDailyGames(redis: Pick<Redis, "multi">, dayKey: string, games: readonly Game[], ttlSeconds: number): Promise<number[]> {
+export async function recordDailyGames(
+  redis: Pick<Redis, "multi">,
+  dayKey: string,
+  games: readonly Game[],
+  ttlSeconds: number,
+): Promise<number[]> {
   const tx = redis.multi();
   for (const g of games) tx.call("ZINCRBY", dayKey, String(g.points), g.player);
   tx.call("EXPIRE", dayKey, String(ttlSeconds));

@@ -48,12 +48,21 @@ return {1, token}
  * Pro: every holder carries a number the protected resource can compare; safety no longer depends on clocks or pauses.
  * Con: the resource must check the token (here a Lua script; a database would need a conditional update).
  */
-export async function acquireFencedLock(redis: RedisCaller, lockKey: string, fenceKey: string, options: LockOptions): Promise<number | null> {
+export async function acquireFencedLock(
+  redis: RedisCaller,
+  lockKey: string,
+  fenceKey: string,
+  options: LockOptions,
+): Promise<number | null> {
   requireTtl(options.ttlMs);
   if (hashTagOf(lockKey) !== hashTagOf(fenceKey)) {
-    throw new RangeError(`the lock ${lockKey} and its token counter ${fenceKey} must share a hash tag (one script, one slot)`);
+    throw new RangeError(
+      `the lock ${lockKey} and its token counter ${fenceKey} must share a hash tag (one script, one slot)`,
+    );
   }
-  const token = Number(await runScript(redis, acquireFencedLockScript, [lockKey, fenceKey], [options.token, String(options.ttlMs)]));
+  const token = Number(
+    await runScript(redis, acquireFencedLockScript, [lockKey, fenceKey], [options.token, String(options.ttlMs)]),
+  );
   return token > 0 ? token : null;
 }
 
@@ -70,15 +79,25 @@ export interface FencedWrite {
  * Pro: the stale write of a paused ex-holder is refused by the resource itself.
  * Con: a refused write is work lost; the caller must notice and not report success.
  */
-export async function writeFenced(redis: RedisCaller, resourceKey: string, fence: number, value: string | number): Promise<FencedWrite> {
-  if (!Number.isSafeInteger(fence) || fence <= 0) throw new RangeError(`fencing token must be a positive whole number, got ${fence}`);
+export async function writeFenced(
+  redis: RedisCaller,
+  resourceKey: string,
+  fence: number,
+  value: string | number,
+): Promise<FencedWrite> {
+  if (!Number.isSafeInteger(fence) || fence <= 0)
+    throw new RangeError(`fencing token must be a positive whole number, got ${fence}`);
   const reply = await runScript(redis, writeFencedScript, [resourceKey], [String(fence), String(value)]);
-  if (!Array.isArray(reply) || reply.length !== 2) throw new TypeError(`lock-write-fenced: unexpected reply ${JSON.stringify(reply)}`);
+  if (!Array.isArray(reply) || reply.length !== 2)
+    throw new TypeError(`lock-write-fenced: unexpected reply ${JSON.stringify(reply)}`);
   return { accepted: Number(reply[0]) === 1, highest: Number(reply[1]) };
 }
 
 /** The fenced resource's value and the token that wrote it (null and 0 before the first write). */
-export async function readFenced(redis: RedisCaller, resourceKey: string): Promise<{ value: string | null; fence: number }> {
+export async function readFenced(
+  redis: RedisCaller,
+  resourceKey: string,
+): Promise<{ value: string | null; fence: number }> {
   const reply = (await redis.call("HMGET", resourceKey, "value", "fence")) as (string | null)[];
   return { value: reply[0] ?? null, fence: Number(reply[1] ?? 0) };
 }

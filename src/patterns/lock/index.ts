@@ -11,8 +11,22 @@ export {
   type RetryOptions,
   type WaitResult,
 } from "./simple.js";
-export { extendLock, extendLockScript, startWatchdog, LockLostError, type LockWatchdog, type WatchdogOptions } from "./watchdog.js";
-export { acquireFencedLock, acquireFencedLockScript, writeFenced, writeFencedScript, readFenced, type FencedWrite } from "./fencing.js";
+export {
+  extendLock,
+  extendLockScript,
+  startWatchdog,
+  LockLostError,
+  type LockWatchdog,
+  type WatchdogOptions,
+} from "./watchdog.js";
+export {
+  acquireFencedLock,
+  acquireFencedLockScript,
+  writeFenced,
+  writeFencedScript,
+  readFenced,
+  type FencedWrite,
+} from "./fencing.js";
 export { percentile, overlappingHolds, type Hold } from "./stats.js";
 
 export const lockAlgorithms = ["simple", "watchdog", "fencing"] as const;

@@ -98,7 +98,11 @@ function messageOf(err: unknown): string {
  * Con: N round trips and N servers to run; its safety rests on timing assumptions (bounded pauses, clocks that run at
  * about the same rate) that a GC pause or a clock jump can break: it still needs fencing where correctness matters.
  */
-export async function tryRedlock(nodes: readonly RedlockNode[], key: string, options: RedlockOptions & { attempt?: number }): Promise<RedlockAttempt> {
+export async function tryRedlock(
+  nodes: readonly RedlockNode[],
+  key: string,
+  options: RedlockOptions & { attempt?: number },
+): Promise<RedlockAttempt> {
   requireTtl(options.ttlMs);
   if (nodes.length < 3) throw new RangeError(`Redlock needs at least 3 independent masters, got ${nodes.length}`);
   const now = options.now ?? (() => performance.now());
@@ -110,7 +114,9 @@ export async function tryRedlock(nodes: readonly RedlockNode[], key: string, opt
       try {
         const reply = await node.redis.call("SET", key, options.token, "NX", "PX", String(options.ttlMs));
         const latencyMs = now() - sent;
-        return reply === "OK" ? { node: node.label, voted: true, latencyMs } : { node: node.label, voted: false, latencyMs, error: "held by another owner" };
+        return reply === "OK"
+          ? { node: node.label, voted: true, latencyMs }
+          : { node: node.label, voted: false, latencyMs, error: "held by another owner" };
       } catch (err) {
         return { node: node.label, voted: false, latencyMs: now() - sent, error: messageOf(err) };
       }
@@ -150,7 +156,11 @@ export async function tryRedlock(nodes: readonly RedlockNode[], key: string, opt
  * Pro: the owner check means a late release never deletes another owner's lock on any node.
  * Con: a node that is down keeps our key until its TTL runs out (the lock is then refused there meanwhile).
  */
-export async function releaseRedlock(nodes: readonly RedlockNode[], key: string, token: string): Promise<NodeRelease[]> {
+export async function releaseRedlock(
+  nodes: readonly RedlockNode[],
+  key: string,
+  token: string,
+): Promise<NodeRelease[]> {
   return Promise.all(
     nodes.map(async (node): Promise<NodeRelease> => {
       if (!node.redis) return { node: node.label, released: false, error: "not connected" };
@@ -170,8 +180,13 @@ export async function releaseRedlock(nodes: readonly RedlockNode[], key: string,
  * Pro: contending clients back off by different amounts, so one of them soon wins a majority.
  * Con: not a queue: a waiter may lose again and again; give up after `retries` and report it.
  */
-export async function acquireRedlock(nodes: readonly RedlockNode[], key: string, options: RedlockRetryOptions): Promise<RedlockAttempt[]> {
-  if (!Number.isSafeInteger(options.retries) || options.retries < 1) throw new RangeError(`retries must be at least 1, got ${options.retries}`);
+export async function acquireRedlock(
+  nodes: readonly RedlockNode[],
+  key: string,
+  options: RedlockRetryOptions,
+): Promise<RedlockAttempt[]> {
+  if (!Number.isSafeInteger(options.retries) || options.retries < 1)
+    throw new RangeError(`retries must be at least 1, got ${options.retries}`);
   const attempts: RedlockAttempt[] = [];
   for (let n = 1; n <= options.retries; n++) {
     options.signal?.throwIfAborted();

@@ -31,7 +31,8 @@ export interface LockOptions {
 }
 
 export function requireTtl(ttlMs: number): void {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive whole number, got ${ttlMs}`);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`ttlMs must be a positive whole number, got ${ttlMs}`);
 }
 
 /**

@@ -10,7 +10,14 @@ export {
   UndeliverableError,
   type EmailMessage,
 } from "./messages.js";
-export { queueFeatures, blockingTimeout, parseVersion, versionAtLeast, isUnknownCommand, type QueueFeatures } from "./features.js";
+export {
+  queueFeatures,
+  blockingTimeout,
+  parseVersion,
+  versionAtLeast,
+  isUnknownCommand,
+  type QueueFeatures,
+} from "./features.js";
 export { enqueueMessage, takeMessage, type TakeOptions } from "./list.js";
 export {
   registerConsumer,

@@ -81,7 +81,10 @@ export class DeliveryLedger {
     const dead = [...new Set(this.events.filter((e) => e.kind === "dead-lettered").map((e) => e.id))];
     const done = new Set([...handled.keys(), ...dead]);
     const lostIds = produced.filter((id) => !done.has(id));
-    const duplicateIds = [...handled.entries()].filter(([, n]) => n > 1).map(([id]) => id).sort();
+    const duplicateIds = [...handled.entries()]
+      .filter(([, n]) => n > 1)
+      .map(([id]) => id)
+      .sort();
     const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
     return {
       produced: produced.length,

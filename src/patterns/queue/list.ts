@@ -28,6 +28,10 @@ export interface TakeOptions {
  * it is in no list, and nothing records that it was ever taken.
  */
 export async function takeMessage(redis: RedisCaller, queue: string, options: TakeOptions): Promise<string | null> {
-  const reply = (await redis.call("BRPOP", queue, blockingTimeout(options.timeoutMs, options.fractionalTimeout ?? true))) as [string, string] | null;
+  const reply = (await redis.call(
+    "BRPOP",
+    queue,
+    blockingTimeout(options.timeoutMs, options.fractionalTimeout ?? true),
+  )) as [string, string] | null;
   return reply === null ? null : reply[1];
 }

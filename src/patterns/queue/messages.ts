@@ -48,7 +48,8 @@ export function messageFields(message: EmailMessage): string[] {
 /** Back from a stream entry's field map (as read by XREADGROUP / XAUTOCLAIM / XRANGE). */
 export function messageFromFields(fields: Readonly<Record<string, string>>): EmailMessage {
   const { id, to, body } = fields;
-  if (id === undefined || to === undefined || body === undefined) throw new Error(`not a queue message: ${JSON.stringify(fields)}`);
+  if (id === undefined || to === undefined || body === undefined)
+    throw new Error(`not a queue message: ${JSON.stringify(fields)}`);
   return { id, to, body };
 }
 

@@ -86,7 +86,12 @@ export async function takeMessageReliably(
  * What a restarted consumer does first: the messages still in its own processing list (it took them in a previous
  * life and never acknowledged them), oldest first, each stamped with a fresh taken-at time.
  */
-export async function resumeUnfinished(redis: RedisCaller, keys: ReliableQueueKeys, consumer: string, now: number): Promise<string[]> {
+export async function resumeUnfinished(
+  redis: RedisCaller,
+  keys: ReliableQueueKeys,
+  consumer: string,
+  now: number,
+): Promise<string[]> {
   // BLMOVE pushes on the left, so the oldest is on the right.
   const held = ((await redis.call("LRANGE", keys.processing(consumer), 0, -1)) as string[]).reverse();
   if (held.length > 0) await redis.call("HSET", keys.takenAt, ...held.flatMap((payload) => [payload, now]));
@@ -98,7 +103,12 @@ export async function resumeUnfinished(redis: RedisCaller, keys: ReliableQueueKe
  * Returns false when it was no longer there: the reaper had already returned it to the queue (this consumer was
  * slower than the visibility timeout), so another consumer will work on it again.
  */
-export async function acknowledgeMessage(redis: Pick<Redis, "multi">, keys: ReliableQueueKeys, consumer: string, payload: string): Promise<boolean> {
+export async function acknowledgeMessage(
+  redis: Pick<Redis, "multi">,
+  keys: ReliableQueueKeys,
+  consumer: string,
+  payload: string,
+): Promise<boolean> {
   const replies = await redis.multi().lrem(keys.processing(consumer), 1, payload).hdel(keys.takenAt, payload).exec();
   const removed = replies?.[0]?.[1];
   return Number(removed) === 1;

@@ -22,7 +22,12 @@ function toEntry([id, flat]: RawEntry): StreamEntry {
  * means the group sees only entries added from now on; "0" would include the stream's history. Returns false when
  * the group already exists (BUSYGROUP), which is fine for a consumer that starts up again.
  */
-export async function createConsumerGroup(redis: RedisCaller, stream: string, group: string, startId = "$"): Promise<boolean> {
+export async function createConsumerGroup(
+  redis: RedisCaller,
+  stream: string,
+  group: string,
+  startId = "$",
+): Promise<boolean> {
   try {
     await redis.call("XGROUP", "CREATE", stream, group, startId, "MKSTREAM");
     return true;
@@ -62,15 +67,30 @@ export interface ReadGroupOptions {
  * Con: a consumer that never comes back keeps its entries until another one claims them (see {@link claimIdleEntries}).
  */
 export async function readGroup(redis: RedisCaller, options: ReadGroupOptions): Promise<StreamEntry[]> {
-  const block = options.from === ">" && options.blockMs !== undefined ? ["BLOCK", Math.max(1, Math.round(options.blockMs))] : [];
+  const block =
+    options.from === ">" && options.blockMs !== undefined ? ["BLOCK", Math.max(1, Math.round(options.blockMs))] : [];
   const reply = (await redis.call(
-    "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", options.count, ...block, "STREAMS", options.stream, options.from,
+    "XREADGROUP",
+    "GROUP",
+    options.group,
+    options.consumer,
+    "COUNT",
+    options.count,
+    ...block,
+    "STREAMS",
+    options.stream,
+    options.from,
   )) as [string, RawEntry[]][] | null;
   return reply === null ? [] : (reply[0]?.[1] ?? []).map(toEntry);
 }
 
 /** XACK: the entries are done; they leave the pending entries list. Returns how many were pending. */
-export async function acknowledgeEntries(redis: RedisCaller, stream: string, group: string, ids: readonly string[]): Promise<number> {
+export async function acknowledgeEntries(
+  redis: RedisCaller,
+  stream: string,
+  group: string,
+  ids: readonly string[],
+): Promise<number> {
   if (ids.length === 0) return 0;
   return Number(await redis.call("XACK", stream, group, ...ids));
 }
@@ -84,7 +104,12 @@ export interface PendingSummary {
 
 /** XPENDING's summary form: how many entries are pending, and per consumer. */
 export async function pendingSummary(redis: RedisCaller, stream: string, group: string): Promise<PendingSummary> {
-  const [count, smallest, largest, consumers] = (await redis.call("XPENDING", stream, group)) as [number, string | null, string | null, [string, string][] | null];
+  const [count, smallest, largest, consumers] = (await redis.call("XPENDING", stream, group)) as [
+    number,
+    string | null,
+    string | null,
+    [string, string][] | null,
+  ];
   return {
     count: Number(count),
     smallestId: smallest,
@@ -109,8 +134,21 @@ export async function pendingEntries(
   group: string,
   options: { count: number; consumer?: string },
 ): Promise<PendingEntry[]> {
-  const reply = (await redis.call("XPENDING", stream, group, "-", "+", options.count, ...(options.consumer ? [options.consumer] : []))) as [string, string, number, number][];
-  return reply.map(([id, consumer, idle, deliveries]) => ({ id, consumer, idleMs: Number(idle), deliveries: Number(deliveries) }));
+  const reply = (await redis.call(
+    "XPENDING",
+    stream,
+    group,
+    "-",
+    "+",
+    options.count,
+    ...(options.consumer ? [options.consumer] : []),
+  )) as [string, string, number, number][];
+  return reply.map(([id, consumer, idle, deliveries]) => ({
+    id,
+    consumer,
+    idleMs: Number(idle),
+    deliveries: Number(deliveries),
+  }));
 }
 
 export type ClaimCommand = "XAUTOCLAIM" | "XCLAIM";
@@ -162,7 +200,14 @@ async function autoclaim(redis: RedisCaller, options: ClaimOptions): Promise<Cla
   // Bounded: each call advances the cursor through the pending list; it is "0-0" once the scan is complete.
   for (let round = 0; round < 1_000; round++) {
     const reply = (await redis.call(
-      "XAUTOCLAIM", options.stream, options.group, options.consumer, Math.round(options.minIdleMs), cursor, "COUNT", options.count,
+      "XAUTOCLAIM",
+      options.stream,
+      options.group,
+      options.consumer,
+      Math.round(options.minIdleMs),
+      cursor,
+      "COUNT",
+      options.count,
     )) as [string, RawEntry[], string[]?];
     entries.push(...reply[1].map(toEntry));
     deletedIds.push(...(reply[2] ?? []));
@@ -174,10 +219,17 @@ async function autoclaim(redis: RedisCaller, options: ClaimOptions): Promise<Cla
 
 async function claimWithXclaim(redis: RedisCaller, options: ClaimOptions): Promise<ClaimResult> {
   // XPENDING's IDLE filter is 6.2 too, so filter by idle time here; XCLAIM's min-idle argument re-checks on the server.
-  const idle = (await pendingEntries(redis, options.stream, options.group, { count: options.count })).filter((e) => e.idleMs >= options.minIdleMs);
+  const idle = (await pendingEntries(redis, options.stream, options.group, { count: options.count })).filter(
+    (e) => e.idleMs >= options.minIdleMs,
+  );
   if (idle.length === 0) return { entries: [], deletedIds: [], command: "XCLAIM" };
   const reply = (await redis.call(
-    "XCLAIM", options.stream, options.group, options.consumer, Math.round(options.minIdleMs), ...idle.map((e) => e.id),
+    "XCLAIM",
+    options.stream,
+    options.group,
+    options.consumer,
+    Math.round(options.minIdleMs),
+    ...idle.map((e) => e.id),
   )) as (RawEntry | null)[];
   const entries = reply.filter((e): e is RawEntry => e !== null).map(toEntry);
   return { entries, deletedIds: [], command: "XCLAIM" };
@@ -240,6 +292,11 @@ export async function deadLetters(redis: RedisCaller, deadLetter: string, count 
  * XGROUP DELCONSUMER: forget a consumer that is gone for good. Returns how many entries it still had pending (they
  * are dropped from the pending list with it, so claim them first).
  */
-export async function removeConsumer(redis: RedisCaller, stream: string, group: string, consumer: string): Promise<number> {
+export async function removeConsumer(
+  redis: RedisCaller,
+  stream: string,
+  group: string,
+  consumer: string,
+): Promise<number> {
   return Number(await redis.call("XGROUP", "DELCONSUMER", stream, group, consumer));
 }

@@ -1,11 +1,6 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import {
-  arg,
-  num,
-  replyArray,
-  requireWindowOptions,
-} from "./shared.js";
+import { arg, num, replyArray, requireWindowOptions } from "./shared.js";
 
 export const fixedWindowScript = defineScript(
   "ratelimit-fixed-window",
@@ -92,7 +87,11 @@ export async function fixedWindowLimit(
 ): Promise<FixedWindowResult> {
   const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
   requireWindowOptions({ limit, windowMs, cost, ttlPaddingMs, now });
-  const reply = replyArray(await runScript(redis, fixedWindowScript, [key], fixedWindowArgs(options)), 2, "fixed window");
+  const reply = replyArray(
+    await runScript(redis, fixedWindowScript, [key], fixedWindowArgs(options)),
+    2,
+    "fixed window",
+  );
   const count = num(reply[1]);
   return {
     allowed: num(reply[0]) === 1,

@@ -41,7 +41,13 @@ export function modelFixedWindow(requests: readonly ModelRequest[], config: Wind
     const key = `${id} ${index}`;
     const count = (counters.get(key) ?? 0) + cost; // rejected requests count too, as INCRBY does
     counters.set(key, count);
-    return { allowed: count <= limit, count, remaining: Math.max(0, limit - count), resetAt: (index + 1) * windowMs, now };
+    return {
+      allowed: count <= limit,
+      count,
+      remaining: Math.max(0, limit - count),
+      resetAt: (index + 1) * windowMs,
+      now,
+    };
   });
 }
 

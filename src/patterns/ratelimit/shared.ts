@@ -43,7 +43,8 @@ export function roundTrip17(x: number): number {
 }
 
 export function requirePositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
 export function requireNonNegativeInteger(name: string, value: number): void {
@@ -62,7 +63,13 @@ export function requireNow(now: Now): void {
 }
 
 /** The options the three window algorithms share, checked before anything is sent. */
-export function requireWindowOptions(o: { limit: number; windowMs: number; cost: number; ttlPaddingMs: number; now: Now }): void {
+export function requireWindowOptions(o: {
+  limit: number;
+  windowMs: number;
+  cost: number;
+  ttlPaddingMs: number;
+  now: Now;
+}): void {
   requirePositiveInteger("limit", o.limit);
   requirePositiveInteger("windowMs", o.windowMs);
   requirePositiveInteger("cost", o.cost);

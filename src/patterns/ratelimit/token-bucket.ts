@@ -100,7 +100,11 @@ export async function tokenBucketLimit(
   requirePositiveNumber("cost", cost);
   requireNonNegativeInteger("ttlPaddingMs", ttlPaddingMs);
   requireNow(now);
-  const reply = replyArray(await runScript(redis, tokenBucketScript, [key], tokenBucketArgs(options)), 4, "token bucket");
+  const reply = replyArray(
+    await runScript(redis, tokenBucketScript, [key], tokenBucketArgs(options)),
+    4,
+    "token bucket",
+  );
   return {
     allowed: num(reply[0]) === 1,
     tokens: num(reply[1]),

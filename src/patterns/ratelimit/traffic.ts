@@ -50,7 +50,8 @@ function spread(count: number, from: number, spanMs: number): number[] {
 export function generateTraffic(options: TrafficOptions): TrafficRequest[] {
   const { shape, requestsPerClient: n, clients, windowMs } = options;
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`requestsPerClient must be a whole number, got ${n}`);
-  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0)
+    throw new RangeError(`windowMs must be positive, got ${windowMs}`);
   const start = options.start ?? alignedStart(windowMs);
   const edge = start + windowMs;
 

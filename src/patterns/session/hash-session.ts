@@ -9,7 +9,8 @@ import type { RedisCaller } from "../../redis/types.js";
 export type HashSession = Record<string, string>;
 
 function requireTtl(ttlSeconds: number): void {
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new RangeError(`ttlSeconds must be a whole number ≥ 1, got ${ttlSeconds}`);
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
+    throw new RangeError(`ttlSeconds must be a whole number ≥ 1, got ${ttlSeconds}`);
 }
 
 async function execAll(multi: ReturnType<Pick<Redis, "multi">["multi"]>): Promise<unknown[]> {
@@ -37,7 +38,12 @@ export async function createHashSession(
   requireTtl(ttlSeconds);
   const args = Object.entries(fields).flatMap(([f, v]) => [f, String(v)]);
   if (args.length === 0) throw new RangeError("a session needs at least one field");
-  await execAll(redis.multi().call("HSET", key, ...args).call("EXPIRE", key, ttlSeconds));
+  await execAll(
+    redis
+      .multi()
+      .call("HSET", key, ...args)
+      .call("EXPIRE", key, ttlSeconds),
+  );
 }
 
 /** One field of a session: `HGET key field`; null when the session (or the field) does not exist. */
@@ -70,9 +76,18 @@ export function hashFromReply(reply: unknown): HashSession | null {
  * between them comes back as a stub with only `cart_size` (with a TTL, so it ages out; readers should treat a hash
  * without `user_id` as no session).
  */
-export async function addToCart(redis: Pick<Redis, "multi">, key: string, options: { ttlSeconds: number; items?: number }): Promise<number> {
+export async function addToCart(
+  redis: Pick<Redis, "multi">,
+  key: string,
+  options: { ttlSeconds: number; items?: number },
+): Promise<number> {
   requireTtl(options.ttlSeconds);
-  const [size] = await execAll(redis.multi().call("HINCRBY", key, "cart_size", options.items ?? 1).call("EXPIRE", key, options.ttlSeconds));
+  const [size] = await execAll(
+    redis
+      .multi()
+      .call("HINCRBY", key, "cart_size", options.items ?? 1)
+      .call("EXPIRE", key, options.ttlSeconds),
+  );
   return Number(size);
 }
 

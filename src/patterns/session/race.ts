@@ -23,5 +23,7 @@ export function applyChanges<T extends Record<string, unknown>>(base: T, changes
  * every change survived; a missing session loses all of them.
  */
 export function missingChanges(final: Record<string, unknown> | null, changes: readonly FieldChange[]): FieldChange[] {
-  return changes.filter((c) => final === null || final[c.field] === undefined || String(final[c.field]) !== String(c.value));
+  return changes.filter(
+    (c) => final === null || final[c.field] === undefined || String(final[c.field]) !== String(c.value),
+  );
 }

@@ -11,7 +11,8 @@ export const SESSION_ID_BYTES = 16;
  * Con: nothing in the id says whose session it is or when it was made: everything lives in the session itself.
  */
 export function newSessionId(bytes = SESSION_ID_BYTES): string {
-  if (!Number.isSafeInteger(bytes) || bytes < 16) throw new RangeError(`a session id needs at least 16 random bytes, got ${bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 16)
+    throw new RangeError(`a session id needs at least 16 random bytes, got ${bytes}`);
   return randomBytes(bytes).toString("base64url");
 }
 

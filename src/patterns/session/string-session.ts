@@ -12,14 +12,16 @@ export type SessionData = Record<string, unknown>;
 export type SlidingRead = "getex" | "get+expire";
 
 function requireTtl(ttlSeconds: number): void {
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new RangeError(`ttlSeconds must be a whole number ≥ 1, got ${ttlSeconds}`);
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
+    throw new RangeError(`ttlSeconds must be a whole number ≥ 1, got ${ttlSeconds}`);
 }
 
 function parseSession(raw: unknown, key: string): SessionData | null {
   if (raw === null || raw === undefined) return null;
   const text = Buffer.isBuffer(raw) ? raw.toString("utf8") : String(raw);
   const value: unknown = JSON.parse(text);
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new TypeError(`${key} does not hold a JSON object: ${text.slice(0, 80)}`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(`${key} does not hold a JSON object: ${text.slice(0, 80)}`);
   return value as SessionData;
 }
 
@@ -31,7 +33,12 @@ function parseSession(raw: unknown, key: string): SessionData | null {
  * Con: it replaces the whole object: two requests that read, change different fields and write back lose one of
  * the changes (see {@link commitSession} for the optimistic fix, or store sessions as hashes).
  */
-export async function saveSession(redis: RedisCaller, key: string, data: SessionData, ttlSeconds: number): Promise<void> {
+export async function saveSession(
+  redis: RedisCaller,
+  key: string,
+  data: SessionData,
+  ttlSeconds: number,
+): Promise<void> {
   requireTtl(ttlSeconds);
   await redis.call("SET", key, JSON.stringify(data), "EX", ttlSeconds);
 }
@@ -104,7 +111,12 @@ export async function watchSession(redis: RedisCaller, key: string): Promise<Ses
  * Pro: whole-object writes without lost updates, and no lock to hold or forget.
  * Con: under contention requests retry; each retry is another read and write.
  */
-export async function commitSession(redis: Pick<Redis, "multi">, key: string, data: SessionData, ttlSeconds: number): Promise<boolean> {
+export async function commitSession(
+  redis: Pick<Redis, "multi">,
+  key: string,
+  data: SessionData,
+  ttlSeconds: number,
+): Promise<boolean> {
   requireTtl(ttlSeconds);
   const replies = await redis.multi().call("SET", key, JSON.stringify(data), "EX", ttlSeconds).exec();
   if (replies === null) return false;

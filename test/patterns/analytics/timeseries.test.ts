@@ -22,7 +22,8 @@ const T = Date.UTC(2024, 0, 15, 10, 0, 0);
 
 async function fill(key: string, samples: readonly Sample[]): Promise<void> {
   const pipe = redis().pipeline();
-  for (const s of samples) pipe.xadd(key, sampleId(s.ts, s.host === "server1" ? 0 : 1), "value", s.value.toFixed(1), "host", s.host);
+  for (const s of samples)
+    pipe.xadd(key, sampleId(s.ts, s.host === "server1" ? 0 : 1), "value", s.value.toFixed(1), "host", s.host);
   await pipe.exec();
 }
 
@@ -45,7 +46,9 @@ describe("the stream", () => {
     const from = T + 5 * 60_000;
     const got = await samplesBetween(redis(), key, from);
     expect(got).toEqual(samples.filter((s) => s.ts >= from));
-    expect(await samplesBetween(redis(), key, from, from + 15_000)).toEqual(samples.filter((s) => s.ts >= from && s.ts <= from + 15_000));
+    expect(await samplesBetween(redis(), key, from, from + 15_000)).toEqual(
+      samples.filter((s) => s.ts >= from && s.ts <= from + 15_000),
+    );
   });
 
   it("refuses an ID older than its newest entry", async () => {

@@ -53,7 +53,10 @@ describe("trending traffic", () => {
     const background = hours.flatMap((h) => h.views).filter((v) => BACKGROUND_ARTICLES.includes(v));
     expect(background).toHaveLength(48);
     // With decay 0.9 per hour the rising article overtakes the viral one; without, it does not.
-    const events = hours.flatMap((h, i) => [...(i > 0 ? [{ kind: "decay" as const, factor: 0.9 }] : []), ...h.views.map((member) => ({ kind: "view" as const, member }))]);
+    const events = hours.flatMap((h, i) => [
+      ...(i > 0 ? [{ kind: "decay" as const, factor: 0.9 }] : []),
+      ...h.views.map((member) => ({ kind: "view" as const, member })),
+    ]);
     expect(topOf(modelTrending(events), 1)[0]!.member).toBe(RISING_ARTICLE);
     expect(topOf(modelTrending(events.filter((e) => e.kind === "view")), 1)[0]!.member).toBe(VIRAL_ARTICLE);
   });
@@ -63,7 +66,9 @@ describe("CPU samples", () => {
   it("one per host per interval, one decimal, within 0–100", () => {
     const samples = cpuSamples(1, DAY, 30);
     expect(samples).toHaveLength(30 * 4 * HOSTS.length);
-    expect(samples.every((s) => s.value >= 0 && s.value <= 100 && Math.round(s.value * 10) / 10 === s.value)).toBe(true);
+    expect(samples.every((s) => s.value >= 0 && s.value <= 100 && Math.round(s.value * 10) / 10 === s.value)).toBe(
+      true,
+    );
     expect(new Set(samples.map((s) => `${s.ts}:${s.host}`)).size).toBe(samples.length);
     expect(cpuSamples(1, DAY, 30)).toEqual(samples);
   });

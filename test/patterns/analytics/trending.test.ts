@@ -58,7 +58,12 @@ describe("decayScores (ZUNIONSTORE key 1 key WEIGHTS f)", () => {
 describe("decayScoresClientLoop (the naive way)", () => {
   it("takes 1 + N commands and loses a ZINCRBY that lands between its read and its write", async () => {
     const key = `${prefix()}:trending:{articles}`;
-    for (const [m, n] of [["a", 10], ["b", 4], ["c", 1]] as const) await redis().zadd(key, n, m);
+    for (const [m, n] of [
+      ["a", 10],
+      ["b", 4],
+      ["c", 1],
+    ] as const)
+      await redis().zadd(key, n, m);
     const result = await decayScoresClientLoop(redis(), key, 0.5, async () => {
       expect(await other().zincrby(key, 1, "a")).toBe("11");
     });

@@ -28,7 +28,9 @@ export async function postgresCacheTables(names: string[], url = POSTGRES_URL): 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const r = await client.query("SELECT table_name FROM information_schema.tables WHERE table_name = ANY($1)", [names]);
+    const r = await client.query("SELECT table_name FROM information_schema.tables WHERE table_name = ANY($1)", [
+      names,
+    ]);
     return r.rows.map((row: { table_name: string }) => row.table_name);
   } finally {
     await client.end();
@@ -43,7 +45,11 @@ export async function openTestOrigin(spec: OriginSpec = { kind: "sqlite" }, user
 }
 
 /** A real redis-server for the file, one plain client, and a fresh key prefix per test (see usePrefixedRedis). */
-export function useCacheRedis(name: string): { redis: () => Redis; prefix: () => string; server: () => ThrowawayServer } {
+export function useCacheRedis(name: string): {
+  redis: () => Redis;
+  prefix: () => string;
+  server: () => ThrowawayServer;
+} {
   const { redis, prefix, server } = usePrefixedRedis(name);
   return { redis, prefix, server };
 }

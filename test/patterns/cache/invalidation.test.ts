@@ -81,7 +81,10 @@ describe("versioned keys", () => {
     expect(first).toMatchObject({ hit: false, version: 2, key: keyFor(2, 1) });
     expect((await readVersioned(redis(), db, versionKey, keyFor, 1, { ttlMs: 60_000 })).hit).toBe(true);
     await bumpNamespaceVersion(redis(), versionKey);
-    expect(await readVersioned(redis(), db, versionKey, keyFor, 1, { ttlMs: 60_000 })).toMatchObject({ hit: false, version: 3 });
+    expect(await readVersioned(redis(), db, versionKey, keyFor, 1, { ttlMs: 60_000 })).toMatchObject({
+      hit: false,
+      version: 3,
+    });
     expect(await redis().exists(keyFor(2, 1))).toBe(1);
     await redis().del(versionKey);
     await expect(namespaceVersion(redis(), versionKey)).rejects.toThrow(/missing/);

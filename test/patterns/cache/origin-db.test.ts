@@ -34,13 +34,17 @@ describe("--db values", () => {
   it("redacts passwords and describes the database", () => {
     expect(redactDbUrl("postgres://app:s3cret@db:5432/x")).toBe("postgres://app:***@db:5432/x");
     expect(redactDbUrl("postgres://app@db/x")).toBe("postgres://app@db/x");
-    expect(describeOrigin({ kind: "postgres", url: "postgres://app:s3cret@db/x" })).toBe("PostgreSQL postgres://app:***@db/x");
+    expect(describeOrigin({ kind: "postgres", url: "postgres://app:s3cret@db/x" })).toBe(
+      "PostgreSQL postgres://app:***@db/x",
+    );
     expect(describeOrigin({ kind: "sqlite" })).toBe("SQLite (temporary file)");
   });
 
   it("makes safe table names and refuses unsafe ones", async () => {
     expect(originTableName("1A2b-3c")).toBe("rp_cache_1a2b_3c");
-    await expect(openOriginDb({ spec: { kind: "sqlite" }, table: "users; DROP TABLE x" })).rejects.toThrow(/unsafe table name/);
+    await expect(openOriginDb({ spec: { kind: "sqlite" }, table: "users; DROP TABLE x" })).rejects.toThrow(
+      /unsafe table name/,
+    );
   });
 
   it("keeps the newest write of each user in a batch", () => {
@@ -91,21 +95,24 @@ describe.each(backends)("the origin database on %s", (_name, spec, available) =>
     expect(db.counts).toEqual({ reads: 2, writes: 1, writeStatements: 2 });
   });
 
-  it.skipIf(!available)("applies a batch in one statement, each row only if newer: a batch applied twice changes nothing", async () => {
-    const db = await fresh(4);
-    const batch = [
-      { id: 1, name: "one v2", version: 2 },
-      { id: 1, name: "one v3", version: 3 },
-      { id: 4, name: "four v2", version: 2 },
-    ];
-    expect(await db.applyWrites(batch)).toBe(2);
-    expect(await db.applyWrites(batch)).toBe(0);
-    expect(await db.applyWrites([{ id: 1, name: "older", version: 2 }])).toBe(0);
-    const rows = await db.readAllUsers();
-    expect(rows[0]).toEqual({ id: 1, name: "one v3", version: 3 });
-    expect(rows[3]).toEqual({ id: 4, name: "four v2", version: 2 });
-    expect(db.counts.writeStatements).toBe(3);
-  });
+  it.skipIf(!available)(
+    "applies a batch in one statement, each row only if newer: a batch applied twice changes nothing",
+    async () => {
+      const db = await fresh(4);
+      const batch = [
+        { id: 1, name: "one v2", version: 2 },
+        { id: 1, name: "one v3", version: 3 },
+        { id: 4, name: "four v2", version: 2 },
+      ];
+      expect(await db.applyWrites(batch)).toBe(2);
+      expect(await db.applyWrites(batch)).toBe(0);
+      expect(await db.applyWrites([{ id: 1, name: "older", version: 2 }])).toBe(0);
+      const rows = await db.readAllUsers();
+      expect(rows[0]).toEqual({ id: 1, name: "one v3", version: 3 });
+      expect(rows[3]).toEqual({ id: 4, name: "four v2", version: 2 });
+      expect(db.counts.writeStatements).toBe(3);
+    },
+  );
 
   it.skipIf(!available)("a second connection sees the first one's committed writes", async () => {
     const db = await fresh(2);
@@ -120,49 +127,55 @@ describe.each(backends)("the origin database on %s", (_name, spec, available) =>
     ]);
   });
 
-  it.skipIf(!available)("records every statement through the runner, with its client, SQL and parameters, after the latency", async () => {
-    const seen: { client: string; argv: string[]; reply: ReplyValue; ms: number }[] = [];
-    const db = await openOriginDb({
-      spec,
-      table: originTableName(`r${randomBytes(4).toString("hex")}`),
-      latencyMs: 5,
-      client: "app",
-      record: async (client, argv, run, reply) => {
-        const t0 = performance.now();
-        const value = await run();
-        seen.push({ client, argv, reply: reply ? reply(value) : null, ms: performance.now() - t0 });
-        return value;
-      },
-    });
-    open.push(db);
-    await db.createTable(2);
-    await db.readUser(1);
-    expect(seen.map((s) => s.argv[0]!.split(" ")[0])).toEqual(["CREATE", "INSERT", "SELECT"]);
-    expect(seen[2]!.argv.slice(1)).toEqual(["1"]);
-    expect(seen[2]!.reply).toEqual([1, "user 1", 1]);
-    expect(seen.every((s) => s.client === "app")).toBe(true);
-    // The modelled latency is inside the recorded call (a timer may fire a little early, never much).
-    expect(seen.every((s) => s.ms >= 3)).toBe(true);
-  });
+  it.skipIf(!available)(
+    "records every statement through the runner, with its client, SQL and parameters, after the latency",
+    async () => {
+      const seen: { client: string; argv: string[]; reply: ReplyValue; ms: number }[] = [];
+      const db = await openOriginDb({
+        spec,
+        table: originTableName(`r${randomBytes(4).toString("hex")}`),
+        latencyMs: 5,
+        client: "app",
+        record: async (client, argv, run, reply) => {
+          const t0 = performance.now();
+          const value = await run();
+          seen.push({ client, argv, reply: reply ? reply(value) : null, ms: performance.now() - t0 });
+          return value;
+        },
+      });
+      open.push(db);
+      await db.createTable(2);
+      await db.readUser(1);
+      expect(seen.map((s) => s.argv[0]!.split(" ")[0])).toEqual(["CREATE", "INSERT", "SELECT"]);
+      expect(seen[2]!.argv.slice(1)).toEqual(["1"]);
+      expect(seen[2]!.reply).toEqual([1, "user 1", 1]);
+      expect(seen.every((s) => s.client === "app")).toBe(true);
+      // The modelled latency is inside the recorded call (a timer may fire a little early, never much).
+      expect(seen.every((s) => s.ms >= 3)).toBe(true);
+    },
+  );
 
-  it.skipIf(!available)("never takes over an existing table: CREATE fails, and dropTable then drops nothing", async () => {
-    // Two runs on one database: a named SQLite file (a temporary one is private to its run), or the PostgreSQL.
-    const dir = mkdtempSync(join(tmpdir(), "origin-test-"));
-    const shared: OriginSpec = spec.kind === "sqlite" ? { kind: "sqlite", path: join(dir, "shared.db") } : spec;
-    const mine = await openTestOrigin(shared, 1);
-    open.push(mine);
-    const intruder = await openOriginDb({ spec: shared, table: mine.table });
-    await expect(intruder.createTable(1)).rejects.toThrow(/exists/i);
-    await intruder.dropTable();
-    await intruder.close();
-    expect(await mine.readUser(1)).toEqual({ id: 1, name: "user 1", version: 1 });
-    await mine.dropTable();
-    open.splice(open.indexOf(mine), 1);
-    await mine.close();
-    // A file you name is yours: closing removes the run's table, not the file.
-    if (spec.kind === "sqlite") expect(existsSync(join(dir, "shared.db"))).toBe(true);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  it.skipIf(!available)(
+    "never takes over an existing table: CREATE fails, and dropTable then drops nothing",
+    async () => {
+      // Two runs on one database: a named SQLite file (a temporary one is private to its run), or the PostgreSQL.
+      const dir = mkdtempSync(join(tmpdir(), "origin-test-"));
+      const shared: OriginSpec = spec.kind === "sqlite" ? { kind: "sqlite", path: join(dir, "shared.db") } : spec;
+      const mine = await openTestOrigin(shared, 1);
+      open.push(mine);
+      const intruder = await openOriginDb({ spec: shared, table: mine.table });
+      await expect(intruder.createTable(1)).rejects.toThrow(/exists/i);
+      await intruder.dropTable();
+      await intruder.close();
+      expect(await mine.readUser(1)).toEqual({ id: 1, name: "user 1", version: 1 });
+      await mine.dropTable();
+      open.splice(open.indexOf(mine), 1);
+      await mine.close();
+      // A file you name is yours: closing removes the run's table, not the file.
+      if (spec.kind === "sqlite") expect(existsSync(join(dir, "shared.db"))).toBe(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 
   it.skipIf(!available || spec.kind !== "postgres")("leaves no table behind in PostgreSQL", async () => {
     const db = await fresh(1);

@@ -14,7 +14,10 @@ import { useCacheRedis } from "./context.js";
 const { redis, prefix, server } = useCacheRedis("cache-stampede");
 let clients: Redis[] = [];
 beforeAll(() => {
-  clients = Array.from({ length: 6 }, () => new Redis({ host: server().host, port: server().port, retryStrategy: () => null }));
+  clients = Array.from(
+    { length: 6 },
+    () => new Redis({ host: server().host, port: server().port, retryStrategy: () => null }),
+  );
 });
 afterAll(() => clients.forEach((c) => c.disconnect()));
 
@@ -59,7 +62,15 @@ describe("a cold key under concurrent requests", () => {
     const key = `${prefix()}:lock`;
     const lockKey = `${key}:lock`;
     const results = await Promise.all(
-      clients.map((c, i) => fetchWithLock(c, key, lockKey, load, { ttlMs: 10_000, lockTtlMs: 1_000, pollMs: 5, maxWaitMs: 2_000, token: `t${i}` })),
+      clients.map((c, i) =>
+        fetchWithLock(c, key, lockKey, load, {
+          ttlMs: 10_000,
+          lockTtlMs: 1_000,
+          pollMs: 5,
+          maxWaitMs: 2_000,
+          token: `t${i}`,
+        }),
+      ),
     );
     expect(calls.n).toBe(1);
     expect(results.filter((r) => r.loaded)).toHaveLength(1);
@@ -73,7 +84,13 @@ describe("a cold key under concurrent requests", () => {
     const lockKey = `${key}:lock`;
     await redis().set(lockKey, "dead-holder", "PX", 50);
     const { calls, load } = slowLoader(1);
-    const r = await fetchWithLock(redis(), key, lockKey, load, { ttlMs: 10_000, lockTtlMs: 50, pollMs: 10, maxWaitMs: 2_000, token: "me" });
+    const r = await fetchWithLock(redis(), key, lockKey, load, {
+      ttlMs: 10_000,
+      lockTtlMs: 50,
+      pollMs: 10,
+      maxWaitMs: 2_000,
+      token: "me",
+    });
     expect(r).toMatchObject({ loaded: true, waited: true });
     expect(calls.n).toBe(1);
   });
@@ -81,7 +98,11 @@ describe("a cold key under concurrent requests", () => {
   it("the release script deletes only its own lock", async () => {
     const lockKey = `${prefix()}:l`;
     await redis().set(lockKey, "other");
-    expect(await redis().evalsha(releaseLockScript.sha, 1, lockKey, "me").catch(() => redis().eval(releaseLockScript.lua, 1, lockKey, "me"))).toBe(0);
+    expect(
+      await redis()
+        .evalsha(releaseLockScript.sha, 1, lockKey, "me")
+        .catch(() => redis().eval(releaseLockScript.lua, 1, lockKey, "me")),
+    ).toBe(0);
     expect(await redis().get(lockKey)).toBe("other");
   });
 });
@@ -92,7 +113,9 @@ describe("probabilistic early expiry", () => {
     const { calls, load } = slowLoader(1);
     const never = () => 0.999999;
     const always = () => 0; // ln(0) = -∞: recompute whatever the TTL left
-    expect((await fetchWithEarlyExpiry(redis(), key, load, { ttlMs: 10_000, beta: 1, random: never })).loaded).toBe(true);
+    expect((await fetchWithEarlyExpiry(redis(), key, load, { ttlMs: 10_000, beta: 1, random: never })).loaded).toBe(
+      true,
+    );
     const hit = await fetchWithEarlyExpiry(redis(), key, load, { ttlMs: 10_000, beta: 1, random: never });
     expect(hit).toMatchObject({ hit: true, early: false });
     expect(hit.remainingMs).toBeGreaterThan(9_000);

@@ -22,7 +22,10 @@ describe("cache-aside", () => {
   it("misses, loads and stores with a TTL; then hits without the database; a write deletes the entry", async () => {
     const db = await openTestOrigin();
     const key = `${prefix()}:user:1`;
-    expect(await readCacheAside(redis(), db, key, 1, { ttlMs: TTL })).toEqual({ row: { id: 1, name: "user 1", version: 1 }, hit: false });
+    expect(await readCacheAside(redis(), db, key, 1, { ttlMs: TTL })).toEqual({
+      row: { id: 1, name: "user 1", version: 1 },
+      hit: false,
+    });
     const pttl = await redis().pttl(key);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(TTL);
@@ -30,7 +33,10 @@ describe("cache-aside", () => {
     expect(db.counts.reads).toBe(1);
     await writeCacheAside(redis(), db, key, { id: 1, name: "new", version: 2 });
     expect(await redis().exists(key)).toBe(0);
-    expect(await readCacheAside(redis(), db, key, 1, { ttlMs: TTL })).toEqual({ row: { id: 1, name: "new", version: 2 }, hit: false });
+    expect(await readCacheAside(redis(), db, key, 1, { ttlMs: TTL })).toEqual({
+      row: { id: 1, name: "new", version: 2 },
+      hit: false,
+    });
     await db.dropTable();
     await db.close();
   });
@@ -76,7 +82,10 @@ describe("write-behind", () => {
     const k = keys();
     const id = await writeBehind(redis(), k.entry(1), k.queue, { id: 1, name: "one", version: 2 }, { ttlMs: TTL });
     expect(id).toMatch(/^\d+-\d+$/);
-    expect(decodeEntry((await redis().get(k.entry(1)))!)).toEqual({ kind: "user", row: { id: 1, name: "one", version: 2 } });
+    expect(decodeEntry((await redis().get(k.entry(1)))!)).toEqual({
+      kind: "user",
+      row: { id: 1, name: "one", version: 2 },
+    });
     expect(await redis().xrange(k.queue, "-", "+")).toEqual([[id, ["id", "1", "version", "2", "name", "one"]]]);
     expect(await redis().pttl(k.entry(1))).toBeGreaterThan(0);
     expect(writeBehindScript.lua).toMatch(/^--\[\[ Write-behind/);
@@ -86,7 +95,8 @@ describe("write-behind", () => {
   it("flushes a batch in one statement and removes exactly what it applied; applying it again changes nothing", async () => {
     const db = await openTestOrigin();
     const k = keys();
-    for (const v of [2, 3, 4]) await writeBehind(redis(), k.entry(1), k.queue, { id: 1, name: `one v${v}`, version: v }, { ttlMs: TTL });
+    for (const v of [2, 3, 4])
+      await writeBehind(redis(), k.entry(1), k.queue, { id: 1, name: `one v${v}`, version: v }, { ttlMs: TTL });
     await writeBehind(redis(), k.entry(2), k.queue, { id: 2, name: "two v2", version: 2 }, { ttlMs: TTL });
     const first = await flushWriteBehind(redis(), db, k.queue, { batchSize: 3 });
     expect(first.writes.map((w) => w.row.version)).toEqual([2, 3, 4]);
@@ -102,7 +112,10 @@ describe("write-behind", () => {
     expect((await flushWriteBehind(redis(), db, k.queue, { batchSize: 3 })).writes).toEqual([]);
     // A worker that dies between reading the batch and the database statement applies nothing and removes nothing.
     await writeBehind(redis(), k.entry(3), k.queue, { id: 3, name: "three v2", version: 2 }, { ttlMs: TTL });
-    expect(await flushWriteBehind(redis(), db, k.queue, { batchSize: 3, alive: () => false })).toEqual({ writes: [], rowsWritten: 0 });
+    expect(await flushWriteBehind(redis(), db, k.queue, { batchSize: 3, alive: () => false })).toEqual({
+      writes: [],
+      rowsWritten: 0,
+    });
     expect(await pendingWrites(redis(), k.queue)).toBe(1);
     expect((await db.readUser(3))?.version).toBe(1);
     await db.dropTable();
@@ -113,15 +126,29 @@ describe("write-behind", () => {
     const db = await openTestOrigin();
     const k = keys();
     const flushed: number[] = [];
-    const worker = startWriteBehindWorker({ redis: redis(), db, queueKey: k.queue, batchSize: 2, intervalMs: 5, onFlush: (r) => flushed.push(r.writes.length) });
-    for (let v = 2; v <= 6; v++) await writeBehind(redis(), k.entry(v - 1), k.queue, { id: v - 1, name: `u${v - 1}`, version: 2 }, { ttlMs: TTL });
+    const worker = startWriteBehindWorker({
+      redis: redis(),
+      db,
+      queueKey: k.queue,
+      batchSize: 2,
+      intervalMs: 5,
+      onFlush: (r) => flushed.push(r.writes.length),
+    });
+    for (let v = 2; v <= 6; v++)
+      await writeBehind(redis(), k.entry(v - 1), k.queue, { id: v - 1, name: `u${v - 1}`, version: 2 }, { ttlMs: TTL });
     await worker.stop();
     expect(flushed.reduce((a, b) => a + b, 0)).toBe(5);
     expect(flushed.every((n) => n <= 2)).toBe(true);
     expect(worker.flushes).toHaveLength(flushed.length);
     expect(await pendingWrites(redis(), k.queue)).toBe(0);
 
-    const crashing = startWriteBehindWorker({ redis: redis(), db, queueKey: k.queue, batchSize: 10, intervalMs: 60_000 });
+    const crashing = startWriteBehindWorker({
+      redis: redis(),
+      db,
+      queueKey: k.queue,
+      batchSize: 10,
+      intervalMs: 60_000,
+    });
     await writeBehind(redis(), k.entry(1), k.queue, { id: 1, name: "lost", version: 3 }, { ttlMs: TTL });
     await crashing.crash();
     await crashing.stop(); // a dead worker does not come back to drain

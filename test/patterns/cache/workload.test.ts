@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { generateWorkload, modelStrategy, percentile, seededRandom, zipfSampler, type WorkloadOp } from "../../../src/patterns/cache/index.js";
+import {
+  generateWorkload,
+  modelStrategy,
+  percentile,
+  seededRandom,
+  zipfSampler,
+  type WorkloadOp,
+} from "../../../src/patterns/cache/index.js";
 
 describe("seededRandom / zipfSampler", () => {
   it("replays the same sequence for the same seed, another for another seed", () => {

@@ -5,7 +5,11 @@ describe("generated items", () => {
   it("IP addresses: valid, distinct within a seed, the same for the same seed, unrelated across seeds", () => {
     const a = ipAddresses(1, 50_000);
     expect(new Set(a).size).toBe(50_000);
-    expect(a.every((ip) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(ip) && ip.split(".").every((o) => Number(o) <= 255))).toBe(true);
+    expect(
+      a.every(
+        (ip) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(ip) && ip.split(".").every((o) => Number(o) <= 255),
+      ),
+    ).toBe(true);
     expect(ipAddresses(1, 5)).toEqual(a.slice(0, 5));
     expect(ipAddress(1, 7)).toBe(a[7]);
     const b = new Set(ipAddresses(2, 50_000));

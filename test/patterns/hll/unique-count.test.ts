@@ -115,7 +115,10 @@ describe("addGeneratedAndCount (the --trials loader)", () => {
 
 describe("batching helpers", () => {
   it("growthBoundaries: small steps while sparse, then full batches, ending at the count", () => {
-    expect(growthBoundaries(100_000, 10_000)).toEqual([10, 100, 500, 1_000, 1_500, 2_000, 3_000, 5_000, 15_000, 25_000, 35_000, 45_000, 55_000, 65_000, 75_000, 85_000, 95_000, 100_000]);
+    expect(growthBoundaries(100_000, 10_000)).toEqual([
+      10, 100, 500, 1_000, 1_500, 2_000, 3_000, 5_000, 15_000, 25_000, 35_000, 45_000, 55_000, 65_000, 75_000, 85_000,
+      95_000, 100_000,
+    ]);
     expect(growthBoundaries(50, 10_000)).toEqual([10, 50]);
     expect(growthBoundaries(1, 10)).toEqual([1]);
     expect(growthBoundaries(25, 10)).toEqual([10, 20, 25]);

@@ -32,7 +32,11 @@ describe("seedBoard", () => {
       const key = `${prefix()}:{lb}:seed`;
       const players = generatePlayers(2_345, { seed: 1, maxScore: 1_000 });
       const progress: [number, number][] = [];
-      const result = await seedBoard(client, key, players, { membersPerCommand: 100, commandsPerPipeline: 4, onProgress: (d, t) => progress.push([d, t]) });
+      const result = await seedBoard(client, key, players, {
+        membersPerCommand: 100,
+        commandsPerPipeline: 4,
+        onProgress: (d, t) => progress.push([d, t]),
+      });
       expect(result).toEqual({ members: 2_345, added: 2_345, commands: 24, roundTrips: 6 });
       expect(progress).toEqual([400, 800, 1_200, 1_600, 2_000, 2_345].map((d) => [d, 2_345]));
       const zadds = recorder.commands.filter((c) => c.argv[0] === "ZADD");
@@ -76,8 +80,12 @@ describe("reads agree with the model on a board full of ties", () => {
       expect(around.standings).toEqual(windowAround(model, rank, 5));
     }
     // The edges: 6 players at either end, not 11, and never a wrap-around from a negative start.
-    expect((await playersAround(redis(), key, model[0]!.player, 5)).standings.map((s) => s.rank)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect((await playersAround(redis(), key, model[299]!.player, 5)).standings.map((s) => s.rank)).toEqual([294, 295, 296, 297, 298, 299]);
+    expect((await playersAround(redis(), key, model[0]!.player, 5)).standings.map((s) => s.rank)).toEqual([
+      0, 1, 2, 3, 4, 5,
+    ]);
+    expect((await playersAround(redis(), key, model[299]!.player, 5)).standings.map((s) => s.rank)).toEqual([
+      294, 295, 296, 297, 298, 299,
+    ]);
   });
 
   it("a player who is not on the board has no rank and no neighbours", async () => {

@@ -16,7 +16,11 @@ const { redis, prefix, server } = useLeaderboardRedis("lb-memory", ["--zset-max-
 
 describe("listpackLimit and the encoding switch", () => {
   it("reads the server's limit with CONFIG GET", async () => {
-    expect(await listpackLimit(redis())).toEqual({ entries: 40, source: "config", setting: "zset-max-listpack-entries" });
+    expect(await listpackLimit(redis())).toEqual({
+      entries: 40,
+      source: "config",
+      setting: "zset-max-listpack-entries",
+    });
   });
 
   it("a board at the limit is a listpack, one more member makes it a skiplist that takes many more bytes", async () => {
@@ -37,7 +41,14 @@ describe("listpackLimit and the encoding switch", () => {
     const s = server();
     const user = `lb-${process.pid}`;
     await redis().call("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-config", "-memory");
-    const limited = new Redis({ host: s.host, port: s.port, username: user, password: "pw", maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const limited = new Redis({
+      host: s.host,
+      port: s.port,
+      username: user,
+      password: "pw",
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     try {
       const limit = await listpackLimit(limited);
       expect(limit).toMatchObject({ entries: DEFAULT_LISTPACK_ENTRIES, source: "default" });

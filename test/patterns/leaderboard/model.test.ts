@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { compareStandings, generatePlayers, median, rankPlayers, seededRandom, unionScores, windowAround } from "../../../src/patterns/leaderboard/index.js";
+import {
+  compareStandings,
+  generatePlayers,
+  median,
+  rankPlayers,
+  seededRandom,
+  unionScores,
+  windowAround,
+} from "../../../src/patterns/leaderboard/index.js";
 
 describe("the reference model", () => {
   it("orders like ZREVRANGE: score descending, equal scores by name descending (byte order)", () => {
@@ -23,7 +31,13 @@ describe("the reference model", () => {
   });
 
   it("unions scores over the days each player appears in", () => {
-    const days = [new Map([["a", 3], ["b", 1]]), new Map([["a", 5]])];
+    const days = [
+      new Map([
+        ["a", 3],
+        ["b", 1],
+      ]),
+      new Map([["a", 5]]),
+    ];
     expect(Object.fromEntries(unionScores(days, "SUM"))).toEqual({ a: 8, b: 1 });
     expect(Object.fromEntries(unionScores(days, "MAX"))).toEqual({ a: 5, b: 1 });
     expect(Object.fromEntries(unionScores(days, "MIN"))).toEqual({ a: 3, b: 1 });
@@ -39,7 +53,9 @@ describe("the reference model", () => {
 describe("seeded players", () => {
   it("the same seed gives the same players; names are zero-padded and unique", () => {
     expect(generatePlayers(100, { seed: 7, maxScore: 50 })).toEqual(generatePlayers(100, { seed: 7, maxScore: 50 }));
-    expect(generatePlayers(100, { seed: 8, maxScore: 50 })).not.toEqual(generatePlayers(100, { seed: 7, maxScore: 50 }));
+    expect(generatePlayers(100, { seed: 8, maxScore: 50 })).not.toEqual(
+      generatePlayers(100, { seed: 7, maxScore: 50 }),
+    );
     const players = generatePlayers(12_345, { seed: 1, maxScore: 3 });
     expect(players[0]!.player).toBe("player:00001");
     expect(new Set(players.map((p) => p.player)).size).toBe(12_345);

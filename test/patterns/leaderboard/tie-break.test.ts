@@ -23,7 +23,9 @@ describe("compositeScore (pure)", () => {
     const early = compositeScore(100, T, SEASON);
     const late = compositeScore(100, T + 1, SEASON);
     expect(early).toBe(late + 1n);
-    expect(compositeScore(101, SEASON.epoch + 2 ** 32 - 1, SEASON)).toBeGreaterThan(compositeScore(100, SEASON.epoch, SEASON));
+    expect(compositeScore(101, SEASON.epoch + 2 ** 32 - 1, SEASON)).toBeGreaterThan(
+      compositeScore(100, SEASON.epoch, SEASON),
+    );
     expect(decodeComposite(early, SEASON)).toEqual({ score: 100, achievedAt: T });
     expect(() => compositeScore(1, SEASON.epoch - 1, SEASON)).toThrow(RangeError);
     expect(() => compositeScore(1, SEASON.epoch + 2 ** 32, SEASON)).toThrow(RangeError);

@@ -36,7 +36,16 @@ describe("recordDailyGames", () => {
     recorder.attach(client, "main").endHandshake();
     try {
       const key = `${prefix()}:{lb}:day:2024-01-15`;
-      const scores = await recordDailyGames(client, key, [{ player: "a", points: 10 }, { player: "b", points: 5 }, { player: "a", points: 20 }], 3_600);
+      const scores = await recordDailyGames(
+        client,
+        key,
+        [
+          { player: "a", points: 10 },
+          { player: "b", points: 5 },
+          { player: "a", points: 20 },
+        ],
+        3_600,
+      );
       expect(scores).toEqual([10, 5, 30]);
       // (The connection's own ready check and CLIENT commands come first, outside any batch.)
       expect(recorder.commands.filter((c) => c.batch).map((c) => [c.argv[0]!.toUpperCase(), c.batch?.kind])).toEqual([
@@ -58,32 +67,61 @@ describe("recordDailyGames", () => {
 
 describe("buildPeriodBoard", () => {
   const days = [
-    new Map([["a", 10], ["b", 40], ["c", 5]]),
-    new Map([["a", 30], ["c", 5]]),
-    new Map([["b", 1], ["d", 70]]),
+    new Map([
+      ["a", 10],
+      ["b", 40],
+      ["c", 5],
+    ]),
+    new Map([
+      ["a", 30],
+      ["c", 5],
+    ]),
+    new Map([
+      ["b", 1],
+      ["d", 70],
+    ]),
   ];
 
-  it.each(["SUM", "MAX", "MIN"] as Aggregate[])("AGGREGATE %s equals the JS union, over the days each player played", async (aggregate) => {
-    const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
-    for (const [i, day] of days.entries()) await recordDailyGames(redis(), keys[i]!, [...day].map(([player, points]) => ({ player, points })), 600);
-    const dest = `${prefix()}:{lb}:week:${aggregate}`;
-    expect(await buildPeriodBoard(redis(), dest, keys, aggregate, 600)).toBe(4);
-    const model = rankPlayers([...unionScores(days, aggregate)].map(([player, score]) => ({ player, score })));
-    const reply = await redis().zrevrange(dest, 0, -1, "WITHSCORES");
-    expect(reply).toEqual(model.flatMap((s) => [s.player, String(s.score)]));
-    expect(await redis().ttl(dest)).toBeGreaterThan(0);
-    // The expected numbers, spelled out for MIN: c played twice (5, 5), d once (70); a missing day is not a 0.
-    if (aggregate === "MIN") expect(Object.fromEntries(unionScores(days, "MIN"))).toEqual({ a: 10, b: 1, c: 5, d: 70 });
-  });
+  it.each(["SUM", "MAX", "MIN"] as Aggregate[])(
+    "AGGREGATE %s equals the JS union, over the days each player played",
+    async (aggregate) => {
+      const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
+      for (const [i, day] of days.entries())
+        await recordDailyGames(
+          redis(),
+          keys[i]!,
+          [...day].map(([player, points]) => ({ player, points })),
+          600,
+        );
+      const dest = `${prefix()}:{lb}:week:${aggregate}`;
+      expect(await buildPeriodBoard(redis(), dest, keys, aggregate, 600)).toBe(4);
+      const model = rankPlayers([...unionScores(days, aggregate)].map(([player, score]) => ({ player, score })));
+      const reply = await redis().zrevrange(dest, 0, -1, "WITHSCORES");
+      expect(reply).toEqual(model.flatMap((s) => [s.player, String(s.score)]));
+      expect(await redis().ttl(dest)).toBeGreaterThan(0);
+      // The expected numbers, spelled out for MIN: c played twice (5, 5), d once (70); a missing day is not a 0.
+      if (aggregate === "MIN")
+        expect(Object.fromEntries(unionScores(days, "MIN"))).toEqual({ a: 10, b: 1, c: 5, d: 70 });
+    },
+  );
 
   it("treats an expired (missing) day as empty: the rolling board loses it", async () => {
     const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
-    for (const [i, day] of days.entries()) await recordDailyGames(redis(), keys[i]!, [...day].map(([player, points]) => ({ player, points })), 600);
+    for (const [i, day] of days.entries())
+      await recordDailyGames(
+        redis(),
+        keys[i]!,
+        [...day].map(([player, points]) => ({ player, points })),
+        600,
+      );
     await redis().del(keys[0]!);
     const dest = `${prefix()}:{lb}:week`;
     await buildPeriodBoard(redis(), dest, keys, "SUM", 600);
     expect(await redis().zrevrange(dest, 0, -1, "WITHSCORES")).toEqual(
-      rankPlayers([...unionScores(days.slice(1), "SUM")].map(([player, score]) => ({ player, score }))).flatMap((s) => [s.player, String(s.score)]),
+      rankPlayers([...unionScores(days.slice(1), "SUM")].map(([player, score]) => ({ player, score }))).flatMap((s) => [
+        s.player,
+        String(s.score),
+      ]),
     );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { acquireFencedLock, newLockToken, readFenced, releaseLock, writeFenced } from "../../../src/patterns/lock/index.js";
+import {
+  acquireFencedLock,
+  newLockToken,
+  readFenced,
+  releaseLock,
+  writeFenced,
+} from "../../../src/patterns/lock/index.js";
 import { useRateLimitRedis } from "../ratelimit/redis-context.js";
 
 const { redis, prefix } = useRateLimitRedis("lock-fencing");
@@ -24,7 +30,9 @@ describe("acquireFencedLock", () => {
   });
 
   it("refuses a lock and a counter in different hash tags", async () => {
-    await expect(acquireFencedLock(redis(), `${prefix()}:{a}:lock`, `${prefix()}:{b}:fence`, { token: "t", ttlMs: 1_000 })).rejects.toThrow(/hash tag/);
+    await expect(
+      acquireFencedLock(redis(), `${prefix()}:{a}:lock`, `${prefix()}:{b}:fence`, { token: "t", ttlMs: 1_000 }),
+    ).rejects.toThrow(/hash tag/);
   });
 });
 

@@ -24,7 +24,16 @@ const key = () => `${prefix}:lock:${++n}`;
 
 beforeAll(async () => {
   servers = await Promise.all([1, 2, 3, 4, 5].map(() => startThrowawayServer()));
-  clients = servers.map((s) => new Redis({ port: s.port, host: s.host, retryStrategy: () => null, maxRetriesPerRequest: 0, commandTimeout: 500 }));
+  clients = servers.map(
+    (s) =>
+      new Redis({
+        port: s.port,
+        host: s.host,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 500,
+      }),
+  );
   for (const c of clients) c.on("error", () => {});
   nodes = clients.map((redis, i) => ({ label: `node-${i + 1}`, redis }));
 });
@@ -122,7 +131,13 @@ describe("Redlock on 5 local masters", () => {
   it("a third node stopped: every retry fails for want of a majority, and nothing is left on the live nodes", async () => {
     await servers[2]!.stop();
     const k = key();
-    const attempts = await acquireRedlock(nodes, k, { token: newLockToken(), ttlMs: 1000, retries: 4, retryDelayMs: 5, random: seededRandom(1) });
+    const attempts = await acquireRedlock(nodes, k, {
+      token: newLockToken(),
+      ttlMs: 1000,
+      retries: 4,
+      retryDelayMs: 5,
+      random: seededRandom(1),
+    });
     expect(attempts.map((a) => a.acquired)).toEqual([false, false, false, false]);
     expect(attempts.map((a) => a.granted)).toEqual([2, 2, 2, 2]);
     expect(await holders(k)).toEqual([null, null, null, null, null]);

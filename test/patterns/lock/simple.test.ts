@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { acquireLock, backoffDelay, newLockToken, pause, releaseLock, waitForLock } from "../../../src/patterns/lock/index.js";
+import {
+  acquireLock,
+  backoffDelay,
+  newLockToken,
+  pause,
+  releaseLock,
+  waitForLock,
+} from "../../../src/patterns/lock/index.js";
 import { useRateLimitRedis } from "../ratelimit/redis-context.js";
 
 const { redis, prefix } = useRateLimitRedis("lock-simple");
@@ -90,7 +97,9 @@ describe("waitForLock", () => {
   });
 
   it("backs off exponentially up to the cap", () => {
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, { initialDelayMs: 1, maxDelayMs: 16 }))).toEqual([1, 2, 4, 8, 16, 16, 16]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, { initialDelayMs: 1, maxDelayMs: 16 }))).toEqual([
+      1, 2, 4, 8, 16, 16, 16,
+    ]);
   });
 
   it("pause rejects with the signal's reason", async () => {

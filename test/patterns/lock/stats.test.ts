@@ -18,12 +18,40 @@ describe("overlappingHolds", () => {
   it("counts pairs of different owners whose holds overlap", () => {
     expect(overlappingHolds([])).toBe(0);
     // Back to back (one ends as the next starts) is not an overlap.
-    expect(overlappingHolds([{ owner: "a", from: 0, to: 10 }, { owner: "b", from: 10, to: 20 }, { owner: "a", from: 20, to: 30 }])).toBe(0);
-    expect(overlappingHolds([{ owner: "a", from: 0, to: 10 }, { owner: "b", from: 5, to: 20 }])).toBe(1);
+    expect(
+      overlappingHolds([
+        { owner: "a", from: 0, to: 10 },
+        { owner: "b", from: 10, to: 20 },
+        { owner: "a", from: 20, to: 30 },
+      ]),
+    ).toBe(0);
+    expect(
+      overlappingHolds([
+        { owner: "a", from: 0, to: 10 },
+        { owner: "b", from: 5, to: 20 },
+      ]),
+    ).toBe(1);
     // A hold never ended (still believed) overlaps everything after it.
-    expect(overlappingHolds([{ owner: "a", from: 0 }, { owner: "b", from: 50, to: 60 }, { owner: "c", from: 70, to: 80 }])).toBe(2);
+    expect(
+      overlappingHolds([
+        { owner: "a", from: 0 },
+        { owner: "b", from: 50, to: 60 },
+        { owner: "c", from: 70, to: 80 },
+      ]),
+    ).toBe(2);
     // The same owner twice is not a double hold.
-    expect(overlappingHolds([{ owner: "a", from: 0, to: 10 }, { owner: "a", from: 5, to: 20 }])).toBe(0);
-    expect(overlappingHolds([{ owner: "b", from: 5, to: 20 }, { owner: "a", from: 0, to: 10 }, { owner: "c", from: 1, to: 6 }])).toBe(3);
+    expect(
+      overlappingHolds([
+        { owner: "a", from: 0, to: 10 },
+        { owner: "a", from: 5, to: 20 },
+      ]),
+    ).toBe(0);
+    expect(
+      overlappingHolds([
+        { owner: "b", from: 5, to: 20 },
+        { owner: "a", from: 0, to: 10 },
+        { owner: "c", from: 1, to: 6 },
+      ]),
+    ).toBe(3);
   });
 });

@@ -1,6 +1,13 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { acquireLock, extendLock, LockLostError, newLockToken, startWatchdog, type LockWatchdog } from "../../../src/patterns/lock/index.js";
+import {
+  acquireLock,
+  extendLock,
+  LockLostError,
+  newLockToken,
+  startWatchdog,
+  type LockWatchdog,
+} from "../../../src/patterns/lock/index.js";
 import { useRateLimitRedis } from "../ratelimit/redis-context.js";
 
 const { redis, prefix } = useRateLimitRedis("lock-watchdog");

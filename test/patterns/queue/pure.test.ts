@@ -110,6 +110,13 @@ describe("the delivery ledger", () => {
       duplicateIds: ["b"],
       deadLetteredIds: ["d"],
     });
-    expect(ledger.historyOf("b").map((e) => e.kind)).toEqual(["produced", "delivered", "handled", "delivered", "handled", "acked"]);
+    expect(ledger.historyOf("b").map((e) => e.kind)).toEqual([
+      "produced",
+      "delivered",
+      "handled",
+      "delivered",
+      "handled",
+      "acked",
+    ]);
   });
 });

@@ -16,7 +16,12 @@ const { redis, prefix } = useQueueRedis("queue-reliable");
 
 function keys(): ReliableQueueKeys {
   const base = `${prefix()}:reliable:{emails}`;
-  return { queue: base, takenAt: `${base}:taken-at`, consumers: `${base}:consumers`, processing: (c) => `${base}:processing:${c}` };
+  return {
+    queue: base,
+    takenAt: `${base}:taken-at`,
+    consumers: `${base}:consumers`,
+    processing: (c) => `${base}:processing:${c}`,
+  };
 }
 
 const at = (t: number) => ({ timeoutMs: 50, now: () => t });
@@ -35,7 +40,9 @@ describe("reliable list queue", () => {
     expect(await redis().lrange(k.queue, 0, -1)).toEqual(["two"]);
     expect(await redis().lrange(k.processing("c1"), 0, -1)).toEqual(["one"]);
     expect(await redis().hget(k.takenAt, "one")).toBe("1000");
-    expect(await takeMessageReliably(redis(), keys(), "c1", { timeoutMs: 30, now: () => 0, command: "BLMOVE" })).not.toBeNull();
+    expect(
+      await takeMessageReliably(redis(), keys(), "c1", { timeoutMs: 30, now: () => 0, command: "BLMOVE" }),
+    ).not.toBeNull();
     expect(await takeMessageReliably(redis(), keys(), "c1", { timeoutMs: 30, now: () => 0 })).toBeNull();
   });
 
@@ -81,7 +88,9 @@ describe("reliable list queue", () => {
     expect(await redis().lrange(k.processing("c1"), 0, -1)).toEqual([]);
     expect(await redis().lrange(k.processing("c2"), 0, -1)).toEqual(["c"]);
     expect(await redis().hkeys(k.takenAt)).toEqual(["c"]);
-    expect((await returnStuckMessages(redis(), k, consumers, { now: 2_000, visibilityMs: 1_000 })).returned).toEqual([]);
+    expect((await returnStuckMessages(redis(), k, consumers, { now: 2_000, visibilityMs: 1_000 })).returned).toEqual(
+      [],
+    );
     // A consumer that was merely slow finds its message gone when it acknowledges.
     expect(await acknowledgeMessage(redis(), k, "c1", "a")).toBe(false);
   });
@@ -92,7 +101,11 @@ describe("reliable list queue", () => {
     const first = await returnStuckMessages(redis(), k, ["c1"], { now: 10_000, visibilityMs: 100 });
     expect(first).toEqual({ returned: [], stamped: [{ payload: "orphan", from: k.processing("c1") }] });
     expect((await returnStuckMessages(redis(), k, ["c1"], { now: 10_099, visibilityMs: 100 })).returned).toEqual([]);
-    expect((await returnStuckMessages(redis(), k, ["c1"], { now: 10_100, visibilityMs: 100 })).returned.map((r) => r.payload)).toEqual(["orphan"]);
+    expect(
+      (await returnStuckMessages(redis(), k, ["c1"], { now: 10_100, visibilityMs: 100 })).returned.map(
+        (r) => r.payload,
+      ),
+    ).toEqual(["orphan"]);
     expect(await redis().lrange(k.queue, 0, -1)).toEqual(["orphan"]);
   });
 

@@ -29,7 +29,8 @@ async function setup(n: number): Promise<{ stream: string; deadLetter: string; i
   return { ...k, ids };
 }
 
-const read = (consumer: string, from: string, stream: string, count = 10) => readGroup(redis(), { stream, group: GROUP, consumer, count, from, blockMs: 20 });
+const read = (consumer: string, from: string, stream: string, count = 10) =>
+  readGroup(redis(), { stream, group: GROUP, consumer, count, from, blockMs: 20 });
 
 describe("stream with a consumer group", () => {
   it("the dead-letter script opens with its header and its local SHA is SCRIPT LOAD's", async () => {
@@ -56,7 +57,15 @@ describe("stream with a consumer group", () => {
     expect(await acknowledgeEntries(redis(), stream, GROUP, [ids[0]!])).toBe(1);
     expect(await acknowledgeEntries(redis(), stream, GROUP, [ids[0]!])).toBe(0);
     const summary = await pendingSummary(redis(), stream, GROUP);
-    expect(summary).toEqual({ count: 3, smallestId: ids[1], largestId: ids[3], consumers: [{ consumer: "c1", pending: 2 }, { consumer: "c2", pending: 1 }] });
+    expect(summary).toEqual({
+      count: 3,
+      smallestId: ids[1],
+      largestId: ids[3],
+      consumers: [
+        { consumer: "c1", pending: 2 },
+        { consumer: "c2", pending: 1 },
+      ],
+    });
     const entries = await pendingEntries(redis(), stream, GROUP, { count: 10 });
     expect(entries.map((e) => [e.id, e.consumer, e.deliveries])).toEqual([
       [ids[1], "c1", 1],
@@ -64,7 +73,9 @@ describe("stream with a consumer group", () => {
       [ids[3], "c2", 1],
     ]);
     expect(entries.every((e) => e.idleMs >= 0)).toBe(true);
-    expect((await pendingEntries(redis(), stream, GROUP, { count: 10, consumer: "c2" })).map((e) => e.id)).toEqual([ids[3]]);
+    expect((await pendingEntries(redis(), stream, GROUP, { count: 10, consumer: "c2" })).map((e) => e.id)).toEqual([
+      ids[3],
+    ]);
   });
 
   it("a consumer reading with ID 0 gets its own pending entries back, one more delivery each", async () => {
@@ -75,23 +86,42 @@ describe("stream with a consumer group", () => {
     expect(own.map((e) => e.id)).toEqual(ids.slice(0, 2));
     expect(own[0]?.fields).toEqual({ id: "m1" });
     expect(await read("c1", ids[1]!, stream)).toEqual([]); // from the last id read: nothing after it
-    expect((await pendingEntries(redis(), stream, GROUP, { count: 10, consumer: "c1" })).map((e) => e.deliveries)).toEqual([2, 2]);
+    expect(
+      (await pendingEntries(redis(), stream, GROUP, { count: 10, consumer: "c1" })).map((e) => e.deliveries),
+    ).toEqual([2, 2]);
   });
 
-  it.each(["XAUTOCLAIM", "XCLAIM"] as const)("%s hands idle entries to another consumer, and only those idle long enough", async (command) => {
-    const { stream, ids } = await setup(2);
-    await read("dead", ">", stream, 2);
-    const tooSoon = await claimIdleEntries(redis(), { stream, group: GROUP, consumer: "live", minIdleMs: 3_600_000, count: 10, command });
-    expect(tooSoon.entries).toEqual([]);
-    const claimed = await claimIdleEntries(redis(), { stream, group: GROUP, consumer: "live", minIdleMs: 0, count: 10, command });
-    expect(claimed.command).toBe(command);
-    expect(claimed.entries.map((e) => e.id)).toEqual(ids);
-    const after = await pendingEntries(redis(), stream, GROUP, { count: 10 });
-    expect(after.map((e) => [e.consumer, e.deliveries])).toEqual([
-      ["live", 2],
-      ["live", 2],
-    ]);
-  });
+  it.each(["XAUTOCLAIM", "XCLAIM"] as const)(
+    "%s hands idle entries to another consumer, and only those idle long enough",
+    async (command) => {
+      const { stream, ids } = await setup(2);
+      await read("dead", ">", stream, 2);
+      const tooSoon = await claimIdleEntries(redis(), {
+        stream,
+        group: GROUP,
+        consumer: "live",
+        minIdleMs: 3_600_000,
+        count: 10,
+        command,
+      });
+      expect(tooSoon.entries).toEqual([]);
+      const claimed = await claimIdleEntries(redis(), {
+        stream,
+        group: GROUP,
+        consumer: "live",
+        minIdleMs: 0,
+        count: 10,
+        command,
+      });
+      expect(claimed.command).toBe(command);
+      expect(claimed.entries.map((e) => e.id)).toEqual(ids);
+      const after = await pendingEntries(redis(), stream, GROUP, { count: 10 });
+      expect(after.map((e) => [e.consumer, e.deliveries])).toEqual([
+        ["live", 2],
+        ["live", 2],
+      ]);
+    },
+  );
 
   it("XAUTOCLAIM follows its cursor through a pending list longer than COUNT", async () => {
     const { stream, ids } = await setup(7);
@@ -106,7 +136,12 @@ describe("stream with a consumer group", () => {
     const { stream, deadLetter, ids } = await setup(1);
     const id = ids[0]!;
     await read("c1", ">", stream);
-    const fail = (consumer: string) => recordFailedDelivery(redis(), { stream, deadLetter }, { group: GROUP, consumer, id, maxDeliveries: 3, error: "boom" });
+    const fail = (consumer: string) =>
+      recordFailedDelivery(
+        redis(),
+        { stream, deadLetter },
+        { group: GROUP, consumer, id, maxDeliveries: 3, error: "boom" },
+      );
     expect(await fail("c1")).toEqual({ deadLettered: false, deliveries: 1 });
     await claimIdleEntries(redis(), { stream, group: GROUP, consumer: "c2", minIdleMs: 0, count: 10 });
     // c1 no longer owns it: it may not dead-letter it.

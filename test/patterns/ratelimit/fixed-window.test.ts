@@ -60,7 +60,12 @@ describe("fixedWindowLimit", () => {
   });
 
   it("lets 2 × limit through in one second at the window edge (the chapter's 100/min, 200 requests)", async () => {
-    const traffic = generateTraffic({ shape: "boundary", requestsPerClient: 200, clients: ["user123"], windowMs: MINUTE });
+    const traffic = generateTraffic({
+      shape: "boundary",
+      requestsPerClient: 200,
+      clients: ["user123"],
+      windowMs: MINUTE,
+    });
     const allowedAt: number[] = [];
     for (const { at } of traffic) {
       const r = await fixedWindowLimit(redis(), keyAt(at), { limit: 100, windowMs: MINUTE, now: at });

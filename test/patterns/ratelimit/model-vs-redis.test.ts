@@ -45,7 +45,9 @@ const runs: Record<RateLimitAlgorithm, Run> = {
   "fixed-window": async (requests) => {
     const out = [];
     for (const { id, now, cost } of requests) {
-      out.push(await fixedWindowLimit(redis(), key(id, fixedWindowLabel(now, windowMs)), { limit, windowMs, cost, now }));
+      out.push(
+        await fixedWindowLimit(redis(), key(id, fixedWindowLabel(now, windowMs)), { limit, windowMs, cost, now }),
+      );
     }
     return { redis: out, model: modelFixedWindow(requests, { limit, windowMs }) };
   },

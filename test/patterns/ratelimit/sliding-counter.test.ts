@@ -6,7 +6,10 @@ const { redis, prefix } = useRateLimitRedis("sliding-counter");
 const W = 1000;
 const T = alignedStart(W);
 const keys = (now: number) =>
-  [`${prefix()}:{user123}:${fixedWindowLabel(now, W)}`, `${prefix()}:{user123}:${fixedWindowLabel(now - W, W)}`] as const;
+  [
+    `${prefix()}:{user123}:${fixedWindowLabel(now, W)}`,
+    `${prefix()}:{user123}:${fixedWindowLabel(now - W, W)}`,
+  ] as const;
 const limit = (now: number, extra: { cost?: number; ttlPaddingMs?: number } = {}) =>
   slidingCounterLimit(redis(), ...keys(now), { limit: 10, windowMs: W, now, ...extra });
 

@@ -24,7 +24,13 @@ describe("slidingLogLimit", () => {
     expect(await redis().zcard(key())).toBe(2);
     // At T + 999 the first entry is still inside (T + 999 < T + 1000); at T + 1000 it has left.
     expect(await run(T + 999, "c")).toMatchObject({ allowed: false, count: 2, oldestAt: T });
-    expect(await run(T + 1000, "d")).toEqual({ allowed: true, count: 2, remaining: 0, oldestAt: T + 400, now: T + 1000 });
+    expect(await run(T + 1000, "d")).toEqual({
+      allowed: true,
+      count: 2,
+      remaining: 0,
+      oldestAt: T + 400,
+      now: T + 1000,
+    });
   });
 
   it("logs one member per unit of cost, and refuses a cost that does not fit", async () => {

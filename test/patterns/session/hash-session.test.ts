@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { addToCart, createHashSession, hashFromReply, readHashSession, sessionField, setSessionField } from "../../../src/patterns/session/index.js";
+import {
+  addToCart,
+  createHashSession,
+  hashFromReply,
+  readHashSession,
+  sessionField,
+  setSessionField,
+} from "../../../src/patterns/session/index.js";
 import { useSessionRedis } from "./redis-context.js";
 
 const { redis, other, key } = useSessionRedis("session-hash");

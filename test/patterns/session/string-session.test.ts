@@ -38,19 +38,25 @@ describe("saveSession / readSession / endSession", () => {
 });
 
 describe("touchSession: the read that slides the expiry", () => {
-  it.each(["getex", "get+expire"] as const)("%s resets a shortened TTL to the full TTL and returns the session", async (method) => {
-    const k = key(method);
-    await saveSession(redis(), k, ALICE, 3600);
-    await redis().pexpire(k, 5_000);
-    expect(await touchSession(redis(), k, { ttlSeconds: 3600, method })).toEqual(ALICE);
-    expect(await redis().pttl(k)).toBeGreaterThan(3_590_000);
-  });
+  it.each(["getex", "get+expire"] as const)(
+    "%s resets a shortened TTL to the full TTL and returns the session",
+    async (method) => {
+      const k = key(method);
+      await saveSession(redis(), k, ALICE, 3600);
+      await redis().pexpire(k, 5_000);
+      expect(await touchSession(redis(), k, { ttlSeconds: 3600, method })).toEqual(ALICE);
+      expect(await redis().pttl(k)).toBeGreaterThan(3_590_000);
+    },
+  );
 
-  it.each(["getex", "get+expire"] as const)("%s on a missing session returns null and creates nothing", async (method) => {
-    const k = key("missing", method);
-    expect(await touchSession(redis(), k, { ttlSeconds: 60, method })).toBeNull();
-    expect(await redis().exists(k)).toBe(0);
-  });
+  it.each(["getex", "get+expire"] as const)(
+    "%s on a missing session returns null and creates nothing",
+    async (method) => {
+      const k = key("missing", method);
+      expect(await touchSession(redis(), k, { ttlSeconds: 60, method })).toBeNull();
+      expect(await redis().exists(k)).toBe(0);
+    },
+  );
 
   it("picks GETEX from Redis 6.2 on, GET + EXPIRE before, and nothing for an unknown version", () => {
     expect(slidingReadFor("7.0.15")).toBe("getex");
@@ -62,7 +68,9 @@ describe("touchSession: the read that slides the expiry", () => {
   });
 
   it("recognises the server's unknown-command error", async () => {
-    const err = await redis().call("NOSUCHCOMMAND").catch((e: unknown) => e);
+    const err = await redis()
+      .call("NOSUCHCOMMAND")
+      .catch((e: unknown) => e);
     expect(isUnknownCommand(err)).toBe(true);
     expect(isUnknownCommand(new Error("WRONGTYPE Operation against a key"))).toBe(false);
   });
