@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Reproduces every figure in the README's `bench` section and prints the ratios against the issue's targets.
+// Reproduces every figure in docs/bench.md and prints the ratios against the issue's targets.
 // Starts its own redis-server (no persistence) on a free port, so the numbers are about one known server.
 //   node scripts/bench.mjs                 (or: npm run bench, scripts/bench.sh)
 //   BENCH_OPS=100000 BENCH_ROUNDS=3 node scripts/bench.mjs     more operations per run, more rounds

@@ -35,7 +35,7 @@ export const stampedeScenarios = {
 
 export { staleSetRace };
 
-/** Every cache scenario, in the order the README presents them (smoke runs them all with their defaults). */
+/** Every cache scenario, in the order docs/cache.md presents them (smoke runs them all with their defaults). */
 export const cacheScenarios = [
   ...Object.values(strategyScenarios),
   ...Object.values(invalidationScenarios),
