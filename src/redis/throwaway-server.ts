@@ -11,7 +11,18 @@ export interface ThrowawayServer {
   readonly port: number;
   readonly url: string;
   readonly version: string;
+  /** The binary it runs. */
+  readonly binary: string;
+  /** Its working directory (RDB and AOF files go here); removed by stop(). */
+  readonly dir: string;
+  /** The running process's id; undefined between kill() and restart(). */
+  readonly pid: number | undefined;
+  /** Stop the process (if it runs) and remove its directory. */
   stop(): Promise<void>;
+  /** A crash: SIGKILL the process and wait until it is gone. Its files stay in `dir` for restart(). */
+  kill(): Promise<void>;
+  /** Start it again with the same arguments, port and directory, so it loads whatever its files hold. */
+  restart(): Promise<void>;
 }
 
 export interface ThrowawayOptions {
@@ -28,6 +39,11 @@ export interface ThrowawayOptions {
   startTimeoutMs?: number;
   /** A fixed port instead of a free one (tests of waiting for a server that starts late). */
   port?: number;
+  /**
+   * Persistence settings replacing the default `--save "" --appendonly no`, e.g. `["--save", "1 100",
+   * "--appendonly", "no"]` or `["--save", "", "--appendonly", "yes", "--appendfsync", "always"]`.
+   */
+  persistence?: string[];
 }
 
 export const INSTALL_HINT =
@@ -60,42 +76,61 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
     throw new ConnectError(`no Redis answers and there is no redis-server binary to start one: ${INSTALL_HINT}`);
   }
   const dir = mkdtempSync(join(tmpdir(), "redis-patterns-"));
+  const argsFor = (port: number): string[] => [
+    // redis-server takes a config file only as its first argument.
+    ...(options.configFile ? [options.configFile] : []),
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    ...(options.persistence ?? ["--save", "", "--appendonly", "no"]),
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+    "--logfile",
+    "",
+    ...(options.args ?? []),
+  ];
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   // A port can be taken between freePort() and the server's bind; try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
-    const child = spawn(
-      binary,
-      [
-        // redis-server takes a config file only as its first argument.
-        ...(options.configFile ? [options.configFile] : []),
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-        "--daemonize",
-        "no",
-        "--logfile",
-        "",
-        ...(options.args ?? []),
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const up = await waitUntilListening(child, port, options.startTimeoutMs ?? 10_000);
+    let child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
+    const up = await waitUntilListening(child, port, startTimeoutMs);
     if (up === true) {
       child.stdout?.resume();
       child.stderr?.resume();
+      let stopped = false;
       return {
         host: "127.0.0.1",
         port,
         url: `redis://127.0.0.1:${port}`,
         version,
-        stop: () => stopChild(child, dir),
+        binary,
+        dir,
+        get pid() {
+          return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+        },
+        stop: async () => {
+          stopped = true;
+          await stopChild(child, dir);
+        },
+        kill: () => killChild(child),
+        restart: async () => {
+          if (stopped) throw new Error("restart() after stop(): the server's directory is gone");
+          await killChild(child);
+          child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
+          const again = await waitUntilListening(child, port, startTimeoutMs);
+          if (again !== true) {
+            await stopChild(child, null);
+            throw new ConnectError(
+              `could not restart redis-server: ${again.trim().split("\n").pop() ?? "unknown error"}`,
+            );
+          }
+          child.stdout?.resume();
+          child.stderr?.resume();
+        },
       };
     }
     await stopChild(child, null);
@@ -132,6 +167,14 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+/** SIGKILL: no shutdown save, no AOF flush; resolves once the process has exited. */
+async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  await exited;
 }
 
 async function stopChild(child: ChildProcess, dir: string | null): Promise<void> {
