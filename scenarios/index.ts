@@ -1,4 +1,4 @@
-import type { ScenarioDef } from "../src/scenario/types.js";
+import type { ScenarioDef } from "../src/runner/types.js";
 
 /** Any scenario, whatever its parameter and state types (they stay inside the scenario). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

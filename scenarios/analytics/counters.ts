@@ -11,7 +11,7 @@ import {
   type CountMode,
   type CounterEvent,
 } from "../../src/patterns/analytics/index.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import {
   CHAPTER_DAY,
   DAY_MS,
@@ -21,7 +21,7 @@ import {
   fmtDateTime,
   roundTrips,
   type AnalyticsParams,
-} from "./shared.js";
+} from "./params.js";
 
 /** Daily page-view counters are kept 30 days, hourly API-call counters 48 hours (after their first event). */
 export const DAILY_TTL_SECONDS = 30 * 86_400;

@@ -1,6 +1,6 @@
-import { planRun, type ScenarioRun } from "../../src/scenario/runner.js";
+import { planRun, type ScenarioRun } from "../../src/runner/runner.js";
 import counters from "./counters.js";
-import type { AnalyticsParams } from "./shared.js";
+import type { AnalyticsParams } from "./params.js";
 import timeseries from "./timeseries.js";
 import trending from "./trending.js";
 
@@ -18,4 +18,4 @@ export function analyticsRuns(kinds: readonly AnalyticsKindName[], params: Analy
 }
 
 export { counters, trending, timeseries };
-export { defaultAnalyticsParams, type AnalyticsParams } from "./shared.js";
+export { defaultAnalyticsParams, type AnalyticsParams } from "./params.js";

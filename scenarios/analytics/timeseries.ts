@@ -16,8 +16,8 @@ import {
   type Sample,
   type StreamShape,
 } from "../../src/patterns/analytics/index.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
-import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./shared.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
+import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
 
 const START = CHAPTER_DAY + 10 * HOUR_MS;
 const INTERVAL_MS = 15_000;

@@ -14,7 +14,7 @@ import {
   type TrendingEvent,
   type TrendingHour,
 } from "../../src/patterns/analytics/index.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_DAY,
   HOUR_MS,
@@ -22,7 +22,7 @@ import {
   fmtDateTime,
   roundTrips,
   type AnalyticsParams,
-} from "./shared.js";
+} from "./params.js";
 
 /** Simulated hours: the viral hour, then five hours of decay and new views. */
 export const TRENDING_HOURS = 6;

@@ -1,5 +1,5 @@
 import type { Strategy } from "../../src/patterns/cache/index.js";
-import type { ScenarioDef } from "../../src/scenario/types.js";
+import type { ScenarioDef } from "../../src/runner/types.js";
 import cacheAside from "./cache-aside.js";
 import invalidateEvent from "./invalidate-event.js";
 import invalidateTtl from "./invalidate-ttl.js";
@@ -48,4 +48,4 @@ export { defaultInvalidationParams, type InvalidationParams } from "./invalidate
 export { defaultEventParams, type EventInvalidationParams } from "./invalidate-event.js";
 export { defaultStampedeParams, protections, type Protection, type StampedeParams } from "./stampede.js";
 export type { RaceParams } from "./stale-set-race.js";
-export type { OriginParams } from "./shared.js";
+export type { OriginParams } from "./origin.js";

@@ -11,7 +11,7 @@ import {
   type OriginDb,
   type UserRow,
 } from "../../src/patterns/cache/index.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
 import {
   CHAPTER_PUBSUB,
@@ -23,7 +23,7 @@ import {
   releaseOrigin,
   sleep,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 export interface EventInvalidationParams extends InvalidationParams {
   /** App instances, each with a connection for reads, one subscribed to the channel, and an in-process cache. */

@@ -1,5 +1,5 @@
 import { readCacheAside, userName, type UserRow } from "../../src/patterns/cache/index.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -12,7 +12,7 @@ import {
   sleep,
   type OriginParams,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 export interface InvalidationParams extends OriginParams {
   /** Users the scenario reads and writes (1…keys). */

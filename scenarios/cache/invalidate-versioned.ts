@@ -1,5 +1,5 @@
 import { bumpNamespaceVersion, ensureNamespaceVersion, readVersioned } from "../../src/patterns/cache/index.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
 import {
   CHAPTER_CACHING,
@@ -9,7 +9,7 @@ import {
   releaseOrigin,
   sleep,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 interface VersionedRead {
   phase: "before" | "after";

@@ -11,7 +11,7 @@ import {
   type OriginDb,
   type UserRow,
 } from "../../src/patterns/cache/index.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -21,7 +21,7 @@ import {
   releaseOrigin,
   type OriginParams,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 export interface RaceParams extends OriginParams {
   /** TTL of the cache entries: how long the stale copy survives without the fix. */

@@ -12,7 +12,7 @@ import {
   type OriginDb,
   type StampedeFetch,
 } from "../../src/patterns/cache/index.js";
-import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
   dbStatements,
@@ -26,7 +26,7 @@ import {
   sleep,
   type OriginParams,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 export const protections = ["none", "lock", "early-expiry"] as const;
 export type Protection = (typeof protections)[number];

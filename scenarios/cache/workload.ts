@@ -19,7 +19,7 @@ import {
   type ScenarioDef,
   type StepDef,
   type TableData,
-} from "../../src/scenario/types.js";
+} from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -35,7 +35,7 @@ import {
   since,
   type OriginParams,
   type OriginState,
-} from "./shared.js";
+} from "./origin.js";
 
 export interface WorkloadParams extends OriginParams {
   /** Users 1…keys. */

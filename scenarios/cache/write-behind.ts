@@ -10,8 +10,8 @@ import {
   type WriteBehindWorker,
 } from "../../src/patterns/cache/index.js";
 import { tag } from "../../src/redis/keys.js";
-import type { ScenarioContext } from "../../src/scenario/types.js";
-import { dbStatements, ms, p50 } from "./shared.js";
+import type { ScenarioContext } from "../../src/runner/types.js";
+import { dbStatements, ms, p50 } from "./origin.js";
 import { committed, workloadScenario, type StrategyImpl, type WorkloadParams, type WorkloadState } from "./workload.js";
 
 /** With --crash-before-flush the worker dies this many writes before the end of the workload. */

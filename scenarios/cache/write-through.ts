@@ -1,5 +1,5 @@
 import { percentile, readCacheAside, writeThrough } from "../../src/patterns/cache/index.js";
-import { dbStatements, ms } from "./shared.js";
+import { dbStatements, ms } from "./origin.js";
 import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
 
 export const writeThroughImpl: StrategyImpl = {

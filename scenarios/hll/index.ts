@@ -1,5 +1,5 @@
-import { planRun, type ScenarioRun } from "../../src/scenario/runner.js";
-import type { HllParams } from "./shared.js";
+import { planRun, type ScenarioRun } from "../../src/runner/runner.js";
+import type { HllParams } from "./params.js";
 import uniqueCount from "./unique-count.js";
 import weeklyMerge from "./weekly-merge.js";
 
@@ -9,4 +9,4 @@ export function hllRuns(params: HllParams): ScenarioRun[] {
 }
 
 export { uniqueCount, weeklyMerge };
-export { defaultHllParams, DAILY_VISIT_CHANCE, type HllParams } from "./shared.js";
+export { defaultHllParams, DAILY_VISIT_CHANCE, type HllParams } from "./params.js";

@@ -19,8 +19,8 @@ import {
   type BatchSnapshot,
   type HllShape,
 } from "../../src/patterns/hll/index.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
-import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./shared.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
 
 interface UniqueCountState {
   hllKey: string;

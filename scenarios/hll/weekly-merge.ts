@@ -9,7 +9,7 @@ import {
   relativeError,
   worstOfRunsSigmas,
 } from "../../src/patterns/hll/index.js";
-import { defineScenario } from "../../src/scenario/types.js";
+import { defineScenario } from "../../src/runner/types.js";
 import {
   DAILY_VISIT_CHANCE,
   DAY_MS,
@@ -19,7 +19,7 @@ import {
   num,
   pct,
   type HllParams,
-} from "./shared.js";
+} from "./params.js";
 
 interface Day {
   label: string;

@@ -21,7 +21,7 @@ import {
   type ScoredPlayer,
   type Standing,
 } from "../../src/patterns/leaderboard/index.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import {
   CHAPTER,
   boardKey,
@@ -36,7 +36,7 @@ import {
   standingsTable,
   thousands,
   type LeaderboardParams,
-} from "./shared.js";
+} from "./params.js";
 
 /** The chapter's example: ZADD … 1500 "player:alice", then ZINCRBY … 50 (won a game). */
 const CHAPTER_SCORE = 1_500;

@@ -1,6 +1,6 @@
-import type { ScenarioDef } from "../../src/scenario/types.js";
+import type { ScenarioDef } from "../../src/runner/types.js";
 import global from "./global.js";
-import type { LeaderboardParams } from "./shared.js";
+import type { LeaderboardParams } from "./params.js";
 import ties from "./ties.js";
 import timeScoped from "./time-scoped.js";
 
@@ -14,4 +14,4 @@ export const leaderboardScenarios: Record<LeaderboardVariant, ScenarioDef<Leader
   ties,
 };
 
-export { defaultParams, type LeaderboardParams } from "./shared.js";
+export { defaultParams, type LeaderboardParams } from "./params.js";

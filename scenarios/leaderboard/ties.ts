@@ -10,8 +10,8 @@ import {
   submitWithTieBreak,
   type TieBreakConfig,
 } from "../../src/patterns/leaderboard/index.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
-import { CHAPTER, boardKey, defaultParams, thousands, versionAtLeast, type LeaderboardParams } from "./shared.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
+import { CHAPTER, boardKey, defaultParams, thousands, versionAtLeast, type LeaderboardParams } from "./params.js";
 
 /** Equal scores on purpose, with names chosen so that name order and arrival order disagree. */
 const TIED = ["player:zoe", "player:amy", "player:Bea", "player:bob"];

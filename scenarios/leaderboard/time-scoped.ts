@@ -14,8 +14,8 @@ import {
   type Game,
   type Standing,
 } from "../../src/patterns/leaderboard/index.js";
-import { sleep } from "../../src/scenario/clock.js";
-import { defineScenario, type ScenarioContext, type TableData } from "../../src/scenario/types.js";
+import { sleep } from "../../src/runner/clock.js";
+import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import {
   CHAPTER,
   boardKey,
@@ -24,7 +24,7 @@ import {
   firstDifference,
   sameStandings,
   type LeaderboardParams,
-} from "./shared.js";
+} from "./params.js";
 
 /** Who plays on the daily boards: a small cast, so the multi-day tables fit on a screen. */
 const CAST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"].map(

@@ -1,5 +1,5 @@
 import { acquireFencedLock, readFenced, writeFenced } from "../../src/patterns/lock/index.js";
-import { counterKey, fenceKey, lockKey, lockScenario, type LockVariant } from "./shared.js";
+import { counterKey, fenceKey, lockKey, lockScenario, type LockVariant } from "./algorithm-run.js";
 import { lateReleaseChecks } from "./simple.js";
 
 export const fencing: LockVariant = {

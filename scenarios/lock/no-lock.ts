@@ -8,9 +8,9 @@ import {
   type Ctx,
   type LockParams,
   type LockState,
-} from "./shared.js";
+} from "./algorithm-run.js";
 import { tag } from "../../src/redis/keys.js";
-import { defineScenario, type TableData } from "../../src/scenario/types.js";
+import { defineScenario, type TableData } from "../../src/runner/types.js";
 
 interface NoLockState extends LockState {
   rounds: { reads: number[]; wrote: number[]; after: number }[];

@@ -15,8 +15,8 @@ import {
 } from "../../src/patterns/lock/index.js";
 import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
-import { CHAPTER } from "./shared.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { CHAPTER } from "./algorithm-run.js";
 
 export interface RedlockParams {
   /** Independent masters to lock on (redis:// URLs). Empty: start `startNodes` throwaway redis-servers for the run. */

@@ -1,5 +1,5 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
-import { lockKey, lockScenario, plainCounter, type Ctx, type LockState, type LockVariant } from "./shared.js";
+import { lockKey, lockScenario, plainCounter, type Ctx, type LockState, type LockVariant } from "./algorithm-run.js";
 
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
 export function lateReleaseChecks(ctx: Ctx, state: LockState): void {

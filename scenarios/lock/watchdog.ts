@@ -1,5 +1,5 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
-import { lockKey, lockScenario, plainCounter, type LockVariant } from "./shared.js";
+import { lockKey, lockScenario, plainCounter, type LockVariant } from "./algorithm-run.js";
 
 export const watchdog: LockVariant = {
   algo: "watchdog",

@@ -1,8 +1,8 @@
 import type { QueueKind } from "../../src/patterns/queue/index.js";
-import type { ScenarioDef } from "../../src/scenario/types.js";
+import type { ScenarioDef } from "../../src/runner/types.js";
 import listQueue from "./list.js";
 import reliableQueue from "./reliable.js";
-import type { QueueParams } from "./shared.js";
+import type { QueueParams } from "./consumers.js";
 import streamQueue from "./stream.js";
 
 // Each kind keeps its own state type; the command only needs the parameters they share.
@@ -13,4 +13,4 @@ export const queueScenarios: Record<QueueKind, ScenarioDef<QueueParams, any>> = 
   stream: streamQueue,
 };
 
-export { defaultQueueParams, type QueueParams } from "./shared.js";
+export { defaultQueueParams, type QueueParams } from "./consumers.js";

@@ -14,7 +14,7 @@ import {
   type ReliableQueueKeys,
 } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import {
   CHAPTER,
   connectionOf,
@@ -33,7 +33,7 @@ import {
   type Delivery,
   type QueueParams,
   type QueueState,
-} from "./shared.js";
+} from "./consumers.js";
 
 type Ctx = ScenarioContext<QueueParams>;
 

@@ -17,8 +17,8 @@ import {
   type StreamEntry,
 } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
-import { sleep } from "../../src/scenario/clock.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/scenario/types.js";
+import { sleep } from "../../src/runner/clock.js";
+import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import {
   CHAPTER,
   connectionOf,
@@ -37,7 +37,7 @@ import {
   type Delivery,
   type QueueParams,
   type QueueState,
-} from "./shared.js";
+} from "./consumers.js";
 
 type Ctx = ScenarioContext<QueueParams>;
 

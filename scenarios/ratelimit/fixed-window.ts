@@ -4,7 +4,7 @@ import {
   fixedWindowLimit,
   modelFixedWindow,
 } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./shared.js";
+import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
 
 export const fixedWindow: Limiter = {
   algo: "fixed-window",

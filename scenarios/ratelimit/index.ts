@@ -1,7 +1,7 @@
 import type { RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
-import type { ScenarioDef } from "../../src/scenario/types.js";
+import type { ScenarioDef } from "../../src/runner/types.js";
 import fixedWindow from "./fixed-window.js";
-import type { RateLimitParams, RateLimitState } from "./shared.js";
+import type { RateLimitParams, RateLimitState } from "./algorithm-run.js";
 import slidingCounter from "./sliding-counter.js";
 import slidingLog from "./sliding-log.js";
 import tokenBucket from "./token-bucket.js";
@@ -13,4 +13,4 @@ export const rateLimitScenarios: Record<RateLimitAlgorithm, ScenarioDef<RateLimi
   "token-bucket": tokenBucket,
 };
 
-export { clientNames, defaultParams, type RateLimitParams } from "./shared.js";
+export { clientNames, defaultParams, type RateLimitParams } from "./algorithm-run.js";

@@ -1,5 +1,5 @@
 import { fixedWindowLabel, modelSlidingCounter, slidingCounterLimit } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, round, type Limiter } from "./shared.js";
+import { limitLabel, limiterKey, rateLimitScenario, round, type Limiter } from "./algorithm-run.js";
 
 export const slidingCounter: Limiter = {
   algo: "sliding-counter",

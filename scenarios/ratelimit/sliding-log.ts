@@ -1,5 +1,5 @@
 import { modelSlidingLog, slidingLogLimit } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./shared.js";
+import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
 
 export const slidingLog: Limiter = {
   algo: "sliding-log",

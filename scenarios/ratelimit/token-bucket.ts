@@ -1,5 +1,5 @@
 import { modelTokenBucket, tokenBucketLimit } from "../../src/patterns/ratelimit/index.js";
-import { limiterKey, rateLimitScenario, round, SCENARIO_TTL_PADDING_MS, type Limiter } from "./shared.js";
+import { limiterKey, rateLimitScenario, round, SCENARIO_TTL_PADDING_MS, type Limiter } from "./algorithm-run.js";
 
 export const tokenBucket: Limiter = {
   algo: "token-bucket",

@@ -9,8 +9,8 @@ import {
   type HashSession,
 } from "../../src/patterns/session/index.js";
 import { pipelineByKey } from "../../src/redis/batch.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
-import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./shared.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
+import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./params.js";
 
 interface UserSession {
   user: string;

@@ -14,8 +14,8 @@ import {
   type FieldChange,
   type SessionData,
 } from "../../src/patterns/session/index.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
-import { CHAPTER, defaultParams, sessionKey, type SessionParams } from "./shared.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
+import { CHAPTER, defaultParams, sessionKey, type SessionParams } from "./params.js";
 
 /** The session both requests start from. */
 const BASE = { user_id: 123, role: "admin", cart_size: 0, theme: "light" };

@@ -6,8 +6,8 @@ import {
   type SessionData,
 } from "../../src/patterns/session/index.js";
 import { InterruptedError } from "../../src/errors.js";
-import { defineScenario } from "../../src/scenario/types.js";
-import { CHAPTER, defaultParams, formatDuration, round, sessionKey, userName, type SessionParams } from "./shared.js";
+import { defineScenario } from "../../src/runner/types.js";
+import { CHAPTER, defaultParams, formatDuration, round, sessionKey, userName, type SessionParams } from "./params.js";
 
 /** The chapter's claim, and the line this run's median is held against. */
 export const CHAPTER_READ_CLAIM = "sub-ms session reads (vs 5–50 ms DB)";

@@ -9,9 +9,9 @@ import {
   type SessionData,
   type SlidingRead,
 } from "../../src/patterns/session/index.js";
-import { sleep } from "../../src/scenario/clock.js";
-import { defineScenario, type ScenarioContext } from "../../src/scenario/types.js";
-import { CHAPTER, defaultParams, formatDuration, pttl, sessionKey, shortId, type SessionParams } from "./shared.js";
+import { sleep } from "../../src/runner/clock.js";
+import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
+import { CHAPTER, defaultParams, formatDuration, pttl, sessionKey, shortId, type SessionParams } from "./params.js";
 
 /** How long the idle session of the expiry step has left, and how long the run then waits (real time). */
 export const EXPIRY_DEMO_MS = 200;

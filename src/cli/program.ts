@@ -2,20 +2,20 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import { declareCleanup, type CleanupCliOptions } from "./declare/cleanup.js";
-import { declareDoctor, type DoctorCliOptions } from "./declare/doctor.js";
-import { declareAnalytics, type AnalyticsCliOptions } from "./declare/analytics.js";
-import { declareCache, type CacheCliOptions } from "./declare/cache.js";
-import { declareHll, type HllCliOptions } from "./declare/hll.js";
-import { declareLeaderboard, type LeaderboardCliOptions } from "./declare/leaderboard.js";
-import { declareLock, type LockCliOptions } from "./declare/lock.js";
-import { declareQueue, type QueueCliOptions } from "./declare/queue.js";
-import { declareRatelimit, type RateLimitCliOptions } from "./declare/ratelimit.js";
-import { declareSession, type SessionCliOptions } from "./declare/session.js";
-import { declareSmoke, type SmokeCliOptions } from "./declare/smoke.js";
-import { declareTour, type TourCliOptions } from "./declare/tour.js";
-import { declareBench, type BenchCliOptions } from "./declare/bench.js";
-import { collectUrl, option, parsePrefix, parseTimeout } from "./options.js";
+import { declareCleanup, type CleanupCliOptions } from "./options/cleanup.js";
+import { declareDoctor, type DoctorCliOptions } from "./options/doctor.js";
+import { declareAnalytics, type AnalyticsCliOptions } from "./options/analytics.js";
+import { declareCache, type CacheCliOptions } from "./options/cache.js";
+import { declareHll, type HllCliOptions } from "./options/hll.js";
+import { declareLeaderboard, type LeaderboardCliOptions } from "./options/leaderboard.js";
+import { declareLock, type LockCliOptions } from "./options/lock.js";
+import { declareQueue, type QueueCliOptions } from "./options/queue.js";
+import { declareRatelimit, type RateLimitCliOptions } from "./options/ratelimit.js";
+import { declareSession, type SessionCliOptions } from "./options/session.js";
+import { declareSmoke, type SmokeCliOptions } from "./options/smoke.js";
+import { declareTour, type TourCliOptions } from "./options/tour.js";
+import { declareBench, type BenchCliOptions } from "./options/bench.js";
+import { collectUrl, option, parsePrefix, parseTimeout } from "./options/common.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
 export type { DoctorCliOptions };
@@ -92,7 +92,7 @@ throwaway redis-server from PATH is started for the run.
 Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 auth or permission · 130 interrupted`;
 
 /**
- * The router: it declares the global options, lets each command declare its own (src/cli/declare/, commander
+ * The router: it declares the global options, lets each command declare its own (src/cli/options/, commander
  * only), and hands parsed options to a handler. Handlers are imported lazily, so `--help` and `--version` never
  * load ioredis, chalk, cli-table3, ora or the prompts.
  */

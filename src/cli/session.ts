@@ -3,11 +3,11 @@ import { scanPrefixOnAll } from "../redis/cleanup.js";
 import { connectTarget, type Connection } from "../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../redis/keys.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
-import type { ClockMode } from "../scenario/clock.js";
-import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../scenario/report.js";
-import { cleanupRun, runScenario, type RunEnv, type RunEvent, type ScenarioRun } from "../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../scenario/types.js";
-import type { GlobalOptions } from "./options.js";
+import type { ClockMode } from "../runner/clock.js";
+import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
+import { cleanupRun, runScenario, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
+import type { ScenarioResult, TableData } from "../runner/types.js";
+import type { GlobalOptions } from "./options/common.js";
 import { createRenderer } from "./render/index.js";
 
 export interface SessionPlan {

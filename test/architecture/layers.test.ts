@@ -3,7 +3,7 @@
  * TypeScript syntax tree rather than grepped, so comments and look-alike strings do not count:
  *  - library code (everything under src/ except src/cli, and scenarios/) imports no terminal-UI package (chalk, ora,
  *    cli-table3, commander, @inquirer/*) and never prints or exits (console.*, process.stdout/stderr, process.exit);
- *  - src/patterns imports neither src/scenario nor src/cli; src/scenario does not import src/cli; src/redis imports
+ *  - src/patterns imports neither src/runner nor src/cli; src/runner does not import src/cli; src/redis imports
  *    none of the layers above it; nothing under src/ except src/cli imports scenarios/;
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
  *    or an ioredis method).
@@ -23,11 +23,11 @@ const FORBIDDEN_COMMANDS = ["flushdb", "flushall", "keys"];
 
 /** Directory prefixes (relative to the root, with "/") and what each may not import. */
 const IMPORT_RULES: { from: string; mayNotImport: string[] }[] = [
-  { from: "src/patterns/", mayNotImport: ["src/scenario/", "src/cli/", "scenarios/"] },
-  { from: "src/scenario/", mayNotImport: ["src/cli/", "scenarios/"] },
-  { from: "src/redis/", mayNotImport: ["src/patterns/", "src/scenario/", "src/cli/", "scenarios/", "src/doctor/"] },
+  { from: "src/patterns/", mayNotImport: ["src/runner/", "src/cli/", "scenarios/"] },
+  { from: "src/runner/", mayNotImport: ["src/cli/", "scenarios/"] },
+  { from: "src/redis/", mayNotImport: ["src/patterns/", "src/runner/", "src/cli/", "scenarios/", "src/doctor/"] },
   // doctor's probes and rules: beside the patterns, below the CLI; fed facts, never printing.
-  { from: "src/doctor/", mayNotImport: ["src/scenario/", "src/cli/", "scenarios/"] },
+  { from: "src/doctor/", mayNotImport: ["src/runner/", "src/cli/", "scenarios/"] },
   { from: "scenarios/", mayNotImport: ["src/cli/"] },
 ];
 
@@ -164,7 +164,7 @@ const FILES = [...sourceFiles("src"), ...sourceFiles("scenarios")];
 describe("the layering rule", () => {
   it("finds the source files", () => {
     expect(FILES.filter((f) => f.startsWith("src/patterns/")).length).toBeGreaterThan(0);
-    expect(FILES.filter((f) => f.startsWith("src/scenario/")).length).toBeGreaterThan(0);
+    expect(FILES.filter((f) => f.startsWith("src/runner/")).length).toBeGreaterThan(0);
     expect(FILES.filter((f) => f.startsWith("scenarios/")).length).toBeGreaterThan(0);
     expect(FILES.filter((f) => f.startsWith("src/cli/")).length).toBeGreaterThan(0);
   });
@@ -189,7 +189,7 @@ describe("the layering rule", () => {
       import type { Command } from "commander";
       import { select } from "@inquirer/prompts";
       import { runSession } from "../../cli/session.js";
-      import { runScenario } from "../../scenario/runner.js";
+      import { runScenario } from "../../runner/runner.js";
       const ora = await import("ora");
       // comments mentioning console.log, process.exit and KEYS do not count
       console.log("x");
@@ -209,7 +209,7 @@ describe("the layering rule", () => {
       src/patterns/example/bad.ts:3 imports commander (terminal UI belongs in src/cli)
       src/patterns/example/bad.ts:4 imports @inquirer/prompts (terminal UI belongs in src/cli)
       src/patterns/example/bad.ts:5 imports ../../cli/session.js: src/patterns/ may not depend on src/cli/
-      src/patterns/example/bad.ts:6 imports ../../scenario/runner.js: src/patterns/ may not depend on src/scenario/
+      src/patterns/example/bad.ts:6 imports ../../runner/runner.js: src/patterns/ may not depend on src/runner/
       src/patterns/example/bad.ts:7 imports ora (terminal UI belongs in src/cli)
       src/patterns/example/bad.ts:9 uses console.log (only src/cli prints or exits)
       src/patterns/example/bad.ts:10 uses globalThis.console.error (only src/cli prints or exits)
@@ -220,7 +220,7 @@ describe("the layering rule", () => {
       src/patterns/example/bad.ts:15 calls .keys()
       src/patterns/example/bad.ts:16 runs KEYS from Lua"
     `);
-    expect(check("src/scenario/bad.ts", `import { x } from "../cli/program.js";`)).toHaveLength(1);
+    expect(check("src/runner/bad.ts", `import { x } from "../cli/program.js";`)).toHaveLength(1);
     expect(check("src/redis/bad.ts", `import { x } from "../patterns/ratelimit/index.js";`)).toHaveLength(1);
     expect(check("scenarios/x/bad.ts", `import { x } from "../../src/cli/program.js"; console.log(x);`)).toHaveLength(
       2,

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
-import type { BenchCliOptions } from "../../src/cli/declare/bench.js";
+import type { BenchCliOptions } from "../../src/cli/options/bench.js";
 import { createProgram } from "../../src/cli/program.js";
 
 /** `bench`'s command line mapped to options, without Redis. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cacheMode, cachePlan, originParams } from "../../src/cli/commands/cache.js";
-import type { CacheCliOptions } from "../../src/cli/declare/cache.js";
+import type { CacheCliOptions } from "../../src/cli/options/cache.js";
 
 const base = { db: "sqlite", color: true, timeout: 5_000, trace: "full" } as CacheCliOptions;
 const opts = (extra: Partial<CacheCliOptions>): CacheCliOptions => ({ ...base, ...extra });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toJunit } from "../../src/cli/render/junit.js";
-import type { RunReport } from "../../src/scenario/report.js";
-import type { ScenarioResult } from "../../src/scenario/types.js";
+import type { RunReport } from "../../src/runner/report.js";
+import type { ScenarioResult } from "../../src/runner/types.js";
 
 function scenario(id: string, over: Partial<ScenarioResult> = {}): ScenarioResult {
   return {

@@ -2,7 +2,7 @@
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { queueParams } from "../../src/cli/commands/queue.js";
-import type { QueueCliOptions } from "../../src/cli/declare/queue.js";
+import type { QueueCliOptions } from "../../src/cli/options/queue.js";
 import { createProgram } from "../../src/cli/program.js";
 import { UsageError } from "../../src/errors.js";
 

@@ -4,7 +4,7 @@ import { interactiveProblem } from "../../src/cli/tour/interactive.js";
 import { formatDuration, paramSpecs, validateParam } from "../../src/cli/tour/params.js";
 import { PITFALLS } from "../../src/cli/tour/pitfalls.js";
 import { allScenarios } from "../../scenarios/index.js";
-import type { TourCliOptions } from "../../src/cli/declare/tour.js";
+import type { TourCliOptions } from "../../src/cli/options/tour.js";
 import { createProgram } from "../../src/cli/program.js";
 import { selectStart } from "../../src/cli/tour/tour.js";
 

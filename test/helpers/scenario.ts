@@ -3,9 +3,9 @@ import { scanPrefix } from "../../src/redis/cleanup.js";
 import { connectTarget, type Connection } from "../../src/redis/connect.js";
 import { KeySpace } from "../../src/redis/keys.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
-import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/scenario/runner.js";
-import type { ScenarioDef, ScenarioResult } from "../../src/scenario/types.js";
-import type { ClockMode } from "../../src/scenario/clock.js";
+import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
+import type { ScenarioDef, ScenarioResult } from "../../src/runner/types.js";
+import type { ClockMode } from "../../src/runner/clock.js";
 import { testPrefix, useRedisServer } from "./redis.js";
 
 export interface ScenarioHarness {

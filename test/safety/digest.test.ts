@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
-import type { RunReport } from "../../src/scenario/report.js";
+import type { RunReport } from "../../src/runner/report.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
 import { assertBuilt, firstJsonDocument, runCli, startCli, type CliResult } from "../trace/cli-process.js";
 

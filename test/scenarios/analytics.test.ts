@@ -7,7 +7,7 @@ import {
   type AnalyticsParams,
 } from "../../scenarios/analytics/index.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
-import { cleanupRun, planRun, runScenario } from "../../src/scenario/runner.js";
+import { cleanupRun, planRun, runScenario } from "../../src/runner/runner.js";
 import type { AnyScenario } from "../../scenarios/index.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 

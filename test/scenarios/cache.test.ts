@@ -8,8 +8,8 @@ import {
 } from "../../scenarios/cache/index.js";
 import { InterruptedError } from "../../src/errors.js";
 import { KeySpace } from "../../src/redis/keys.js";
-import { planRun, runScenario, cleanupRun, type RunEvent } from "../../src/scenario/runner.js";
-import type { ScenarioDef, ScenarioResult } from "../../src/scenario/types.js";
+import { planRun, runScenario, cleanupRun, type RunEvent } from "../../src/runner/runner.js";
+import type { ScenarioDef, ScenarioResult } from "../../src/runner/types.js";
 import { testPrefix } from "../helpers/redis.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 import { POSTGRES_URL, postgresAnswers, postgresCacheTables } from "../patterns/cache/context.js";

@@ -9,8 +9,8 @@ import { scanPrefix } from "../../src/redis/cleanup.js";
 import { connectTarget } from "../../src/redis/connect.js";
 import { KeySpace } from "../../src/redis/keys.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
-import { cleanupRun, planRun, runScenario, type RunEvent } from "../../src/scenario/runner.js";
-import type { ScenarioResult } from "../../src/scenario/types.js";
+import { cleanupRun, planRun, runScenario, type RunEvent } from "../../src/runner/runner.js";
+import type { ScenarioResult } from "../../src/runner/types.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 import { testPrefix } from "../helpers/redis.js";
 

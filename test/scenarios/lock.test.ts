@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultParams, lockScenarios, noLockScenario, type LockParams } from "../../scenarios/lock/index.js";
-import { lockScenario } from "../../scenarios/lock/shared.js";
+import { lockScenario } from "../../scenarios/lock/algorithm-run.js";
 import { fencing } from "../../scenarios/lock/fencing.js";
 import { watchdog } from "../../scenarios/lock/watchdog.js";
 import { lockAlgorithms } from "../../src/patterns/lock/index.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultQueueParams, queueScenarios, type QueueParams } from "../../scenarios/queue/index.js";
 import { queueKinds, type QueueKind } from "../../src/patterns/queue/index.js";
-import { cleanupRun, planRun, runScenario } from "../../src/scenario/runner.js";
+import { cleanupRun, planRun, runScenario } from "../../src/runner/runner.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 
 const harness = useScenarioHarness();

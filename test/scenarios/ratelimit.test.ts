@@ -9,7 +9,7 @@ import { algorithms } from "../../src/patterns/ratelimit/index.js";
 import { connectTarget, type Connection } from "../../src/redis/connect.js";
 import { KeySpace } from "../../src/redis/keys.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
-import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/scenario/runner.js";
+import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
 import { testPrefix, useRedisServer } from "../helpers/redis.js";
 
 const server = useRedisServer();

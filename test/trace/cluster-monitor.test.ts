@@ -14,7 +14,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashTagOf } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
-import type { RunReport } from "../../src/scenario/report.js";
+import type { RunReport } from "../../src/runner/report.js";
 import { useLocalCluster } from "../helpers/cluster.js";
 import { useRedisServer } from "../helpers/redis.js";
 import { assertBuilt, runCli } from "./cli-process.js";

@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import { REDACTED } from "../../src/redis/redact.js";
 import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
-import type { RunReport } from "../../src/scenario/report.js";
+import type { RunReport } from "../../src/runner/report.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
 import { assertBuilt, runCli, type CliResult } from "./cli-process.js";
 import { MonitorTap, type MonitorLine } from "./monitor-tap.js";

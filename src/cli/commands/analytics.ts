@@ -1,6 +1,6 @@
 import { analyticsRuns, type AnalyticsParams } from "../../../scenarios/analytics/index.js";
 import { UsageError } from "../../errors.js";
-import { ANALYTICS_KINDS, type AnalyticsCliOptions } from "../declare/analytics.js";
+import { ANALYTICS_KINDS, type AnalyticsCliOptions } from "../options/analytics.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters; the time-series window must fit in the simulated span. */

@@ -18,8 +18,8 @@ import { scanPrefix } from "../../redis/cleanup.js";
 import { connectTarget } from "../../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
-import { cleanupRun } from "../../scenario/runner.js";
-import { BENCH_KINDS, type BenchCliOptions } from "../declare/bench.js";
+import { cleanupRun } from "../../runner/runner.js";
+import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
 import { printBenchReport, type BenchReport, type BenchRound } from "../render/bench.js";
 
 /**

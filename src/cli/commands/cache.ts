@@ -7,9 +7,9 @@ import {
 } from "../../../scenarios/cache/index.js";
 import { UsageError } from "../../errors.js";
 import { parseOriginSpec, strategies, type Strategy } from "../../patterns/cache/index.js";
-import { planRun, type ScenarioRun } from "../../scenario/runner.js";
-import type { ScenarioDef, ScenarioResult, TableData } from "../../scenario/types.js";
-import { STAMPEDE_PROTECTIONS, type CacheCliOptions } from "../declare/cache.js";
+import { planRun, type ScenarioRun } from "../../runner/runner.js";
+import type { ScenarioDef, ScenarioResult, TableData } from "../../runner/types.js";
+import { STAMPEDE_PROTECTIONS, type CacheCliOptions } from "../options/cache.js";
 import { runSession } from "../session.js";
 
 type Mode = "workload" | "invalidate" | "stampede" | "race";

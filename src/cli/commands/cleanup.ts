@@ -2,7 +2,7 @@ import { UsageError } from "../../errors.js";
 import { deleteKeys, scanPrefixOnAll } from "../../redis/cleanup.js";
 import { connectTarget } from "../../redis/connect.js";
 import { CommandRecorder } from "../../redis/recorder.js";
-import type { CleanupCliOptions } from "../declare/cleanup.js";
+import type { CleanupCliOptions } from "../options/cleanup.js";
 
 /** `redis-patterns cleanup --prefix P`: SCAN for P:* and delete what is found (or list it with --dry-run). */
 export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {

@@ -10,7 +10,7 @@ import {
 import { classifyRedisError, connectTarget } from "../../redis/connect.js";
 import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
-import type { DoctorCliOptions } from "../declare/doctor.js";
+import type { DoctorCliOptions } from "../options/doctor.js";
 import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
 
 /**

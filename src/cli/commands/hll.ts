@@ -1,5 +1,5 @@
 import { hllRuns, type HllParams } from "../../../scenarios/hll/index.js";
-import type { HllCliOptions } from "../declare/hll.js";
+import type { HllCliOptions } from "../options/hll.js";
 import { runSession } from "../session.js";
 
 export function hllParams(opts: HllCliOptions): HllParams {

@@ -5,8 +5,8 @@ import {
   type LeaderboardParams,
 } from "../../../scenarios/leaderboard/index.js";
 import { AGGREGATES } from "../../patterns/leaderboard/index.js";
-import { planRun } from "../../scenario/runner.js";
-import type { LeaderboardCliOptions } from "../declare/leaderboard.js";
+import { planRun } from "../../runner/runner.js";
+import type { LeaderboardCliOptions } from "../options/leaderboard.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters. */

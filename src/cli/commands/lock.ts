@@ -12,9 +12,9 @@ import {
 import { UsageError } from "../../errors.js";
 import { redactUrl } from "../../redis/redact.js";
 import { lockAlgorithms } from "../../patterns/lock/index.js";
-import { planRun } from "../../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { LockCliOptions } from "../declare/lock.js";
+import { planRun } from "../../runner/runner.js";
+import type { ScenarioResult, TableData } from "../../runner/types.js";
+import type { LockCliOptions } from "../options/lock.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters. The stall defaults to twice the TTL and must exceed it. */

@@ -1,9 +1,9 @@
 import { queueScenarios, type QueueParams } from "../../../scenarios/queue/index.js";
 import { UsageError } from "../../errors.js";
 import { queueKinds } from "../../patterns/queue/index.js";
-import { planRun } from "../../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { QueueCliOptions } from "../declare/queue.js";
+import { planRun } from "../../runner/runner.js";
+import type { ScenarioResult, TableData } from "../../runner/types.js";
+import type { QueueCliOptions } from "../options/queue.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters, refusing combinations that could not show what they promise. */

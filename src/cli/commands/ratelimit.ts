@@ -1,8 +1,8 @@
 import { rateLimitScenarios, clientNames, type RateLimitParams } from "../../../scenarios/ratelimit/index.js";
 import { algorithms } from "../../patterns/ratelimit/index.js";
-import { planRun } from "../../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { RateLimitCliOptions } from "../declare/ratelimit.js";
+import { planRun } from "../../runner/runner.js";
+import type { ScenarioResult, TableData } from "../../runner/types.js";
+import type { RateLimitCliOptions } from "../options/ratelimit.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters; the defaults follow from --limit and --window. */

@@ -1,7 +1,7 @@
 import { sessionScenarios, variants, type SessionParams } from "../../../scenarios/session/index.js";
-import { planRun } from "../../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { SessionCliOptions } from "../declare/session.js";
+import { planRun } from "../../runner/runner.js";
+import type { ScenarioResult, TableData } from "../../runner/types.js";
+import type { SessionCliOptions } from "../options/session.js";
 import { runSession } from "../session.js";
 
 /** Command-line options → scenario parameters. */

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { allScenarios, selectScenarios } from "../../../scenarios/index.js";
 import { UsageError } from "../../errors.js";
-import { planRun } from "../../scenario/runner.js";
-import type { ScenarioResult, TableData } from "../../scenario/types.js";
-import type { SmokeCliOptions } from "../declare/smoke.js";
+import { planRun } from "../../runner/runner.js";
+import type { ScenarioResult, TableData } from "../../runner/types.js";
+import type { SmokeCliOptions } from "../options/smoke.js";
 import { formatMs } from "../format.js";
 import { toJunit } from "../render/junit.js";
 import { runSession } from "../session.js";

@@ -1,5 +1,5 @@
 import { UsageError } from "../../errors.js";
-import type { TourCliOptions } from "../declare/tour.js";
+import type { TourCliOptions } from "../options/tour.js";
 import { interactiveProblem } from "../tour/interactive.js";
 
 /** `redis-patterns tour [pattern]`: refuse at once where nobody can answer a prompt, else open the tour. */

@@ -3,9 +3,9 @@ import Table from "cli-table3";
 import type { Bottleneck, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import type { CleanupResult } from "../../scenario/runner.js";
+import type { CleanupResult } from "../../runner/runner.js";
 import { displayArgv } from "../format.js";
-import type { GlobalOptions } from "../options.js";
+import type { GlobalOptions } from "../options/common.js";
 import { colorEnabled, type Streams } from "./index.js";
 import { traceLines } from "./trace.js";
 

@@ -6,7 +6,7 @@ import type { Finding, PatternVerdict, Verdict } from "../../doctor/rules.js";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { formatBytes, formatMs } from "../format.js";
-import type { GlobalOptions } from "../options.js";
+import type { GlobalOptions } from "../options/common.js";
 import { colorEnabled, type Streams } from "./index.js";
 import { traceLines } from "./trace.js";
 

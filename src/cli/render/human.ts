@@ -2,11 +2,11 @@ import { Chalk, type ChalkInstance } from "chalk";
 import Table from "cli-table3";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import type { RunReport } from "../../scenario/report.js";
-import type { RunEvent } from "../../scenario/runner.js";
-import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../scenario/types.js";
+import type { RunReport } from "../../runner/report.js";
+import type { RunEvent } from "../../runner/runner.js";
+import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
 import { formatMs, formatValueCell } from "../format.js";
-import type { GlobalOptions, TraceMode } from "../options.js";
+import type { GlobalOptions, TraceMode } from "../options/common.js";
 import { traceLines } from "./trace.js";
 import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./index.js";
 

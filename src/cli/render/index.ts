@@ -1,7 +1,7 @@
 import type { Target } from "../../redis/connect.js";
-import type { RunReport } from "../../scenario/report.js";
-import type { RunEvent } from "../../scenario/runner.js";
-import type { GlobalOptions } from "../options.js";
+import type { RunReport } from "../../runner/report.js";
+import type { RunEvent } from "../../runner/runner.js";
+import type { GlobalOptions } from "../options/common.js";
 
 /** Everything a command shows goes through one of these; scenarios and patterns never print. */
 export interface Renderer {

@@ -1,4 +1,4 @@
-import type { RunReport } from "../../scenario/report.js";
+import type { RunReport } from "../../runner/report.js";
 import type { Renderer, Streams } from "./index.js";
 
 /** `--json`: nothing on stdout but the one report at the end; notices still go to stderr. */

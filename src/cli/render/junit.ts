@@ -1,5 +1,5 @@
-import type { RunReport } from "../../scenario/report.js";
-import type { ScenarioResult } from "../../scenario/types.js";
+import type { RunReport } from "../../runner/report.js";
+import type { ScenarioResult } from "../../runner/types.js";
 
 function esc(text: string): string {
   return (

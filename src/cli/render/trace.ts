@@ -2,7 +2,7 @@ import type { ChalkInstance } from "chalk";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { scriptBySha } from "../../redis/script.js";
 import { displayArgv, formatMs, formatReply } from "../format.js";
-import type { TraceMode } from "../options.js";
+import type { TraceMode } from "../options/common.js";
 
 export interface TraceStyle {
   /** Print each Lua script's source after the first EVALSHA of it (`--show-lua`). */

@@ -1,8 +1,8 @@
 import { input, select } from "@inquirer/prompts";
 import { UsageError } from "../../errors.js";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
-import { TRAFFIC_SHAPES } from "../declare/ratelimit.js";
-import { oneOf, parseInteger } from "../options.js";
+import { TRAFFIC_SHAPES } from "../options/ratelimit.js";
+import { oneOf, parseInteger } from "../options/common.js";
 
 /** A scenario parameter the tour can change, with the parser the command-line options use for its kind. */
 export interface ParamSpec {

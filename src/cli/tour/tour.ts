@@ -5,9 +5,9 @@ import { catalog, type AnyScenario, type PatternEntry } from "../../../scenarios
 import { ExitCode, InterruptedError, UsageError } from "../../errors.js";
 import { deleteKeys } from "../../redis/cleanup.js";
 import { argToString } from "../../redis/recorder.js";
-import { cleanupRun, planRun, runScenario, type RunEvent, type StepAction } from "../../scenario/runner.js";
-import type { ScenarioResult } from "../../scenario/types.js";
-import type { TourCliOptions } from "../declare/tour.js";
+import { cleanupRun, planRun, runScenario, type RunEvent, type StepAction } from "../../runner/runner.js";
+import type { ScenarioResult } from "../../runner/types.js";
+import type { TourCliOptions } from "../options/tour.js";
 import { displayArgv, formatReply } from "../format.js";
 import { HumanRenderer } from "../render/human.js";
 import { colorEnabled, type Streams } from "../render/index.js";

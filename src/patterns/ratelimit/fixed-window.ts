@@ -1,6 +1,6 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { arg, num, replyArray, requireWindowOptions } from "./shared.js";
+import { arg, num, replyArray, requireWindowOptions } from "./script-args.js";
 
 export const fixedWindowScript = defineScript(
   "ratelimit-fixed-window",

@@ -50,7 +50,7 @@ export {
   type TrafficOptions,
   type TrafficRequest,
 } from "./traffic.js";
-export type { Now } from "./shared.js";
+export type { Now } from "./script-args.js";
 
 export const algorithms = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 export type RateLimitAlgorithm = (typeof algorithms)[number];

@@ -11,7 +11,7 @@
  */
 import type { FixedWindowResult } from "./fixed-window.js";
 import { fixedWindowIndex } from "./fixed-window.js";
-import { roundTrip17 } from "./shared.js";
+import { roundTrip17 } from "./script-args.js";
 import type { SlidingCounterResult } from "./sliding-counter.js";
 import type { SlidingLogResult } from "./sliding-log.js";
 import type { TokenBucketResult } from "./token-bucket.js";

@@ -1,6 +1,6 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { type Now, arg, luaNow, nowArg, num, replyArray, requireWindowOptions } from "./shared.js";
+import { type Now, arg, luaNow, nowArg, num, replyArray, requireWindowOptions } from "./script-args.js";
 
 export const slidingCounterScript = defineScript(
   "ratelimit-sliding-counter",

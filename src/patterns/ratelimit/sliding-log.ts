@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { type Now, arg, luaNow, nowArg, num, replyArray, requireWindowOptions } from "./shared.js";
+import { type Now, arg, luaNow, nowArg, num, replyArray, requireWindowOptions } from "./script-args.js";
 
 export const slidingLogScript = defineScript(
   "ratelimit-sliding-log",

@@ -10,7 +10,7 @@ import {
   requireNow,
   requirePositiveNumber,
   type Now,
-} from "./shared.js";
+} from "./script-args.js";
 
 export const tokenBucketScript = defineScript(
   "ratelimit-token-bucket",

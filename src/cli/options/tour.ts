@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { GlobalOptions } from "../options.js";
+import type { GlobalOptions } from "./common.js";
 
 export interface TourCliOptions extends GlobalOptions {
   /** false with --no-input: refuse instead of prompting. */

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { option, parseInteger, type GlobalOptions } from "../options.js";
+import { option, parseInteger, type GlobalOptions } from "./common.js";
 
 export interface HllCliOptions extends GlobalOptions {
   count: number;

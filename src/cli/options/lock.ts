@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
 import { UsageError } from "../../errors.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const LOCK_ALGORITHMS = ["simple", "watchdog", "fencing", "redlock"] as const;
 export type LockAlgorithmName = (typeof LOCK_ALGORITHMS)[number];

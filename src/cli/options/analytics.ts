@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
 import { UsageError } from "../../errors.js";
-import { option, parseInteger, type GlobalOptions } from "../options.js";
+import { option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const ANALYTICS_KINDS = ["counters", "trending", "timeseries"] as const;
 export type AnalyticsKind = (typeof ANALYTICS_KINDS)[number];

@@ -13,14 +13,14 @@ import {
   type LockAlgorithm,
   type LockWatchdog,
 } from "../../src/patterns/lock/index.js";
-import { sleep } from "../../src/scenario/clock.js";
+import { sleep } from "../../src/runner/clock.js";
 import {
   defineScenario,
   type ScenarioContext,
   type ScenarioDef,
   type StepDef,
   type TableData,
-} from "../../src/scenario/types.js";
+} from "../../src/runner/types.js";
 
 export interface LockParams {
   /** Workers, each on its own connection (worker-1, worker-2, …). At least 2: a lock between one worker is moot. */

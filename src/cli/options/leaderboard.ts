@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 /** Kept here (not imported from scenarios/) so `--help` loads nothing but commander. */
 export const LEADERBOARD_VARIANT_NAMES = ["global", "time-scoped", "ties"] as const;

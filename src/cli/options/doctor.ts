@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 // requirements.ts is data only (no imports), so --help stays cheap.
 import { PATTERNS as DOCTOR_PATTERNS, type PatternName as DoctorPatternName } from "../../doctor/requirements.js";
-import { option, parseInteger, type GlobalOptions } from "../options.js";
+import { option, parseInteger, type GlobalOptions } from "./common.js";
 
 export interface DoctorCliOptions extends GlobalOptions {
   /** Only these patterns (default: all). */

@@ -3,8 +3,8 @@
  * recorder's gate (a command is held until the gate resolves and only then reaches the server, in order).
  */
 import { describe, expect, it } from "vitest";
-import { cleanupRun, planRun, runScenario, type StepAction } from "../../src/scenario/runner.js";
-import { defineScenario } from "../../src/scenario/types.js";
+import { cleanupRun, planRun, runScenario, type StepAction } from "../../src/runner/runner.js";
+import { defineScenario } from "../../src/runner/types.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 
 const harness = useScenarioHarness();

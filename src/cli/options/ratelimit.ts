@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { parseDuration, parseRate } from "../../patterns/ratelimit/traffic.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const RATE_LIMIT_ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 export type RateLimitAlgorithmName = (typeof RATE_LIMIT_ALGORITHMS)[number];

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const SESSION_VARIANTS = ["string", "hash", "lost-update", "read-latency"] as const;
 export type SessionVariantName = (typeof SESSION_VARIANTS)[number];

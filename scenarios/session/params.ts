@@ -1,4 +1,4 @@
-import type { ScenarioContext } from "../../src/scenario/types.js";
+import type { ScenarioContext } from "../../src/runner/types.js";
 
 export interface SessionParams {
   /** Session lifetime, whole seconds (SET … EX takes seconds). */

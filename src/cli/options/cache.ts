@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { parseOriginSpec } from "../../patterns/cache/origin-db.js";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const CACHE_STRATEGIES = ["cache-aside", "read-through", "write-through", "write-behind"] as const;
 export const CACHE_INVALIDATIONS = ["ttl", "event", "versioned"] as const;

@@ -1,11 +1,11 @@
-import type { ClockMode } from "../../src/scenario/clock.js";
+import type { ClockMode } from "../../src/runner/clock.js";
 import {
   defineScenario,
   type ScenarioContext,
   type ScenarioDef,
   type StepDef,
   type TableData,
-} from "../../src/scenario/types.js";
+} from "../../src/runner/types.js";
 import { tag } from "../../src/redis/keys.js";
 import {
   alignedStart,

@@ -8,7 +8,7 @@ import {
   type OriginDb,
 } from "../../src/patterns/cache/index.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
-import type { ScenarioContext } from "../../src/scenario/types.js";
+import type { ScenarioContext } from "../../src/runner/types.js";
 
 export const CHAPTER_CACHING = "4.1 Caching patterns";
 export const CHAPTER_PUBSUB = "4.8 Common architecture patterns (3: pub/sub for cache invalidation)";
@@ -126,4 +126,4 @@ export function since(start: number): number {
   return performance.now() - start;
 }
 
-export { sleep } from "../../src/scenario/clock.js";
+export { sleep } from "../../src/runner/clock.js";

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
-import { oneOf, option, parseInteger, type GlobalOptions } from "../options.js";
+import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const QUEUE_KINDS = ["list", "reliable", "stream"] as const;
 export type QueueKindName = (typeof QUEUE_KINDS)[number];

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "commander";
-import { UsageError } from "../errors.js";
-import { parseDuration } from "../patterns/ratelimit/traffic.js";
-import { validatePrefix } from "../redis/keys.js";
+import { UsageError } from "../../errors.js";
+import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { validatePrefix } from "../../redis/keys.js";
 
 export type TraceMode = "full" | "summary" | "off";
 

@@ -1,7 +1,7 @@
 import type { Aggregate, ScoredPlayer, Standing } from "../../src/patterns/leaderboard/index.js";
 import { tag } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
-import type { ScenarioContext, TableData } from "../../src/scenario/types.js";
+import type { ScenarioContext, TableData } from "../../src/runner/types.js";
 
 export interface LeaderboardParams {
   /** Players seeded on the global board. */

@@ -7,7 +7,7 @@ import {
   type QueueCounts,
   type QueueKind,
 } from "../../src/patterns/queue/index.js";
-import type { ScenarioContext, TableData } from "../../src/scenario/types.js";
+import type { ScenarioContext, TableData } from "../../src/runner/types.js";
 
 export interface QueueParams {
   /** Messages the producer sends. */

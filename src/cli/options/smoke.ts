@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
-import { option, parseInteger, type GlobalOptions } from "../options.js";
+import { option, parseInteger, type GlobalOptions } from "./common.js";
 
 export interface SmokeCliOptions extends GlobalOptions {
   only: string[];
