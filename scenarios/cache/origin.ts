@@ -59,7 +59,7 @@ export async function openOrigin(
   state.db = db;
   await db.createTable(users);
   ctx.note(
-    `${describeOrigin(spec)}: table ${db.table} with users 1…${users}, each at version 1` +
+    `${db.engine ? describeOrigin(spec).replace(/^SQLite/, db.engine) : describeOrigin(spec)}: table ${db.table} with users 1…${users}, each at version 1` +
       (ctx.params.dbLatencyMs > 0
         ? `; every statement waits ${ctx.params.dbLatencyMs} ms first (a database one network hop away)`
         : ""),

@@ -1,6 +1,6 @@
 /**
- * The origin database behind the cache: a `users` table in SQLite (better-sqlite3, embedded) or PostgreSQL (pg),
- * behind one small interface, so the caching patterns read and write a real database whichever it is.
+ * The origin database behind the cache: a `users` table in SQLite (embedded: node:sqlite or WebAssembly) or
+ * PostgreSQL (pg), behind one small interface, so the caching patterns read and write a real database whichever it is.
  *
  * Every statement goes through a {@link StatementRunner}: the scenarios pass one that records it in the trace (as a
  * database statement next to the Redis commands) and the tests one that just runs it. `latencyMs` sleeps before each
@@ -41,7 +41,14 @@ export interface OriginCounts {
 }
 
 /** `--db`: the embedded SQLite database (a temporary file, or one you name) or a PostgreSQL URL. */
-export type OriginSpec = { kind: "sqlite"; path?: string } | { kind: "postgres"; url: string };
+export type OriginSpec =
+  | {
+      kind: "sqlite";
+      path?: string;
+      /** The SQLite engine; by default node:sqlite where Node has it, else the WebAssembly build. */
+      driver?: "node:sqlite" | "wasm";
+    }
+  | { kind: "postgres"; url: string };
 
 /**
  * `sqlite` (a temporary file, removed at the end), `sqlite:<path>` (your file; only the run's own table is created
@@ -116,6 +123,8 @@ export interface OriginDb {
   readonly kind: OriginSpec["kind"];
   readonly table: string;
   readonly client: string;
+  /** The engine, where the driver tells it: `SQLite 3.53.4 on WebAssembly`, `SQLite 3.54.1 on node:sqlite`. */
+  readonly engine?: string;
   /** Shared by every connection of one database. */
   readonly counts: OriginCounts;
   /** `CREATE TABLE` (failing if it exists) and one `INSERT` of users 1…n, each at version 1. */
@@ -145,7 +154,7 @@ export async function openOriginDb(options: OriginDbOptions): Promise<OriginDb> 
   assertTableName(options.table);
   if (options.spec.kind === "sqlite") {
     const { openSqliteOrigin } = await import("./sqlite-origin.js");
-    return openSqliteOrigin(options, options.spec.path);
+    return openSqliteOrigin(options, options.spec.path, options.spec.driver);
   }
   const { openPostgresOrigin } = await import("./postgres-origin.js");
   return openPostgresOrigin(options, options.spec.url);

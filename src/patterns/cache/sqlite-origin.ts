@@ -1,14 +1,13 @@
 /**
- * The origin database in SQLite, through better-sqlite3. better-sqlite3 is synchronous: each statement runs inside an
- * async wrapper (after the modelled latency), so the trace records it and other work (a worker, other requests)
+ * The origin database in SQLite: Node's built-in node:sqlite where it has one, else SQLite compiled to WebAssembly
+ * (see sqlite-driver.ts); nothing is compiled at install. Both are synchronous: each statement runs inside an async
+ * wrapper (after the modelled latency), so the trace records it and other work (a worker, other requests)
  * interleaves between statements as it would with a networked database. A batch is one statement, so it never
  * spans an await.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type BetterSqlite3 from "better-sqlite3";
-import { ConnectError } from "../../errors.js";
 import type { ReplyValue } from "../../redis/recorder.js";
 import {
   delay,
@@ -21,8 +20,7 @@ import {
   type OriginDbOptions,
   type UserRow,
 } from "./origin-db.js";
-
-type Database = BetterSqlite3.Database;
+import { sqliteDriver, type SqliteDriver, type SqliteDriverName, type SqliteHandle } from "./sqlite-driver.js";
 
 interface Shared {
   file: string;
@@ -32,27 +30,21 @@ interface Shared {
   /** Set once this run's CREATE TABLE succeeded: only then may it drop the table. */
   created: boolean;
   open: Set<SqliteOrigin>;
-  Driver: typeof BetterSqlite3;
+  driver: SqliteDriver;
+  /**
+   * The one handle every connection uses, where the engine has no shared memory (WebAssembly) and the file is the
+   * run's own: it holds the file's lock for the whole run instead of taking it for every statement.
+   */
+  handle?: SqliteHandle;
   removeOnExit?: () => void;
 }
 
-/**
- * better-sqlite3 is an optional dependency: it compiles a native addon when no prebuilt binary can be fetched, and an
- * install may skip it. Then only the SQLite origin is missing, and the message says what to do.
- */
-async function loadDriver(): Promise<typeof BetterSqlite3> {
-  try {
-    return (await import("better-sqlite3")).default;
-  } catch (err) {
-    throw new ConnectError(
-      `the embedded SQLite database (better-sqlite3) is not installed here (${err instanceof Error ? err.message.split("\n")[0] : String(err)}): ` +
-        "run npm install better-sqlite3, or use --db postgres://…",
-    );
-  }
-}
-
-export async function openSqliteOrigin(options: OriginDbOptions, path?: string): Promise<OriginDb> {
-  const Driver = await loadDriver();
+export async function openSqliteOrigin(
+  options: OriginDbOptions,
+  path?: string,
+  driverName?: SqliteDriverName,
+): Promise<OriginDb> {
+  const driver = sqliteDriver(driverName);
   const tempDir = path ? undefined : mkdtempSync(join(tmpdir(), "redis-patterns-origin-"));
   const file = path ?? join(tempDir!, "origin.db");
   const shared: Shared = {
@@ -61,7 +53,7 @@ export async function openSqliteOrigin(options: OriginDbOptions, path?: string):
     counts: newCounts(),
     created: false,
     open: new Set(),
-    Driver,
+    driver,
   };
   if (tempDir) {
     // Closing removes the temporary file; this also covers a process that exits without closing (Ctrl-C twice).
@@ -75,7 +67,9 @@ class SqliteOrigin implements OriginDb {
   readonly kind = "sqlite" as const;
   readonly table: string;
   readonly counts: OriginCounts;
-  private readonly db: Database;
+  readonly driver: SqliteDriverName;
+  readonly engine: string;
+  private readonly db: SqliteHandle;
 
   constructor(
     private readonly shared: Shared,
@@ -85,16 +79,34 @@ class SqliteOrigin implements OriginDb {
   ) {
     this.table = options.table;
     this.counts = shared.counts;
-    this.db = new shared.Driver(shared.file);
-    // Another connection may hold the write lock for a moment (the worker's batch): wait for it rather than fail.
-    this.db.pragma("busy_timeout = 5000");
-    // A temporary database runs in WAL mode with NORMAL sync, the usual production setting: a commit does not wait
-    // for the disk, yet survives the app crashing. A file you name keeps its own settings (WAL would stick to it).
-    if (shared.tempDir) {
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-    }
+    this.driver = shared.driver.name;
+    this.engine = `SQLite ${shared.driver.version} on ${shared.driver.name === "wasm" ? "WebAssembly" : "node:sqlite"}`;
+    this.db = shared.handle ?? this.openHandle();
     shared.open.add(this);
+  }
+
+  private openHandle(): SqliteHandle {
+    const { driver, file, tempDir } = this.shared;
+    const db = driver.open(file);
+    // Another connection may hold the write lock for a moment (the worker's batch): wait for it rather than fail.
+    db.get("PRAGMA busy_timeout = 5000");
+    // A file you name keeps its own settings (WAL would stick to it). A temporary one is set so that a commit does
+    // not wait for the disk, yet survives the app crashing, the usual production setting: WAL with NORMAL sync where
+    // the engine can share memory between connections (node:sqlite); else (WebAssembly) a rollback journal without
+    // sync, and one handle locking the file for the run, shared by the run's connections: each statement runs to
+    // its end before the next starts, so they see each other's commits as separate connections would.
+    if (tempDir) {
+      if (driver.wal) {
+        db.get("PRAGMA journal_mode = WAL");
+        db.get("PRAGMA synchronous = NORMAL");
+      } else {
+        db.get("PRAGMA locking_mode = EXCLUSIVE");
+        db.get("PRAGMA journal_mode = TRUNCATE");
+        db.get("PRAGMA synchronous = OFF");
+        this.shared.handle = db;
+      }
+    }
+    return db;
   }
 
   /** Record one statement; the latency sleep and the synchronous call run inside the recorded call. */
@@ -118,7 +130,7 @@ class SqliteOrigin implements OriginDb {
     await this.run(
       create,
       [],
-      () => this.db.prepare(create).run(),
+      () => this.db.run(create),
       () => "CREATE TABLE",
     );
     this.shared.created = true;
@@ -126,7 +138,7 @@ class SqliteOrigin implements OriginDb {
     await this.run(
       seed,
       [users],
-      () => this.db.prepare(seed).run(users).changes,
+      () => this.db.run(seed, [users]),
       (n) => `INSERT ${n}`,
     );
   }
@@ -134,7 +146,7 @@ class SqliteOrigin implements OriginDb {
   async readUser(id: number): Promise<UserRow | null> {
     const sql = `SELECT id, name, version FROM ${this.table} WHERE id = ?`;
     this.counts.reads += 1;
-    return this.run(sql, [id], () => (this.db.prepare(sql).get(id) as UserRow | undefined) ?? null, rowReply);
+    return this.run(sql, [id], () => this.db.get(sql, [id]) as UserRow | null, rowReply);
   }
 
   async readAllUsers(): Promise<UserRow[]> {
@@ -142,7 +154,7 @@ class SqliteOrigin implements OriginDb {
     return this.run(
       sql,
       [],
-      () => this.db.prepare(sql).all() as UserRow[],
+      () => this.db.all(sql) as unknown as UserRow[],
       (rows) => `${rows.length} rows`,
     );
   }
@@ -152,7 +164,7 @@ class SqliteOrigin implements OriginDb {
     const changed = await this.run(
       sql,
       [row.name, row.version, row.id],
-      () => this.db.prepare(sql).run(row.name, row.version, row.id).changes,
+      () => this.db.run(sql, [row.name, row.version, row.id]),
       (n) => `UPDATE ${n}`,
     );
     this.counts.writes += changed;
@@ -172,7 +184,7 @@ class SqliteOrigin implements OriginDb {
     const changed = await this.run(
       sql,
       params,
-      () => this.db.prepare(sql).run(...params).changes,
+      () => this.db.run(sql, params),
       (n) => `UPDATE ${n}`,
     );
     this.counts.writes += changed;
@@ -185,7 +197,7 @@ class SqliteOrigin implements OriginDb {
     const changed = await this.run(
       sql,
       [suffix],
-      () => this.db.prepare(sql).run(suffix).changes,
+      () => this.db.run(sql, [suffix]),
       (n) => `UPDATE ${n}`,
     );
     this.counts.writes += changed;
@@ -201,7 +213,7 @@ class SqliteOrigin implements OriginDb {
     await this.run(
       sql,
       [],
-      () => this.db.prepare(sql).run(),
+      () => this.db.run(sql),
       () => "DROP TABLE",
     );
   }
@@ -222,7 +234,8 @@ class SqliteOrigin implements OriginDb {
   }
 
   private closeHandle(): void {
-    if (this.db.open) this.db.close();
+    // The shared handle closes with the first connection, after the others.
+    if (this.db !== this.shared.handle || this.root) this.db.close();
     this.shared.open.delete(this);
   }
 }

@@ -14,6 +14,7 @@ import {
   type OriginSpec,
 } from "../../../src/patterns/cache/index.js";
 import type { ReplyValue } from "../../../src/redis/recorder.js";
+import { availableSqliteDrivers, sqliteDriver } from "../../../src/patterns/cache/sqlite-driver.js";
 import { POSTGRES_URL, openTestOrigin, postgresAnswers, postgresCacheTables } from "./context.js";
 
 describe("--db values", () => {
@@ -64,8 +65,14 @@ describe("--db values", () => {
 const pgUp = await postgresAnswers();
 if (!pgUp) console.warn(`PostgreSQL does not answer at ${POSTGRES_URL}: its origin-database tests are skipped`);
 
+// Every SQLite engine this Node.js has (node:sqlite from 22.13, the WebAssembly build everywhere).
+const sqliteDrivers = availableSqliteDrivers();
 const backends: [string, OriginSpec, boolean][] = [
-  ["SQLite", { kind: "sqlite" }, true],
+  ...sqliteDrivers.map((driver): [string, OriginSpec, boolean] => [
+    `SQLite (${driver})`,
+    { kind: "sqlite", driver },
+    true,
+  ]),
   ["PostgreSQL", { kind: "postgres", url: POSTGRES_URL }, pgUp],
 ];
 
@@ -160,7 +167,7 @@ describe.each(backends)("the origin database on %s", (_name, spec, available) =>
     async () => {
       // Two runs on one database: a named SQLite file (a temporary one is private to its run), or the PostgreSQL.
       const dir = mkdtempSync(join(tmpdir(), "origin-test-"));
-      const shared: OriginSpec = spec.kind === "sqlite" ? { kind: "sqlite", path: join(dir, "shared.db") } : spec;
+      const shared: OriginSpec = spec.kind === "sqlite" ? { ...spec, path: join(dir, "shared.db") } : spec;
       const mine = await openTestOrigin(shared, 1);
       open.push(mine);
       const intruder = await openOriginDb({ spec: shared, table: mine.table });
@@ -184,9 +191,20 @@ describe.each(backends)("the origin database on %s", (_name, spec, available) =>
   });
 });
 
-describe("the temporary SQLite file", () => {
+describe("the embedded SQLite engines", () => {
+  it("runs on WebAssembly everywhere, and on node:sqlite where Node has it without a flag", () => {
+    expect(sqliteDrivers).toContain("wasm");
+    const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+    const builtIn = major > 23 || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+    expect(sqliteDrivers.includes("node:sqlite")).toBe(builtIn);
+    // The default is the built-in engine where there is one.
+    expect(sqliteDriver().name).toBe(builtIn ? "node:sqlite" : "wasm");
+  });
+});
+
+describe.each(sqliteDrivers)("the temporary SQLite file (%s)", (driver) => {
   it("is removed when the database is closed", async () => {
-    const db = await openTestOrigin({ kind: "sqlite" }, 1);
+    const db = await openTestOrigin({ kind: "sqlite", driver }, 1);
     const file = (db as unknown as { shared: { file: string } }).shared.file;
     expect(existsSync(file)).toBe(true);
     await db.dropTable();
