@@ -4,7 +4,7 @@ import { parseInfo } from "../../src/redis/connect.js";
 import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
-import { CHAPTER } from "./algorithm-run.js";
+import { CHAPTER } from "./params.js";
 
 export interface FailoverParams {
   /** The lock's TTL, ms: long enough that A still holds it when B takes it (nothing here waits for it). */

@@ -1,5 +1,7 @@
 import { acquireFencedLock, readFenced, writeFenced } from "../../src/patterns/lock/index.js";
-import { counterKey, fenceKey, lockKey, lockScenario, type LockVariant } from "./algorithm-run.js";
+import { counterKey, fenceKey, lockKey } from "./params.js";
+import { lockScenario } from "./algorithm-run.js";
+import { type LockVariant } from "./workers.js";
 import { lateReleaseChecks } from "./simple.js";
 
 export const fencing: LockVariant = {

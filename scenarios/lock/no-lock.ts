@@ -1,14 +1,5 @@
-import {
-  connectWorkers,
-  allWorkers,
-  CHAPTER,
-  defaultParams,
-  initialState,
-  requireWorkers,
-  type Ctx,
-  type LockParams,
-  type LockState,
-} from "./algorithm-run.js";
+import { connectWorkers, allWorkers, initialState, requireWorkers, type LockState } from "./workers.js";
+import { CHAPTER, defaultParams, type Ctx, type LockParams } from "./params.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type TableData } from "../../src/runner/types.js";
 

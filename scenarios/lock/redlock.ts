@@ -16,7 +16,7 @@ import {
 import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
-import { CHAPTER } from "./algorithm-run.js";
+import { CHAPTER } from "./params.js";
 
 export interface RedlockParams {
   /** Independent masters to lock on (redis:// URLs). Empty: start `startNodes` throwaway redis-servers for the run. */

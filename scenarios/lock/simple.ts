@@ -1,5 +1,7 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
-import { lockKey, lockScenario, plainCounter, type Ctx, type LockState, type LockVariant } from "./algorithm-run.js";
+import { lockKey, type Ctx } from "./params.js";
+import { lockScenario } from "./algorithm-run.js";
+import { plainCounter, type LockState, type LockVariant } from "./workers.js";
 
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
 export function lateReleaseChecks(ctx: Ctx, state: LockState): void {

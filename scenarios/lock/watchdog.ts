@@ -1,5 +1,7 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
-import { lockKey, lockScenario, plainCounter, type LockVariant } from "./algorithm-run.js";
+import { lockKey } from "./params.js";
+import { lockScenario } from "./algorithm-run.js";
+import { plainCounter, type LockVariant } from "./workers.js";
 
 export const watchdog: LockVariant = {
   algo: "watchdog",

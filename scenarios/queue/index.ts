@@ -2,7 +2,7 @@ import type { QueueKind } from "../../src/patterns/queue/index.js";
 import type { ScenarioDef } from "../../src/runner/types.js";
 import listQueue from "./list.js";
 import reliableQueue from "./reliable.js";
-import type { QueueParams } from "./consumers.js";
+import type { QueueParams } from "./params.js";
 import streamQueue from "./stream.js";
 
 // Each kind keeps its own state type; the command only needs the parameters they share.
@@ -13,4 +13,4 @@ export const queueScenarios: Record<QueueKind, ScenarioDef<QueueParams, any>> = 
   stream: streamQueue,
 };
 
-export { defaultQueueParams, type QueueParams } from "./consumers.js";
+export { defaultQueueParams, type QueueParams } from "./params.js";

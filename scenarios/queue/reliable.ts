@@ -15,12 +15,11 @@ import {
 } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
-  CHAPTER,
   connectionOf,
   crashMidBatch,
   crashPlan,
-  defaultQueueParams,
   drainMeter,
   initQueueState,
   list,
@@ -31,7 +30,6 @@ import {
   unfinishedByCrash,
   work,
   type Delivery,
-  type QueueParams,
   type QueueState,
 } from "./consumers.js";
 

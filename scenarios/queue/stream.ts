@@ -19,12 +19,11 @@ import {
 import { tag } from "../../src/redis/keys.js";
 import { sleep } from "../../src/runner/clock.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
-  CHAPTER,
   connectionOf,
   crashMidBatch,
   crashPlan,
-  defaultQueueParams,
   drainMeter,
   initQueueState,
   list,
@@ -35,7 +34,6 @@ import {
   unfinishedByCrash,
   work,
   type Delivery,
-  type QueueParams,
   type QueueState,
 } from "./consumers.js";
 

@@ -1,7 +1,8 @@
 import type { RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
 import type { ScenarioDef } from "../../src/runner/types.js";
 import fixedWindow from "./fixed-window.js";
-import type { RateLimitParams, RateLimitState } from "./algorithm-run.js";
+import type { RateLimitParams } from "./params.js";
+import type { RateLimitState } from "./algorithm-run.js";
 import slidingCounter from "./sliding-counter.js";
 import slidingLog from "./sliding-log.js";
 import tokenBucket from "./token-bucket.js";
@@ -13,4 +14,4 @@ export const rateLimitScenarios: Record<RateLimitAlgorithm, ScenarioDef<RateLimi
   "token-bucket": tokenBucket,
 };
 
-export { clientNames, defaultParams, type RateLimitParams } from "./algorithm-run.js";
+export { clientNames, defaultParams, type RateLimitParams } from "./params.js";

@@ -1,5 +1,6 @@
 import { modelTokenBucket, tokenBucketLimit } from "../../src/patterns/ratelimit/index.js";
-import { limiterKey, rateLimitScenario, round, SCENARIO_TTL_PADDING_MS, type Limiter } from "./algorithm-run.js";
+import { limiterKey, rateLimitScenario, round, type Limiter } from "./algorithm-run.js";
+import { SCENARIO_TTL_PADDING_MS } from "./params.js";
 
 export const tokenBucket: Limiter = {
   algo: "token-bucket",
