@@ -77,6 +77,13 @@ export const catalog: PatternEntry[] = [
       "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream with a consumer group and a dead-letter stream",
     load: async () => Object.values((await import("./queue/index.js")).queueScenarios),
   },
+  {
+    name: "primary",
+    chapter: "4.8 Common architecture patterns (4: Redis as primary database)",
+    summary:
+      "cart, feature flags, game state and sessions with no other copy, on a throwaway redis-server SIGKILLed under no persistence, RDB, AOF everysec and AOF always: acknowledged writes lost, write latency",
+    load: async () => Object.values((await import("./primary/index.js")).durabilityScenarios),
+  },
 ];
 
 export async function allScenarios(): Promise<AnyScenario[]> {

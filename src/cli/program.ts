@@ -9,6 +9,7 @@ import { declareCache, type CacheCliOptions } from "./options/cache.js";
 import { declareHll, type HllCliOptions } from "./options/hll.js";
 import { declareLeaderboard, type LeaderboardCliOptions } from "./options/leaderboard.js";
 import { declareLock, type LockCliOptions } from "./options/lock.js";
+import { declarePrimary, type PrimaryCliOptions } from "./options/primary.js";
 import { declareQueue, type QueueCliOptions } from "./options/queue.js";
 import { declareRatelimit, type RateLimitCliOptions } from "./options/ratelimit.js";
 import { declareSession, type SessionCliOptions } from "./options/session.js";
@@ -33,6 +34,7 @@ export interface Handlers {
   analytics(opts: AnalyticsCliOptions): Promise<void>;
   lock(opts: LockCliOptions): Promise<void>;
   queue(opts: QueueCliOptions): Promise<void>;
+  primary(opts: PrimaryCliOptions): Promise<void>;
   smoke(opts: SmokeCliOptions): Promise<void>;
   tour(opts: TourCliOptions): Promise<void>;
   bench(opts: BenchCliOptions): Promise<void>;
@@ -49,6 +51,7 @@ export const lazyHandlers: Handlers = {
   analytics: async (opts) => (await import("./commands/analytics.js")).analyticsCommand(opts),
   lock: async (opts) => (await import("./commands/lock.js")).lockCommand(opts),
   queue: async (opts) => (await import("./commands/queue.js")).queueCommand(opts),
+  primary: async (opts) => (await import("./commands/primary.js")).primaryCommand(opts),
   smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
   tour: async (opts) => (await import("./commands/tour.js")).tourCommand(opts),
   bench: async (opts) => (await import("./commands/bench.js")).benchCommand(opts),
@@ -81,6 +84,7 @@ Examples:
   $ redis-patterns analytics --kind trending          trending with decay, and the view a client-side decay loses
   $ redis-patterns lock --workers 5                   three locks under contention: a lock that expires mid-work, renewal, fencing
   $ redis-patterns queue                              consumers crash: the list loses messages, the reliable list and the stream do not
+  $ redis-patterns primary                            Redis as the only copy: SIGKILL under each persistence setting, writes lost
   $ redis-patterns cleanup --prefix rp:1a2b3c4d       remove what a --keep run left behind
   $ redis-patterns doctor --url $REDIS_URL            which patterns this server can carry (exit 1 if any is at risk)
   $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
@@ -149,6 +153,7 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
   declareAnalytics(program, (opts) => handlers.analytics(opts));
   declareLock(program, (opts) => handlers.lock(opts));
   declareQueue(program, (opts) => handlers.queue(opts));
+  declarePrimary(program, (opts) => handlers.primary(opts));
   declareCleanup(program, (opts) => handlers.cleanup(opts));
   declareDoctor(program, (opts) => handlers.doctor(opts));
   declareSmoke(program, (opts) => handlers.smoke(opts));

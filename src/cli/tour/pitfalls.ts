@@ -10,6 +10,7 @@ export const PITFALLS: Record<string, string> = {
   "lock/simple": "the lock expires while its holder still works",
   "lock/no-lock": "read-modify-write without a lock loses increments",
   "queue/list": "a consumer that dies after BRPOP loses its messages",
+  "primary/rdb": "a crash takes every acknowledged write since the last snapshot",
 };
 
 export function isPitfall(id: string): boolean {

@@ -1,0 +1,11 @@
+export {
+  durabilityScenario,
+  durabilityScenarios,
+  killMoment,
+  primaryDefaults,
+  CHAPTER,
+  CHAPTER_CLAIM,
+  type PrimaryParams,
+  type DurabilityState,
+} from "./durability.js";
+export { resolveServerBinary, type ServerBinary } from "./server.js";
