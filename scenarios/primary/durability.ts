@@ -40,11 +40,13 @@ export const CHAPTER = "4.8 Common architecture patterns (4: Redis as primary da
 export const CHAPTER_CLAIM = "Shopping cart (with AOF persistence)";
 
 export interface PrimaryParams {
-  /**
-   * When to SIGKILL the server, ms after the writes start; null: drawn from [2300, 3300) with `seed` (past the first
-   * snapshot of the default save rule, which Redis takes 1-2 s after it starts).
-   */
+  /** When to SIGKILL the server, ms after the writes start; null: drawn from `killRangeMs` with `seed`. */
   killAfterMs: number | null;
+  /**
+   * Where a drawn kill moment falls, ms: short by default (smoke, the tour); the command draws from 2.3-3.3 s, past the
+   * first snapshot of the default save rule, which Redis takes 1-2 s after it starts.
+   */
+  killRangeMs: [number, number];
   /** Seed of the write mix (which cart, which flag, which session) and of the kill moment. */
   seed: number;
   /** Writes per second, all use cases together (a paced app, so the trace stays readable). */
@@ -57,6 +59,7 @@ export interface PrimaryParams {
 
 export const primaryDefaults: PrimaryParams = {
   killAfterMs: null,
+  killRangeMs: [300, 600],
   seed: 1,
   rate: 1_000,
   rdbSave: "1 100",
@@ -72,7 +75,8 @@ const MATCHES = ["m1", "m2"];
 const SESSION_TTL_MS = 30 * 60_000;
 
 export function killMoment(p: PrimaryParams): number {
-  return p.killAfterMs ?? 2_300 + Math.floor(seededRandom(p.seed ^ 0x5eed)() * 1_000);
+  const [min, max] = p.killRangeMs;
+  return p.killAfterMs ?? min + Math.floor(seededRandom(p.seed ^ 0x5eed)() * Math.max(0, max - min));
 }
 
 interface Move {

@@ -31,6 +31,11 @@ export interface ConnectOptions {
   recorder: CommandRecorder;
   /** Called with one-line notices for stderr (e.g. that a throwaway server was started). */
   notice?: (message: string) => void;
+  /**
+   * Record each command with the server's address (host:port) as its node: for connections to a server other than
+   * the run's target (a scenario's own servers), so the trace says which server each command went to.
+   */
+  recordNode?: boolean;
   /** Keep retrying a refused or timed-out connection this long (`smoke --wait`: Redis may still be starting). */
   waitMs?: number;
 }
@@ -227,7 +232,9 @@ async function connectUrl(
     // ioredis from printing unhandled errors.
     let cause: unknown;
     redis.on("error", (err: unknown) => (cause ??= err));
-    const recording = opts.recorder.attach(redis, label);
+    const address =
+      opts.recordNode && parsed.options.host ? `${parsed.options.host}:${parsed.options.port ?? 6379}` : undefined;
+    const recording = opts.recorder.attach(redis, label, address ? { node: address } : {});
     try {
       await redis.connect();
       recording.endHandshake();

@@ -133,6 +133,7 @@ export async function runScenario(
         label,
         timeoutMs: options?.timeoutMs ?? 2_000,
         recorder: env.recorder,
+        recordNode: true,
       });
       others.push(connection);
       return connection.redis;

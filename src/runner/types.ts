@@ -90,7 +90,7 @@ export interface ScenarioContext<P> {
   connect(label: string): Promise<Redis>;
   /**
    * A recorded connection to ANOTHER server (a Redlock node, a replica the scenario started): its commands appear in
-   * the trace labelled with `label`. `timeoutMs` bounds the connect and every command (2 s by default). Closed at the
+   * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds the connect and every command (2 s by default). Closed at the
    * end of the scenario (its QUIT is in the "Teardown" step). Rejects with a ConnectError when nothing answers.
    */
   connectTo(url: string, label: string, options?: { timeoutMs?: number }): Promise<Redis>;

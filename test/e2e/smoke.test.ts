@@ -33,7 +33,7 @@ describe("redis-patterns smoke", () => {
     for (const id of ids) expect(result.stdout).toMatch(new RegExp(`✓ ${id.replace("/", "\\/")}\\s`));
     expect(result.stdout).toMatch(new RegExp(`Smoke: ${ids.length}/${ids.length} scenarios passed in [\\d.]+ (ms|s)`));
     expect(result.stdout).toMatch(/│ scenario\s+│ result\s+│ duration\s+│ commands\s+│ checks/);
-  });
+  }, 120_000); // the whole suite (twice, for the CI jobs), on a busy machine
 
   it("--only and --skip take ids and globs; --json has one entry per scenario", async () => {
     const result = await runCli([
@@ -156,7 +156,7 @@ describe("redis-patterns smoke", () => {
         errors: "0",
       });
     }
-  });
+  }, 120_000); // the whole suite (twice, for the CI jobs), on a busy machine
 
   it("without --wait an absent server is exit 3", async () => {
     const port = await freePort();

@@ -156,6 +156,8 @@ function tagNodes(report: RunReport): Map<string, Set<string>> {
     const key = c.argv[1];
     // PUBLISH/SUBSCRIBE name a channel, not a key: it has no slot (any node relays it).
     if (!c.node || c.error || !key?.startsWith(`${report.prefix}:`) || /subscribe|publish/i.test(c.argv[0]!)) continue;
+    // A scenario's own servers (primary's throwaway redis-servers) are not the cluster's nodes.
+    if (!taps.some((t) => t.address === c.node)) continue;
     const tag = `${key.split(":")[2]}/${hashTagOf(key)}`;
     out.set(tag, (out.get(tag) ?? new Set()).add(c.node));
   }
@@ -196,6 +198,7 @@ describe("the whole smoke suite on a 3×2 Redis Cluster", () => {
     const masters = new Set(
       allRecords(run.report)
         .filter((c) => !c.phase && /^(GET|SET|EVALSHA|EVAL|ZADD|HSET|INCR|XADD|LPUSH|PFADD)$/i.test(c.argv[0]!))
+        .filter((c) => taps.some((t) => t.address === c.node))
         .map((c) => c.node),
     );
     expect(masters.size).toBe(3);
