@@ -25,6 +25,9 @@ export class UsageError extends RedisPatternsError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** A user's script (`ratelimit --script`, `lock --acquire-script`) does not compile: the run stops, exit 2. */
+export class ScriptLoadError extends UsageError {}
+
 /** The server cannot be reached, answered too slowly, or the connection broke. */
 export class ConnectError extends RedisPatternsError {
   readonly exitCode = ExitCode.connection;

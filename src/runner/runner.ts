@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { AuthError, ConnectError, InterruptedError } from "../errors.js";
+import { AuthError, ConnectError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
 import { connectTarget, type Connection, type Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
@@ -63,7 +63,12 @@ export function planRun<P, S>(def: ScenarioDef<P, S>, params: P): ScenarioRun {
 
 /** Errors that end the whole run (no point in trying the next scenario) rather than fail one scenario. */
 function isFatal(err: unknown): boolean {
-  return err instanceof InterruptedError || err instanceof ConnectError || err instanceof AuthError;
+  return (
+    err instanceof InterruptedError ||
+    err instanceof ConnectError ||
+    err instanceof AuthError ||
+    err instanceof ScriptLoadError
+  );
 }
 
 /** A Redis error reply or socket failure during a step, mapped so NOPERM and lost connections end the run. */

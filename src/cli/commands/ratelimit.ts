@@ -4,6 +4,8 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { RateLimitCliOptions } from "../options/ratelimit.js";
 import { runSession } from "../session.js";
+import { UsageError } from "../../errors.js";
+import { userScriptCommand, wantsUserScript } from "./ratelimit-script.js";
 
 /** Command-line options → scenario parameters; the defaults follow from --limit and --window. */
 export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
@@ -21,6 +23,11 @@ export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
 }
 
 export async function ratelimitCommand(opts: RateLimitCliOptions): Promise<void> {
+  if (wantsUserScript(opts)) return userScriptCommand(opts);
+  if (opts.fuzz !== undefined || opts.seed !== undefined || opts.junit || opts.model || opts.semantics || opts.contract)
+    throw new UsageError(
+      "--fuzz, --seed, --junit, --model, --semantics and --contract check your own limiter: give it with --script",
+    );
   const params = rateLimitParams(opts);
   const chosen = opts.algo && !opts.compare ? [opts.algo] : [...algorithms];
   await runSession(opts, {

@@ -1,12 +1,13 @@
 import { Option, type Command } from "commander";
 import { parseDuration, parseRate } from "../../patterns/ratelimit/traffic.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
+import { addUserScriptOptions, USER_SCRIPT_HELP, type UserScriptCliOptions } from "./ratelimit-script.js";
 
 export const RATE_LIMIT_ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 export type RateLimitAlgorithmName = (typeof RATE_LIMIT_ALGORITHMS)[number];
 export const TRAFFIC_SHAPES = ["steady", "burst", "boundary"] as const;
 
-export interface RateLimitCliOptions extends GlobalOptions {
+export interface RateLimitCliOptions extends GlobalOptions, UserScriptCliOptions {
   algo?: RateLimitAlgorithmName;
   compare?: boolean;
   limit: number;
@@ -21,7 +22,7 @@ export interface RateLimitCliOptions extends GlobalOptions {
 }
 
 export function declareRatelimit(program: Command, run: (opts: RateLimitCliOptions) => Promise<void>): void {
-  program
+  const cmd = program
     .command("ratelimit")
     .description("rate limiting (chapter 4.2): fixed window, sliding log, sliding counter, token bucket")
     .addOption(
@@ -91,7 +92,10 @@ Examples:
   $ redis-patterns ratelimit --compare --traffic boundary      the fixed window's 2× burst at the window edge
   $ redis-patterns ratelimit --algo token-bucket --rate 5 --burst 10 --traffic burst
   $ redis-patterns ratelimit --algo sliding-counter --clients 3 --trace summary
-  $ redis-patterns ratelimit --algo fixed-window --window 2s --clock real`,
-    )
-    .action(async (_opts, cmd: Command) => run(cmd.optsWithGlobals<RateLimitCliOptions>()));
+  $ redis-patterns ratelimit --algo fixed-window --window 2s --clock real
+${USER_SCRIPT_HELP}`,
+    );
+  addUserScriptOptions(cmd).action(async (_opts, command: Command) =>
+    run(command.optsWithGlobals<RateLimitCliOptions>()),
+  );
 }
