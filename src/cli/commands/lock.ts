@@ -16,6 +16,7 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { LockCliOptions } from "../options/lock.js";
 import { runSession } from "../session.js";
+import { lockScriptCommand, wantsLockScript } from "./lock-script.js";
 
 /** Command-line options → scenario parameters. The stall defaults to twice the TTL and must exceed it. */
 export function lockParams(opts: LockCliOptions): LockParams {
@@ -54,6 +55,9 @@ export function redlockParams(opts: LockCliOptions): RedlockParams {
 }
 
 export async function lockCommand(opts: LockCliOptions): Promise<void> {
+  if (wantsLockScript(opts)) return lockScriptCommand(opts);
+  if (opts.junit)
+    throw new UsageError("lock --junit goes with --acquire-script (smoke --junit covers the built-in locks)");
   if (opts.node && opts.algo !== "redlock")
     throw new UsageError("--node names a Redlock master: use it with --algo redlock");
   if (opts.failover && (opts.algo || !opts.lock))

@@ -2,11 +2,12 @@ import { Option, type Command } from "commander";
 import { parseDuration } from "../../patterns/ratelimit/traffic.js";
 import { UsageError } from "../../errors.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
+import { addLockScriptOptions, LOCK_SCRIPT_HELP, type LockScriptCliOptions } from "./lock-script.js";
 
 export const LOCK_ALGORITHMS = ["simple", "watchdog", "fencing", "redlock"] as const;
 export type LockAlgorithmName = (typeof LOCK_ALGORITHMS)[number];
 
-export interface LockCliOptions extends GlobalOptions {
+export interface LockCliOptions extends GlobalOptions, LockScriptCliOptions {
   algo?: LockAlgorithmName;
   /** false with --no-lock. */
   lock: boolean;
@@ -39,7 +40,7 @@ function boundedDuration(what: string, min: number, max: number): (text: string)
 }
 
 export function declareLock(program: Command, run: (opts: LockCliOptions) => Promise<void>): void {
-  program
+  const cmd = program
     .command("lock")
     .description(
       "distributed locking (chapter 4.5): SET NX PX + owner-checked release, a renewal watchdog, fencing tokens",
@@ -117,7 +118,8 @@ Examples:
   $ redis-patterns lock --algo redlock                5 throwaway masters: 2 down → still acquired, 3 down → refused
   $ redis-patterns lock --algo redlock --node redis://10.0.0.1:6379 --node redis://10.0.0.2:6379 --node redis://10.0.0.3:6379 \
       --node redis://10.0.0.4:6379 --node redis://10.0.0.5:6379 --ttl 2s
-  $ redis-patterns lock --failover                    a lock lost in a failover: two holders, for real`,
-    )
-    .action(async (_opts, cmd: Command) => run(cmd.optsWithGlobals<LockCliOptions>()));
+  $ redis-patterns lock --failover                    a lock lost in a failover: two holders, for real
+${LOCK_SCRIPT_HELP}`,
+    );
+  addLockScriptOptions(cmd).action(async (_opts, command: Command) => run(command.optsWithGlobals<LockCliOptions>()));
 }

@@ -1,0 +1,116 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHECKS, userLockParams, userLockScenario } from "../../scenarios/lock/user-script.js";
+import { loadUserLock } from "../../src/patterns/lock/user-script.js";
+import { scanPrefix } from "../../src/redis/cleanup.js";
+import { connectTarget, type Connection } from "../../src/redis/connect.js";
+import { KeySpace } from "../../src/redis/keys.js";
+import { CommandRecorder } from "../../src/redis/recorder.js";
+import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
+import type { ScenarioResult } from "../../src/runner/types.js";
+import { ROOT } from "../helpers/cli.js";
+import { testPrefix, useRedisServer } from "../helpers/redis.js";
+
+const server = useRedisServer();
+let connection: Connection;
+let recorder: CommandRecorder;
+beforeAll(async () => {
+  recorder = new CommandRecorder();
+  connection = await connectTarget({ url: server().url, timeoutMs: 5_000, recorder });
+});
+afterAll(async () => {
+  await connection?.close();
+});
+
+const file = (name: string) => join(ROOT, "examples", "lock", `${name}.lua`);
+
+async function check(
+  acquire: string,
+  release: string,
+  extend?: string,
+): Promise<{ result: ScenarioResult; failed: string[] }> {
+  const keys = new KeySpace(testPrefix("uls"));
+  const env: RunEnv = {
+    redis: connection.redis,
+    recorder,
+    keys,
+    target: connection.target,
+    signal: new AbortController().signal,
+    clockMode: "real",
+    newClient: (label) => connection.newClient(label),
+  };
+  const lock = loadUserLock({
+    acquire: file(acquire),
+    release: file(release),
+    ...(extend ? { extend: file(extend) } : {}),
+  });
+  // A TTL long enough for a busy machine; the stall is still longer than it.
+  const params = userLockParams({
+    lock,
+    names: [acquire, release],
+    workers: 3,
+    increments: 8,
+    ttlMs: 300,
+    pauseMs: 700,
+    resource: "order-456",
+  });
+  const result = await runScenario(planRun(userLockScenario(), params), env);
+  const cleanup = await cleanupRun(env, false);
+  expect(cleanup.error).toBeUndefined();
+  expect(await scanPrefix(connection.redis, keys.prefix)).toEqual([]);
+  return { result, failed: result.checks.filter((c) => !c.ok).map((c) => c.name) };
+}
+
+const detail = (r: ScenarioResult, name: string) => r.checks.find((c) => c.name === name)?.detail;
+
+describe("lock --acquire-script / --release-script / --extend-script", () => {
+  it("a correct lock (SET NX PX, owner-checked release and extension) passes every check", async () => {
+    const { result, failed } = await check("acquire", "release", "extend");
+    expect(result.error).toBeUndefined();
+    expect(failed).toEqual([]);
+    const names = result.checks.map((c) => c.name);
+    for (const name of [
+      CHECKS.acquire,
+      CHECKS.exclusion,
+      CHECKS.foreignRelease,
+      CHECKS.ownRelease,
+      CHECKS.foreignExtend,
+      CHECKS.ownExtend,
+      CHECKS.expiry,
+      CHECKS.workers,
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it("a release without an owner check: a non-owner deletes the lock, and an expired holder deletes the next owner's", async () => {
+    const { result, failed } = await check("acquire", "release-no-owner-check");
+    expect(failed).toEqual([CHECKS.foreignRelease, CHECKS.expiry]);
+    expect(detail(result, CHECKS.foreignRelease)).toBe(
+      "sequence: worker-1 acquire(token-1, 10000 ms) → yes · worker-2 release(token-2) → yes · worker-1 GET → nil",
+    );
+    expect(result.checks.find((c) => c.name === CHECKS.expiry)?.actual).toBe(
+      "the late release answered 1; the lock holds nil",
+    );
+  });
+
+  it("SET without NX: a second worker takes a held lock, and concurrent increments get lost", async () => {
+    const { result, failed } = await check("acquire-no-nx", "release");
+    expect(failed).toContain(CHECKS.exclusion);
+    expect(detail(result, CHECKS.exclusion)).toBe(
+      'sequence: worker-1 acquire(token-1, 10000 ms) → yes · worker-2 acquire(token-2, 10000 ms) → yes · worker-1 GET → "token-2"',
+    );
+  });
+
+  it("SETNX without a TTL: the lock never expires", async () => {
+    const { result, failed } = await check("acquire-no-ttl", "release");
+    expect(failed).toEqual([CHECKS.acquire]);
+    expect(result.checks.find((c) => c.name === CHECKS.acquire)?.actual).toBe("acquired, PTTL -1");
+  });
+
+  it("an extension without an owner check: a non-owner keeps someone else's lock alive", async () => {
+    const { result, failed } = await check("acquire", "release", "extend-no-owner-check");
+    expect(failed).toEqual([CHECKS.foreignExtend]);
+    expect(result.checks.find((c) => c.name === CHECKS.foreignExtend)?.actual).toMatch(/^1, PTTL \d+$/);
+  });
+});
