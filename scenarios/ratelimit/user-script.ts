@@ -277,11 +277,15 @@ function runnerFor(ctx: ScenarioContext<UserScriptParams>, state: UserScriptStat
   };
 }
 
-/** The first window edge the phase starts from: the chapter's minute in scenario time, the next edge in real time. */
-function phaseStart(ctx: ScenarioContext<UserScriptParams>): number {
+/**
+ * Where a phase's traffic starts: the chapter's minute in scenario time; in real time the next window edge, or for
+ * boundary traffic (which starts a window before the edge it straddles) one window earlier.
+ */
+function phaseStart(ctx: ScenarioContext<UserScriptParams>, boundary: boolean): number {
   const w = ctx.params.config.windowMs;
   if (ctx.clock.mode === "scenario") return alignedStart(w);
-  return Math.ceil((Date.now() + Math.min(500, w / 20) + 50) / w) * w - w;
+  const next = Math.ceil((Date.now() + Math.min(500, w / 20) + 50) / w) * w;
+  return boundary ? next - w : next;
 }
 
 function remember(
@@ -298,9 +302,7 @@ function remember(
 
 async function runPhase(ctx: ScenarioContext<UserScriptParams>, state: UserScriptState, phase: Phase): Promise<void> {
   const paced = ctx.clock.mode === "real";
-  let start = phaseStart(ctx);
-  if (paced && phase.name === "boundary") start += 0;
-  const planned = phase.requests(start);
+  const planned = phase.requests(phaseStart(ctx, phase.name === "boundary"));
   const { observed, violations } = await runnerFor(ctx, state, paced)(planned, true);
   // What was actually sent (in real time, the wall clock), so a replay sends the very same times.
   const requests = planned.map((r, i) => ({ ...r, at: observed[i]!.at }));
