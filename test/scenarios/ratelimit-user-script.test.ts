@@ -163,6 +163,21 @@ describe("ratelimit --script: classic mistakes fail with the exact violation and
     expect(shortest(result, "ttl")).toEqual(["alice 10:30:00.000 (dies after 1 command) †"]);
   });
 
+  it("GET then INCR from the app: app instances at once all read the same count and all pass", async () => {
+    const { failed, result } = await check({ adapter: "get-then-incr.js", config: { semantics: "fixed" } });
+    expect(failed).toEqual([
+      name("over-limit", { semantics: "fixed" }),
+      "4 app instances at once: exactly what the limit allows passes",
+    ]);
+    const concurrent = result.checks.find((x) => x.name.startsWith("4 app instances"));
+    expect(concurrent?.expected).toBe(3);
+    expect(Number(concurrent?.actual)).toBeGreaterThan(3);
+    // A race between connections: it does not replay one request at a time, and the report says so.
+    expect(result.checks.find((x) => x.name === name("over-limit", { semantics: "fixed" }))?.detail).toMatch(
+      /does not replay one request at a time/,
+    );
+  });
+
   it("the chapter's two-key token bucket (via a JSON adapter) never expires its keys", async () => {
     const config = { contract: "bucket", semantics: "bucket", capacity: 3, refillPerSec: 1 } as const;
     const { failed, result } = await check({
