@@ -79,6 +79,7 @@ export const CHECKS = {
   expiry: "expiry while working is detected: the late release answers 0 and leaves the next owner's lock",
   watchdog: "with extensions, a holder that works longer than the TTL keeps the lock",
   workers: "concurrent workers: never two holders at once, no lost increment",
+  keys: "every key the scripts write is the lock key or under it, with a TTL",
 } as const;
 
 export function opsText(ops: readonly Op[]): string {
@@ -130,6 +131,11 @@ export function userLockScenario() {
           title: `${p.workers} workers × ${p.increments} increments of one counter under the lock`,
           say: "Each worker acquires (retrying with backoff), reads the counter, writes it + 1, and releases.",
           run: (ctx, state) => workers(ctx, state),
+        },
+        {
+          title: "What the scripts left in Redis: every key under the run's lock namespace, its PTTL",
+          say: "SCAN MATCH over the run's namespace (never KEYS); the counters of the workers' step are the tool's own.",
+          run: (ctx, state) => inspect(ctx, state),
         },
         { title: "Verdict: your lock against its invariants", run: async (ctx, state) => verdict(ctx, state) },
       );
@@ -479,6 +485,32 @@ async function workers(ctx: ScenarioContext<UserLockParams>, state: LockScriptSt
   ctx.note(
     `counter ${final} of ${p.workers * p.increments}${overlaps.length ? `; two holders at once: ${opsText(overlaps[0]!)}` : ""}`,
   );
+}
+
+async function inspect(ctx: ScenarioContext<UserLockParams>, state: LockScriptState): Promise<void> {
+  const root = `${ctx.keys.prefix}:lock:script`;
+  const lockOf = (key: string) => /^(.*:p\d+:\{[^}]*\})(:.*)?$/.exec(key.slice(root.length));
+  const bad: string[] = [];
+  let seen = 0;
+  for (const key of (await scanPrefix(ctx.redis, root)).sort()) {
+    ctx.keys.key(key.slice(ctx.keys.prefix.length + 1));
+    if (key.endsWith(`{${ctx.params.resource}}:counter`)) continue;
+    seen += 1;
+    const m = lockOf(key);
+    const pttl = Number(await ctx.redis.call("PTTL", key));
+    // Ownership probes leave their locks with the probe's TTL; the no-TTL case is the acquire check's to report.
+    if (!m) bad.push(`${key} is not under a lock key`);
+    else if (pttl === -1 && m[2] !== undefined) bad.push(`${key} has no TTL`);
+  }
+  record(
+    state,
+    CHECKS.keys,
+    bad.length === 0,
+    "no stray key, none without TTL",
+    bad[0] ?? `${seen} key(s), all fine`,
+    [],
+  );
+  ctx.note(bad.length === 0 ? `${seen} key(s) left by the probes, all lock keys` : `✗ ${bad.join("; ")}`);
 }
 
 function verdict(ctx: ScenarioContext<UserLockParams>, state: LockScriptState): void {

@@ -108,6 +108,12 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     expect(result.checks.find((c) => c.name === CHECKS.acquire)?.actual).toBe("acquired, PTTL -1");
   });
 
+  it("a fencing counter under the lock key without a TTL is a key left behind for ever", async () => {
+    const { result, failed } = await check("acquire-fence-no-ttl", "release");
+    expect(failed).toEqual([CHECKS.keys]);
+    expect(result.checks.find((c) => c.name === CHECKS.keys)?.actual).toMatch(/\{order-456\}:fence has no TTL$/);
+  });
+
   it("an extension without an owner check: a non-owner keeps someone else's lock alive", async () => {
     const { result, failed } = await check("acquire", "release", "extend-no-owner-check");
     expect(failed).toEqual([CHECKS.foreignExtend]);
