@@ -118,6 +118,17 @@ describe("ratelimit --script: correct limiters pass every check", () => {
     expect(failed).toEqual([]);
   });
 
+  it("a sliding window counter decides exactly as the sliding-counter model, also under 60 random sequences", async () => {
+    const { failed, result } = await check({
+      script: "sliding-counter.lua",
+      config: { semantics: "fixed", model: "sliding-counter" },
+      fuzz: 60,
+      seed: 3,
+    });
+    expect(failed).toEqual([]);
+    expect(result.checks.map((x) => x.name)).toContain("decides exactly as the sliding-counter model");
+  });
+
   it("a token bucket (bucket contract), also under 40 random sequences", async () => {
     const { failed, result } = await check({
       script: "token-bucket.lua",
@@ -141,6 +152,18 @@ describe("ratelimit --script: classic mistakes fail with the exact violation and
     expect(seq).toHaveLength(4);
     expect(seq.every((r) => r.endsWith("✓"))).toBe(true);
     expect(seq[3]).toBe("alice 10:31:00.000 ✓");
+  });
+
+  it("a fixed window checked against the sliding-log model: the first request where they disagree", async () => {
+    const config = { semantics: "fixed", model: "sliding-log" } as const;
+    const { failed, result } = await check({ script: "fixed-window.lua", config });
+    expect(failed).toEqual([name("model", config)]);
+    const seq = shortest(result, "model", config);
+    // Three allowed in one window, and one at the next edge: the log still holds three, the fixed window allows it.
+    expect(seq).toHaveLength(4);
+    expect(result.checks.find((x) => x.name === name("model", config))?.actual).toBe(
+      "request 4 (alice): the sliding-log model rejects it, the script allowed it",
+    );
   });
 
   it("the chapter's ZADD-first sliding log locks a retrying client out (liveness)", async () => {
