@@ -29,19 +29,7 @@ export const CHAPTER_DAY = Date.UTC(2024, 0, 15);
 export const fmtTime = (t: number): string => new Date(t).toISOString().slice(11, 19);
 export const fmtDateTime = (t: number): string => new Date(t).toISOString().slice(0, 16).replace("T", " ");
 
-/** Round trips: a pipeline or MULTI/EXEC block is one, each other command one. */
-export function roundTrips(commands: readonly { batch?: { id: number } }[]): number {
-  const batches = new Set<number>();
-  let n = 0;
-  for (const c of commands) {
-    if (!c.batch) n += 1;
-    else if (!batches.has(c.batch.id)) {
-      batches.add(c.batch.id);
-      n += 1;
-    }
-  }
-  return n;
-}
+export { roundTrips } from "../../src/redis/batch.js";
 
 /** A text bar for small counts in tables: 3 → "███". */
 export function bar(n: number, max = 40): string {

@@ -36,19 +36,7 @@ export function num(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** Round trips: a pipeline or MULTI/EXEC block is one, each other command one. */
-export function roundTrips(commands: readonly Pick<RecordedCommand, "batch">[]): number {
-  const batches = new Set<number>();
-  let n = 0;
-  for (const c of commands) {
-    if (!c.batch) n += 1;
-    else if (!batches.has(c.batch.id)) {
-      batches.add(c.batch.id);
-      n += 1;
-    }
-  }
-  return n;
-}
+export { roundTrips } from "../../src/redis/batch.js";
 
 /** The first day the scenarios count: the chapter's `uv:homepage:2024-01-15`. */
 export const FIRST_DAY = Date.UTC(2024, 0, 15);

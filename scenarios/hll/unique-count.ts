@@ -21,6 +21,7 @@ import {
 } from "../../src/patterns/hll/index.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
+import { round } from "../../src/stats.js";
 
 interface UniqueCountState {
   hllKey: string;
@@ -215,11 +216,6 @@ export default defineScenario<HllParams, UniqueCountState>({
     return steps;
   },
 });
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
 
 /** K more HLLs of `count` items each, generated in the server by a script: the standard error, measured. */
 function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {

@@ -2,6 +2,7 @@ import type { Aggregate, ScoredPlayer, Standing } from "../../src/patterns/leade
 import { tag } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { ScenarioContext, TableData } from "../../src/runner/types.js";
+import { versionAtLeast as atLeast } from "../../src/redis/server-info.js";
 
 export interface LeaderboardParams {
   /** Players seeded on the global board. */
@@ -107,13 +108,9 @@ export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)}
 
 export const ms = (value: number): string => (value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`);
 
-export function round(n: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
+export { round } from "../../src/stats.js";
 
-/** "7.0.15" ≥ "6.2"? */
+/** "7.0.15" ≥ "6.2"? (false when the version does not parse) */
 export function versionAtLeast(version: string, major: number, minor: number): boolean {
-  const [a = 0, b = 0] = version.split(".").map((x) => Number.parseInt(x, 10));
-  return a > major || (a === major && b >= minor);
+  return atLeast(version, `${major}.${minor}`) === true;
 }

@@ -1,7 +1,8 @@
 import { overlappingHolds, percentile } from "../../src/patterns/lock/index.js";
 import { defineScenario, type ScenarioDef, type StepDef, type TableData } from "../../src/runner/types.js";
 import { CHAPTER, counterKey, type Ctx, defaultParams, fenceKey, lockKey, type LockParams } from "./params.js";
-import { counterWorkload, initialState, type LockState, type LockVariant, maxOf, round } from "./workers.js";
+import { counterWorkload, initialState, type LockState, type LockVariant } from "./workers.js";
+import { maxOf, round, roundOrNull } from "../../src/stats.js";
 import { firstWorkerResumes, renewalFails, secondWorkerTries, stallPastTtl } from "./pitfalls.js";
 
 async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promise<void> {
@@ -65,10 +66,6 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
   });
   await variant.checks(ctx, state);
   variant.figure(ctx, state);
-}
-
-function roundOrNull(n: number | null): number | null {
-  return n === null ? null : round(n, 3);
 }
 
 /** Run a step; if it fails, stop every watchdog still renewing before the error goes on (Ctrl-C, a lost server). */

@@ -10,6 +10,7 @@ import {
   type LockWatchdog,
 } from "../../src/patterns/lock/index.js";
 import { counterKey, type Ctx, lockKey, type LockParams } from "./params.js";
+import { maxOf, round } from "../../src/stats.js";
 
 export interface Worker {
   label: string;
@@ -171,11 +172,6 @@ export const short = (token: string): string => token.slice(0, 8);
 
 export const ms = (n: number | null | undefined): string => (n === null || n === undefined ? "–" : `${round(n, 2)} ms`);
 
-export function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
 /**
  * Take the lock for `worker`: one attempt, or wait with backoff. On success, start the watchdog (if the variant has
  * one) and open the worker's hold, which ends when it sends its release or is told the lock is lost.
@@ -299,9 +295,4 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
     `SET NX is not a queue: a refused worker sleeps ${p.retryInitialMs} → ${p.retryMaxMs} ms (doubling) and asks again, so the worker that ` +
       `just released often takes the lock again at once; the longest wait was ${ms(maxOf(state.waits))}.`,
   );
-}
-
-/** The largest value, or null for none (no spread: a big run has hundreds of thousands of waits). */
-export function maxOf(values: readonly number[]): number | null {
-  return values.length === 0 ? null : values.reduce((a, b) => (b > a ? b : a), -Infinity);
 }

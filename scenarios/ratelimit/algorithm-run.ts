@@ -16,6 +16,8 @@ import {
   type TrafficRequest,
 } from "../../src/patterns/ratelimit/index.js";
 import { defaultParams, type RateLimitParams, SCENARIO_TTL_PADDING_MS } from "./params.js";
+import { round } from "../../src/stats.js";
+import { roundTrips } from "../../src/redis/batch.js";
 
 /** One request's outcome, in the shape every algorithm shares plus a few words of detail. */
 export interface Decision {
@@ -95,19 +97,7 @@ export function limitLabel(p: RateLimitParams): string {
   return `${p.limit} per ${describeWindow(p.windowMs)}`;
 }
 
-/** Round trips: a pipeline or MULTI/EXEC block is one, each other command one. */
-export function roundTrips(commands: readonly { batch?: { id: number } }[]): number {
-  const batches = new Set<number>();
-  let n = 0;
-  for (const c of commands) {
-    if (!c.batch) n += 1;
-    else if (!batches.has(c.batch.id)) {
-      batches.add(c.batch.id);
-      n += 1;
-    }
-  }
-  return n;
-}
+export { roundTrips };
 
 /** Build the scenario for one algorithm: the traffic phases as steps, an inspection of what Redis holds, the verdict. */
 export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams, RateLimitState> {
@@ -360,9 +350,6 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
   await limiter.checks(ctx, { decisions, state, maxAllowed });
 }
 
-export function round(n: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
+export { round };
 
 export { fmtTime, describeWindow };

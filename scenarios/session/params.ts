@@ -53,7 +53,7 @@ export function formatDuration(ms: number): string {
 /** A session id shortened for tables (the trace has it whole). */
 export const shortId = (id: string): string => `${id.slice(0, 8)}…`;
 
-export const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
+export { round } from "../../src/stats.js";
 
 /** `PTTL key` as a number (-2: no key, -1: no TTL). */
 export async function pttl(

@@ -8,6 +8,7 @@ import type { RedisCaller } from "../redis/types.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { HotOperation, RawCommand } from "./operations.js";
 import type { WorkerJob, WorkerResult } from "./worker.js";
+import { round } from "../stats.js";
 
 export interface PhaseConfig {
   op: HotOperation;
@@ -315,9 +316,4 @@ function runProcess(bin: string, args: string[]): Promise<{ stdout: string; stde
 
 function micros(us: number): number {
   return round(us / 1000, 3);
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -1,4 +1,5 @@
 import type { ClusterFacts } from "./cluster.js";
+import { versionAtLeast as atLeast } from "../redis/server-info.js";
 /**
  * What `doctor` learns about a server, as plain data, and the pure functions that read it out of INFO and CONFIG
  * replies. Anything the server refused to tell is "unknown", with the refusal kept in `unknowns`: a managed service
@@ -95,15 +96,7 @@ export interface DoctorFacts {
   cluster?: ClusterFacts;
 }
 
-/** INFO text as key → value (sections merged). */
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("#")) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
-}
+export { parseInfo } from "../redis/server-info.js";
 
 /**
  * Which server this is. Compatible servers report a `redis_version` for clients and their own version in a field
@@ -137,21 +130,11 @@ export function serverMode(info: Record<string, string>): ServerMode {
   return UNKNOWN;
 }
 
-/** A version as numbers ("7.0.15" → [7, 0, 15]); null when it does not start with one ("unknown", "df-v1"). */
-export function parseVersion(version: string): [number, number, number] | null {
-  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
-}
+export { parseVersion } from "../redis/server-info.js";
 
 /** True when `version` is at least `since`; "unknown" when the version does not parse. */
 export function versionAtLeast(version: string, since: string): boolean | Unknown {
-  const have = parseVersion(version);
-  const need = parseVersion(since);
-  if (!have || !need) return UNKNOWN;
-  for (let i = 0; i < 3; i++) {
-    if (have[i]! !== need[i]!) return have[i]! > need[i]!;
-  }
-  return true;
+  return atLeast(version, since) ?? UNKNOWN;
 }
 
 /** CONFIG GET's flat [name, value, …] reply as a map (lower-case names). */
@@ -188,12 +171,7 @@ export function briefError(message: string): string {
   return message.replace(/,? with args beginning with:.*$/s, "").trim();
 }
 
-/** Nearest-rank percentile (p in (0, 100]) of samples sorted ascending. */
-export function percentile(sortedAsc: readonly number[], p: number): number {
-  if (sortedAsc.length === 0) throw new RangeError("percentile of no samples");
-  const rank = Math.ceil((p / 100) * sortedAsc.length);
-  return sortedAsc[Math.min(sortedAsc.length, Math.max(1, rank)) - 1]!;
-}
+export { percentileOfSorted as percentile } from "../stats.js";
 
 /** How a persistence setup protects writes against a crash, from the strongest setting known. */
 export type Durability = "aof-always" | "aof-everysec" | "aof-no" | "aof" | "rdb" | "none" | Unknown;

@@ -40,6 +40,7 @@ import {
   type CommandLabel,
   type PatternName,
 } from "./requirements.js";
+import { round } from "../stats.js";
 
 /** The client surface the probes use: plain commands and one pipeline for the ACL checks. */
 export type DoctorClient = Pick<Redis, "call" | "pipeline">;
@@ -267,7 +268,7 @@ async function probeClock(
     if (!best || rttMs < best.rttMs) best = { skewMs, rttMs };
   }
   if (!best) return UNKNOWN;
-  return { skewMs: round3(best.skewMs), uncertaintyMs: round3(best.rttMs / 2), samples };
+  return { skewMs: round(best.skewMs), uncertaintyMs: round(best.rttMs / 2), samples };
 }
 
 async function probeLatency(
@@ -290,9 +291,9 @@ async function probeLatency(
   times.sort((a, b) => a - b);
   return {
     samples: times.length,
-    p50Ms: round3(percentile(times, 50)),
-    p99Ms: round3(percentile(times, 99)),
-    maxMs: round3(times[times.length - 1]!),
+    p50Ms: round(percentile(times, 50)),
+    p99Ms: round(percentile(times, 99)),
+    maxMs: round(times[times.length - 1]!),
   };
 }
 
@@ -419,8 +420,4 @@ function dryrunPermission(outcome: Outcome): { permission: Permission; detail?: 
   }
   if (/not found|unknown command/i.test(outcome.error)) return { permission: "not-found", detail: outcome.error };
   return { permission: UNKNOWN, detail: outcome.error };
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -47,3 +47,17 @@ export async function pipelineByKey(
   }
   return out;
 }
+
+/** Round trips a recorded command list took: one per command sent alone, one per pipeline or MULTI batch. */
+export function roundTrips(commands: readonly { batch?: { id: number } }[]): number {
+  const batches = new Set<number>();
+  let n = 0;
+  for (const c of commands) {
+    if (!c.batch) n += 1;
+    else if (!batches.has(c.batch.id)) {
+      batches.add(c.batch.id);
+      n += 1;
+    }
+  }
+  return n;
+}

@@ -5,6 +5,7 @@ import { AuthError, ConnectError, RedisPatternsError, UsageError } from "../erro
 import type { CommandRecorder } from "./recorder.js";
 import { redactUrl, scrubSecret } from "./redact.js";
 import { startThrowawayServer, type ThrowawayServer } from "./throwaway-server.js";
+import { parseInfo } from "./server-info.js";
 
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
 
@@ -431,14 +432,7 @@ async function describeServer(redis: Redis): Promise<Omit<Target, "url" | "embed
   return { server, version, mode };
 }
 
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("#")) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
-}
+export { parseInfo };
 
 const TLS_CODES = /^(ERR_TLS|ERR_SSL|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|CERT_|ERR_OSSL)/;
 

@@ -21,6 +21,7 @@ import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
 import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
 import { printBenchReport, type BenchReport, type BenchRound } from "../render/bench.js";
+import { round } from "../../stats.js";
 
 /**
  * `redis-patterns bench <pattern>`: run the pattern's hot operation (its own functions from src/patterns) on worker
@@ -279,11 +280,6 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 /** What a worker thread needs to open its own connections to the same server (structured-cloneable). */

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { UsageError } from "../../errors.js";
 import { option, parseInteger, type GlobalOptions } from "./common.js";
 

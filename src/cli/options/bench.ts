@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 /** The patterns and kinds bench knows (kept here, not imported from src/bench, so --help loads no pattern code). */

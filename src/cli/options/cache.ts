@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { parseOriginSpec } from "../../patterns/cache/origin-db.js";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const CACHE_STRATEGIES = ["cache-aside", "read-through", "write-through", "write-behind"] as const;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { UsageError } from "../../errors.js";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { validatePrefix } from "../../redis/keys.js";
 
 export type TraceMode = "full" | "summary" | "off";

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { UsageError } from "../../errors.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 import { addLockScriptOptions, LOCK_SCRIPT_HELP, type LockScriptCliOptions } from "./lock-script.js";

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { parseSaveRule, PERSISTENCE_SETTINGS, type PersistenceSetting } from "../../patterns/primary/persistence.js";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export interface PrimaryCliOptions extends GlobalOptions {

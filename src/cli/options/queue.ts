@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const QUEUE_KINDS = ["list", "reliable", "stream"] as const;

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDuration, parseRate } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration, parseRate } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 import { addUserScriptOptions, USER_SCRIPT_HELP, type UserScriptCliOptions } from "./ratelimit-script.js";
 

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const SESSION_VARIANTS = ["string", "hash", "lost-update", "read-latency"] as const;

@@ -1,6 +1,6 @@
 import { input, select } from "@inquirer/prompts";
 import { UsageError } from "../../errors.js";
-import { parseDuration } from "../../patterns/ratelimit/traffic.js";
+import { parseDuration } from "../options/duration.js";
 import { TRAFFIC_SHAPES } from "../options/ratelimit.js";
 import { oneOf, parseInteger } from "../options/common.js";
 

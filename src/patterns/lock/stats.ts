@@ -1,13 +1,6 @@
 /** Measuring locks from the outside: wait percentiles, and overlapping holds (two owners believing at once). */
 
-/** Nearest-rank percentile (p in 0–100) of `values`; null when there are none. p99 of 30 samples is the largest. */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0–100, got ${p}`);
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1]!;
-}
+export { percentile } from "../../stats.js";
 
 /**
  * One holder's belief that it holds the lock: from the moment the grant reached it to the moment it sent its

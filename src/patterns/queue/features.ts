@@ -1,3 +1,4 @@
+import { versionAtLeast as atLeast } from "../../redis/server-info.js";
 /**
  * Which queue commands the server has, from its version. Redis 6.2 added BLMOVE (replacing the deprecated
  * BRPOPLPUSH), XAUTOCLAIM and XPENDING's IDLE filter; Redis 6.0 made blocking timeouts fractional (`0.1` seconds).
@@ -11,16 +12,9 @@ export interface QueueFeatures {
   fractionalTimeouts: boolean;
 }
 
-/** `7.0.15` → [7, 0, 15]; undefined when the version is unknown (INFO refused) or not numeric. */
-export function parseVersion(version: string): [number, number, number] | undefined {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
-}
-
+/** At least major.minor; undefined when the version is unknown (INFO refused) or not numeric. */
 export function versionAtLeast(version: string, major: number, minor: number): boolean | undefined {
-  const v = parseVersion(version);
-  if (!v) return undefined;
-  return v[0] > major || (v[0] === major && v[1] >= minor);
+  return atLeast(version, `${major}.${minor}`);
 }
 
 /**

@@ -44,8 +44,6 @@ export {
 export {
   generateTraffic,
   alignedStart,
-  parseDuration,
-  parseRate,
   type TrafficShape,
   type TrafficOptions,
   type TrafficRequest,

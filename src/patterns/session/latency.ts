@@ -1,3 +1,6 @@
+import { percentileOfSorted as percentile } from "../../stats.js";
+
+export { percentile };
 /** Latency samples summarised the way the chapter quotes them (p50, p99). Pure. */
 
 export interface LatencySummary {
@@ -8,14 +11,6 @@ export interface LatencySummary {
   p99: number;
   max: number;
   mean: number;
-}
-
-/** Nearest-rank percentile of samples sorted ascending: the smallest sample with at least p % at or below it. */
-export function percentile(sortedAsc: readonly number[], p: number): number {
-  if (sortedAsc.length === 0) throw new RangeError("no samples");
-  if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
-  const rank = Math.ceil((p / 100) * sortedAsc.length);
-  return sortedAsc[Math.min(sortedAsc.length, Math.max(1, rank)) - 1]!;
 }
 
 export function summarizeLatencies(samples: readonly number[]): LatencySummary {

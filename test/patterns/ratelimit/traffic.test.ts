@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/errors.js";
-import { alignedStart, generateTraffic, parseDuration, parseRate } from "../../../src/patterns/ratelimit/index.js";
+import { parseDuration, parseRate } from "../../../src/cli/options/duration.js";
+import { alignedStart, generateTraffic } from "../../../src/patterns/ratelimit/index.js";
 
 const CHAPTER_MINUTE = Date.UTC(2024, 0, 15, 10, 30, 0);
 
