@@ -33,6 +33,12 @@ export class ConnectError extends RedisPatternsError {
   readonly exitCode = ExitCode.connection;
 }
 
+/**
+ * Something every scenario of the run depends on besides Redis cannot be reached (the database behind the cache,
+ * `cache --db postgres://…`): the run stops at once with this one line, exit 3, instead of failing scenario by scenario.
+ */
+export class DependencyError extends ConnectError {}
+
 /** Authentication failed (WRONGPASS, NOAUTH) or the ACL user lacks a permission (NOPERM). */
 export class AuthError extends RedisPatternsError {
   readonly exitCode = ExitCode.auth;

@@ -69,6 +69,7 @@ export default defineScenario<AnalyticsParams, CountersState>({
   chapter: "4.6 Real-time analytics",
   defaults: defaultAnalyticsParams,
   init: () => ({ events: [], mode: "multi", keys: new Map(), eventCommands: 0, eventRoundTrips: 0 }),
+  needs: ["INCR", "MGET", "EXPIRE", "TTL", "MULTI", "EXEC"],
   steps: (p) => {
     const days = Math.ceil(p.hours / 24);
     const steps: StepDef<AnalyticsParams, CountersState>[] = [];
@@ -86,7 +87,11 @@ export default defineScenario<AnalyticsParams, CountersState>({
         run: async (ctx, state) => {
           if (d === 0) {
             state.events = counterTraffic(p.seed, CHAPTER_DAY, p.hours);
-            state.mode = supportsExpireNx(ctx.target.version) ? "multi" : "lua";
+            state.mode = supportsExpireNx(ctx.target.version) && ctx.server.has("EXPIRE … NX") ? "multi" : "lua";
+            if (state.mode === "lua")
+              ctx.fallback(
+                `a script (INCR, then EXPIRE on the first event) for EXPIRE … NX (EXPIRE … NX: ${ctx.server.missing("EXPIRE … NX") ?? "needs Redis ≥ 7.0"})`,
+              );
             ctx.note(
               state.mode === "multi"
                 ? `Redis ${ctx.target.version}: MULTI/EXEC with EXPIRE … NX (no script needed).`

@@ -16,6 +16,7 @@ import {
   type Sample,
   type StreamShape,
 } from "../../src/patterns/analytics/index.js";
+import { copyKey } from "../../src/patterns/shared/copy.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
 
@@ -85,7 +86,8 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
     streamBytes: null,
     zsetBytes: null,
   }),
-  steps: (p) => [
+  needs: ["XADD … MAXLEN ~", "XRANGE", "XLEN", "XTRIM … MAXLEN ~", "ZADD"],
+  steps: (p, server) => [
     {
       title: `XADD a sample per host every 15 s for ${p.minutes} minutes, IDs from the scenario clock (a pipeline per minute)`,
       say:
@@ -166,17 +168,22 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
       },
     },
     {
-      title: "The same window from the sorted set (ZRANGE … BYSCORE), and what each form costs",
+      title: `The same window from the sorted set (${server.has("ZRANGE … BYSCORE") ? "ZRANGE … BYSCORE" : "ZRANGEBYSCORE"}), and what each form costs`,
       say:
         'The sorted set\'s member has to carry the value and be unique ("ts:host:value"); the stream keeps fields. MEMORY USAGE … SAMPLES 0 ' +
         "measures every entry of both.",
       run: async (ctx, state) => {
         const { from, to, expected } = state.window;
-        const got = await sortedSetSamplesBetween(ctx.redis, state.zset, from, to);
+        const range = ctx.server.has("ZRANGE … BYSCORE") ? "ZRANGE … BYSCORE" : "ZRANGEBYSCORE";
+        if (range === "ZRANGEBYSCORE")
+          ctx.fallback(
+            `ZRANGEBYSCORE for ZRANGE … BYSCORE (ZRANGE … BYSCORE: ${ctx.server.missing("ZRANGE … BYSCORE")})`,
+          );
+        const got = await sortedSetSamplesBetween(ctx.redis, state.zset, from, to, range);
         // ZRANGE orders equal scores by member; the stream by ID (server1 = seq 0 first). Same samples either way.
         const order = (a: Sample, b: Sample) => a.ts - b.ts || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
         ctx.check(
-          "ZRANGE … BYSCORE returns the same samples as XRANGE",
+          `${range} returns the same samples as XRANGE`,
           sameSamples([...got].sort(order), [...expected].sort(order)),
           {
             expected: expected.length,
@@ -196,7 +203,11 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           rows: [
             ["bytes (MEMORY USAGE)", state.streamBytes ?? "refused", state.zsetBytes ?? "refused"],
             ["bytes per sample", per(state.streamBytes), per(state.zsetBytes)],
-            ["range query", "XRANGE key <from> <to>", "ZRANGE key <from> <to> BYSCORE"],
+            [
+              "range query",
+              "XRANGE key <from> <to>",
+              range === "ZRANGEBYSCORE" ? "ZRANGEBYSCORE key <from> <to>" : "ZRANGE key <from> <to> BYSCORE",
+            ],
             [
               "an entry",
               "ID 1705312800000-0, fields value, host",
@@ -244,75 +255,69 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
       },
     },
     {
-      title: "Trimming: MAXLEN ~ against MAXLEN, MINID ~ against MINID, each on a copy (COPY)",
+      title: `Trimming: MAXLEN ~ against MAXLEN${server.has("XTRIM … MINID ~") ? ", MINID ~ against MINID" : " (MINID needs Redis 6.2)"}, each on a copy (${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script"})`,
       say:
         "With ~ Redis removes only whole macro nodes (listpacks of up to stream-node-max-entries, 100 by default) and never " +
         "cuts into one, so it may keep more than asked — it is cheap. Without ~ it trims exactly. XADD takes the same options inline.",
       run: async (ctx, state) => {
         const cutoff = START + Math.floor(((p.minutes * 2) / 3) * 60_000);
         const keep = state.samples.filter((s) => s.ts >= cutoff).length;
+        const minid = ctx.server.has("XTRIM … MINID ~");
+        const copyMethod = ctx.server.has("COPY") ? "COPY" : "script";
+        if (copyMethod === "script")
+          ctx.fallback(`COPY by a DUMP/RESTORE script (COPY: ${ctx.server.missing("COPY")})`);
+        if (!minid) ctx.note(`XTRIM … MINID is left out: ${ctx.server.missing("XTRIM … MINID ~")}`);
         const copies = {
           maxlenApprox: ctx.keys.key("metrics", tag("cpu"), "trim-maxlen-approx"),
           maxlenExact: ctx.keys.key("metrics", tag("cpu"), "trim-maxlen-exact"),
-          minidApprox: ctx.keys.key("metrics", tag("cpu"), "trim-minid-approx"),
-          minidExact: ctx.keys.key("metrics", tag("cpu"), "trim-minid-exact"),
+          ...(minid
+            ? {
+                minidApprox: ctx.keys.key("metrics", tag("cpu"), "trim-minid-approx"),
+                minidExact: ctx.keys.key("metrics", tag("cpu"), "trim-minid-exact"),
+              }
+            : {}),
         };
-        for (const key of Object.values(copies)) await ctx.redis.call("COPY", state.stream, key);
+        for (const key of Object.values(copies)) await copyKey(ctx.redis, state.stream, key, copyMethod);
         const before: StreamShape = await inspectStream(ctx.redis, copies.maxlenApprox);
         const removed = {
           maxlenApprox: await trimToCount(ctx.redis, copies.maxlenApprox, keep, "approximate"),
           maxlenExact: await trimToCount(ctx.redis, copies.maxlenExact, keep, "exact"),
-          minidApprox: await trimBefore(ctx.redis, copies.minidApprox, cutoff, "approximate"),
-          minidExact: await trimBefore(ctx.redis, copies.minidExact, cutoff, "exact"),
+          minidApprox: copies.minidApprox ? await trimBefore(ctx.redis, copies.minidApprox, cutoff, "approximate") : 0,
+          minidExact: copies.minidExact ? await trimBefore(ctx.redis, copies.minidExact, cutoff, "exact") : 0,
         };
         const after = {
           maxlenApprox: await inspectStream(ctx.redis, copies.maxlenApprox),
           maxlenExact: await inspectStream(ctx.redis, copies.maxlenExact),
-          minidApprox: await inspectStream(ctx.redis, copies.minidApprox),
-          minidExact: await inspectStream(ctx.redis, copies.minidExact),
+          minidApprox: copies.minidApprox ? await inspectStream(ctx.redis, copies.minidApprox) : undefined,
+          minidExact: copies.minidExact ? await inspectStream(ctx.redis, copies.minidExact) : undefined,
         };
         const firstKept = state.samples.find((s) => s.ts >= cutoff);
         const firstKeptId = firstKept ? sampleId(firstKept.ts, firstKept.host === "server1" ? 0 : 1) : null;
+        const row = (trim: string, asked: string | number, removedCount: number, shape: StreamShape) => [
+          trim,
+          asked,
+          removedCount,
+          shape.length,
+          shape.nodes,
+          shape.firstId,
+        ];
+        const { minidApprox, minidExact } = after;
         ctx.table({
           title: `${before.length} entries in ${before.nodes} macro nodes before trimming`,
           columns: ["XTRIM", "asked to keep", "removed", "length after", "macro nodes after", "first entry"],
           rows: [
-            [
-              `MAXLEN ~ ${keep}`,
-              keep,
-              removed.maxlenApprox,
-              after.maxlenApprox.length,
-              after.maxlenApprox.nodes,
-              after.maxlenApprox.firstId,
-            ],
-            [
-              `MAXLEN ${keep}`,
-              keep,
-              removed.maxlenExact,
-              after.maxlenExact.length,
-              after.maxlenExact.nodes,
-              after.maxlenExact.firstId,
-            ],
-            [
-              `MINID ~ ${cutoff}`,
-              `from ${fmtTime(cutoff)} (${keep})`,
-              removed.minidApprox,
-              after.minidApprox.length,
-              after.minidApprox.nodes,
-              after.minidApprox.firstId,
-            ],
-            [
-              `MINID ${cutoff}`,
-              `from ${fmtTime(cutoff)} (${keep})`,
-              removed.minidExact,
-              after.minidExact.length,
-              after.minidExact.nodes,
-              after.minidExact.firstId,
-            ],
+            row(`MAXLEN ~ ${keep}`, keep, removed.maxlenApprox, after.maxlenApprox),
+            row(`MAXLEN ${keep}`, keep, removed.maxlenExact, after.maxlenExact),
+            ...(minidApprox && minidExact
+              ? [
+                  row(`MINID ~ ${cutoff}`, `from ${fmtTime(cutoff)} (${keep})`, removed.minidApprox, minidApprox),
+                  row(`MINID ${cutoff}`, `from ${fmtTime(cutoff)} (${keep})`, removed.minidExact, minidExact),
+                ]
+              : []),
           ],
         });
         ctx.note(
-          `The approximate trims kept ${after.maxlenApprox.length} and ${after.minidApprox.length} entries for ${keep} asked: ` +
+          `The approximate trims kept ${[after.maxlenApprox, ...(minidApprox ? [minidApprox] : [])].map((a) => a.length).join(" and ")} entries for ${keep} asked: ` +
             "whole nodes went, the node holding the cut stayed. Exact trims cut inside that node.",
         );
         ctx.check(`MAXLEN ~ ${keep} leaves at least ${keep} entries`, after.maxlenApprox.length >= keep, {
@@ -323,27 +328,29 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           expected: keep,
           actual: after.maxlenExact.length,
         });
-        ctx.check(
-          `MINID ~ keeps every entry from ${fmtTime(cutoff)} on`,
-          after.minidApprox.length >= keep && (after.minidApprox.firstId ?? "") <= (firstKeptId ?? ""),
-          {
-            expected: `≥ ${keep}, first ≤ ${firstKeptId}`,
-            actual: `${after.minidApprox.length}, first ${after.minidApprox.firstId}`,
-          },
-        );
-        ctx.check(
-          `MINID (exact) leaves exactly the ${keep} entries from ${fmtTime(cutoff)} on`,
-          after.minidExact.length === keep && after.minidExact.firstId === firstKeptId,
-          {
-            expected: `${keep}, first ${firstKeptId}`,
-            actual: `${after.minidExact.length}, first ${after.minidExact.firstId}`,
-          },
-        );
+        if (minidApprox && minidExact) {
+          ctx.check(
+            `MINID ~ keeps every entry from ${fmtTime(cutoff)} on`,
+            minidApprox.length >= keep && (minidApprox.firstId ?? "") <= (firstKeptId ?? ""),
+            {
+              expected: `≥ ${keep}, first ≤ ${firstKeptId}`,
+              actual: `${minidApprox.length}, first ${minidApprox.firstId}`,
+            },
+          );
+          ctx.check(
+            `MINID (exact) leaves exactly the ${keep} entries from ${fmtTime(cutoff)} on`,
+            minidExact.length === keep && minidExact.firstId === firstKeptId,
+            {
+              expected: `${keep}, first ${firstKeptId}`,
+              actual: `${minidExact.length}, first ${minidExact.firstId}`,
+            },
+          );
+        }
         ctx.metric("trimKeep", keep);
         ctx.metric("approxMaxlenLeft", after.maxlenApprox.length);
         ctx.metric("exactMaxlenLeft", after.maxlenExact.length);
-        ctx.metric("approxMinidLeft", after.minidApprox.length);
-        ctx.metric("exactMinidLeft", after.minidExact.length);
+        ctx.metric("approxMinidLeft", minidApprox?.length ?? null);
+        ctx.metric("exactMinidLeft", minidExact?.length ?? null);
       },
     },
   ],

@@ -14,6 +14,7 @@ import {
   type TrendingEvent,
   type TrendingHour,
 } from "../../src/patterns/analytics/index.js";
+import { copyKey } from "../../src/patterns/shared/copy.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_DAY,
@@ -73,7 +74,8 @@ export default defineScenario<AnalyticsParams, TrendingState>({
   chapter: "4.6 Real-time analytics",
   defaults: defaultAnalyticsParams,
   init: () => ({ board: "", undecayed: "", traffic: [], events: [], views: 0, decays: 0 }),
-  steps: (p) => [
+  needs: ["ZINCRBY", "ZUNIONSTORE", "ZREVRANGE", "MULTI", "EXEC"],
+  steps: (p, server) => [
     {
       title: `${fmtDateTime(START)}: ${VIRAL_ARTICLE} goes viral (one pipeline of ZINCRBYs, on both boards)`,
       say: `trending:articles is decayed every hour; trending:articles:never-decayed gets the same views and no decay.`,
@@ -200,14 +202,16 @@ export default defineScenario<AnalyticsParams, TrendingState>({
     {
       title: "Decaying from the client, member by member, while another instance counts a view",
       say:
-        "Two copies of the board (COPY). On one, the naive loop: ZRANGE … WITHSCORES, then one ZADD XX per member; instance web-2 " +
+        `Two copies of the board (${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script: this server has no COPY"}). On one, the naive loop: ZRANGE … WITHSCORES, then one ZADD XX per member; instance web-2 ` +
         `counts a view of ${RISING_ARTICLE} after the read and before the writes. On the other, the one-command decay, with web-2's view sent at the same moment.`,
       run: async (ctx, state) => {
         const web2 = await ctx.connect("web-2");
         const naiveKey = ctx.keys.key("trending", tag("articles"), "naive-copy");
         const atomicKey = ctx.keys.key("trending", tag("articles"), "atomic-copy");
-        await ctx.redis.call("COPY", state.board, naiveKey);
-        await ctx.redis.call("COPY", state.board, atomicKey);
+        const method = ctx.server.has("COPY") ? "COPY" : "script";
+        if (method === "script") ctx.fallback(`COPY by a DUMP/RESTORE script (COPY: ${ctx.server.missing("COPY")})`);
+        await copyKey(ctx.redis, state.board, naiveKey, method);
+        await copyKey(ctx.redis, state.board, atomicKey, method);
         const s = Number(await ctx.redis.call("ZSCORE", state.board, RISING_ARTICLE));
         // The two outcomes a correct (serialisable) decay can have: the view before the decay, or after it.
         const viewFirst = (s + 1) * p.decay;

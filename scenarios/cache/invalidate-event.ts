@@ -190,6 +190,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
     missed: 0,
     flushedOnReconnect: 0,
   }),
+  needs: ["GET", "SET … PX", "DEL", "PUBLISH", "SUBSCRIBE"],
   steps: (p) => {
     const away = `instance-${p.instances}`;
     return [

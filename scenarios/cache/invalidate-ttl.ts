@@ -35,6 +35,8 @@ interface TtlRead {
 
 interface TtlState extends OriginState {
   filledAt: Map<number, number>;
+  /** When the warm-up began: no entry can expire before this + the TTL (the client's clock, conservatively). */
+  warmStartedAt: number;
   ttls: number[];
   writtenAt: number;
   newVersion: number;
@@ -63,11 +65,13 @@ export default defineScenario<InvalidationParams, TtlState>({
     filledAt: new Map(),
     ttls: [],
     writtenAt: 0,
+    warmStartedAt: 0,
     newVersion: 2,
     reads: [],
     hits: 0,
     misses: 0,
   }),
+  needs: ["GET", "SET … PX", "PTTL"],
   steps: (p) => [
     {
       title: `The origin database: ${p.keys} users`,
@@ -79,6 +83,7 @@ export default defineScenario<InvalidationParams, TtlState>({
       title: `Warm the cache: read users 1…${p.keys} (miss → SELECT → SET … PX ${p.ttlMs}), then PTTL`,
       say: "Each entry gets its TTL in the same command that stores it (SET … PX), so no entry can live forever.",
       run: async (ctx, state) => {
+        state.warmStartedAt = performance.now();
         for (let id = 1; id <= p.keys; id++) {
           const read = await readCacheAside(ctx.redis, state.db!, key(ctx, id), id, { ttlMs: p.ttlMs });
           if (read.hit) state.hits += 1;
@@ -138,14 +143,26 @@ export default defineScenario<InvalidationParams, TtlState>({
       run: async (ctx, state) => {
         const stale = state.reads.filter((r) => r.stale);
         const firstRound = state.reads.filter((r) => r.round === 1);
-        ctx.check(
-          "right after the write the cache serves the old rows (TTL-only invalidation is stale until expiry)",
-          firstRound.length > 0 && firstRound.every((r) => r.stale),
-          {
-            expected: `${p.keys} stale in round 1`,
-            actual: `${firstRound.filter((r) => r.stale).length} stale in round 1`,
-          },
-        );
+        // A fresh read in round 1 is only wrong if its entry could not have expired yet: read before warm-up + TTL.
+        // Later than that, Redis may rightly have dropped it: this machine was too slow to show the stale window.
+        const expiresNotBefore = state.warmStartedAt + p.ttlMs;
+        const freshInTime = firstRound.filter((r) => !r.stale && state.writtenAt + r.at < expiresNotBefore);
+        const freshLate = firstRound.filter((r) => !r.stale && state.writtenAt + r.at >= expiresNotBefore);
+        if (firstRound.length > 0 && freshInTime.length === 0 && freshLate.length > 0) {
+          ctx.inconclusive(
+            `the first read after the write came ${ms(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ` +
+              `after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show the stale window`,
+          );
+        } else {
+          ctx.check(
+            "right after the write the cache serves the old rows (TTL-only invalidation is stale until expiry)",
+            firstRound.length > 0 && firstRound.every((r) => r.stale),
+            {
+              expected: `${p.keys} stale in round 1`,
+              actual: `${firstRound.filter((r) => r.stale).length} stale in round 1`,
+            },
+          );
+        }
         const recovered = [];
         for (let id = 1; id <= p.keys; id++) {
           const firstFresh = state.reads.find((r) => r.id === id && !r.stale);

@@ -27,6 +27,8 @@ interface VersionedState extends OriginState {
   reads: VersionedRead[];
   oldKeys: string[];
   oldAfterBump: number;
+  /** When the v1 entries began to be cached: none can expire before this + the TTL (the client's clock). */
+  cachedFrom: number;
   oldAfterTtl: number;
   /** Commands (Redis) sent by the reads after the bump. */
   readsAfterBump: string[][];
@@ -92,9 +94,11 @@ export default defineScenario<InvalidationParams, VersionedState>({
     reads: [],
     oldKeys: [],
     oldAfterBump: 0,
+    cachedFrom: 0,
     oldAfterTtl: 0,
     readsAfterBump: [],
   }),
+  needs: ["GET", "SET … PX", "INCR", "EXISTS", "PTTL"],
   steps: (p) => [
     {
       title: `The origin database: ${p.keys} users`,
@@ -108,6 +112,7 @@ export default defineScenario<InvalidationParams, VersionedState>({
       run: async (ctx, state) => {
         state.versionKey = ctx.keys.key("cache", "user", "version");
         state.namespace.push(await ensureNamespaceVersion(ctx.redis, state.versionKey));
+        state.cachedFrom = performance.now();
         await readAll(ctx, state, "before");
         await readAll(ctx, state, "before");
         state.oldKeys = [...new Set(state.reads.map((r) => r.key))];
@@ -145,14 +150,23 @@ export default defineScenario<InvalidationParams, VersionedState>({
           expected: 0,
           actual: touchedOld.length,
         });
-        ctx.check(
-          "the v1 entries were not deleted: they are still in Redis right after the bump",
-          state.oldAfterBump === state.oldKeys.length,
-          {
-            expected: state.oldKeys.length,
-            actual: state.oldAfterBump,
-          },
-        );
+        const elapsed = performance.now() - state.cachedFrom;
+        if (state.oldAfterBump < state.oldKeys.length && elapsed >= p.ttlMs) {
+          // Missing, but their TTL may have run out: this machine took too long to show they outlive the bump.
+          ctx.inconclusive(
+            `${state.oldKeys.length - state.oldAfterBump} v1 entries were gone ${Math.round(elapsed)} ms after they were cached, ` +
+              `past their ${p.ttlMs} ms TTL: this machine was too slow to show them still there after the bump`,
+          );
+        } else {
+          ctx.check(
+            "the v1 entries were not deleted: they are still in Redis right after the bump",
+            state.oldAfterBump === state.oldKeys.length,
+            {
+              expected: state.oldKeys.length,
+              actual: state.oldAfterBump,
+            },
+          );
+        }
       },
     },
     {

@@ -12,6 +12,7 @@ import {
   type UserRow,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
+import { SCRIPTS } from "../../src/runner/support.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -81,6 +82,7 @@ export default defineScenario<RaceParams, RaceState>({
     hits: 0,
     misses: 0,
   }),
+  needs: ["GET", "SET … PX", "DEL", "PTTL", ...SCRIPTS],
   steps: (p) => [
     {
       title: "The origin database: users 1 and 2; a reader and a writer, each with its own connections",

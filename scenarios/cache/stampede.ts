@@ -13,6 +13,7 @@ import {
   type StampedeFetch,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/runner/types.js";
+import { SCRIPTS } from "../../src/runner/support.js";
 import {
   CHAPTER_CACHING,
   dbStatements,
@@ -147,6 +148,12 @@ export function stampedeScenario(protect: Protection): ScenarioDef<StampedeParam
     explain: words.explain,
     chapter: CHAPTER_CACHING,
     defaults: defaultStampedeParams,
+    needs: [
+      "GET",
+      "SET … PX",
+      ...(protect === "lock" ? (["SET … NX PX", ...SCRIPTS] as const) : []),
+      ...(protect === "early-expiry" ? (["PTTL"] as const) : []),
+    ],
     init: () => ({
       ...originState(),
       clients: [],

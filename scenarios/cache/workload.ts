@@ -20,6 +20,7 @@ import {
   type StepDef,
   type TableData,
 } from "../../src/runner/types.js";
+import { SCRIPTS } from "../../src/runner/support.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -127,6 +128,10 @@ export function workloadScenario(impl: StrategyImpl): ScenarioDef<WorkloadParams
     explain: impl.explain,
     chapter: CHAPTER_CACHING,
     defaults: defaultWorkloadParams,
+    needs:
+      impl.strategy === "write-behind"
+        ? ["GET", "SET … PX", "XADD", "XRANGE", "XLEN", "XDEL", ...SCRIPTS]
+        : ["GET", "SET … PX", "DEL"],
     init: (p) => ({
       ...originState(),
       ops: generateWorkload({ reads: p.reads, writes: p.writes, keys: p.keys, seed: p.seed }),

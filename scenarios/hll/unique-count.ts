@@ -19,6 +19,7 @@ import {
   type BatchSnapshot,
   type HllShape,
 } from "../../src/patterns/hll/index.js";
+import { SCRIPTS } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
 import { round } from "../../src/stats.js";
@@ -53,14 +54,18 @@ export default defineScenario<HllParams, UniqueCountState>({
   chapter: "4.6 Real-time analytics",
   defaults: defaultHllParams,
   init: () => ({ hllKey: "", setKey: "", snapshots: [], estimate: 0, exact: 0 }),
-  steps: (p) => {
+  needs: (p) => ["PFADD", "PFCOUNT", "SADD", "SCARD", "STRLEN", "GETRANGE", ...(p.trials >= 2 ? SCRIPTS : [])],
+  steps: (p, server) => {
+    const bitfield = server.has("BITFIELD_RO") ? "BITFIELD_RO" : "BITFIELD";
     const steps: StepDef<HllParams, UniqueCountState>[] = [
       {
         title: `PFADD and SADD ${num(p.count)} distinct addresses, up to ${num(p.batch)} per command, one pipeline per batch`,
         say:
           "Many items per PFADD and one pipeline per batch keep the round trips few. After each batch, STRLEN gives the " +
-          "HLL's size and BITFIELD_RO … GET u8 32 reads byte 4 of its header, the encoding: 1 sparse, 0 dense.",
+          `HLL's size and ${bitfield} … GET u8 32 reads byte 4 of its header, the encoding: 1 sparse, 0 dense.`,
         run: async (ctx, state) => {
+          if (bitfield === "BITFIELD")
+            ctx.fallback(`BITFIELD … GET for BITFIELD_RO (BITFIELD_RO: ${ctx.server.missing("BITFIELD_RO")})`);
           state.hllKey = ctx.keys.key("unique-ips", tag("api"));
           state.setKey = ctx.keys.key("unique-ips", tag("api"), "exact");
           const items = ipAddresses(p.seed, p.count);
@@ -72,6 +77,7 @@ export default defineScenario<HllParams, UniqueCountState>({
             batches,
             onBatch: (added) => ctx.progress(added, p.count, "items"),
             signal: ctx.signal,
+            bitfield,
           });
           const sent = ctx.commands().slice(before);
           ctx.note(
@@ -112,7 +118,7 @@ export default defineScenario<HllParams, UniqueCountState>({
         run: async (ctx, state) => {
           state.estimate = await countUnique(ctx.redis, [state.hllKey]);
           state.exact = Number(await ctx.redis.call("SCARD", state.setKey));
-          const shape: HllShape = await inspectUnique(ctx.redis, state.hllKey);
+          const shape: HllShape = await inspectUnique(ctx.redis, state.hllKey, bitfield);
           const hllMemory = await memoryUsage(ctx, state.hllKey);
           const setMemory = await memoryUsage(ctx, state.setKey);
           const error = relativeError(state.estimate, state.exact);

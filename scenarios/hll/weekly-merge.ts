@@ -42,6 +42,7 @@ export default defineScenario<HllParams, WeeklyState>({
   chapter: "4.6 Real-time analytics",
   defaults: defaultHllParams,
   init: () => ({ days: [] }),
+  needs: ["PFADD", "PFCOUNT", "PFMERGE"],
   steps: (p) => {
     const lastDay = dayLabel(FIRST_DAY + (p.days - 1) * DAY_MS);
     return [

@@ -81,6 +81,7 @@ export default defineScenario<LeaderboardParams, GlobalState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ key: "", seeded: [], model: new Map(), ranked: [], probes: [] }),
+  needs: ["ZADD", "ZCARD", "ZINCRBY", "ZREVRANGE", "ZREVRANK"],
   steps: (p) => [
     {
       title: `Seed ${thousands(p.players)} players in bulk: ${thousands(p.membersPerCommand)} members per ZADD, ${p.commandsPerPipeline} ZADDs per round trip`,

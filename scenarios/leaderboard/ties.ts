@@ -43,6 +43,7 @@ export default defineScenario<LeaderboardParams, TiesState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ amyAt: 0, zoeAt: 0 }),
+  needs: ["ZADD", "ZRANGE", "ZREVRANGE", "ZSCORE"],
   steps: () => [
     {
       title: `Equal scores: ${TIED.length} players on ${TIE_SCORE} points, ordered by name`,
@@ -211,9 +212,9 @@ function spacing(n: bigint): bigint {
 }
 
 async function bestScore(ctx: Ctx): Promise<void> {
-  if (!versionAtLeast(ctx.target.version, 6, 2)) {
+  if (!versionAtLeast(ctx.target.version, 6, 2) || !ctx.server.has("ZADD … GT")) {
     ctx.note(
-      `ZADD GT needs Redis 6.2; this server is ${ctx.target.version}: skipped (a Lua script comparing ZSCORE would do the same atomically)`,
+      `ZADD GT left out: ${ctx.server.missing("ZADD … GT") ?? `needs Redis ≥ 6.2; this server is ${ctx.target.version}`} (a Lua script comparing ZSCORE would do the same atomically)`,
     );
     return;
   }

@@ -62,6 +62,7 @@ export default defineScenario<LeaderboardParams, TimeScopedState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: (p) => ({ days: [], retentionMs: p.days * DAY_MS }),
+  needs: ["ZINCRBY", "ZREVRANGE", "ZUNIONSTORE", "EXPIRE", "PEXPIRE", "TTL", "EXISTS", "MULTI", "EXEC"],
   steps: (p) => [
     {
       title: `${p.days} daily boards: ZINCRBY per game and EXPIRE, one MULTI/EXEC per day`,

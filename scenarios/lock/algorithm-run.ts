@@ -1,4 +1,5 @@
 import { overlappingHolds, percentile } from "../../src/patterns/lock/index.js";
+import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioDef, type StepDef, type TableData } from "../../src/runner/types.js";
 import { CHAPTER, counterKey, type Ctx, defaultParams, fenceKey, lockKey, type LockParams } from "./params.js";
 import { counterWorkload, initialState, type LockState, type LockVariant } from "./workers.js";
@@ -81,6 +82,13 @@ function guarded(run: (ctx: Ctx, state: LockState) => Promise<void>): (ctx: Ctx,
   };
 }
 
+/** What each algorithm sends besides SET NX PX and the owner-checked release script. */
+const LOCK_NEEDS: Record<string, readonly CommandLabel[]> = {
+  simple: [],
+  watchdog: ["PEXPIRE", "DEL"],
+  fencing: ["INCR", "HSET", "HMGET"],
+};
+
 /** Build one algorithm's scenario: the counter workload, the expiry pitfall in three acts, (a failed renewal), the verdict. */
 export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, LockState> {
   return defineScenario<LockParams, LockState>({
@@ -89,6 +97,7 @@ export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, Lock
     explain: variant.explain,
     chapter: CHAPTER,
     defaults: defaultParams,
+    needs: ["SET … NX PX", "GET", "PTTL", ...SCRIPTS, ...(LOCK_NEEDS[variant.algo] ?? [])],
     init: () => initialState(),
     steps: (p) => {
       const steps: StepDef<LockParams, LockState>[] = [

@@ -86,6 +86,7 @@ export default defineScenario<LockParams, NoLockState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ ...initialState(), rounds: [] }),
+  needs: ["GET", "SET … PX"],
   steps: (p) => [
     {
       title: `${p.increments} rounds: all ${p.workers} workers GET the counter, then all SET what they computed`,

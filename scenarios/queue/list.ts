@@ -73,6 +73,7 @@ export default defineScenario<QueueParams, QueueState>({
   chapter: CHAPTER,
   defaults: defaultQueueParams,
   init: (p) => initQueueState(p, "list"),
+  needs: ["LPUSH", "BRPOP", "LLEN", "LRANGE"],
   steps: (p) => {
     const plan = crashPlan(p);
     const live = liveConsumers(p);

@@ -14,6 +14,7 @@ import {
   type ReliableQueueKeys,
 } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
+import { SCRIPTS, type ServerSupport } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
@@ -118,10 +119,16 @@ async function drainAll(ctx: Ctx, state: ReliableState, consumers: string[]): Pr
   meter.stop();
 }
 
+/** BLMOVE where the server has it, else BRPOPLPUSH (Redis < 6.2, or BLMOVE renamed or denied). */
+function moveOf(server: ServerSupport): MoveCommand {
+  return server.has("BLMOVE") ? "BLMOVE" : "BRPOPLPUSH";
+}
+
 export default defineScenario<QueueParams, ReliableState>({
   id: "queue/reliable",
-  title: (p) =>
-    `Reliable list queue: BLMOVE into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
+  title: (p, server) =>
+    `Reliable list queue: ${moveOf(server)} into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
+  needs: ["LPUSH", "LLEN", "LREM", "LRANGE", "RPUSH", "HSET", "HGET", "HDEL", "SADD", ...SCRIPTS],
   explain:
     "The chapter's reliable variant: a consumer atomically moves each message into its own processing list (BLMOVE … " +
     "RIGHT LEFT, the successor of BRPOPLPUSH) and notes when it took it; on success it removes it (LREM). What a dead " +
@@ -136,19 +143,19 @@ export default defineScenario<QueueParams, ReliableState>({
     resumed: [],
     takenAt: new Map(),
   }),
-  steps: (p) => {
+  steps: (p, server) => {
     const plan = crashPlan(p);
     const live = liveConsumers(p);
+    const move = moveOf(server);
     const steps: StepDef<QueueParams, ReliableState>[] = [
       {
         title: `The producer LPUSHes ${p.messages} e-mails onto reliable:{emails}`,
         say: "The same producer as the simple queue. Every key of this queue shares the hash tag {emails}: the reaper's script touches several of them at once.",
         run: async (ctx, state) => {
-          const features = queueFeatures(ctx.target.version);
-          state.moveCommand = features.blmove ? "BLMOVE" : "BRPOPLPUSH";
-          if (!features.blmove) {
-            ctx.note(
-              `Redis ${ctx.target.version} predates BLMOVE (6.2): consumers use BRPOPLPUSH, the chapter's command (deprecated since 6.2)`,
+          state.moveCommand = moveOf(ctx.server);
+          if (state.moveCommand === "BRPOPLPUSH") {
+            ctx.fallback(
+              `BRPOPLPUSH for BLMOVE (BLMOVE: ${ctx.server.missing("BLMOVE")}): the chapter's command, deprecated since 6.2`,
             );
           }
           const producer = await ctx.connect("reliable:producer");
@@ -166,7 +173,7 @@ export default defineScenario<QueueParams, ReliableState>({
         {
           title: `${plan.dies} and ${plan.restarts} each take ${p.batch} messages and crash mid-batch`,
           say:
-            `Each registers (SADD), then takes ${p.batch} messages: BLMOVE into its processing list, HSET of the time taken. ` +
+            `Each registers (SADD), then takes ${p.batch} messages: ${move} into its processing list, HSET of the time taken. ` +
             "Same crash point as the simple queue: first finished (LREM + HDEL in one MULTI), second sent but not acknowledged, last never started.",
           run: async (ctx, state) => {
             for (const consumer of [plan.dies, plan.restarts]) {
@@ -266,7 +273,7 @@ export default defineScenario<QueueParams, ReliableState>({
     }
     steps.push({
       title: `${live.join(", ")} drain the queue concurrently (${p.blockMs / 1000} s blocking timeout)`,
-      say: "Each consumer: register, then BLMOVE, send, acknowledge, until a BLMOVE waits the whole timeout with nothing to take.",
+      say: `Each consumer: register, then ${move}, send, acknowledge, until a ${move} waits the whole timeout with nothing to take.`,
       run: async (ctx, state) => {
         await drainAll(ctx, state, live);
         const keys = queueKeys(ctx);

@@ -9,7 +9,6 @@ import {
   pendingEntries,
   pendingSummary,
   publishMessage,
-  queueFeatures,
   readGroup,
   recordFailedDelivery,
   removeConsumer,
@@ -18,6 +17,7 @@ import {
 } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
 import { sleep } from "../../src/runner/clock.js";
+import { SCRIPTS, type ServerSupport } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
@@ -181,10 +181,28 @@ function pendingTable(
   };
 }
 
+/** XAUTOCLAIM where the server has it, else XPENDING + XCLAIM (Redis < 6.2, or XAUTOCLAIM renamed or denied). */
+function claimOf(server: ServerSupport): ClaimCommand {
+  return server.has("XAUTOCLAIM") ? "XAUTOCLAIM" : "XCLAIM";
+}
+
 export default defineScenario<QueueParams, StreamState>({
   id: "queue/stream",
-  title: (p) =>
-    `Stream with a consumer group: XREADGROUP, XACK, XAUTOCLAIM, a dead-letter stream${p.crash ? ", two consumers crash" : ""}${p.poison ? ", one poison message" : ""}`,
+  title: (p, server) =>
+    `Stream with a consumer group: XREADGROUP, XACK, ${claimOf(server) === "XAUTOCLAIM" ? "XAUTOCLAIM" : "XPENDING + XCLAIM"}, a dead-letter stream${p.crash ? ", two consumers crash" : ""}${p.poison ? ", one poison message" : ""}`,
+  needs: [
+    "XADD",
+    "XGROUP CREATE … MKSTREAM",
+    "XREADGROUP",
+    "XACK",
+    "XPENDING",
+    "XCLAIM",
+    "XRANGE",
+    "XLEN",
+    "SADD",
+    "SMEMBERS",
+    ...SCRIPTS,
+  ],
   explain:
     "The chapter's recommended queue: XADD to a stream, a consumer group shares the entries out (XREADGROUP), and each " +
     "stays pending for its consumer until XACK. XPENDING shows who holds what, with idle time and delivery count; a " +
@@ -200,9 +218,10 @@ export default defineScenario<QueueParams, StreamState>({
     claimed: [],
     pendingAfterCrash: [],
   }),
-  steps: (p) => {
+  steps: (p, server) => {
     const plan = crashPlan(p);
     const live = liveConsumers(p);
+    const claim = claimOf(server);
     const steps: StepDef<QueueParams, StreamState>[] = [
       {
         title: `XGROUP CREATE … $ MKSTREAM, then the producer XADDs ${p.messages} e-mails`,
@@ -210,11 +229,10 @@ export default defineScenario<QueueParams, StreamState>({
           'The group is created first, as in the chapter: "$" means it sees only entries added after it, so creating it later ' +
           `would miss these. Entry ids are the server's (*); the message id travels in the fields.${p.poison ? " The last message's address is not an address: it fails every time (a poison message)." : ""}`,
         run: async (ctx, state) => {
-          const features = queueFeatures(ctx.target.version);
-          state.claimCommand = features.xautoclaim ? "XAUTOCLAIM" : "XCLAIM";
-          if (!features.xautoclaim) {
-            ctx.note(
-              `Redis ${ctx.target.version} predates XAUTOCLAIM (6.2): stuck entries are found with XPENDING and taken over with XCLAIM`,
+          state.claimCommand = claimOf(ctx.server);
+          if (state.claimCommand === "XCLAIM") {
+            ctx.fallback(
+              `XPENDING + XCLAIM for XAUTOCLAIM (XAUTOCLAIM: ${ctx.server.missing("XAUTOCLAIM")}): stuck entries are found with XPENDING and taken over with XCLAIM`,
             );
           }
           const { stream } = keysOf(ctx);
@@ -327,9 +345,9 @@ export default defineScenario<QueueParams, StreamState>({
       },
     });
     steps.push({
-      title: `${claimerOf(live)} runs XAUTOCLAIM every ${p.visibilityMs} ms (minimum idle time) until nothing is pending`,
+      title: `${claimerOf(live)} runs ${claim === "XAUTOCLAIM" ? "XAUTOCLAIM" : "XPENDING + XCLAIM"} every ${p.visibilityMs} ms (minimum idle time) until nothing is pending`,
       say:
-        "XAUTOCLAIM hands every entry idle at least the minimum to the caller, with one more delivery each. The idle time is the " +
+        `${claim === "XAUTOCLAIM" ? "XAUTOCLAIM hands" : "XPENDING lists, and XCLAIM hands,"} every entry idle at least the minimum to the caller, with one more delivery each. The idle time is the ` +
         `server's clock, so these waits are real (${p.visibilityMs} ms each). A failing entry is claimed again each round until ` +
         `its delivery count reaches ${p.maxDeliveries}; then it goes to the dead-letter stream.`,
       run: async (ctx, state) => {

@@ -5,6 +5,7 @@ import {
   type StepDef,
   type TableData,
 } from "../../src/runner/types.js";
+import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
 import { tag } from "../../src/redis/keys.js";
 import {
   alignedStart,
@@ -99,6 +100,14 @@ export function limitLabel(p: RateLimitParams): string {
 
 export { roundTrips };
 
+/** What each algorithm's script calls: the ACL checks these too, inside the script. */
+const SCRIPT_CALLS: Record<RateLimitAlgorithm, readonly CommandLabel[]> = {
+  "fixed-window": ["INCRBY", "PEXPIRE"],
+  "sliding-log": ["ZADD", "ZREMRANGEBYSCORE", "ZCARD", "ZRANGE", "PEXPIRE"],
+  "sliding-counter": ["GET", "INCRBY", "PEXPIRE"],
+  "token-bucket": ["HMGET", "HSET", "DEL", "PEXPIRE"],
+};
+
 /** Build the scenario for one algorithm: the traffic phases as steps, an inspection of what Redis holds, the verdict. */
 export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams, RateLimitState> {
   return defineScenario<RateLimitParams, RateLimitState>({
@@ -107,6 +116,12 @@ export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams
     explain: limiter.explain,
     chapter: "4.2 Rate limiting",
     defaults: defaultParams,
+    needs: (p) => [
+      ...SCRIPTS,
+      "PTTL",
+      ...SCRIPT_CALLS[limiter.algo],
+      ...(p.clock === "real" ? (["TIME (in a script)"] as const) : []),
+    ],
     init: () => ({
       traffic: [],
       decisions: [],

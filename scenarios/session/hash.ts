@@ -42,6 +42,7 @@ export default defineScenario<SessionParams, HashSessionState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ servers: [], sessions: [], requests: 0 }),
+  needs: ["HSET", "HGET", "HGETALL", "HINCRBY", "EXPIRE", "MULTI", "EXEC", "DEL", "PTTL"],
   steps: (p) => [
     {
       title: `${p.servers} app server${p.servers === 1 ? "" : "s"} connect; ${p.sessions} user${p.sessions === 1 ? "" : "s"} log in, one hash per session`,

@@ -64,6 +64,7 @@ export default defineScenario<SessionParams, LostUpdateState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ outcomes: [] }),
+  needs: ["WATCH", "MULTI", "EXEC", "HSET", "HGETALL", "HINCRBY", "EXPIRE", "GET", "SET … EX"],
   steps: (p) => [
     {
       title: "Whole-object writes: A and B both GET the JSON, then both SET it back",

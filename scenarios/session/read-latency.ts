@@ -34,6 +34,7 @@ export default defineScenario<SessionParams, ReadLatencyState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ sessions: [] }),
+  needs: ["GET", "SET … EX"],
   steps: (p) => [
     {
       title: `${p.sessions} user${p.sessions === 1 ? "" : "s"} log in (SET … EX ${p.ttlSeconds})`,

@@ -86,6 +86,7 @@ export default defineScenario<SessionParams, StringSessionState>({
   chapter: CHAPTER,
   defaults: defaultParams,
   init: () => ({ method: "getex", ttlAfterWrites: [], logins: 0, requests: 0, redirects: 0 }),
+  needs: ["SET … EX", "GET", "DEL", "EXISTS", "PEXPIRE", "PTTL"],
   steps: (p) => [
     {
       title: `Login: a random session id, the session as JSON, SET … EX ${p.ttlSeconds}`,
@@ -93,8 +94,12 @@ export default defineScenario<SessionParams, StringSessionState>({
         "The id is 128 random bits from the operating system's CSPRNG (base64url): unguessable, so the cookie is the " +
         "only way in. One SET with EX stores the session and its lifetime together: it can never exist without a TTL.",
       run: async (ctx, state) => {
-        const byVersion = slidingReadFor(ctx.target.version);
+        const byVersion = ctx.server.has("GETEX") ? slidingReadFor(ctx.target.version) : "get+expire";
         state.method = byVersion ?? "getex";
+        if (state.method === "get+expire")
+          ctx.fallback(
+            `GET + EXPIRE in one pipeline for GETEX (GETEX: ${ctx.server.missing("GETEX") ?? "needs Redis ≥ 6.2"})`,
+          );
         state.alice = await login(ctx, state, "alice", 123);
         const ttl = state.ttlAfterWrites[state.ttlAfterWrites.length - 1]!.pttl;
         ctx.table({

@@ -1,12 +1,31 @@
-import { CheckFailedError, ExitCode, InterruptedError, UsageError, exitCodeOf, markReported } from "../errors.js";
+import { collectFacts } from "../doctor/probe.js";
+import { PATTERNS } from "../doctor/requirements.js";
+import {
+  AuthError,
+  CheckFailedError,
+  ConnectError,
+  ExitCode,
+  InterruptedError,
+  UsageError,
+  exitCodeOf,
+  markReported,
+} from "../errors.js";
 import { scanPrefixOnAll } from "../redis/cleanup.js";
 import { connectTarget, type Connection } from "../redis/connect.js";
 import { KeySpace, newRunPrefix } from "../redis/keys.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
-import { cleanupRun, runScenario, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
-import type { ScenarioResult, TableData } from "../runner/types.js";
+import {
+  cleanupRun,
+  runScenario,
+  scenarioError,
+  type RunEnv,
+  type RunEvent,
+  type ScenarioRun,
+} from "../runner/runner.js";
+import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
+import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
 import { createRenderer } from "./render/index.js";
 
@@ -25,19 +44,36 @@ export interface SessionPlan {
   waitMs?: number;
   /** Given the finished report before the exit code is decided (smoke writes --junit from it). */
   onReport?: (report: RunReport) => void;
+  /**
+   * Ask the server what it can run first (doctor's probe: version, Lua, command table, ACL), so a scenario whose
+   * needs are missing is skipped with the reason instead of failing (smoke). Otherwise the version decides.
+   */
+  probe?: boolean;
+  /**
+   * Statuses that fail the run besides failed and errored. By default a skipped scenario does (the user asked for it
+   * and it could not run); smoke passes none, or skipped and inconclusive with --strict.
+   */
+  alsoFail?: readonly ScenarioStatus[];
+}
+
+/** Whether a scenario's status fails the run. */
+export function failsRun(result: ScenarioResult, alsoFail: readonly ScenarioStatus[] = []): boolean {
+  return result.status === "failed" || result.status === "errored" || alsoFail.includes(result.status);
 }
 
 /**
  * Connect, run the scenarios, clean up (also after a failure or Ctrl-C), render, and throw the error that decides
  * the exit code. With the tour (src/cli/tour/tour.ts), the only places that wire signals to a run.
  */
-export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promise<void> {
+export async function runSession(opts: GlobalOptions, given: SessionPlan): Promise<void> {
+  const plan = { ...given, alsoFail: given.alsoFail ?? (["skipped"] as const) };
   const renderer = await createRenderer(opts, { compact: plan.compact });
   const { connection, recorder, prefix, setup, controller, env } = await openRun(opts, {
     notice: (message) => renderer.notice(message),
     waitMs: plan.waitMs,
     maxKeys: plan.maxKeys,
     clockMode: plan.clockMode,
+    probe: plan.probe,
   });
   let interrupts = 0;
   const onSignal = () => {
@@ -58,12 +94,30 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     renderer.event(event);
   };
   try {
-    for (const run of plan.runs) await runScenario(run, env, onEvent);
+    // One scenario's error (a refused command, NOPERM, OOM, a dropped connection) ends that scenario only: the next
+    // one runs, on a re-opened connection if it was lost. Only Ctrl-C stops the run.
+    let lost: unknown;
+    for (const run of plan.runs) {
+      if (lost !== undefined || connection.redis.status !== "ready") {
+        try {
+          if (await connection.reconnect()) renderer.notice(`reconnected to ${connection.target.url}`);
+          lost = undefined;
+        } catch (err) {
+          lost = err;
+          onEvent({ type: "scenario-end", result: unreachable(run, err) });
+          continue;
+        }
+      }
+      const result = await runScenario(run, env, onEvent);
+      if (scenarioError(result) instanceof ConnectError && connection.redis.status !== "ready") lost = true;
+    }
   } catch (err) {
     fatal = err;
   } finally {
     renderer.stopProgress();
   }
+  // The cleanup needs a connection too: re-open it if the last scenario lost it.
+  await connection.reconnect().catch(() => false);
   const closing = recorder.mark();
   const cleanup = await cleanupRun(env, opts.keep === true);
   await connection.close();
@@ -74,9 +128,13 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
   const summary = plan.summarize?.(results);
+  const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
+  const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
+  // A run that failed because of errors (not only checks) says so in the report: its message and exit code.
+  const reportError = fatal ?? (results.some((r) => r.error) ? failure : undefined);
   const report: RunReport = {
     schemaVersion: SCHEMA_VERSION,
-    ok: fatal === undefined && results.every((r) => r.ok) && cleanup.error === undefined,
+    ok,
     command: plan.command,
     target: connection.target,
     prefix,
@@ -86,23 +144,57 @@ export async function runSession(opts: GlobalOptions, plan: SessionPlan): Promis
     scripts: scriptsUsed(recorder.commands),
     cleanup,
     ...(fatal instanceof InterruptedError ? { interrupted: true } : {}),
-    ...(fatal !== undefined ? { error: { message: errorMessage(fatal), exitCode: exitCodeOf(fatal) } } : {}),
+    ...(reportError !== undefined
+      ? { error: { message: errorMessage(reportError), exitCode: exitCodeOf(reportError) } }
+      : {}),
   };
   renderer.finish(report);
   plan.onReport?.(report);
-  if (fatal !== undefined) {
-    markReported(fatal);
-    throw fatal;
+  if (failure !== undefined) {
+    markReported(failure);
+    throw failure;
   }
-  if (!report.ok) {
-    const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.id}: ${c.name}`));
-    const errored = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
-    const cleanupError = cleanup.error ? [`cleanup: ${cleanup.error}`] : [];
-    const all = [...errored, ...failed, ...cleanupError];
-    const err = new CheckFailedError(`${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`);
-    markReported(err);
-    throw err;
-  }
+}
+
+/**
+ * Why a run that finished is not ok, as one error: every problem named, and the exit code of the worst kind, a
+ * permission (4) over a connection problem (3) over a failed check (1).
+ */
+function runFailure(
+  results: readonly ScenarioResult[],
+  alsoFail: readonly ScenarioStatus[],
+  cleanupError: string | undefined,
+): Error {
+  const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.id}: ${c.name}`));
+  const errored = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
+  const other = results
+    .filter((r) => !r.error && r.checks.every((c) => c.ok) && failsRun(r, alsoFail))
+    .map((r) => `${r.id}: ${r.status}${r.skipped ? ` (${r.skipped})` : r.inconclusive ? ` (${r.inconclusive})` : ""}`);
+  const all = [...errored, ...failed, ...other, ...(cleanupError ? [`cleanup: ${cleanupError}`] : [])];
+  const message = `${all.length} problem${all.length === 1 ? "" : "s"}: ${all.join("; ")}`;
+  const errors = results.map(scenarioError).filter((e) => e !== undefined);
+  if (errors.some((e) => e instanceof AuthError)) return new AuthError(message);
+  if (errors.some((e) => e instanceof ConnectError)) return new ConnectError(message);
+  return new CheckFailedError(message);
+}
+
+/** The result of a scenario that could not start because the server could not be reached again. */
+function unreachable(run: ScenarioRun, err: unknown): ScenarioResult {
+  const title = typeof run.def.title === "function" ? run.def.title(run.params, FULL_SUPPORT) : run.def.title;
+  return {
+    id: run.def.id,
+    title,
+    explain: run.def.explain,
+    ok: false,
+    status: "errored",
+    params: run.params as Record<string, unknown>,
+    steps: [],
+    metrics: {},
+    checks: [],
+    figures: [],
+    ms: 0,
+    error: `not run: the connection was lost and could not be re-opened (${err instanceof Error ? err.message : String(err)})`,
+  };
 }
 
 /** A connected run: the recorded client, the run's key space and the abort controller Ctrl-C trips. */
@@ -122,7 +214,13 @@ export interface OpenRun {
  */
 export async function openRun(
   opts: GlobalOptions,
-  run: { notice: (message: string) => void; waitMs?: number; maxKeys?: number; clockMode?: ClockMode },
+  run: {
+    notice: (message: string) => void;
+    waitMs?: number;
+    maxKeys?: number;
+    clockMode?: ClockMode;
+    probe?: boolean;
+  },
 ): Promise<OpenRun> {
   const recorder = new CommandRecorder();
   const connection = await connectTarget({
@@ -137,8 +235,19 @@ export async function openRun(
     notice: run.notice,
     waitMs: run.waitMs,
   });
-  const setup = recorder.since(0);
   const prefix = opts.prefix ?? newRunPrefix();
+  // smoke asks what the server can run once, as doctor does (reads only; ACL DRYRUN names keys under the prefix).
+  const support = run.probe
+    ? supportFromFacts(
+        await collectFacts(connection.redis, { patterns: PATTERNS, pings: 3, timeSamples: 1, prefix }).catch(
+          async (err: unknown) => {
+            await connection.close();
+            throw err;
+          },
+        ),
+      )
+    : supportFromVersion(connection.target);
+  const setup = recorder.since(0);
   if (opts.prefix) {
     // The run deletes every key it names at the end. That is only safe if nothing lived under the prefix before:
     // a user-chosen prefix could be an application's own. (A fresh random prefix is checked by construction.)
@@ -160,6 +269,7 @@ export async function openRun(
     target: connection.target,
     signal: controller.signal,
     clockMode: run.clockMode ?? "scenario",
+    support,
     newClient: (label) => connection.newClient(label),
   };
   return { connection, recorder, prefix, setup, controller, env };

@@ -68,6 +68,13 @@ export interface Connection {
   masters(): Redis[];
   /** Open one more recorded connection to the same server (a second client, a worker). */
   newClient(label: string): Promise<Redis>;
+  /**
+   * Re-open the connections that were lost (the server closed them, a CLIENT KILL, a network blip): the same client
+   * objects connect again, still recorded, so whoever holds `redis` keeps using it. Resolves true when something was
+   * re-opened, false when every connection was still up; rejects with a ConnectError or AuthError when the server
+   * cannot be reached again.
+   */
+  reconnect(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -214,6 +221,27 @@ async function connectUrl(
   opts: ConnectOptions,
   server: ThrowawayServer | null,
 ): Promise<Connection> {
+  /** Connect (or connect again) a client: the handshake is recorded as such, then a PING proves it usable. */
+  type Recording = { endHandshake(): void; beginHandshake(): void };
+  const connectClient = async (redis: Redis, recording: Recording): Promise<void> => {
+    let cause: unknown;
+    const onError = (err: unknown) => (cause ??= err);
+    redis.on("error", onError);
+    try {
+      recording.beginHandshake();
+      await redis.connect();
+      recording.endHandshake();
+      // A PING proves the connection is usable: it surfaces NOAUTH when the server wants a password we lack.
+      await redis.call("PING");
+    } catch (err) {
+      redis.disconnect();
+      const closed = err instanceof Error && /Connection is closed/.test(err.message);
+      throw classifyRedisError(closed && cause ? cause : err, parsed);
+    } finally {
+      redis.off("error", onError);
+    }
+  };
+  const recordings = new Map<Redis, Recording>();
   const open = async (label: string): Promise<Redis> => {
     const redis = new Redis({
       ...parsed.options,
@@ -229,23 +257,14 @@ async function connectUrl(
       connectionName: "redis-patterns",
     });
     // With reconnection off, connect() rejects with a bare "Connection is closed"; the cause (ECONNREFUSED, a TLS
-    // failure, WRONGPASS) arrives as an "error" event first. Keep it for the message. The listener also stops
-    // ioredis from printing unhandled errors.
-    let cause: unknown;
-    redis.on("error", (err: unknown) => (cause ??= err));
+    // failure, WRONGPASS) arrives as an "error" event first: connectClient keeps it for the message. This listener
+    // stops ioredis from printing unhandled errors (a connection lost mid-run).
+    redis.on("error", () => {});
     const address =
       opts.recordNode && parsed.options.host ? `${parsed.options.host}:${parsed.options.port ?? 6379}` : undefined;
     const recording = opts.recorder.attach(redis, label, address ? { node: address } : {});
-    try {
-      await redis.connect();
-      recording.endHandshake();
-      // A PING proves the connection is usable: it surfaces NOAUTH when the server wants a password we lack.
-      await redis.call("PING");
-    } catch (err) {
-      redis.disconnect();
-      const closed = err instanceof Error && /Connection is closed/.test(err.message);
-      throw classifyRedisError(closed && cause ? cause : err, parsed);
-    }
+    recordings.set(redis, recording);
+    await connectClient(redis, recording);
     return redis;
   };
   const redis = await open(opts.label ?? "main");
@@ -266,6 +285,16 @@ async function connectUrl(
       const client = await open(label);
       clients.push(client);
       return client;
+    },
+    async reconnect() {
+      // Only the main connection: the extra ones belong to scenarios (an app instance that quit on purpose stays closed).
+      if (redis.status === "ready") return false;
+      if (redis.status !== "end" && redis.status !== "close") {
+        // Half-open (connecting, reconnecting): drop it and start over.
+        redis.disconnect();
+      }
+      await connectClient(redis, recordings.get(redis)!);
+      return true;
     },
     async close() {
       // A connection a scenario already closed (an app instance that went away) is not closed again: the second QUIT
@@ -356,6 +385,18 @@ async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): Promise
       const client = await open(label);
       clients.push(client);
       return client as unknown as Redis;
+    },
+    async reconnect() {
+      if (cluster.status === "ready") return false;
+      if (cluster.status !== "end" && cluster.status !== "close") cluster.disconnect();
+      try {
+        await cluster.connect();
+        await cluster.call("PING");
+      } catch (err) {
+        cluster.disconnect();
+        throw classifyRedisError(err, { display, password: first.password });
+      }
+      return true;
     },
     async close() {
       await Promise.all(clients.filter((c) => c.status !== "end").map((c) => closeCluster(c)));

@@ -105,8 +105,11 @@ export class CommandRecorder {
     return () => this.listeners.delete(listener);
   }
 
-  /** Start recording a client. Commands sent before `endHandshake` are marked as the connection handshake. */
-  attach(redis: Redis, label: string, options: AttachOptions = {}): { endHandshake(): void } {
+  /**
+   * Start recording a client. Commands sent before `endHandshake` are marked as the connection handshake;
+   * `beginHandshake` marks them so again when the same client connects anew (a reconnect).
+   */
+  attach(redis: Redis, label: string, options: AttachOptions = {}): { endHandshake(): void; beginHandshake(): void } {
     const state: ClientState = {
       label,
       handshake: options.handshakeByName !== true,
@@ -153,7 +156,10 @@ export class CommandRecorder {
       }
       return original(command, stream);
     };
-    return { endHandshake: () => (state.handshake = false) };
+    return {
+      endHandshake: () => (state.handshake = false),
+      beginHandshake: () => (state.handshake = options.handshakeByName !== true),
+    };
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Target } from "../redis/connect.js";
 import type { RecordedCommand } from "../redis/recorder.js";
 import { scriptBySha } from "../redis/script.js";
 import type { CleanupResult } from "./runner.js";
-import type { ScenarioResult, TableData } from "./types.js";
+import type { ScenarioResult, ScenarioStatus, TableData } from "./types.js";
 
 /** Bumped whenever a field of the --json document changes meaning or disappears. */
 export const SCHEMA_VERSION = 1;
@@ -36,4 +36,21 @@ export function scriptsUsed(commands: Iterable<RecordedCommand>): RunReport["scr
     if (script && !out.has(script.sha)) out.set(script.sha, { name: script.name, sha: script.sha, lua: script.lua });
   }
   return [...out.values()];
+}
+
+/** How many scenarios ended in each status. */
+export function countStatuses(scenarios: readonly ScenarioResult[]): Record<ScenarioStatus, number> {
+  const counts: Record<ScenarioStatus, number> = { passed: 0, failed: 0, errored: 0, skipped: 0, inconclusive: 0 };
+  for (const s of scenarios) counts[s.status] += 1;
+  return counts;
+}
+
+/** "30 passed, 1 failed, 1 errored, 2 skipped": every status that occurred (inconclusive only when there is one). */
+export function statusLine(scenarios: readonly ScenarioResult[]): string {
+  const counts = countStatuses(scenarios);
+  const order: ScenarioStatus[] = ["passed", "failed", "errored", "skipped", "inconclusive"];
+  return order
+    .filter((status) => status !== "inconclusive" || counts.inconclusive > 0)
+    .map((status) => `${counts[status]} ${status}`)
+    .join(", ");
 }

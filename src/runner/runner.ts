@@ -1,10 +1,11 @@
 import type { Redis } from "ioredis";
-import { AuthError, ConnectError, InterruptedError, ScriptLoadError } from "../errors.js";
+import { AuthError, ConnectError, DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
 import { connectTarget, type Connection, type Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
+import { supportFromVersion, unmetNeeds, type ServerSupport } from "./support.js";
 import type {
   CheckResult,
   MetricValue,
@@ -22,6 +23,8 @@ export interface RunEnv {
   target: Target;
   signal: AbortSignal;
   clockMode: ClockMode;
+  /** What the server can run (smoke: doctor's probe; otherwise its version). Everything when absent. */
+  support?: ServerSupport;
   /** Open another recorded connection to the same server (closed by whoever owns the connection). */
   newClient(label: string): Promise<Redis>;
 }
@@ -61,25 +64,38 @@ export function planRun<P, S>(def: ScenarioDef<P, S>, params: P): ScenarioRun {
   return { def, params };
 }
 
-/** Errors that end the whole run (no point in trying the next scenario) rather than fail one scenario. */
-function isFatal(err: unknown): boolean {
-  return (
-    err instanceof InterruptedError ||
-    err instanceof ConnectError ||
-    err instanceof AuthError ||
-    err instanceof ScriptLoadError
-  );
+/**
+ * A Redis error reply or socket failure during a step, mapped to the error vocabulary: NOPERM and NOAUTH are
+ * AuthErrors (exit 4), a lost connection or a timeout a ConnectError (exit 3), OOM named as OOM even when it only
+ * shows as EXECABORT. Each ends its scenario, not the run: the caller decides whether the next one can go on
+ * (reconnecting if needed). Only Ctrl-C ends the run from here.
+ */
+export function classifyStepError(err: unknown): unknown {
+  if (!(err instanceof Error) || err instanceof InterruptedError || err instanceof ScriptLoadError) return err;
+  if (err instanceof ConnectError || err instanceof AuthError) return err;
+  const message = describeServerError(err);
+  if (/^NOPERM/.test(message) || /user executing the script can't run this command/.test(message))
+    return new AuthError(`permission denied: ${message}`, { cause: err });
+  if (/^NOAUTH/.test(message)) return new AuthError(`authentication required: ${message}`, { cause: err });
+  if (/Connection is closed|Command timed out|ECONNRESET|EPIPE|Stream isn't writeable|ECONNREFUSED/.test(message)) {
+    return new ConnectError(`lost the server: ${message}`, { cause: err });
+  }
+  if (message !== err.message) return new Error(message, { cause: err });
+  return err;
 }
 
-/** A Redis error reply or socket failure during a step, mapped so NOPERM and lost connections end the run. */
-function classifyStepError(err: unknown): unknown {
-  if (!(err instanceof Error) || isFatal(err)) return err;
-  if (/^NOPERM/.test(err.message)) return new AuthError(`permission denied: ${err.message}`, { cause: err });
-  if (/^NOAUTH/.test(err.message)) return new AuthError(`authentication required: ${err.message}`, { cause: err });
-  if (/Connection is closed|Command timed out|ECONNRESET|EPIPE|Stream isn't writeable/.test(err.message)) {
-    return new ConnectError(`lost the server: ${err.message}`, { cause: err });
+/**
+ * The server's words for an error, with what EXECABORT hides: the reply that made the server discard the
+ * transaction (ioredis keeps the queued commands' errors in `previousErrors`), e.g. OOM inside MULTI.
+ */
+export function describeServerError(err: Error): string {
+  const previous = (err as Error & { previousErrors?: unknown[] }).previousErrors;
+  if (/^EXECABORT/.test(err.message) && Array.isArray(previous) && previous.length > 0) {
+    const first = previous[0] instanceof Error ? previous[0].message : String(previous[0]);
+    const kind = /^(\w+)/.exec(first)?.[1] ?? "error";
+    return `${first} (${kind} inside MULTI: the server discarded the transaction, EXECABORT)`;
   }
-  return err;
+  return err.message;
 }
 
 export async function runScenario(
@@ -89,7 +105,8 @@ export async function runScenario(
   hooks: RunHooks = {},
 ): Promise<ScenarioResult> {
   const { def, params } = run;
-  const title = typeof def.title === "function" ? def.title(params) : def.title;
+  const support = env.support ?? supportFromVersion(env.target);
+  const title = typeof def.title === "function" ? def.title(params, support) : def.title;
   const started = performance.now();
   const result: ScenarioResult = {
     id: def.id,
@@ -97,6 +114,7 @@ export async function runScenario(
     explain: def.explain,
     ...(def.chapter ? { chapter: def.chapter } : {}),
     ok: true,
+    status: "passed",
     params: params as Record<string, unknown>,
     steps: [],
     metrics: {},
@@ -106,6 +124,16 @@ export async function runScenario(
   };
   env.keys.owner = def.id;
   onEvent({ type: "scenario-start", id: def.id, title });
+  const needs = typeof def.needs === "function" ? def.needs(params) : (def.needs ?? []);
+  const unmet = unmetNeeds(needs, support) ?? def.unavailable?.(params, support);
+  if (unmet !== undefined) {
+    // Nothing is sent: the server was asked once, by the probe, and it lacks what the scenario cannot do without.
+    result.status = "skipped";
+    result.skipped = unmet;
+    result.ms = performance.now() - started;
+    onEvent({ type: "scenario-end", result });
+    return result;
+  }
   const scenarioMark = env.recorder.mark();
   let current: StepResult | undefined;
   // Connections to other servers (ctx.connectTo), closed in the teardown step so their QUIT is in the trace.
@@ -117,6 +145,15 @@ export async function runScenario(
     clock: clockFor(env.clockMode),
     target: env.target,
     signal: env.signal,
+    server: support,
+    fallback: (text) => {
+      const list = (result.fallbacks ??= []);
+      if (!list.includes(text)) list.push(text);
+      current?.notes.push(`fallback: ${text}`);
+    },
+    inconclusive: (reason) => {
+      result.inconclusive = result.inconclusive ? `${result.inconclusive}; ${reason}` : reason;
+    },
     note: (text) => current?.notes.push(text),
     progress: (done, total, label) =>
       onEvent({ type: "step-progress", id: def.id, done, total, ...(label !== undefined ? { label } : {}) }),
@@ -147,7 +184,7 @@ export async function runScenario(
   };
 
   const state = def.init(params);
-  const steps = def.steps(params);
+  const steps = def.steps(params, support);
   let failure: { err: unknown } | undefined;
   try {
     for (const [index, step] of steps.entries()) {
@@ -179,7 +216,9 @@ export async function runScenario(
       try {
         await step.run(ctx, state);
       } catch (err) {
-        current.error = err instanceof Error ? err.message : String(err);
+        current.error = err instanceof Error ? describeServerError(err) : String(err);
+        const refused = refusedCommand(env.recorder.since(mark));
+        result.errorAt = { step: step.title, ...(refused ? { command: shortArgv(refused.argv) } : {}) };
         throw err;
       } finally {
         // All of it, including the handshake of a connection the step opened (ctx.connect): it went over the wire.
@@ -204,7 +243,10 @@ export async function runScenario(
       await def.teardown?.(ctx, state);
     } catch (err) {
       step.error = err instanceof Error ? err.message : String(err);
-      failure ??= { err };
+      if (failure === undefined) {
+        failure = { err };
+        result.errorAt = { step: "Teardown" };
+      }
     } finally {
       await Promise.all(others.map((c) => c.close().catch(() => {})));
       if (aborted) env.recorder.setAbortSignal(env.signal);
@@ -216,20 +258,47 @@ export async function runScenario(
       }
     }
   }
+  result.ms = performance.now() - started;
   if (failure !== undefined) {
     const mapped = classifyStepError(failure.err);
     result.ok = false;
+    result.status = "errored";
     result.error = mapped instanceof Error ? mapped.message : String(mapped);
-    result.ms = performance.now() - started;
-    if (isFatal(mapped)) {
+    errorsOf.set(result, mapped);
+    if (mapped instanceof InterruptedError || mapped instanceof DependencyError || mapped instanceof ScriptLoadError) {
       onEvent({ type: "scenario-end", result });
       throw mapped;
     }
+  } else if (!result.checks.every((c) => c.ok)) {
+    result.ok = false;
+    result.status = "failed";
+  } else if (result.inconclusive !== undefined) {
+    result.status = "inconclusive";
   }
-  result.ok = result.ok && result.checks.every((c) => c.ok);
-  result.ms = performance.now() - started;
   onEvent({ type: "scenario-end", result });
   return result;
+}
+
+/** The error object a scenario ended with (not in the report, which carries its message): for the exit code. */
+const errorsOf = new WeakMap<ScenarioResult, unknown>();
+
+export function scenarioError(result: ScenarioResult): unknown {
+  return errorsOf.get(result);
+}
+
+/**
+ * The command the server refused in a step: the last one with an error, except that for a transaction it is the
+ * queued command the server objected to (OOM, a wrong type), not the EXEC that then reported EXECABORT.
+ */
+function refusedCommand(commands: readonly RecordedCommand[]): RecordedCommand | undefined {
+  const last = commands.findLast((c) => c.error !== undefined);
+  if (!last?.batch || !/^EXECABORT/.test(last.error ?? "")) return last;
+  return commands.find((c) => c.batch?.id === last.batch!.id && c.error !== undefined && c !== last) ?? last;
+}
+
+/** An argv for one line: long arguments (a script's source, a big value) cut to their start and size. */
+export function shortArgv(argv: readonly string[]): string {
+  return argv.map((a) => (a.length > 60 ? `${a.slice(0, 40).replace(/\s+/g, " ")}…(${a.length} bytes)` : a)).join(" ");
 }
 
 function withoutHandshake(commands: RecordedCommand[]): RecordedCommand[] {

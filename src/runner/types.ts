@@ -3,6 +3,7 @@ import type { Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
 import type { Clock } from "./clock.js";
+import type { CommandLabel, ServerSupport } from "./support.js";
 
 export type Cell = string | number | boolean | null;
 
@@ -47,12 +48,27 @@ export interface StepResult {
   error?: string;
 }
 
+/**
+ * How a scenario ended. passed: every check held. failed: a check did not hold. errored: a step threw (the server
+ * refused a command, the connection dropped). skipped: the server lacks what the scenario needs (`skipped` says
+ * what). inconclusive: the client machine was too slow to show the point (`inconclusive` says how slow); never a pass.
+ */
+export type ScenarioStatus = "passed" | "failed" | "errored" | "skipped" | "inconclusive";
+
 export interface ScenarioResult {
   id: string;
   title: string;
   explain: string;
   chapter?: string;
+  /** True when passed; also true for skipped and inconclusive, which are not failures unless `smoke --strict`. */
   ok: boolean;
+  status: ScenarioStatus;
+  /** Why the scenario was skipped: the commands it needs and why this server lacks them. */
+  skipped?: string;
+  /** Why the run could not show the point (e.g. the event loop stalled longer than the lock's TTL). */
+  inconclusive?: string;
+  /** What was sent instead of a command this server lacks, e.g. "ZRANGEBYSCORE instead of ZRANGE … BYSCORE". */
+  fallbacks?: string[];
   params: Record<string, unknown>;
   steps: StepResult[];
   metrics: Record<string, MetricValue>;
@@ -61,6 +77,8 @@ export interface ScenarioResult {
   figures: Figure[];
   ms: number;
   error?: string;
+  /** For an error: the step it happened in and the command the server refused (as sent), when there was one. */
+  errorAt?: { step: string; command?: string };
 }
 
 /** What a step sees: the recorded client, the run's key space and clock, and ways to report. Nothing here prints. */
@@ -71,6 +89,15 @@ export interface ScenarioContext<P> {
   readonly clock: Clock;
   readonly target: Target;
   readonly signal: AbortSignal;
+  /** What this server can run: a step picks a fallback with `server.has("COPY")`. */
+  readonly server: ServerSupport;
+  /** Record that a fallback was sent instead of a missing command (also a note on the current step). */
+  fallback(text: string): void;
+  /**
+   * Mark the run inconclusive: the client machine was too slow to show the point (a real violation still fails its
+   * check; this only stops a pass from being claimed on evidence the run could not produce).
+   */
+  inconclusive(reason: string): void;
   /** A line of narration attached to the current step (what happened, why it matters). */
   note(text: string): void;
   /** How far a long step has got (e.g. a bulk load): passed on as a `step-progress` event for a progress bar; not in the report. */
@@ -111,14 +138,26 @@ export interface StepDef<P, S> {
  */
 export interface ScenarioDef<P, S = Record<string, never>> {
   id: string;
-  title: string | ((params: P) => string);
+  /** With `server`, a title can name the fallback this server gets (BRPOPLPUSH where BLMOVE is missing). */
+  title: string | ((params: P, server: ServerSupport) => string);
   explain: string;
   /** Where in the chapter it comes from, e.g. "4.2 Rate limiting". */
   chapter?: string;
   defaults: P;
+  /**
+   * Command forms (labels of src/doctor/requirements.ts) the scenario cannot do without, whatever its fallbacks:
+   * on a server that lacks one (too old, renamed, no Lua, denied by the ACL) the scenario is skipped with the reason.
+   */
+  needs?: readonly CommandLabel[] | ((params: P) => readonly CommandLabel[]);
+  /**
+   * Any other reason this scenario cannot run here (no redis-server binary to start a replica, …): return the
+   * reason, and the scenario is skipped with it, as for `needs`. Checked before anything is sent.
+   */
+  unavailable?(params: P, server: ServerSupport): string | undefined;
   /** Fresh mutable state shared by the steps of one run. */
   init(params: P): S;
-  steps(params: P): StepDef<P, S>[];
+  /** The steps; `server` lets a title name the fallback a step will send (BRPOPLPUSH where BLMOVE is missing). */
+  steps(params: P, server: ServerSupport): StepDef<P, S>[];
   /**
    * Release what the steps took outside Redis (a database table, a temporary file, a background worker). Runs once
    * after the steps, also after a failed step or Ctrl-C; what it sends is reported as a last step, "Teardown".

@@ -9,6 +9,7 @@ function scenario(id: string, over: Partial<ScenarioResult> = {}): ScenarioResul
     title: id,
     explain: "",
     ok: true,
+    status: "passed",
     params: {},
     steps: [],
     metrics: {},
@@ -40,12 +41,15 @@ describe("toJunit", () => {
         scenario("ratelimit/a", { checks: [{ name: "ok one", ok: true }] }),
         scenario("ratelimit/b", {
           ok: false,
+          status: "failed",
           checks: [{ name: 'never > limit & "<b>"', ok: false, expected: "≤ 10", actual: 20 }],
         }),
-        scenario("lock/c", { ok: false, error: "connection <lost>" }),
+        scenario("lock/c", { ok: false, status: "errored", error: "connection <lost>" }),
       ]),
     );
-    expect(xml).toContain('<testsuites name="redis-patterns smoke" tests="3" failures="1" errors="1" time="0.036">');
+    expect(xml).toContain(
+      '<testsuites name="redis-patterns smoke" tests="3" failures="1" errors="1" skipped="0" time="0.036">',
+    );
     expect(xml).toContain('<testsuite name="ratelimit" tests="2" failures="1" errors="0" skipped="0" time="0.024">');
     expect(xml).toContain('<testsuite name="lock" tests="1" failures="0" errors="1"');
     expect(xml).toContain(
@@ -53,5 +57,27 @@ describe("toJunit", () => {
     );
     expect(xml).toContain('<error message="connection &lt;lost&gt;" type="ScenarioError">');
     expect(xml).toContain("<system-out>✓ ok one</system-out>");
+  });
+
+  it("a skipped scenario carries its reason; an error names the step, the command as sent and the server's words", () => {
+    const xml = toJunit(
+      report([
+        scenario("analytics/timeseries", {
+          status: "skipped",
+          skipped: "needs XADD: Redis ≥ 5.0; this server is Redis 4.0.14",
+        }),
+        scenario("queue/list", {
+          ok: false,
+          status: "errored",
+          error: "OOM command not allowed when used memory > 'maxmemory'.",
+          errorAt: { step: "Producers push", command: "LPUSH rp:1:q m1" },
+        }),
+      ]),
+    );
+    expect(xml).toContain('tests="2" failures="0" errors="1" skipped="1"');
+    expect(xml).toContain('<skipped message="needs XADD: Redis ≥ 5.0; this server is Redis 4.0.14"/>');
+    expect(xml).toMatch(
+      /type="ScenarioError">step: Producers push\ncommand: LPUSH rp:1:q m1\nerror: OOM command not allowed/,
+    );
   });
 });

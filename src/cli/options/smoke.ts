@@ -6,6 +6,7 @@ export interface SmokeCliOptions extends GlobalOptions {
   only: string[];
   skip: string[];
   junit?: string;
+  strict?: boolean;
   maxKeys: number;
   wait?: number;
 }
@@ -35,6 +36,10 @@ export function declareSmoke(program: Command, run: (opts: SmokeCliOptions) => P
     )
     .option("--skip <ids>", "scenario ids or globs to leave out", collect, [])
     .option("--junit <file>", "also write a JUnit XML report (a testcase per scenario) to this file")
+    .option(
+      "--strict",
+      "fail on a skipped scenario (the server lacks what it needs) or an inconclusive one (this machine too slow to tell)",
+    )
     .addOption(
       new Option("--max-keys <n>", "stop a scenario that would write more keys than this (safety on shared servers)")
         .argParser(option((t) => parseInteger(t, "--max-keys")))

@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import Table from "cli-table3";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import type { RunReport } from "../../runner/report.js";
+import { statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
 import { formatMs, formatValueCell } from "../format.js";
@@ -88,7 +88,15 @@ export class HumanRenderer implements Renderer {
   /** What a scenario ended with: why it stopped, its checks, the chapter's figures, its metrics (the tour shows it after the last step). */
   outcome(result: ScenarioResult): void {
     const c = this.c;
-    if (result.error) this.out(`\n   ${c.red("✗ stopped:")} ${result.error}`);
+    if (result.skipped) this.out(`\n   ${c.yellow("– skipped:")} ${result.skipped}`);
+    if (result.inconclusive) this.out(`\n   ${c.yellow("? inconclusive:")} ${result.inconclusive}`);
+    if (result.error) {
+      this.out(`\n   ${c.red("✗ stopped:")} ${result.error}`);
+      if (result.errorAt)
+        this.out(
+          c.dim(`     in "${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`),
+        );
+    }
     if (result.checks.length > 0) {
       this.out(`\n   ${c.bold("Checks")}`);
       for (const check of result.checks) this.out(`   ${this.checkLine(check)}`);
@@ -117,11 +125,27 @@ export class HumanRenderer implements Renderer {
   private scenarioLine(result: ScenarioResult): void {
     const c = this.c;
     const commands = result.steps.reduce((n, st) => n + st.commands.length, 0);
-    const mark = result.ok ? c.green("✓") : c.red("✗");
+    const mark =
+      result.status === "passed"
+        ? c.green("✓")
+        : result.status === "skipped"
+          ? c.yellow("–")
+          : result.status === "inconclusive"
+            ? c.yellow("?")
+            : c.red("✗");
     this.out(
       `${mark} ${result.id.padEnd(36)} ${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`,
     );
-    if (result.error) this.out(`    ${c.red("stopped:")} ${result.error}`);
+    if (result.skipped) this.out(`    ${c.yellow("skipped:")} ${result.skipped}`);
+    if (result.inconclusive) this.out(`    ${c.yellow("inconclusive:")} ${result.inconclusive}`);
+    for (const fallback of result.fallbacks ?? []) this.out(`    ${c.dim(`fallback: ${fallback}`)}`);
+    if (result.error) {
+      this.out(`    ${c.red("stopped:")} ${result.error}`);
+      if (result.errorAt)
+        this.out(
+          c.dim(`    in "${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`),
+        );
+    }
     for (const check of result.checks.filter((ch) => !ch.ok)) this.out(`    ${this.checkLine(check)}`);
   }
 
@@ -195,9 +219,19 @@ export class HumanRenderer implements Renderer {
     const commands = report.scenarios.reduce((n, s) => n + s.steps.reduce((m, st) => m + st.commands.length, 0), 0);
     const failed = report.scenarios.flatMap((s) => s.checks.filter((ch) => !ch.ok));
     const summary = `${scenarios} scenario${scenarios === 1 ? "" : "s"}, ${commands} commands`;
-    if (report.interrupted) this.out(c.yellow(`Interrupted (${summary})`));
-    else if (report.ok) this.out(c.green(`✓ all checks passed (${summary})`));
-    else this.out(c.red(`✗ ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${summary})`));
+    const skipped = report.scenarios.filter((s) => s.status === "skipped");
+    if (skipped.length > 0) {
+      this.out(c.yellow(`Skipped (this server cannot run them):`));
+      for (const s of skipped) this.out(`  – ${s.id}: ${s.skipped}`);
+    }
+    // Counted per scenario, so a run stopped by errors never reads as "0 checks failed".
+    const counts = statusLine(report.scenarios);
+    const checks = failed.length > 0 ? `, ${failed.length} check${failed.length === 1 ? "" : "s"} failed` : "";
+    if (report.interrupted) this.out(c.yellow(`Interrupted (${summary}): ${counts}`));
+    else if (report.ok && report.scenarios.every((s) => s.status === "passed"))
+      this.out(c.green(`✓ all checks passed (${summary}): ${counts}`));
+    else if (report.ok) this.out(c.green(`✓ no failures (${summary}): ${counts}`));
+    else this.out(c.red(`✗ not ok (${summary}): ${counts}${checks}`));
   }
 }
 

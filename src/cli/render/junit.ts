@@ -20,7 +20,18 @@ function testcase(s: ScenarioResult): string {
   const pattern = s.id.split("/")[0] ?? s.id;
   const open = `    <testcase classname="redis-patterns.${esc(pattern)}" name="${esc(s.id)}" time="${seconds(s.ms)}">`;
   const body: string[] = [];
-  if (s.error) body.push(`      <error message="${esc(s.error)}" type="ScenarioError">${esc(s.error)}</error>`);
+  if (s.status === "skipped") body.push(`      <skipped message="${esc(s.skipped ?? "skipped")}"/>`);
+  if (s.status === "inconclusive")
+    body.push(`      <skipped message="${esc(`inconclusive: ${s.inconclusive ?? "this machine was too slow"}`)}"/>`);
+  if (s.error) {
+    // Where it happened and what the server was sent, then its words: enough to act on from the CI page alone.
+    const where = [
+      s.errorAt ? `step: ${s.errorAt.step}` : "",
+      s.errorAt?.command ? `command: ${s.errorAt.command}` : "",
+      `error: ${s.error}`,
+    ].filter(Boolean);
+    body.push(`      <error message="${esc(s.error)}" type="ScenarioError">${esc(where.join("\n"))}</error>`);
+  }
   for (const check of s.checks.filter((c) => !c.ok)) {
     const evidence = [
       "expected" in check ? `expected: ${JSON.stringify(check.expected)}` : "",
@@ -48,20 +59,21 @@ export function toJunit(report: RunReport): string {
     tests: list.length,
     failures: list.filter((s) => !s.error && s.checks.some((c) => !c.ok)).length,
     errors: list.filter((s) => s.error).length,
+    skipped: list.filter((s) => s.status === "skipped" || s.status === "inconclusive").length,
     time: seconds(list.reduce((n, s) => n + s.ms, 0)),
   });
   const total = count(report.scenarios);
   const suites = [...byPattern].map(([pattern, list]) => {
     const c = count(list);
     return [
-      `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="0" time="${c.time}">`,
+      `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${c.time}">`,
       ...list.map(testcase),
       "  </testsuite>",
     ].join("\n");
   });
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="redis-patterns smoke" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" time="${total.time}">`,
+    `<testsuites name="redis-patterns smoke" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" skipped="${total.skipped}" time="${total.time}">`,
     ...suites,
     `</testsuites>`,
     "",

@@ -16,6 +16,7 @@ import { openRun, type OpenRun } from "../session.js";
 import { askParameter, paramSpecs, type PromptContext } from "./params.js";
 import { PITFALLS, isPitfall } from "./pitfalls.js";
 import { planSandboxCommand, tokenize } from "./sandbox.js";
+import { FULL_SUPPORT } from "../../runner/support.js";
 
 export interface TourIo extends Streams {
   stdin: NodeJS.ReadStream;
@@ -277,7 +278,11 @@ class Tour {
   private scenarioHeader(def: AnyScenario, params: Params): void {
     const c = this.c;
     this.out();
-    this.out(c.bold.cyan(`━━ ${def.id} · ${typeof def.title === "function" ? def.title(params) : def.title}`));
+    this.out(
+      c.bold.cyan(
+        `━━ ${def.id} · ${typeof def.title === "function" ? def.title(params, this.run.env.support ?? FULL_SUPPORT) : def.title}`,
+      ),
+    );
     if (def.chapter) this.out(c.dim(`   chapter ${def.chapter}`));
     for (const line of wrap(def.explain, 100)) this.out(`   ${line}`);
     if (isPitfall(def.id)) this.out(`   ${c.yellow("⚠ pitfall:")} ${PITFALLS[def.id]}`);
@@ -582,7 +587,7 @@ class Tour {
 }
 
 function titleOf(def: AnyScenario): string {
-  return typeof def.title === "function" ? def.title(def.defaults) : def.title;
+  return typeof def.title === "function" ? def.title(def.defaults, FULL_SUPPORT) : def.title;
 }
 
 function truncate(text: string, width: number): string {

@@ -38,6 +38,7 @@ export {
   bucketStats,
   type Sample,
   type TrimMode,
+  type ScoreRangeCommand,
   type StreamShape,
   type BucketStats,
 } from "./timeseries.js";

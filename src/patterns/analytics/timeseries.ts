@@ -124,14 +124,22 @@ export async function addSamplesToSortedSet(
   return Number(await redis.call("ZADD", key, ...samples.flatMap((s) => [s.ts, sampleMember(s)])));
 }
 
-/** Samples with from ≤ ts ≤ to from the sorted set: ZRANGE key from to BYSCORE. */
+/** How a score range is read: ZRANGE … BYSCORE (Redis ≥ 6.2), or ZRANGEBYSCORE (older servers; deprecated in 6.2). */
+export type ScoreRangeCommand = "ZRANGE … BYSCORE" | "ZRANGEBYSCORE";
+
+/** Samples with from ≤ ts ≤ to from the sorted set: ZRANGE key from to BYSCORE (or ZRANGEBYSCORE key from to). */
 export async function sortedSetSamplesBetween(
   redis: RedisCaller,
   key: string,
   from: number,
   to: number,
+  command: ScoreRangeCommand = "ZRANGE … BYSCORE",
 ): Promise<Sample[]> {
-  const members = (await redis.call("ZRANGE", key, from, to, "BYSCORE")) as string[];
+  const members = (
+    command === "ZRANGEBYSCORE"
+      ? await redis.call("ZRANGEBYSCORE", key, from, to)
+      : await redis.call("ZRANGE", key, from, to, "BYSCORE")
+  ) as string[];
   return members.map(parseSampleMember);
 }
 

@@ -3,7 +3,7 @@
  * (`CREATE TABLE` fails rather than reuse an existing one; `DROP TABLE` names that table and nothing else).
  */
 import type pg from "pg";
-import { ConnectError } from "../../errors.js";
+import { DependencyError } from "../../errors.js";
 import type { ReplyValue } from "../../redis/recorder.js";
 import {
   delay,
@@ -62,7 +62,7 @@ class PostgresOrigin implements OriginDb {
     } catch (err) {
       await conn.end().catch(() => {});
       const why = err instanceof Error ? err.message : String(err);
-      throw new ConnectError(
+      throw new DependencyError(
         `cannot connect to the database at ${redactDbUrl(shared.url)}: ${why || "connection refused"}`,
         { cause: err },
       );

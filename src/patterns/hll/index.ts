@@ -17,6 +17,7 @@ export {
   chunk,
   execPipeline,
   type HllEncoding,
+  type BitfieldRead,
   type HllShape,
   type BatchSnapshot,
   type BulkAddOptions,

@@ -51,10 +51,20 @@ export function encodingFromByte(byte: number): HllEncoding {
   throw new Error(`not a HyperLogLog header: encoding byte ${byte}`);
 }
 
+/**
+ * How byte 4 is read: BITFIELD_RO (Redis ≥ 6.0, allowed on replicas and to read-only ACL users), or BITFIELD with only
+ * a GET where BITFIELD_RO is missing (the same read; the server counts it as a write command).
+ */
+export type BitfieldRead = "BITFIELD_RO" | "BITFIELD";
+
 /** Read an HLL's header and size: GETRANGE 0 3 (the magic), BITFIELD_RO GET u8 32 (byte 4 as a number), STRLEN. */
-export async function inspectUnique(redis: RedisCaller, key: string): Promise<HllShape> {
+export async function inspectUnique(
+  redis: RedisCaller,
+  key: string,
+  bitfield: BitfieldRead = "BITFIELD_RO",
+): Promise<HllShape> {
   const magic = String(await redis.call("GETRANGE", key, 0, 3));
-  const [byte] = (await redis.call("BITFIELD_RO", key, "GET", "u8", 32)) as number[];
+  const [byte] = (await redis.call(bitfield, key, "GET", "u8", 32)) as number[];
   const bytes = Number(await redis.call("STRLEN", key));
   return { magic, encoding: encodingFromByte(Number(byte)), bytes };
 }
@@ -81,6 +91,8 @@ export interface BulkAddOptions {
   /** Called after each batch, e.g. for a progress bar. */
   onBatch?: (added: number) => void;
   signal?: AbortSignal;
+  /** BITFIELD where the server has no BITFIELD_RO. */
+  bitfield?: BitfieldRead;
 }
 
 /**
@@ -101,7 +113,7 @@ export async function addUniqueInBatches(
     pipe.call("PFADD", key, ...batch);
     if (exactKey) pipe.call("SADD", exactKey, ...batch);
     pipe.call("STRLEN", key);
-    pipe.call("BITFIELD_RO", key, "GET", "u8", 32);
+    pipe.call(options.bitfield ?? "BITFIELD_RO", key, "GET", "u8", 32);
     const replies = await execPipeline(pipe);
     added += batch.length;
     const [pfadd, ...rest] = replies;
