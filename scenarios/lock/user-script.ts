@@ -8,6 +8,7 @@ import { InterruptedError, ScriptLoadError } from "../../src/errors.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { tag } from "../../src/redis/keys.js";
 import { newLockToken, pause, waitForLock } from "../../src/patterns/lock/index.js";
+import { fuzzLock, tokenOf, type LockOp, type LockStep } from "../../src/patterns/lock/user-fuzz.js";
 import {
   LockReplyError,
   userAcquire,
@@ -29,6 +30,9 @@ export interface UserLockParams {
   /** How long the holder stalls in the expiry probe; longer than ttlMs. */
   pauseMs: number;
   resource: string;
+  /** Random operation sequences to try (0: none), from `seed`. */
+  fuzz: number;
+  seed: number;
 }
 
 /** One thing a worker did, for the reproduction: `worker-2 release(token-2) → 1`. */
@@ -80,6 +84,7 @@ export const CHECKS = {
   watchdog: "with extensions, a holder that works longer than the TTL keeps the lock",
   workers: "concurrent workers: never two holders at once, no lost increment",
   keys: "every key the scripts write is the lock key or under it, with a TTL",
+  fuzz: (n: number, seed: number) => `${n} random sequences of acquire/release/extend by 3 workers (seed ${seed})`,
 } as const;
 
 export function opsText(ops: readonly Op[]): string {
@@ -132,6 +137,15 @@ export function userLockScenario() {
           say: "Each worker acquires (retrying with backoff), reads the counter, writes it + 1, and releases.",
           run: (ctx, state) => workers(ctx, state),
         },
+        ...(p.fuzz > 0
+          ? [
+              {
+                title: `Fuzz: ${p.fuzz} random sequences of operations by 3 workers (seed ${p.seed}), the first failure shrunk`,
+                say: `Each sequence on a fresh lock with a ${PROBE_TTL_MS / 1000} s TTL; after each operation, GET shows who holds it. The same seed replays the same sequences.`,
+                run: (ctx: ScenarioContext<UserLockParams>, state: LockScriptState) => fuzzStep(ctx, state),
+              },
+            ]
+          : []),
         {
           title: "What the scripts left in Redis: every key under the run's lock namespace, its PTTL",
           say: "SCAN MATCH over the run's namespace (never KEYS); the counters of the workers' step are the tool's own.",
@@ -485,6 +499,73 @@ async function workers(ctx: ScenarioContext<UserLockParams>, state: LockScriptSt
   ctx.note(
     `counter ${final} of ${p.workers * p.increments}${overlaps.length ? `; two holders at once: ${opsText(overlaps[0]!)}` : ""}`,
   );
+}
+
+async function fuzzStep(ctx: ScenarioContext<UserLockParams>, state: LockScriptState): Promise<void> {
+  const p = ctx.params;
+  const run = async (ops: LockOp[]): Promise<LockStep[]> => {
+    const key = lockKey(ctx, state);
+    const steps: LockStep[] = [];
+    for (const op of ops) {
+      if (ctx.signal.aborted) throw new InterruptedError();
+      const redis = state.workers[op.w]!;
+      const token = tokenOf(op.w);
+      let answer: boolean | string;
+      try {
+        answer =
+          op.op === "acquire"
+            ? await userAcquire(redis, p.lock, key, token, PROBE_TTL_MS)
+            : op.op === "release"
+              ? await userRelease(redis, p.lock, key, token)
+              : await userExtend(redis, p.lock, key, token, PROBE_TTL_MS);
+      } catch (err) {
+        if (!(err instanceof LockReplyError) && !/^ERR/.test((err as Error).message)) throw err;
+        answer = (err as Error).message;
+      }
+      const owner = (await ctx.redis.call("GET", key)) as string | null;
+      steps.push({ op, answer, owner });
+      if (typeof answer === "string") break;
+    }
+    return steps;
+  };
+  const result = await fuzzLock(p.fuzz, run, {
+    seed: p.seed,
+    extend: p.lock.extend !== undefined,
+    timeLimitMs: 300_000,
+  });
+  const ops = (steps: LockStep[]): Op[] =>
+    steps.map((s) => ({
+      who: `worker-${s.op.w + 1}`,
+      what: `${s.op.op}(${tokenOf(s.op.w)})`,
+      reply: `${typeof s.answer === "string" ? s.answer : s.answer ? "yes" : "no"}, the lock: ${s.owner ?? "free"}`,
+    }));
+  const f = result.failure;
+  record(
+    state,
+    CHECKS.fuzz(p.fuzz, p.seed),
+    !f,
+    "every answer and owner as a lock must have them",
+    f ? f.message : `${result.runs} sequences, no violation`,
+    f ? ops(f.steps) : [],
+  );
+  ctx.note(
+    f
+      ? `✗ ${f.message}: ${f.steps.length} operations (shrunk from ${f.from}); replay with --fuzz ${p.fuzz} --seed ${p.seed}`
+      : `${result.runs} random sequences, no violation`,
+  );
+  if (f) {
+    ctx.table({
+      title: "The shortest failing sequence",
+      columns: ["#", "worker", "operation", "answer", "lock holds"],
+      rows: f.steps.map((s, i) => [
+        i + 1,
+        `worker-${s.op.w + 1}`,
+        s.op.op,
+        typeof s.answer === "string" ? s.answer : s.answer ? "yes" : "no",
+        (s.owner ?? "nil") + (i === f.index ? "  ← here" : ""),
+      ]),
+    });
+  }
 }
 
 async function inspect(ctx: ScenarioContext<UserLockParams>, state: LockScriptState): Promise<void> {

@@ -70,5 +70,8 @@ describe("redis-patterns lock --acquire-script", () => {
     const half = await runCli(["lock", "--url", server().url, "--acquire-script", file("acquire")]);
     expect(half.code).toBe(2);
     expect(half.stderr).toMatch(/needs both --acquire-script and --release-script/);
+    const fuzz = await runCli(["lock", "--url", server().url, "--fuzz", "10"]);
+    expect(fuzz.code).toBe(2);
+    expect(fuzz.stderr).toMatch(/give it with --acquire-script/);
   });
 });

@@ -28,6 +28,7 @@ async function check(
   acquire: string,
   release: string,
   extend?: string,
+  fuzz = 0,
 ): Promise<{ result: ScenarioResult; failed: string[] }> {
   const keys = new KeySpace(testPrefix("uls"));
   const env: RunEnv = {
@@ -53,6 +54,8 @@ async function check(
     ttlMs: 300,
     pauseMs: 700,
     resource: "order-456",
+    fuzz,
+    seed: 1,
   });
   const result = await runScenario(planRun(userLockScenario(), params), env);
   const cleanup = await cleanupRun(env, false);
@@ -112,6 +115,19 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     const { result, failed } = await check("acquire-fence-no-ttl", "release");
     expect(failed).toEqual([CHECKS.keys]);
     expect(result.checks.find((c) => c.name === CHECKS.keys)?.actual).toMatch(/\{order-456\}:fence has no TTL$/);
+  });
+
+  it("--fuzz: random operation sequences pass on a correct lock, and shrink to two operations on a broken one", async () => {
+    const good = await check("acquire", "release", "extend", 150);
+    expect(good.failed).toEqual([]);
+    expect(good.result.checks.map((c) => c.name)).toContain(CHECKS.fuzz(150, 1));
+    const bad = await check("acquire", "release", "extend-no-owner-check", 150);
+    expect(bad.failed).toContain(CHECKS.fuzz(150, 1));
+    const detail = bad.result.checks.find((c) => c.name === CHECKS.fuzz(150, 1))?.detail ?? "";
+    // Someone acquires, someone else extends it: two operations, the second answered yes.
+    expect(detail).toMatch(
+      /^sequence: worker-(\d) acquire\(token-\1\) → yes, the lock: token-\1 · worker-(?!\1)\d extend\(token-\d\) → yes, the lock: token-\1$/,
+    );
   });
 
   it("an extension without an owner check: a non-owner keeps someone else's lock alive", async () => {

@@ -35,6 +35,8 @@ export async function lockScriptCommand(opts: LockCliOptions): Promise<void> {
     ttlMs: opts.ttl,
     pauseMs,
     resource: "order-456",
+    fuzz: opts.fuzz ?? 0,
+    seed: opts.seed,
   });
   await runSession(opts, {
     command: "lock",

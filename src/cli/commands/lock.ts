@@ -56,6 +56,7 @@ export function redlockParams(opts: LockCliOptions): RedlockParams {
 
 export async function lockCommand(opts: LockCliOptions): Promise<void> {
   if (wantsLockScript(opts)) return lockScriptCommand(opts);
+  if (opts.fuzz !== undefined) throw new UsageError("lock --fuzz checks your own lock: give it with --acquire-script");
   if (opts.junit)
     throw new UsageError("lock --junit goes with --acquire-script (smoke --junit covers the built-in locks)");
   if (opts.node && opts.algo !== "redlock")
