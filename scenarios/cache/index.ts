@@ -10,6 +10,7 @@ import stampedeLock from "./stampede-lock.js";
 import stampedeNone from "./stampede-none.js";
 import staleSetRace from "./stale-set-race.js";
 import type { Protection } from "./stampede.js";
+import { topologyScenarios } from "./topology.js";
 import type { WorkloadParams, WorkloadState } from "./workload.js";
 import writeBehind from "./write-behind.js";
 import writeThrough from "./write-through.js";
@@ -33,7 +34,7 @@ export const stampedeScenarios = {
   "early-expiry": stampedeEarlyExpiry,
 } as const satisfies Record<Protection, unknown>;
 
-export { staleSetRace };
+export { staleSetRace, topologyScenarios };
 
 /** Every cache scenario, in the order docs/cache.md presents them (smoke runs them all with their defaults). */
 export const cacheScenarios = [
@@ -41,6 +42,7 @@ export const cacheScenarios = [
   ...Object.values(invalidationScenarios),
   ...Object.values(stampedeScenarios),
   staleSetRace,
+  ...Object.values(topologyScenarios),
 ];
 
 export { defaultWorkloadParams, type WorkloadParams } from "./workload.js";
@@ -48,4 +50,5 @@ export { defaultInvalidationParams, type InvalidationParams } from "./invalidate
 export { defaultEventParams, type EventInvalidationParams } from "./invalidate-event.js";
 export { defaultStampedeParams, protections, type Protection, type StampedeParams } from "./stampede.js";
 export type { RaceParams } from "./stale-set-race.js";
+export { defaultTopologyParams, type Topology, type TopologyParams } from "./topology.js";
 export type { OriginParams } from "./origin.js";

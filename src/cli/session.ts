@@ -270,7 +270,7 @@ export async function openRun(
     signal: controller.signal,
     clockMode: run.clockMode ?? "scenario",
     support,
-    newClient: (label) => connection.newClient(label),
+    newClient: (label, options) => connection.newClient(label, options),
   };
   return { connection, recorder, prefix, setup, controller, env };
 }

@@ -66,8 +66,11 @@ export interface Connection {
    * goes to each of them.
    */
   masters(): Redis[];
-  /** Open one more recorded connection to the same server (a second client, a worker). */
-  newClient(label: string): Promise<Redis>;
+  /**
+   * Open one more recorded connection to the same server (a second client, a worker); `via` connects through a
+   * TCP forwarder on this machine instead (a delay proxy), with the same credentials, database and TLS settings.
+   */
+  newClient(label: string, options?: ClientOptions): Promise<Redis>;
   /**
    * Re-open the connections that were lost (the server closed them, a CLIENT KILL, a network blip): the same client
    * objects connect again, still recorded, so whoever holds `redis` keeps using it. Resolves true when something was
@@ -76,6 +79,10 @@ export interface Connection {
    */
   reconnect(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface ClientOptions {
+  via?: { host: string; port: number };
 }
 
 /** A parsed `redis://` / `rediss://` / `unix://` URL, as ioredis options plus what errors should name. */
@@ -242,9 +249,19 @@ async function connectUrl(
     }
   };
   const recordings = new Map<Redis, Recording>();
-  const open = async (label: string): Promise<Redis> => {
+  const open = async (label: string, via?: ClientOptions["via"]): Promise<Redis> => {
+    if (via && parsed.options.path)
+      throw new UsageError("a connection through a proxy needs a TCP server, not a socket");
     const redis = new Redis({
       ...parsed.options,
+      ...(via
+        ? {
+            host: via.host,
+            port: via.port,
+            // TLS still checks the server's own name, not the proxy's.
+            ...(parsed.options.tls ? { tls: { ...parsed.options.tls, servername: parsed.options.host } } : {}),
+          }
+        : {}),
       lazyConnect: true,
       connectTimeout: opts.timeoutMs,
       commandTimeout: opts.timeoutMs,
@@ -281,8 +298,8 @@ async function connectUrl(
     redis,
     target,
     masters: () => [redis],
-    async newClient(label: string) {
-      const client = await open(label);
+    async newClient(label: string, options?: ClientOptions) {
+      const client = await open(label, options?.via);
       clients.push(client);
       return client;
     },
@@ -381,7 +398,8 @@ async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): Promise
     redis: cluster as unknown as Redis,
     target: { url: display, ...described, mode: "cluster", embedded: false },
     masters: () => cluster.nodes("master"),
-    async newClient(label: string) {
+    async newClient(label: string, options?: ClientOptions) {
+      if (options?.via) throw new UsageError("a connection through a proxy is not available on a Redis Cluster");
       const client = await open(label);
       clients.push(client);
       return client as unknown as Redis;

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { AuthError, ConnectError, DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
-import { connectTarget, type Connection, type Target } from "../redis/connect.js";
+import { connectTarget, type ClientOptions, type Connection, type Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
@@ -26,7 +26,7 @@ export interface RunEnv {
   /** What the server can run (smoke: doctor's probe; otherwise its version). Everything when absent. */
   support?: ServerSupport;
   /** Open another recorded connection to the same server (closed by whoever owns the connection). */
-  newClient(label: string): Promise<Redis>;
+  newClient(label: string, options?: ClientOptions): Promise<Redis>;
 }
 
 /** Events for live renderers (spinner, tour): the runner itself never prints. */
@@ -168,7 +168,7 @@ export async function runScenario(
     },
     figure: (figure) => result.figures.push(figure),
     commands: () => withoutHandshake(env.recorder.since(scenarioMark)),
-    connect: (label) => env.newClient(label),
+    connect: (label, options) => env.newClient(label, options),
     connectTo: async (url, label, options) => {
       const connection = await connectTarget({
         url,

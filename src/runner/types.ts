@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Target } from "../redis/connect.js";
+import type { ClientOptions, Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
 import type { Clock } from "./clock.js";
@@ -112,9 +112,10 @@ export interface ScenarioContext<P> {
   commands(): readonly RecordedCommand[];
   /**
    * Another recorded connection to the same server, for a second app instance or a worker: its commands appear
-   * in the trace labelled with `label`. Closed when the run ends.
+   * in the trace labelled with `label`. Closed when the run ends. `via` routes it through a local TCP forwarder (a
+   * delay proxy standing for a network hop), with the same credentials.
    */
-  connect(label: string): Promise<Redis>;
+  connect(label: string, options?: ClientOptions): Promise<Redis>;
   /**
    * A recorded connection to ANOTHER server (a Redlock node, a replica the scenario started): its commands appear in
    * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds the connect and every command (2 s by default). Closed at the

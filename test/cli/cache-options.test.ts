@@ -13,10 +13,10 @@ describe("cache options → scenarios", () => {
     expect(() => cacheMode(opts({ race: true, invalidate: "ttl" }))).toThrow(/choose one of/);
     expect(() => cacheMode(opts({ strategy: "cache-aside", stampede: true }))).toThrow(/choose one of/);
     expect(() => cacheMode(opts({ race: true, keys: 4 }))).toThrow(
-      /--keys applies to the strategies and --invalidate only/,
+      /--keys applies to the strategies, --invalidate and --topology only/,
     );
     expect(() => cacheMode(opts({ invalidate: "ttl", instances: 2 }))).toThrow(
-      /--instances applies to --invalidate event only/,
+      /--instances applies to --invalidate event and --topology only/,
     );
   });
 

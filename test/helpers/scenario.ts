@@ -41,7 +41,7 @@ export function useScenarioHarness(serverArgs: string[] = []): ScenarioHarness {
     target: conn().target,
     signal: new AbortController().signal,
     clockMode,
-    newClient: (label) => conn().newClient(label),
+    newClient: (label, options) => conn().newClient(label, options),
   });
   return {
     connection: conn,

@@ -3,6 +3,7 @@ import {
   stampedeScenarios,
   staleSetRace,
   strategyScenarios,
+  topologyScenarios,
   type OriginParams,
 } from "../../../scenarios/cache/index.js";
 import { UsageError } from "../../errors.js";
@@ -12,7 +13,7 @@ import type { ScenarioDef, ScenarioResult, TableData } from "../../runner/types.
 import { STAMPEDE_PROTECTIONS, type CacheCliOptions } from "../options/cache.js";
 import { runSession } from "../session.js";
 
-type Mode = "workload" | "invalidate" | "stampede" | "race";
+type Mode = "workload" | "invalidate" | "stampede" | "race" | "topology";
 
 /** Which family of scenarios the options ask for; more than one is a usage error. */
 export function cacheMode(opts: CacheCliOptions): Mode {
@@ -21,24 +22,31 @@ export function cacheMode(opts: CacheCliOptions): Mode {
   if (opts.invalidate) asked.push("invalidate");
   if (opts.stampede || opts.protect) asked.push("stampede");
   if (opts.race) asked.push("race");
+  if (opts.topology) asked.push("topology");
   // --compare also means "all protections" with --stampede.
   if (asked.includes("stampede") && asked.includes("workload") && !opts.strategy && !opts.crashBeforeFlush)
     asked.splice(asked.indexOf("workload"), 1);
   if (asked.length > 1) {
     throw new UsageError(
-      `choose one of --strategy/--compare, --invalidate, --stampede and --race per run (got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`,
+      `choose one of --strategy/--compare, --invalidate, --stampede, --race and --topology per run (got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`,
     );
   }
   const mode = asked[0] ?? "workload";
   // Options that only one family uses: given with another, they would be silently ignored, so they are refused.
   const applies: [flag: string, applies: boolean, where: string][] = [
-    ["--reads", mode === "workload", "the strategies (--strategy/--compare)"],
+    ["--reads", mode === "workload" || mode === "topology", "the strategies (--strategy/--compare) and --topology"],
     ["--writes", mode === "workload", "the strategies (--strategy/--compare)"],
     ["--batch", mode === "workload", "the strategies (--strategy/--compare)"],
     ["--flush-interval", mode === "workload", "the strategies (--strategy/--compare)"],
-    ["--keys", mode === "workload" || mode === "invalidate", "the strategies and --invalidate"],
+    [
+      "--keys",
+      mode === "workload" || mode === "invalidate" || mode === "topology",
+      "the strategies, --invalidate and --topology",
+    ],
     ["--seed", mode === "workload" || mode === "stampede", "the strategies and --stampede"],
-    ["--instances", opts.invalidate === "event", "--invalidate event"],
+    ["--instances", opts.invalidate === "event" || mode === "topology", "--invalidate event and --topology"],
+    ["--remote-latency", mode === "topology" && opts.topology !== "sidecar", "--topology remote (or both)"],
+    ["--server-binary", mode === "topology" && opts.topology !== "remote", "--topology sidecar (or both)"],
     ["--concurrency", mode === "stampede", "--stampede"],
   ];
   for (const [flag, ok, where] of applies) {
@@ -50,6 +58,8 @@ export function cacheMode(opts: CacheCliOptions): Mode {
       `--crash-before-flush applies to --strategy write-behind (the only strategy with a flushing worker), not ${opts.strategy}`,
     );
   }
+  if (mode === "topology" && opts.instances !== undefined && opts.instances < 2)
+    throw new UsageError("--topology needs 2 or more --instances: a cache shared by one instance shows nothing");
   return mode;
 }
 
@@ -109,6 +119,24 @@ export function cachePlan(opts: CacheCliOptions): {
       return planRun(def, paramsFor(def, opts, { concurrency: opts.concurrency, ttlMs: opts.ttl, seed: opts.seed }));
     });
     return { runs, summarize: chosen.length > 1 ? stampedeTable : undefined };
+  }
+  if (mode === "topology") {
+    const chosen = opts.topology === "both" ? (["sidecar", "remote"] as const) : [opts.topology!];
+    const runs = chosen.map((t) => {
+      const def = topologyScenarios[t];
+      return planRun(
+        def,
+        paramsFor(def, opts, {
+          instances: opts.instances,
+          keys: opts.keys,
+          reads: opts.reads,
+          ttlMs: opts.ttl,
+          remoteLatencyMs: opts.remoteLatency,
+          serverBinary: opts.serverBinary,
+        }),
+      );
+    });
+    return { runs, summarize: chosen.length > 1 ? topologyTable : undefined };
   }
   if (mode === "race") {
     return { runs: [planRun(staleSetRace, paramsFor(staleSetRace, opts, { ttlMs: opts.ttl }))] };
@@ -211,6 +239,36 @@ export function stampedeTable(results: ScenarioResult[]): TableData {
       r.metrics.latencyMaxMs ?? null,
       r.metrics.commandsPerRequest ?? null,
       checks(r),
+    ]),
+  };
+}
+
+/** Sidecars against one shared Redis: what a read costs, and who sees a write. */
+export function topologyTable(results: ScenarioResult[]): TableData {
+  const m = (r: ScenarioResult, name: string) => r.metrics[name] ?? null;
+  return {
+    title: "Local (sidecar) or remote Redis: latency against consistency",
+    columns: [
+      "topology",
+      "read p50 ms",
+      "read p99 ms",
+      "added round trip ms",
+      "stale reads after a write",
+      "with pub/sub",
+      "while one was away",
+      "database reads to warm",
+      "checks",
+    ],
+    rows: results.map((r) => [
+      String(m(r, "topology")),
+      m(r, "readP50Ms"),
+      m(r, "readP99Ms"),
+      m(r, "remoteLatencyMs") ?? "–",
+      m(r, "staleReadsAfterWrite"),
+      m(r, "staleReadsWithPubSub") ?? "–",
+      m(r, "staleReadsWhileDisconnected") ?? "–",
+      m(r, "dbReadsToWarm"),
+      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
     ]),
   };
 }

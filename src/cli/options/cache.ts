@@ -1,3 +1,4 @@
+import { UsageError } from "../../errors.js";
 import { Option, type Command } from "commander";
 import { parseOriginSpec } from "../../patterns/cache/origin-db.js";
 import { parseDuration } from "./duration.js";
@@ -5,6 +6,7 @@ import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
 export const CACHE_STRATEGIES = ["cache-aside", "read-through", "write-through", "write-behind"] as const;
 export const CACHE_INVALIDATIONS = ["ttl", "event", "versioned"] as const;
+export const CACHE_TOPOLOGIES = ["sidecar", "remote", "both"] as const;
 export const STAMPEDE_PROTECTIONS = ["none", "lock", "early-expiry"] as const;
 
 export interface CacheCliOptions extends GlobalOptions {
@@ -26,6 +28,9 @@ export interface CacheCliOptions extends GlobalOptions {
   protect?: (typeof STAMPEDE_PROTECTIONS)[number];
   concurrency?: number;
   race?: boolean;
+  topology?: (typeof CACHE_TOPOLOGIES)[number];
+  remoteLatency?: number;
+  serverBinary?: string;
 }
 
 const int = (name: string, min: number, max: number) => option((t) => parseInteger(t, name, min, max));
@@ -56,7 +61,11 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
       "sleep before each database statement, modelling a remote database (default: 1 for SQLite, 0 for PostgreSQL; 20 for --stampede)",
       int("--db-latency", 0, 10_000),
     )
-    .option("--reads <n>", "reads in the workload (default 100)", int("--reads", 1, 1_000_000))
+    .option(
+      "--reads <n>",
+      "reads in the workload (default 100); --topology: reads per instance, for the latency (default 200)",
+      int("--reads", 1, 1_000_000),
+    )
     .option("--writes <n>", "writes in the workload (default 20)", int("--writes", 0, 1_000_000))
     .option(
       "--keys <n>",
@@ -92,7 +101,7 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
     )
     .option(
       "--instances <n>",
-      "--invalidate event: app instances, each with its own connections and in-process cache (default 3)",
+      "--invalidate event and --topology: app instances, each with its own connections and cache (default 3)",
       int("--instances", 1, 50),
     )
     .option("--stampede", "a hot entry expiring under concurrent requests (default: all three protections, compared)")
@@ -108,6 +117,25 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
       int("--concurrency", 1, 200),
     )
     .option("--race", "the cache-aside stale-set race, step by step, and a fix")
+    .addOption(
+      new Option(
+        "--topology <name>",
+        "sidecar (a throwaway Redis next to each app instance), remote (one shared Redis: --url), or both, compared",
+      ).argParser(option(oneOf(CACHE_TOPOLOGIES, "topology"))),
+    )
+    .option(
+      "--remote-latency <duration>",
+      "--topology remote: a delay proxy adds this round-trip time in front of the shared Redis (e.g. 1ms)",
+      option((t) => {
+        const ms = parseDuration(t);
+        if (ms > 1_000) throw new UsageError(`--remote-latency must be at most 1s, not ${ms} ms`);
+        return ms;
+      }),
+    )
+    .option(
+      "--server-binary <path>",
+      "--topology sidecar: the redis-server to start (default: the --url server's binary when local, else PATH)",
+    )
     .addHelpText(
       "after",
       `
@@ -117,7 +145,8 @@ Examples:
   $ redis-patterns cache --db postgres://postgres@127.0.0.1:5432/test --db-latency 0
   $ redis-patterns cache --invalidate event --instances 4
   $ redis-patterns cache --stampede --protect lock --concurrency 16
-  $ redis-patterns cache --race`,
+  $ redis-patterns cache --race
+  $ redis-patterns cache --topology both --remote-latency 1ms   sidecars vs one shared Redis: latency and stale reads`,
     )
     .action(async (_opts, cmd: Command) => run(cmd.optsWithGlobals<CacheCliOptions>()));
 }

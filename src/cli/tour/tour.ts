@@ -115,8 +115,8 @@ class Tour {
     this.c = new Chalk({ level: colorEnabled(opts, io.stdout, io.env) ? 1 : 0 });
     this.gateBatches(run.env.redis, "main");
     const newClient = run.env.newClient;
-    run.env.newClient = async (label) => {
-      const client = await newClient(label);
+    run.env.newClient = async (label, options) => {
+      const client = await newClient(label, options);
       this.gateBatches(client, label);
       return client;
     };
