@@ -12,7 +12,7 @@ import {
 import { startDelayProxy, type DelayProxy } from "../../src/redis/delay-proxy.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";
-import { resolveServerBinary } from "../primary/server.js";
+import { noServerBinary, resolveServerBinary } from "../primary/server.js";
 import {
   DEFAULT_ORIGIN,
   openOrigin,
@@ -436,6 +436,7 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
           "the price of a network round trip per read.",
     chapter: CHAPTER_SIDECAR,
     defaults: defaultTopologyParams,
+    ...(topology === "sidecar" ? { unavailable: (p: TopologyParams) => noServerBinary(p.serverBinary) } : {}),
     init: () => ({
       ...originState(),
       instances: [],

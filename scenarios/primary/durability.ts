@@ -33,7 +33,7 @@ import { parseInfo } from "../../src/redis/connect.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { sleep } from "../../src/runner/clock.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";
-import { resolveServerBinary } from "./server.js";
+import { noServerBinary, resolveServerBinary } from "./server.js";
 
 export const CHAPTER = "4.8 Common architecture patterns (4: Redis as primary database)";
 /** The chapter's words, printed beside what was measured. */
@@ -204,6 +204,7 @@ export function durabilityScenario(setting: PersistenceSetting): ScenarioDef<Pri
       "every acknowledged write that did not come back is counted.",
     chapter: CHAPTER,
     defaults: primaryDefaults,
+    unavailable: (p) => noServerBinary(p.serverBinary),
     init: () => ({
       stats: {},
       played: new Map(),

@@ -8,4 +8,4 @@ export {
   type PrimaryParams,
   type DurabilityState,
 } from "./durability.js";
-export { resolveServerBinary, type ServerBinary } from "./server.js";
+export { noServerBinary, resolveServerBinary, type ServerBinary } from "./server.js";

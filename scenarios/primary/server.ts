@@ -22,6 +22,18 @@ function isLocalTarget(url: string): boolean {
 }
 
 /**
+ * Why a scenario that starts its own redis-server cannot run on this machine (it is then skipped with the reason), or
+ * undefined. Checks `--server-binary` when given, else redis-server on PATH.
+ */
+export function noServerBinary(given: string | null): string | undefined {
+  if (given)
+    return redisServerVersion(given) === null ? `--server-binary ${given} does not run as redis-server` : undefined;
+  return redisServerVersion("redis-server") === null
+    ? `needs a redis-server binary to start its own servers (none on PATH; --server-binary names one): ${INSTALL_HINT}`
+    : undefined;
+}
+
+/**
  * `--server-binary` when given; else the user's own server's binary when it runs on this machine (INFO server
  * `executable`); else `redis-server` from PATH. Throws an ordinary error (this scenario fails, the run goes on) when
  * there is none: a crash must be real, so nothing stands in for a server process.

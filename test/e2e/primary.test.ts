@@ -10,6 +10,8 @@ interface Report {
   scenarios: {
     id: string;
     ok: boolean;
+    status?: string;
+    skipped?: string;
     metrics: Record<string, unknown>;
     checks: { name: string; ok: boolean }[];
     figures: { chapter: string; measured: string }[];
@@ -60,7 +62,7 @@ describe("primary", () => {
     expect(res.stdout).toMatch(/│ aof-always +│ \d+ +│ 0 +│ 0 +│/);
   });
 
-  it("a binary that is not redis-server fails that scenario with one clear line (exit 1), and nothing is left", async () => {
+  it("a binary that is not redis-server: the scenario is skipped with the reason, and the command exits 1", async () => {
     const res = await runCli([
       "primary",
       "--url",
@@ -73,7 +75,11 @@ describe("primary", () => {
     ]);
     expect(res.code).toBe(1);
     const report = parseJsonOutput<Report>(res);
-    expect(JSON.stringify(report.scenarios[0])).toMatch(/--server-binary \/nonexistent\/redis-server does not run/);
+    expect(report.scenarios[0]).toMatchObject({
+      status: "skipped",
+      skipped: expect.stringMatching(/--server-binary \/nonexistent\/redis-server does not run as redis-server/),
+    });
+    expect(report.scenarios[0]!.steps).toEqual([]);
   });
 
   it("usage errors: a bad setting, a bad save rule, a kill moment out of range (exit 2)", async () => {
@@ -86,5 +92,27 @@ describe("primary", () => {
       expect(res.code, args.join(" ")).toBe(2);
       expect(res.stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+});
+
+describe("without a redis-server binary on PATH", () => {
+  it("smoke skips the scenarios that start their own servers, with the reason; the rest still runs (exit 0)", async () => {
+    const res = await runCli(
+      ["smoke", "--url", server().url, "--only", "primary/*,cache/sidecar,cache/remote", "--json"],
+      { env: { PATH: "/nonexistent" } },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(res);
+    const status = Object.fromEntries(report.scenarios.map((s) => [s.id, s.status]));
+    expect(status).toEqual({
+      "primary/none": "skipped",
+      "primary/rdb": "skipped",
+      "primary/aof-everysec": "skipped",
+      "primary/aof-always": "skipped",
+      "cache/sidecar": "skipped",
+      "cache/remote": "passed",
+    });
+    for (const s of report.scenarios.filter((r) => r.status === "skipped"))
+      expect(s.skipped).toMatch(/needs a redis-server binary .*--server-binary names one/);
   });
 });
