@@ -40,8 +40,21 @@ interface ClientState {
   node?: string;
   /** Cluster node connections connect lazily, mid-run: their handshake is told apart by the command instead. */
   handshakeByName: boolean;
-  /** Commands already recorded on this connection (ioredis passes a command again when it leaves the offline queue). */
-  seen: WeakSet<object>;
+}
+
+/**
+ * Set on an ioredis command object to the connection that recorded it: ioredis passes a command again when it leaves
+ * the offline queue (same connection: not recorded twice), and a cluster resends a redirected one on another node's
+ * connection (recorded again). A property, not a WeakSet: cheaper for millions of commands.
+ */
+const RECORDED_BY = Symbol("redis-patterns.recordedBy");
+
+/** Set on an ioredis pipeline (or MULTI) object: the batch its commands are recorded in. */
+const BATCH = Symbol("redis-patterns.batch");
+interface Batch {
+  id: number;
+  kind: "pipeline" | "multi";
+  startedAt: number;
 }
 
 /** What a client sends on its own when it connects (AUTH, HELLO, SELECT, CLIENT SETNAME, READONLY on a replica). */
@@ -61,6 +74,7 @@ export interface AttachOptions {
 interface PatchedCommand {
   name: string;
   args: unknown[];
+  [RECORDED_BY]?: ClientState;
   resolve: (value: unknown) => unknown;
   reject: (err: Error) => void;
 }
@@ -72,11 +86,12 @@ interface PatchedCommand {
  * The reply is taken before ioredis's reply transformers (so HGETALL stays a flat array, as redis-cli shows it).
  */
 export class CommandRecorder {
-  readonly commands: RecordedCommand[] = [];
+  private readonly retained: RecordedCommand[] = [];
+  /** Retained entries not yet in the trace's form. */
+  private pending: Slot[] = [];
   /** Every command recorded, including those not kept in `commands` (see `retain`). */
   total = 0;
   private readonly listeners = new Set<RecorderListener>();
-  private readonly batches = new WeakMap<object, { id: number; kind: "pipeline" | "multi"; startedAt: number }>();
   private nextBatch = 1;
   private signal: AbortSignal | undefined;
   private gate: CommandGate | undefined;
@@ -114,7 +129,6 @@ export class CommandRecorder {
       label,
       handshake: options.handshakeByName !== true,
       handshakeByName: options.handshakeByName === true,
-      seen: new WeakSet(),
       ...(options.node ? { node: options.node } : {}),
     };
     const target = redis as unknown as { sendCommand(command: PatchedCommand, stream?: object): unknown };
@@ -122,8 +136,8 @@ export class CommandRecorder {
     target.sendCommand = (command: PatchedCommand, stream?: object) => {
       // Per connection: on a cluster, a command redirected by MOVED/ASK is sent again on another node's connection,
       // and that second send is recorded as a command of its own.
-      if (!state.seen.has(command)) {
-        state.seen.add(command);
+      if (command[RECORDED_BY] !== state) {
+        command[RECORDED_BY] = state;
         const handshake = state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args));
         if (this.signal?.aborted && !handshake) {
           command.reject(new InterruptedError());
@@ -148,7 +162,7 @@ export class CommandRecorder {
           // went over the wire (a connection dropped while connecting sent nothing), in the order it was written.
           if (redis.status === "end") return original(command, stream);
           const result = original(command, stream);
-          if (isQueued(redis, command)) state.seen.delete(command);
+          if (isQueued(redis, command)) command[RECORDED_BY] = undefined;
           else this.record(command, stream, state);
           return result;
         }
@@ -193,67 +207,151 @@ export class CommandRecorder {
 
   /** Index to slice from: `commands.slice(mark)` are the commands sent since. */
   mark(): number {
-    return this.commands.length;
+    return this.retained.length;
   }
 
   since(mark: number): RecordedCommand[] {
-    return this.commands.slice(mark);
+    this.exposeAll();
+    return this.retained.slice(mark);
+  }
+
+  /** The retained commands, in the trace's form. */
+  get commands(): RecordedCommand[] {
+    this.exposeAll();
+    return this.retained;
   }
 
   private record(command: PatchedCommand, stream: object | undefined, state: ClientState): void {
-    const argv = redactArgv([command.name, ...command.args.map(argToString)]);
-    const entry: RecordedCommand = { seq: ++this.total, client: state.label, argv, ms: 0 };
+    // The hot path keeps references (the command's name and args, later its raw reply) and two timestamps; the
+    // trace's form (argv strings, redaction, reply conversion) is made when the entry is handed out: to a listener,
+    // or through `commands` / `since` when the trace is printed or serialised (see `expose`).
+    const entry: RecordedCommand = { seq: ++this.total, client: state.label, argv: NOT_YET, ms: 0 };
     if (state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args)))
       entry.phase = "handshake";
     if (state.node) entry.node = state.node;
     let startedAt = performance.now();
     if (stream && "isPipeline" in stream) {
-      let batch = this.batches.get(stream);
+      const pipeline = stream as { [BATCH]?: Batch };
+      let batch = pipeline[BATCH];
       if (!batch) {
         batch = {
           id: this.nextBatch++,
           kind: command.name.toLowerCase() === "multi" ? "multi" : "pipeline",
           startedAt,
         };
-        this.batches.set(stream, batch);
+        pipeline[BATCH] = batch;
       }
       entry.batch = { id: batch.id, kind: batch.kind };
       startedAt = batch.startedAt;
     }
-    this.keep(entry);
-    this.emit(entry, "sent");
+    const slot: Slot = {
+      entry,
+      name: command.name,
+      args: command.args,
+      startedAt,
+      endedAt: 0,
+      raw: undefined,
+      failure: undefined,
+      replied: false,
+      exposed: false,
+      converted: false,
+    };
+    if (this.options.retain === undefined || this.retained.length < this.options.retain) {
+      this.retained.push(entry);
+      this.pending.push(slot);
+    }
+    if (this.listeners.size > 0) {
+      expose(slot);
+      this.emit(entry, "sent");
+    }
 
+    // The reply: a timestamp and a reference, nothing more, unless the entry was already handed out (or the reply is
+    // a Buffer, which may be a view of the parser's reused memory). One reply per send: a command redirected by a
+    // cluster (MOVED/ASK) is wrapped again by the next send, and this entry keeps the first outcome.
     const resolve = command.resolve;
     const reject = command.reject;
-    const elapsed = () => Math.round((performance.now() - startedAt) * 1000) / 1000;
-    // One reply per send. A redirected command (cluster MOVED/ASK) is wrapped again by the next send; this entry then
-    // already holds its error reply, and only passes the final outcome on.
-    let done = false;
-    command.resolve = (value: unknown) => {
-      if (done) return resolve(value);
-      done = true;
-      entry.ms = elapsed();
-      entry.reply = redactReply(argv, toReplyValue(value));
-      this.emit(entry, "replied");
-      return resolve(value);
+    const recorder = this;
+    command.resolve = function (this: unknown, value: unknown) {
+      if (!slot.replied) {
+        slot.endedAt = performance.now();
+        slot.replied = true;
+        slot.raw = value;
+        if (slot.exposed || recorder.listeners.size > 0 || hasBuffer(value)) recorder.replied(slot);
+      }
+      return resolve.call(this, value);
     };
-    command.reject = (err: Error) => {
-      if (done) return reject(err);
-      done = true;
-      entry.ms = elapsed();
-      entry.error = err.message;
-      this.emit(entry, "replied");
-      return reject(err);
+    command.reject = function (this: unknown, err: Error) {
+      if (!slot.replied) {
+        slot.endedAt = performance.now();
+        slot.replied = true;
+        slot.failure = err;
+        if (slot.exposed || recorder.listeners.size > 0) recorder.replied(slot);
+      }
+      return reject.call(this, err);
     };
   }
 
+  private replied(slot: Slot): void {
+    expose(slot);
+    if (this.listeners.size > 0) this.emit(slot.entry, "replied");
+  }
+
+  /** Put every retained entry in the trace's form (entries still waiting for a reply convert it when it comes). */
+  private exposeAll(): void {
+    if (this.pending.length === 0) return;
+    for (const slot of this.pending) expose(slot);
+    this.pending = [];
+  }
+
   private keep(entry: RecordedCommand): void {
-    if (this.options.retain === undefined || this.commands.length < this.options.retain) this.commands.push(entry);
+    if (this.options.retain === undefined || this.retained.length < this.options.retain) this.retained.push(entry);
   }
 
   private emit(entry: RecordedCommand, event: "sent" | "replied"): void {
     for (const listener of this.listeners) listener(entry, event);
   }
+}
+
+/** argv of an entry not yet handed out (never seen outside the recorder). */
+const NOT_YET: string[] = [];
+
+/** A recorded command as references, until it is put in the trace's form. */
+interface Slot {
+  entry: RecordedCommand;
+  name: string;
+  args: unknown[];
+  startedAt: number;
+  endedAt: number;
+  raw: unknown;
+  failure: Error | undefined;
+  replied: boolean;
+  /** argv is in the trace's form. */
+  exposed: boolean;
+  /** reply is in the trace's form. */
+  converted?: boolean;
+}
+
+/** The entry's argv (redacted) and, once it came, its reply in the trace's form; once per entry. */
+function expose(slot: Slot): void {
+  const entry = slot.entry;
+  if (!slot.exposed) {
+    slot.exposed = true;
+    entry.argv = redactArgv([slot.name, ...slot.args.map(argToString)]);
+  }
+  if (slot.replied && !slot.converted) {
+    slot.converted = true;
+    entry.ms = Math.round((slot.endedAt - slot.startedAt) * 1000) / 1000;
+    if (slot.failure) entry.error = slot.failure.message;
+    else entry.reply = redactReply(entry.argv, toReplyValue(slot.raw));
+    slot.raw = undefined;
+  }
+}
+
+function hasBuffer(value: unknown): boolean {
+  if (Buffer.isBuffer(value)) return true;
+  if (!Array.isArray(value)) return false;
+  for (const v of value) if (hasBuffer(v)) return true;
+  return false;
 }
 
 /** Whether ioredis put the command in its offline queue (the connection is not ready) instead of writing it. */

@@ -53,4 +53,29 @@ describe("CommandRecorder with retain", () => {
     expect(all.commands.length).toBe(all.total);
     expect(all.commands.map((c) => c.seq)).toEqual(all.commands.map((_, i) => i + 1));
   });
+
+  it("an entry handed out before its reply gets the reply when it comes; replies read later are converted then", async () => {
+    const recorder = new CommandRecorder();
+    const redis = await recorded(recorder);
+    const key = testPrefix("lazy");
+    const mark = recorder.mark();
+    const pending = redis.call("SET", key, "v1");
+    // Handed out while the command is in flight: argv is there, the reply comes later.
+    const [inFlight] = recorder.since(mark);
+    expect(inFlight!.argv).toEqual(["SET", key, "v1"]);
+    await pending;
+    expect(inFlight!.reply).toBe("OK");
+    expect(inFlight!.ms).toBeGreaterThan(0);
+    // Not handed out until after the replies: converted when read, in order, with errors as errors.
+    await redis.getBuffer(key);
+    await redis.call("INCR", key).catch(() => undefined);
+    await redis.call("DEL", key);
+    const later = recorder.since(mark + 1);
+    expect(later.map((c) => [c.argv, c.reply ?? c.error])).toEqual([
+      [["get", key], "v1"],
+      [["INCR", key], "ERR value is not an integer or out of range"],
+      [["DEL", key], 1],
+    ]);
+    expect(later.every((c) => c.ms > 0)).toBe(true);
+  });
 });
