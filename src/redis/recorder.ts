@@ -244,26 +244,7 @@ export class CommandRecorder {
       entry.batch = { id: batch.id, kind: batch.kind };
       startedAt = batch.startedAt;
     }
-    const slot: Slot = {
-      entry,
-      name: command.name,
-      args: command.args,
-      startedAt,
-      endedAt: 0,
-      raw: undefined,
-      failure: undefined,
-      replied: false,
-      exposed: false,
-      converted: false,
-    };
-    if (this.options.retain === undefined || this.retained.length < this.options.retain) {
-      this.retained.push(entry);
-      this.pending.push(slot);
-    }
-    if (this.listeners.size > 0) {
-      expose(slot);
-      this.emit(entry, "sent");
-    }
+    const slot = this.open(entry, command.name, command.args, startedAt);
 
     // The reply: a timestamp and a reference, nothing more, unless the entry was already handed out (or the reply is
     // a Buffer, which may be a view of the parser's reused memory). One reply per send: a command redirected by a
@@ -289,6 +270,62 @@ export class CommandRecorder {
       }
       return reject.call(this, err);
     };
+  }
+
+  /**
+   * Hooks for a client that is not ioredis (bench's wire client): the same entries, references and timestamps as
+   * `attach` records, the client calling `sent` as it queues a command and `replied`/`failed` with its outcome.
+   */
+  wireHooks(label: string): {
+    sent(name: string, args: readonly unknown[]): unknown;
+    replied(token: unknown, value: unknown): void;
+    failed(token: unknown, err: Error): void;
+  } {
+    return {
+      sent: (name, args) => {
+        const entry: RecordedCommand = { seq: ++this.total, client: label, argv: NOT_YET, ms: 0 };
+        return this.open(entry, name, args as unknown[], performance.now());
+      },
+      replied: (token, value) => {
+        const slot = token as Slot;
+        slot.endedAt = performance.now();
+        slot.replied = true;
+        slot.raw = value;
+        if (slot.exposed || this.listeners.size > 0) this.replied(slot);
+      },
+      failed: (token, err) => {
+        const slot = token as Slot;
+        slot.endedAt = performance.now();
+        slot.replied = true;
+        slot.failure = err;
+        if (slot.exposed || this.listeners.size > 0) this.replied(slot);
+      },
+    };
+  }
+
+  /** A new entry as references: retained (within `retain`) and, when someone listens, handed out at once. */
+  private open(entry: RecordedCommand, name: string, args: unknown[], startedAt: number): Slot {
+    const slot: Slot = {
+      entry,
+      name,
+      args,
+      startedAt,
+      endedAt: 0,
+      raw: undefined,
+      failure: undefined,
+      replied: false,
+      exposed: false,
+      converted: false,
+    };
+    if (this.options.retain === undefined || this.retained.length < this.options.retain) {
+      this.retained.push(entry);
+      this.pending.push(slot);
+    }
+    if (this.listeners.size > 0) {
+      expose(slot);
+      this.emit(entry, "sent");
+    }
+    return slot;
   }
 
   private replied(slot: Slot): void {

@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { WireClient } from "../../src/bench/wire-client.js";
+import { tokenBucketLimit } from "../../src/patterns/ratelimit/token-bucket.js";
+import { CommandRecorder } from "../../src/redis/recorder.js";
+import { testPrefix, useRedisServer } from "../helpers/redis.js";
+
+/** bench's RESP client against a real redis-server: the replies ioredis would give, pipelining, errors, recording. */
+const server = useRedisServer();
+const open: WireClient[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) await c.quit();
+});
+
+async function client(): Promise<WireClient> {
+  const c = await WireClient.connect({ host: server().host, port: server().port, name: "wire-test" });
+  open.push(c);
+  return c;
+}
+
+describe("WireClient", () => {
+  it("replies as ioredis does: strings, integers, nil, nested arrays, errors", async () => {
+    const c = await client();
+    const k = testPrefix("wire");
+    expect(await c.call("SET", `${k}:s`, "héllo ✓")).toBe("OK");
+    expect(await c.call("GET", `${k}:s`)).toBe("héllo ✓");
+    expect(await c.call("GET", `${k}:missing`)).toBeNull();
+    expect(await c.call("INCRBY", `${k}:n`, 41)).toBe(41);
+    expect(await c.call("RPUSH", `${k}:l`, "a", "b", "")).toBe(3);
+    expect(await c.call("LRANGE", `${k}:l`, 0, -1)).toEqual(["a", "b", ""]);
+    await c.call("XGROUP", "CREATE", `${k}:x`, "g", "$", "MKSTREAM");
+    const id = await c.call("XADD", `${k}:x`, "*", "f", "v");
+    expect(await c.call("XREADGROUP", "GROUP", "g", "c", "COUNT", 1, "STREAMS", `${k}:x`, ">")).toEqual([
+      [`${k}:x`, [[id, ["f", "v"]]]],
+    ]);
+    await expect(c.call("INCR", `${k}:s`)).rejects.toThrow(/not an integer/);
+    // The connection goes on after an error reply.
+    expect(await c.call("DEL", `${k}:s`, `${k}:n`, `${k}:l`, `${k}:x`)).toBe(4);
+  });
+
+  it("pipelines what is issued in one tick, keeps replies in order, and reads a reply split over many chunks", async () => {
+    const c = await client();
+    const k = testPrefix("wire");
+    const big = "x".repeat(3_000_000);
+    const replies = await Promise.all([
+      c.call("SET", `${k}:big`, big),
+      ...Array.from({ length: 200 }, (_, i) => c.call("ECHO", `m${i}`)),
+      c.call("GET", `${k}:big`),
+      c.call("SET", `${k}:bin`, Buffer.from([0, 255, 13, 10])),
+      c.call("STRLEN", `${k}:bin`),
+    ]);
+    expect(replies[0]).toBe("OK");
+    expect(replies.slice(1, 201)).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+    expect((replies[201] as string).length).toBe(3_000_000);
+    expect(replies[203]).toBe(4);
+    await c.call("DEL", `${k}:big`, `${k}:bin`);
+  });
+
+  it("runs a pattern's script (EVALSHA, NOSCRIPT, EVAL) and records each command as the recorder does for ioredis", async () => {
+    const c = await client();
+    const recorder = new CommandRecorder();
+    c.hooks = recorder.wireHooks("bench-1");
+    const key = `${testPrefix("wire")}:tb`;
+    await c.call("SCRIPT", "FLUSH");
+    const decision = await tokenBucketLimit(c, key, { ratePerSec: 1, burst: 5, now: 1_000 });
+    expect(decision.allowed).toBe(true);
+    const trace = recorder.commands;
+    expect(trace.map((e) => e.argv[0])).toEqual(["SCRIPT", "EVALSHA", "EVAL"]);
+    expect(trace[1]!.error).toMatch(/^NOSCRIPT/);
+    expect(trace[2]!.argv).toContain(key);
+    expect(Array.isArray(trace[2]!.reply)).toBe(true);
+    expect(trace.every((e) => e.client === "bench-1" && e.ms >= 0)).toBe(true);
+    await c.call("DEL", key);
+  });
+
+  it("fails every command in flight when the connection closes, and later ones at once", async () => {
+    const c = await client();
+    const killed = c.call("CLIENT", "KILL", "SKIPME", "no");
+    const after = killed.then(
+      () => c.call("PING"),
+      () => c.call("PING"),
+    );
+    await expect(after).rejects.toThrow(/closed/i);
+  });
+});
