@@ -10,9 +10,9 @@ import {
   exitCodeOf,
   markReported,
 } from "../errors.js";
-import { scanPrefixOnAll } from "../redis/cleanup.js";
 import { connectTarget, type Connection } from "../redis/connect.js";
-import { KeySpace, newRunPrefix } from "../redis/keys.js";
+import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
+import { PrefixClaim, watchForeignKeys } from "../redis/ownership.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
@@ -27,6 +27,7 @@ import {
 import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
 import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
+import { packageVersion } from "./program.js";
 import { createRenderer } from "./render/index.js";
 
 export interface SessionPlan {
@@ -235,7 +236,7 @@ export async function openRun(
     notice: run.notice,
     waitMs: run.waitMs,
   });
-  const prefix = opts.prefix ?? newRunPrefix();
+  const prefix = opts.prefix ? validatePrefix(opts.prefix) : newRunPrefix();
   // smoke asks what the server can run once, as doctor does (reads only; ACL DRYRUN names keys under the prefix).
   const support = run.probe
     ? supportFromFacts(
@@ -247,19 +248,19 @@ export async function openRun(
         ),
       )
     : supportFromVersion(connection.target);
-  const setup = recorder.since(0);
-  if (opts.prefix) {
-    // The run deletes every key it names at the end. That is only safe if nothing lived under the prefix before:
-    // a user-chosen prefix could be an application's own. (A fresh random prefix is checked by construction.)
-    const existing = await scanPrefixOnAll(connection.masters(), prefix, 5);
-    if (existing.length > 0) {
-      await connection.close();
-      throw new UsageError(
-        `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
-          `choose another prefix, or remove a --keep run's leftovers with: redis-patterns cleanup --prefix ${prefix}`,
-      );
-    }
+  let claim: PrefixClaim;
+  try {
+    // Before the first write: this run's marker under the prefix, or a refusal naming who holds it.
+    claim = await PrefixClaim.claim(connection.redis, connection.masters(), {
+      prefix,
+      version: packageVersion(),
+      requireEmpty: opts.prefix !== undefined,
+    });
+  } catch (err) {
+    await connection.close();
+    throw err;
   }
+  const setup = recorder.since(0);
   const controller = new AbortController();
   recorder.setAbortSignal(controller.signal);
   const env: RunEnv = {
@@ -271,7 +272,9 @@ export async function openRun(
     clockMode: run.clockMode ?? "scenario",
     support,
     newClient: (label, options) => connection.newClient(label, options),
+    claim,
   };
+  watchForeignKeys(recorder, env.keys);
   return { connection, recorder, prefix, setup, controller, env };
 }
 

@@ -10,6 +10,8 @@ export class KeySpace {
   private readonly names = new Map<string, string>();
   /** The scenario now running; keys are never shared between scenarios of one run (each must start clean). */
   owner = "";
+  /** Keys a command failed on because they hold another type (WRONGTYPE): not this run's, never deleted. */
+  private readonly foreign = new Set<string>();
 
   /** `maxKeys` bounds how many keys a run may name (`smoke --max-keys`, for shared staging servers). */
   constructor(
@@ -38,6 +40,29 @@ export class KeySpace {
   /** All keys named so far, in the order they were first named. */
   created(): string[] {
     return [...this.names.keys()];
+  }
+
+  /** Whether `key` was named by this run. */
+  has(key: string): boolean {
+    return this.names.has(key);
+  }
+
+  /**
+   * Mark a named key as not this run's: a command failed on it because it already held something else (WRONGTYPE).
+   * The end-of-run cleanup leaves it alone.
+   */
+  markForeign(key: string): void {
+    if (this.names.has(key)) this.foreign.add(key);
+  }
+
+  /** Keys marked with `markForeign`, in naming order. */
+  foreignKeys(): string[] {
+    return this.created().filter((k) => this.foreign.has(k));
+  }
+
+  /** The keys the end-of-run cleanup may delete: every key named, less those marked foreign. */
+  deletable(keys: readonly string[] = this.created()): string[] {
+    return keys.filter((k) => !this.foreign.has(k));
   }
 
   /** Keys first named while `owner` was running (the tour deletes one scenario's keys before running it again). */
@@ -80,15 +105,34 @@ export function newRunPrefix(): string {
   return `rp:${randomBytes(4).toString("hex")}`;
 }
 
+/** The shortest prefix accepted, counted after normalisation (trailing separators removed). */
+export const MIN_PREFIX_LENGTH = 3;
+
 /**
- * Check a user-given prefix. It must be specific enough that "everything under it" cannot mean someone else's data:
- * no glob characters (cleanup uses SCAN MATCH), no spaces, at least 3 characters.
+ * Normalise a user-given prefix the one way every check and every key name uses it: surrounding whitespace and
+ * trailing `:` separators removed (`rp:mine:` and `rp:mine` are one prefix; keys are `rp:mine:…`).
+ */
+export function normalizePrefix(prefix: string): string {
+  return prefix.trim().replace(/:+$/, "");
+}
+
+/**
+ * Check a user-given prefix, after normalising it. It must be specific enough that "everything under it" cannot mean
+ * someone else's data: no glob characters (cleanup uses SCAN MATCH), no spaces, at least 3 characters with a letter
+ * or digit among them (`:::` normalises to nothing; `rp:` to `rp`, which would match every run's keys).
  */
 export function validatePrefix(prefix: string): string {
-  if (prefix.length < 3)
-    throw new UsageError(`--prefix "${prefix}" is too short: use at least 3 characters, e.g. rp:mytest`);
-  if (/[*?[\]\\\s{}]/.test(prefix)) {
+  if (/[*?[\]\\\s{}]/.test(prefix.trim())) {
     throw new UsageError(`--prefix "${prefix}" may not contain glob characters, braces or spaces`);
   }
-  return prefix.replace(/:+$/, "");
+  const normalized = normalizePrefix(prefix);
+  if (!/[\p{L}\p{N}]/u.test(normalized)) {
+    throw new UsageError(`--prefix "${prefix}" has no letter or digit: use a name such as rp:mytest`);
+  }
+  if (normalized.length < MIN_PREFIX_LENGTH) {
+    throw new UsageError(
+      `--prefix "${prefix}" is too short${normalized !== prefix ? ` (it is "${normalized}" without trailing separators)` : ""}: use at least ${MIN_PREFIX_LENGTH} characters, e.g. rp:mytest`,
+    );
+  }
+  return normalized;
 }

@@ -3,6 +3,7 @@ import { AuthError, ConnectError, DependencyError, InterruptedError, ScriptLoadE
 import { deleteKeys } from "../redis/cleanup.js";
 import { connectTarget, type ClientOptions, type Connection, type Target } from "../redis/connect.js";
 import type { KeySpace } from "../redis/keys.js";
+import { KEPT_TTL_MS, capTtl, type PrefixClaim } from "../redis/ownership.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
 import { supportFromVersion, unmetNeeds, type ServerSupport } from "./support.js";
@@ -27,6 +28,8 @@ export interface RunEnv {
   support?: ServerSupport;
   /** Open another recorded connection to the same server (closed by whoever owns the connection). */
   newClient(label: string, options?: ClientOptions): Promise<Redis>;
+  /** The run's hold on its prefix (src/redis/ownership.ts): released, or turned into a kept marker, by cleanupRun. */
+  claim?: PrefixClaim;
 }
 
 /** Events for live renderers (spinner, tour): the runner itself never prints. */
@@ -310,28 +313,46 @@ export interface CleanupResult {
   kept: boolean;
   keys: number;
   deleted: number;
+  /** Keys the run named but did not create (a command failed on them with WRONGTYPE): left as they were. */
+  left?: string[];
   commands: RecordedCommand[];
   error?: string;
 }
 
-/** Delete every key the run named, unless asked to keep them. Runs after success, failure and Ctrl-C alike. */
+/**
+ * Delete every key the run created, unless asked to keep them; then give up the prefix (its marker). Runs after
+ * success, failure and Ctrl-C alike. A key the run named but found holding something else is never deleted. With
+ * --keep the kept keys' TTLs are capped to KEPT_TTL_MS and the marker lists them, for `cleanup --prefix`.
+ */
 export async function cleanupRun(
-  env: Pick<RunEnv, "redis" | "recorder" | "keys">,
+  env: Pick<RunEnv, "redis" | "recorder" | "keys" | "claim">,
   keep: boolean,
 ): Promise<CleanupResult> {
-  const keys = env.keys.created();
-  if (keep) return { kept: true, keys: keys.length, deleted: 0, commands: [] };
+  const named = env.keys.created();
+  const keys = env.keys.deletable(named);
+  const foreign = env.keys.foreignKeys();
+  const left = foreign.length > 0 ? { left: foreign } : {};
   // Cleanup must run even after Ctrl-C: lift the recorder's abort gate for it.
   env.recorder.setAbortSignal(undefined);
   const mark = env.recorder.mark();
+  let deleted = 0;
   try {
-    const deleted = await deleteKeys(env.redis, keys);
-    return { kept: false, keys: keys.length, deleted, commands: env.recorder.since(mark) };
+    if (keep) {
+      if (env.claim) {
+        const existing = await capTtl(env.redis, keys, KEPT_TTL_MS);
+        await env.claim.keep(existing);
+      }
+      return { kept: true, keys: named.length, deleted: 0, ...left, commands: env.recorder.since(mark) };
+    }
+    deleted = await deleteKeys(env.redis, keys);
+    await env.claim?.release();
+    return { kept: false, keys: named.length, deleted, ...left, commands: env.recorder.since(mark) };
   } catch (err) {
     return {
-      kept: false,
-      keys: keys.length,
-      deleted: 0,
+      kept: keep,
+      keys: named.length,
+      deleted,
+      ...left,
       commands: env.recorder.since(mark),
       error: err instanceof Error ? err.message : String(err),
     };

@@ -40,7 +40,12 @@ describe.each([
       timeoutMs: 30_000,
     });
     try {
-      await waitFor(`a key under ${prefix}`, async () => (await scanKeys(redis, prefix)).length > 0, 15_000);
+      // A data key, not just the run's marker (<prefix>:rp-run): the interrupt must land with state to clean up.
+      await waitFor(
+        `a key under ${prefix}`,
+        async () => (await scanKeys(redis, prefix)).some((k) => !k.endsWith(":rp-run")),
+        15_000,
+      );
     } catch (err) {
       child.kill("SIGKILL");
       throw err;

@@ -107,9 +107,13 @@ describe("ratelimit --json", () => {
 
     expect(report.cleanup.commands.length).toBeGreaterThan(0);
     report.cleanup.commands.forEach(expectCommand);
-    // The DELs, then the connection's QUIT.
+    // The DELs, the run's marker given back (a compare-and-delete script: EVALSHA, or NOSCRIPT then EVAL), QUIT.
     expect(report.cleanup.commands.at(-1)!.argv).toEqual(["quit"]);
-    for (const cmd of report.cleanup.commands.slice(0, -1)) {
+    const marker = `${prefix}:rp-run`;
+    const release = report.cleanup.commands.filter((c) => /^eval/i.test(c.argv[0]!));
+    expect(release.length).toBeGreaterThan(0);
+    for (const cmd of release) expect(cmd.argv.slice(2, 4)).toEqual(["1", marker]);
+    for (const cmd of report.cleanup.commands.slice(0, -1 - release.length)) {
       expect(cmd.argv[0]?.toUpperCase()).toBe("DEL");
       for (const key of cmd.argv.slice(1)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
     }
@@ -155,8 +159,18 @@ describe("ratelimit --json", () => {
 
   it("cleanup --json is one document too", async () => {
     const prefix = testPrefix("json3");
-    await redis.set(`${prefix}:a`, "1");
-    const result = await runCli(["cleanup", "--json", "--prefix", prefix, "--url", server().url]);
+    const kept = await runCli([
+      "ratelimit",
+      "--algo",
+      "token-bucket",
+      "--keep",
+      "--prefix",
+      prefix,
+      "--url",
+      server().url,
+    ]);
+    expect(kept.code, kept.stderr).toBe(0);
+    const result = await runCli(["cleanup", "--json", "--yes", "--prefix", prefix, "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
     expect(parseJsonOutput(result)).toMatchObject({
       schemaVersion: 1,
@@ -164,7 +178,8 @@ describe("ratelimit --json", () => {
       prefix,
       found: 1,
       deleted: 1,
-      keys: [`${prefix}:a`],
+      keys: [`${prefix}:ratelimit:{alice}:tb`],
+      left: [],
     });
     expect(await scanKeys(redis, prefix)).toEqual([]);
   });

@@ -13,6 +13,9 @@ afterAll(async () => {
   await redis?.quit();
 });
 
+/** The kept keys plus the run's marker, sorted as scanKeys returns them. */
+const withMarker = (keys: string[]) => [...keys, `${keys[0]!.replace(/:ratelimit:.*$/, "")}:rp-run`].sort();
+
 interface Report {
   prefix: string;
   cleanup: { kept: boolean; keys: number; commands: unknown[] };
@@ -44,10 +47,12 @@ describe("--keep, then cleanup", () => {
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);
     expect(report.cleanup.kept).toBe(true);
-    // Nothing deleted: the only command after the run is the connection's QUIT.
-    expect((report.cleanup.commands as { argv: string[] }[]).map((c) => c.argv)).toEqual([["quit"]]);
+    // Nothing deleted: after the run, the kept keys' TTLs are capped, the marker lists them, and the connection quits.
+    const after = (report.cleanup.commands as { argv: string[] }[]).map((c) => c.argv);
+    expect(after.at(-1)).toEqual(["quit"]);
+    expect(after.filter((argv) => /^(del|unlink)$/i.test(argv[0]!))).toEqual([]);
 
-    kept = await scanKeys(redis, prefix);
+    kept = (await scanKeys(redis, prefix)).filter((k) => k !== `${prefix}:rp-run`);
     expect(kept.length).toBeGreaterThan(0);
     const named = new Set(report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands.flatMap((c) => c.argv))));
     for (const key of kept) expect(named.has(key), `${key} is not in the report`).toBe(true);
@@ -87,8 +92,9 @@ describe("--keep, then cleanup", () => {
   it("cleanup --dry-run lists the keys and deletes nothing", async () => {
     const result = await runCli(["cleanup", "--dry-run", "--prefix", prefix, "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:, would delete ${kept.length}`);
-    expect(await scanKeys(redis, prefix)).toEqual(kept);
+    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}: left by a --keep run`);
+    expect(result.stdout).toContain(`would delete ${kept.length} keys under ${prefix}:, deleted 0`);
+    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
     for (const key of bystanders) expect(await redis.exists(key), key).toBe(1);
   });
 
@@ -98,43 +104,62 @@ describe("--keep, then cleanup", () => {
     const doc = parseJsonOutput<{ dryRun: boolean; found: number; deleted: number; keys: string[] }>(result);
     expect(doc).toMatchObject({ dryRun: true, found: kept.length, deleted: 0 });
     expect([...doc.keys].sort()).toEqual(kept);
-    expect(await scanKeys(redis, prefix)).toEqual(kept);
+    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
   });
 
   it("cleanup without --prefix exits 2 and deletes nothing", async () => {
     const result = await runCli(["cleanup", "--url", server().url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cleanup needs --prefix/);
-    expect(await scanKeys(redis, prefix)).toEqual(kept);
+    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
   });
 
   it.each(["a*", `${prefix}*`, `${prefix}:?`, "ab"])("cleanup --prefix %s exits 2 and deletes nothing", async (bad) => {
     const result = await runCli(["cleanup", "--prefix", bad, "--url", server().url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--prefix/);
-    expect(await scanKeys(redis, prefix)).toEqual(kept);
+    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
+  });
+
+  it("cleanup off a terminal without --yes lists the keys and deletes nothing (exit 2)", async () => {
+    const result = await runCli(["cleanup", "--prefix", prefix, "--url", server().url]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:`);
+    expect(result.stderr).toMatch(/add --yes to confirm/);
+    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
   });
 
   it("cleanup removes exactly the run's keys", async () => {
-    const result = await runCli(["cleanup", "--prefix", prefix, "--url", server().url]);
+    const result = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:, deleted ${kept.length}`);
+    expect(result.stdout).toContain(`deleted ${kept.length} keys under ${prefix}: and the run's marker`);
     expect(await scanKeys(redis, prefix)).toEqual([]);
     for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
   });
 
   it("a trailing colon on --prefix means the same prefix", async () => {
-    await redis.set(`${prefix}:again`, "1", "EX", 600);
-    const result = await runCli(["cleanup", "--prefix", `${prefix}:`, "--url", server().url]);
+    const again = await runCli([
+      "ratelimit",
+      "--algo",
+      "fixed-window",
+      "--keep",
+      "--prefix",
+      `${prefix}:`,
+      "--url",
+      server().url,
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await scanKeys(redis, prefix)).length).toBeGreaterThan(1);
+    const result = await runCli(["cleanup", "--prefix", `${prefix}:`, "--yes", "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
     expect(await scanKeys(redis, prefix)).toEqual([]);
     for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
   });
 
-  it("cleanup again finds nothing and still exits 0", async () => {
-    const result = await runCli(["cleanup", "--prefix", prefix, "--url", server().url]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`found 0 keys under ${prefix}:, deleted 0`);
+  it("cleanup again finds no run marker: refused in one line, exit 2", async () => {
+    const result = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", server().url]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^redis-patterns: cleanup refused: .* holds no redis-patterns run marker/);
   });
 
   it("cleanup against a server that does not answer exits 3", async () => {

@@ -179,7 +179,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
     ]);
     // Wait until the run has written its first key, so the interrupt lands mid-run with state to clean up.
     const deadline = Date.now() + 10_000;
-    while ((await keysUnder(prefix)).length === 0) {
+    while (!(await keysUnder(prefix)).some((k) => !k.endsWith(":rp-run"))) {
       if (Date.now() > deadline || run.child.exitCode !== null) throw new Error("the run wrote no key within 10 s");
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -245,7 +245,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
     expect(kept.code, kept.stderr).toBe(0);
     const report = firstJsonDocument<RunReport>(kept.stdout);
     expect(report.cleanup.kept).toBe(true);
-    const keys = await keysUnder(KEEP_PREFIX);
+    const keys = (await keysUnder(KEEP_PREFIX)).filter((k) => !k.endsWith(":rp-run"));
     expect(keys.length).toBeGreaterThan(0);
     expect(await digest()).not.toBe(baseline);
 
@@ -255,7 +255,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
     expect(listed.deleted).toBe(0);
     expect(listed.keys.sort()).toEqual(keys.sort());
 
-    const cleanup = await runCli(["cleanup", "--prefix", KEEP_PREFIX, "--json", "--url", url()]);
+    const cleanup = await runCli(["cleanup", "--prefix", KEEP_PREFIX, "--yes", "--json", "--url", url()]);
     expect(firstJsonDocument<{ deleted: number }>(cleanup.stdout).deleted).toBe(keys.length);
     await expectUntouched(cleanup, 0);
   });

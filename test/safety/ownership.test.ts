@@ -1,0 +1,204 @@
+/**
+ * Ownership, not patterns (issue 12, cases 1, 2 and 4): a run claims its prefix with a marker before its first write,
+ * refuses a prefix that normalises to nothing or is held by another run or other data, deletes only keys it created,
+ * and `cleanup --prefix` deletes only what a run's marker vouches for. Every test runs against a real redis-server
+ * holding thousands of someone else's keys with look-alikes next to the prefixes, and compares DEBUG DIGEST.
+ */
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KeySpace } from "../../src/redis/keys.js";
+import { PrefixClaim, markerKey, parseMarker, watchForeignKeys } from "../../src/redis/ownership.js";
+import { CommandRecorder } from "../../src/redis/recorder.js";
+import { cleanupRun } from "../../src/runner/runner.js";
+import { parseJsonOutput, runCli, scanKeys, startCli, waitFor, type CliResult } from "../helpers/cli.js";
+import { digest, fillForeignData } from "../helpers/foreign-data.js";
+import { plainClient, useRedisServer } from "../helpers/redis.js";
+
+const server = useRedisServer();
+let admin: Redis;
+let baseline: string;
+
+beforeAll(async () => {
+  admin = plainClient(server());
+  expect(await fillForeignData(admin)).toBeGreaterThan(3000);
+  baseline = await digest(admin);
+}, 30_000);
+afterAll(() => admin?.disconnect());
+
+const url = () => server().url;
+const fresh = (name: string) => `rp:${name}${randomBytes(3).toString("hex")}`;
+
+async function expectUntouched(result: CliResult, code: number): Promise<void> {
+  expect(result.code, `exit code; stderr: ${result.stderr}`).toBe(code);
+  expect(await digest(admin)).toBe(baseline);
+}
+
+describe("case 1: a prefix is normalised before every check", () => {
+  for (const prefix of [":::", "::", ":", "rp:", "rp::", "*", "::*", "rp:*", "?:?", "[]:", "ab", " : "]) {
+    it(`--prefix "${prefix}" is refused before connecting (exit 2), nothing changes`, async () => {
+      const result = await runCli(["ratelimit", "--algo", "token-bucket", "--prefix", prefix, "--url", url()]);
+      expect(result.stderr).toMatch(/--prefix/);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      await expectUntouched(result, 2);
+    });
+  }
+
+  it("cleanup refuses the same prefixes: rp: would match every run's keys", async () => {
+    for (const prefix of ["rp:", ":::", "rp:*"]) {
+      const result = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", url()]);
+      await expectUntouched(result, 2);
+    }
+  });
+});
+
+describe("case 2: cleanup deletes what a run's marker vouches for, never by pattern", () => {
+  for (const prefix of ["user", "session", "rp:app", "rp:someone-else", "rp:demo"]) {
+    it(`cleanup --prefix ${prefix} --yes (foreign or half-foreign, no marker) is refused in one line`, async () => {
+      const result = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", url()]);
+      expect(result.stderr).toMatch(
+        /^redis-patterns: cleanup refused: .*no redis-patterns run marker.*nothing deleted\n$/,
+      );
+      await expectUntouched(result, 2);
+    });
+  }
+
+  it("a kept run's cleanup lists its keys, asks (refused without --yes off a terminal), deletes only the manifest", async () => {
+    const prefix = fresh("kept");
+    const kept = await runCli([
+      "ratelimit",
+      "--compare",
+      "--clients",
+      "2",
+      "--keep",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      url(),
+    ]);
+    expect(kept.code, kept.stderr).toBe(0);
+    const keys = (await scanKeys(admin, prefix)).filter((k) => k !== markerKey(prefix));
+    expect(keys.length).toBeGreaterThan(0);
+    // Kept keys carry a TTL of at most a day; the marker lists them.
+    for (const key of keys) {
+      const pttl = await admin.pttl(key);
+      expect(pttl, key).toBeGreaterThan(0);
+      expect(pttl, key).toBeLessThanOrEqual(86_400_000);
+    }
+    const marker = parseMarker(await admin.get(markerKey(prefix)));
+    expect(marker?.state).toBe("kept");
+    expect([...(marker?.keys ?? [])].sort()).toEqual(keys);
+
+    // Someone else writes under the prefix afterwards: not the run's, so cleanup leaves it.
+    const intruder = `${prefix}:ratelimit:{zed}:theirs`;
+    await admin.set(intruder, "not the run's");
+
+    const unconfirmed = await runCli(["cleanup", "--prefix", prefix, "--url", url()]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stdout).toContain(`found ${keys.length} keys under ${prefix}: left by a --keep run`);
+    expect(unconfirmed.stderr).toMatch(/add --yes to confirm/);
+    expect((await scanKeys(admin, prefix)).length).toBe(keys.length + 2);
+
+    const dry = await runCli(["cleanup", "--prefix", prefix, "--dry-run", "--json", "--url", url()]);
+    const listed = parseJsonOutput<{ keys: string[]; left: string[]; deleted: number }>(dry);
+    expect(listed.keys.sort()).toEqual(keys);
+    expect(listed.left).toEqual([intruder]);
+
+    const done = await runCli(["cleanup", "--prefix", prefix, "--yes", "--json", "--url", url()]);
+    expect(parseJsonOutput<{ deleted: number }>(done).deleted).toBe(keys.length);
+    expect(await scanKeys(admin, prefix)).toEqual([intruder]);
+    await admin.del(intruder);
+    await expectUntouched(done, 0);
+  });
+});
+
+describe("case 4: one prefix, one run; only keys the run created are deleted", () => {
+  it("three claims racing for one prefix: exactly one wins, the others are told who holds it", async () => {
+    const prefix = fresh("race");
+    const clients = [plainClient(server()), plainClient(server()), plainClient(server())];
+    try {
+      const outcomes = await Promise.allSettled(
+        clients.map((c) => PrefixClaim.claim(c, [c], { prefix, version: "test", requireEmpty: true, renew: false })),
+      );
+      const won = outcomes.filter((o) => o.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      for (const o of outcomes.filter((o) => o.status === "rejected"))
+        expect(String((o as PromiseRejectedResult).reason)).toMatch(/in use by another redis-patterns run/);
+      expect(await (won[0] as PromiseFulfilledResult<PrefixClaim>).value.release()).toBe(true);
+      expect(await digest(admin)).toBe(baseline);
+    } finally {
+      for (const c of clients) c.disconnect();
+    }
+  });
+
+  it("a second and third run started on a prefix a run holds exit 2 and leave the first run's keys alone", async () => {
+    const prefix = fresh("busy");
+    const first = startCli([
+      "ratelimit",
+      "--algo",
+      "fixed-window",
+      "--clock",
+      "real",
+      "--window",
+      "1s",
+      "--traffic",
+      "steady",
+      "--json",
+      "--prefix",
+      prefix,
+      "--url",
+      url(),
+    ]);
+    await waitFor("the first run's marker", async () => (await admin.exists(markerKey(prefix))) === 1);
+    const [second, third] = await Promise.all([
+      runCli(["queue", "--prefix", prefix, "--url", url()]),
+      runCli(["ratelimit", "--prefix", `${prefix}:`, "--url", url()]),
+    ]);
+    for (const other of [second, third]) {
+      expect(other.code, other.stderr).toBe(2);
+      expect(other.stderr).toMatch(/is in use by another redis-patterns run/);
+    }
+    const result = await first.done;
+    expect(parseJsonOutput<{ ok: boolean }>(result).ok).toBe(true);
+    await expectUntouched(result, 0);
+    expect(await scanKeys(admin, prefix)).toEqual([]);
+  }, 30_000);
+
+  it("a user prefix that holds other data is refused, and the claim is withdrawn", async () => {
+    for (const prefix of ["rp:app", "rp:demo", "rp:someone-else"]) {
+      const result = await runCli(["ratelimit", "--algo", "token-bucket", "--prefix", prefix, "--url", url()]);
+      expect(result.stderr).toMatch(/already holds keys/);
+      await expectUntouched(result, 2);
+    }
+  });
+
+  describe("a key a command failed on with WRONGTYPE is not the run's", () => {
+    let recorded: Redis;
+    beforeEach(() => {
+      recorded = plainClient(server());
+    });
+
+    it("is left as it was by the end-of-run cleanup, which deletes the run's own keys", async () => {
+      const prefix = fresh("wrongtype");
+      const recorder = new CommandRecorder();
+      recorder.attach(recorded, "main").endHandshake();
+      const keys = new KeySpace(prefix);
+      watchForeignKeys(recorder, keys);
+      const theirs = keys.key("ratelimit", "{alice}", "tb");
+      const ours = keys.key("ratelimit", "{alice}", "fw", 1);
+      // Someone else's hash appears where the run expected to write a counter.
+      await admin.hset(theirs, "tokens", "1");
+      await recorded.call("SET", ours, "1");
+      await expect(recorded.call("INCR", theirs)).rejects.toThrow(/WRONGTYPE/);
+      const cleanup = await cleanupRun({ redis: recorded, recorder, keys }, false);
+      expect(cleanup.deleted).toBe(1);
+      expect(cleanup.left).toEqual([theirs]);
+      expect(await admin.hget(theirs, "tokens")).toBe("1");
+      expect(await admin.exists(ours)).toBe(0);
+      await admin.del(theirs);
+      expect(await digest(admin)).toBe(baseline);
+      recorded.disconnect();
+    });
+  });
+});
