@@ -5,7 +5,6 @@ import { UsageError } from "../errors.js";
 import { scanPrefixOnAll } from "./cleanup.js";
 import type { KeySpace } from "./keys.js";
 import type { CommandRecorder } from "./recorder.js";
-import { defineScript, runScript } from "./script.js";
 import type { Redis } from "ioredis";
 import type { RedisCaller } from "./types.js";
 
@@ -60,23 +59,15 @@ export function describeMarker(m: RunMarker): string {
   return `run ${m.run} (pid ${m.pid} on ${m.host}, started ${m.started}, redis-patterns ${m.version})`;
 }
 
-// Compare-and-act scripts: a run only ever renews, rewrites or deletes a marker that still holds its own value.
-const RENEW = defineScript(
-  "marker-renew",
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`,
-);
+// Compare-and-act scripts: a run only ever renews, rewrites or deletes a marker that still holds its own value. Sent
+// with EVAL (they are a few dozen bytes): they are the tool's housekeeping, not one of the scenarios' scripts.
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
 
-const REPLACE = defineScript(
-  "marker-replace",
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return false`,
-);
-const RELEASE = defineScript(
-  "marker-release",
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
-);
+const REPLACE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return false`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 /**
  * Replace (with `next`, for `ttlMs`) or delete (`next` undefined) the marker at `key`, only if it still holds
@@ -86,8 +77,8 @@ return 0`,
 async function ifMarkerIs(redis: Redis, key: string, expected: string, next?: string, ttlMs = 0): Promise<boolean> {
   try {
     const reply = next
-      ? await runScript(redis, REPLACE, [key], [expected, next, ttlMs])
-      : await runScript(redis, RELEASE, [key], [expected]);
+      ? await redis.call("EVAL", REPLACE, 1, key, expected, next, ttlMs)
+      : await redis.call("EVAL", RELEASE, 1, key, expected);
     return next ? reply === "OK" : Number(reply) === 1;
   } catch (err) {
     if (!(err instanceof Error) || !/^(NOPERM|ERR unknown command)/.test(err.message)) throw err;
@@ -191,7 +182,7 @@ export class PrefixClaim {
 
   /** Extend the marker's TTL, if it is still ours. */
   async renew(): Promise<boolean> {
-    const renewed = Number(await runScript(this.redis, RENEW, [this.key], [this.value, RUN_MARKER_TTL_MS])) === 1;
+    const renewed = Number(await this.redis.call("EVAL", RENEW, 1, this.key, this.value, RUN_MARKER_TTL_MS)) === 1;
     if (!renewed) this.lost = true;
     return renewed;
   }
