@@ -122,6 +122,8 @@ export class PrefixClaim {
     readonly prefix: string,
     readonly marker: RunMarker,
     private value: string,
+    /** False when the server refused the marker for lack of memory (see `claim`): nothing to renew or give back. */
+    readonly held = true,
   ) {}
 
   get key(): string {
@@ -144,7 +146,15 @@ export class PrefixClaim {
     };
     const key = markerKey(opts.prefix);
     const value = JSON.stringify(marker);
-    const set = await redis.call("SET", key, value, "NX", "PX", RUN_MARKER_TTL_MS);
+    let set: unknown;
+    try {
+      set = await redis.call("SET", key, value, "NX", "PX", RUN_MARKER_TTL_MS);
+    } catch (err) {
+      // A server that refuses every write (OOM under noeviction) cannot take the run's keys either: the run goes on
+      // unclaimed, and each scenario fails on its first write, naming OOM. Any other refusal ends the run here.
+      if (!(err instanceof Error) || !/^OOM/.test(err.message)) throw err;
+      return new PrefixClaim(redis, opts.prefix, marker, value, false);
+    }
     if (set !== "OK") {
       const held = parseMarker(await redis.call("GET", key).catch(() => undefined));
       const cleanup = `redis-patterns cleanup --prefix ${opts.prefix}`;
@@ -182,6 +192,7 @@ export class PrefixClaim {
 
   /** Extend the marker's TTL, if it is still ours. */
   async renew(): Promise<boolean> {
+    if (!this.held) return false;
     const renewed = Number(await this.redis.call("EVAL", RENEW, 1, this.key, this.value, RUN_MARKER_TTL_MS)) === 1;
     if (!renewed) this.lost = true;
     return renewed;
@@ -195,6 +206,7 @@ export class PrefixClaim {
   /** Delete the marker if it is still ours (the run's keys are gone). */
   async release(redis: Redis = this.redis): Promise<boolean> {
     this.stop();
+    if (!this.held) return false;
     return releaseMarker(redis, this.prefix, this.value);
   }
 
@@ -204,6 +216,7 @@ export class PrefixClaim {
    */
   async keep(keys: readonly string[], redis: Redis = this.redis): Promise<boolean> {
     this.stop();
+    if (!this.held) return false;
     const kept: RunMarker = { ...this.marker, state: "kept", keys: [...keys] };
     const value = JSON.stringify(kept);
     const ok = await ifMarkerIs(redis, this.key, this.value, value, KEPT_TTL_MS);
