@@ -266,7 +266,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         const copyMethod = ctx.server.has("COPY") ? "COPY" : "script";
         if (copyMethod === "script")
           ctx.fallback(`COPY by a DUMP/RESTORE script (COPY: ${ctx.server.missing("COPY")})`);
-        if (!minid) ctx.note(`XTRIM … MINID is left out: ${ctx.server.missing("XTRIM … MINID ~")}`);
+        if (!minid)
+          ctx.fallback(
+            `the XTRIM … MINID comparison left out (XTRIM … MINID: ${ctx.server.missing("XTRIM … MINID ~")})`,
+          );
         const copies = {
           maxlenApprox: ctx.keys.key("metrics", tag("cpu"), "trim-maxlen-approx"),
           maxlenExact: ctx.keys.key("metrics", tag("cpu"), "trim-maxlen-exact"),

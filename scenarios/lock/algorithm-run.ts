@@ -123,7 +123,7 @@ export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, Lock
           run: (ctx, state) => firstWorkerResumes(ctx, state, variant),
         },
       ];
-      if (variant.watchdog) {
+      if (variant.watchdog && p.renew) {
         steps.push({
           title: "A renewal fails: the lock vanishes under worker-1, its watchdog tells it, it abandons its work",
           say: "Simulated fault: the main connection DELetes the lock after the first renewal, as an operator, a failover or eviction might.",

@@ -17,6 +17,8 @@ export interface LockParams {
   retryMaxMs: number;
   /** A worker gives up waiting for the lock after this long (a failure of the run, never expected). */
   acquireTimeoutMs: number;
+  /** Watchdog: renew the lock while holding it. false (--no-renew) shows what the watchdog prevents: a double hold. */
+  renew: boolean;
 }
 
 export const defaultParams: LockParams = {
@@ -28,6 +30,7 @@ export const defaultParams: LockParams = {
   retryInitialMs: 1,
   retryMaxMs: 16,
   acquireTimeoutMs: 10_000,
+  renew: true,
 };
 
 export const CHAPTER = "4.5 Distributed locking";

@@ -6,7 +6,9 @@ import { plainCounter, type LockVariant } from "./workers.js";
 export const watchdog: LockVariant = {
   algo: "watchdog",
   title: (p) =>
-    `Lock with a watchdog: a ${p.ttlMs} ms lock renewed every ${Math.floor(p.ttlMs / 3)} ms while its holder works`,
+    p.renew
+      ? `Lock with a watchdog: a ${p.ttlMs} ms lock renewed every ${Math.floor(p.ttlMs / 3)} ms while its holder works`
+      : `Lock with its watchdog switched off (--no-renew): a ${p.ttlMs} ms lock that nobody renews`,
   explain:
     "The simple lock, plus a renewal loop in the holder's process: every TTL/3 an owner-checked PEXPIRE (Lua: only if " +
     "the lock still holds our token) resets the TTL, so a holder that is slow but alive keeps its lock, while a dead " +
@@ -22,11 +24,22 @@ export const watchdog: LockVariant = {
     const p = ctx.params;
     const pit = state.pitfall;
     const interval = Math.floor(p.ttlMs / 3);
-    ctx.check("the watchdog renewed the lock during the stall", (pit.renewalsDuringStall ?? 0) >= 1, {
-      expected: `≥ 1 (about ${Math.floor(p.pauseMs / interval)}: one every ${interval} ms of a ${p.pauseMs} ms stall)`,
-      actual: pit.renewalsDuringStall ?? null,
-    });
     const doubleHolds = overlappingHolds(state.holds);
+    const violated = doubleHolds > 0 || pit.w2GotItDuringStall === true;
+    if (p.renew && violated && state.maxRenewalGapMs >= p.ttlMs) {
+      // The watchdog's renewals came too late because this machine was slow (its timers fired late), not because the
+      // watchdog is wrong: the server rightly let the lock expire. A double hold with renewals on time still fails.
+      ctx.inconclusive(
+        `a renewal came ${Math.round(state.maxRenewalGapMs)} ms after the previous one (every ${interval} ms was asked; ` +
+          `the TTL is ${p.ttlMs} ms): this machine was too slow to keep the lock alive, so the double hold proves nothing`,
+      );
+      return;
+    }
+    if (p.renew)
+      ctx.check("the watchdog renewed the lock during the stall", (pit.renewalsDuringStall ?? 0) >= 1, {
+        expected: `≥ 1 (about ${Math.floor(p.pauseMs / interval)}: one every ${interval} ms of a ${p.pauseMs} ms stall)`,
+        actual: pit.renewalsDuringStall ?? null,
+      });
     ctx.check(
       "no double hold: worker-2 was refused while worker-1 stalled",
       doubleHolds === 0 && pit.w2GotItDuringStall === false,
@@ -44,6 +57,7 @@ export const watchdog: LockVariant = {
       actual: `${String(pit.start)} → ${String(pit.end)}`,
     });
     const lost = state.lost;
+    if (!p.renew) return;
     ctx.check(
       "a failed renewal reached the holder as a LockLostError, and it abandoned its work without writing",
       lost !== undefined &&

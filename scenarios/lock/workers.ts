@@ -25,6 +25,8 @@ export interface Grant {
   watchdog: LockWatchdog | null;
   /** Resolves at the watchdog's first successful renewal (never, without a watchdog). */
   firstRenewal: Promise<void>;
+  /** When the lock was last renewed (its acquisition until the first renewal), this machine's clock. */
+  lastRenewal: () => number;
   hold: Hold;
   attempts: number;
   waitedMs: number;
@@ -40,6 +42,12 @@ export interface LockState {
   /** Fencing tokens in the order they were granted. */
   fences: number[];
   renewals: number;
+  /**
+   * The longest a held lock went without a renewal (from its acquisition, between renewals, to its release), in ms
+   * of this machine's clock. At or above the TTL, the server may rightly have let the lock expire: this machine was
+   * too slow to keep it alive, and a double hold then proves nothing about the watchdog.
+   */
+  maxRenewalGapMs: number;
   finalCount: number | null;
   /** Increments the workload's workers could not make (lock lost, write refused). */
   workloadFailures: number;
@@ -135,6 +143,7 @@ export function initialState(): LockState {
     acquisitions: 0,
     fences: [],
     renewals: 0,
+    maxRenewalGapMs: 0,
     finalCount: null,
     workloadFailures: 0,
     pitfall: {},
@@ -202,15 +211,21 @@ export async function takeLock(
   if (result.grant.fence !== null) state.fences.push(result.grant.fence);
   let renewed: () => void = () => {};
   const firstRenewal = new Promise<void>((resolve) => (renewed = resolve));
-  const watchdog = variant.watchdog
-    ? startWatchdog(worker.redis, lockKey(ctx, variant.algo), token, {
-        ttlMs: p.ttlMs,
-        onRenew: () => {
-          state.renewals += 1;
-          renewed();
-        },
-      })
-    : null;
+  let lastRenewal = hold.from;
+  const watchdog =
+    variant.watchdog && p.renew
+      ? startWatchdog(worker.redis, lockKey(ctx, variant.algo), token, {
+          ttlMs: p.ttlMs,
+          onRenew: () => {
+            const now = performance.now();
+            state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, now - lastRenewal);
+            lastRenewal = now;
+            state.renewals += 1;
+            renewed();
+          },
+        })
+      : null;
+
   if (watchdog) state.running.add(watchdog);
   // Told the lock is lost: from here on the worker no longer believes it holds it.
   watchdog?.signal.addEventListener("abort", () => (hold.to ??= performance.now()), { once: true });
@@ -219,6 +234,7 @@ export async function takeLock(
     token,
     fence: result.grant.fence,
     watchdog,
+    lastRenewal: () => lastRenewal,
     firstRenewal,
     hold,
     attempts: result.attempts,
@@ -231,6 +247,9 @@ export async function giveBack(ctx: Ctx, state: LockState, variant: LockVariant,
   if (grant.watchdog) {
     await grant.watchdog.stop();
     state.running.delete(grant.watchdog);
+    // The gap up to the end of the hold counts too (the last renewal to the release).
+    if (grant.hold.to === undefined)
+      state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, performance.now() - grant.lastRenewal());
   }
   grant.hold.to ??= performance.now();
   return releaseLock(grant.worker.redis, lockKey(ctx, variant.algo), grant.token);

@@ -29,14 +29,13 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) {
       // Commander has already printed its message (with a suggestion for typos).
       const benign = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code);
-      return benign ? ExitCode.ok : ExitCode.usage;
+      if (benign) return ExitCode.ok;
+      // With --json every usage error is the same document on stdout, whoever found it (commander or a command).
+      if (argv.includes("--json")) writeErrorDocument(err.message.replace(/^error: /, ""), ExitCode.usage);
+      return ExitCode.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (argv.includes("--json") && !wasReported(err)) {
-      process.stdout.write(
-        JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode: exitCodeOf(err) } }, null, 2) + "\n",
-      );
-    }
+    if (argv.includes("--json") && !wasReported(err)) writeErrorDocument(message, exitCodeOf(err));
     if (err instanceof RedisPatternsError) {
       process.stderr.write(`redis-patterns: ${message}\n`);
     } else {
@@ -46,4 +45,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     return exitCodeOf(err);
   }
+}
+
+/**
+ * The document --json prints when there is no run to report (a usage error, a server that cannot be reached):
+ * `{ schemaVersion, ok: false, error: { message, exitCode } }`, the same shape as a run report's `error` (docs/json.md).
+ */
+function writeErrorDocument(message: string, exitCode: number): void {
+  process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode } }, null, 2) + "\n");
 }

@@ -4,6 +4,7 @@ import {
   AuthError,
   CheckFailedError,
   ConnectError,
+  DependencyError,
   ExitCode,
   InterruptedError,
   UsageError,
@@ -128,7 +129,8 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   process.off("SIGTERM", onSignal);
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
-  const summary = plan.summarize?.(results);
+  // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
+  const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
   const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
   const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
   // A run that failed because of errors (not only checks) says so in the report: its message and exit code.

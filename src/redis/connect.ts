@@ -234,17 +234,38 @@ async function connectUrl(
     let cause: unknown;
     const onError = (err: unknown) => (cause ??= err);
     redis.on("error", onError);
-    try {
+    // One deadline for the whole of connecting (TCP, TLS, the handshake's AUTH/CLIENT SETNAME, the PING): --timeout
+    // bounds it as a whole, not each of those in turn (ioredis's timeouts apply per step and add up).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ConnectError(
+              `cannot connect to ${parsed.display}: timed out after ${formatTimeout(opts.timeoutMs)}` +
+                (parsed.display.startsWith("rediss:") ? " (does the server speak TLS on that port?)" : ""),
+            ),
+          ),
+        opts.timeoutMs,
+      );
+    });
+    const connecting = (async () => {
       recording.beginHandshake();
       await redis.connect();
       recording.endHandshake();
       // A PING proves the connection is usable: it surfaces NOAUTH when the server wants a password we lack.
       await redis.call("PING");
+    })();
+    connecting.catch(() => {});
+    try {
+      await Promise.race([connecting, deadline]);
     } catch (err) {
       redis.disconnect();
+      if (err instanceof ConnectError) throw err;
       const closed = err instanceof Error && /Connection is closed/.test(err.message);
       throw classifyRedisError(closed && cause ? cause : err, parsed);
     } finally {
+      clearTimeout(timer);
       redis.off("error", onError);
     }
   };
@@ -493,6 +514,11 @@ async function describeServer(redis: Redis): Promise<Omit<Target, "url" | "embed
 
 export { parseInfo };
 
+/** "1 s", "1.5 s", "500 ms". */
+function formatTimeout(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(3))} s` : `${ms} ms`;
+}
+
 const TLS_CODES = /^(ERR_TLS|ERR_SSL|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|CERT_|ERR_OSSL)/;
 
 /** Map what ioredis or the socket threw to the error vocabulary, with one line that names the target. */
@@ -528,6 +554,12 @@ export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "displa
     return new ConnectError(
       `connection to ${where} was closed${/wrong version number|packet length/i.test(message) ? " (TLS mismatch?)" : ""}: ${message}`,
     );
+  }
+  const protocol = /Protocol error, got "(.)" as reply type byte/.exec(message);
+  if (protocol) {
+    // Something answered, in a language other than RESP: say what it looked like instead of ioredis's "Please report".
+    const like = protocol[1] === "H" ? "HTTP" : protocol[1] === "S" ? "SSH" : `a reply starting with "${protocol[1]}"`;
+    return new ConnectError(`${where} is not a Redis server (it answered like ${like})`);
   }
   return new ConnectError(`cannot use ${where}: ${message}`);
 }

@@ -163,4 +163,30 @@ describe("smoke in the field", () => {
       killer.disconnect();
     }
   });
+
+  it("a real double hold still fails (watchdog --no-renew), whatever the machine's load; with renewals it never fails", async () => {
+    const off = await runCli(["lock", "--algo", "watchdog", "--no-renew", "--json", "--url", server().url]);
+    expect(off.code).toBe(1);
+    const broken = parseJsonOutput<Report & { scenarios: { checks: { name: string; ok: boolean }[] }[] }>(off)
+      .scenarios[0]!;
+    expect(broken.status).toBe("failed");
+    expect(broken.checks.find((c) => c.name.startsWith("no double hold"))?.ok).toBe(false);
+
+    const on = await runCli(["lock", "--algo", "watchdog", "--json", "--url", server().url]);
+    const kept = parseJsonOutput<Report & { scenarios: { inconclusive?: string }[] }>(on).scenarios[0]!;
+    // On a busy machine the renewals may come too late to show the point: inconclusive, said why, never a failure.
+    expect(["passed", "inconclusive"]).toContain(kept.status);
+    if (kept.status === "inconclusive") expect(kept.inconclusive).toMatch(/renewal came \d+ ms after the previous one/);
+    expect(on.code, on.stderr).toBe(0);
+  });
+
+  it("a TTL shorter than this machine can show is inconclusive, not a failure; --strict fails on it", async () => {
+    // 1 ms: the entries expire before any read can see them; the run says so instead of failing the check.
+    const args = ["cache", "--invalidate", "versioned", "--ttl", "1ms", "--json", "--url", server().url];
+    const result = await runCli(args);
+    expect(result.code, result.stderr).toBe(0);
+    const scenario = parseJsonOutput<Report & { scenarios: { inconclusive?: string }[] }>(result).scenarios[0]!;
+    expect(scenario.status).toBe("inconclusive");
+    expect(scenario.inconclusive).toMatch(/past their 1 ms TTL: this machine was too slow/);
+  });
 });

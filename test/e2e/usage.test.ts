@@ -88,10 +88,24 @@ describe("usage errors exit 2 with a message that says what is wrong", () => {
     expect(result.stderr).toMatch(/Usage: redis-patterns/);
   });
 
-  it("a usage error with --json still prints nothing on stdout", async () => {
-    const result = await runCli(["ratelimit", "--json", "--limit", "0", ...NOWHERE]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
+  it("with --json every usage error is the same document on stdout, whoever finds it (option parser or command)", async () => {
+    const cases = [
+      ["ratelimit", "--json", "--limit", "0", ...NOWHERE], // an option's value (the parser)
+      ["ratelimit", "--json", "--no-such-option", ...NOWHERE], // an unknown option (the parser)
+      ["smoke", "--json", "--only", "nosuch/*", ...NOWHERE], // a combination only the command can judge
+      ["lock", "--json", "--ttl", "1s", "--pause", "500ms", ...NOWHERE], // the same
+    ];
+    for (const args of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      const doc = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(Object.keys(doc).sort(), args.join(" ")).toEqual(["error", "ok", "schemaVersion"]);
+      expect(doc).toMatchObject({ schemaVersion: 1, ok: false, error: { exitCode: 2 } });
+      expect((doc.error as { message: string }).message, args.join(" ")).toMatch(/\S/);
+      expect(Object.keys(doc.error as object).sort()).toEqual(["exitCode", "message"]);
+      // And the same one line on stderr as without --json.
+      expect(result.stderr.trim().split("\n").length, args.join(" ")).toBeLessThanOrEqual(2);
+    }
   });
 });
 

@@ -26,7 +26,14 @@ export function lockParams(opts: LockCliOptions): LockParams {
       `--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms): the pitfall is a holder that stalls past its lock's TTL`,
     );
   }
-  return { ...defaultParams, workers: opts.workers, increments: opts.increments, ttlMs: opts.ttl, pauseMs };
+  return {
+    ...defaultParams,
+    workers: opts.workers,
+    increments: opts.increments,
+    ttlMs: opts.ttl,
+    pauseMs,
+    renew: opts.renew !== false,
+  };
 }
 
 /** Command-line options → Redlock parameters: 3 or more --node URLs, or none (throwaway servers). */

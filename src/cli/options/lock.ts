@@ -11,6 +11,8 @@ export interface LockCliOptions extends GlobalOptions, LockScriptCliOptions {
   algo?: LockAlgorithmName;
   /** false with --no-lock. */
   lock: boolean;
+  /** false with --no-renew (watchdog: show the double hold its renewals prevent). */
+  renew?: boolean;
   workers: number;
   increments: number;
   ttl: number;
@@ -52,6 +54,10 @@ export function declareLock(program: Command, run: (opts: LockCliOptions) => Pro
       ).argParser(option(oneOf(LOCK_ALGORITHMS, "lock algorithm"))),
     )
     .option("--no-lock", "the same increments without any lock, lined up so that updates are lost on every run")
+    .option(
+      "--no-renew",
+      "watchdog: switch the renewals off, so the stall past the TTL ends in a double hold (a check fails)",
+    )
     .option(
       "--workers <n>",
       "workers, each on its own connection",
