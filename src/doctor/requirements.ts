@@ -8,7 +8,17 @@
  * rules apply to redis.call too). Keep them in step when a pattern starts sending something new.
  */
 
-export const PATTERNS = ["ratelimit", "cache", "session", "leaderboard", "hll", "analytics", "lock", "queue"] as const;
+export const PATTERNS = [
+  "ratelimit",
+  "cache",
+  "session",
+  "leaderboard",
+  "hll",
+  "analytics",
+  "lock",
+  "queue",
+  "primary",
+] as const;
 export type PatternName = (typeof PATTERNS)[number];
 
 /** Stand-ins in a sample argv, replaced by keys under the run's prefix (same hash tag) and a channel name. */
@@ -64,6 +74,7 @@ export const COMMANDS = {
   HGET: { argv: ["HGET", KEY, "f"] },
   HMGET: { argv: ["HMGET", KEY, "f", "g"] },
   HGETALL: { argv: ["HGETALL", KEY] },
+  HVALS: { argv: ["HVALS", KEY] },
   HINCRBY: { argv: ["HINCRBY", KEY, "f", "1"] },
   HDEL: { argv: ["HDEL", KEY, "f"] },
   HLEN: { argv: ["HLEN", KEY] },
@@ -145,7 +156,13 @@ export interface PatternSpec {
    * What a restart without persistence loses. `risk` makes it a warning (the data is the only copy and losing it
    * is silent: queued messages, write-behind buffers); without it the loss is noted but the pattern stays ok.
    */
-  restart?: { text: string; risk: boolean; variant?: string };
+  restart?: {
+    text: string;
+    risk: boolean;
+    variant?: string;
+    /** The command that shows this loss measured (`redis-patterns primary`): the finding names it with the setting. */
+    measuredBy?: string;
+  };
   /** Time-bucketed keys named by the app's clock: a skewed client clock is worth a note. */
   clockSensitive?: string;
   /** The latency the chapter promises, to set the measured PING against. */
@@ -376,6 +393,24 @@ export const PATTERN_SPECS: Record<PatternName, PatternSpec> = {
     ],
     eviction: { plainKeys: "queued messages, processing lists and streams can be evicted: messages lost" },
     restart: { text: "queued and unacknowledged messages are lost", risk: true },
+  },
+  primary: {
+    name: "primary",
+    chapter: "4.8 Common architecture patterns (Redis as primary database)",
+    uses: [
+      { commands: ["HSET", "HGET", "HGETALL", "HINCRBY", "HVALS", "MULTI", "EXEC", "PEXPIRE"] },
+      { variant: "feature flags refreshed by pub/sub", commands: ["PUBLISH", "SUBSCRIBE"] },
+      { variant: "game state (a script)", commands: [...SCRIPTS] },
+    ],
+    eviction: {
+      plainKeys: "carts, flags and game state have no other copy: an evicted key is data lost",
+      ttlKeys: "a session evicted before its TTL logs its user out",
+    },
+    restart: {
+      text: "carts, flags, game state and sessions kept only in Redis are gone",
+      risk: true,
+      measuredBy: "redis-patterns primary",
+    },
   },
 };
 

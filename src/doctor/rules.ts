@@ -169,7 +169,39 @@ function describeDurability(d: Durability, facts: DoctorFacts): string {
   }
 }
 
+/** The `primary --persistence` setting closest to a durability, for naming the measurement. */
+function measuredSetting(d: Durability): string | null {
+  switch (d) {
+    case "none":
+    case "rdb":
+    case "aof-everysec":
+    case "aof-always":
+      return d;
+    case "aof":
+    case "aof-no":
+      return "aof-everysec";
+    default:
+      return null;
+  }
+}
+
 function restartFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
+  const findings = restartFindingsOf(spec, facts);
+  const by = spec.restart?.measuredBy;
+  const setting = measuredSetting(durability(facts.persistence));
+  if (!by || !setting) return findings;
+  const see = `(a crash under this setting, measured: ${by} --persistence ${setting})`;
+  if (findings.length === 0)
+    return [
+      {
+        level: "info",
+        text: `${describeDurability(durability(facts.persistence), facts)}: a crash loses no acknowledged write; each write waits for an fsync ${see}`,
+      },
+    ];
+  return findings.map((f) => ({ ...f, text: `${f.text} ${see}` }));
+}
+
+function restartFindingsOf(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   if (!spec.restart) return [];
   const d = durability(facts.persistence);
   const how = describeDurability(d, facts);

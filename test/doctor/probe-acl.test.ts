@@ -34,6 +34,7 @@ const NO_PERSISTENCE: Record<PatternName, Verdict> = {
   analytics: "ok",
   lock: "ok",
   queue: "warning",
+  primary: "warning",
 };
 
 const url = (user: string) =>

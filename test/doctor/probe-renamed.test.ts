@@ -56,6 +56,7 @@ describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM rena
       analytics: "ok",
       lock: "unsupported",
       queue: "warning",
+      primary: "warning",
     });
     const texts = (p: string) =>
       verdicts

@@ -23,6 +23,7 @@ const ALL_OK: Record<PatternName, Verdict> = {
   analytics: "ok",
   lock: "ok",
   queue: "ok",
+  primary: "ok",
 };
 
 describe('a server with no persistence (save "", appendonly no)', () => {
@@ -47,7 +48,7 @@ describe('a server with no persistence (save "", appendonly no)', () => {
 
   it("queues and write-behind are at risk; the rest is ok", async () => {
     const { verdicts } = await runDoctor(plain().url);
-    expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning" });
+    expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning", primary: "warning" });
     const queue = verdicts.find((v) => v.pattern === "queue")!;
     expect(queue.reason).toMatch(
       /no persistence \(save "", appendonly no\): on a restart queued and unacknowledged messages are lost/,
@@ -112,7 +113,7 @@ describe("a server with RDB snapshots only (save 3600 1)", () => {
   it("queues and write-behind are at risk between snapshots", async () => {
     const { facts, verdicts } = await runDoctor(rdb().url);
     expect(facts.persistence).toMatchObject({ rdbSave: "3600 1", aof: false });
-    expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning" });
+    expect(verdictMap(verdicts)).toEqual({ ...ALL_OK, cache: "warning", queue: "warning", primary: "warning" });
     expect(verdicts.find((v) => v.pattern === "queue")!.reason).toMatch(
       /RDB snapshots only \(save "3600 1"\): a crash loses what was written since the last snapshot/,
     );
@@ -140,6 +141,7 @@ describe("a server with maxmemory 64mb and maxmemory-policy allkeys-lru", () => 
       analytics: "warning",
       lock: "warning",
       queue: "warning",
+      primary: "warning",
     });
     const reason = (p: PatternName) => verdicts.find((v) => v.pattern === p)!.reason;
     expect(reason("lock")).toMatch(

@@ -62,6 +62,7 @@ const ALL_OK: Record<PatternName, Verdict> = {
   analytics: "ok",
   lock: "ok",
   queue: "ok",
+  primary: "ok",
 };
 
 interface Row {
@@ -78,6 +79,7 @@ const ROWS: Row[] = [
     situation: "allkeys-lru with a memory limit: everything but the cache can lose keys",
     facts: () => ({ ...healthy(), memory: { maxmemory: 64 * 1024 * 1024, policy: "allkeys-lru", source: "config" } }),
     expect: {
+      primary: "warning",
       ratelimit: "warning",
       session: "warning",
       leaderboard: "warning",
@@ -96,13 +98,21 @@ const ROWS: Row[] = [
   {
     situation: "volatile-lru: keys with a TTL (sessions, rate limits, locks, daily boards, bucketed counters) can go",
     facts: () => ({ ...healthy(), memory: { maxmemory: 1_000_000, policy: "volatile-lru", source: "config" } }),
-    expect: { ratelimit: "warning", session: "warning", leaderboard: "warning", analytics: "warning", lock: "warning" },
+    expect: {
+      primary: "warning",
+      ratelimit: "warning",
+      session: "warning",
+      leaderboard: "warning",
+      analytics: "warning",
+      lock: "warning",
+    },
     because: /volatile-lru .* evicts keys that have a TTL/,
   },
   {
     situation: "allkeys-random with the memory limit unknown (read from INFO)",
     facts: () => ({ ...healthy(), memory: { maxmemory: UNKNOWN, policy: "allkeys-random", source: "info" } }),
     expect: {
+      primary: "warning",
       ratelimit: "warning",
       session: "warning",
       leaderboard: "warning",
@@ -119,7 +129,7 @@ const ROWS: Row[] = [
       ...healthy(),
       persistence: { rdbSave: "", aof: false, appendfsync: "everysec", source: "config" },
     }),
-    expect: { cache: "warning", queue: "warning" },
+    expect: { primary: "warning", cache: "warning", queue: "warning" },
     because: /no persistence/,
   },
   {
@@ -128,13 +138,13 @@ const ROWS: Row[] = [
       ...healthy(),
       persistence: { rdbSave: "3600 1", aof: false, appendfsync: "everysec", source: "config" },
     }),
-    expect: { cache: "warning", queue: "warning" },
+    expect: { primary: "warning", cache: "warning", queue: "warning" },
     because: /RDB snapshots only \(save "3600 1"\)/,
   },
   {
     situation: "AOF with appendfsync no",
     facts: () => ({ ...healthy(), persistence: { rdbSave: "", aof: true, appendfsync: "no", source: "config" } }),
-    expect: { cache: "warning", queue: "warning" },
+    expect: { primary: "warning", cache: "warning", queue: "warning" },
     because: /appendfsync no/,
   },
   {
@@ -163,14 +173,21 @@ const ROWS: Row[] = [
     situation:
       "an ACL user without EVAL and EVALSHA: the Lua patterns cannot run, the scripted variants are unavailable",
     facts: () => deny(healthy(), "EVAL", "EVALSHA"),
-    expect: { ratelimit: "unsupported", lock: "unsupported", cache: "warning", hll: "warning", queue: "warning" },
+    expect: {
+      primary: "warning",
+      ratelimit: "unsupported",
+      lock: "unsupported",
+      cache: "warning",
+      hll: "warning",
+      queue: "warning",
+    },
     because: /EVALSHA, EVAL: denied to ACL user default/,
   },
   {
     situation: "an ACL user without PUBLISH/SUBSCRIBE (channels): event invalidation unavailable",
     facts: () => deny(healthy(), "PUBLISH", "SUBSCRIBE"),
-    expect: { cache: "warning" },
-    because: /--invalidate event unavailable/,
+    expect: { primary: "warning", cache: "warning" },
+    because: /(--invalidate event|feature flags refreshed by pub\/sub) unavailable/,
   },
   {
     situation: "BLMOVE and BRPOPLPUSH both denied: the reliable queue has no fallback left",
@@ -203,7 +220,14 @@ const ROWS: Row[] = [
       (f.commandTable as Record<string, boolean>).evalsha = false;
       return f;
     },
-    expect: { ratelimit: "unsupported", lock: "unsupported", cache: "warning", hll: "warning", queue: "warning" },
+    expect: {
+      primary: "warning",
+      ratelimit: "unsupported",
+      lock: "unsupported",
+      cache: "warning",
+      hll: "warning",
+      queue: "warning",
+    },
     because: /Lua scripts do not run here \(ERR unknown command 'EVAL'\)/,
   },
   {
@@ -358,7 +382,7 @@ describe("what the findings say", () => {
       ["lock", "ok"],
       ["ratelimit", "ok"],
     ]);
-    expect(countVerdicts(evaluatePatterns(facts, PATTERNS))).toEqual({ ok: 6, warning: 2, unsupported: 0 });
+    expect(countVerdicts(evaluatePatterns(facts, PATTERNS))).toEqual({ ok: 6, warning: 3, unsupported: 0 });
   });
 });
 

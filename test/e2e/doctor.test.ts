@@ -60,7 +60,7 @@ describe("doctor exit codes", () => {
     const result = await runCli(["doctor", "--url", aof().url, "--pings", "10"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toMatch(/✓ all 8 patterns ok/);
+    expect(result.stdout).toMatch(/✓ all 9 patterns ok/);
     expect(result.stdout).toMatch(/persistence +│ RDB off \(save ""\) · AOF on, appendfsync everysec/);
     // The trace, as every command prints it.
     expect(result.stdout).toMatch(/EVAL "return redis.call\('TIME'\)" 0 +→ 1\) "\d+" 2\) "\d+"/);
@@ -72,9 +72,13 @@ describe("doctor exit codes", () => {
     const result = await runCli(["doctor", "--url", plain().url, "--trace", "off", "--pings", "5"]);
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual([
-      "redis-patterns: 2 of 8 patterns unsupported or at risk: cache (warning), queue (warning)",
+      "redis-patterns: 3 of 9 patterns unsupported or at risk: cache (warning), queue (warning), primary (warning)",
     ]);
     expect(result.stdout).toMatch(/│ queue +│ ! warning +│ ! no persistence/);
+    // What `primary` would lose here, and the command that shows it measured.
+    expect(result.stdout.replace(/[│\s]+/g, " ")).toMatch(
+      /carts, flags, game state and sessions kept only in Redis are gone \(a crash under this setting, measured: redis-patterns primary --persistence none\)/,
+    );
     expect(result.stdout).not.toMatch(/PING +→ PONG/);
   });
 
@@ -190,8 +194,9 @@ describe("doctor --json", () => {
       "analytics",
       "lock",
       "queue",
+      "primary",
     ]);
-    expect(doc.doctor.counts).toEqual({ ok: 6, warning: 2, unsupported: 0 });
+    expect(doc.doctor.counts).toEqual({ ok: 6, warning: 3, unsupported: 0 });
     expect(doc.doctor.verdicts.map((v) => [v.pattern, v.verdict])).toEqual([
       ["ratelimit", "ok"],
       ["cache", "warning"],
@@ -201,6 +206,7 @@ describe("doctor --json", () => {
       ["analytics", "ok"],
       ["lock", "ok"],
       ["queue", "warning"],
+      ["primary", "warning"],
     ]);
     for (const key of [
       "server",
