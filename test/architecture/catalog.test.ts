@@ -16,10 +16,13 @@ import { SESSION_VARIANTS } from "../../src/cli/options/session.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
-/** Patterns whose scenarios are built by one module rather than written one per file, and that module. */
-const GENERATED: Record<string, string> = {
-  primary: "durability.ts", // one scenario per persistence setting
-};
+/** Scenarios built by one module rather than written one per file: id prefix → that module. */
+const GENERATED: [prefix: string, module: string][] = [
+  ["primary/", "primary/durability.ts"], // one scenario per persistence setting
+  ["cache/sidecar", "cache/topology.ts"], // one scenario per topology
+  ["cache/remote", "cache/topology.ts"],
+  ["cache/both", "cache/topology.ts"],
+];
 
 async function idsOf(pattern: string): Promise<string[]> {
   const entry = catalog.find((e) => e.name === pattern);
@@ -38,8 +41,8 @@ describe("the scenario catalog", () => {
         const [pattern, file, ...rest] = id.split("/");
         expect(pattern, id).toBe(entry.name);
         expect(rest, id).toEqual([]);
-        const module = GENERATED[pattern!] ?? `${file}.ts`;
-        expect(existsSync(join(ROOT, "scenarios", pattern!, module)), `scenarios/${pattern}/${module}`).toBe(true);
+        const module = GENERATED.find(([prefix]) => id.startsWith(prefix))?.[1] ?? `${pattern}/${file}.ts`;
+        expect(existsSync(join(ROOT, "scenarios", module)), `scenarios/${module}`).toBe(true);
       }
     }
     expect(new Set(all).size, "scenario ids are unique").toBe(all.length);
