@@ -16,7 +16,7 @@ import { declareSession, type SessionCliOptions } from "./options/session.js";
 import { declareSmoke, type SmokeCliOptions } from "./options/smoke.js";
 import { declareTour, type TourCliOptions } from "./options/tour.js";
 import { declareBench, type BenchCliOptions } from "./options/bench.js";
-import { collectUrl, option, parsePrefix, parseTimeout } from "./options/common.js";
+import { collectUrl, option, parseInteger, parsePrefix, parseTimeout } from "./options/common.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
 export type { DoctorCliOptions };
@@ -138,11 +138,18 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .addOption(
       new Option(
         "--trace <mode>",
-        "how much of the command trace to print: full, summary (first and last commands of each step) or off",
+        "the command trace: summary (a long step as its first and last commands, the rest grouped by kind with p50/p99), full (every command, every byte; long lines wrap) or off",
       )
         .choices(["full", "summary", "off"])
-        .default("full"),
+        .default("summary"),
     )
+    .option("-q, --quiet", "print only the verdict: the closing summary of checks, metrics and the chapter's figures")
+    .option(
+      "--width <columns>",
+      "fit human output to this many columns (default: the terminal's, else $COLUMNS, else 80)",
+      option((t) => parseInteger(t, "--width", 40, 1_000)),
+    )
+    .option("--ascii", "plain ASCII tables and plots (also with TERM=dumb)")
     .addHelpText("after", EXAMPLES);
 
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));

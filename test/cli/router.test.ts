@@ -70,7 +70,7 @@ const GLOBAL_DEFAULTS = {
   embedded: false,
   insecure: false,
   showLua: false,
-  trace: "full",
+  trace: "summary",
 };
 
 const RATELIMIT_DEFAULTS = {

@@ -22,6 +22,12 @@ export interface GlobalOptions {
   insecure?: boolean;
   showLua?: boolean;
   trace: TraceMode;
+  /** Columns human output must fit in (`--width`); else the terminal's, else $COLUMNS, else 80. */
+  width?: number;
+  /** Only the verdict: the closing summary, no steps or traces. */
+  quiet?: boolean;
+  /** Plain ASCII for tables and plots (also with TERM=dumb). */
+  ascii?: boolean;
 }
 
 /** `--timeout`: a duration (`5s`, `500ms`), or a bare number of seconds as redis-cli's -t takes it. */

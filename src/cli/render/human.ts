@@ -1,14 +1,23 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import Table from "cli-table3";
 import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
 import { formatMs, formatValueCell } from "../format.js";
+import { renderTable } from "./table.js";
+import { displayWidth, padEnd, stripAnsi, truncateEnd, truncateMiddle, wrapText } from "./text.js";
 import type { GlobalOptions, TraceMode } from "../options/common.js";
 import { traceLines } from "./trace.js";
-import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./index.js";
+import {
+  asciiOnly,
+  colorEnabled,
+  outputWidth,
+  progressEnabled,
+  type Renderer,
+  type RenderOptions,
+  type Streams,
+} from "./index.js";
 
 interface Spinner {
   start(text: string): void;
@@ -16,11 +25,37 @@ interface Spinner {
   stop(): void;
 }
 
+/** Rows a step's table shows with the default trace (the first, a "… N more rows" line, the last two). */
+const SUMMARY_TABLE_ROWS = 8;
+
+/** `bytesPerIdentifier` → `bytes per identifier`. */
+export function metricLabel(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase();
+}
+
+/** `✓ 4/4 checks`, `✗ 1 of 4 checks failed`, `✗ stopped`. */
+function verdictText(result: ScenarioResult): { ok: boolean; text: string } {
+  if (result.status === "skipped") return { ok: true, text: "– skipped" };
+  if (result.status === "inconclusive") return { ok: true, text: "? inconclusive" };
+  const failed = result.checks.filter((ch) => !ch.ok).length;
+  const total = result.checks.length;
+  if (result.error) return { ok: false, text: `✗ stopped${total ? `, ${total - failed}/${total} checks passed` : ""}` };
+  if (failed > 0) return { ok: false, text: `✗ ${failed} of ${total} check${total === 1 ? "" : "s"} failed` };
+  return { ok: result.ok, text: `${result.ok ? "✓" : "✗"} ${total}/${total} check${total === 1 ? "" : "s"}` };
+}
+
 /** Tables, traces and ✓/✗ for a person at a terminal (or a log: colours and spinners switch off by themselves). */
 export class HumanRenderer implements Renderer {
   private readonly shownScripts = new Set<string>();
   /** The spinner text of the running step, so a progress event can add its bar to it. */
   private stepText = "";
+  private prefix = "";
+  /** Every line fits in this many columns. */
+  readonly width: number;
+  readonly ascii: boolean;
 
   private constructor(
     private readonly opts: GlobalOptions,
@@ -28,7 +63,10 @@ export class HumanRenderer implements Renderer {
     private readonly c: ChalkInstance,
     private readonly spinner: Spinner | null,
     private readonly render: RenderOptions,
-  ) {}
+  ) {
+    this.width = outputWidth(opts, streams.stdout, streams.env);
+    this.ascii = asciiOnly(opts, streams.env);
+  }
 
   static async create(opts: GlobalOptions, streams: Streams, render: RenderOptions = {}): Promise<HumanRenderer> {
     const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
@@ -36,8 +74,28 @@ export class HumanRenderer implements Renderer {
     return new HumanRenderer(opts, streams, c, spinner, render);
   }
 
+  /** One line of output; a line that would still pass the width (it should not) is cut rather than wrapped. */
   private out(line = ""): void {
-    this.streams.stdout.write(line + "\n");
+    for (const l of line.split("\n")) {
+      this.streams.stdout.write((displayWidth(l) > this.width ? truncateEnd(stripAnsi(l), this.width) : l) + "\n");
+    }
+  }
+
+  /** Prose wrapped on word boundaries, each line behind `margin`. */
+  private prose(text: string, margin: number, style: (t: string) => string = (t) => t): void {
+    for (const line of wrapText(text, this.width - margin)) this.out(" ".repeat(margin) + style(line));
+  }
+
+  /** A bullet (•, ✓, ✗) and its text with a hanging indent: continuation lines start under the text. */
+  private bullet(margin: number, mark: string, text: string, style: (t: string) => string = (t) => t): void {
+    const lines = wrapText(text, this.width - margin - displayWidth(mark) - 1);
+    lines.forEach((l, i) =>
+      this.out(`${" ".repeat(margin)}${i === 0 ? mark : " ".repeat(displayWidth(mark))} ${style(l)}`),
+    );
+  }
+
+  private get quiet(): boolean {
+    return this.opts.quiet === true;
   }
 
   notice(message: string): void {
@@ -46,12 +104,18 @@ export class HumanRenderer implements Renderer {
   }
 
   header(target: Target, prefix: string, keep: boolean): void {
+    this.prefix = prefix;
+    if (this.quiet) return;
     const c = this.c;
-    this.out(
-      `${c.bold("Target")}  ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
+    this.bullet(
+      0,
+      c.bold("Target"),
+      ` ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
     );
-    this.out(
-      `${c.bold("Prefix")}  ${prefix}  ${c.dim(keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)")}`,
+    this.bullet(
+      0,
+      c.bold("Prefix"),
+      ` ${prefix}  ${keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)"}`,
     );
   }
 
@@ -66,6 +130,7 @@ export class HumanRenderer implements Renderer {
       );
     } else if (event.type === "scenario-end") {
       this.spinner?.stop();
+      if (this.quiet) return;
       if (this.render.compact) this.scenarioLine(event.result);
       else this.scenario(event.result);
     }
@@ -75,50 +140,95 @@ export class HumanRenderer implements Renderer {
     this.spinner?.stop();
   }
 
+  /** A scenario, verdict first: its heading carries the checks' outcome; steps follow; details close the run. */
   private scenario(result: ScenarioResult): void {
     const c = this.c;
+    const verdict = verdictText(result);
     this.out();
-    this.out(c.bold.cyan(`━━ ${result.id} · ${result.title}`));
+    const title = `━━ ${result.id} · ${result.title}`;
+    const room = this.width - displayWidth(verdict.text) - 2;
+    const head = displayWidth(title) <= room ? title : truncateEnd(title, Math.max(10, room));
+    this.out(`${c.bold.cyan(head)}  ${verdict.ok ? c.green(verdict.text) : c.red(verdict.text)}`);
     if (result.chapter) this.out(c.dim(`   chapter ${result.chapter}`));
-    for (const line of wrap(result.explain, 100)) this.out(`   ${line}`);
+    this.prose(result.explain, 3);
     result.steps.forEach((step, i) => this.step(step, i));
-    this.outcome(result);
+    if (result.error) this.bullet(3, c.red("✗ stopped:"), result.error);
+    const failed = result.checks.filter((ch) => !ch.ok);
+    if (failed.length > 0) {
+      this.out();
+      for (const check of failed) this.checkLine(check, 3);
+    }
   }
 
   /** What a scenario ended with: why it stopped, its checks, the chapter's figures, its metrics (the tour shows it after the last step). */
   outcome(result: ScenarioResult): void {
     const c = this.c;
-    if (result.skipped) this.out(`\n   ${c.yellow("– skipped:")} ${result.skipped}`);
-    if (result.inconclusive) this.out(`\n   ${c.yellow("? inconclusive:")} ${result.inconclusive}`);
+    if (result.skipped) {
+      this.out();
+      this.bullet(3, c.yellow("– skipped:"), result.skipped);
+    }
+    if (result.inconclusive) {
+      this.out();
+      this.bullet(3, c.yellow("? inconclusive:"), result.inconclusive);
+    }
     if (result.error) {
-      this.out(`\n   ${c.red("✗ stopped:")} ${result.error}`);
+      this.out();
+      this.bullet(3, c.red("✗ stopped:"), result.error);
       if (result.errorAt)
-        this.out(
-          c.dim(`     in "${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`),
+        this.bullet(
+          5,
+          c.dim("in"),
+          `"${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`,
+          c.dim,
         );
     }
     if (result.checks.length > 0) {
       this.out(`\n   ${c.bold("Checks")}`);
-      for (const check of result.checks) this.out(`   ${this.checkLine(check)}`);
+      for (const check of result.checks) this.checkLine(check, 3);
     }
     if (result.figures.length > 0) {
       this.out(`\n   ${c.bold("The chapter's figures, measured here")}`);
-      const rows = result.figures.map((f) => [
+      this.figures([result], 3);
+    }
+    if (Object.keys(result.metrics).length > 0) {
+      this.out(`\n   ${c.bold("Metrics")}`);
+      this.metrics(result, 3);
+    }
+  }
+
+  /** The chapter's figure beside the measured one, for each scenario that has some. */
+  private figures(results: readonly ScenarioResult[], margin: number): void {
+    const many = results.filter((r) => r.figures.length > 0).length > 1;
+    const rows = results.flatMap((r) =>
+      r.figures.map((f) => [
+        ...(many ? [r.id.split("/").pop() ?? r.id] : []),
         f.what,
         f.chapter,
         f.measured,
         f.agrees === undefined ? "–" : f.agrees ? "✓ agrees" : "✗ differs",
         f.note ?? "",
-      ]);
-      this.out(indent(this.table({ columns: ["figure", "chapter", "measured", "", "note"], rows }), 3));
+      ]),
+    );
+    const columns = [...(many ? ["scenario"] : []), "figure", "chapter", "measured", "", "note"];
+    this.table({ columns, rows }, margin);
+  }
+
+  /** Metrics as `name value` pairs run together and wrapped (`bytes per identifier 208 · requests 30 · …`). */
+  private metrics(result: ScenarioResult, margin: number, limit = Number.POSITIVE_INFINITY): void {
+    const entries = Object.entries(result.metrics);
+    const shown = entries.slice(0, limit).map(([k, v]) => `${metricLabel(k)} ${this.c.bold(formatValueCell(v))}`);
+    if (entries.length > limit) shown.push(this.c.dim(`+${entries.length - limit} more in --json`));
+    const lines: string[] = [];
+    let line = "";
+    for (const item of shown) {
+      const sep = line ? " · " : "";
+      if (line && displayWidth(line + sep + item) > this.width - margin) {
+        lines.push(line);
+        line = item;
+      } else line += sep + item;
     }
-    const metrics = Object.entries(result.metrics);
-    if (metrics.length > 0) {
-      this.out(`\n   ${c.bold("Metrics")}`);
-      this.out(
-        indent(this.table({ columns: ["metric", "value"], rows: metrics.map(([k, v]) => [k, formatValueCell(v)]) }), 3),
-      );
-    }
+    if (line) lines.push(line);
+    for (const l of lines) this.out(" ".repeat(margin) + l);
   }
 
   /** Compact form: `✓ id  12 ms  34 commands`, and under a failure what failed. */
@@ -133,75 +243,131 @@ export class HumanRenderer implements Renderer {
           : result.status === "inconclusive"
             ? c.yellow("?")
             : c.red("✗");
-    this.out(
-      `${mark} ${result.id.padEnd(36)} ${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`,
-    );
-    if (result.skipped) this.out(`    ${c.yellow("skipped:")} ${result.skipped}`);
-    if (result.inconclusive) this.out(`    ${c.yellow("inconclusive:")} ${result.inconclusive}`);
-    for (const fallback of result.fallbacks ?? []) this.out(`    ${c.dim(`fallback: ${fallback}`)}`);
+    const stats = `${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`;
+    const idRoom = Math.max(12, Math.min(36, this.width - 3 - displayWidth(stats)));
+    this.out(`${mark} ${padEnd(truncateMiddle(result.id, idRoom), idRoom)} ${stats}`);
+    if (result.skipped) this.bullet(4, c.yellow("skipped:"), result.skipped);
+    if (result.inconclusive) this.bullet(4, c.yellow("inconclusive:"), result.inconclusive);
+    for (const fallback of result.fallbacks ?? []) this.bullet(4, c.dim("fallback:"), fallback, c.dim);
     if (result.error) {
-      this.out(`    ${c.red("stopped:")} ${result.error}`);
+      this.bullet(4, c.red("stopped:"), result.error);
       if (result.errorAt)
-        this.out(
-          c.dim(`    in "${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`),
+        this.bullet(
+          4,
+          c.dim("in"),
+          `"${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`,
+          c.dim,
         );
     }
-    for (const check of result.checks.filter((ch) => !ch.ok)) this.out(`    ${this.checkLine(check)}`);
+    for (const check of result.checks.filter((ch) => !ch.ok)) this.checkLine(check, 4);
   }
 
   /** One step as every command prints it: title, narration, trace, notes, tables (the tour shows each as it ends). */
   step(step: StepResult, index: number): void {
     const c = this.c;
     this.out();
-    this.out(
-      `   ${c.bold(`${index + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`,
-    );
-    if (step.say) for (const line of wrap(step.say, 96)) this.out(`     ${c.dim(line)}`);
-    this.trace(step.commands, this.opts.trace);
-    for (const note of step.notes) this.out(`     ${c.yellow("•")} ${note}`);
-    for (const table of step.tables) {
-      if (table.title) this.out(`     ${c.bold(table.title)}`);
-      this.out(indent(this.table(table), 5));
+    const stats = `${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`;
+    const title = `${index + 1} ▸ ${step.title}`;
+    if (displayWidth(title) + 2 + stats.length <= this.width - 3) this.out(`   ${c.bold(title)}  ${c.dim(stats)}`);
+    else {
+      this.bullet(3, c.bold(`${index + 1} ▸`), step.title, c.bold);
+      this.out(`     ${c.dim(stats)}`);
     }
-    if (step.error) this.out(`     ${c.red("✗")} ${step.error}`);
+    if (step.say) this.prose(step.say, 5, c.dim);
+    this.trace(step.commands, this.opts.trace);
+    for (const note of step.notes) this.bullet(5, c.yellow("•"), note);
+    for (const table of step.tables) {
+      if (table.title) this.prose(table.title, 5, c.bold);
+      this.table(table, 5, this.opts.trace === "full" ? undefined : SUMMARY_TABLE_ROWS);
+    }
+    if (step.error) this.bullet(5, c.red("✗"), step.error);
   }
 
-  /** The commands as sent: `full` shows all, `summary` the first and last few, `off` none (render/trace.ts). */
+  /** The commands as sent (render/trace.ts): summarised by default, every byte with `full`, none with `off`. */
   private trace(commands: readonly RecordedCommand[], mode: TraceMode): void {
     for (const line of traceLines(commands, mode, this.c, {
       showLua: this.opts.showLua === true,
       shownScripts: this.shownScripts,
+      width: this.width,
+      prefix: this.prefix,
     }))
       this.out(line);
   }
 
-  private checkLine(check: CheckResult): string {
+  private checkLine(check: CheckResult, margin: number): void {
     const c = this.c;
-    if (check.ok) return `${c.green("✓")} ${check.name}${check.detail ? c.dim(` — ${check.detail}`) : ""}`;
+    if (check.ok) {
+      this.bullet(margin, c.green("✓"), `${check.name}${check.detail ? ` — ${check.detail}` : ""}`);
+      return;
+    }
     const evidence = [
       "expected" in check ? `expected ${JSON.stringify(check.expected)}` : "",
       "actual" in check ? `actual ${JSON.stringify(check.actual)}` : "",
     ]
       .filter(Boolean)
       .join(", ");
-    return `${c.red("✗")} ${check.name}${evidence ? c.red(` — ${evidence}`) : ""}${check.detail ? c.dim(` (${check.detail})`) : ""}`;
+    this.bullet(
+      margin,
+      c.red("✗"),
+      `${check.name}${evidence ? ` — ${evidence}` : ""}${check.detail ? ` (${check.detail})` : ""}`,
+    );
   }
 
-  private table(data: TableData): string {
-    const table = new Table({
-      head: data.columns.map((h) => this.c.bold(h)),
-      style: { head: [], border: [], compact: true },
-    });
-    for (const row of data.rows) table.push(row.map((cell) => formatValueCell(cell)));
-    return table.toString();
+  private table(data: TableData, margin: number, maxRows?: number): void {
+    const lines = renderTable(
+      data.columns,
+      data.rows.map((row) => row.map((cell) => formatValueCell(cell))),
+      {
+        width: this.width - margin,
+        ascii: this.ascii,
+        maxRows,
+        head: (t) => this.c.bold(t),
+        dim: (t) => this.c.dim(t),
+        moreHint: "--trace full shows every row",
+      },
+    );
+    for (const l of lines) this.out(" ".repeat(margin) + l);
   }
 
+  /**
+   * The closing summary, one screen: each scenario's verdict with its key metrics (every check and metric when
+   * there is one scenario), the chapter's figures beside the measurements, the run's own summary table, cleanup.
+   */
   finish(report: RunReport): void {
     const c = this.c;
+    const results = report.scenarios;
+    if (results.length > 0 && !this.render.compact) {
+      this.out();
+      const label = "━━ Summary ";
+      this.out(c.bold(label + "━".repeat(Math.max(0, Math.min(this.width, 100) - label.length))));
+      if (results.length === 1) {
+        const r = results[0]!;
+        const v = verdictText(r);
+        this.out(`${v.ok ? c.green(v.text) : c.red(v.text)}  ${c.bold(r.id)}`);
+        if (r.error) this.bullet(3, c.red("✗ stopped:"), r.error);
+        for (const check of r.checks) this.checkLine(check, 3);
+        this.metrics(r, 3);
+      } else {
+        const idWidth = Math.min(Math.max(...results.map((r) => displayWidth(r.id))), Math.floor(this.width / 2));
+        for (const r of results) {
+          const v = verdictText(r);
+          this.out(
+            `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
+          );
+          if (r.error) this.bullet(4, c.red("stopped:"), r.error);
+          for (const check of r.checks.filter((ch) => !ch.ok)) this.checkLine(check, 4);
+          this.metrics(r, 4, 4);
+        }
+      }
+      if (results.some((r) => r.figures.length > 0)) {
+        this.out(c.bold("The chapter's figures, measured here"));
+        this.figures(results, 0);
+      }
+    }
     if (report.summary) {
       this.out();
-      if (report.summary.title) this.out(c.bold(report.summary.title));
-      this.out(this.table(report.summary));
+      if (report.summary.title) this.prose(report.summary.title, 0, c.bold);
+      this.table(report.summary, 0);
     }
     this.out();
     const cleanup = report.cleanup;
@@ -210,8 +376,10 @@ export class HumanRenderer implements Renderer {
         `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
       );
     } else {
-      this.out(
-        `${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`,
+      this.bullet(
+        0,
+        c.bold("Cleanup"),
+        ` deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? ` — failed: ${cleanup.error}` : ""}`,
       );
       if (this.opts.trace === "full") this.trace(cleanup.commands, "full");
     }
@@ -222,7 +390,7 @@ export class HumanRenderer implements Renderer {
     const skipped = report.scenarios.filter((s) => s.status === "skipped");
     if (skipped.length > 0) {
       this.out(c.yellow(`Skipped (this server cannot run them):`));
-      for (const s of skipped) this.out(`  – ${s.id}: ${s.skipped}`);
+      for (const s of skipped) this.bullet(2, "–", `${s.id}: ${s.skipped}`);
     }
     // Counted per scenario, so a run stopped by errors never reads as "0 checks failed".
     const counts = statusLine(report.scenarios);
@@ -241,31 +409,6 @@ export function progressBar(done: number, total: number, width = 20): string {
   const filled = Math.round(fraction * width);
   const pct = String(Math.floor(fraction * 100)).padStart(3);
   return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
-}
-
-function indent(text: string, n: number): string {
-  const pad = " ".repeat(n);
-  return text
-    .split("\n")
-    .map((l) => pad + l)
-    .join("\n");
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  for (const paragraph of text.split("\n")) {
-    let line = "";
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      if (line && line.length + 1 + word.length > width) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = line ? `${line} ${word}` : word;
-      }
-    }
-    lines.push(line);
-  }
-  return lines;
 }
 
 async function oraSpinner(stream: NodeJS.WriteStream): Promise<Spinner> {

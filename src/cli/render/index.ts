@@ -45,6 +45,27 @@ export function progressEnabled(
   return !opts.json && stream.isTTY === true && !env.CI && env.TERM !== "dumb" && stream.columns !== 0;
 }
 
+/**
+ * Columns human output fits in: `--width`, else the terminal's (stdout on a TTY), else $COLUMNS, else 80.
+ * A terminal that reports 0 columns (nobody sized it) counts as none.
+ */
+export function outputWidth(
+  opts: Pick<GlobalOptions, "width">,
+  stream: Pick<NodeJS.WriteStream, "isTTY" | "columns">,
+  env: NodeJS.ProcessEnv,
+): number {
+  if (opts.width !== undefined) return opts.width;
+  if (stream.isTTY === true && stream.columns > 0) return stream.columns;
+  const columns = Number(env.COLUMNS);
+  if (Number.isInteger(columns) && columns >= 20) return columns;
+  return 80;
+}
+
+/** Plain ASCII instead of box drawing, blocks and braille: `--ascii` or TERM=dumb. */
+export function asciiOnly(opts: Pick<GlobalOptions, "ascii">, env: NodeJS.ProcessEnv): boolean {
+  return opts.ascii === true || env.TERM === "dumb";
+}
+
 export interface RenderOptions {
   /** One line per scenario (with its failed checks) instead of steps, traces and tables. */
   compact?: boolean;

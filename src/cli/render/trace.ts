@@ -1,8 +1,9 @@
 import type { ChalkInstance } from "chalk";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { scriptBySha } from "../../redis/script.js";
-import { displayArgv, formatMs, formatReply } from "../format.js";
+import { formatMs, formatReply, quoteArg } from "../format.js";
 import type { TraceMode } from "../options/common.js";
+import { displayWidth, elideMiddle, hardWrap, truncateEnd, truncateMiddle } from "./text.js";
 
 export interface TraceStyle {
   /** Print each Lua script's source after the first EVALSHA of it (`--show-lua`). */
@@ -11,11 +12,28 @@ export interface TraceStyle {
   shownScripts: Set<string>;
   /** Left margin. */
   indent?: string;
+  /** Columns the lines must fit in (the margin included); unlimited when absent. */
+  width?: number;
+  /** The run's key prefix, written `…` in the summary of repeated commands. */
+  prefix?: string;
 }
 
+/** Steps with more commands than this are summarised (in `summary` mode). */
+export const SUMMARY_THRESHOLD = 10;
+const HEAD = 3;
+const TAIL = 2;
+/** At most this many kinds of repeated command are listed for one step. */
+const MAX_GROUPS = 6;
+
 /**
- * The lines of a command trace, as every command prints it: `full` shows all commands, `summary` the first five and
- * the last two, `off` none. Pipelines and MULTI/EXEC blocks are drawn with ┌ │ └, other connections labelled.
+ * The lines of a command trace, as every command prints it.
+ * - `full`: every command with every byte of its arguments and reply; a line longer than the width wraps onto
+ *   continuation lines (nothing is elided: copy it and you have what went over the wire).
+ * - `summary` (the default): a step of up to 10 commands in full; a longer one as its first 3 commands, the middle
+ *   grouped by kind (`×2,200 GET rp:…:session:{*} · p50 0.12 ms · p99 0.41 ms`) and its last 2. Each line fits the
+ *   width: long arguments lose their middle (`…(+1,204 bytes)…`), long replies their end.
+ * - `off`: nothing.
+ * Pipelines and MULTI/EXEC blocks are drawn with ┌ │ └, other connections labelled.
  */
 export function traceLines(
   commands: readonly RecordedCommand[],
@@ -26,23 +44,149 @@ export function traceLines(
   if (mode === "off" || commands.length === 0) return [];
   const indent = style.indent ?? "     ";
   const out: string[] = [];
-  const head = mode === "summary" && commands.length > 8 ? 5 : commands.length;
-  const tail = mode === "summary" && commands.length > 8 ? 2 : 0;
-  commands
-    .slice(0, head)
-    .forEach((cmd, i) => out.push(...commandLines(cmd, commands[i - 1], commands[i + 1], c, style, indent)));
-  if (head + tail < commands.length) {
-    out.push(`${indent}${c.dim(`… ${commands.length - head - tail} more commands (--trace full shows them all)`)}`);
+  const line = (i: number) => commandLines(commands[i]!, commands[i - 1], commands[i + 1], c, style, indent, mode);
+  if (mode === "full" || commands.length <= SUMMARY_THRESHOLD) {
+    commands.forEach((_, i) => out.push(...line(i)));
+    return out;
   }
-  if (tail > 0) {
-    const start = commands.length - tail;
-    commands
-      .slice(start)
-      .forEach((cmd, i) =>
-        out.push(...commandLines(cmd, commands[start + i - 1], commands[start + i + 1], c, style, indent)),
-      );
+  for (let i = 0; i < HEAD; i++) out.push(...line(i));
+  const middle = commands.slice(HEAD, commands.length - TAIL);
+  out.push(`${indent}${c.dim(`… ${middle.length} more commands (--trace full shows them all):`)}`);
+  const groups = groupCommands(middle, style.prefix);
+  const width = style.width ?? Number.POSITIVE_INFINITY;
+  for (const g of groups.slice(0, MAX_GROUPS)) {
+    const stats = ` ${c.dim(`p50 ${formatMs(g.p50)} · p99 ${formatMs(g.p99)}${g.errors ? ` · ${g.errors} errors` : ""}`)}`;
+    const count = `×${g.count.toLocaleString("en-US")} `;
+    const room = width - displayWidth(indent) - 2 - count.length - displayWidth(stats);
+    out.push(`${indent}  ${c.dim(count)}${c.cyan(truncateMiddle(g.shape, Math.max(12, room)))}${stats}`);
   }
+  if (groups.length > MAX_GROUPS) {
+    const rest = groups.slice(MAX_GROUPS).reduce((n, g) => n + g.count, 0);
+    out.push(`${indent}  ${c.dim(`×${rest.toLocaleString("en-US")} of ${groups.length - MAX_GROUPS} other kinds`)}`);
+  }
+  for (let i = commands.length - TAIL; i < commands.length; i++) out.push(...line(i));
   return out;
+}
+
+/** Commands that take a subcommand: `MEMORY USAGE`, `SCRIPT LOAD`, `CLIENT SETNAME`. */
+const CONTAINERS = new Set([
+  "MEMORY",
+  "SCRIPT",
+  "CLIENT",
+  "CONFIG",
+  "OBJECT",
+  "XINFO",
+  "XGROUP",
+  "COMMAND",
+  "CLUSTER",
+  "ACL",
+  "FUNCTION",
+  "DEBUG",
+]);
+
+export interface CommandGroup {
+  shape: string;
+  count: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/**
+ * Commands of one kind: the client, the name (with its subcommand, or the script an EVALSHA runs) and the key with
+ * the run prefix written `…` and numbers and hash tags as `*`: `GET rp:…:session:{*}`, `EVALSHA fixed-window
+ * rp:…:ratelimit:{*}:fw:*`. Ordered by first appearance.
+ */
+export function groupCommands(commands: readonly RecordedCommand[], prefix?: string): CommandGroup[] {
+  const groups = new Map<string, { ms: number[]; errors: number }>();
+  for (const cmd of commands) {
+    const shape = commandShape(cmd, prefix);
+    let g = groups.get(shape);
+    if (!g) groups.set(shape, (g = { ms: [], errors: 0 }));
+    g.ms.push(cmd.ms);
+    if (cmd.error !== undefined) g.errors += 1;
+  }
+  return [...groups.entries()].map(([shape, g]) => {
+    const sorted = [...g.ms].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+    return { shape, count: g.ms.length, p50: at(0.5), p99: at(0.99), errors: g.errors };
+  });
+}
+
+export function commandShape(cmd: RecordedCommand, prefix?: string): string {
+  const argv = cmd.argv;
+  const name = (argv[0] ?? "").toUpperCase();
+  const who = cmd.client === "main" ? "" : `[${cmd.client}] `;
+  if (cmd.source === "db") return `${who}[db] ${normalise(argv[0] ?? "", prefix)}`;
+  let head = name;
+  let keyAt = 1;
+  if (CONTAINERS.has(name) && argv[1] !== undefined) {
+    head = `${name} ${argv[1].toUpperCase()}`;
+    keyAt = 2;
+  } else if (name === "EVALSHA" || name === "EVAL") {
+    const script = name === "EVALSHA" ? scriptBySha(argv[1] ?? "") : undefined;
+    head = `${name} ${script ? script.name : name === "EVAL" ? "<script>" : (argv[1] ?? "").slice(0, 8)}`;
+    keyAt = Number(argv[2]) > 0 ? 3 : -1;
+  }
+  const key = keyAt > 0 && argv[keyAt] !== undefined ? ` ${normalise(argv[keyAt]!, prefix)}` : "";
+  return `${who}${head}${key}`;
+}
+
+function normalise(key: string, prefix?: string): string {
+  let k = prefix && key.startsWith(prefix) ? `${prefix.split(":")[0]}:…${key.slice(prefix.length)}` : key;
+  k = k.replace(/\{[^}]*\}/g, "{*}").replace(/\d+/g, "*");
+  return k;
+}
+
+/** Where the first key sits in argv (EVAL/EVALSHA: after numkeys), or -1. */
+function keyIndex(argv: readonly string[]): number {
+  const name = (argv[0] ?? "").toUpperCase();
+  if (name === "EVALSHA" || name === "EVAL" || name === "FCALL") return Number(argv[2]) > 0 ? 3 : -1;
+  if (CONTAINERS.has(name)) return argv.length > 2 ? 2 : -1;
+  return argv.length > 1 ? 1 : -1;
+}
+
+/**
+ * Every argument whole (`--trace full`), or the argv fitted into `room` columns, giving up detail in this order:
+ * a script SHA shows its first 8 digits; long arguments lose their middle with the bytes left out said
+ * (`…(+1,204 bytes)…`); trailing arguments after the key are counted instead of shown (`…(+996 args)`); long
+ * keys lose their middle; last, the line's end.
+ */
+function argvText(argv: readonly string[], room: number, full: boolean): string {
+  const quoted = argv.map(quoteArg);
+  if (full || room === Number.POSITIVE_INFINITY) return quoted.join(" ");
+  const joined = () => quoted.join(" ");
+  const fits = () => displayWidth(joined()) <= room;
+  if (fits()) return joined();
+  // 1) A script's SHA: its first 8 digits identify it.
+  const name = (argv[0] ?? "").toUpperCase();
+  if ((name === "EVALSHA" || name === "SCRIPT") && /^[0-9a-f]{40}$/i.test(argv[1] ?? ""))
+    quoted[1] = `${argv[1]!.slice(0, 8)}…`;
+  if (fits()) return joined();
+  // 2) Long arguments lose their middle, the longest first.
+  for (let guard = 0; !fits() && guard < 100; guard++) {
+    let longest = 1;
+    for (let i = 2; i < quoted.length; i++) if (quoted[i]!.length > (quoted[longest]?.length ?? 0)) longest = i;
+    const current = quoted[longest];
+    if (current === undefined || current.length <= 40 || current.includes("…(+")) break;
+    const target = Math.max(26, displayWidth(current) - (displayWidth(joined()) - room));
+    quoted[longest] = quoteArg(elideMiddle(argv[longest]!, target));
+    if (displayWidth(quoted[longest]!) >= displayWidth(current)) break;
+  }
+  if (fits()) return joined();
+  // 3) Trailing arguments counted instead of shown, keeping the name, what precedes the key, and the key.
+  const minKeep = Math.max(2, keyIndex(argv) + 1);
+  let keep = quoted.length;
+  const build = () =>
+    [...quoted.slice(0, keep), ...(keep < quoted.length ? [`…(+${quoted.length - keep} args)`] : [])].join(" ");
+  while (keep > minKeep && displayWidth(build()) > room) keep -= 1;
+  // 4) Long tokens (the key) lose their middle.
+  for (let i = 1; i < keep && displayWidth(build()) > room; i++) {
+    const excess = displayWidth(build()) - room;
+    if (displayWidth(quoted[i]!) > 16)
+      quoted[i] = truncateMiddle(quoted[i]!, Math.max(16, displayWidth(quoted[i]!) - excess));
+  }
+  return truncateEnd(build(), room);
 }
 
 function commandLines(
@@ -52,43 +196,95 @@ function commandLines(
   c: ChalkInstance,
   style: TraceStyle,
   indent: string,
+  mode: TraceMode,
 ): string[] {
+  const full = mode === "full";
+  const width = style.width ?? Number.POSITIVE_INFINITY;
   const out: string[] = [];
   const inBatch = cmd.batch !== undefined;
   const first = inBatch && prev?.batch?.id !== cmd.batch!.id;
   const last = inBatch && next?.batch?.id !== cmd.batch!.id;
   if (first)
     out.push(
-      `${indent}${c.dim(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`)}`,
+      `${indent}${c.dim(truncateEnd(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`, width - indent.length))}`,
     );
-  const bar = inBatch ? c.dim(last ? "└ " : "│ ") : "";
+  const barText = inBatch ? (last ? "└ " : "│ ") : "";
   // On a Redis Cluster: the node that served the command.
-  const where = cmd.node ? c.blue(`@${cmd.node} `) : "";
+  const whoText =
+    (cmd.client === "main" ? "" : `[${cmd.client}] `) +
+    (cmd.node ? `@${cmd.node} ` : "") +
+    (cmd.source === "db" ? "[db] " : "");
   const who =
     (cmd.client === "main" ? "" : c.magenta(`[${cmd.client}] `)) +
-    where +
+    (cmd.node ? c.blue(`@${cmd.node} `) : "") +
     (cmd.source === "db" ? c.yellow("[db] ") : "");
-  const reply = formatReply(cmd.reply, cmd.error);
+  const msText = formatMs(cmd.ms);
+  const replyFull = full
+    ? formatReply(cmd.reply, cmd.error, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)
+    : formatReply(cmd.reply, cmd.error);
+  const fixed = displayWidth(indent) + barText.length + displayWidth(whoText) + 2 + 2 + 2 + msText.length + 2;
+  const room = width - fixed;
+  let sent: string;
+  let reply: string;
+  if (full || room === Number.POSITIVE_INFINITY) {
+    sent = sentText(cmd, Number.POSITIVE_INFINITY, full);
+    reply = replyFull;
+  } else {
+    // The reply gets what the command leaves, but at least a quarter of the room.
+    // What the command cannot do without: its name, what precedes the key, the key, a count of the rest.
+    const sentNatural = displayWidth(sentText(cmd, Number.POSITIVE_INFINITY, false));
+    const k = cmd.source === "db" ? 1 : Math.max(2, keyIndex(cmd.argv) + 1);
+    const core = Math.min(sentNatural, displayWidth(cmd.argv.slice(0, k).map(quoteArg).join(" ")) + 12);
+    const replyRoom = Math.min(displayWidth(replyFull), Math.max(Math.floor(room / 4), room - core));
+    reply = truncateEnd(replyFull, Math.max(4, replyRoom));
+    sent = sentText(cmd, Math.max(12, room - displayWidth(reply)), false);
+  }
+  const bar = c.dim(barText);
   const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
-  // A database statement is one SQL string plus parameters: show it as text, not as Redis argv.
-  const sent =
-    cmd.source === "db"
-      ? [cmd.argv[0] ?? "", ...cmd.argv.slice(1).map((a) => displayArgv([a]))].join("  ")
-      : displayArgv(cmd.argv);
-  out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(formatMs(cmd.ms))}`);
+  if (full && width !== Number.POSITIVE_INFINITY) {
+    // Every byte: the plain line hard-wrapped, continuation lines indented under the command.
+    const plain = `${barText}${whoText}${sent}  → ${reply}  ${msText}`;
+    const contIndent = `${indent}${inBatch ? "│ " : ""}    `;
+    const firstRoom = width - displayWidth(indent);
+    if (displayWidth(plain) <= firstRoom) {
+      out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(msText)}`);
+    } else {
+      const [head, ...rest] = hardWrap(plain, firstRoom);
+      out.push(`${indent}${head}`);
+      const restText = rest.join("");
+      for (const l of hardWrap(restText, Math.max(10, width - displayWidth(contIndent))))
+        out.push(`${c.dim(contIndent)}${l}`);
+    }
+  } else {
+    out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(msText)}`);
+  }
   const redirect = /^(MOVED|ASK) \d+ (\S+)/.exec(cmd.error ?? "");
   if (redirect)
     out.push(
-      `${indent}${bar}  ${c.dim(`↪ ${redirect[1]}: slot owned by ${redirect[2]}, the command is sent there again`)}`,
+      `${indent}${bar}  ${c.dim(truncateEnd(`↪ ${redirect[1]}: slot owned by ${redirect[2]}, the command is sent there again`, width - indent.length - 4))}`,
     );
   const name = cmd.argv[0]?.toUpperCase();
   if (style.showLua && name === "EVALSHA" && !style.shownScripts.has(cmd.argv[1] ?? "")) {
     const script = scriptBySha(cmd.argv[1] ?? "");
     if (script) {
       style.shownScripts.add(script.sha);
-      out.push(`${indent}  ${c.dim(`-- script "${script.name}" (SHA ${script.sha}):`)}`);
-      for (const line of script.lua.trimEnd().split("\n")) out.push(`${indent}  ${c.dim(line)}`);
+      const room = Math.max(20, width - indent.length - 2);
+      for (const l of hardWrap(`-- script "${script.name}" (SHA ${script.sha}):`, room))
+        out.push(`${indent}  ${c.dim(l)}`);
+      for (const line of script.lua.trimEnd().split("\n"))
+        for (const l of hardWrap(line, room)) out.push(`${indent}  ${c.dim(l)}`);
     }
   }
   return out;
+}
+
+/** What was sent: Redis argv, or a database statement as text with its parameters. */
+function sentText(cmd: RecordedCommand, room: number, full: boolean): string {
+  if (cmd.source === "db") {
+    const params = cmd.argv.slice(1).map(quoteArg);
+    const text = [cmd.argv[0] ?? "", ...params].join("  ");
+    return full || room === Number.POSITIVE_INFINITY ? text : truncateMiddle(text, room);
+  }
+  if (room === Number.POSITIVE_INFINITY && !full) return argvText(cmd.argv, Number.POSITIVE_INFINITY, false);
+  return argvText(cmd.argv, room, full);
 }
