@@ -150,7 +150,11 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
       option((t) => parseInteger(t, "--width", 40, 1_000)),
     )
     .option("--ascii", "plain ASCII tables and plots (also with TERM=dumb)")
-    .addHelpText("after", EXAMPLES);
+    .addHelpText("after", EXAMPLES)
+    .hook("preAction", (root, action) => {
+      // Whether --trace was typed or is the default (doctor prints its probes only when asked).
+      if (action.getOptionValueSourceWithGlobals("trace") === "cli") root.setOptionValue("traceExplicit", true);
+    });
 
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));
   declareCache(program, (opts) => handlers.cache(opts));

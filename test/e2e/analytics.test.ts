@@ -28,7 +28,17 @@ interface Report {
 describe("analytics, human output", () => {
   it("runs the three kinds with every check passing and no key left", async () => {
     const prefix = testPrefix("an-human");
-    const result = await runCli(["analytics", "--url", server().url, "--prefix", prefix]);
+    const result = await runCli([
+      "analytics",
+      "--url",
+      server().url,
+      "--prefix",
+      prefix,
+      "--trace",
+      "full",
+      "--width",
+      "250",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
@@ -58,6 +68,8 @@ describe("analytics, human output", () => {
       "0.5",
       "--trace",
       "off",
+      "--width",
+      "250",
       "--url",
       server().url,
     ]);

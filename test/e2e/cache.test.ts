@@ -40,7 +40,7 @@ const commandsOf = (report: Report) => report.scenarios.flatMap((s) => s.steps.f
 describe("cache (human)", () => {
   it("compares the four strategies over SQLite, with database statements in the trace", async () => {
     const prefix = testPrefix("e2e-cache");
-    const result = await runCli(["cache", "--url", url(), "--prefix", prefix]);
+    const result = await runCli(["cache", "--url", url(), "--prefix", prefix, "--trace", "full", "--width", "250"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toMatch(ANSI);
     for (const id of ["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"])
@@ -54,7 +54,7 @@ describe("cache (human)", () => {
   });
 
   it("the stale-set race, step by step", async () => {
-    const result = await runCli(["cache", "--race", "--url", url()]);
+    const result = await runCli(["cache", "--race", "--url", url(), "--trace", "full", "--width", "250"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("━━ cache/stale-set-race");
     expect(result.stdout).toMatch(/\[reader\] SET \S+:cache:race:plain:user:1/);

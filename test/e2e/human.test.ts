@@ -16,7 +16,20 @@ afterAll(async () => {
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 
 function run(args: string[], env: Record<string, string | undefined> = {}) {
-  return runCli(["ratelimit", "--url", server().url, ...args], { env });
+  return runCli(
+    [
+      "ratelimit",
+      "--url",
+      server().url,
+      ...(args.includes("--trace") ? [] : ["--trace", "full"]),
+      "--width",
+      "250",
+      ...args,
+    ],
+    {
+      env,
+    },
+  );
 }
 
 describe("one algorithm at a time", () => {

@@ -68,6 +68,8 @@ describe("--keep, then cleanup", () => {
         "fixed-window",
         "--trace",
         "off",
+        "--width",
+        "250",
         "--keep",
         "--prefix",
         prefix2,

@@ -19,7 +19,17 @@ interface Report {
 
 describe("lock --algo redlock", () => {
   it("human: 5 throwaway masters, said on stderr, the per-node table and the validity arithmetic; exit 0", async () => {
-    const res = await runCli(["lock", "--url", server().url, "--algo", "redlock", "--trace", "summary"]);
+    const res = await runCli([
+      "lock",
+      "--url",
+      server().url,
+      "--algo",
+      "redlock",
+      "--trace",
+      "summary",
+      "--width",
+      "250",
+    ]);
     expect(res.stderr).toMatch(/starting 5 independent masters as throwaway redis-servers/);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/validity = TTL 150 − elapsed [\d.]+ − drift 3\.5 = [\d.]+ ms → ACQUIRED/);

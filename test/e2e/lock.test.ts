@@ -16,7 +16,15 @@ afterAll(async () => {
 const ALGORITHMS = ["simple", "watchdog", "fencing"] as const;
 
 function run(args: string[]) {
-  return runCli(["lock", "--url", server().url, ...args]);
+  return runCli([
+    "lock",
+    "--url",
+    server().url,
+    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
+    "--width",
+    "250",
+    ...args,
+  ]);
 }
 
 interface Report {

@@ -31,7 +31,15 @@ interface Report {
 }
 
 function run(args: string[]) {
-  return runCli(["queue", "--url", server().url, ...args]);
+  return runCli([
+    "queue",
+    "--url",
+    server().url,
+    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
+    "--width",
+    "250",
+    ...args,
+  ]);
 }
 
 describe("queue, human output", () => {

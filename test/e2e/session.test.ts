@@ -32,7 +32,15 @@ interface Report {
 }
 
 function run(args: string[]) {
-  return runCli(["session", "--url", server().url, ...args]);
+  return runCli([
+    "session",
+    "--url",
+    server().url,
+    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
+    "--width",
+    "250",
+    ...args,
+  ]);
 }
 
 describe("session, human output", () => {

@@ -20,7 +20,11 @@ export class TmuxCli {
   }
 
   /** Start `redis-patterns <args>` (colours off, CI and REDIS_URL unset); the exit code is printed as `EXIT=<n>`. */
-  static start(args: string[], env: Record<string, string> = {}): TmuxCli {
+  static start(
+    args: string[],
+    env: Record<string, string> = {},
+    size: { columns?: number; rows?: number } = {},
+  ): TmuxCli {
     seq += 1;
     const session = new TmuxCli(`rp-tour-${process.pid}-${seq}`);
     const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
@@ -38,19 +42,21 @@ export class TmuxCli {
       "-s",
       "t",
       "-x",
-      "160",
+      String(size.columns ?? 160),
       "-y",
-      "50",
+      String(size.rows ?? 50),
       command,
     ]);
     return session;
   }
 
-  /** The screen and its scrollback, as plain text. */
-  screen(): string {
-    return execFileSync("tmux", ["-L", this.socket, "capture-pane", "-p", "-J", "-t", "t", "-S", "-3000"], {
-      encoding: "utf8",
-    });
+  /** The screen and its scrollback, as plain text; lines the terminal wrapped are joined again (unless `joined` is false). */
+  screen(joined = true): string {
+    return execFileSync(
+      "tmux",
+      ["-L", this.socket, "capture-pane", "-p", ...(joined ? ["-J"] : []), "-t", "t", "-S", "-3000"],
+      { encoding: "utf8" },
+    );
   }
 
   /** Keys as tmux names them: literal text, or "Enter", "Down", "C-c". */

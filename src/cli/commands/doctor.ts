@@ -15,7 +15,8 @@ import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
 
 /**
  * `redis-patterns doctor`: read the server (nothing is written), judge each pattern, print the facts, the verdicts
- * and the exact trace. Exit 0 when every pattern is ok; 1 when any is unsupported or has a warning (at risk);
+ * and (with --trace) the exact trace. Exit 0 when no pattern is unsupported; 1 when one is, or with --strict when one
+ * has a warning (at risk: no persistence, an evicting policy);
  * connection and auth problems keep their codes (3, 4). Refused configuration reads are facts ("unknown"), not errors.
  */
 export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
@@ -96,9 +97,12 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
 
   const verdicts = facts ? evaluatePatterns(facts, patterns) : [];
   const counts = countVerdicts(verdicts);
+  const failing = verdicts.filter(
+    (v) => v.verdict === "unsupported" || (opts.strict === true && v.verdict === "warning"),
+  );
   const report: DoctorReport = {
     schemaVersion: 1,
-    ok: fatal === undefined && counts.ok === verdicts.length,
+    ok: fatal === undefined && failing.length === 0,
     command: "doctor",
     target: connection.target,
     setup: { commands: setup },
@@ -108,15 +112,14 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
       ? { error: { message: fatal instanceof Error ? fatal.message : String(fatal), exitCode: exitCodeOf(fatal) } }
       : {}),
   };
-  printDoctorReport(report, opts);
+  printDoctorReport(report, { ...opts, showProbes: opts.traceExplicit === true && opts.trace !== "off" });
   if (fatal !== undefined) {
     markReported(fatal);
     throw fatal;
   }
   if (!report.ok) {
-    const notOk = verdicts.filter((v) => v.verdict !== "ok");
     const err = new CheckFailedError(
-      `${notOk.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${notOk.map((v) => `${v.pattern} (${v.verdict})`).join(", ")}`,
+      `${failing.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} ${opts.strict ? "unsupported or at risk (--strict)" : "unsupported"}: ${failing.map((v) => `${v.pattern} (${v.verdict})`).join(", ")}`,
     );
     markReported(err);
     throw err;

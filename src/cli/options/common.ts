@@ -22,6 +22,8 @@ export interface GlobalOptions {
   insecure?: boolean;
   showLua?: boolean;
   trace: TraceMode;
+  /** --trace was given on the command line (doctor shows its probes only then). */
+  traceExplicit?: boolean;
   /** Columns human output must fit in (`--width`); else the terminal's, else $COLUMNS, else 80. */
   width?: number;
   /** Only the verdict: the closing summary, no steps or traces. */

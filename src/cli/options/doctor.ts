@@ -9,6 +9,8 @@ export interface DoctorCliOptions extends GlobalOptions {
   only?: DoctorPatternName[];
   /** PINGs the latency figures are taken over. */
   pings: number;
+  /** Warnings (at risk: no persistence, an evicting policy) fail the run too. */
+  strict?: boolean;
 }
 
 /** `ratelimit,lock` → ["ratelimit", "lock"]; an unknown name is a usage error that lists the known ones. */
@@ -44,10 +46,15 @@ export function declareDoctor(program: Command, run: (opts: DoctorCliOptions) =>
       option((t) => parseInteger(t, "--pings", 1, 100_000)),
       100,
     )
+    .option(
+      "--strict",
+      "exit 1 on a warning too (at risk: no persistence, an evicting policy), not only when unsupported",
+    )
     .addHelpText(
       "after",
       `
-Exit codes: 0 every pattern ok · 1 a pattern is unsupported or at risk (a warning) · 3 connection · 4 auth.
+Exit codes: 0 no pattern unsupported (warnings too with --strict) · 1 a pattern is unsupported, or at risk with
+--strict · 3 connection · 4 auth. The probes' trace is shown only with --trace summary or --trace full.
 Configuration the server refuses to show (CONFIG GET disabled, NOPERM) is reported as unknown, not as an error.
 
 Examples:

@@ -1,5 +1,4 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import Table from "cli-table3";
 import { briefError, type DoctorFacts } from "../../doctor/facts.js";
 import type { PatternName } from "../../doctor/requirements.js";
 import type { Finding, PatternVerdict, Verdict } from "../../doctor/rules.js";
@@ -7,7 +6,9 @@ import type { Target } from "../../redis/connect.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { formatBytes, formatMs } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";
-import { colorEnabled, type Streams } from "./index.js";
+import { asciiOnly, colorEnabled, outputWidth, type Streams } from "./index.js";
+import { renderTable } from "./table.js";
+import { displayWidth, truncateEnd, wrapText } from "./text.js";
 import { traceLines } from "./trace.js";
 
 /** The one document `doctor --json` prints, and what the human output is drawn from. */
@@ -32,11 +33,18 @@ export interface DoctorReport {
   error?: { message: string; exitCode: number };
 }
 
+export interface DoctorRenderOptions extends GlobalOptions {
+  /** Print the probes' trace (only when --trace was given). */
+  showProbes?: boolean;
+  /** Warnings fail the run too (`doctor --strict`). */
+  strict?: boolean;
+}
+
 const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 export function printDoctorReport(
   report: DoctorReport,
-  opts: GlobalOptions,
+  opts: DoctorRenderOptions,
   streams: Streams = defaultStreams(),
 ): void {
   if (opts.json) {
@@ -44,32 +52,107 @@ export function printDoctorReport(
     return;
   }
   const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
-  const lines = humanLines(report, opts, c);
+  const lines = humanLines(
+    report,
+    { ...opts, ascii: asciiOnly(opts, streams.env) },
+    c,
+    outputWidth(opts, streams.stdout, streams.env),
+  );
   streams.stdout.write(lines.join("\n") + "\n");
 }
 
-function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance): string[] {
+function humanLines(report: DoctorReport, opts: DoctorRenderOptions, c: ChalkInstance, width: number): string[] {
   const out: string[] = [];
   const t = report.target;
-  out.push(
-    `${c.bold("Target")}  ${t.url} · ${t.server} ${t.version} · ${t.mode}${t.embedded ? " · throwaway server" : ""}`,
-  );
+  const hang = (mark: string, text: string, margin = 0, style: (t: string) => string = (x) => x) =>
+    wrapText(text, width - margin - displayWidth(mark) - 1).forEach((l, k) =>
+      out.push(`${" ".repeat(margin)}${k === 0 ? mark : " ".repeat(displayWidth(mark))} ${style(l)}`),
+    );
+  hang(c.bold("Target "), `${t.url} · ${t.server} ${t.version} · ${t.mode}${t.embedded ? " · throwaway server" : ""}`);
   const d = report.doctor;
-  if (d) out.push(`${c.bold("Checks")}  ${d.patterns.join(", ")}  ${c.dim("(read-only: doctor writes no keys)")}`);
+  if (d) hang(c.bold("Checks "), `${d.patterns.join(", ")}  (read-only: doctor writes no keys)`);
   out.push("");
-  out.push(c.bold.cyan("━━ doctor · which patterns can this server carry?"));
+  out.push(c.bold.cyan(truncateEnd("━━ doctor · which patterns can this server carry?", width)));
 
-  // The trace, grouped by probe.
+  // Verdict first: the count, then each pattern and what was found.
+  if (d) {
+    const unsupported = d.verdicts.filter((v) => v.verdict === "unsupported");
+    const warnings = d.verdicts.filter((v) => v.verdict === "warning");
+    const okCount = d.verdicts.length - unsupported.length - warnings.length;
+    const parts = [
+      okCount === d.verdicts.length
+        ? `all ${okCount} pattern${okCount === 1 ? "" : "s"} ok`
+        : `${okCount} of ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} ok`,
+    ];
+    if (warnings.length > 0)
+      parts.push(
+        `${warnings.length} at risk (warning${opts.strict ? ", fails with --strict" : "; exit 1 only with --strict"})`,
+      );
+    if (unsupported.length > 0) parts.push(`${unsupported.length} unsupported`);
+    const mark =
+      unsupported.length > 0 || (opts.strict && warnings.length > 0)
+        ? c.red("✗")
+        : warnings.length > 0
+          ? c.yellow("!")
+          : c.green("✓");
+    hang(mark, parts.join(" · "), 0, c.bold);
+    out.push("");
+    const nameWidth = Math.max(...d.verdicts.map((v) => v.pattern.length));
+    for (const v of d.verdicts) {
+      const verdict =
+        v.verdict === "ok" ? c.green("✓ ok") : v.verdict === "warning" ? c.yellow("! warning") : c.red("✗ unsupported");
+      out.push(`   ${v.pattern.padEnd(nameWidth)}  ${verdict}`);
+      const findings =
+        v.findings.length === 0
+          ? v.verdict === "ok"
+            ? []
+            : [{ level: "info" as const, text: v.reason }]
+          : v.findings.slice().sort((a, b) => rank(b.level) - rank(a.level));
+      for (const f of findings) {
+        const style = f.level === "info" ? c.dim : f.level === "warning" ? c.yellow : c.red;
+        hang(style(MARK[f.level]), f.text, 5, style);
+      }
+    }
+  }
+
+  // The server's facts.
+  if (d) {
+    out.push("");
+    out.push(`   ${c.bold("Server")}`);
+    const plain = new Chalk({ level: 0 });
+    const rows = factRows(d.facts, plain);
+    for (const l of renderTable(["", ""], rows, { width: width - 3, ascii: opts.ascii })) out.push(`   ${l}`);
+  }
+
+  // The probes: their trace only with an explicit --trace; a one-line count otherwise.
+  const total = report.commands.length;
+  if (!opts.showProbes) {
+    out.push("");
+    const steps = d?.steps.length ?? 0;
+    out.push(
+      c.dim(
+        truncateEnd(
+          `   ${steps} probe${steps === 1 ? "" : "s"}, ${total} command${total === 1 ? "" : "s"} sent (--trace summary or --trace full shows them)`,
+          width,
+        ),
+      ),
+    );
+    return out;
+  }
   const shownScripts = new Set<string>();
+  const style = { showLua: false, shownScripts, width, prefix: undefined };
   let offset = 0;
   (d?.steps ?? []).forEach((step, i) => {
     const commands = report.commands.slice(offset, offset + step.commands);
     offset += step.commands;
-    if (opts.trace !== "off" || i === 0) out.push("");
-    out.push(
-      `   ${c.bold(`${i + 1} ▸ ${step.title}`)}  ${c.dim(`${step.commands} command${step.commands === 1 ? "" : "s"}, ${formatMs(step.ms)}`)}`,
+    out.push("");
+    hang(
+      c.bold(`   ${i + 1} ▸`),
+      `${step.title}  (${step.commands} command${step.commands === 1 ? "" : "s"}, ${formatMs(step.ms)})`,
+      0,
+      c.bold,
     );
-    out.push(...traceLines(commands, opts.trace, c, { showLua: false, shownScripts }));
+    out.push(...traceLines(commands, opts.trace, c, style));
   });
   const rest = report.commands.slice(offset);
   if (rest.length > 0 && opts.trace !== "off") {
@@ -77,33 +160,13 @@ function humanLines(report: DoctorReport, opts: GlobalOptions, c: ChalkInstance)
     out.push(
       `   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(`${rest.length} command${rest.length === 1 ? "" : "s"}`)}`,
     );
-    out.push(...traceLines(rest, opts.trace, c, { showLua: false, shownScripts }));
-  }
-  if (!d) return out;
-
-  out.push("");
-  out.push(`   ${c.bold("Server")}`);
-  out.push(indent(factsTable(d.facts, c), 3));
-  out.push("");
-  out.push(`   ${c.bold("Patterns")}`);
-  out.push(indent(verdictTable(d.verdicts, c), 3));
-  out.push("");
-  const notOk = d.verdicts.filter((v) => v.verdict !== "ok");
-  if (notOk.length === 0) {
-    out.push(c.green(`✓ all ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} ok`));
-  } else {
-    const list = notOk.map((v) => `${v.pattern} (${v.verdict})`).join(", ");
-    out.push(
-      c.red(
-        `✗ ${notOk.length} of ${d.verdicts.length} pattern${d.verdicts.length === 1 ? "" : "s"} unsupported or at risk: ${list}`,
-      ),
-    );
+    out.push(...traceLines(rest, opts.trace, c, style));
   }
   return out;
 }
 
-function factsTable(f: DoctorFacts, c: ChalkInstance): string {
-  const table = new Table({ style: { head: [], border: [], compact: true }, colWidths: [14, 100], wordWrap: true });
+function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
+  const table: string[][] = [];
   const unknown = c.yellow("unknown");
   const server =
     f.server.name === "unknown"
@@ -179,7 +242,7 @@ function factsTable(f: DoctorFacts, c: ChalkInstance): string {
     for (const p of k.problems) table.push([c.yellow("  refused"), p]);
   }
   for (const [reason, whats] of groupRefusals(f.unknowns)) table.push([c.yellow("refused"), `${whats}: ${reason}`]);
-  return table.toString();
+  return table;
 }
 
 /** Refusals with the same answer on one line: "CONFIG GET maxmemory, maxmemory-policy, save: NOPERM …". */
@@ -235,40 +298,6 @@ function aclText(f: DoctorFacts, c: ChalkInstance): string {
 
 const MARK: Record<Finding["level"], string> = { info: "·", warning: "!", unsupported: "✗" };
 
-function verdictTable(verdicts: readonly PatternVerdict[], c: ChalkInstance): string {
-  const table = new Table({
-    head: ["pattern", "verdict", "reason"].map((h) => c.bold(h)),
-    style: { head: [], border: [], compact: true },
-    colWidths: [13, 15, 90],
-    wordWrap: true,
-  });
-  for (const v of verdicts) {
-    const verdict =
-      v.verdict === "ok" ? c.green("✓ ok") : v.verdict === "warning" ? c.yellow("! warning") : c.red("✗ unsupported");
-    const reason =
-      v.findings.length === 0
-        ? v.reason
-        : v.findings
-            .slice()
-            .sort((a, b) => rank(b.level) - rank(a.level))
-            .map((f) => {
-              const text = `${MARK[f.level]} ${f.text}`;
-              return f.level === "info" ? c.dim(text) : f.level === "warning" ? c.yellow(text) : c.red(text);
-            })
-            .join("\n");
-    table.push([v.pattern, verdict, reason]);
-  }
-  return table.toString();
-}
-
 function rank(level: Finding["level"]): number {
   return level === "unsupported" ? 2 : level === "warning" ? 1 : 0;
-}
-
-function indent(text: string, n: number): string {
-  const pad = " ".repeat(n);
-  return text
-    .split("\n")
-    .map((l) => pad + l)
-    .join("\n");
 }

@@ -75,9 +75,10 @@ export class HumanRenderer implements Renderer {
   }
 
   /** One line of output; a line that would still pass the width (it should not) is cut rather than wrapped. */
-  private out(line = ""): void {
+  private out(line = "", raw = false): void {
     for (const l of line.split("\n")) {
-      this.streams.stdout.write((displayWidth(l) > this.width ? truncateEnd(stripAnsi(l), this.width) : l) + "\n");
+      const fits = raw || displayWidth(l) <= this.width;
+      this.streams.stdout.write((fits ? l : truncateEnd(stripAnsi(l), this.width)) + "\n");
     }
   }
 
@@ -109,13 +110,13 @@ export class HumanRenderer implements Renderer {
     const c = this.c;
     this.bullet(
       0,
-      c.bold("Target"),
-      ` ${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
+      c.bold("Target "),
+      `${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
     );
     this.bullet(
       0,
-      c.bold("Prefix"),
-      ` ${prefix}  ${keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)"}`,
+      c.bold("Prefix "),
+      `${prefix}  ${keep ? "(--keep: keys stay after the run)" : "(every key the run creates is deleted at the end)"}`,
     );
   }
 
@@ -291,7 +292,8 @@ export class HumanRenderer implements Renderer {
       width: this.width,
       prefix: this.prefix,
     }))
-      this.out(line);
+      // --trace full: every byte, whatever the width.
+      this.out(line, mode === "full");
   }
 
   private checkLine(check: CheckResult, margin: number): void {
@@ -355,7 +357,7 @@ export class HumanRenderer implements Renderer {
             `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
           );
           if (r.error) this.bullet(4, c.red("stopped:"), r.error);
-          for (const check of r.checks.filter((ch) => !ch.ok)) this.checkLine(check, 4);
+          for (const check of r.checks) this.checkLine(check, 4);
           this.metrics(r, 4, 4);
         }
       }
@@ -372,14 +374,16 @@ export class HumanRenderer implements Renderer {
     this.out();
     const cleanup = report.cleanup;
     if (cleanup.kept) {
-      this.out(
-        `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
+      this.bullet(
+        0,
+        c.bold("Kept"),
+        `${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
       );
     } else {
       this.bullet(
         0,
-        c.bold("Cleanup"),
-        ` deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? ` — failed: ${cleanup.error}` : ""}`,
+        c.bold("Cleanup "),
+        `deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? ` — failed: ${cleanup.error}` : ""}`,
       );
       if (this.opts.trace === "full") this.trace(cleanup.commands, "full");
     }

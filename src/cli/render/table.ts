@@ -76,6 +76,14 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
   }
   const moreText = `… ${omitted.toLocaleString("en-US")} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
   if (total > layout.width) return stacked(cols, body, tail, omitted, layout, moreText);
+  if (omitted > 0) {
+    // Room for the "… N more rows" line: the last column widens, as far as the width allows.
+    const grow = Math.min(displayWidth(moreText) + 4, layout.width) - total;
+    if (grow > 0) {
+      widths[widths.length - 1]! += grow;
+      total += grow;
+    }
+  }
 
   const line = (l: string, m: string, r: string) => l + widths.map((w) => b.h.repeat(w + 2)).join(m) + r;
   const row = (cells: string[], style: (t: string) => string = (t) => t): string[] => {
@@ -87,7 +95,8 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
     }
     return out;
   };
-  const out = [line(b.tl, b.tm, b.tr), ...row(cols, head), line(b.ml, b.mm, b.mr)];
+  const headless = cols.every((h) => h === "");
+  const out = [line(b.tl, b.tm, b.tr), ...(headless ? [] : [...row(cols, head), line(b.ml, b.mm, b.mr)])];
   for (const r of body) out.push(...row(r));
   if (omitted > 0) {
     const inner = total - 4;

@@ -27,8 +27,8 @@ const MAX_GROUPS = 6;
 
 /**
  * The lines of a command trace, as every command prints it.
- * - `full`: every command with every byte of its arguments and reply; a line longer than the width wraps onto
- *   continuation lines (nothing is elided: copy it and you have what went over the wire).
+ * - `full`: every command with every byte of its arguments and reply, one line each, whatever the width (the
+ *   terminal wraps it): copy a line, or grep a log, and you have exactly what went over the wire.
  * - `summary` (the default): a step of up to 10 commands in full; a longer one as its first 3 commands, the middle
  *   grouped by kind (`×2,200 GET rp:…:session:{*} · p50 0.12 ms · p99 0.41 ms`) and its last 2. Each line fits the
  *   width: long arguments lose their middle (`…(+1,204 bytes)…`), long replies their end.
@@ -183,7 +183,7 @@ function argvText(argv: readonly string[], room: number, full: boolean): string 
   // 4) Long tokens (the key) lose their middle.
   for (let i = 1; i < keep && displayWidth(build()) > room; i++) {
     const excess = displayWidth(build()) - room;
-    if (displayWidth(quoted[i]!) > 16)
+    if (displayWidth(quoted[i]!) > 16 && !quoted[i]!.includes("…(+"))
       quoted[i] = truncateMiddle(quoted[i]!, Math.max(16, displayWidth(quoted[i]!) - excess));
   }
   return truncateEnd(build(), room);
@@ -241,23 +241,7 @@ function commandLines(
   }
   const bar = c.dim(barText);
   const replyText = cmd.error !== undefined ? c.red(reply) : c.green(reply);
-  if (full && width !== Number.POSITIVE_INFINITY) {
-    // Every byte: the plain line hard-wrapped, continuation lines indented under the command.
-    const plain = `${barText}${whoText}${sent}  → ${reply}  ${msText}`;
-    const contIndent = `${indent}${inBatch ? "│ " : ""}    `;
-    const firstRoom = width - displayWidth(indent);
-    if (displayWidth(plain) <= firstRoom) {
-      out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(msText)}`);
-    } else {
-      const [head, ...rest] = hardWrap(plain, firstRoom);
-      out.push(`${indent}${head}`);
-      const restText = rest.join("");
-      for (const l of hardWrap(restText, Math.max(10, width - displayWidth(contIndent))))
-        out.push(`${c.dim(contIndent)}${l}`);
-    }
-  } else {
-    out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(msText)}`);
-  }
+  out.push(`${indent}${bar}${who}${c.cyan(sent)}  ${c.dim("→")} ${replyText}  ${c.dim(msText)}`);
   const redirect = /^(MOVED|ASK) \d+ (\S+)/.exec(cmd.error ?? "");
   if (redirect)
     out.push(
