@@ -69,7 +69,7 @@ export function failsRun(result: ScenarioResult, alsoFail: readonly ScenarioStat
  */
 export async function runSession(opts: GlobalOptions, given: SessionPlan): Promise<void> {
   const plan = { ...given, alsoFail: given.alsoFail ?? (["skipped"] as const) };
-  const renderer = await createRenderer(opts, { compact: plan.compact });
+  const renderer = await createRenderer(opts, { compact: plan.compact, scenarios: plan.runs.length });
   const { connection, recorder, prefix, setup, controller, env } = await openRun(opts, {
     notice: (message) => renderer.notice(message),
     waitMs: plan.waitMs,

@@ -8,7 +8,7 @@ import { formatMs, formatValueCell } from "../format.js";
 import { renderTable } from "./table.js";
 import { displayWidth, padEnd, stripAnsi, truncateEnd, truncateMiddle, wrapText } from "./text.js";
 import type { GlobalOptions, TraceMode } from "../options/common.js";
-import { traceLines } from "./trace.js";
+import { briefTraceLine, traceLines } from "./trace.js";
 import {
   asciiOnly,
   colorEnabled,
@@ -27,6 +27,8 @@ interface Spinner {
 
 /** Rows a step's table shows with the default trace (the first, a "… N more rows" line, the last two). */
 const SUMMARY_TABLE_ROWS = 8;
+/** … and with several scenarios in the run. */
+const BRIEF_TABLE_ROWS = 5;
 
 /** `bytesPerIdentifier` → `bytes per identifier`. */
 export function metricLabel(name: string): string {
@@ -263,10 +265,18 @@ export class HumanRenderer implements Renderer {
     for (const check of result.checks.filter((ch) => !ch.ok)) this.checkLine(check, 4);
   }
 
+  /**
+   * With several scenarios and the default trace, each step is brief: its title, its commands by kind on one line,
+   * its notes and short tables (no narration); `--trace full` or one scenario shows every step whole.
+   */
+  private get brief(): boolean {
+    return this.opts.trace === "summary" && (this.render.scenarios ?? 1) > 1;
+  }
+
   /** One step as every command prints it: title, narration, trace, notes, tables (the tour shows each as it ends). */
   step(step: StepResult, index: number): void {
     const c = this.c;
-    this.out();
+    if (!this.brief) this.out();
     const stats = `${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`;
     const title = `${index + 1} ▸ ${step.title}`;
     if (displayWidth(title) + 2 + stats.length <= this.width - 3) this.out(`   ${c.bold(title)}  ${c.dim(stats)}`);
@@ -274,12 +284,17 @@ export class HumanRenderer implements Renderer {
       this.bullet(3, c.bold(`${index + 1} ▸`), step.title, c.bold);
       this.out(`     ${c.dim(stats)}`);
     }
-    if (step.say) this.prose(step.say, 5, c.dim);
-    this.trace(step.commands, this.opts.trace);
+    if (this.brief) {
+      const line = briefTraceLine(step.commands, c, { width: this.width, prefix: this.prefix });
+      if (line) this.out(line);
+    } else {
+      if (step.say) this.prose(step.say, 5, c.dim);
+      this.trace(step.commands, this.opts.trace);
+    }
     for (const note of step.notes) this.bullet(5, c.yellow("•"), note);
     for (const table of step.tables) {
       if (table.title) this.prose(table.title, 5, c.bold);
-      this.table(table, 5, this.opts.trace === "full" ? undefined : SUMMARY_TABLE_ROWS);
+      this.table(table, 5, this.opts.trace === "full" ? undefined : this.brief ? BRIEF_TABLE_ROWS : SUMMARY_TABLE_ROWS);
     }
     if (step.error) this.bullet(5, c.red("✗"), step.error);
   }

@@ -69,6 +69,8 @@ export function asciiOnly(opts: Pick<GlobalOptions, "ascii">, env: NodeJS.Proces
 export interface RenderOptions {
   /** One line per scenario (with its failed checks) instead of steps, traces and tables. */
   compact?: boolean;
+  /** How many scenarios the run has: with several, the default output shows each step briefly. */
+  scenarios?: number;
 }
 
 export async function createRenderer(

@@ -53,7 +53,7 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
   let omitted = 0;
   let tail: string[][] = [];
   if (layout.maxRows !== undefined && body.length > layout.maxRows && layout.maxRows >= 4) {
-    const tailCount = 2;
+    const tailCount = layout.maxRows <= 5 ? 1 : 2;
     const headCount = layout.maxRows - tailCount - 1;
     omitted = body.length - headCount - tailCount;
     tail = body.slice(body.length - tailCount);
@@ -74,8 +74,10 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
     widths[widest]! -= 1;
     total -= 1;
   }
-  const moreText = `… ${omitted.toLocaleString("en-US")} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
+  let moreText = `… ${omitted.toLocaleString("en-US")} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
   if (total > layout.width) return stacked(cols, body, tail, omitted, layout, moreText);
+  // The hint only where the table is wide enough for it.
+  if (displayWidth(moreText) > total - 4) moreText = `… ${omitted.toLocaleString("en-US")} more rows`;
   if (omitted > 0) {
     // Room for the "… N more rows" line: the last column widens, as far as the width allows.
     const grow = Math.min(displayWidth(moreText) + 4, layout.width) - total;

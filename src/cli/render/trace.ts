@@ -68,6 +68,42 @@ export function traceLines(
   return out;
 }
 
+/**
+ * A step's commands on one line, by kind, most frequent first: `×12 LPUSH rp:…:queue:{*} (p50 0.23 ms) · ×1 PING`
+ * (the default for runs of several scenarios). Cut to `width` columns, saying how many kinds it left out.
+ */
+export function briefTraceLine(
+  commands: readonly RecordedCommand[],
+  c: ChalkInstance,
+  style: Pick<TraceStyle, "indent" | "width" | "prefix">,
+): string | undefined {
+  if (commands.length === 0) return undefined;
+  const indent = style.indent ?? "     ";
+  const width = style.width ?? Number.POSITIVE_INFINITY;
+  const groups = groupCommands(commands, style.prefix).sort((a, b) => b.count - a.count);
+  const room = width - displayWidth(indent);
+  const parts: string[] = [];
+  let used = 0;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    const more = groups.length - i - 1;
+    const errors = g.errors ? `, ${g.errors} error${g.errors === 1 ? "" : "s"}` : "";
+    let text = `×${g.count.toLocaleString("en-US")} ${g.shape}${g.count > 1 ? ` (p50 ${formatMs(g.p50)}${errors})` : errors ? ` (${errors.slice(2)})` : ""}`;
+    const sep = parts.length > 0 ? " · " : "";
+    const tail = more > 0 ? ` · +${more} kind${more === 1 ? "" : "s"}` : "";
+    if (used + sep.length + displayWidth(text) + tail.length > room) {
+      if (parts.length === 0) text = truncateMiddle(text, Math.max(12, room - tail.length));
+      else {
+        parts.push(c.dim(`+${groups.length - i} kind${groups.length - i === 1 ? "" : "s"}`));
+        break;
+      }
+    }
+    parts.push(g.errors ? c.red(text) : c.cyan(text));
+    used += sep.length + displayWidth(text);
+  }
+  return `${indent}${parts.join(c.dim(" · "))}`;
+}
+
 /** Commands that take a subcommand: `MEMORY USAGE`, `SCRIPT LOAD`, `CLIENT SETNAME`. */
 const CONTAINERS = new Set([
   "MEMORY",
