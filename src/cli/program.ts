@@ -16,6 +16,8 @@ import { declareSession, type SessionCliOptions } from "./options/session.js";
 import { declareSmoke, type SmokeCliOptions } from "./options/smoke.js";
 import { declareTour, type TourCliOptions } from "./options/tour.js";
 import { declareBench, type BenchCliOptions } from "./options/bench.js";
+import { declareCompletion, declareList, type CompletionCliOptions, type ListCliOptions } from "./options/list.js";
+import { configureHelp, decorateCommands, fitHelpText, helpWidth } from "./help.js";
 import { collectUrl, option, parseInteger, parsePrefix, parseTimeout } from "./options/common.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
@@ -38,6 +40,8 @@ export interface Handlers {
   smoke(opts: SmokeCliOptions): Promise<void>;
   tour(opts: TourCliOptions): Promise<void>;
   bench(opts: BenchCliOptions): Promise<void>;
+  list(opts: ListCliOptions): Promise<void>;
+  completion(opts: CompletionCliOptions): Promise<void>;
 }
 
 export const lazyHandlers: Handlers = {
@@ -55,6 +59,8 @@ export const lazyHandlers: Handlers = {
   smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
   tour: async (opts) => (await import("./commands/tour.js")).tourCommand(opts),
   bench: async (opts) => (await import("./commands/bench.js")).benchCommand(opts),
+  list: async (opts) => (await import("./commands/list.js")).listCommand(opts),
+  completion: async (opts) => (await import("./commands/completion.js")).completionCommand(opts),
 };
 
 export function packageVersion(): string {
@@ -89,6 +95,8 @@ Examples:
   $ redis-patterns doctor --url $REDIS_URL            which patterns this server can carry (exit 1 if any is at risk)
   $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
   $ redis-patterns bench ratelimit --vs-redis-benchmark   a hot operation's ops/s and latency, against redis-benchmark
+  $ redis-patterns list                               every scenario id, with a line on what it shows
+  $ redis-patterns completion bash                    shell completion (see: redis-patterns completion --help)
   $ redis-patterns tour                               a guided walkthrough of every pattern (also: redis-patterns alone, on a terminal)
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
@@ -103,6 +111,7 @@ Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 
 export function createProgram(overrides: Partial<Handlers> = {}): Command {
   const handlers: Handlers = { ...lazyHandlers, ...overrides };
   const program = new Command();
+  configureHelp(program);
   program
     .name("redis-patterns")
     .description(
@@ -112,7 +121,12 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     // One line on stderr for every error, in the same form as the runtime errors main.ts prints.
-    .configureOutput({ outputError: (message, write) => write(`${oneLine(message)} (see --help)\n`) })
+    .configureOutput({
+      outputError: (message, write) => write(`${oneLine(message)} (see --help)\n`),
+      // Help fits the terminal, at most 80 columns; text added to it (examples) is wrapped the same way.
+      getOutHelpWidth: () => helpWidth(),
+      writeOut: (text) => process.stdout.write(fitHelpText(text, helpWidth())),
+    })
     .option(
       "--url <url>",
       "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379); repeat it to give several cluster seed nodes",
@@ -138,7 +152,7 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .addOption(
       new Option(
         "--trace <mode>",
-        "the command trace: summary (a long step as its first and last commands, the rest grouped by kind with p50/p99), full (every command, every byte; long lines wrap) or off",
+        "the command trace: summary (a long step as its first and last commands, the rest grouped by kind with p50/p99), full (every command, every byte, one line each whatever the width) or off",
       )
         .choices(["full", "summary", "off"])
         .default("summary"),
@@ -170,6 +184,9 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
   declareSmoke(program, (opts) => handlers.smoke(opts));
   declareTour(program, (opts) => handlers.tour(opts));
   declareBench(program, (opts) => handlers.bench(opts));
+  declareList(program, (opts) => handlers.list(opts));
+  declareCompletion(program, (opts) => handlers.completion(opts));
+  decorateCommands(program);
   return program;
 }
 

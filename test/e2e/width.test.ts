@@ -25,6 +25,8 @@ const RUNS: Record<string, string[]> = {
   lock: ["lock"],
   queue: ["queue"],
   doctor: ["doctor", "--pings", "5"],
+  help: ["ratelimit", "--help"],
+  list: ["list"],
 };
 const WIDTHS = [60, 80, 120, 200];
 

@@ -51,7 +51,7 @@ export function parseInteger(text: string, what: string, min = 1, max = Number.M
 
 /** Adapt a parser that throws UsageError to commander, which reports InvalidArgumentError as a usage error. */
 export function option<T>(parse: (text: string) => T): (text: string) => T {
-  return (text) => {
+  const adapted = (text: string): T => {
     try {
       return parse(text);
     } catch (err) {
@@ -59,13 +59,21 @@ export function option<T>(parse: (text: string) => T): (text: string) => T {
       throw err;
     }
   };
+  // Choices (from oneOf) stay visible to help and completion.
+  const choices = (parse as { choices?: readonly string[] }).choices;
+  return choices ? Object.assign(adapted, { choices }) : adapted;
 }
 
-export function oneOf<T extends string>(choices: readonly T[], what: string): (text: string) => T {
-  return (text) => {
+/** A parser for one of `choices`; it carries them, so help lists them and completion offers them (cli/help.ts). */
+export function oneOf<T extends string>(
+  choices: readonly T[],
+  what: string,
+): ((text: string) => T) & { choices: readonly T[] } {
+  const parse = (text: string): T => {
     if ((choices as readonly string[]).includes(text)) return text as T;
     throw new UsageError(`unknown ${what} "${text}": choose one of ${choices.join(", ")}`);
   };
+  return Object.assign(parse, { choices });
 }
 
 export const parsePrefix = validatePrefix;
