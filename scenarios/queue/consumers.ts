@@ -230,11 +230,44 @@ export function messageTable(state: QueueState): TableData {
   };
 }
 
+/**
+ * Each produced message's fate, so the counts add up to what was produced: acknowledged (at least once), worked on
+ * but never acknowledged (the consumer died between the work and the acknowledgement), dead-lettered, lost.
+ */
+export function fates(state: QueueState): { acked: number; unacked: number; deadLettered: number; lost: number } {
+  const counts = state.ledger.counts();
+  const acked = new Set<string>();
+  const handled = new Set<string>();
+  for (const m of state.messages) {
+    for (const e of state.ledger.historyOf(m.id)) {
+      if (e.kind === "acked") acked.add(m.id);
+      if (e.kind === "handled") handled.add(m.id);
+    }
+  }
+  const dead = new Set(counts.deadLetteredIds);
+  const lost = new Set(counts.lostIds);
+  const unacked = state.messages.filter((m) => !acked.has(m.id) && !dead.has(m.id) && !lost.has(m.id)).length;
+  return {
+    acked: state.messages.filter((m) => acked.has(m.id) && !dead.has(m.id) && !lost.has(m.id)).length,
+    unacked,
+    deadLettered: dead.size,
+    lost: lost.size,
+  };
+}
+
 /** The counts every kind reports, as metrics (the names the issue and the summary table use). */
 export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueState): QueueCounts {
   const counts = state.ledger.counts();
   ctx.metric("produced", counts.produced);
   ctx.metric("acked", counts.acked);
+  const fate = fates(state);
+  ctx.metric("ackedMessages", fate.acked);
+  ctx.metric("unacked", fate.unacked);
+  ctx.check(
+    "every produced message is accounted for: acknowledged + never acknowledged + dead-lettered + lost = produced",
+    fate.acked + fate.unacked + fate.deadLettered + fate.lost === counts.produced,
+    { expected: counts.produced, actual: fate.acked + fate.unacked + fate.deadLettered + fate.lost },
+  );
   ctx.metric("redelivered", counts.redelivered);
   ctx.metric("duplicates", counts.duplicates);
   ctx.metric("deadLettered", counts.deadLettered);
@@ -247,15 +280,26 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
   ctx.metric("commandsTotal", ctx.commands().length);
   if (state.messages.length <= 40) ctx.table(messageTable(state));
   ctx.table({
-    columns: ["produced", "acknowledged", "redelivered", "duplicates", "dead-lettered", "lost", "throughput"],
+    title: "Every produced message ends one way: acknowledged + worked on, never acknowledged + dead-lettered + lost",
+    columns: [
+      "produced",
+      "acknowledged",
+      "never acknowledged",
+      "dead-lettered",
+      "lost",
+      "redelivered",
+      "duplicates",
+      "throughput",
+    ],
     rows: [
       [
         counts.produced,
-        counts.acked,
+        fate.acked,
+        fate.unacked,
+        fate.deadLettered,
+        fate.lost,
         counts.redelivered,
         counts.duplicates,
-        counts.deadLettered,
-        counts.lost,
         fmtThroughput(throughput(state)),
       ],
     ],
