@@ -20,6 +20,7 @@ import { KeySpace, newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
 import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
+import { createProgress } from "../render/progress.js";
 import { printBenchReport, type BenchReport, type BenchRound } from "../render/bench.js";
 import { round } from "../../stats.js";
 
@@ -63,6 +64,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const notes: string[] = [];
   let sample: BenchReport["sample"] = { commands: [] };
   let fatal: unknown;
+  // A spinner on a terminal: a bench round takes seconds.
+  const progress = await createProgress(opts);
   try {
     if (opts.prefix) {
       const existing = await scanPrefix(redis, prefix, 5);
@@ -109,6 +112,9 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       // Alternate which goes first, so neither mode always runs on a warmer (or busier) machine.
       const phase = (record: boolean) => {
         guard();
+        progress.update(
+          `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, recorder ${record ? "on" : "off"} (${threads} thread${threads === 1 ? "" : "s"}, ${opts.clients} clients)`,
+        );
         return runPatternPhase(redis, { ...base, record, signal: controller.signal });
       };
       const off = r % 2 === 0 ? await phase(false) : undefined;
@@ -119,6 +125,9 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
         const runs: RedisBenchmarkRun[] = [];
         for (const command of op.raw(rawKeys)) {
           guard();
+          progress.update(
+            `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, redis-benchmark ${command.argv[0] ?? ""}`,
+          );
           runs.push(
             await runRedisBenchmark(rb.bin, redis, rb.target, command, {
               clients: opts.clients,
@@ -138,6 +147,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     sample = { commands: recorder.since(mark) };
   } catch (err) {
     fatal = err;
+  } finally {
+    progress.stop();
   }
   const closing = recorder.mark();
   const cleanup = await cleanupRun({ redis, recorder, keys }, opts.keep === true);
