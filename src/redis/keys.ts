@@ -70,6 +70,14 @@ export class KeySpace {
     return [...this.names].filter(([, o]) => o === owner).map(([name]) => name);
   }
 
+  /**
+   * Forget the keys `owner` named, once they are deleted (the tour runs a scenario again): the next run names them
+   * afresh, so a step that looks at what it created (`createdSince`) sees them again.
+   */
+  forget(owner: string): void {
+    for (const [name, o] of [...this.names]) if (o === owner) this.names.delete(name);
+  }
+
   /** Keys named since `mark()` returned `n`. */
   mark(): number {
     return this.names.size;

@@ -156,7 +156,9 @@ describe("--help and --version", () => {
   it("ratelimit --help exits 0 and shows its options and examples", async () => {
     const result = await runCli(["ratelimit", "--help"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/--algo <name>/);
+    // The variant option under its one name, the command's own name kept as an alias.
+    expect(result.stdout).toMatch(/--variant <name>/);
+    expect(result.stdout).toMatch(/also --algo/);
     expect(result.stdout).toMatch(/--window <duration>/);
     expect(result.stdout).toMatch(/\$ redis-patterns ratelimit --compare/);
   });

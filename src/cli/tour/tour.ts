@@ -457,6 +457,9 @@ class Tour {
     const keys = this.run.env.keys.ownedBy(owner);
     if (keys.length === 0) return;
     const deleted = await deleteKeys(this.run.env.redis, keys);
+    // Deleted, so forgotten: the run names them again, exactly as the first time (steps that list what they
+    // created see the same keys on every run).
+    this.run.env.keys.forget(owner);
     if (deleted > 0)
       this.out(
         this.c.dim(
@@ -528,7 +531,9 @@ class Tour {
       const answer = await this.ask(
         expand<string>,
         {
-          message: "Send it?",
+          // The keys spelled out (inquirer's own hint would read "(Sah)").
+          message: "Send it? Enter or s: send it · a: send the rest of this step",
+          theme: { style: { defaultAnswer: () => "" } },
           default: "s",
           choices: [
             { key: "s", name: "send it", value: "send" },

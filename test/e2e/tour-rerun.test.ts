@@ -1,0 +1,82 @@
+/**
+ * The tour runs a walkthrough again exactly as the first time: every scenario, in a real pseudo-terminal (tmux),
+ * is walked through ("Run the whole step" at every step), then "Run it again"; each step must send commands in the
+ * second run whenever it did in the first (a rerun once showed "What Redis holds now" with 0 commands and an empty
+ * table), and the second run must judge the same checks.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { catalog } from "../../scenarios/index.js";
+import { useRedisServer } from "../helpers/redis.js";
+import { TmuxCli, hasTmux } from "../helpers/tmux.js";
+
+const server = useRedisServer();
+const sessions: TmuxCli[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.kill();
+});
+
+const ids = (await Promise.all(catalog.map((p) => p.load()))).flat().map((s) => s.id as string);
+
+/** `   3 ▸ What Redis holds now …  4 commands, 0.85 ms` → [title, 4] for each step of one run's output. */
+function steps(text: string): [string, number][] {
+  return [...text.matchAll(/^ {3}\d+ ▸ (.+?) {2}(\d+) commands?, /gm)].map((m) => [m[1]!, Number(m[2])]);
+}
+
+function checks(text: string): string[] {
+  return [...text.matchAll(/^ {3}([✓✗]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]!.slice(0, 50)}`);
+}
+
+async function poll<T>(what: string, t: TmuxCli, test: (screen: string) => T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const screen = t.screen();
+    const found = test(screen);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal shows:\n${screen}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Walk through one run: "Run the whole step" at every step prompt, until the walkthrough is over. */
+async function walk(t: TmuxCli, run: number, promptsBefore: number): Promise<void> {
+  let prompts = promptsBefore;
+  for (;;) {
+    const next = await poll("the next step prompt or the end", t, (s) => {
+      if (s.split("The walkthrough is over").length - 1 >= run) return "over";
+      if (s.split("Run the whole step").length - 1 > prompts) return "step";
+      return undefined;
+    });
+    if (next === "over") return;
+    prompts = t.count("Run the whole step");
+    t.send("Down", "Enter");
+  }
+}
+
+describe.skipIf(!hasTmux())("the tour, each scenario twice", () => {
+  it.each(ids)(
+    "%s: the second run shows what the first did",
+    async (id) => {
+      const t = TmuxCli.start(["--url", server().url, "--width", "200", "tour", id], {}, { columns: 200, rows: 50 });
+      sessions.push(t);
+      await walk(t, 1, 0);
+      const first = t.screen();
+      const prompts = t.count("Run the whole step");
+      t.send("Down", "Enter"); // Run it again
+      await walk(t, 2, prompts);
+      const all = t.screen();
+      const second = all.slice(first.trimEnd().length);
+      const a = steps(first);
+      const b = steps(second);
+      expect(a.length).toBeGreaterThan(0);
+      expect(b.map(([title]) => title)).toEqual(a.map(([title]) => title));
+      for (let i = 0; i < a.length; i++) {
+        if (a[i]![1] > 0) expect(b[i]![1], `step "${a[i]![0]}" sent nothing the second time`).toBeGreaterThan(0);
+      }
+      // The same checks are judged again (whether a timing-sensitive one passes may differ under load).
+      expect(checks(second).map((c) => c.slice(2))).toEqual(checks(first).map((c) => c.slice(2)));
+      t.send("C-c");
+      await t.exitCode();
+    },
+    180_000,
+  );
+});
