@@ -52,7 +52,7 @@ async function walk(t: TmuxCli, run: number, promptsBefore: number): Promise<voi
   }
 }
 
-describe.skipIf(!hasTmux())("the tour, each scenario twice", () => {
+describe.concurrent.skipIf(!hasTmux())("the tour, each scenario twice", () => {
   it.each(ids)(
     "%s: the second run shows what the first did",
     async (id) => {
