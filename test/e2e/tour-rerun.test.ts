@@ -4,16 +4,12 @@
  * second run whenever it did in the first (a rerun once showed "What Redis holds now" with 0 commands and an empty
  * table), and the second run must judge the same checks.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { catalog } from "../../scenarios/index.js";
 import { useRedisServer } from "../helpers/redis.js";
 import { TmuxCli, hasTmux } from "../helpers/tmux.js";
 
 const server = useRedisServer();
-const sessions: TmuxCli[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.kill();
-});
 
 const ids = (await Promise.all(catalog.map((p) => p.load()))).flat().map((s) => s.id as string);
 
@@ -52,30 +48,33 @@ async function walk(t: TmuxCli, run: number, promptsBefore: number): Promise<voi
   }
 }
 
-describe.concurrent.skipIf(!hasTmux())("the tour, each scenario twice", () => {
-  it.each(ids)(
+describe.skipIf(!hasTmux())("the tour, each scenario twice", () => {
+  it.concurrent.each(ids)(
     "%s: the second run shows what the first did",
     async (id) => {
       const t = TmuxCli.start(["--url", server().url, "--width", "200", "tour", id], {}, { columns: 200, rows: 50 });
-      sessions.push(t);
-      await walk(t, 1, 0);
-      const first = t.screen();
-      const prompts = t.count("Run the whole step");
-      t.send("Down", "Enter"); // Run it again
-      await walk(t, 2, prompts);
-      const all = t.screen();
-      const second = all.slice(first.trimEnd().length);
-      const a = steps(first);
-      const b = steps(second);
-      expect(a.length).toBeGreaterThan(0);
-      expect(b.map(([title]) => title)).toEqual(a.map(([title]) => title));
-      for (let i = 0; i < a.length; i++) {
-        if (a[i]![1] > 0) expect(b[i]![1], `step "${a[i]![0]}" sent nothing the second time`).toBeGreaterThan(0);
+      try {
+        await walk(t, 1, 0);
+        const first = t.screen();
+        const prompts = t.count("Run the whole step");
+        t.send("Down", "Enter"); // Run it again
+        await walk(t, 2, prompts);
+        const all = t.screen();
+        const second = all.slice(first.trimEnd().length);
+        const a = steps(first);
+        const b = steps(second);
+        expect(a.length).toBeGreaterThan(0);
+        expect(b.map(([title]) => title)).toEqual(a.map(([title]) => title));
+        for (let i = 0; i < a.length; i++) {
+          if (a[i]![1] > 0) expect(b[i]![1], `step "${a[i]![0]}" sent nothing the second time`).toBeGreaterThan(0);
+        }
+        // The same checks are judged again (whether a timing-sensitive one passes may differ under load).
+        expect(checks(second).map((c) => c.slice(2))).toEqual(checks(first).map((c) => c.slice(2)));
+        t.send("C-c");
+        await t.exitCode();
+      } finally {
+        t.kill();
       }
-      // The same checks are judged again (whether a timing-sensitive one passes may differ under load).
-      expect(checks(second).map((c) => c.slice(2))).toEqual(checks(first).map((c) => c.slice(2)));
-      t.send("C-c");
-      await t.exitCode();
     },
     180_000,
   );
