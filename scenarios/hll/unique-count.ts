@@ -246,6 +246,17 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
         ctx.progress(t, p.trials, "HLLs");
       }
       ctx.table({ title: `exact count ${num(p.count)} in every run`, columns: ["run", "PFCOUNT", "error"], rows });
+      ctx.plot({
+        kind: "series",
+        title: `The error of each of ${errors.length} HLLs, against the standard error`,
+        values: errors.map((e) => Math.round(e * 1e6) / 1e4),
+        unit: "%",
+        band: {
+          low: -HLL_STANDARD_ERROR * 100,
+          high: HLL_STANDARD_ERROR * 100,
+          label: `±${(HLL_STANDARD_ERROR * 100).toFixed(2)}% (one standard error: about 2 in 3 trials inside)`,
+        },
+      });
       const k = errors.length;
       const measured = rootMeanSquare(errors);
       const mean = errors.reduce((a, b) => a + b, 0) / k;

@@ -36,6 +36,28 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
 
   const expected = p.workers * p.increments;
   const doubleHolds = overlappingHolds(state.holds);
+  if (state.holds.length > 0) {
+    // Who believed they held the lock, when: where two lanes overlap, two workers held it at once.
+    const from = Math.min(...state.holds.map((h) => h.from));
+    const end = performance.now();
+    const to = Math.max(from + 1, ...state.holds.map((h) => h.to ?? end));
+    const owners = [...new Set(state.holds.map((h) => h.owner))].sort();
+    ctx.plot({
+      kind: "spans",
+      title: `Lock holders over time (${doubleHolds} double hold${doubleHolds === 1 ? "" : "s"})`,
+      from: 0,
+      to: Math.round((to - from) * 1000) / 1000,
+      lanes: owners.map((owner) => ({
+        label: owner,
+        spans: state.holds
+          .filter((h) => h.owner === owner)
+          .map((h) => ({
+            from: Math.round((h.from - from) * 1000) / 1000,
+            to: Math.round(((h.to ?? end) - from) * 1000) / 1000,
+          })),
+      })),
+    });
+  }
   ctx.metric("finalCount", state.finalCount);
   ctx.metric("expectedCount", expected);
   ctx.metric("doubleHolds", doubleHolds);

@@ -279,6 +279,16 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
   ctx.metric("crashed", state.crashes.length);
   ctx.metric("commandsTotal", ctx.commands().length);
   if (state.messages.length <= 40) ctx.table(messageTable(state));
+  ctx.plot({
+    kind: "bars",
+    title: `The fate of each of the ${counts.produced} messages`,
+    bars: [
+      { label: "acknowledged", value: fate.acked },
+      { label: "worked on, never acknowledged", value: fate.unacked },
+      { label: "dead-lettered", value: fate.deadLettered },
+      { label: "lost", value: fate.lost },
+    ],
+  });
   ctx.table({
     title: "Every produced message ends one way: acknowledged + worked on, never acknowledged + dead-lettered + lost",
     columns: [

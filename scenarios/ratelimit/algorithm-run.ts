@@ -333,6 +333,25 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
     return m.allowed !== d.allowed || Object.entries(m.numbers).some(([k, v]) => d.numbers[k] !== v);
   });
   const firstMismatch = mismatches[0];
+  if (decisions.length > 0) {
+    // The decisions on a time axis with the window edges marked: the boundary burst is two full columns of
+    // "allowed" on either side of one edge.
+    const from = Math.min(...decisions.map((d) => d.at));
+    const to = Math.max(from + 1, ...decisions.map((d) => d.at));
+    const marks: { at: number; label: string }[] = [];
+    for (let edge = Math.ceil(from / p.windowMs) * p.windowMs; edge <= to; edge += p.windowMs)
+      marks.push({ at: edge, label: `window edge ${new Date(edge).toISOString().slice(11, 19)}` });
+    ctx.plot({
+      kind: "timeline",
+      title: `Every decision on a timeline, ${limitLabel(p)}${p.clients.length > 1 ? ` (${p.clients.length} clients together)` : ""}`,
+      from,
+      to,
+      marks: marks.slice(0, 20),
+      events: decisions.map((d) => ({ at: d.at, ok: d.allowed })),
+      okLabel: "allowed",
+      notOkLabel: "rejected",
+    });
+  }
   ctx.check("decisions equal the reference model fed the same trace", mismatches.length === 0, {
     expected: 0,
     actual: mismatches.length,

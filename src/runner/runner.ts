@@ -161,6 +161,9 @@ export async function runScenario(
     progress: (done, total, label) =>
       onEvent({ type: "step-progress", id: def.id, done, total, ...(label !== undefined ? { label } : {}) }),
     table: (table: TableData) => current?.tables.push(table),
+    plot: (plot) => {
+      if (current) (current.plots ??= []).push(plot);
+    },
     metric: (name: string, value: MetricValue) => {
       result.metrics[name] = value;
     },

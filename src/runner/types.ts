@@ -14,6 +14,43 @@ export interface TableData {
   rows: Cell[][];
 }
 
+/**
+ * A plot a step asks for, as data (in --json as it stands); the terminal draws it in Unicode blocks, or ASCII.
+ * - timeline: events on a time axis (✓ passed / ✗ refused), with marked instants (window edges)
+ * - histogram: the distribution of values (latencies)
+ * - series: one value per trial against a band (an error within ±0.81%)
+ * - spans: who held something when, one lane each (a lock's holders: overlaps are double holds)
+ * - bars: labelled counts (the fate of every message)
+ */
+export type PlotData =
+  | {
+      kind: "timeline";
+      title: string;
+      /** Axis bounds and event times, in ms (scenario time). */
+      from: number;
+      to: number;
+      marks: { at: number; label: string }[];
+      events: { at: number; ok: boolean }[];
+      okLabel: string;
+      notOkLabel: string;
+    }
+  | { kind: "histogram"; title: string; values: number[]; unit: string; reference?: { value: number; label: string } }
+  | {
+      kind: "series";
+      title: string;
+      values: number[];
+      unit: string;
+      band: { low: number; high: number; label: string };
+    }
+  | {
+      kind: "spans";
+      title: string;
+      from: number;
+      to: number;
+      lanes: { label: string; spans: { from: number; to: number }[] }[];
+    }
+  | { kind: "bars"; title: string; bars: { label: string; value: number }[] };
+
 export interface CheckResult {
   name: string;
   ok: boolean;
@@ -44,6 +81,8 @@ export interface StepResult {
   commands: RecordedCommand[];
   notes: string[];
   tables: TableData[];
+  /** Plots of this step's numbers (drawn in the terminal, data in --json). */
+  plots?: PlotData[];
   ms: number;
   error?: string;
 }
@@ -103,6 +142,8 @@ export interface ScenarioContext<P> {
   /** How far a long step has got (e.g. a bulk load): passed on as a `step-progress` event for a progress bar; not in the report. */
   progress(done: number, total: number, label?: string): void;
   table(table: TableData): void;
+  /** A plot of numbers people would rather see than read (see PlotData). */
+  plot(plot: PlotData): void;
   metric(name: string, value: MetricValue): void;
   /** Record a check; returns `ok` so steps can branch on it. */
   check(name: string, ok: boolean, details?: Omit<CheckResult, "name" | "ok">): boolean;

@@ -5,6 +5,7 @@ import { statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
 import { formatMs, formatValueCell } from "../format.js";
+import { plotLines } from "./plot.js";
 import { renderTable } from "./table.js";
 import { displayWidth, padEnd, stripAnsi, truncateEnd, truncateMiddle, wrapText } from "./text.js";
 import type { GlobalOptions, TraceMode } from "../options/common.js";
@@ -295,6 +296,17 @@ export class HumanRenderer implements Renderer {
     for (const table of step.tables) {
       if (table.title) this.prose(table.title, 5, c.bold);
       this.table(table, 5, this.opts.trace === "full" ? undefined : this.brief ? BRIEF_TABLE_ROWS : SUMMARY_TABLE_ROWS);
+    }
+    for (const plot of step.plots ?? []) {
+      this.out();
+      for (const line of plotLines(plot, {
+        width: this.width - 5,
+        ascii: this.ascii,
+        ok: (t) => c.green(t),
+        bad: (t) => c.red(t),
+        dim: (t) => c.dim(t),
+      }))
+        this.out(`     ${line}`);
     }
     if (step.error) this.bullet(5, c.red("✗"), step.error);
   }
