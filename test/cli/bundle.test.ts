@@ -81,7 +81,17 @@ describe("the published package (esbuild bundle)", () => {
   });
 
   it("runs the SQLite origin (node-sqlite3-wasm, or node:sqlite) from the bundle", async () => {
-    const r = await run(["cache", "--strategy", "cache-aside", "--url", server().url, "--db-latency", "0"]);
+    const r = await run([
+      "cache",
+      "--strategy",
+      "cache-aside",
+      "--url",
+      server().url,
+      "--db-latency",
+      "0",
+      "--trace",
+      "full",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[db\] SELECT id, name, version FROM rp_cache_/);
     expect(r.stdout).toMatch(/SQLite [\d.]+ on (WebAssembly|node:sqlite)/);

@@ -19,7 +19,8 @@ function steps(text: string): [string, number][] {
 }
 
 function checks(text: string): string[] {
-  return [...text.matchAll(/^ {3}([✓✗]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]!.slice(0, 50)}`);
+  // The check's name, without the evidence a failed one carries (" — expected …").
+  return [...text.matchAll(/^ {3}([✓✗]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]!.split(" — ")[0]!.slice(0, 50)}`);
 }
 
 async function poll<T>(what: string, t: TmuxCli, test: (screen: string) => T | undefined, ms = 60_000): Promise<T> {
