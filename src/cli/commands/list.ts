@@ -1,4 +1,5 @@
 import { catalog } from "../../../scenarios/index.js";
+import { FULL_SUPPORT } from "../../runner/support.js";
 import type { ListCliOptions } from "../options/list.js";
 import { outputWidth } from "../render/index.js";
 import { displayWidth, padEnd, truncateEnd, wrapText } from "../render/text.js";
@@ -24,7 +25,7 @@ export async function listScenarios(): Promise<ScenarioListing> {
         summary: entry.summary,
         scenarios: scenarios.map((s) => ({
           id: s.id as string,
-          title: typeof s.title === "function" ? (s.title(s.defaults) as string) : (s.title as string),
+          title: typeof s.title === "function" ? (s.title(s.defaults, FULL_SUPPORT) as string) : (s.title as string),
           ...(s.chapter ? { chapter: s.chapter as string } : {}),
         })),
       };
