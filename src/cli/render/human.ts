@@ -426,11 +426,12 @@ export class HumanRenderer implements Renderer {
     // Counted per scenario, so a run stopped by errors never reads as "0 checks failed".
     const counts = statusLine(report.scenarios);
     const checks = failed.length > 0 ? `, ${failed.length} check${failed.length === 1 ? "" : "s"} failed` : "";
-    if (report.interrupted) this.out(c.yellow(`Interrupted (${summary}): ${counts}`));
+    // The last line, wrapped (never cut): the verdict of the whole run.
+    if (report.interrupted) this.prose(`Interrupted (${summary}): ${counts}`, 0, c.yellow);
     else if (report.ok && report.scenarios.every((s) => s.status === "passed"))
-      this.out(c.green(`✓ all checks passed (${summary}): ${counts}`));
-    else if (report.ok) this.out(c.green(`✓ no failures (${summary}): ${counts}`));
-    else this.out(c.red(`✗ not ok (${summary}): ${counts}${checks}`));
+      this.prose(`✓ all checks passed (${summary}): ${counts}`, 0, c.green);
+    else if (report.ok) this.prose(`✓ no failures (${summary}): ${counts}`, 0, c.green);
+    else this.prose(`✗ not ok (${summary}): ${counts}${checks}`, 0, c.red);
   }
 }
 
