@@ -11,6 +11,7 @@ import type { TourCliOptions } from "../options/tour.js";
 import { displayArgv, formatReply } from "../format.js";
 import { HumanRenderer } from "../render/human.js";
 import { colorEnabled, type Streams } from "../render/index.js";
+import { wrapText } from "../render/text.js";
 import { traceLines } from "../render/trace.js";
 import { openRun, type OpenRun } from "../session.js";
 import { askParameter, paramSpecs, type PromptContext } from "./params.js";
@@ -284,7 +285,7 @@ class Tour {
       ),
     );
     if (def.chapter) this.out(c.dim(`   chapter ${def.chapter}`));
-    for (const line of wrap(def.explain, 100)) this.out(`   ${line}`);
+    for (const line of wrapText(def.explain, this.renderer.width - 3)) this.out(`   ${line}`);
     if (isPitfall(def.id)) this.out(`   ${c.yellow("⚠ pitfall:")} ${PITFALLS[def.id]}`);
   }
 
@@ -297,7 +298,7 @@ class Tour {
     const c = this.c;
     this.out();
     this.out(`   ${c.bold(`Step ${info.index + 1}/${info.total} · ${info.title}`)}`);
-    if (info.say) for (const line of wrap(info.say, 96)) this.out(`     ${line}`);
+    if (info.say) for (const line of wrapText(info.say, this.renderer.width - 5)) this.out(`     ${line}`);
     for (;;) {
       const choice = await this.ask(select<string>, {
         message: `Step ${info.index + 1}/${info.total}`,
@@ -597,21 +598,4 @@ function titleOf(def: AnyScenario): string {
 
 function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  for (const paragraph of text.split("\n")) {
-    let line = "";
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      if (line && line.length + 1 + word.length > width) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = line ? `${line} ${word}` : word;
-      }
-    }
-    lines.push(line);
-  }
-  return lines;
 }
