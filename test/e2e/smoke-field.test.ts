@@ -61,7 +61,7 @@ describe("smoke in the field", () => {
     expect(xml).toMatch(/name="lock\/simple"[^>]*>\s*<skipped message="EVALSHA, EVAL: denied to ACL user noscripts/);
     expect(json.stderr).toContain(`JUnit written to ${junit}`);
 
-    const human = await runCli(["smoke", ...only, "--url", url]);
+    const human = await runCli(["smoke", ...only, "--width", "200", "--url", url]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(
       /Skipped \(this server cannot run them\):\n {2}– ratelimit\/fixed-window: EVALSHA, EVAL/,
