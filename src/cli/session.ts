@@ -1,3 +1,4 @@
+import { cliPassword } from "./secrets.js";
 import { collectFacts } from "../doctor/probe.js";
 import { PATTERNS } from "../doctor/requirements.js";
 import {
@@ -86,6 +87,8 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // SIGHUP too (a closed terminal): cleaned up like Ctrl-C, and the throwaway servers stopped on the way out.
+  process.on("SIGHUP", onSignal);
 
   const results: ScenarioResult[] = [];
   let fatal: unknown;
@@ -127,6 +130,7 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   cleanup.commands = recorder.since(closing);
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  process.off("SIGHUP", onSignal);
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
   // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
@@ -233,6 +237,7 @@ export async function openRun(
     embedded: opts.embedded,
     tlsCa: opts.tlsCa,
     insecure: opts.insecure,
+    password: cliPassword(),
     timeoutMs: opts.timeout,
     recorder,
     notice: run.notice,

@@ -69,6 +69,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Every redis-server this process started and has not stopped, with a synchronous way to end it. Whatever way the
+ * process ends (normal exit, an error, process.exit after a second Ctrl-C, SIGTERM or SIGHUP turned into an exit by
+ * the CLI), the "exit" handler SIGKILLs what is left and removes its directory: a throwaway server never outlives the
+ * run that started it. (SIGKILL of the tool itself cannot be caught: then nothing can.)
+ */
+const live = new Map<symbol, () => void>();
+let exitHookInstalled = false;
+
+function register(killNow: () => void): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", stopAllThrowawayServersNow);
+  }
+  const id = Symbol("redis-server");
+  live.set(id, killNow);
+  return () => live.delete(id);
+}
+
+/** SIGKILL every throwaway server still running and remove its directory, synchronously (safe in an exit handler). */
+export function stopAllThrowawayServersNow(): void {
+  for (const killNow of live.values()) {
+    try {
+      killNow();
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+/** How many throwaway servers this process has running (for tests and the lifecycle checks). */
+export function runningThrowawayServers(): number {
+  return live.size;
+}
+
 export async function startThrowawayServer(options: ThrowawayOptions = {}): Promise<ThrowawayServer> {
   const binary = options.binary ?? "redis-server";
   const version = redisServerVersion(binary);
@@ -97,6 +133,10 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
     let child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
+    const unregister = register(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    });
     const up = await waitUntilListening(child, port, startTimeoutMs);
     if (up === true) {
       child.stdout?.resume();
@@ -115,6 +155,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
         stop: async () => {
           stopped = true;
           await stopChild(child, dir);
+          unregister();
         },
         kill: () => killChild(child),
         restart: async () => {
@@ -134,6 +175,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
       };
     }
     await stopChild(child, null);
+    unregister();
     if (attempt === 4 || options.port !== undefined || !/in use/i.test(up)) {
       rmSync(dir, { recursive: true, force: true });
       throw new ConnectError(`could not start redis-server: ${up.trim().split("\n").pop() ?? "unknown error"}`);

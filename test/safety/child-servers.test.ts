@@ -1,0 +1,80 @@
+/**
+ * Every redis-server the tool starts is stopped on every exit path (issue 12, case 8): a normal end, an error, a
+ * double Ctrl-C (the second one exits at once), SIGTERM and SIGHUP. `lock --algo redlock` starts five throwaway
+ * masters; the test finds them as the CLI's child processes, signals the CLI while they run, and checks that none of
+ * them outlives it.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { useRedisServer } from "../helpers/redis.js";
+
+const server = useRedisServer();
+
+/** The redis-server processes whose parent is `pid`. */
+function childServers(pid: number): number[] {
+  let out = "";
+  try {
+    out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  } catch {
+    return []; // no children (ps exits 1)
+  }
+  return out
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/comm`, "utf8").trim().startsWith("redis-server");
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** Whether `pid` is a running process (a zombie, killed and not yet reaped, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+const REDLOCK = () => ["lock", "--algo", "redlock", "--url", server().url, "--json"];
+
+describe("throwaway redis-servers never outlive the run", () => {
+  for (const signals of [["SIGINT", "SIGINT"], ["SIGTERM"], ["SIGHUP"], ["SIGTERM", "SIGTERM"]] as NodeJS.Signals[][]) {
+    it(`${signals.join(" + ")} while lock --algo redlock has its servers up: exit 130, every server stopped`, async () => {
+      const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
+      const pid = run.child.pid!;
+      let servers: number[] = [];
+      await waitFor(
+        "the throwaway redis-servers",
+        async () => {
+          servers = childServers(pid);
+          return servers.length >= 3 || run.child.exitCode !== null;
+        },
+        30_000,
+      );
+      expect(servers.length, "the run ended before its servers were seen").toBeGreaterThanOrEqual(3);
+      for (const signal of signals) run.child.kill(signal);
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      await waitFor("every throwaway server to be gone", async () => servers.every((s) => !alive(s)), 10_000);
+    }, 90_000);
+  }
+
+  it("a normal run stops its servers too (exit 0)", async () => {
+    const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
+    const pid = run.child.pid!;
+    const seen = new Set<number>();
+    const watch = setInterval(() => childServers(pid).forEach((s) => seen.add(s)), 20);
+    const result = await run.done;
+    clearInterval(watch);
+    expect(result.code, result.stderr).toBe(0);
+    for (const s of seen) expect(alive(s), `redis-server ${s}`).toBe(false);
+  }, 90_000);
+});
