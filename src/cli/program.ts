@@ -148,6 +148,10 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .option("--embedded", "start a throwaway redis-server from PATH for this run, whatever answers elsewhere")
     .option("--tls-ca <file>", "CA certificate (PEM) to verify a rediss:// server")
     .option("--insecure", "rediss:// without verifying the server's certificate")
+    .option(
+      "--ask-pass",
+      "ask for the password on the terminal (hidden); or set REDIS_PASSWORD (or REDISCLI_AUTH), so it is not in argv",
+    )
     .option("--show-lua", "print each Lua script's source the first time the trace uses it")
     .addOption(
       new Option(
@@ -169,6 +173,11 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
       // Whether --trace was typed or is the default (doctor prints its probes only when asked).
       if (action.getOptionValueSourceWithGlobals("trace") === "cli") root.setOptionValue("traceExplicit", true);
     });
+
+  // --ask-pass: prompt before the command connects (after the options parsed, so --help never prompts).
+  program.hook("preAction", async (_root, action) => {
+    if (action.optsWithGlobals<{ askPass?: boolean }>().askPass) await (await import("./secrets.js")).askPassword();
+  });
 
   declareRatelimit(program, (opts) => handlers.ratelimit(opts));
   declareCache(program, (opts) => handlers.cache(opts));

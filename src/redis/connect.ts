@@ -22,6 +22,11 @@ export interface ConnectOptions {
   embedded?: boolean;
   /** False where a fresh empty server would be pointless (cleanup): then the default address must answer. */
   allowEmbedded?: boolean;
+  /**
+   * The password to use when the URL has none (REDIS_PASSWORD, REDISCLI_AUTH or --ask-pass, so it need not be in
+   * argv); a password in the URL wins. Not used for servers the tool starts itself.
+   */
+  password?: string;
   /** `--tls-ca <file>` and `--insecure` for rediss:// URLs. */
   tlsCa?: string;
   insecure?: boolean;
@@ -134,6 +139,12 @@ export function parseRedisUrl(url: string, tls: { ca?: string; insecure?: boolea
   return { options, display: redactUrl(url), password };
 }
 
+/** The URL's own password, else `password` (from the environment or a prompt), also for scrubbing error messages. */
+export function withPassword(parsed: ParsedUrl, password: string | undefined): ParsedUrl {
+  if (parsed.password || !password) return parsed;
+  return { ...parsed, options: { ...parsed.options, password }, password };
+}
+
 /** A percent-decoded URL part; a bad escape (`%zz`) is the user's typo, not an internal error. */
 function decodeUrlPart(part: string, url: string): string {
   try {
@@ -147,8 +158,12 @@ function decodeUrlPart(part: string, url: string): string {
 
 function parseDb(text: string, url: string): number {
   const db = Number(text);
-  if (!Number.isInteger(db) || db < 0)
+  if (!/^\d+$/.test(text) || !Number.isInteger(db) || db < 0)
     throw new UsageError(`malformed URL "${redactUrl(url)}": database "${text}" is not a number`);
+  if (db > 2 ** 31 - 1)
+    throw new UsageError(
+      `database ${text} in "${redactUrl(url)}" is out of range: a Redis database index is 0–2147483647`,
+    );
   return db;
 }
 
@@ -188,7 +203,9 @@ async function connectOnce(opts: ConnectOptions): Promise<Connection> {
     return connectEmbedded(opts, "--embedded");
   }
   if (explicit.length > 0) {
-    const seeds = explicit.map((url) => parseRedisUrl(url, { ca: opts.tlsCa, insecure: opts.insecure }));
+    const seeds = explicit.map((url) =>
+      withPassword(parseRedisUrl(url, { ca: opts.tlsCa, insecure: opts.insecure }), opts.password),
+    );
     if (opts.cluster || seeds.length > 1) return connectCluster(seeds, opts);
     const probed = opts.recorder.mark();
     const single = await connectUrl(seeds[0]!, opts, null);
@@ -200,7 +217,7 @@ async function connectOnce(opts: ConnectOptions): Promise<Connection> {
     return connectCluster(seeds, opts);
   }
   if (opts.cluster) throw new UsageError("--cluster needs --url with the address of at least one cluster node");
-  const parsed = parseRedisUrl(DEFAULT_URL);
+  const parsed = withPassword(parseRedisUrl(DEFAULT_URL), opts.password);
   try {
     return await connectUrl(parsed, { ...opts, timeoutMs: Math.min(opts.timeoutMs, 1_000) }, null);
   } catch (err) {
@@ -255,6 +272,13 @@ async function connectUrl(
       recording.endHandshake();
       // A PING proves the connection is usable: it surfaces NOAUTH when the server wants a password we lack.
       await redis.call("PING");
+      // ioredis sends SELECT on connecting and only reports a refusal as an "error" event: without this the run
+      // would go on in database 0.
+      if (parsed.options.db && cause instanceof Error && /DB index|select/i.test(cause.message)) {
+        throw new UsageError(
+          `database ${parsed.options.db} is not available at ${parsed.display}: SELECT ${parsed.options.db} → ${cause.message}; nothing was written`,
+        );
+      }
     })();
     connecting.catch(() => {});
     try {
@@ -532,7 +556,9 @@ export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "displa
     return new AuthError(`authentication failed at ${where}: wrong username or password`);
   }
   if (/^NOAUTH/.test(message)) {
-    return new AuthError(`${where} requires a password: put it in the URL (redis://user:password@host:port)`);
+    return new AuthError(
+      `${where} requires a password: set REDIS_PASSWORD (or use --ask-pass; or put it in the URL, redis://user:password@host:port, where ps shows it)`,
+    );
   }
   if (/^NOPERM/.test(message)) return new AuthError(`permission denied at ${where}: ${message}`);
   if (code === "ECONNREFUSED") return new ConnectError(`cannot connect to ${where}: connection refused`);

@@ -16,11 +16,15 @@ describe("usage errors exit 2 with a message that says what is wrong", () => {
       args: ["ratelimit", "--algo", "leaky-bucket", ...NOWHERE],
       says: [/unknown algorithm "leaky-bucket"/, /fixed-window, sliding-log, sliding-counter, token-bucket/],
     },
-    { name: "--limit 0", args: ["ratelimit", "--limit", "0", ...NOWHERE], says: [/--limit must be at least 1, not 0/] },
+    {
+      name: "--limit 0",
+      args: ["ratelimit", "--limit", "0", ...NOWHERE],
+      says: [/--limit must be between 1 and 10000, not 0/],
+    },
     {
       name: "--limit -3",
       args: ["ratelimit", "--limit", "-3", ...NOWHERE],
-      says: [/--limit must be at least 1, not -3/],
+      says: [/--limit must be between 1 and 10000, not -3/],
     },
     {
       name: "--window abc",

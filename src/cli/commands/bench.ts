@@ -1,3 +1,4 @@
+import { cliPassword } from "../secrets.js";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import type { RedisOptions } from "ioredis";
 import { CheckFailedError, InterruptedError, UsageError, markReported } from "../../errors.js";
@@ -44,6 +45,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     embedded: opts.embedded,
     tlsCa: opts.tlsCa,
     insecure: opts.insecure,
+    password: cliPassword(),
     timeoutMs: opts.timeout,
     recorder,
     notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),

@@ -1,3 +1,4 @@
+import { cliPassword } from "../secrets.js";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
 import { connectTarget } from "../../redis/connect.js";
@@ -22,6 +23,7 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
     envUrl: process.env.REDIS_URL,
     tlsCa: opts.tlsCa,
     insecure: opts.insecure,
+    password: cliPassword(),
     timeoutMs: opts.timeout,
     recorder,
     allowEmbedded: false,

@@ -1,3 +1,4 @@
+import { cliPassword } from "../secrets.js";
 import { CheckFailedError, InterruptedError, exitCodeOf, markReported } from "../../errors.js";
 import {
   collectClusterFacts,
@@ -29,6 +30,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
     embedded: opts.embedded,
     tlsCa: opts.tlsCa,
     insecure: opts.insecure,
+    password: cliPassword(),
     timeoutMs: opts.timeout,
     recorder,
     notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),

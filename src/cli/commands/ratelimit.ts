@@ -1,3 +1,4 @@
+import { checkRatelimitSize } from "../options/bounds.js";
 import { rateLimitScenarios, clientNames, type RateLimitParams } from "../../../scenarios/ratelimit/index.js";
 import { algorithms } from "../../patterns/ratelimit/index.js";
 import { planRun } from "../../runner/runner.js";
@@ -23,6 +24,7 @@ export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
 }
 
 export async function ratelimitCommand(opts: RateLimitCliOptions): Promise<void> {
+  checkRatelimitSize(opts);
   if (wantsUserScript(opts)) return userScriptCommand(opts);
   if (opts.fuzz !== undefined || opts.seed !== undefined || opts.junit || opts.model || opts.semantics || opts.contract)
     throw new UsageError(

@@ -20,6 +20,8 @@ export interface GlobalOptions {
   embedded?: boolean;
   tlsCa?: string;
   insecure?: boolean;
+  /** `--ask-pass`: read the password from a hidden prompt (see src/cli/secrets.ts). */
+  askPass?: boolean;
   showLua?: boolean;
   trace: TraceMode;
   /** --trace was given on the command line (doctor shows its probes only then). */

@@ -1,3 +1,4 @@
+import { MAX_RATELIMIT_LIMIT, MAX_RATELIMIT_REQUESTS, MAX_RATE_PER_SEC, MAX_WINDOW_MS, atMost } from "./bounds.js";
 import { Option, type Command } from "commander";
 import { parseDuration, parseRate } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
@@ -34,34 +35,34 @@ export function declareRatelimit(program: Command, run: (opts: RateLimitCliOptio
     .option(
       "--limit <n>",
       "requests allowed per window",
-      option((t) => parseInteger(t, "--limit")),
+      option((t) => parseInteger(t, "--limit", 1, MAX_RATELIMIT_LIMIT)),
       10,
     )
     .addOption(
       new Option("--window <duration>", "window length: 500ms, 10s, 1m, 1h")
-        .argParser(option(parseDuration))
+        .argParser(option((t) => atMost(parseDuration(t), MAX_WINDOW_MS, "--window", "24h")))
         .default(60_000, "1m"),
     )
     .option(
       "--rate <rate>",
       "token bucket refill: 10/s, 100/m, or a bare number per second (default: limit per window)",
-      option(parseRate),
+      option((t) => atMost(parseRate(t), MAX_RATE_PER_SEC, "--rate", `${MAX_RATE_PER_SEC}/s`)),
     )
     .option(
       "--burst <n>",
       "token bucket capacity (default: --limit)",
-      option((t) => parseInteger(t, "--burst")),
+      option((t) => parseInteger(t, "--burst", 1, MAX_RATELIMIT_REQUESTS)),
     )
     .option(
       "--cost <n>",
       "tokens or slots each request takes",
-      option((t) => parseInteger(t, "--cost")),
+      option((t) => parseInteger(t, "--cost", 1, MAX_RATELIMIT_LIMIT)),
       1,
     )
     .option(
       "--requests <n>",
       "requests per client (default: 3 × limit)",
-      option((t) => parseInteger(t, "--requests", 1, 1_000_000)),
+      option((t) => parseInteger(t, "--requests", 1, MAX_RATELIMIT_REQUESTS)),
     )
     .option(
       "--clients <n>",
