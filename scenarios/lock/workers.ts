@@ -228,7 +228,17 @@ export async function takeLock(
 
   if (watchdog) state.running.add(watchdog);
   // Told the lock is lost: from here on the worker no longer believes it holds it.
-  watchdog?.signal.addEventListener("abort", () => (hold.to ??= performance.now()), { once: true });
+  // The renewal that found the lock gone ends a gap too: count it, so a stall of this machine past the TTL is told
+  // apart (inconclusive) from a watchdog that renewed on time and still lost the lock (a real failure).
+  watchdog?.signal.addEventListener(
+    "abort",
+    () => {
+      const now = performance.now();
+      state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, now - lastRenewal);
+      hold.to ??= now;
+    },
+    { once: true },
+  );
   return {
     worker,
     token,
