@@ -49,8 +49,13 @@ async function walk(t: TmuxCli, run: number, promptsBefore: number): Promise<voi
   }
 }
 
+/** Scenarios whose set of checks depends on how the timing went (see each scenario's verdict step). */
+const TIMING_DECIDES_CHECKS = /^(cache\/(invalidate-ttl|invalidate-versioned|stampede-.*)|lock\/watchdog)$/;
+
 describe.skipIf(!hasTmux())("the tour, each scenario twice", () => {
-  it.concurrent.each(ids)(
+  // One walkthrough at a time: several scenarios start throwaway servers, and parallel walkthroughs on a busy runner
+  // made one of them wait past the poll deadline.
+  it.each(ids)(
     "%s: the second run shows what the first did",
     async (id) => {
       const t = TmuxCli.start(["--url", server().url, "--width", "200", "tour", id], {}, { columns: 200, rows: 50 });
@@ -69,8 +74,11 @@ describe.skipIf(!hasTmux())("the tour, each scenario twice", () => {
         for (let i = 0; i < a.length; i++) {
           if (a[i]![1] > 0) expect(b[i]![1], `step "${a[i]![0]}" sent nothing the second time`).toBeGreaterThan(0);
         }
-        // The same checks are judged again (whether a timing-sensitive one passes may differ under load).
-        expect(checks(second).map((c) => c.slice(2))).toEqual(checks(first).map((c) => c.slice(2)));
+        // The same checks are judged again (whether a timing-sensitive one passes may differ under load). Where the
+        // scenario itself chooses its checks from measured timing (an inconclusive verdict, a stampede wave that came
+        // late, an early refresh that may not happen), the second run must judge checks too, not the same ones.
+        if (TIMING_DECIDES_CHECKS.test(id)) expect(checks(second).length).toBeGreaterThan(0);
+        else expect(checks(second).map((c) => c.slice(2))).toEqual(checks(first).map((c) => c.slice(2)));
         t.send("C-c");
         await t.exitCode();
       } finally {
