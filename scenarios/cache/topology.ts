@@ -453,7 +453,9 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
       const sidecars = state.instances.filter((i) => i.sidecar);
       // QUIT on the sidecar connections while their servers still run (in the trace), then stop the servers.
       await Promise.all(
-        sidecars.map((i) => (i.cache.status === "ready" ? i.cache.quit().catch(() => i.cache.disconnect()) : null)),
+        sidecars.map(async (i) =>
+          i.cache.status === "ready" ? i.cache.quit().catch(() => i.cache.disconnect()) : null,
+        ),
       );
       await Promise.all(sidecars.map((i) => i.sidecar!.stop()));
       await state.proxy?.close();

@@ -1,5 +1,3 @@
-import type { RecordedCommand } from "../../src/redis/recorder.js";
-
 export interface HllParams {
   /** Distinct items in the counted set. */
   count: number;

@@ -3,7 +3,7 @@ import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioDef, type StepDef, type TableData } from "../../src/runner/types.js";
 import { CHAPTER, counterKey, type Ctx, defaultParams, fenceKey, lockKey, type LockParams } from "./params.js";
 import { counterWorkload, initialState, type LockState, type LockVariant } from "./workers.js";
-import { maxOf, round, roundOrNull } from "../../src/stats.js";
+import { maxOf, roundOrNull } from "../../src/stats.js";
 import { firstWorkerResumes, renewalFails, secondWorkerTries, stallPastTtl } from "./pitfalls.js";
 
 async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promise<void> {

@@ -41,7 +41,7 @@ async function racingRounds(ctx: Ctx, state: NoLockState): Promise<void> {
   if (state.rounds.length > shown.length) ctx.note(`… ${state.rounds.length - shown.length} more rounds, the same`);
 }
 
-async function verdict(ctx: Ctx, state: NoLockState): Promise<void> {
+async function verdict(ctx: Ctx, _state: NoLockState): Promise<void> {
   const p = ctx.params;
   const finalCount = Number(await ctx.redis.call("GET", noLockCounter(ctx)));
   const expected = p.workers * p.increments;

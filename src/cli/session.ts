@@ -8,7 +8,6 @@ import {
   DependencyError,
   ExitCode,
   InterruptedError,
-  UsageError,
   exitCodeOf,
   markReported,
 } from "../errors.js";

@@ -472,7 +472,7 @@ async function closeCluster(cluster: Cluster): Promise<void> {
   await Promise.all(
     cluster
       .nodes()
-      .map((node) => (node.status === "ready" ? node.quit().catch(() => node.disconnect()) : node.disconnect())),
+      .map(async (node) => (node.status === "ready" ? node.quit().catch(() => node.disconnect()) : node.disconnect())),
   );
   cluster.disconnect();
 }

@@ -251,6 +251,8 @@ export class CommandRecorder {
     // cluster (MOVED/ASK) is wrapped again by the next send, and this entry keeps the first outcome.
     const resolve = command.resolve;
     const reject = command.reject;
+    // The wrappers below keep ioredis's own `this` (a plain function), so the recorder is reached through a name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const recorder = this;
     command.resolve = function (this: unknown, value: unknown) {
       if (!slot.replied) {

@@ -61,7 +61,9 @@ describe("--embedded", () => {
   it("in human mode the header says it is a throwaway server", async () => {
     const result = await runCli([...QUICK, "--embedded"]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^Target  redis:\/\/127\.0\.0\.1:\d+ · Redis \S+ · standalone · throwaway server$/m);
+    expect(result.stdout).toMatch(
+      /^Target {2}redis:\/\/127\.0\.0\.1:\d+ · Redis \S+ · standalone · throwaway server$/m,
+    );
     expect(lines(result.stderr)).toEqual([
       expect.stringMatching(/^redis-patterns: --embedded: started a throwaway redis-server/),
     ]);

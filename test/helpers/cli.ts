@@ -124,6 +124,7 @@ export function parseJsonOutput<T = Record<string, unknown>>(result: CliResult):
   } catch (err) {
     throw new Error(
       `stdout is not one JSON document (${(err as Error).message}):\n${result.stdout}\nstderr:\n${result.stderr}`,
+      { cause: err },
     );
   }
 }
@@ -133,6 +134,7 @@ export function lines(text: string): string[] {
   return text.replace(/\n$/, "").split("\n");
 }
 
+// eslint-disable-next-line no-control-regex -- an ANSI escape sequence starts with ESC
 export const ANSI = /\u001b\[[0-9;]*[A-Za-z]/;
 
 /** Every key under `prefix:` (SCAN MATCH, never KEYS), sorted. */

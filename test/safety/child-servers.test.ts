@@ -7,14 +7,14 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { startCli, waitFor } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
 
 const server = useRedisServer();
 
 /** The redis-server processes whose parent is `pid`. */
 function childServers(pid: number): number[] {
-  let out = "";
+  let out: string;
   try {
     out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
   } catch {

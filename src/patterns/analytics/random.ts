@@ -4,7 +4,6 @@
  */
 
 export { seededRandom } from "../shared/random.js";
-import { seededRandom } from "../shared/random.js";
 
 /**
  * MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers that scatters consecutive inputs. Distinct inputs
