@@ -291,6 +291,7 @@ function steps(topology: Topology, p: TopologyParams) {
     inst.subscriptions += 1;
     inst.sub = await ctx.connect(`${inst.name}:sub${inst.subscriptions > 1 ? `#${inst.subscriptions}` : ""}`);
     await subscribeInvalidations(inst.sub, state.channel, (id) => {
+      if (inst.cache.status !== "ready") return; // this instance's sidecar is gone (the scenario is over)
       inst.pending = inst.pending.then(() =>
         deleteCachedUser(inst.cache, entryKey(ctx, "sidecar", id)).then(() => (inst.dropped += 1)),
       );
@@ -451,6 +452,13 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
     steps: (p) => steps(topology, p),
     async teardown(ctx, state) {
       const sidecars = state.instances.filter((i) => i.sidecar);
+      // The subscribers first: in the tour the run's connection outlives the scenario, and a subscriber left open
+      // would act on the next run's PUBLISH with a sidecar connection that is gone.
+      await Promise.all(
+        state.instances.map(async (i) =>
+          i.sub && i.sub.status === "ready" ? i.sub.quit().catch(() => i.sub?.disconnect()) : null,
+        ),
+      );
       // QUIT on the sidecar connections while their servers still run (in the trace), then stop the servers.
       await Promise.all(
         sidecars.map(async (i) =>
