@@ -132,6 +132,9 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   process.off("SIGHUP", onSignal);
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
+  // A skipped or inconclusive scenario that fails this run (smoke --strict) is not ok in the report either, so JSON,
+  // JUnit (<failure>, not <skipped>) and the human summary say the same.
+  for (const r of results) if (failsRun(r, plan.alsoFail)) r.ok = false;
   // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
   const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
   const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;

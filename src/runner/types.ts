@@ -99,7 +99,10 @@ export interface ScenarioResult {
   title: string;
   explain: string;
   chapter?: string;
-  /** True when passed; also true for skipped and inconclusive, which are not failures unless `smoke --strict`. */
+  /**
+   * Whether the scenario leaves the run ok: true when passed, also for skipped and inconclusive, which are not
+   * failures unless `smoke --strict` (then false, and JUnit writes them as <failure>).
+   */
   ok: boolean;
   status: ScenarioStatus;
   /** Why the scenario was skipped: the commands it needs and why this server lacks them. */

@@ -80,4 +80,31 @@ describe("toJunit", () => {
       /type="ScenarioError">step: Producers push\ncommand: LPUSH rp:1:q m1\nerror: OOM command not allowed/,
     );
   });
+
+  it("with --strict a skipped or inconclusive scenario (not ok) is a <failure> with its reason, not a <skipped>", () => {
+    const xml = toJunit(
+      report([
+        scenario("analytics/timeseries", {
+          ok: false,
+          status: "skipped",
+          skipped: "ZRANGE … BYSCORE: needs Redis ≥ 6.2; this server is Redis 6.0.9",
+        }),
+        scenario("lock/watchdog", {
+          ok: false,
+          status: "inconclusive",
+          inconclusive: "the event loop stalled 400 ms",
+        }),
+        scenario("cache/invalidate-ttl", { status: "inconclusive", inconclusive: "slow" }),
+      ]),
+    );
+    expect(xml).toContain('tests="3" failures="2" errors="0" skipped="1"');
+    expect(xml).toContain(
+      '<failure message="ZRANGE … BYSCORE: needs Redis ≥ 6.2; this server is Redis 6.0.9 (--strict)" type="Skipped">',
+    );
+    expect(xml).toContain(
+      '<failure message="inconclusive: the event loop stalled 400 ms (--strict)" type="Inconclusive">',
+    );
+    expect(xml).toContain('<skipped message="inconclusive: slow"/>');
+    expect(xml.match(/<skipped /g)).toHaveLength(1);
+  });
 });

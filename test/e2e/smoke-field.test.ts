@@ -67,12 +67,34 @@ describe("smoke in the field", () => {
       /Skipped \(this server cannot run them\):\n {2}– ratelimit\/fixed-window: EVALSHA, EVAL/,
     );
     expect(human.stdout.trim().split("\n").at(-1)).toMatch(
-      /✓ no failures \(3 scenarios, \d+ commands\): 1 passed, 0 failed, 0 errored, 2 skipped$/,
+      /✓ no failures \(3 scenarios, \d+ commands\): 1 passed, 0 failed, 0 errored, 2 skipped, 0 inconclusive$/,
     );
 
-    const strict = await runCli(["smoke", ...only, "--strict", "--url", url]);
+    // --strict: the same skips fail the run, and JSON, JUnit and the human summary all say so.
+    const strictJunit = join(dir, "strict.xml");
+    const strictJson = await runCli(["smoke", ...only, "--strict", "--json", "--junit", strictJunit, "--url", url]);
+    expect(strictJson.code).toBe(1);
+    const strictReport = parseJsonOutput<Report & { scenarios: { ok: boolean }[] }>(strictJson);
+    expect(strictReport.ok).toBe(false);
+    const strictScenarios = byId(strictReport);
+    for (const id of ["ratelimit/fixed-window", "lock/simple"]) {
+      expect(strictScenarios.get(id)?.status, id).toBe("skipped");
+      expect((strictScenarios.get(id) as { ok: boolean }).ok, id).toBe(false);
+    }
+    const strictXml = readFileSync(strictJunit, "utf8");
+    expect(strictXml).toMatch(/<testsuites [^>]*tests="3" failures="2" errors="0" skipped="0"/);
+    expect(strictXml).toMatch(
+      /name="lock\/simple"[^>]*>\s*<failure message="EVALSHA, EVAL: denied to ACL user noscripts[^"]*\(--strict\)" type="Skipped">/,
+    );
+    expect(strictXml).not.toContain("<skipped");
+
+    const strict = await runCli(["smoke", ...only, "--strict", "--width", "200", "--url", url]);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/lock\/simple: skipped \(EVALSHA, EVAL: denied/);
+    expect(strict.stdout).toMatch(/Skipped \(this server cannot run them\) — they fail this run:\n {2}– ratelimit/);
+    expect(strict.stdout.trim().split("\n").at(-1)).toMatch(
+      /✗ not ok \(3 scenarios, \d+ commands\): 1 passed, 0 failed, 0 errored, 2 skipped, 0 inconclusive; 2 skipped or inconclusive fail this run$/,
+    );
   });
 
   it("NOPERM in one scenario fails that scenario with its step and command; the others still run (exit 4)", async () => {

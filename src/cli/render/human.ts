@@ -41,8 +41,9 @@ export function metricLabel(name: string): string {
 
 /** `✓ 4/4 checks`, `✗ 1 of 4 checks failed`, `✗ stopped`. */
 function verdictText(result: ScenarioResult): { ok: boolean; text: string } {
-  if (result.status === "skipped") return { ok: true, text: "– skipped" };
-  if (result.status === "inconclusive") return { ok: true, text: "? inconclusive" };
+  // Not ok when it fails the run (smoke --strict).
+  if (result.status === "skipped") return { ok: result.ok, text: "– skipped" };
+  if (result.status === "inconclusive") return { ok: result.ok, text: "? inconclusive" };
   const failed = result.checks.filter((ch) => !ch.ok).length;
   const total = result.checks.length;
   if (result.error) return { ok: false, text: `✗ stopped${total ? `, ${total - failed}/${total} checks passed` : ""}` };
@@ -239,13 +240,15 @@ export class HumanRenderer implements Renderer {
   private scenarioLine(result: ScenarioResult): void {
     const c = this.c;
     const commands = result.steps.reduce((n, st) => n + st.commands.length, 0);
+    // Skipped and inconclusive keep their mark; red when they fail the run (smoke --strict).
+    const notRun = result.ok ? c.yellow : c.red;
     const mark =
       result.status === "passed"
         ? c.green("✓")
         : result.status === "skipped"
-          ? c.yellow("–")
+          ? notRun("–")
           : result.status === "inconclusive"
-            ? c.yellow("?")
+            ? notRun("?")
             : c.red("✗");
     const stats = `${formatMs(result.ms).padStart(9)}  ${String(commands).padStart(5)} commands`;
     const idRoom = Math.max(12, Math.min(36, this.width - 3 - displayWidth(stats)));
@@ -419,13 +422,28 @@ export class HumanRenderer implements Renderer {
     const failed = report.scenarios.flatMap((s) => s.checks.filter((ch) => !ch.ok));
     const summary = `${scenarios} scenario${scenarios === 1 ? "" : "s"}, ${commands} commands`;
     const skipped = report.scenarios.filter((s) => s.status === "skipped");
+    const inconclusive = report.scenarios.filter((s) => s.status === "inconclusive");
+    // Those that fail the run (smoke --strict; a command's own run when skipped) are not ok: listed in red, counted
+    // on the last line.
+    const strict = [...skipped, ...inconclusive].filter((s) => !s.ok);
+    const failing = (list: typeof skipped) => (list.some((s) => !s.ok) ? " — they fail this run" : "");
     if (skipped.length > 0) {
-      this.out(c.yellow(`Skipped (this server cannot run them):`));
+      this.out((failing(skipped) ? c.red : c.yellow)(`Skipped (this server cannot run them)${failing(skipped)}:`));
       for (const s of skipped) this.bullet(2, "–", `${s.id}: ${s.skipped}`);
+    }
+    if (inconclusive.length > 0) {
+      this.out(
+        (failing(inconclusive) ? c.red : c.yellow)(
+          `Inconclusive (this machine was too slow to show the point)${failing(inconclusive)}:`,
+        ),
+      );
+      for (const s of inconclusive) this.bullet(2, "?", `${s.id}: ${s.inconclusive}`);
     }
     // Counted per scenario, so a run stopped by errors never reads as "0 checks failed".
     const counts = statusLine(report.scenarios);
-    const checks = failed.length > 0 ? `, ${failed.length} check${failed.length === 1 ? "" : "s"} failed` : "";
+    const checks =
+      (failed.length > 0 ? `, ${failed.length} check${failed.length === 1 ? "" : "s"} failed` : "") +
+      (strict.length > 0 ? `; ${strict.length} skipped or inconclusive fail this run` : "");
     // The last line, wrapped (never cut): the verdict of the whole run.
     if (report.interrupted) this.prose(`Interrupted (${summary}): ${counts}`, 0, c.yellow);
     else if (report.ok && report.scenarios.every((s) => s.status === "passed"))

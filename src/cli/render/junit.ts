@@ -16,13 +16,24 @@ function esc(text: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
+/** Why a skipped or inconclusive scenario showed nothing; undefined for the other statuses. */
+function notRun(s: ScenarioResult): string | undefined {
+  if (s.status === "skipped") return s.skipped ?? "skipped";
+  if (s.status === "inconclusive") return `inconclusive: ${s.inconclusive ?? "this machine was too slow"}`;
+  return undefined;
+}
+
 function testcase(s: ScenarioResult): string {
   const pattern = s.id.split("/")[0] ?? s.id;
   const open = `    <testcase classname="redis-patterns.${esc(pattern)}" name="${esc(s.id)}" time="${seconds(s.ms)}">`;
   const body: string[] = [];
-  if (s.status === "skipped") body.push(`      <skipped message="${esc(s.skipped ?? "skipped")}"/>`);
-  if (s.status === "inconclusive")
-    body.push(`      <skipped message="${esc(`inconclusive: ${s.inconclusive ?? "this machine was too slow"}`)}"/>`);
+  const why = notRun(s);
+  // Skipped and inconclusive are <skipped>, unless they fail the run (smoke --strict): then a <failure> CI counts.
+  if (why !== undefined && s.ok) body.push(`      <skipped message="${esc(why)}"/>`);
+  if (why !== undefined && !s.ok)
+    body.push(
+      `      <failure message="${esc(`${why} (--strict)`)}" type="${s.status === "skipped" ? "Skipped" : "Inconclusive"}">${esc(why)}</failure>`,
+    );
   if (s.error) {
     // Where it happened and what the server was sent, then its words: enough to act on from the CI page alone.
     const where = [
@@ -47,7 +58,8 @@ function testcase(s: ScenarioResult): string {
 
 /**
  * The smoke report as JUnit XML, which CI systems display: a testsuite per pattern, a testcase per scenario, failed
- * checks as <failure> with their expected and actual values, a scenario that stopped on an error as <error>.
+ * checks as <failure> with their expected and actual values, a scenario that stopped on an error as <error>, a
+ * skipped or inconclusive one as <skipped message="why">, or as <failure> when it fails the run (smoke --strict).
  */
 export function toJunit(report: RunReport): string {
   const byPattern = new Map<string, ScenarioResult[]>();
@@ -57,9 +69,10 @@ export function toJunit(report: RunReport): string {
   }
   const count = (list: ScenarioResult[]) => ({
     tests: list.length,
-    failures: list.filter((s) => !s.error && s.checks.some((c) => !c.ok)).length,
+    failures: list.filter((s) => !s.error && (s.checks.some((c) => !c.ok) || (notRun(s) !== undefined && !s.ok)))
+      .length,
     errors: list.filter((s) => s.error).length,
-    skipped: list.filter((s) => s.status === "skipped" || s.status === "inconclusive").length,
+    skipped: list.filter((s) => notRun(s) !== undefined && s.ok).length,
     time: seconds(list.reduce((n, s) => n + s.ms, 0)),
   });
   const total = count(report.scenarios);
