@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { newLockToken, overlappingHolds, releaseLock, type Hold } from "../../src/patterns/lock/index.js";
-import { parseInfo } from "../../src/redis/connect.js";
+import { parseInfo } from "../../src/redis/server-info.js";
 import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";

@@ -29,7 +29,7 @@ import {
   type UseCase,
 } from "../../src/patterns/primary/index.js";
 import { seededRandom } from "../../src/patterns/shared/random.js";
-import { parseInfo } from "../../src/redis/connect.js";
+import { parseInfo } from "../../src/redis/server-info.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { sleep } from "../../src/runner/clock.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";

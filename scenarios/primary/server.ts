@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { parseInfo } from "../../src/redis/connect.js";
+import { parseInfo } from "../../src/redis/server-info.js";
 import { INSTALL_HINT, redisServerVersion } from "../../src/redis/throwaway-server.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 

@@ -1,4 +1,3 @@
-import { cliPassword } from "./secrets.js";
 import { collectFacts } from "../doctor/probe.js";
 import { PATTERNS } from "../doctor/requirements.js";
 import {
@@ -11,7 +10,8 @@ import {
   exitCodeOf,
   markReported,
 } from "../errors.js";
-import { connectTarget, type Connection } from "../redis/connect.js";
+import { connectFromOptions } from "./connect-from-options.js";
+import type { Connection } from "../redis/connection.js";
 import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
 import { PrefixClaim, watchForeignKeys } from "../redis/ownership.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
@@ -232,19 +232,7 @@ export async function openRun(
   },
 ): Promise<OpenRun> {
   const recorder = new CommandRecorder();
-  const connection = await connectTarget({
-    url: opts.url,
-    cluster: opts.cluster,
-    envUrl: process.env.REDIS_URL,
-    embedded: opts.embedded,
-    tlsCa: opts.tlsCa,
-    insecure: opts.insecure,
-    password: cliPassword(),
-    timeoutMs: opts.timeout,
-    recorder,
-    notice: run.notice,
-    waitMs: run.waitMs,
-  });
+  const connection = await connectFromOptions(opts, { recorder, notice: run.notice, waitMs: run.waitMs });
   const prefix = opts.prefix ? validatePrefix(opts.prefix) : newRunPrefix();
   // smoke asks what the server can run once, as doctor does (reads only; ACL DRYRUN names keys under the prefix).
   const support = run.probe

@@ -1,4 +1,4 @@
-import type { Target } from "../redis/connect.js";
+import type { Target } from "../redis/connection.js";
 import type { RecordedCommand } from "../redis/recorder.js";
 import { scriptBySha } from "../redis/script.js";
 import type { CleanupResult } from "./runner.js";

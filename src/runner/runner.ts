@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import { AuthError, ConnectError, DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
-import { connectTarget, type ClientOptions, type Connection, type Target } from "../redis/connect.js";
+import { connectTarget } from "../redis/connect.js";
+import type { ClientOptions, Connection, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
 import { KEPT_TTL_MS, capTtl, type PrefixClaim } from "../redis/ownership.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { ClientOptions, Target } from "../redis/connect.js";
+import type { ClientOptions, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
 import type { Clock } from "./clock.js";

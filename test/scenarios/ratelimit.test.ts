@@ -6,7 +6,8 @@ import {
   type RateLimitParams,
 } from "../../scenarios/ratelimit/index.js";
 import { algorithms } from "../../src/patterns/ratelimit/index.js";
-import { connectTarget, type Connection } from "../../src/redis/connect.js";
+import { connectTarget } from "../../src/redis/connect.js";
+import type { Connection } from "../../src/redis/connection.js";
 import { KeySpace } from "../../src/redis/keys.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
 import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";

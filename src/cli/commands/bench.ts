@@ -1,4 +1,3 @@
-import { cliPassword } from "../secrets.js";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import type { RedisOptions } from "ioredis";
 import { CheckFailedError, InterruptedError, UsageError, markReported } from "../../errors.js";
@@ -16,7 +15,7 @@ import {
   type RedisBenchmarkRun,
 } from "../../bench/run.js";
 import { scanPrefix } from "../../redis/cleanup.js";
-import { connectTarget } from "../../redis/connect.js";
+import { connectFromOptions } from "../connect-from-options.js";
 import { KeySpace, newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
@@ -39,17 +38,19 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   }
   const rbBin = opts.vsRedisBenchmark ? findRedisBenchmark() : undefined;
   const recorder = new CommandRecorder();
-  const connection = await connectTarget({
-    url: opts.url,
-    envUrl: process.env.REDIS_URL,
-    embedded: opts.embedded,
-    tlsCa: opts.tlsCa,
-    insecure: opts.insecure,
-    password: cliPassword(),
-    timeoutMs: opts.timeout,
+  const connection = await connectFromOptions(opts, {
     recorder,
-    notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),
+    notice: (message) =>
+      process.stderr.write(`redis-patterns: ${message}
+`),
   });
+  if (connection.target.mode === "cluster") {
+    // The worker threads open plain connections to one address: on a cluster they would miss most slots.
+    await connection.close();
+    throw new UsageError(
+      `bench measures one server: ${connection.target.url} is a Redis Cluster; give --url of a standalone server`,
+    );
+  }
   const redis = connection.redis;
   const prefix = opts.prefix ?? newRunPrefix();
   const keys = new KeySpace(prefix);

@@ -1,7 +1,6 @@
-import { cliPassword } from "../secrets.js";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
-import { connectTarget } from "../../redis/connect.js";
+import { connectFromOptions } from "../connect-from-options.js";
 import { validatePrefix } from "../../redis/keys.js";
 import { executeCleanup, planCleanup } from "../../redis/leftovers.js";
 import { CommandRecorder } from "../../redis/recorder.js";
@@ -17,17 +16,7 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
   if (opts.embedded) throw new UsageError("cleanup --embedded would look in a new, empty server: give --url instead");
   const prefix = validatePrefix(opts.prefix);
   const recorder = new CommandRecorder();
-  const connection = await connectTarget({
-    url: opts.url,
-    cluster: opts.cluster,
-    envUrl: process.env.REDIS_URL,
-    tlsCa: opts.tlsCa,
-    insecure: opts.insecure,
-    password: cliPassword(),
-    timeoutMs: opts.timeout,
-    recorder,
-    allowEmbedded: false,
-  });
+  const connection = await connectFromOptions(opts, { recorder, allowEmbedded: false });
   try {
     const plan = await planCleanup(connection.redis, connection.masters(), prefix, opts.force === true);
     const keys = plan.keys;

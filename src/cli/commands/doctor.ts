@@ -1,4 +1,3 @@
-import { cliPassword } from "../secrets.js";
 import { CheckFailedError, InterruptedError, exitCodeOf, markReported } from "../../errors.js";
 import {
   collectClusterFacts,
@@ -8,7 +7,8 @@ import {
   PATTERNS,
   type DoctorFacts,
 } from "../../doctor/index.js";
-import { classifyRedisError, connectTarget } from "../../redis/connect.js";
+import { classifyRedisError } from "../../redis/classify-error.js";
+import { connectFromOptions } from "../connect-from-options.js";
 import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import type { DoctorCliOptions } from "../options/doctor.js";
@@ -23,17 +23,11 @@ import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
 export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   const patterns = opts.only ?? [...PATTERNS];
   const recorder = new CommandRecorder();
-  const connection = await connectTarget({
-    url: opts.url,
-    cluster: opts.cluster,
-    envUrl: process.env.REDIS_URL,
-    embedded: opts.embedded,
-    tlsCa: opts.tlsCa,
-    insecure: opts.insecure,
-    password: cliPassword(),
-    timeoutMs: opts.timeout,
+  const connection = await connectFromOptions(opts, {
     recorder,
-    notice: (message) => process.stderr.write(`redis-patterns: ${message}\n`),
+    notice: (message) =>
+      process.stderr.write(`redis-patterns: ${message}
+`),
   });
   const setup = recorder.since(0);
   const start = recorder.mark();

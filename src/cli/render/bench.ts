@@ -1,7 +1,7 @@
 import { Chalk } from "chalk";
 import Table from "cli-table3";
 import type { Bottleneck, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
-import type { Target } from "../../redis/connect.js";
+import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import type { CleanupResult } from "../../runner/runner.js";
 import { displayArgv } from "../format.js";

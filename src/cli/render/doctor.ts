@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import { briefError, type DoctorFacts } from "../../doctor/facts.js";
 import type { PatternName } from "../../doctor/requirements.js";
 import type { Finding, PatternVerdict, Verdict } from "../../doctor/rules.js";
-import type { Target } from "../../redis/connect.js";
+import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { formatBytes, formatMs } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";

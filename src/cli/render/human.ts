@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import type { Target } from "../../redis/connect.js";
+import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";

@@ -1,4 +1,4 @@
-import type { Target } from "../../redis/connect.js";
+import type { Target } from "../../redis/connection.js";
 import type { RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
 import type { GlobalOptions } from "../options/common.js";
