@@ -44,6 +44,14 @@ export class AuthError extends RedisPatternsError {
   readonly exitCode = ExitCode.auth;
 }
 
+/**
+ * The run was refused to protect the data already on the server: it could push a server with an evicting
+ * maxmemory-policy into evicting keys (`--force` overrides). Exit 4, like a permission the server refuses.
+ */
+export class EvictionRiskError extends RedisPatternsError {
+  readonly exitCode = ExitCode.auth;
+}
+
 /** One or more checks of a scenario failed; the results were already shown. */
 export class CheckFailedError extends RedisPatternsError {
   readonly exitCode = ExitCode.checkFailed;

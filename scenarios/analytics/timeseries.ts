@@ -19,6 +19,7 @@ import {
 import { copyKey } from "../../src/patterns/shared/copy.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 const START = CHAPTER_DAY + 10 * HOUR_MS;
 const INTERVAL_MS = 15_000;
@@ -77,6 +78,8 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
     "in a sorted set (score = time) show the other shape, its memory and its query; trimming shows what `~` keeps.",
   chapter: "4.6 Real-time analytics",
   defaults: defaultAnalyticsParams,
+  // Two hosts, a sample every 15 s: in the stream, the sorted set to compare, and up to four trimmed copies.
+  footprint: (p) => p.minutes * 8 * (5 * B.streamEntry + B.zsetMember),
   init: () => ({
     stream: "",
     zset: "",

@@ -37,6 +37,7 @@ import {
   type OriginParams,
   type OriginState,
 } from "./origin.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 export interface WorkloadParams extends OriginParams {
   /** Users 1…keys. */
@@ -128,6 +129,8 @@ export function workloadScenario(impl: StrategyImpl): ScenarioDef<WorkloadParams
     explain: impl.explain,
     chapter: CHAPTER_CACHING,
     defaults: defaultWorkloadParams,
+    // A cached row (about 200 bytes of JSON) per user read or written, the write-behind stream's entries.
+    footprint: (p) => Math.min(p.keys, p.reads + p.writes) * (B.key + 256) + p.writes * B.streamEntry + 64 * 1024,
     needs:
       impl.strategy === "write-behind"
         ? ["GET", "SET … PX", "XADD", "XRANGE", "XLEN", "XDEL", ...SCRIPTS]

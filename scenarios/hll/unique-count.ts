@@ -23,6 +23,7 @@ import { SCRIPTS } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
 import { round } from "../../src/stats.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 interface UniqueCountState {
   hllKey: string;
@@ -54,6 +55,8 @@ export default defineScenario<HllParams, UniqueCountState>({
   chapter: "4.6 Real-time analytics",
   defaults: defaultHllParams,
   init: () => ({ hllKey: "", setKey: "", snapshots: [], estimate: 0, exact: 0 }),
+  // The exact SET of every address next to the HLL, and one more HLL per trial.
+  footprint: (p) => p.count * B.setMember + (p.trials + 1) * B.hll,
   needs: (p) => ["PFADD", "PFCOUNT", "SADD", "SCARD", "STRLEN", "GETRANGE", ...(p.trials >= 2 ? SCRIPTS : [])],
   steps: (p, server) => {
     const bitfield = server.has("BITFIELD_RO") ? "BITFIELD_RO" : "BITFIELD";

@@ -20,6 +20,7 @@ import {
   pct,
   type HllParams,
 } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 interface Day {
   label: string;
@@ -41,6 +42,8 @@ export default defineScenario<HllParams, WeeklyState>({
     "period's visitors: the weekly unique count, from the daily counters alone.",
   chapter: "4.6 Real-time analytics",
   defaults: defaultHllParams,
+  // One HLL per day and the merged one.
+  footprint: (p) => (p.days + 1) * B.hll,
   init: () => ({ days: [] }),
   needs: ["PFADD", "PFCOUNT", "PFMERGE"],
   steps: (p) => {

@@ -37,6 +37,7 @@ import {
   thousands,
   type LeaderboardParams,
 } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 /** The chapter's example: ZADD … 1500 "player:alice", then ZINCRBY … 50 (won a game). */
 const CHAPTER_SCORE = 1_500;
@@ -80,6 +81,8 @@ export default defineScenario<LeaderboardParams, GlobalState>({
     "seeded data, and the chapter's memory and speed figures are measured on this server.",
   chapter: CHAPTER,
   defaults: defaultParams,
+  // The board of every player, and two small probe boards at the listpack limit.
+  footprint: (p) => p.players * B.zsetMember + 64 * 1024,
   init: () => ({ key: "", seeded: [], model: new Map(), ranked: [], probes: [] }),
   needs: ["ZADD", "ZCARD", "ZINCRBY", "ZREVRANGE", "ZREVRANK"],
   steps: (p) => [

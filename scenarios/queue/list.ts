@@ -25,6 +25,7 @@ import {
   type Delivery,
   type QueueState,
 } from "./consumers.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 type Ctx = ScenarioContext<QueueParams>;
 
@@ -72,6 +73,8 @@ export default defineScenario<QueueParams, QueueState>({
     "consumer that dies after BRPOP and before finishing takes the message with it, and nothing anywhere records it.",
   chapter: CHAPTER,
   defaults: defaultQueueParams,
+  // Each message in the queue, a processing list or pending list, and the dead-letter stream at most.
+  footprint: (p) => p.messages * 2 * (B.streamEntry + B.listItem + B.hashField),
   init: (p) => initQueueState(p, "list"),
   needs: ["LPUSH", "BRPOP", "LLEN", "LRANGE"],
   steps: (p) => {

@@ -33,6 +33,7 @@ import {
   type Delivery,
   type QueueState,
 } from "./consumers.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 type Ctx = ScenarioContext<QueueParams>;
 
@@ -136,6 +137,8 @@ export default defineScenario<QueueParams, ReliableState>({
     "longer than a visibility timeout to the queue. Nothing is lost; a message can be worked on twice.",
   chapter: CHAPTER,
   defaults: defaultQueueParams,
+  // Each message in the queue, a processing list or pending list, and the dead-letter stream at most.
+  footprint: (p) => p.messages * 2 * (B.streamEntry + B.listItem + B.hashField),
   init: (p) => ({
     ...initQueueState(p, "reliable"),
     moveCommand: "BLMOVE",

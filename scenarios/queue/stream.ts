@@ -36,6 +36,7 @@ import {
   type Delivery,
   type QueueState,
 } from "./consumers.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 type Ctx = ScenarioContext<QueueParams>;
 
@@ -210,6 +211,8 @@ export default defineScenario<QueueParams, StreamState>({
     "one after a minimum idle time; a message that keeps failing goes to a dead-letter stream after N deliveries.",
   chapter: CHAPTER,
   defaults: defaultQueueParams,
+  // Each message in the queue, a processing list or pending list, and the dead-letter stream at most.
+  footprint: (p) => p.messages * 2 * (B.streamEntry + B.listItem + B.hashField),
   init: (p) => ({
     ...initQueueState(p, "stream"),
     claimCommand: "XAUTOCLAIM",

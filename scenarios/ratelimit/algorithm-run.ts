@@ -19,6 +19,7 @@ import {
 import { defaultParams, type RateLimitParams, SCENARIO_TTL_PADDING_MS } from "./params.js";
 import { round } from "../../src/stats.js";
 import { roundTrips } from "../../src/redis/batch.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 /** One request's outcome, in the shape every algorithm shares plus a few words of detail. */
 export interface Decision {
@@ -116,6 +117,8 @@ export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams
     explain: limiter.explain,
     chapter: "4.2 Rate limiting",
     defaults: defaultParams,
+    // At most a key or a log entry per request, and a few keys per client.
+    footprint: (p) => p.requestsPerClient * p.clients.length * B.key + p.clients.length * 8 * B.key,
     needs: (p) => [
       ...SCRIPTS,
       "PTTL",

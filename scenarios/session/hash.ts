@@ -11,6 +11,7 @@ import {
 import { pipelineByKey } from "../../src/redis/batch.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 interface UserSession {
   user: string;
@@ -41,6 +42,8 @@ export default defineScenario<SessionParams, HashSessionState>({
     "same sessions round-robin: the session lives in Redis, so no server needs sticky sessions.",
   chapter: CHAPTER,
   defaults: defaultParams,
+  // One session (a JSON string or a hash of a few hundred bytes) per user.
+  footprint: (p) => p.sessions * (B.key + 2048),
   init: () => ({ servers: [], sessions: [], requests: 0 }),
   needs: ["HSET", "HGET", "HGETALL", "HINCRBY", "EXPIRE", "MULTI", "EXEC", "DEL", "PTTL"],
   steps: (p) => [

@@ -16,6 +16,7 @@ import {
 } from "../../src/patterns/session/index.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, sessionKey, type SessionParams } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 /** The session both requests start from. */
 const BASE = { user_id: 123, role: "admin", cart_size: 0, theme: "light" };
@@ -63,6 +64,8 @@ export default defineScenario<SessionParams, LostUpdateState>({
     "making the loser retry. The interleaving is scripted, so the loss happens every run, not by luck.",
   chapter: CHAPTER,
   defaults: defaultParams,
+  // One session (a JSON string or a hash of a few hundred bytes) per user.
+  footprint: (p) => p.sessions * (B.key + 2048),
   init: () => ({ outcomes: [] }),
   needs: ["WATCH", "MULTI", "EXEC", "HSET", "HGETALL", "HINCRBY", "EXPIRE", "GET", "SET … EX"],
   steps: (p) => [

@@ -8,6 +8,7 @@ import {
 import { InterruptedError } from "../../src/errors.js";
 import { defineScenario } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, round, sessionKey, userName, type SessionParams } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 /** The chapter's claim, and the line this run's median is held against. */
 export const CHAPTER_READ_CLAIM = "sub-ms session reads (vs 5–50 ms DB)";
@@ -33,6 +34,8 @@ export default defineScenario<SessionParams, ReadLatencyState>({
     "sequential GETs of live sessions as the app sees them (send to parsed reply) and reports p50 and p99.",
   chapter: CHAPTER,
   defaults: defaultParams,
+  // One session (a JSON string or a hash of a few hundred bytes) per user.
+  footprint: (p) => p.sessions * (B.key + 2048),
   init: () => ({ sessions: [] }),
   needs: ["GET", "SET … EX"],
   steps: (p) => [

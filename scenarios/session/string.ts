@@ -12,6 +12,7 @@ import {
 import { sleep } from "../../src/runner/clock.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, pttl, sessionKey, shortId, type SessionParams } from "./params.js";
+import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 /** How long the idle session of the expiry step has left, and how long the run then waits (real time). */
 export const EXPIRY_DEMO_MS = 200;
@@ -85,6 +86,8 @@ export default defineScenario<SessionParams, StringSessionState>({
     "sends the request to the login page. No cleanup job, and any app server can serve any request.",
   chapter: CHAPTER,
   defaults: defaultParams,
+  // One session (a JSON string or a hash of a few hundred bytes) per user.
+  footprint: (p) => p.sessions * (B.key + 2048),
   init: () => ({ method: "getex", ttlAfterWrites: [], logins: 0, requests: 0, redirects: 0 }),
   needs: ["SET … EX", "GET", "DEL", "EXISTS", "PEXPIRE", "PTTL"],
   steps: (p) => [

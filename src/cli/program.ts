@@ -101,7 +101,7 @@ Examples:
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
 throwaway redis-server from PATH is started for the run.
-Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 auth or permission · 130 interrupted`;
+Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 auth, permission, or refused for the data's sake (eviction risk) · 130 interrupted`;
 
 /**
  * The router: it declares the global options, lets each command declare its own (src/cli/options/, commander
@@ -140,6 +140,10 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
     .option("--no-color", "no colours (also off when not a terminal, with NO_COLOR or TERM=dumb)")
     .option("--prefix <prefix>", "key prefix for this run (default: a fresh rp:<random>)", option(parsePrefix))
     .option("--keep", "keep the run's keys instead of deleting them at the end")
+    .option(
+      "--force",
+      "run even when the server could evict keys to make room for the run's (maxmemory with an allkeys-* or volatile-* policy)",
+    )
     .addOption(
       new Option("--timeout <duration>", "connect and command timeout (e.g. 5s, 500ms; a bare number is seconds)")
         .argParser(option(parseTimeout))

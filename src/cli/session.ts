@@ -14,6 +14,8 @@ import { connectFromOptions } from "./connect-from-options.js";
 import type { Connection } from "../redis/connection.js";
 import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
 import { PrefixClaim, watchForeignKeys } from "../redis/ownership.js";
+import { DEFAULT_RUN_FOOTPRINT, guardEviction } from "./eviction-guard.js";
+import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
@@ -76,6 +78,7 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
     maxKeys: plan.maxKeys,
     clockMode: plan.clockMode,
     probe: plan.probe,
+    footprint: runFootprint(plan.runs),
   });
   let interrupts = 0;
   const onSignal = () => {
@@ -229,6 +232,8 @@ export async function openRun(
     maxKeys?: number;
     clockMode?: ClockMode;
     probe?: boolean;
+    /** The run's estimated peak memory on the target (runFootprint); the eviction guard's measure. */
+    footprint?: number;
   },
 ): Promise<OpenRun> {
   const recorder = new CommandRecorder();
@@ -247,6 +252,8 @@ export async function openRun(
     : supportFromVersion(connection.target);
   let claim: PrefixClaim;
   try {
+    // Before the first write (the claim is one): refuse a run that could make the server evict someone's keys.
+    await guardEviction(connection, run.footprint ?? DEFAULT_RUN_FOOTPRINT, opts.force === true, run.notice);
     // Before the first write: this run's marker under the prefix, or a refusal naming who holds it.
     claim = await PrefixClaim.claim(connection.redis, connection.masters(), {
       prefix,

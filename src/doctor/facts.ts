@@ -36,6 +36,8 @@ export interface MemoryFacts {
   maxmemory: number | Unknown;
   policy: string | Unknown;
   source: "config" | "info" | "none";
+  /** INFO memory's used_memory, bytes: with maxmemory, the headroom left before the policy applies. */
+  used?: number;
 }
 
 export interface LuaFacts {
@@ -154,7 +156,17 @@ export function persistenceFromInfo(info: Record<string, string>): PersistenceFa
 export function memoryFromInfo(info: Record<string, string>): MemoryFacts {
   const maxmemory = info.maxmemory !== undefined && /^\d+$/.test(info.maxmemory) ? Number(info.maxmemory) : UNKNOWN;
   const policy = info.maxmemory_policy ?? UNKNOWN;
-  return { maxmemory, policy, source: maxmemory === UNKNOWN && policy === UNKNOWN ? "none" : "info" };
+  return {
+    maxmemory,
+    policy,
+    source: maxmemory === UNKNOWN && policy === UNKNOWN ? "none" : "info",
+    ...usedMemory(info),
+  };
+}
+
+/** `{ used }` from INFO's used_memory, or nothing when INFO did not say. */
+export function usedMemory(info: Record<string, string>): { used?: number } {
+  return info.used_memory !== undefined && /^\d+$/.test(info.used_memory) ? { used: Number(info.used_memory) } : {};
 }
 
 export function asAppendFsync(value: string | undefined): AppendFsync | Unknown {

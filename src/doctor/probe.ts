@@ -14,6 +14,7 @@ import {
   briefError,
   identifyServer,
   memoryFromInfo,
+  usedMemory,
   parseConfigReply,
   parseInfo,
   percentile,
@@ -221,7 +222,12 @@ async function readConfig(
   const policy = config["maxmemory-policy"];
   const memory: MemoryFacts =
     maxmemory !== undefined || policy !== undefined
-      ? { maxmemory: maxmemory ?? memoryInfo.maxmemory, policy: policy ?? memoryInfo.policy, source: "config" }
+      ? {
+          maxmemory: maxmemory ?? memoryInfo.maxmemory,
+          policy: policy ?? memoryInfo.policy,
+          source: "config",
+          ...usedMemory(info),
+        }
       : memoryInfo;
 
   const replicaReadOnly = yesNo(config["replica-read-only"] ?? config["slave-read-only"]);

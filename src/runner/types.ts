@@ -199,6 +199,12 @@ export interface ScenarioDef<P, S = Record<string, never>> {
    * reason, and the scenario is skipped with it, as for `needs`. Checked before anything is sent.
    */
   unavailable?(params: P, server: ServerSupport): string | undefined;
+  /**
+   * An upper estimate, in bytes, of the memory the scenario's keys take on the target at their peak, from its
+   * parameters (ELEMENT_BYTES in src/redis/memory.ts): the eviction guard refuses a run that could make a server with
+   * an evicting policy evict keys. DEFAULT_SCENARIO_FOOTPRINT when absent (a scenario of a few hundred small keys).
+   */
+  footprint?(params: P): number;
   /** Fresh mutable state shared by the steps of one run. */
   init(params: P): S;
   /** The steps; `server` lets a title name the fallback a step will send (BRPOPLPUSH where BLMOVE is missing). */

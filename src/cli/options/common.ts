@@ -15,6 +15,8 @@ export interface GlobalOptions {
   color: boolean;
   prefix?: string;
   keep?: boolean;
+  /** `--force`: run even where the eviction guard refuses (cleanup: also after a run on another host). */
+  force?: boolean;
   /** Connect and command timeout, in milliseconds. */
   timeout: number;
   embedded?: boolean;

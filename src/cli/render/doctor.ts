@@ -5,6 +5,7 @@ import type { Finding, PatternVerdict, Verdict } from "../../doctor/rules.js";
 import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import { formatBytes, formatMs } from "../format.js";
+import { DEFAULT_SCENARIO_FOOTPRINT, HEADROOM_RESERVE, evictingPolicy, headroom } from "../../redis/memory.js";
 import type { GlobalOptions } from "../options/common.js";
 import { asciiOnly, colorEnabled, outputWidth, type Streams } from "./index.js";
 import { renderTable } from "./table.js";
@@ -192,6 +193,8 @@ function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
     "memory",
     `maxmemory ${mm} · maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`,
   ]);
+  const room = headroomText(f, c);
+  if (room) table.push(["headroom", room]);
   const lua =
     f.lua.runs === true
       ? `scripts run · TIME inside a script ${f.lua.time === true ? "works" : f.lua.time === false ? c.red(`fails: ${briefError(f.lua.timeError ?? "")}`) : unknown}`
@@ -300,4 +303,23 @@ const MARK: Record<Finding["level"], string> = { info: "·", warning: "!", unsup
 
 function rank(level: Finding["level"]): number {
   return level === "unsupported" ? 2 : level === "warning" ? 1 : 0;
+}
+
+/**
+ * The room left before the memory limit, and what the eviction guard makes of it: with an evicting policy a run
+ * that may not fit is refused (src/redis/memory.ts). Undefined without a limit or without used_memory.
+ */
+function headroomText(f: DoctorFacts, c: ChalkInstance): string | undefined {
+  const { maxmemory, policy, used } = f.memory;
+  if (typeof maxmemory !== "number" || maxmemory === 0 || used === undefined) return undefined;
+  const room = headroom({ used, max: maxmemory, policy: String(policy) })!;
+  const text = `used ${formatBytes(used)} of ${formatBytes(maxmemory)}: ${formatBytes(Math.max(0, room))} free`;
+  if (policy === "unknown" || !evictingPolicy(policy))
+    return `${text} (${String(policy)}: a full server refuses writes, OOM)`;
+  const smallest = DEFAULT_SCENARIO_FOOTPRINT + HEADROOM_RESERVE;
+  return room < smallest
+    ? c.yellow(
+        `${text}: under ${formatBytes(smallest)}, so ${policy} could evict keys to make room for a run; every run is refused (exit 4) unless --force`,
+      )
+    : `${text} before ${policy} evicts keys; a run that could need more is refused (exit 4) unless --force`;
 }
