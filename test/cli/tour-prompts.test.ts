@@ -1,5 +1,6 @@
 import { render } from "@inquirer/testing";
 import { describe, expect, it } from "vitest";
+import { createProgram } from "../../src/cli/program.js";
 import { askParameter as ask, paramSpecs, type ParamSpec, type PromptContext } from "../../src/cli/tour/params.js";
 
 /** inquirer's test renderer takes a cancelable prompt; the tour's prompt is a plain async function around one. */
@@ -16,11 +17,13 @@ async function screenShows(getScreen: () => string, text: string | RegExp): Prom
 
 /** The tour's parameter prompt, in-process with inquirer's test renderer: default shown, invalid input refused. */
 describe("tour: changing a parameter", () => {
-  const specs = paramSpecs({ workers: 3, ttlMs: 150, traffic: "boundary" });
+  // Named and parsed by the lock command's flags (traffic by its known choices).
+  const lock = createProgram().commands.find((c) => c.name() === "lock")!;
+  const specs = paramSpecs({ workers: 3, ttlMs: 150, traffic: "boundary" }, lock.options);
 
   it("keeps the current value on Enter", async () => {
     const { answer, events, getScreen } = await render(askParameter, specs[0]!);
-    expect(getScreen()).toContain("workers (3)");
+    expect(getScreen()).toContain("--workers (3)");
     events.keypress("enter");
     await expect(answer).resolves.toBe(3);
   });
@@ -29,7 +32,7 @@ describe("tour: changing a parameter", () => {
     const { answer, events, getScreen } = await render(askParameter, specs[0]!);
     events.type("0");
     events.keypress("enter");
-    await screenShows(getScreen, "workers must be at least 1, not 0");
+    await screenShows(getScreen, "--workers must be between 2 and 50, not 0");
     events.keypress("backspace");
     events.type("5");
     events.keypress("enter");
@@ -38,7 +41,7 @@ describe("tour: changing a parameter", () => {
 
   it("reads durations as --ttl does", async () => {
     const { answer, events, getScreen } = await render(askParameter, specs[1]!);
-    expect(getScreen()).toContain("ttlMs (e.g. 500ms, 2s, 1m) (150ms)");
+    expect(getScreen()).toContain("--ttl (e.g. 500ms, 2s, 1m) (150ms)");
     events.type("2");
     events.keypress("enter");
     await screenShows(getScreen, /missing unit/);

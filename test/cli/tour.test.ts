@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planSandboxCommand, tokenize } from "../../src/cli/tour/sandbox.js";
 import { interactiveProblem } from "../../src/cli/tour/interactive.js";
-import { formatDuration, paramSpecs, validateParam } from "../../src/cli/tour/params.js";
+import { formatDuration, formatRate, paramSpecs, paramsLine, validateParam } from "../../src/cli/tour/params.js";
 import { PITFALLS } from "../../src/cli/tour/pitfalls.js";
 import { allScenarios } from "../../scenarios/index.js";
 import type { TourCliOptions } from "../../src/cli/options/tour.js";
@@ -80,17 +80,17 @@ describe("tour parameters: validated as the command-line options are", () => {
     db: "sqlite",
     zero: 0,
   });
-  const spec = (name: string) => specs.find((s) => s.name === name)!;
+  const spec = (param: string) => specs.find((s) => s.param === param)!;
 
   it("offers numbers, durations, booleans and strings, not lists", () => {
-    expect(specs.map((s) => [s.name, s.kind, s.shown])).toEqual([
-      ["workers", "integer", "3"],
-      ["ttlMs", "duration", "150ms"],
-      ["decay", "number", "0.9"],
-      ["crash", "boolean", "true"],
-      ["traffic", "choice", "boundary"],
-      ["db", "text", "sqlite"],
-      ["zero", "integer", "0"],
+    expect(specs.map((s) => [s.param, s.name, s.kind, s.shown])).toEqual([
+      ["workers", "workers", "integer", "3"],
+      ["ttlMs", "ttl", "duration", "150ms"],
+      ["decay", "decay", "number", "0.9"],
+      ["crash", "crash", "boolean", "true"],
+      ["traffic", "traffic", "choice", "boundary"],
+      ["db", "db", "text", "sqlite"],
+      ["zero", "zero", "integer", "0"],
     ]);
   });
 
@@ -107,8 +107,55 @@ describe("tour parameters: validated as the command-line options are", () => {
     expect(spec("crash").parse("false")).toBe(false);
   });
 
-  it("shows durations in the shortest exact form", () => {
+  it("shows durations in the shortest exact form, rates per second, minute or hour", () => {
     expect([60_000, 1000, 1500, 3_600_000].map(formatDuration)).toEqual(["1m", "1s", "1500ms", "1h"]);
+    expect([5, 10 / 60, 1 / 3600, 0.123456].map(formatRate)).toEqual(["5/s", "10/m", "1/h", "0.12/s"]);
+  });
+});
+
+describe("tour parameters: named by the command's flags, parsed by the flags' own parsers", () => {
+  const program = createProgram();
+  const optionsOf = (id: string) => program.commands.find((c) => c.name() === id.split("/")[0])!.options;
+
+  it("ratelimit: --window 1m, --rate 10/m, --requests 30, not windowMs = 60000 or 0.16666666666666666", async () => {
+    const def = (await allScenarios()).find((s) => s.id === "ratelimit/fixed-window")!;
+    const specs = paramSpecs(def.defaults, optionsOf(def.id));
+    expect(paramsLine(specs)).toBe(
+      "--limit 10  --window 1m  --rate 10/m  --burst 10  --cost 1  --requests 30  --traffic boundary  --clock scenario",
+    );
+    const window = specs.find((s) => s.name === "--window")!;
+    expect(window.param).toBe("windowMs");
+    expect(window.parse("2s")).toBe(2000);
+    expect(validateParam(window, "25h")).toMatch(/--window/);
+    // The rate shown rounded or exact; Enter on it keeps the value as it was.
+    const rate = specs.find((s) => s.name === "--rate")!;
+    expect(rate.parse(rate.shown)).toBe(def.defaults.ratePerSec);
+    expect(rate.parse("5/s")).toBe(5);
+  });
+
+  it("session: --ttl 1h sets ttlSeconds 3600", async () => {
+    const def = (await allScenarios()).find((s) => s.id === "session/string")!;
+    const ttl = paramSpecs(def.defaults, optionsOf(def.id)).find((s) => s.param === "ttlSeconds")!;
+    expect([ttl.name, ttl.shown]).toEqual(["--ttl", "1h"]);
+    expect(ttl.parse("30m")).toBe(1800);
+  });
+
+  it("every scenario: no raw floats or internal names, and each shown value reads back", async () => {
+    for (const def of await allScenarios()) {
+      for (const spec of paramSpecs(def.defaults, optionsOf(def.id))) {
+        expect(spec.name, def.id).not.toMatch(/[A-Z]/);
+        expect(spec.shown, `${def.id} ${spec.name}`).not.toMatch(/\.\d{3,}/);
+        if (spec.kind === "choice" || spec.kind === "boolean") continue;
+        // Typed (not the default kept by Enter): parsed by the option to the same value. A 0 the option refuses
+        // (--remote-latency takes a duration) is kept only by Enter.
+        const value = def.defaults[spec.param];
+        if (value === 0 && validateParam(spec, ` ${spec.shown}`) !== true) continue;
+        expect(validateParam(spec, ` ${spec.shown}`), `${def.id} ${spec.name}`).toBe(true);
+        const typed = spec.parse(` ${spec.shown}`);
+        if (typeof value === "number") expect(typed as number, `${def.id} ${spec.name}`).toBeCloseTo(value, 2);
+        else expect(typed, `${def.id} ${spec.name}`).toEqual(value);
+      }
+    }
   });
 });
 

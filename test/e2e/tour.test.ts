@@ -84,12 +84,12 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Down", "Down", "Down", "Down", "Down", "Enter");
     await t.waitFor("Change which parameter?");
     t.send("Down", "Enter");
-    await t.waitFor("? workers");
+    await t.waitFor("? --workers");
     t.type("0");
-    await t.waitFor("workers must be at least 1, not 0");
+    await t.waitFor("--workers must be between 2 and 50, not 0");
     t.send("BSpace");
     t.type("4");
-    await t.waitFor("workers = 4");
+    await t.waitFor("--workers 4");
     t.send("Enter"); // Done
     await t.waitFor("deleted the 2 keys of the previous run");
     await t.waitFor("Step 1/2 · 10 rounds: all 4 workers GET the counter");
@@ -115,9 +115,9 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Down", "Down", "Down", "Enter");
     await t.waitFor("Change which parameter?");
     t.send("Down", "Down", "Enter");
-    await t.waitFor("? increments");
-    t.type("1000000");
-    await t.waitFor("increments = 1000000");
+    await t.waitFor("? --increments");
+    t.type("10000"); // the most --increments takes: a step of some seconds
+    await t.waitFor("--increments 10000");
     t.send("Enter");
     await t.waitFor("all 3 workers GET the counter");
     await t.waitFor("Run the whole step");

@@ -5,7 +5,9 @@ import { planRun, runScenario, type RunEvent, type StepAction } from "../../runn
 import { FULL_SUPPORT } from "../../runner/support.js";
 import { wrapText } from "../render/text.js";
 import type { TourContext } from "./context.js";
-import { askParameter, paramSpecs } from "./params.js";
+import type { Option } from "commander";
+import { createProgram } from "../program.js";
+import { askParameter, paramSpecs, paramsLine } from "./params.js";
 import { PITFALLS, isPitfall } from "./pitfalls.js";
 import type { Stepper } from "./stepper.js";
 
@@ -32,12 +34,19 @@ interface StepInfo {
 export class Walkthrough {
   private stepIndex = 0;
   private replayTo = 0;
+  private commands: Map<string, readonly Option[]> | undefined;
 
   constructor(
     private readonly ctx: TourContext,
     private readonly stepper: Stepper,
     private readonly sandbox: (owner: string) => Promise<void>,
   ) {}
+
+  /** The options of the command that runs `def` (`ratelimit` for ratelimit/fixed-window): the parameters' flags. */
+  private optionsOf(def: AnyScenario): readonly Option[] {
+    this.commands ??= new Map(createProgram().commands.map((cmd) => [cmd.name(), cmd.options]));
+    return this.commands.get(def.id.split("/")[0]!) ?? [];
+  }
 
   async run(def: AnyScenario): Promise<AfterWalkthrough> {
     let params: Params = structuredClone(def.defaults) as Params;
@@ -70,7 +79,7 @@ export class Walkthrough {
       this.ctx.renderer.outcome(result);
       const after = await this.afterScenario();
       if (after === "again" || after === "params") {
-        if (after === "params") params = await this.changeParams(params);
+        if (after === "params") params = await this.changeParams(def, params);
         replayTo = 0;
         autoRun = -1;
         showHeader = true;
@@ -88,6 +97,8 @@ export class Walkthrough {
     if (def.chapter) this.ctx.out(c.dim(`   chapter ${def.chapter}`));
     for (const line of wrapText(def.explain, renderer.width - 3)) this.ctx.out(`   ${line}`);
     if (isPitfall(def.id)) this.ctx.out(`   ${c.yellow("⚠ pitfall:")} ${PITFALLS[def.id]}`);
+    const line = paramsLine(paramSpecs(params, this.optionsOf(def)));
+    if (line) for (const l of wrapText(`with ${line}`, renderer.width - 3)) this.ctx.out(c.dim(`   ${l}`));
   }
 
   private async chooseStepAction(
@@ -138,7 +149,7 @@ export class Walkthrough {
           setNext({ kind: "restart", replayTo: info.index - 1, autoRun: -1, params });
           return "stop";
         case "params":
-          setNext({ kind: "restart", replayTo: 0, autoRun: -1, params: await this.changeParams(params) });
+          setNext({ kind: "restart", replayTo: 0, autoRun: -1, params: await this.changeParams(def, params) });
           return "stop";
         case "sandbox":
           await this.sandbox(def.id);
@@ -174,21 +185,21 @@ export class Walkthrough {
   }
 
   /** Each parameter with its current value as the default, validated as the command-line options are. */
-  private async changeParams(current: Params): Promise<Params> {
+  private async changeParams(def: AnyScenario, current: Params): Promise<Params> {
     const params = { ...current };
     for (;;) {
-      const specs = paramSpecs(params);
+      const specs = paramSpecs(params, this.optionsOf(def));
       const name = await this.ctx.ask(select<string>, {
         message: "Change which parameter?",
         pageSize: 14,
         choices: [
           { name: "Done: run with these", value: "@done" },
-          ...specs.map((s) => ({ name: `${s.name} = ${s.shown}`, value: s.name })),
+          ...specs.map((s) => ({ name: `${s.name} ${s.shown}`, value: s.param })),
         ],
       });
       if (name === "@done") return params;
-      const spec = specs.find((s) => s.name === name)!;
-      params[spec.name] = await this.ctx.ask(askParameter, spec);
+      const spec = specs.find((s) => s.param === name)!;
+      params[spec.param] = await this.ctx.ask(askParameter, spec);
     }
   }
 
