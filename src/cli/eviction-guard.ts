@@ -1,5 +1,5 @@
 import { EvictionRiskError } from "../errors.js";
-import type { Connection } from "../redis/connect.js";
+import type { Connection } from "../redis/connection.js";
 import { evictionRiskOn } from "../redis/memory.js";
 
 /** What a run whose scenarios are not known up front (the tour) is assumed to need. */
