@@ -5,7 +5,6 @@ import {
   CheckFailedError,
   ConnectError,
   DependencyError,
-  ExitCode,
   InterruptedError,
   exitCodeOf,
   markReported,
@@ -31,7 +30,8 @@ import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/su
 import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
 import { packageVersion } from "./program.js";
-import { createRenderer } from "./render/index.js";
+import { createRenderer, type Renderer } from "./render/index.js";
+import { watchInterrupts } from "./interrupt.js";
 
 export interface SessionPlan {
   /** The command as the user would name it, e.g. "ratelimit". */
@@ -67,12 +67,12 @@ export function failsRun(result: ScenarioResult, alsoFail: readonly ScenarioStat
 
 /**
  * Connect, run the scenarios, clean up (also after a failure or Ctrl-C), render, and throw the error that decides
- * the exit code. With the tour (src/cli/tour/tour.ts), the only places that wire signals to a run.
+ * the exit code. Signals reach it through watchInterrupts (src/cli/interrupt.ts), as they reach the tour.
  */
 export async function runSession(opts: GlobalOptions, given: SessionPlan): Promise<void> {
   const plan = { ...given, alsoFail: given.alsoFail ?? (["skipped"] as const) };
   const renderer = await createRenderer(opts, { compact: plan.compact, scenarios: plan.runs.length });
-  const { connection, recorder, prefix, setup, controller, env } = await openRun(opts, {
+  const opened = await openRun(opts, {
     notice: (message) => renderer.notice(message),
     waitMs: plan.waitMs,
     maxKeys: plan.maxKeys,
@@ -80,18 +80,70 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
     probe: plan.probe,
     footprint: runFootprint(plan.runs),
   });
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+  const { connection, recorder, prefix, setup, controller } = opened;
+  // Ctrl-C, SIGTERM or SIGHUP (a closed terminal): the run stops and its keys are cleaned up; a second one stops
+  // waiting for that (the entry point exits 130 and the throwaway servers are stopped on the way out).
+  const interrupts = watchInterrupts(() => {
     renderer.notice("interrupted: cleaning up the run's keys (Ctrl-C again to quit at once)");
     controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  // SIGHUP too (a closed terminal): cleaned up like Ctrl-C, and the throwaway servers stopped on the way out.
-  process.on("SIGHUP", onSignal);
+  });
+  let ran: Ran;
+  try {
+    ran = await Promise.race([runAndClean(opts, plan, opened, renderer), interrupts.forced]);
+  } finally {
+    interrupts.dispose();
+  }
+  const { results, cleanup } = ran;
+  let fatal = ran.fatal;
+  if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
+  // A skipped or inconclusive scenario that fails this run (smoke --strict) is not ok in the report either, so JSON,
+  // JUnit (<failure>, not <skipped>) and the human summary say the same.
+  for (const r of results) if (failsRun(r, plan.alsoFail)) r.ok = false;
+  // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
+  const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
+  const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
+  const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
+  // A run that failed because of errors (not only checks) says so in the report: its message and exit code.
+  const reportError = fatal ?? (results.some((r) => r.error) ? failure : undefined);
+  const report: RunReport = {
+    schemaVersion: SCHEMA_VERSION,
+    ok,
+    command: plan.command,
+    target: connection.target,
+    prefix,
+    setup: { commands: setup },
+    scenarios: results,
+    ...(summary ? { summary } : {}),
+    scripts: scriptsUsed(recorder.commands),
+    cleanup,
+    ...(fatal instanceof InterruptedError ? { interrupted: true } : {}),
+    ...(reportError !== undefined
+      ? { error: { message: errorMessage(reportError), exitCode: exitCodeOf(reportError) } }
+      : {}),
+  };
+  renderer.finish(report);
+  plan.onReport?.(report);
+  if (failure !== undefined) {
+    markReported(failure);
+    throw failure;
+  }
+}
+
+/** What a session's run leaves for the report: the results, the error that stopped it, the cleanup. */
+interface Ran {
+  results: ScenarioResult[];
+  fatal: unknown;
+  cleanup: RunReport["cleanup"];
+}
+
+/** The scenarios one after the other, then the cleanup (also after a failure or Ctrl-C) and the closing QUITs. */
+async function runAndClean(
+  opts: GlobalOptions,
+  plan: SessionPlan,
+  { connection, recorder, prefix, env }: OpenRun,
+  renderer: Renderer,
+): Promise<Ran> {
   const results: ScenarioResult[] = [];
   let fatal: unknown;
   renderer.header(connection.target, prefix, opts.keep === true);
@@ -130,42 +182,7 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   await connection.close();
   // QUIT goes over the wire too: the trace of the cleanup phase ends with each connection's QUIT.
   cleanup.commands = recorder.since(closing);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-  process.off("SIGHUP", onSignal);
-  if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
-
-  // A skipped or inconclusive scenario that fails this run (smoke --strict) is not ok in the report either, so JSON,
-  // JUnit (<failure>, not <skipped>) and the human summary say the same.
-  for (const r of results) if (failsRun(r, plan.alsoFail)) r.ok = false;
-  // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
-  const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
-  const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
-  const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
-  // A run that failed because of errors (not only checks) says so in the report: its message and exit code.
-  const reportError = fatal ?? (results.some((r) => r.error) ? failure : undefined);
-  const report: RunReport = {
-    schemaVersion: SCHEMA_VERSION,
-    ok,
-    command: plan.command,
-    target: connection.target,
-    prefix,
-    setup: { commands: setup },
-    scenarios: results,
-    ...(summary ? { summary } : {}),
-    scripts: scriptsUsed(recorder.commands),
-    cleanup,
-    ...(fatal instanceof InterruptedError ? { interrupted: true } : {}),
-    ...(reportError !== undefined
-      ? { error: { message: errorMessage(reportError), exitCode: exitCodeOf(reportError) } }
-      : {}),
-  };
-  renderer.finish(report);
-  plan.onReport?.(report);
-  if (failure !== undefined) {
-    markReported(failure);
-    throw failure;
-  }
+  return { results, fatal, cleanup };
 }
 
 /**

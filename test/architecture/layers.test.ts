@@ -2,7 +2,8 @@
  * The layering rule (STYLE.md: three layers, imports pointing down, printing only in src/cli) as a test, read from the
  * TypeScript syntax tree rather than grepped, so comments and look-alike strings do not count:
  *  - library code (everything under src/ except src/cli, and scenarios/) imports no terminal-UI package (chalk, ora,
- *    cli-table3, commander, @inquirer/*) and never prints or exits (console.*, process.stdout/stderr, process.exit);
+ *    cli-table3, commander, @inquirer/*) and never prints (console.*, process.stdout/stderr);
+ *  - nothing under src/ or scenarios/ calls process.exit: only bin/redis-patterns.js exits, with main()'s code;
  *  - src/patterns imports neither src/runner nor src/cli; src/runner does not import src/cli; src/redis imports
  *    none of the layers above it; nothing under src/ except src/cli imports scenarios/;
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
@@ -122,10 +123,14 @@ function check(file: string, text: string): string[] {
   }
 
   const visit = (node: ts.Node): void => {
-    if (isLibrary(file) && ts.isPropertyAccessExpression(node)) {
+    if (ts.isPropertyAccessExpression(node)) {
       const path = accessPath(node);
-      if (path && /^(globalThis\.)?(console\.\w+|process\.exit|process\.stdout|process\.stderr)$/.test(path)) {
-        problems.push(`${where(node)} uses ${path} (only src/cli prints or exits)`);
+      if (isLibrary(file) && path && /^(globalThis\.)?(console\.\w+|process\.stdout|process\.stderr)$/.test(path)) {
+        problems.push(`${where(node)} uses ${path} (only src/cli prints)`);
+      }
+      // Not even src/cli: commands throw, main() returns the exit code, bin/redis-patterns.js exits with it.
+      if (path && /^(globalThis\.)?process\.(exit|reallyExit|abort)$/.test(path)) {
+        problems.push(`${where(node)} uses ${path} (only bin/redis-patterns.js exits)`);
       }
     }
     // Command names as string values: "FLUSHDB", 'keys', `flushall` (not a type like Pick<T, "keys">, nor a property name).
@@ -211,10 +216,10 @@ describe("the layering rule", () => {
       src/patterns/example/bad.ts:5 imports ../../cli/session.js: src/patterns/ may not depend on src/cli/
       src/patterns/example/bad.ts:6 imports ../../runner/runner.js: src/patterns/ may not depend on src/runner/
       src/patterns/example/bad.ts:7 imports ora (terminal UI belongs in src/cli)
-      src/patterns/example/bad.ts:9 uses console.log (only src/cli prints or exits)
-      src/patterns/example/bad.ts:10 uses globalThis.console.error (only src/cli prints or exits)
-      src/patterns/example/bad.ts:11 uses process.stdout (only src/cli prints or exits)
-      src/patterns/example/bad.ts:12 uses process.exit (only src/cli prints or exits)
+      src/patterns/example/bad.ts:9 uses console.log (only src/cli prints)
+      src/patterns/example/bad.ts:10 uses globalThis.console.error (only src/cli prints)
+      src/patterns/example/bad.ts:11 uses process.stdout (only src/cli prints)
+      src/patterns/example/bad.ts:12 uses process.exit (only bin/redis-patterns.js exits)
       src/patterns/example/bad.ts:13 names the command FLUSHDB
       src/patterns/example/bad.ts:14 calls .flushall()
       src/patterns/example/bad.ts:15 calls .keys()
@@ -225,10 +230,11 @@ describe("the layering rule", () => {
     expect(check("scenarios/x/bad.ts", `import { x } from "../../src/cli/program.js"; console.log(x);`)).toHaveLength(
       2,
     );
-    // The CLI may print and import UI packages, but it may not flush either.
-    expect(check("src/cli/ok.ts", `import chalk from "chalk"; console.log(chalk.red("x")); process.exit(0);`)).toEqual(
-      [],
-    );
+    // The CLI may print and import UI packages, but it may not flush or exit either.
+    expect(check("src/cli/ok.ts", `import chalk from "chalk"; console.log(chalk.red("x"));`)).toEqual([]);
+    expect(check("src/cli/bad.ts", `process.exit(130);`)).toEqual([
+      "src/cli/bad.ts:1 uses process.exit (only bin/redis-patterns.js exits)",
+    ]);
     expect(check("src/cli/bad.ts", `await redis.call("flushall");`)).toHaveLength(1);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from "../../bench/run.js";
 import { scanPrefix } from "../../redis/cleanup.js";
 import { connectFromOptions } from "../connect-from-options.js";
+import { watchInterrupts } from "../interrupt.js";
 import { KeySpace, newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
@@ -55,9 +56,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const prefix = opts.prefix ?? newRunPrefix();
   const keys = new KeySpace(prefix);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // Ctrl-C, SIGTERM or SIGHUP ends the rounds; the cleanup below still runs.
+  const interrupts = watchInterrupts(() => controller.abort());
 
   const connectionOptions = workerConnection(redis.options);
   const serverIsLocal = isLocal(connectionOptions);
@@ -157,8 +157,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const cleanup = await cleanupRun({ redis, recorder, keys }, opts.keep === true);
   await connection.close();
   cleanup.commands = recorder.since(closing);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  interrupts.dispose();
   if (controller.signal.aborted && !(fatal instanceof InterruptedError)) fatal = new InterruptedError();
 
   const load = loadavg()[0]!;

@@ -9,6 +9,7 @@ import {
 } from "../../doctor/index.js";
 import { classifyRedisError } from "../../redis/classify-error.js";
 import { connectFromOptions } from "../connect-from-options.js";
+import { watchInterrupts } from "../interrupt.js";
 import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import type { DoctorCliOptions } from "../options/doctor.js";
@@ -35,9 +36,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   // Nothing to clean up, but a Ctrl-C still closes the connection (and stops a throwaway server) before exiting.
   const controller = new AbortController();
   recorder.setAbortSignal(controller.signal);
-  const onSignal = () => controller.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupts = watchInterrupts(() => controller.abort());
 
   const steps: { title: string; ms: number; commands: number }[] = [];
   let stepStarted = { at: performance.now(), mark: start };
@@ -86,8 +85,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
       ? new InterruptedError()
       : classifyRedisError(err, { display: connection.target.url, password: undefined });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupts.dispose();
   }
   await connection.close();
 
