@@ -42,13 +42,6 @@ interface ClientState {
   handshakeByName: boolean;
 }
 
-/**
- * Set on an ioredis command object to the connection that recorded it: ioredis passes a command again when it leaves
- * the offline queue (same connection: not recorded twice), and a cluster resends a redirected one on another node's
- * connection (recorded again). A property, not a WeakSet: cheaper for millions of commands.
- */
-const RECORDED_BY = Symbol("redis-patterns.recordedBy");
-
 /** Set on an ioredis pipeline (or MULTI) object: the batch its commands are recorded in. */
 const BATCH = Symbol("redis-patterns.batch");
 interface Batch {
@@ -74,33 +67,46 @@ export interface AttachOptions {
 interface PatchedCommand {
   name: string;
   args: unknown[];
-  [RECORDED_BY]?: ClientState;
+  /** The recorder's slot for this command on the connection that sent it last (see `record`). */
+  [SLOT]?: Slot;
   resolve: (value: unknown) => unknown;
-  reject: (err: Error) => void;
+  reject: (err: Error) => unknown;
 }
+
+/** Set on an ioredis command object: its slot, which also says which connection recorded it (see `attach`). */
+const SLOT = Symbol("redis-patterns.slot");
 
 /**
  * Records every command sent through the ioredis clients attached to it. It hooks `sendCommand`, the single
  * funnel through which ioredis writes plain commands, pipelines and MULTI/EXEC blocks alike; at that point the
  * arguments have been flattened and stringified, so `name` + `args` is exactly what `toWritable` puts on the socket.
  * The reply is taken before ioredis's reply transformers (so HGETALL stays a flat array, as redis-cli shows it).
+ *
+ * The hot path (one command sent, one reply) keeps references and timestamps in one small object (a `Slot`): the
+ * command's name and argument array, a `performance.now()` at sending and at the reply, the raw reply. The trace's
+ * form (argv strings, redaction of secrets, the reply converted) is made when an entry is handed out: to a listener
+ * (the tour), or through `commands` / `since` when the trace is printed or serialised.
  */
 export class CommandRecorder {
-  private readonly retained: RecordedCommand[] = [];
-  /** Retained entries not yet in the trace's form. */
-  private pending: Slot[] = [];
+  /** Retained commands (within `retain`), as slots; `entries` is the prefix of them already in the trace's form. */
+  private readonly retained: Slot[] = [];
+  private readonly entries: RecordedCommand[] = [];
   /** Every command recorded, including those not kept in `commands` (see `retain`). */
   total = 0;
   private readonly listeners = new Set<RecorderListener>();
   private nextBatch = 1;
   private signal: AbortSignal | undefined;
   private gate: CommandGate | undefined;
+  private readonly retain: number;
 
   /**
    * `retain` bounds how many commands are kept in `commands` (a benchmark of millions of operations counts them in
-   * `total` and keeps none); every command is still recorded, redacted and timed, and listeners still see it.
+   * `total` and keeps none); every command is still recorded and timed (references and timestamps, as always), and
+   * listeners still see it.
    */
-  constructor(private readonly options: { retain?: number } = {}) {}
+  constructor(options: { retain?: number } = {}) {
+    this.retain = options.retain ?? Number.POSITIVE_INFINITY;
+  }
 
   /** Refuse to send new commands once `signal` aborts (Ctrl-C); commands already sent still complete. */
   setAbortSignal(signal: AbortSignal | undefined): void {
@@ -134,10 +140,9 @@ export class CommandRecorder {
     const target = redis as unknown as { sendCommand(command: PatchedCommand, stream?: object): unknown };
     const original = target.sendCommand.bind(redis);
     target.sendCommand = (command: PatchedCommand, stream?: object) => {
-      // Per connection: on a cluster, a command redirected by MOVED/ASK is sent again on another node's connection,
-      // and that second send is recorded as a command of its own.
-      if (command[RECORDED_BY] !== state) {
-        command[RECORDED_BY] = state;
+      // Per connection: ioredis passes a command again when it leaves the offline queue (same connection: recorded
+      // once), and a cluster resends one redirected by MOVED/ASK on another node's connection (recorded again).
+      if (command[SLOT]?.state !== state) {
         const handshake = state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args));
         if (this.signal?.aborted && !handshake) {
           command.reject(new InterruptedError());
@@ -149,7 +154,7 @@ export class CommandRecorder {
           gate(redactArgv([command.name, ...command.args.map(argToString)]), state.label).then(
             () => {
               if (this.signal?.aborted) return command.reject(new InterruptedError());
-              this.record(command, stream, state);
+              this.record(command, stream, state, handshake);
               original(command, stream);
             },
             (err: unknown) => command.reject(err instanceof Error ? err : new Error(String(err))),
@@ -162,11 +167,10 @@ export class CommandRecorder {
           // went over the wire (a connection dropped while connecting sent nothing), in the order it was written.
           if (redis.status === "end") return original(command, stream);
           const result = original(command, stream);
-          if (isQueued(redis, command)) command[RECORDED_BY] = undefined;
-          else this.record(command, stream, state);
+          if (!isQueued(redis, command)) this.record(command, stream, state, handshake);
           return result;
         }
-        this.record(command, stream, state);
+        this.record(command, stream, state, handshake);
       }
       return original(command, stream);
     };
@@ -188,10 +192,11 @@ export class CommandRecorder {
     reply?: (value: T) => ReplyValue,
   ): Promise<T> {
     if (this.signal?.aborted) throw new InterruptedError();
-    const entry: RecordedCommand = { seq: ++this.total, client, argv, ms: 0, source };
-    this.keep(entry);
+    const slot = new Slot(++this.total, client, argv[0] ?? "", argv, performance.now(), undefined, undefined);
+    const entry: RecordedCommand = { seq: slot.seq, client, argv, ms: 0, source };
+    slot.entry = entry;
+    if (this.retained.length < this.retain) this.retained.push(slot);
     this.emit(entry, "sent");
-    const startedAt = performance.now();
     try {
       const value = await run();
       entry.reply = reply ? reply(value) : toReplyValue(value);
@@ -200,7 +205,8 @@ export class CommandRecorder {
       entry.error = err instanceof Error ? err.message : String(err);
       throw err;
     } finally {
-      entry.ms = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      entry.ms = Math.round((performance.now() - slot.startedAt) * 1000) / 1000;
+      slot.replied = slot.converted = true;
       this.emit(entry, "replied");
     }
   }
@@ -211,28 +217,21 @@ export class CommandRecorder {
   }
 
   since(mark: number): RecordedCommand[] {
-    this.exposeAll();
-    return this.retained.slice(mark);
+    return this.commands.slice(mark);
   }
 
-  /** The retained commands, in the trace's form. */
+  /** The retained commands, in the trace's form (the same array, growing, on every read). */
   get commands(): RecordedCommand[] {
-    this.exposeAll();
-    return this.retained;
+    for (let i = this.entries.length; i < this.retained.length; i++) this.entries.push(expose(this.retained[i]!));
+    return this.entries;
   }
 
-  private record(command: PatchedCommand, stream: object | undefined, state: ClientState): void {
-    // The hot path keeps references (the command's name and args, later its raw reply) and two timestamps; the
-    // trace's form (argv strings, redaction, reply conversion) is made when the entry is handed out: to a listener,
-    // or through `commands` / `since` when the trace is printed or serialised (see `expose`).
-    const entry: RecordedCommand = { seq: ++this.total, client: state.label, argv: NOT_YET, ms: 0 };
-    if (state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args)))
-      entry.phase = "handshake";
-    if (state.node) entry.node = state.node;
-    let startedAt = performance.now();
-    if (stream && "isPipeline" in stream) {
+  private record(command: PatchedCommand, stream: object | undefined, state: ClientState, handshake: boolean): void {
+    const startedAt = performance.now();
+    let batch: Batch | undefined;
+    if (stream !== undefined && "isPipeline" in stream) {
       const pipeline = stream as { [BATCH]?: Batch };
-      let batch = pipeline[BATCH];
+      batch = pipeline[BATCH];
       if (!batch) {
         batch = {
           id: this.nextBatch++,
@@ -241,41 +240,28 @@ export class CommandRecorder {
         };
         pipeline[BATCH] = batch;
       }
-      entry.batch = { id: batch.id, kind: batch.kind };
-      startedAt = batch.startedAt;
     }
-    const slot = this.open(entry, command.name, command.args, startedAt);
-
-    // The reply: a timestamp and a reference, nothing more, unless the entry was already handed out (or the reply is
-    // a Buffer, which may be a view of the parser's reused memory). One reply per send: a command redirected by a
-    // cluster (MOVED/ASK) is wrapped again by the next send, and this entry keeps the first outcome.
-    const resolve = command.resolve;
-    const reject = command.reject;
-    // The wrappers below keep ioredis's own `this` (a plain function), so the recorder is reached through a name.
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const recorder = this;
-    command.resolve = function (this: unknown, value: unknown) {
-      if (!slot.replied) {
-        slot.endedAt = performance.now();
-        slot.replied = true;
-        slot.raw = value;
-        if (slot.exposed || recorder.listeners.size > 0 || hasBuffer(value)) recorder.replied(slot);
-      }
-      return resolve.call(this, value);
-    };
-    command.reject = function (this: unknown, err: Error) {
-      if (!slot.replied) {
-        slot.endedAt = performance.now();
-        slot.replied = true;
-        slot.failure = err;
-        if (slot.exposed || recorder.listeners.size > 0) recorder.replied(slot);
-      }
-      return reject.call(this, err);
-    };
+    const slot = new Slot(++this.total, state.label, command.name, command.args, startedAt, batch, state);
+    if (handshake) slot.handshake = true;
+    // A command redirected by a cluster (MOVED/ASK) comes back here on another connection, its resolve/reject
+    // already ours: the new slot takes over ioredis's originals, the first slot keeps the first outcome.
+    const previous = command[SLOT];
+    if (previous !== undefined && command.resolve === resolveRecorded) {
+      slot.resolve = previous.resolve;
+      slot.reject = previous.reject;
+    } else {
+      slot.resolve = command.resolve;
+      slot.reject = command.reject;
+      command.resolve = resolveRecorded;
+      command.reject = rejectRecorded;
+    }
+    slot.recorder = this;
+    command[SLOT] = slot;
+    this.opened(slot);
   }
 
   /**
-   * Hooks for a client that is not ioredis (bench's wire client): the same entries, references and timestamps as
+   * Hooks for a client that is not ioredis (bench's wire client): the same slots, references and timestamps as
    * `attach` records, the client calling `sent` as it queues a command and `replied`/`failed` with its outcome.
    */
   wireHooks(label: string): {
@@ -285,65 +271,30 @@ export class CommandRecorder {
   } {
     return {
       sent: (name, args) => {
-        const entry: RecordedCommand = { seq: ++this.total, client: label, argv: NOT_YET, ms: 0 };
-        return this.open(entry, name, args as unknown[], performance.now());
+        const slot = new Slot(++this.total, label, name, args as unknown[], performance.now(), undefined, undefined);
+        slot.recorder = this;
+        this.opened(slot);
+        return slot;
       },
-      replied: (token, value) => {
-        const slot = token as Slot;
-        slot.endedAt = performance.now();
-        slot.replied = true;
-        slot.raw = value;
-        if (slot.exposed || this.listeners.size > 0) this.replied(slot);
-      },
-      failed: (token, err) => {
-        const slot = token as Slot;
-        slot.endedAt = performance.now();
-        slot.replied = true;
-        slot.failure = err;
-        if (slot.exposed || this.listeners.size > 0) this.replied(slot);
-      },
+      replied: (token, value) => (token as Slot).settle(value, undefined),
+      failed: (token, err) => (token as Slot).settle(undefined, err),
     };
   }
 
-  /** A new entry as references: retained (within `retain`) and, when someone listens, handed out at once. */
-  private open(entry: RecordedCommand, name: string, args: unknown[], startedAt: number): Slot {
-    const slot: Slot = {
-      entry,
-      name,
-      args,
-      startedAt,
-      endedAt: 0,
-      raw: undefined,
-      failure: undefined,
-      replied: false,
-      exposed: false,
-      converted: false,
-    };
-    if (this.options.retain === undefined || this.retained.length < this.options.retain) {
-      this.retained.push(entry);
-      this.pending.push(slot);
-    }
-    if (this.listeners.size > 0) {
-      expose(slot);
-      this.emit(entry, "sent");
-    }
-    return slot;
+  /** A new slot: retained (within `retain`) and, when someone listens, handed out at once. */
+  private opened(slot: Slot): void {
+    if (this.retained.length < this.retain) this.retained.push(slot);
+    if (this.listeners.size > 0) this.emit(expose(slot), "sent");
   }
 
-  private replied(slot: Slot): void {
-    expose(slot);
-    if (this.listeners.size > 0) this.emit(slot.entry, "replied");
+  /** A reply came for a slot already handed out, or someone listens: the entry gets it now. */
+  repliedNow(slot: Slot): void {
+    const entry = expose(slot);
+    if (this.listeners.size > 0) this.emit(entry, "replied");
   }
 
-  /** Put every retained entry in the trace's form (entries still waiting for a reply convert it when it comes). */
-  private exposeAll(): void {
-    if (this.pending.length === 0) return;
-    for (const slot of this.pending) expose(slot);
-    this.pending = [];
-  }
-
-  private keep(entry: RecordedCommand): void {
-    if (this.options.retain === undefined || this.retained.length < this.options.retain) this.retained.push(entry);
+  hasListeners(): boolean {
+    return this.listeners.size > 0;
   }
 
   private emit(entry: RecordedCommand, event: "sent" | "replied"): void {
@@ -351,46 +302,81 @@ export class CommandRecorder {
   }
 }
 
-/** argv of an entry not yet handed out (never seen outside the recorder). */
-const NOT_YET: string[] = [];
-
-/** A recorded command as references, until it is put in the trace's form. */
-interface Slot {
-  entry: RecordedCommand;
-  name: string;
-  args: unknown[];
-  startedAt: number;
-  endedAt: number;
-  raw: unknown;
-  failure: Error | undefined;
-  replied: boolean;
-  /** argv is in the trace's form. */
-  exposed: boolean;
-  /** reply is in the trace's form. */
-  converted?: boolean;
+/** ioredis's `command.resolve` while recorded: called as a method of the command (ioredis always does). */
+function resolveRecorded(this: PatchedCommand, value: unknown): unknown {
+  const slot = this[SLOT]!;
+  slot.settle(value, undefined);
+  return slot.resolve!.call(this, value);
 }
 
-/** The entry's argv (redacted) and, once it came, its reply in the trace's form; once per entry. */
-function expose(slot: Slot): void {
-  const entry = slot.entry;
-  if (!slot.exposed) {
-    slot.exposed = true;
-    entry.argv = redactArgv([slot.name, ...slot.args.map(argToString)]);
+function rejectRecorded(this: PatchedCommand, err: Error): unknown {
+  const slot = this[SLOT]!;
+  slot.settle(undefined, err);
+  return slot.reject!.call(this, err);
+}
+
+/**
+ * A recorded command as references (name, argument array, raw reply) and timestamps, until it is put in the
+ * trace's form (`expose`). One per command; a class, so every slot has one shape.
+ */
+class Slot {
+  entry: RecordedCommand | undefined = undefined;
+  endedAt = 0;
+  raw: unknown = undefined;
+  failure: Error | undefined = undefined;
+  replied = false;
+  /** The entry's reply is in the trace's form. */
+  converted = false;
+  handshake = false;
+  recorder: CommandRecorder | undefined = undefined;
+  /** ioredis's own resolve/reject of the command. */
+  resolve: ((value: unknown) => unknown) | undefined = undefined;
+  reject: ((err: Error) => unknown) | undefined = undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly client: string,
+    readonly name: string,
+    readonly args: readonly unknown[],
+    readonly startedAt: number,
+    readonly batch: Batch | undefined,
+    readonly state: ClientState | undefined,
+  ) {}
+
+  /**
+   * The outcome, once: a timestamp and a reference. A Buffer reply from ioredis's parser (redis-parser) is a view of
+   * the socket's chunk, or of a pool that never hands the same bytes out twice (it drops what it returned before
+   * reusing the rest), so it still reads the same when it is converted later.
+   */
+  settle(value: unknown, err: Error | undefined): void {
+    if (this.replied) return;
+    this.endedAt = performance.now();
+    this.replied = true;
+    if (err !== undefined) this.failure = err;
+    else this.raw = value;
+    if (this.entry !== undefined || this.recorder?.hasListeners()) this.recorder?.repliedNow(this);
+  }
+}
+
+/** The slot's entry in the trace's form (made once), with its reply once it came (converted once). */
+function expose(slot: Slot): RecordedCommand {
+  let entry = slot.entry;
+  if (entry === undefined) {
+    entry = { seq: slot.seq, client: slot.client, argv: redactArgv([slot.name, ...slot.args.map(argToString)]), ms: 0 };
+    if (slot.handshake) entry.phase = "handshake";
+    if (slot.state?.node) entry.node = slot.state.node;
+    if (slot.batch) entry.batch = { id: slot.batch.id, kind: slot.batch.kind };
+    slot.entry = entry;
   }
   if (slot.replied && !slot.converted) {
     slot.converted = true;
-    entry.ms = Math.round((slot.endedAt - slot.startedAt) * 1000) / 1000;
+    const startedAt = slot.batch ? slot.batch.startedAt : slot.startedAt;
+    entry.ms = Math.round((slot.endedAt - startedAt) * 1000) / 1000;
     if (slot.failure) entry.error = slot.failure.message;
     else entry.reply = redactReply(entry.argv, toReplyValue(slot.raw));
     slot.raw = undefined;
   }
-}
-
-function hasBuffer(value: unknown): boolean {
-  if (Buffer.isBuffer(value)) return true;
-  if (!Array.isArray(value)) return false;
-  for (const v of value) if (hasBuffer(v)) return true;
-  return false;
+  return entry;
 }
 
 /** Whether ioredis put the command in its offline queue (the connection is not ready) instead of writing it. */

@@ -78,4 +78,26 @@ describe("CommandRecorder with retain", () => {
     ]);
     expect(later.every((c) => c.ms > 0)).toBe(true);
   });
+
+  it("large Buffer replies read later are still exact (the parser assembles replies spanning several reads in a pool)", async () => {
+    const recorder = new CommandRecorder();
+    const redis = await recorded(recorder);
+    const key = testPrefix("big");
+    await redis.set(`${key}:a`, "a".repeat(200_000));
+    await redis.set(`${key}:b`, "b".repeat(200_000));
+    const mark = recorder.mark();
+    await redis.getBuffer(`${key}:a`);
+    // redis-parser trims its pool every 50 ms; what it handed out stays as it was.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await redis.getBuffer(`${key}:b`);
+    await redis.call("HSET", `${key}:h`, "f", "x".repeat(100_000));
+    await redis.hgetallBuffer(`${key}:h`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await redis.getBuffer(`${key}:b`);
+    await redis.del(`${key}:a`, `${key}:b`, `${key}:h`);
+    const [a, b, , h] = recorder.since(mark);
+    expect(a!.reply).toBe("a".repeat(200_000));
+    expect(b!.reply).toBe("b".repeat(200_000));
+    expect(h!.reply).toEqual(["f", "x".repeat(100_000)]);
+  });
 });
