@@ -19,6 +19,7 @@ export async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVari
     `worker-1 holds the lock (owner token ${short(g1.token)}…${g1.fence !== null ? `, fencing token ${g1.fence}` : ""}) and read the counter: ${state.pitfall.read1}`,
   );
   const renewalsBefore = state.renewals;
+  ctx.stalls.point("lock-pitfall-stall");
   await sleep(p.pauseMs, ctx.signal);
   state.pitfall.renewalsDuringStall = state.renewals - renewalsBefore;
   const pttl = Number(await ctx.redis.call("PTTL", key));
@@ -93,10 +94,13 @@ export async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: Lo
     writeCell,
     released ? "1 (deleted its lock)" : "0 (not its lock)",
   ]);
+  ctx.stalls.point("lock-late-release");
   const owner = (await ctx.redis.call("GET", key)) as string | null;
   const pttl = Number(await ctx.redis.call("PTTL", key));
   state.pitfall.ownerAfterLateRelease = owner;
   state.pitfall.pttlAfterLateRelease = pttl;
+  // How old worker-2's lock could be by then: from sending its SET NX to this PTTL's reply.
+  if (grants.g2) state.pitfall.w2AgeAfterLateReleaseMs = performance.now() - grants.g2.lastSet();
   const ownerName =
     owner === null
       ? "nobody"
@@ -191,8 +195,11 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
   const renewalsBefore = watchdog.renewals;
   // The fault: the lock disappears while its holder works (an operator's DEL, a failover to a replica that never
   // got the key, eviction). The main connection deletes it; worker-1 is not told by anyone but its watchdog.
+  const deletedAt = performance.now();
+  ctx.stalls.point("lock-renewal-fails");
   await ctx.redis.call("DEL", key);
   const outcome = await work;
+  const endedAt = performance.now();
   const release = await giveBack(ctx, state, variant, grant);
   const valueAfter = await variant.read(ctx, ctx.redis);
   const told = outcome.told;
@@ -206,6 +213,8 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
     valueAfter,
     release,
     renewalsBefore,
+    deletedAt,
+    endedAt,
   };
   ctx.table({
     columns: ["what", "value"],

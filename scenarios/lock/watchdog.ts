@@ -1,4 +1,5 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
+import { stallWords } from "../../src/runner/stalls.js";
 import { lockKey } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
 import { plainCounter, type LockVariant } from "./workers.js";
@@ -26,12 +27,14 @@ export const watchdog: LockVariant = {
     const interval = Math.floor(p.ttlMs / 3);
     const doubleHolds = overlappingHolds(state.holds);
     const violated = doubleHolds > 0 || pit.w2GotItDuringStall === true;
-    if (p.renew && violated && state.maxRenewalGapMs >= p.ttlMs) {
-      // The watchdog's renewals came too late because this machine was slow (its timers fired late), not because the
-      // watchdog is wrong: the server rightly let the lock expire. A double hold with renewals on time still fails.
+    if (p.renew && violated && state.longestUnrenewedMs >= p.ttlMs) {
+      // The watchdog's renewals came too late because this machine was slow (its timers fired late, or their replies
+      // did), not because the watchdog is wrong: the server rightly let the lock expire. A double hold with every
+      // renewal answered within the TTL of the previous one's sending still fails: the server cannot have expired it.
+      const stalled = stallWords(ctx.stalls.longest(state.grants.g1?.hold.from ?? 0));
       ctx.inconclusive(
-        `a renewal came ${Math.round(state.maxRenewalGapMs)} ms after the previous one (every ${interval} ms was asked; ` +
-          `the TTL is ${p.ttlMs} ms): this machine was too slow to keep the lock alive, so the double hold proves nothing`,
+        `a renewal came ${Math.round(state.longestUnrenewedMs)} ms after the previous one was sent (every ${interval} ms was asked; ` +
+          `the TTL is ${p.ttlMs} ms${stalled ? `; ${stalled}` : ""}): this machine was too slow to keep the lock alive, so the double hold proves nothing`,
       );
       return;
     }
@@ -58,13 +61,29 @@ export const watchdog: LockVariant = {
     });
     const lost = state.lost;
     if (!p.renew) return;
+    const told =
+      lost !== undefined &&
+      lost.isLockLost &&
+      !lost.wrote &&
+      lost.valueAfter === lost.valueBefore &&
+      lost.chunksDone < lost.chunksPlanned;
+    if (lost && !told) {
+      // The next renewal is due at most one interval after the DEL: work that ended sooner, or a process stalled
+      // that long meanwhile, gave the watchdog no chance to tell. Work that went on longer, untold, is a failure.
+      const window = lost.endedAt - lost.deletedAt;
+      const stall = ctx.stalls.longest(lost.deletedAt, lost.endedAt);
+      if (window < interval || stall >= interval) {
+        ctx.inconclusive(
+          `worker-1's work ended ${Math.round(window)} ms after the lock was deleted` +
+            `${stall >= interval ? ` (${stallWords(stall)})` : ""}, before the watchdog's next renewal (every ${interval} ms) ` +
+            "could tell it: this machine was too slow to show the lost lock reaching the holder",
+        );
+        return;
+      }
+    }
     ctx.check(
       "a failed renewal reached the holder as a LockLostError, and it abandoned its work without writing",
-      lost !== undefined &&
-        lost.isLockLost &&
-        !lost.wrote &&
-        lost.valueAfter === lost.valueBefore &&
-        lost.chunksDone < lost.chunksPlanned,
+      told,
       {
         expected: "LockLostError before the work ended; counter unchanged",
         actual: lost

@@ -25,11 +25,16 @@ export interface Grant {
   watchdog: LockWatchdog | null;
   /** Resolves at the watchdog's first successful renewal (never, without a watchdog). */
   firstRenewal: Promise<void>;
-  /** When the lock was last renewed (its acquisition until the first renewal), this machine's clock. */
-  lastRenewal: () => number;
+  /**
+   * When the command that last set the lock's TTL was sent (the acquiring SET NX, then each successful renewal), this
+   * machine's clock: the server's TTL runs from no earlier than that.
+   */
+  lastSet: () => number;
   hold: Hold;
   attempts: number;
   waitedMs: number;
+  /** Record the gap from `lastSet()` to `now` in `LockState.longestUnrenewedMs` (a reply that proved the lock). */
+  unrenewed: (now: number) => void;
 }
 
 export interface LockState {
@@ -43,11 +48,25 @@ export interface LockState {
   fences: number[];
   renewals: number;
   /**
-   * The longest a held lock went without a renewal (from its acquisition, between renewals, to its release), in ms
-   * of this machine's clock. At or above the TTL, the server may rightly have let the lock expire: this machine was
-   * too slow to keep it alive, and a double hold then proves nothing about the watchdog.
+   * The longest a held lock went unrenewed, in ms of this machine's clock: from sending the command that set its TTL
+   * (the SET NX, a renewal) to the reply of the next one that proved it still held (a renewal, the release, or the
+   * renewal that found it gone). Below the TTL the server cannot have let the lock expire, so a double hold or a lost
+   * increment is the pattern's fault; at or above it this machine was too slow to keep the lock alive (or, without a
+   * watchdog, the critical section outlasted the TTL), and the scenario is inconclusive instead.
    */
-  maxRenewalGapMs: number;
+  longestUnrenewedMs: number;
+  /**
+   * Without a watchdog: the longest hold, from sending the winning SET NX to the release's reply (the same measure,
+   * with no renewal in between). Kept apart: a watchdog that never renewed must not pass for a slow machine.
+   */
+  longestHoldMs: number;
+  /**
+   * The counter workload's own measure (the pitfall's stall outlasts the TTL on purpose): the longest renewal gap
+   * with a watchdog, the longest hold without one.
+   */
+  workloadUnrenewedMs: number;
+  /** When the counter workload started and ended (performance.now()), for the stall monitor. */
+  workloadWindow?: { from: number; to: number };
   finalCount: number | null;
   /** Increments the workload's workers could not make (lock lost, write refused). */
   workloadFailures: number;
@@ -79,6 +98,8 @@ export interface PitfallOutcome {
   /** The lock's owner and PTTL right after worker-1's late release. */
   ownerAfterLateRelease?: string | null;
   pttlAfterLateRelease?: number;
+  /** From sending worker-2's SET NX to the reply of that PTTL, ms: past the TTL, its lock may have expired by itself. */
+  w2AgeAfterLateReleaseMs?: number;
   w2Token?: string;
   w2Fence?: number | null;
   w1Fence?: number | null;
@@ -97,6 +118,9 @@ export interface LostOutcome {
   valueAfter: number;
   release: boolean;
   renewalsBefore: number;
+  /** When the DEL was sent and when worker-1's work ended (told or finished), performance.now(). */
+  deletedAt: number;
+  endedAt: number;
 }
 
 /** What differs between the three lock algorithms; the scenario around them is the same. */
@@ -143,7 +167,9 @@ export function initialState(): LockState {
     acquisitions: 0,
     fences: [],
     renewals: 0,
-    maxRenewalGapMs: 0,
+    longestUnrenewedMs: 0,
+    longestHoldMs: 0,
+    workloadUnrenewedMs: 0,
     finalCount: null,
     workloadFailures: 0,
     pitfall: {},
@@ -194,7 +220,12 @@ export async function takeLock(
 ): Promise<Grant | null> {
   const p = ctx.params;
   const token = newLockToken();
-  const attempt = () => variant.tryAcquire(ctx, worker.redis, token);
+  // The SET NX that wins is the last attempt: its send time is where the lock's TTL starts, at the earliest.
+  let attemptSentAt = performance.now();
+  const attempt = () => {
+    attemptSentAt = performance.now();
+    return variant.tryAcquire(ctx, worker.redis, token);
+  };
   const result = wait
     ? await waitForLock(attempt, {
         initialDelayMs: p.retryInitialMs,
@@ -211,20 +242,23 @@ export async function takeLock(
   if (result.grant.fence !== null) state.fences.push(result.grant.fence);
   let renewed: () => void = () => {};
   const firstRenewal = new Promise<void>((resolve) => (renewed = resolve));
-  let lastRenewal = hold.from;
-  const watchdog =
-    variant.watchdog && p.renew
-      ? startWatchdog(worker.redis, lockKey(ctx, variant.algo), token, {
-          ttlMs: p.ttlMs,
-          onRenew: () => {
-            const now = performance.now();
-            state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, now - lastRenewal);
-            lastRenewal = now;
-            state.renewals += 1;
-            renewed();
-          },
-        })
-      : null;
+  let lastSet = attemptSentAt;
+  const renewing = variant.watchdog && p.renew;
+  const unrenewed = (now: number) => {
+    if (renewing) state.longestUnrenewedMs = Math.max(state.longestUnrenewedMs, now - lastSet);
+    else state.longestHoldMs = Math.max(state.longestHoldMs, now - lastSet);
+  };
+  const watchdog = renewing
+    ? startWatchdog(worker.redis, lockKey(ctx, variant.algo), token, {
+        ttlMs: p.ttlMs,
+        onRenew: (_count, sentAt) => {
+          unrenewed(performance.now());
+          lastSet = sentAt;
+          state.renewals += 1;
+          renewed();
+        },
+      })
+    : null;
 
   if (watchdog) state.running.add(watchdog);
   // Told the lock is lost: from here on the worker no longer believes it holds it.
@@ -234,7 +268,7 @@ export async function takeLock(
     "abort",
     () => {
       const now = performance.now();
-      state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, now - lastRenewal);
+      unrenewed(now);
       hold.to ??= now;
     },
     { once: true },
@@ -244,7 +278,8 @@ export async function takeLock(
     token,
     fence: result.grant.fence,
     watchdog,
-    lastRenewal: () => lastRenewal,
+    lastSet: () => lastSet,
+    unrenewed,
     firstRenewal,
     hold,
     attempts: result.attempts,
@@ -257,12 +292,14 @@ export async function giveBack(ctx: Ctx, state: LockState, variant: LockVariant,
   if (grant.watchdog) {
     await grant.watchdog.stop();
     state.running.delete(grant.watchdog);
-    // The gap up to the end of the hold counts too (the last renewal to the release).
-    if (grant.hold.to === undefined)
-      state.maxRenewalGapMs = Math.max(state.maxRenewalGapMs, performance.now() - grant.lastRenewal());
   }
+  // A hold a lost-lock signal already ended was counted then.
+  const counted = grant.hold.to !== undefined;
   grant.hold.to ??= performance.now();
-  return releaseLock(grant.worker.redis, lockKey(ctx, variant.algo), grant.token);
+  const released = await releaseLock(grant.worker.redis, lockKey(ctx, variant.algo), grant.token);
+  // The gap up to the release's reply counts too (the SET NX or last renewal to the release).
+  if (!counted) grant.unrenewed(performance.now());
+  return released;
 }
 
 interface WorkerStats {
@@ -282,6 +319,7 @@ async function workerLoop(ctx: Ctx, state: LockState, variant: LockVariant, work
     stats.attempts += grant.attempts;
     stats.waits.push(grant.waitedMs);
     const value = await variant.read(ctx, worker.redis);
+    ctx.stalls.point("lock-critical-section");
     if (grant.watchdog?.signal.aborted)
       stats.failures.push(`lock lost before writing: ${String((grant.watchdog.signal.reason as Error).message)}`);
     else if (await variant.write(ctx, worker.redis, value + 1, grant)) stats.increments += 1;
@@ -298,7 +336,10 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
   requireWorkers(p);
   await connectWorkers(ctx, state);
   await variant.init(ctx);
+  const from = performance.now();
   const stats = await allWorkers(state.workers.map((w) => workerLoop(ctx, state, variant, w)));
+  state.workloadWindow = { from, to: performance.now() };
+  state.workloadUnrenewedMs = variant.watchdog && p.renew ? state.longestUnrenewedMs : state.longestHoldMs;
   state.waits = stats.flatMap((s) => s.waits);
   state.workloadFailures = stats.reduce((n, s) => n + s.failures.length, 0);
   state.finalCount = await variant.read(ctx, ctx.redis);

@@ -7,6 +7,7 @@ import type { KeySpace } from "../redis/keys.js";
 import { KEPT_TTL_MS, capTtl, type PrefixClaim } from "../redis/ownership.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
 import { clockFor, type ClockMode } from "./clock.js";
+import { startStallMonitor } from "./stalls.js";
 import { supportFromVersion, unmetNeeds, type ServerSupport } from "./support.js";
 import type {
   CheckResult,
@@ -31,6 +32,8 @@ export interface RunEnv {
   newClient(label: string, options?: ClientOptions): Promise<Redis>;
   /** The run's hold on its prefix (src/redis/ownership.ts): released, or turned into a kept marker, by cleanupRun. */
   claim?: PrefixClaim;
+  /** Tests only: called at each `ctx.stalls.point(name)`, e.g. to busy-wait there (a stalled machine, on purpose). */
+  stallHook?: (scenario: string, point: string) => void;
 }
 
 /** Events for live renderers (spinner, tour): the runner itself never prints. */
@@ -139,6 +142,8 @@ export async function runScenario(
     return result;
   }
   const scenarioMark = env.recorder.mark();
+  // Whether this process kept time during the scenario: asked by the timing-sensitive ones (ctx.stalls).
+  const stalls = startStallMonitor({ hook: (point) => env.stallHook?.(def.id, point) });
   let current: StepResult | undefined;
   // Connections to other servers (ctx.connectTo), closed in the teardown step so their QUIT is in the trace.
   const others: Connection[] = [];
@@ -150,6 +155,7 @@ export async function runScenario(
     target: env.target,
     signal: env.signal,
     server: support,
+    stalls,
     fallback: (text) => {
       const list = (result.fallbacks ??= []);
       if (!list.includes(text)) list.push(text);
@@ -190,10 +196,11 @@ export async function runScenario(
     external: (client, argv, run, reply) => env.recorder.external(client, "db", argv, run, reply),
   };
 
-  const state = def.init(params);
-  const steps = def.steps(params, support);
   let failure: { err: unknown } | undefined;
+  let state: unknown;
   try {
+    state = def.init(params);
+    const steps = def.steps(params, support);
     for (const [index, step] of steps.entries()) {
       if (env.signal.aborted) throw new InterruptedError();
       if (hooks.beforeStep) {
@@ -265,6 +272,7 @@ export async function runScenario(
       }
     }
   }
+  stalls.stop();
   result.ms = performance.now() - started;
   if (failure !== undefined) {
     const mapped = classifyStepError(failure.err);

@@ -3,6 +3,7 @@ import type { ClientOptions, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
 import type { Clock } from "./clock.js";
+import type { StallMonitor } from "./stalls.js";
 import type { CommandLabel, ServerSupport } from "./support.js";
 
 export type Cell = string | number | boolean | null;
@@ -133,6 +134,11 @@ export interface ScenarioContext<P> {
   readonly signal: AbortSignal;
   /** What this server can run: a step picks a fallback with `server.has("COPY")`. */
   readonly server: ServerSupport;
+  /**
+   * Whether this process kept time: `stalls.longest(from, to)` is the longest its event loop was stopped within a
+   * window (performance.now() ms). A timing-sensitive step asks it before blaming the pattern for what it saw.
+   */
+  readonly stalls: StallMonitor;
   /** Record that a fallback was sent instead of a missing command (also a note on the current step). */
   fallback(text: string): void;
   /**

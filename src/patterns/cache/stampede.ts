@@ -50,6 +50,14 @@ export interface StampedeFetch {
   remainingMs?: number;
   /** XFetch: the recompute time stored with the entry. */
   deltaMs?: number;
+  /** Lock: this request got the lock, but the entry was there again when it looked (another request had stored it). */
+  rechecked?: boolean;
+  /**
+   * Lock: when the request that loaded sent its winning SET NX and got the reply, got the reply of its look at the
+   * entry under the lock (missing), and sent the entry's SET (the `now` clock). Enough to tell whether a second load
+   * had an expiry to explain it (the entry's, or the lock's) or broke single flight.
+   */
+  timing?: { lockSentAt: number; lockRepliedAt: number; recheckRepliedAt: number; storeSentAt: number };
 }
 
 interface Timing {
@@ -63,10 +71,14 @@ async function loadAndStore(
   load: Loader,
   ttlMs: number,
   now: () => number,
+  stored: (sentAt: number) => void = () => {},
 ): Promise<UserRow | null> {
   const started = now();
   const row = await load();
-  if (row) await redis.call("SET", key, encodeTimed({ row, deltaMs: now() - started }), "PX", ttlMs);
+  if (row) {
+    stored(now());
+    await redis.call("SET", key, encodeTimed({ row, deltaMs: now() - started }), "PX", ttlMs);
+  }
   return row;
 }
 
@@ -127,10 +139,12 @@ export interface LockOptions extends Timing {
 
 /**
  * Single flight with a lock: on a miss, `SET lock token NX PX` decides who recomputes; the others poll the entry
- * until it appears. If the holder dies, its lock expires after `lockTtlMs` and a waiter takes over.
+ * until it appears. If the holder dies, its lock expires after `lockTtlMs` and a waiter takes over. The holder looks
+ * at the entry once more under the lock: a request that missed just before another one stored it and released would
+ * otherwise load it again.
  *
  * Pro: one database query per expiry, however many requests arrive.
- * Con: waiters pay the recompute time plus up to one poll interval; more commands (SET NX, polls, the release);
+ * Con: waiters pay the recompute time plus up to one poll interval; more commands (SET NX, a second GET, polls, the release);
  * a lock TTL shorter than the recompute lets a second request in.
  */
 export async function fetchWithLock(
@@ -149,10 +163,19 @@ export async function fetchWithLock(
   for (;;) {
     // Try for the lock at first, and again once a holder's lock could have expired (it died recomputing).
     if (!waited || now() - waitStarted >= options.lockTtlMs) {
+      const lockSentAt = now();
       const acquired = (await redis.call("SET", lockKey, options.token, "NX", "PX", options.lockTtlMs)) === "OK";
       if (acquired) {
+        const lockRepliedAt = now();
         try {
-          return result({ row: await loadAndStore(redis, key, load, options.ttlMs, now), loaded: true, waited, polls });
+          const stored = (await redis.call("GET", key)) as string | null;
+          if (stored !== null)
+            return result({ row: decodeTimed(stored).row, hit: true, waited, polls, rechecked: true });
+          const recheckRepliedAt = now();
+          let storeSentAt = Number.NaN;
+          const row = await loadAndStore(redis, key, load, options.ttlMs, now, (at) => (storeSentAt = at));
+          const timing = { lockSentAt, lockRepliedAt, recheckRepliedAt, storeSentAt };
+          return result({ row, loaded: true, waited, polls, timing });
         } finally {
           await runScript(redis, releaseLockScript, [lockKey], [options.token]);
         }

@@ -54,8 +54,11 @@ export interface WatchdogOptions {
   ttlMs: number;
   /** How often to renew; ttlMs / 3 by default, so two renewals can fail or run late before the lock expires. */
   intervalMs?: number;
-  /** Called after each successful renewal with the count so far. */
-  onRenew?: (renewals: number) => void;
+  /**
+   * Called after each successful renewal with the count so far and when that renewal was sent (performance.now()):
+   * the server reset the TTL no earlier than that, which is what a caller judging a late renewal needs.
+   */
+  onRenew?: (renewals: number, sentAt: number) => void;
 }
 
 export interface LockWatchdog {
@@ -95,12 +98,13 @@ export function startWatchdog(redis: RedisCaller, key: string, token: string, op
   };
   const tick = () => {
     timer = undefined;
+    const sentAt = performance.now();
     inFlight = extendLock(redis, key, token, options.ttlMs).then(
       (ours) => {
         if (stopped) return;
         if (ours) {
           renewals += 1;
-          options.onRenew?.(renewals);
+          options.onRenew?.(renewals, sentAt);
           schedule();
         } else {
           controller.abort(new LockLostError(key, renewals, "taken"));
