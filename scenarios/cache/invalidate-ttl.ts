@@ -1,4 +1,5 @@
 import { readCacheAside, userName, type UserRow } from "../../src/patterns/cache/index.js";
+import { stallWords } from "../../src/runner/stalls.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
@@ -149,9 +150,11 @@ export default defineScenario<InvalidationParams, TtlState>({
         const freshInTime = firstRound.filter((r) => !r.stale && state.writtenAt + r.at < expiresNotBefore);
         const freshLate = firstRound.filter((r) => !r.stale && state.writtenAt + r.at >= expiresNotBefore);
         if (firstRound.length > 0 && freshInTime.length === 0 && freshLate.length > 0) {
+          const stalled = stallWords(ctx.stalls.longest(state.warmStartedAt));
           ctx.inconclusive(
             `the first read after the write came ${ms(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ` +
-              `after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show the stale window`,
+              `after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show the stale window` +
+              (stalled ? ` (${stalled})` : ""),
           );
         } else {
           ctx.check(

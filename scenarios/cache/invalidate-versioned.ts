@@ -1,4 +1,5 @@
 import { bumpNamespaceVersion, ensureNamespaceVersion, readVersioned } from "../../src/patterns/cache/index.js";
+import { stallWords } from "../../src/runner/stalls.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
 import {
@@ -153,9 +154,11 @@ export default defineScenario<InvalidationParams, VersionedState>({
         const elapsed = performance.now() - state.cachedFrom;
         if (state.oldAfterBump < state.oldKeys.length && elapsed >= p.ttlMs) {
           // Missing, but their TTL may have run out: this machine took too long to show they outlive the bump.
+          const stalled = stallWords(ctx.stalls.longest(state.cachedFrom));
           ctx.inconclusive(
             `${state.oldKeys.length - state.oldAfterBump} v1 entries were gone ${Math.round(elapsed)} ms after they were cached, ` +
-              `past their ${p.ttlMs} ms TTL: this machine was too slow to show them still there after the bump`,
+              `past their ${p.ttlMs} ms TTL: this machine was too slow to show them still there after the bump` +
+              (stalled ? ` (${stalled})` : ""),
           );
         } else {
           ctx.check(

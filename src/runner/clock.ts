@@ -26,12 +26,19 @@ export function scenarioClock(start: number): Clock {
   };
 }
 
-/** The wall clock: `now()` is Date.now() and `waitUntil` sleeps (abortably) until that instant. */
+/**
+ * The wall clock: `now()` is Date.now() and `waitUntil` sleeps (abortably) until that instant. A timer may fire up to
+ * a millisecond before Date.now() has reached it (libuv keeps its own coarser clock), so it sleeps again until
+ * `now() >= t`: a visibility timeout waited for has really passed.
+ */
 export function wallClock(): Clock {
   return {
     mode: "real",
     now: () => Date.now(),
-    waitUntil: (t, signal) => sleep(t - Date.now(), signal),
+    async waitUntil(t, signal) {
+      do await sleep(t - Date.now(), signal);
+      while (Date.now() < t);
+    },
   };
 }
 
