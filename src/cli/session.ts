@@ -14,18 +14,12 @@ import type { Connection } from "../redis/connection.js";
 import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
 import { PrefixClaim, watchForeignKeys } from "../redis/ownership.js";
 import { DEFAULT_RUN_FOOTPRINT, guardEviction } from "./eviction-guard.js";
+import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cleanup.js";
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
-import {
-  cleanupRun,
-  runScenario,
-  scenarioError,
-  type RunEnv,
-  type RunEvent,
-  type ScenarioRun,
-} from "../runner/runner.js";
+import { runScenario, scenarioError, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
 import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
 import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
@@ -90,6 +84,11 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   let ran: Ran;
   try {
     ran = await Promise.race([runAndClean(opts, plan, opened, renderer), interrupts.forced]);
+  } catch (err) {
+    // A second Ctrl-C: no cleanup. The last line says what is left where, and how to remove it.
+    if (err instanceof InterruptedError && opts.keep !== true && !connection.target.embedded)
+      err.message = `interrupted before the cleanup: the run's keys under ${prefix} are left (${LEFT_KEYS_EXPIRY}); remove them with: ${cleanupCommand(opts, prefix)}`;
+    throw err;
   } finally {
     interrupts.dispose();
   }
@@ -103,6 +102,9 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
   const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
   const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
+  // A cleanup that could not finish is named last, whatever else ended the run (Ctrl-C too): the prefix and the command.
+  if (fatal instanceof Error && cleanup.error !== undefined)
+    fatal.message = `${fatal.message}; cleanup: ${cleanup.error}`;
   const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
   // A run that failed because of errors (not only checks) says so in the report: its message and exit code.
   const reportError = fatal ?? (results.some((r) => r.error) ? failure : undefined);
@@ -175,10 +177,14 @@ async function runAndClean(
   } finally {
     renderer.stopProgress();
   }
-  // The cleanup needs a connection too: re-open it if the last scenario lost it.
-  await connection.reconnect().catch(() => false);
+  // The cleanup needs a connection too: re-opened if lost, retried through a stall, else the command to finish it.
   const closing = recorder.mark();
-  const cleanup = await cleanupRun(env, opts.keep === true);
+  const cleanup = await cleanupWithReconnect(connection, env, opts.keep === true, {
+    timeoutMs: opts.timeout,
+    notice: (message) => renderer.notice(message),
+    command: cleanupCommand(opts, prefix),
+    expiry: LEFT_KEYS_EXPIRY,
+  });
   await connection.close();
   // QUIT goes over the wire too: the trace of the cleanup phase ends with each connection's QUIT.
   cleanup.commands = recorder.since(closing);

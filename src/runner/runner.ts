@@ -329,6 +329,8 @@ export interface CleanupResult {
   left?: string[];
   commands: RecordedCommand[];
   error?: string;
+  /** When the cleanup could not finish: the `redis-patterns cleanup …` command that removes what is left. */
+  command?: string;
 }
 
 /**
