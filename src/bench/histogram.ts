@@ -63,6 +63,15 @@ export class LatencyHistogram {
     }
   }
 
+  /** The non-empty buckets, in order: each bucket's reported value and how many values it counted. */
+  buckets(): { value: number; count: number }[] {
+    const out: { value: number; count: number }[] = [];
+    this.counts.forEach((count, i) => {
+      if (count > 0) out.push({ value: Math.min(this.max, Math.max(this.min, valueOf(i))), count });
+    });
+    return out;
+  }
+
   toData(): HistogramData {
     return {
       counts: [...this.counts],

@@ -1,7 +1,9 @@
-import { spawn } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import type { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RedisOptions } from "ioredis";
 import type { RedisCaller } from "../redis/types.js";
@@ -17,6 +19,8 @@ export interface PhaseConfig {
   clients: number;
   pipeline: number;
   threads: number;
+  /** Run the clients in this many forked OS processes (one event loop each) instead of `threads` worker threads. */
+  processes?: number;
   ops?: number;
   durationMs?: number;
   record: boolean;
@@ -37,12 +41,22 @@ export interface PhaseResult {
   p99Ms: number;
   maxMs: number;
   meanMs: number;
-  /** The whole client process (main thread and worker threads), from process.cpuUsage. */
+  /** The whole client (main thread and worker threads, or every forked process), from process.cpuUsage. */
   clientCpu: number;
+  /** The client's CPU time per operation, in microseconds (all its threads or processes). */
+  clientCpuUsPerOp: number;
   /** Redis's main thread, from INFO cpu (used_cpu_*_main_thread, else the process totals). */
   serverCpu: number | null;
   /** Commands the recorders saw (0 with recording off). */
   recorded: number;
+  /** The latency distribution, merged exactly over every thread or process: the non-empty buckets. */
+  histogram: HistogramBucket[];
+}
+
+/** One bucket of the log-linear latency histogram: its value (within 1/64 of every latency counted in it). */
+export interface HistogramBucket {
+  ms: number;
+  count: number;
 }
 
 /** Server CPU seconds so far, from INFO cpu; null when INFO is refused. */
@@ -61,11 +75,15 @@ export async function serverCpuSeconds(redis: RedisCaller): Promise<number | nul
   }
 }
 
-/** Run the pattern's hot operation on `threads` worker threads with `clients` connections in all. */
+/**
+ * Run the pattern's hot operation with `clients` connections in all, on `threads` worker threads, or with
+ * `processes` set, in that many forked OS processes (each its own event loop; its CPU time comes back with its result).
+ */
 export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): Promise<PhaseResult> {
-  const threads = Math.max(1, Math.min(config.threads, config.clients));
-  const groups: number[][] = Array.from({ length: threads }, () => []);
-  for (let n = 0; n < config.clients; n++) groups[n % threads]!.push(n);
+  const processes = config.processes !== undefined && config.processes > 0;
+  const units = Math.max(1, Math.min(processes ? config.processes! : config.threads, config.clients));
+  const groups: number[][] = Array.from({ length: units }, () => []);
+  for (let n = 0; n < config.clients; n++) groups[n % units]!.push(n);
   const quotas =
     config.ops === undefined
       ? groups.map(() => undefined)
@@ -85,7 +103,7 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
       record: config.record,
       commandTimeoutMs: config.commandTimeoutMs,
     };
-    return new Worker(new URL("./worker.js", import.meta.url), { workerData: job });
+    return processes ? forkedUnit(job) : threadUnit(job);
   });
   const stop = () => void Promise.all(workers.map((w) => w.terminate()));
   config.signal?.addEventListener("abort", stop);
@@ -98,7 +116,7 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
     const serverBefore = await serverCpuSeconds(info);
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
-    for (const w of workers) w.postMessage("go");
+    for (const w of workers) w.post("go");
     const results = (await Promise.all(done)) as { result: WorkerResult }[];
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpuBefore);
@@ -107,11 +125,14 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
     let errors = 0;
     let firstError: string | undefined;
     let recorded = 0;
+    // This process (with its threads), plus each forked process's own CPU time.
+    let cpuMicros = cpu.user + cpu.system;
     for (const { result } of results) {
       histogram.merge(result.histogram);
       errors += result.errors;
       firstError ??= result.firstError;
       recorded += result.recorded;
+      cpuMicros += result.cpuMicros ?? 0;
     }
     return {
       ops: histogram.total,
@@ -124,10 +145,12 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
       p99Ms: micros(histogram.percentile(99)),
       maxMs: micros(histogram.max),
       meanMs: micros(histogram.mean()),
-      clientCpu: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+      clientCpu: round(cpuMicros / 1000 / wallMs, 2),
+      clientCpuUsPerOp: histogram.total === 0 ? 0 : round(cpuMicros / histogram.total, 2),
       serverCpu:
         serverBefore === null || serverAfter === null ? null : round(((serverAfter - serverBefore) * 1000) / wallMs, 2),
       recorded,
+      histogram: histogram.buckets().map((b) => ({ ms: micros(b.value), count: b.count })),
     };
   } finally {
     config.signal?.removeEventListener("abort", stop);
@@ -135,7 +158,48 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
   }
 }
 
-function nextMessage(worker: Worker, type: string): Promise<unknown> {
+/** A worker thread or a forked process, as the phase drives it. */
+interface Unit {
+  /** Emits "message", "error" and "exit" (a Worker and a ChildProcess alike). */
+  events: EventEmitter;
+  post(message: unknown): void;
+  terminate(): Promise<unknown>;
+}
+
+const WORKER_ENTRY = new URL("./worker.js", import.meta.url);
+
+function threadUnit(job: WorkerJob): Unit {
+  const worker = new Worker(WORKER_ENTRY, { workerData: job });
+  return {
+    events: worker,
+    post: (m) => worker.postMessage(m),
+    terminate: () => worker.terminate(),
+  };
+}
+
+function forkedUnit(job: WorkerJob): Unit {
+  // The same entry, as its own Node process; its job comes as the first message. No inherited --inspect/--cpu-prof.
+  const child: ChildProcess = fork(fileURLToPath(WORKER_ENTRY), [], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    serialization: "advanced",
+    execArgv: [],
+  });
+  child.send(job);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+  return {
+    events: child,
+    post: (m) => void (child.connected ? child.send(m as object) : undefined),
+    terminate: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      return exited;
+    },
+  };
+}
+
+function nextMessage(worker: Unit, type: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onMessage = (msg: { type: string; message?: string }) => {
       if (msg.type === type) {
@@ -150,18 +214,18 @@ function nextMessage(worker: Worker, type: string): Promise<unknown> {
       cleanup();
       reject(err);
     };
-    const onExit = (code: number) => {
+    const onExit = (code: number | null) => {
       cleanup();
       reject(new Error(`benchmark thread exited (code ${code}) before "${type}"`));
     };
     const cleanup = () => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
-      worker.off("exit", onExit);
+      worker.events.off("message", onMessage);
+      worker.events.off("error", onError);
+      worker.events.off("exit", onExit);
     };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.on("exit", onExit);
+    worker.events.on("message", onMessage);
+    worker.events.on("error", onError);
+    worker.events.on("exit", onExit);
   });
 }
 
@@ -211,6 +275,8 @@ export interface RedisBenchmarkRun {
   p50Ms: number;
   p99Ms: number;
   serverCpu: number | null;
+  /** redis-benchmark's own CPU time per request, in microseconds (from the shell's `times`); null when unknown. */
+  clientCpuUsPerOp: number | null;
   wallMs: number;
   note?: string;
 }
@@ -262,8 +328,12 @@ export async function runRedisBenchmark(
   ];
   const before = await serverCpuSeconds(info);
   const t0 = performance.now();
-  const { stdout, stderr, code } = await runProcess(bin, args);
+  // Through `sh`, whose `times` then prints the CPU time its finished child used (user and system).
+  const { stdout, stderr, code } = existsSync("/bin/sh")
+    ? await runProcess("/bin/sh", ["-c", `"$@"; s=$?; echo ${TIMES_MARK}; times; exit $s`, "sh", bin, ...args])
+    : await runProcess(bin, args);
   const wallMs = performance.now() - t0;
+  const cpuSeconds = parseChildTimes(stdout);
   const after = await serverCpuSeconds(info);
   if (code !== 0) throw new Error(`redis-benchmark exited with ${code}: ${stderr.trim() || stdout.trim()}`);
   const parsed = parseRedisBenchmarkCsv(stdout);
@@ -273,6 +343,7 @@ export async function runRedisBenchmark(
     requests: options.requests,
     ...parsed,
     serverCpu: before === null || after === null ? null : round(((after - before) * 1000) / wallMs, 2),
+    clientCpuUsPerOp: cpuSeconds === null ? null : round((cpuSeconds * 1e6) / options.requests, 2),
     wallMs: round(wallMs, 1),
     ...(command.note ? { note: command.note } : {}),
   };
@@ -295,6 +366,24 @@ export function parseRedisBenchmarkCsv(
   const rps = Number(row[1]);
   if (!Number.isFinite(rps)) return undefined;
   return { opsPerSec: rps, p50Ms: Number(row[4] ?? 0) || 0, p99Ms: Number(row[6] ?? 0) || 0 };
+}
+
+const TIMES_MARK = "__redis_patterns_times__";
+
+/**
+ * The children's CPU seconds (user + system) from the second line after the marker, as the shell's `times` prints
+ * them: `0m0.030000s 0m0.350000s` (dash, bash: minutes and seconds; 10 ms resolution on Linux); null without it.
+ */
+export function parseChildTimes(stdout: string): number | null {
+  const at = stdout.lastIndexOf(TIMES_MARK);
+  if (at < 0) return null;
+  const lines = stdout
+    .slice(at + TIMES_MARK.length)
+    .split(/\r?\n/)
+    .filter((l) => l.trim());
+  const m = /^(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(lines[1]?.trim() ?? "");
+  if (!m) return null;
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
 /** Operations per second of a sequence of commands run one after the other: 1 / Σ (1 / rate of each). */

@@ -12,8 +12,9 @@ interface BenchClient extends RedisCaller {
 }
 
 /**
- * One benchmark thread: its own connections and event loop, running its share of the clients. It connects, says
- * "ready", waits for "go" (so connecting is not timed), runs, and posts its counts and latency histogram.
+ * One benchmark thread, or process (`bench --processes`: the same file forked, talking over IPC): its own
+ * connections and event loop, running its share of the clients. It connects, says "ready", waits for "go" (so
+ * connecting is not timed), runs, and posts its counts, latency histogram and (as a process) its own CPU time.
  */
 export interface WorkerJob {
   connection: RedisOptions;
@@ -36,9 +37,28 @@ export interface WorkerResult {
   histogram: HistogramData;
   /** Commands the thread's recorder saw (0 when recording was off). */
   recorded: number;
+  /** As a process: its CPU time from "go" to the last reply, in microseconds (a thread's is its process's). */
+  cpuMicros?: number;
 }
 
-async function main(job: WorkerJob): Promise<void> {
+/** The parent, as a worker thread's port or a forked process's IPC channel. */
+interface Channel {
+  post(message: unknown): void;
+  next(): Promise<unknown>;
+}
+
+function channel(): Channel {
+  if (parentPort) {
+    const port = parentPort;
+    return { post: (m) => port.postMessage(m), next: () => new Promise((resolve) => port.once("message", resolve)) };
+  }
+  return {
+    post: (m) => process.send!(m),
+    next: () => new Promise((resolve) => process.once("message", resolve)),
+  };
+}
+
+async function main(parent: Channel, job: WorkerJob): Promise<void> {
   const op = HOT_OPERATIONS.find((o) => o.id === job.opId);
   if (!op) throw new Error(`unknown operation ${job.opId}`);
   const recorder = job.record ? new CommandRecorder({ retain: 0 }) : undefined;
@@ -79,8 +99,9 @@ async function main(job: WorkerJob): Promise<void> {
     recording?.endHandshake();
     clients.push(redis as unknown as BenchClient);
   }
-  parentPort!.postMessage({ type: "ready" });
-  await new Promise<void>((resolve) => parentPort!.once("message", () => resolve()));
+  parent.post({ type: "ready" });
+  await parent.next();
+  const cpuBefore = parentPort ? undefined : process.cpuUsage();
 
   const histogram = new LatencyHistogram();
   let started = 0;
@@ -113,17 +134,31 @@ async function main(job: WorkerJob): Promise<void> {
     }
   });
   await Promise.all(lanes);
+  const cpu = cpuBefore ? process.cpuUsage(cpuBefore) : undefined;
   const result: WorkerResult = {
     ops: histogram.total,
     errors,
     firstError,
     histogram: histogram.toData(),
     recorded: recorder?.total ?? 0,
+    ...(cpu ? { cpuMicros: cpu.user + cpu.system } : {}),
   };
-  parentPort!.postMessage({ type: "done", result });
+  parent.post({ type: "done", result });
   await Promise.all(clients.map((c) => Promise.resolve(c.quit()).catch(() => c.disconnect())));
 }
 
-main(workerData as WorkerJob).catch((err: unknown) => {
-  parentPort!.postMessage({ type: "error", message: err instanceof Error ? err.message : String(err) });
-});
+const parent = channel();
+// A thread gets its job as workerData; a process as its first message.
+const job = parentPort ? Promise.resolve(workerData as WorkerJob) : (parent.next() as Promise<WorkerJob>);
+job
+  .then((j) => main(parent, j))
+  .then(
+    () => {
+      // A process leaves once its connections are closed and the parent has its result.
+      if (!parentPort) process.disconnect?.();
+    },
+    (err: unknown) => {
+      parent.post({ type: "error", message: err instanceof Error ? err.message : String(err) });
+      if (!parentPort) process.disconnect?.();
+    },
+  );

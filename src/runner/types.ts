@@ -35,7 +35,15 @@ export type PlotData =
       okLabel: string;
       notOkLabel: string;
     }
-  | { kind: "histogram"; title: string; values: number[]; unit: string; reference?: { value: number; label: string } }
+  | {
+      kind: "histogram";
+      title: string;
+      values: number[];
+      /** How many times each value counts (an already bucketed histogram); 1 each when absent. */
+      weights?: number[];
+      unit: string;
+      reference?: { value: number; label: string };
+    }
   | {
       kind: "series";
       title: string;

@@ -94,6 +94,16 @@ describe("plots", () => {
     expect(counted).toBe(6);
     expect(lines[lines.length - 1]).toMatch(/n 6 · p50 0\.1\d+ · p99/);
   });
+
+  it("a histogram of weighted values (bench's buckets) draws as the values repeated", () => {
+    const values = [0.2, 0.1, 0.4, 3];
+    const weights = [5, 2, 1, 1];
+    const repeated = values.flatMap((v, i) => new Array<number>(weights[i]!).fill(v));
+    const style = { width: 70, ascii: true };
+    expect(plotLines({ kind: "histogram", title: "t", values, weights, unit: "ms" }, style)).toEqual(
+      plotLines({ kind: "histogram", title: "t", values: repeated, unit: "ms" }, style),
+    );
+  });
 });
 
 describe("plots in --json, as data", () => {

@@ -27,12 +27,14 @@ interface Phase {
   p99Ms: number;
   maxMs: number;
   recorded: number;
+  clientCpuUsPerOp: number;
+  histogram: { ms: number; count: number }[];
 }
 interface BenchJson {
   ok: boolean;
   command: string;
   operation: { id: string; commands: string[] };
-  config: { clients: number; pipeline: number; threads: number };
+  config: { clients: number; pipeline: number; threads: number; processes: number };
   opsRequested: number | null;
   opsCompleted: number;
   opsPerSec: number;
@@ -41,15 +43,23 @@ interface BenchJson {
   p99Ms: number;
   maxMs: number;
   bottleneck: string;
+  clientCpuUsPerOp: number;
+  serverCpuUsPerOp: number | null;
+  latencyHistogram: { ms: number; count: number }[];
+  redisBenchmarkCpuUsPerOp?: number | null;
   errors: number;
   recordingOn: { opsPerSec: number; commandsRecorded: number; commandsRetained: number };
   recordingCostPct: number;
+  recordingCpuCostPct: number;
   redisBenchmarkOpsPerSec?: number;
   ratioVsRedisBenchmark?: number;
   rounds: {
     recordingOff: Phase;
     recordingOn: Phase;
-    redisBenchmark?: { opsPerSec: number; runs: { argv: string[]; requests: number; opsPerSec: number }[] };
+    redisBenchmark?: {
+      opsPerSec: number;
+      runs: { argv: string[]; requests: number; opsPerSec: number; clientCpuUsPerOp: number | null }[];
+    };
   }[];
   notes: string[];
   sample: { commands: { argv: string[]; reply?: unknown }[] };
@@ -65,6 +75,12 @@ function expectConsistent(phase: Phase, ops: number | null): void {
   expect(phase.p99Ms).toBeLessThanOrEqual(phase.maxMs);
   // ops/s is what ops and wall time say (rounded to whole operations).
   expect(Math.abs(phase.opsPerSec - (phase.ops / phase.wallMs) * 1000)).toBeLessThanOrEqual(phase.opsPerSec * 0.01 + 1);
+  // The latency histogram counts every operation once, its buckets in order, within the run's extremes.
+  expect(phase.histogram.reduce((sum, b) => sum + b.count, 0)).toBe(phase.ops);
+  const values = phase.histogram.map((b) => b.ms);
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+  expect(values[values.length - 1]).toBeLessThanOrEqual(phase.maxMs);
+  expect(phase.clientCpuUsPerOp).toBeGreaterThan(0);
 }
 
 describe("bench --json", () => {
@@ -104,6 +120,8 @@ describe("bench --json", () => {
     expect(report.recordingOn.commandsRecorded).toBeLessThanOrEqual(2000 + report.config.clients * 5);
     expect(report.rounds[0]!.recordingOff.recorded).toBe(0);
     expect(report.recordingCostPct).toBeCloseTo((1 - report.recordingOn.opsPerSec / report.opsPerSec) * 100, 0);
+    const [off, on] = [report.rounds[0]!.recordingOff, report.rounds[0]!.recordingOn];
+    expect(report.recordingCpuCostPct).toBeCloseTo((on.clientCpuUsPerOp / off.clientCpuUsPerOp - 1) * 100, 0);
     expect(["server", "client", "machine", "latency"]).toContain(report.bottleneck);
     expect(report.sample.commands.map((c) => c.argv[0])).toEqual(["EVALSHA"]);
     expect(report.sample.commands[0]!.reply).toHaveLength(4);
@@ -161,6 +179,38 @@ describe("bench --json", () => {
     },
   );
 
+  it("--processes 2: two OS processes, every operation counted once in the merged histogram, CPU per operation", async () => {
+    const prefix = testPrefix("bench-proc");
+    const ops = 1000;
+    const result = await runCli([
+      "bench",
+      "ratelimit",
+      "--ops",
+      String(ops),
+      "--clients",
+      "5",
+      "--pipeline",
+      "2",
+      "--processes",
+      "2",
+      "--json",
+      "--url",
+      server().url,
+      "--prefix",
+      prefix,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<BenchJson>(result);
+    expect(report.config).toMatchObject({ clients: 5, pipeline: 2, processes: 2, threads: 0 });
+    expectConsistent(report.rounds[0]!.recordingOff, ops);
+    expectConsistent(report.rounds[0]!.recordingOn, ops);
+    expect(report.recordingOn.commandsRecorded).toBeGreaterThanOrEqual(ops);
+    expect(report.latencyHistogram).toEqual(report.rounds[0]!.recordingOff.histogram);
+    expect(report.clientCpuUsPerOp).toBe(report.rounds[0]!.recordingOff.clientCpuUsPerOp);
+    expect(report.serverCpuUsPerOp === null || report.serverCpuUsPerOp > 0).toBe(true);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  });
+
   it("--duration runs for a time instead of a count", async () => {
     const result = await runCli([
       "bench",
@@ -192,6 +242,9 @@ describe("bench, human output and usage", () => {
     expect(out).toMatch(/recording on\s+│ 1,000 /);
     expect(out).toMatch(/recorder [\d,]+ ops\/s with every command recorded/);
     expect(out).toMatch(/bottleneck (the server|the client|the machine|round trips)/);
+    expect(out).toMatch(/client CPU [\d.]+ µs\/op \(this tool, \d+ threads?\)/);
+    expect(out).toMatch(/latency per operation/);
+    expect(out).toMatch(/n 1000 · p50 [\d.]+ · p99/);
     expect(out).toContain("one operation, as sent:");
     expect(out).toMatch(/SET \S+:bench:lock-simple:\{000000000000\}:lock \w+ NX PX 10000\s+→ OK/);
     expect(out).toMatch(/EVALSHA [0-9a-f]{40} 1 \S+:lock \w+\s+→ \(integer\) 1/);
@@ -203,6 +256,7 @@ describe("bench, human output and usage", () => {
     [["bench", "ratelimit", "--algo", "leaky"], /unknown ratelimit kind "leaky"/],
     [["bench", "cache", "--clients", "0"], /--clients must be between 1 and 1000/],
     [["bench", "cache", "--ops", "many"], /--ops must be a whole number/],
+    [["bench", "cache", "--threads", "2", "--processes", "2"], /--processes and --threads are alternatives/],
   ])("%j is a usage error (exit 2)", async (args, message) => {
     const result = await runCli([...args, "--url", server().url]);
     expect(result.code).toBe(2);
@@ -239,7 +293,13 @@ describe("bench --vs-redis-benchmark", () => {
       for (const run of rb.runs) {
         expect(run.requests).toBe(2000);
         expect(run.opsPerSec).toBeGreaterThan(0);
+        // Its own CPU time, from the shell's `times` (10 ms resolution: 0 is possible for a short run).
+        expect(run.clientCpuUsPerOp).toBeGreaterThanOrEqual(0);
       }
+      expect(report.redisBenchmarkCpuUsPerOp).toBeCloseTo(
+        rb.runs.reduce((s, r) => s + r.clientCpuUsPerOp!, 0),
+        1,
+      );
       expect(rb.opsPerSec).toBeCloseTo(1 / rb.runs.reduce((s, r) => s + 1 / r.opsPerSec, 0), -1);
       expect(report.redisBenchmarkOpsPerSec).toBe(rb.opsPerSec);
       expect(report.ratioVsRedisBenchmark).toBeCloseTo(report.opsPerSec / rb.opsPerSec, 2);

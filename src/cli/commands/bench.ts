@@ -62,7 +62,12 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const connectionOptions = workerConnection(redis.options);
   const serverIsLocal = isLocal(connectionOptions);
   const cores = availableParallelism();
-  const threads = Math.min(opts.clients, opts.threads ?? defaultThreads(opts.clients, serverIsLocal, cores));
+  if (opts.processes !== undefined && opts.threads !== undefined)
+    throw new UsageError("--processes and --threads are alternatives: give one of them");
+  const processes = opts.processes === undefined ? undefined : Math.min(opts.clients, opts.processes);
+  const threads =
+    processes ?? Math.min(opts.clients, opts.threads ?? defaultThreads(opts.clients, serverIsLocal, cores));
+  const units = processes === undefined ? `${threads} thread${threads === 1 ? "" : "s"}` : `${processes} processes`;
   const rounds: BenchRound[] = [];
   const notes: string[] = [];
   let sample: BenchReport["sample"] = { commands: [] };
@@ -103,6 +108,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       clients: opts.clients,
       pipeline: opts.pipeline,
       threads,
+      ...(processes !== undefined ? { processes } : {}),
       ops: opts.duration === undefined ? opts.ops : undefined,
       durationMs: opts.duration,
       commandTimeoutMs: opts.timeout,
@@ -116,7 +122,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       const phase = (record: boolean) => {
         guard();
         progress.update(
-          `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, recorder ${record ? "on" : "off"} (${threads} thread${threads === 1 ? "" : "s"}, ${opts.clients} clients)`,
+          `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, recorder ${record ? "on" : "off"} (${units}, ${opts.clients} clients)`,
         );
         return runPatternPhase(redis, { ...base, record, signal: controller.signal });
       };
@@ -170,6 +176,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     opts,
     op,
     threads,
+    processes,
     cores,
     serverIsLocal,
     load,
@@ -202,6 +209,7 @@ function buildReport(input: {
   opts: BenchCliOptions;
   op: HotOperation;
   threads: number;
+  processes: number | undefined;
   cores: number;
   serverIsLocal: boolean;
   load: number;
@@ -225,6 +233,12 @@ function buildReport(input: {
   const bottleneck: Bottleneck | undefined = primary
     ? classifyBottleneck(primary, input.threads, input.cores, input.serverIsLocal, input.load)
     : undefined;
+  // redis-benchmark's CPU per operation of the sequence: one request of each of its commands (median over rounds).
+  const rbCpu = rounds.flatMap((r) => {
+    const runs = r.redisBenchmark?.runs ?? [];
+    if (runs.length === 0 || runs.some((x) => x.clientCpuUsPerOp === null)) return [];
+    return [runs.reduce((sum, x) => sum + x.clientCpuUsPerOp!, 0)];
+  });
   const errors = [...offs, ...ons].reduce((s, p) => s + p.errors, 0);
   const firstError = [...offs, ...ons].find((p) => p.firstError)?.firstError;
   return {
@@ -239,7 +253,8 @@ function buildReport(input: {
       durationMs: opts.duration ?? null,
       clients: opts.clients,
       pipeline: opts.pipeline,
-      threads: input.threads,
+      threads: input.processes === undefined ? input.threads : 0,
+      processes: input.processes ?? 0,
       rounds: opts.rounds,
     },
     machine: {
@@ -258,7 +273,13 @@ function buildReport(input: {
     maxMs: primary?.maxMs ?? 0,
     meanMs: primary?.meanMs ?? 0,
     clientCpu: primary?.clientCpu ?? 0,
+    clientCpuUsPerOp: primary?.clientCpuUsPerOp ?? 0,
     serverCpu: primary?.serverCpu ?? null,
+    serverCpuUsPerOp:
+      primary && primary.serverCpu !== null && primary.ops > 0
+        ? round((primary.serverCpu * primary.wallMs * 1000) / primary.ops, 2)
+        : null,
+    latencyHistogram: primary?.histogram ?? [],
     ...(bottleneck ? { bottleneck } : {}),
     recordingOn: recOn
       ? {
@@ -270,8 +291,21 @@ function buildReport(input: {
         }
       : null,
     recordingCostPct: primary && recOn ? round((1 - recOn.opsPerSec / primary.opsPerSec) * 100, 1) : null,
+    // The same cost as client CPU per operation (median of each round's pair): steadier than throughput on a machine
+    // other work also uses, since it counts only what this client spent.
+    recordingCpuCostPct:
+      rounds.length > 0 && rounds.every((r) => r.recordingOff.clientCpuUsPerOp > 0)
+        ? round(
+            median(rounds.map((r) => (r.recordingOn.clientCpuUsPerOp / r.recordingOff.clientCpuUsPerOp - 1) * 100)),
+            1,
+          )
+        : null,
     ...(rbOpsPerSec !== undefined
-      ? { redisBenchmarkOpsPerSec: rbOpsPerSec, ratioVsRedisBenchmark: round(median(ratios), 3) }
+      ? {
+          redisBenchmarkOpsPerSec: rbOpsPerSec,
+          ratioVsRedisBenchmark: round(median(ratios), 3),
+          redisBenchmarkCpuUsPerOp: rbCpu.length ? round(median(rbCpu), 2) : null,
+        }
       : {}),
     errors,
     ...(firstError ? { firstError } : {}),

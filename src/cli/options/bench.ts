@@ -23,6 +23,7 @@ export interface BenchCliOptions extends GlobalOptions {
   clients: number;
   pipeline: number;
   threads?: number;
+  processes?: number;
   rounds: number;
   vsRedisBenchmark?: boolean;
 }
@@ -66,6 +67,11 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
       option((t) => parseInteger(t, "--threads", 1, 64)),
     )
     .option(
+      "--processes <n>",
+      "run the connections in this many OS processes instead of worker threads (when one Node process is the limit)",
+      option((t) => parseInteger(t, "--processes", 1, 64)),
+    )
+    .option(
       "--rounds <n>",
       "repeat the interleaved runs this many times; medians are reported",
       option((t) => parseInteger(t, "--rounds", 1, 100)),
@@ -81,6 +87,7 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
 Examples:
   $ redis-patterns bench ratelimit --algo token-bucket --ops 200000 --clients 50
   $ redis-patterns bench lock --pipeline 16 --vs-redis-benchmark
+  $ redis-patterns bench session --pipeline 16 --processes 2 --vs-redis-benchmark
   $ redis-patterns bench queue --duration 5s --json`,
     )
     .action(async (pattern: BenchPattern, _opts, cmd: Command) =>

@@ -1,12 +1,13 @@
 import { Chalk } from "chalk";
 import Table from "cli-table3";
-import type { Bottleneck, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
+import type { Bottleneck, HistogramBucket, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
 import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import type { CleanupResult } from "../../runner/runner.js";
 import { displayArgv } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";
-import { colorEnabled, type Streams } from "./index.js";
+import { asciiOnly, colorEnabled, outputWidth, type Streams } from "./index.js";
+import { plotLines } from "./plot.js";
 import { traceLines } from "./trace.js";
 
 export interface BenchRound {
@@ -28,7 +29,10 @@ export interface BenchReport {
     durationMs: number | null;
     clients: number;
     pipeline: number;
+    /** Worker threads (0 with --processes). */
     threads: number;
+    /** Forked OS processes (--processes; 0 with worker threads). */
+    processes: number;
     rounds: number;
   };
   machine: { cores: number; cpu: string; node: string; serverIsLocal: boolean; loadAverage: number };
@@ -41,7 +45,13 @@ export interface BenchReport {
   maxMs: number;
   meanMs: number;
   clientCpu: number;
+  /** The client's CPU time per operation (all its threads or processes), µs. */
+  clientCpuUsPerOp: number;
   serverCpu: number | null;
+  /** Redis's main-thread CPU time per operation, µs. */
+  serverCpuUsPerOp: number | null;
+  /** The recording-off run's latency distribution (median round), merged over every thread or process. */
+  latencyHistogram: HistogramBucket[];
   bottleneck?: Bottleneck;
   recordingOn: {
     opsPerSec: number;
@@ -51,8 +61,12 @@ export interface BenchReport {
     commandsRetained: number;
   } | null;
   recordingCostPct: number | null;
+  /** The recorder's cost as client CPU per operation, on vs off (median over the rounds' pairs), %. */
+  recordingCpuCostPct: number | null;
   redisBenchmarkOpsPerSec?: number;
   ratioVsRedisBenchmark?: number;
+  /** redis-benchmark's own CPU time per operation of the sequence (one request of each command), µs. */
+  redisBenchmarkCpuUsPerOp?: number | null;
   errors: number;
   firstError?: string;
   rounds: BenchRound[];
@@ -89,7 +103,7 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   out.push(
     c.dim(
       `  ${cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ` +
-        `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"} · ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ` +
+        `${cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"}`} · ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ` +
         `${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}`,
     ),
   );
@@ -151,10 +165,34 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   if (report.recordingCostPct !== null && report.recordingOn) {
     out.push(
       `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded (${n(report.recordingOn.commandsRecorded)} counted, none retained): ` +
-        `${report.recordingCostPct >= 0 ? `${report.recordingCostPct}% slower` : `${-report.recordingCostPct}% faster (noise)`}`,
+        `${report.recordingCostPct >= 0 ? `${report.recordingCostPct}% slower` : `${-report.recordingCostPct}% faster (noise)`}` +
+        (report.recordingCpuCostPct !== null
+          ? `; client CPU per operation ${report.recordingCpuCostPct >= 0 ? "+" : ""}${report.recordingCpuCostPct}%`
+          : ""),
     );
   }
-  if (report.bottleneck) out.push(`  ${c.bold("bottleneck")} ${BOTTLENECK_TEXT[report.bottleneck]}`);
+  if (report.latencyHistogram.length > 0) {
+    out.push(
+      ...plotLines(
+        {
+          kind: "histogram",
+          title: "latency per operation (recording off, median round)",
+          values: report.latencyHistogram.map((b) => b.ms),
+          weights: report.latencyHistogram.map((b) => b.count),
+          unit: "ms",
+        },
+        {
+          width: Math.max(40, outputWidth(opts, streams.stdout, streams.env) - 2),
+          ascii: asciiOnly(opts, streams.env),
+          dim: (t) => c.dim(t),
+        },
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (report.bottleneck) {
+    out.push(`  ${c.bold("bottleneck")} ${BOTTLENECK_TEXT[report.bottleneck]}`);
+    out.push(`    ${cpuPerOpLine(report)}`);
+  }
   if (report.ratioVsRedisBenchmark !== undefined && report.redisBenchmarkOpsPerSec !== undefined) {
     out.push(
       `  ${c.bold("vs redis-benchmark")} ${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} / ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, ` +
@@ -183,6 +221,18 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   if (report.errors > 0) out.push(c.red(`  ✗ ${report.errors} operations failed: ${report.firstError}`));
   if (report.error) out.push(c.red(`  ✗ ${report.error.message}`));
   streams.stdout.write(out.join("\n") + "\n");
+}
+
+/** Client CPU per operation beside redis-benchmark's, and the server's: what each side spent on one operation. */
+function cpuPerOpLine(report: BenchReport): string {
+  const cfg = report.config;
+  const units =
+    cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} thread${cfg.threads === 1 ? "" : "s"}`;
+  const parts = [`client CPU ${report.clientCpuUsPerOp} µs/op (this tool, ${units})`];
+  if (report.redisBenchmarkCpuUsPerOp !== undefined && report.redisBenchmarkCpuUsPerOp !== null)
+    parts.push(`redis-benchmark ${report.redisBenchmarkCpuUsPerOp} µs/op`);
+  if (report.serverCpuUsPerOp !== null) parts.push(`server ${report.serverCpuUsPerOp} µs/op`);
+  return `${parts.join(" · ")}; ${report.machine.cores} cores, load average ${report.machine.loadAverage}`;
 }
 
 function n(x: number): string {

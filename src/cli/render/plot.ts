@@ -95,26 +95,46 @@ function timeline(plot: Extract<PlotData, { kind: "timeline" }>, s: PlotStyle): 
   return out;
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+/** Values sorted, each with how many times it counts, and their total: a quantile is by count. */
+interface Weighted {
+  values: number[];
+  weights: number[];
+  n: number;
+}
+
+function weighted(values: number[], weights: number[] | undefined): Weighted {
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const w = order.map((i) => weights?.[i] ?? 1);
+  return { values: order.map((i) => values[i]!), weights: w, n: w.reduce((s, x) => s + x, 0) };
+}
+
+function weightedQuantile(d: Weighted, q: number): number {
+  const rank = Math.min(d.n, Math.max(1, Math.ceil(q * d.n)));
+  let seen = 0;
+  for (let i = 0; i < d.values.length; i++) {
+    seen += d.weights[i]!;
+    if (seen >= rank) return d.values[i]!;
+  }
+  return d.values[d.values.length - 1] ?? 0;
 }
 
 /** Values in buckets, one line per bucket: `0.10–0.12 ms ████████▌ 412`. */
 function histogram(plot: Extract<PlotData, { kind: "histogram" }>, s: PlotStyle): string[] {
   const dim = s.dim ?? id;
   if (plot.values.length === 0) return [plot.title, dim("(no values)")];
-  const sorted = [...plot.values].sort((a, b) => a - b);
+  const d = weighted(plot.values, plot.weights);
   // Up to the 99th percentile in 8 buckets; the slow tail counted on its own line.
-  const low = sorted[0]!;
-  const high = Math.max(low + 1e-9, quantile(sorted, 0.99));
+  const low = d.values[0]!;
+  const high = Math.max(low + 1e-9, weightedQuantile(d, 0.99));
   const buckets = 8;
   const size = (high - low) / buckets;
   const counts = new Array<number>(buckets).fill(0);
   let tail = 0;
-  for (const v of sorted) {
-    if (v > high) tail += 1;
-    else counts[Math.min(buckets - 1, Math.floor((v - low) / size))]! += 1;
-  }
+  d.values.forEach((v, i) => {
+    const w = d.weights[i]!;
+    if (v > high) tail += w;
+    else counts[Math.min(buckets - 1, Math.floor((v - low) / size))]! += w;
+  });
   const fmt = (v: number) => (plot.unit === "ms" ? v.toFixed(v < 1 ? 3 : 2) : v.toFixed(2));
   const dash = s.ascii ? "-" : "–";
   const labels = counts.map((_, i) => `${fmt(low + i * size)}${dash}${fmt(low + (i + 1) * size)} ${plot.unit}`);
@@ -133,7 +153,7 @@ function histogram(plot: Extract<PlotData, { kind: "histogram" }>, s: PlotStyle)
   };
   const out = [truncateEnd(plot.title, s.width)];
   all.forEach((n, i) => out.push(`${labels[i]!.padStart(labelWidth)} ${String(n).padStart(countWidth)} ${bar(n)}`));
-  const summary = `n ${sorted.length} · p50 ${fmt(quantile(sorted, 0.5))} · p99 ${fmt(quantile(sorted, 0.99))} · max ${fmt(sorted[sorted.length - 1]!)} ${plot.unit}`;
+  const summary = `n ${d.n} · p50 ${fmt(weightedQuantile(d, 0.5))} · p99 ${fmt(weightedQuantile(d, 0.99))} · max ${fmt(d.values[d.values.length - 1]!)} ${plot.unit}`;
   out.push(dim(truncateEnd(summary + (plot.reference ? ` · ${plot.reference.label}` : ""), s.width)));
   return out;
 }
