@@ -146,6 +146,65 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     expect(await keysUnder(prefix)).toEqual([]);
   });
 
+  it("the sandbox: ↑ recalls, Tab completes commands and this session's keys, HELP, and a long reply pages", async () => {
+    const prefix = testPrefix("tour");
+    const t = TmuxCli.start(["--url", server().url, "--prefix", prefix, "tour"], {}, { columns: 120, rows: 30 });
+    sessions.push(t);
+    await t.waitFor("Choose a walkthrough");
+    t.send("Up", "Up", "Enter"); // the list wraps: Leave, then Sandbox
+    await t.waitFor("Tab: complete a command or key");
+    // Each line typed once its prompt is up (keys sent earlier could reach the previous reader).
+    let prompts = 0;
+    const prompt = () => t.waitFor(`${prefix}> `, { count: ++prompts });
+    await prompt();
+    t.type(`SET greeting "hello world"`);
+    await t.waitFor(`SET ${prefix}:greeting "hello world"  → OK`);
+    // Tab completes a command name, then a key this session named (without the prefix).
+    await prompt();
+    t.send("P", "I", "N", "Tab");
+    await t.waitFor(`${prefix}> PING`);
+    t.send("Enter");
+    await t.waitFor("PING  → PONG");
+    await prompt();
+    t.send("G", "E", "T", "Space", "g", "r", "e", "Tab");
+    await t.waitFor(`${prefix}> GET greeting`);
+    t.send("Enter");
+    await t.waitFor(`GET ${prefix}:greeting  → "hello world"`);
+    // ↑ recalls the last command.
+    await prompt();
+    t.send("Up", "Enter");
+    await t.waitFor(`GET ${prefix}:greeting  → "hello world"`, { count: 2 });
+    // HELP <command>, from COMMAND DOCS (this server is Redis 7).
+    await prompt();
+    t.type("HELP SET");
+    await t.waitFor(/SET key value .*\[NX \| XX\]/);
+    await t.waitFor("Set the string value of a key");
+    // INFO is more than a screen: the whole reply, a page at a time; q stops and says how much was left.
+    await prompt();
+    t.type("INFO");
+    await t.waitFor("the whole reply (");
+    await t.waitFor("--More--");
+    expect(t.screen()).toContain("# Server");
+    t.send("Enter");
+    await t.waitFor("--More--", { count: 2 });
+    t.type("q");
+    await t.waitFor(/stopped: \d+ more lines not shown/);
+    await prompt();
+    // An empty line leaves; a second visit still has the history.
+    t.send("Enter");
+    await t.waitFor("Choose a walkthrough", { count: 2 });
+    t.send("Up", "Up", "Enter");
+    await t.waitFor("Tab: complete a command or key", { count: 2 });
+    await prompt();
+    t.send("Up");
+    await t.waitFor(`${prefix}> INFO`, { count: 2 });
+    t.send("Up", "Enter"); // INFO, then HELP SET
+    await t.waitFor("Set the string value of a key", { count: 2 });
+    t.send("C-c");
+    expect(await t.exitCode()).toBe(130);
+    expect(await keysUnder(prefix)).toEqual([]);
+  });
+
   it("redis-patterns alone opens the menu; leaving it exits 0", async () => {
     const t = tour([], { REDIS_URL: server().url });
     await t.waitFor("Choose a walkthrough");

@@ -23,6 +23,8 @@ export class TourContext {
   readonly c: ChalkInstance;
   /** Lua scripts whose source a trace has shown once already. */
   readonly shownScripts = new Set<string>();
+  /** The sandbox's history (↑/↓), newest first, kept from one visit to the next. */
+  readonly sandboxHistory: string[] = [];
 
   constructor(
     opts: TourCliOptions,
