@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { ExitCode, RedisPatternsError, exitCodeOf, wasReported } from "../errors.js";
 import { createProgram } from "./program.js";
 import { interactiveProblem } from "./tour/interactive.js";
+import { writeNotice } from "./notice.js";
 
 /**
  * The entry point: parse, run, and turn whatever was thrown into one line on stderr and an exit code.
@@ -37,11 +38,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     if (argv.includes("--json") && !wasReported(err)) writeErrorDocument(message, exitCodeOf(err));
     if (err instanceof RedisPatternsError) {
-      process.stderr.write(`redis-patterns: ${message}\n`);
+      writeNotice(message);
     } else {
-      process.stderr.write(
-        `redis-patterns: internal error: ${message}${process.env.DEBUG ? `\n${(err as Error).stack}` : " (set DEBUG=1 for the stack)"}\n`,
-      );
+      const stack = process.env.DEBUG ? `\n${(err as Error).stack}` : " (set DEBUG=1 for the stack)";
+      writeNotice(`internal error: ${message}${stack}`);
     }
     return exitCodeOf(err);
   }

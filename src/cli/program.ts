@@ -19,6 +19,7 @@ import { declareBench, type BenchCliOptions } from "./options/bench.js";
 import { declareCompletion, declareList, type CompletionCliOptions, type ListCliOptions } from "./options/list.js";
 import { configureHelp, decorateCommands, fitHelpText, helpWidth } from "./help.js";
 import { collectUrl, option, parseInteger, parsePrefix, parseTimeout } from "./options/common.js";
+import { prefixed } from "./notice.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
 export type { DoctorCliOptions };
@@ -205,14 +206,13 @@ export function createProgram(overrides: Partial<Handlers> = {}): Command {
 
 /** commander's "error: unknown command 'x'\n(Did you mean y?)" as "redis-patterns: unknown command 'x' (did you mean y?)". */
 export function oneLine(message: string): string {
-  return (
-    "redis-patterns: " +
+  return prefixed(
     message
       .replace(/^error: /, "")
       .split("\n")
       .map((l) => l.trim())
       .filter(Boolean)
       .join(" ")
-      .replace("(Did you mean", "(did you mean")
+      .replace("(Did you mean", "(did you mean"),
   );
 }

@@ -1,50 +1,140 @@
-import { AuthError, ConnectError, RedisPatternsError } from "../errors.js";
+import { AuthError, ConnectError, InterruptedError, RedisPatternsError, ScriptLoadError } from "../errors.js";
 import { scrubSecret } from "./redact.js";
 import type { ParsedUrl } from "./url.js";
 
+/**
+ * The one place that reads what ioredis, the socket or the server said and decides what kind of trouble it is. Two
+ * wordings use it: `classifyRedisError` while connecting (one line naming the target) and `classifyStepError` for
+ * what escapes a scenario's step (the run goes on with the next scenario).
+ */
+export type RedisProblem =
+  | "wrong-password"
+  | "auth-required"
+  | "permission"
+  | "refused"
+  | "unknown-host"
+  | "no-socket"
+  | "socket-permission"
+  | "command-timeout"
+  | "timeout"
+  | "tls"
+  | "lost"
+  | "not-redis"
+  | "other";
+
 const TLS_CODES = /^(ERR_TLS|ERR_SSL|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|CERT_|ERR_OSSL)/;
 
-/** Map what ioredis or the socket threw to the error vocabulary, with one line that names the target. */
+/** An error that means the connection is gone: closed by the server, reset, or no longer writable. */
+const LOST = /Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable/i;
+
+/** What kind of trouble an error is, from its code and its message (in that order of trust). */
+export function redisProblem(message: string, code = ""): RedisProblem {
+  if (/^WRONGPASS|invalid password|invalid username-password/i.test(message)) return "wrong-password";
+  if (/^NOAUTH/.test(message)) return "auth-required";
+  if (/^NOPERM/.test(message) || /user executing the script can't run this command/.test(message)) return "permission";
+  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(message)) return "refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "unknown-host";
+  if (code === "ENOENT") return "no-socket";
+  if (code === "EACCES") return "socket-permission";
+  // ioredis's commandTimeout: the server stopped answering a command in time.
+  if (/Command timed out/.test(message)) return "command-timeout";
+  if (code === "ETIMEDOUT" || /timed out/i.test(message)) return "timeout";
+  if (TLS_CODES.test(code) || /certificate|SSL|TLS/i.test(message)) return "tls";
+  if (LOST.test(message) || code === "ECONNRESET") return "lost";
+  if (/Protocol error, got "(.)" as reply type byte/.test(message)) return "not-redis";
+  return "other";
+}
+
+/** True when the error says the connection is gone or stopped answering (not the server refusing a command). */
+export function isConnectionLost(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  const problem = redisProblem(message);
+  return problem === "lost" || problem === "command-timeout";
+}
+
+/** Map what ioredis or the socket threw while connecting to the error vocabulary, one line naming the target. */
 export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "display" | "password">): RedisPatternsError {
   if (err instanceof RedisPatternsError) return err;
   const e = err as NodeJS.ErrnoException & { message?: string };
   const message = scrubSecret(String(e?.message ?? err), parsed.password);
   const code = e?.code ?? "";
   const where = parsed.display;
-  if (/^WRONGPASS|invalid password|invalid username-password/i.test(message)) {
-    return new AuthError(`authentication failed at ${where}: wrong username or password`);
+  switch (redisProblem(message, code)) {
+    case "wrong-password":
+      return new AuthError(`authentication failed at ${where}: wrong username or password`);
+    case "auth-required":
+      return new AuthError(
+        `${where} requires a password: set REDIS_PASSWORD (or use --ask-pass; or put it in the URL, ` +
+          `redis://user:password@host:port, where ps shows it)`,
+      );
+    case "permission":
+      return new AuthError(`permission denied at ${where}: ${message}`);
+    case "refused":
+      return new ConnectError(`cannot connect to ${where}: connection refused`);
+    case "unknown-host":
+      return new ConnectError(`cannot connect to ${where}: unknown host`);
+    case "no-socket":
+      return new ConnectError(`cannot connect to ${where}: no such socket`);
+    case "socket-permission":
+      return new ConnectError(`cannot connect to ${where}: permission denied on socket`);
+    case "command-timeout":
+    case "timeout": {
+      const hint = where.startsWith("rediss:") ? " (does the server speak TLS on that port?)" : "";
+      return new ConnectError(`cannot connect to ${where}: timed out${hint}`);
+    }
+    case "tls":
+      return new ConnectError(
+        `TLS handshake with ${where} failed: ${message} (use --tls-ca <file>, or --insecure to skip verification)`,
+      );
+    case "lost": {
+      const mismatch = /wrong version number|packet length/i.test(message) ? " (TLS mismatch?)" : "";
+      return new ConnectError(`connection to ${where} was closed${mismatch}: ${message}`);
+    }
+    case "not-redis": {
+      // Something answered, in a language other than RESP: say what it looked like instead of ioredis's "Please report".
+      const first = /Protocol error, got "(.)" as reply type byte/.exec(message)![1]!;
+      const like = first === "H" ? "HTTP" : first === "S" ? "SSH" : `a reply starting with "${first}"`;
+      return new ConnectError(`${where} is not a Redis server (it answered like ${like})`);
+    }
+    default:
+      return new ConnectError(`cannot use ${where}: ${message}`);
   }
-  if (/^NOAUTH/.test(message)) {
-    return new AuthError(
-      `${where} requires a password: set REDIS_PASSWORD (or use --ask-pass; or put it in the URL, redis://user:password@host:port, where ps shows it)`,
-    );
+}
+
+/**
+ * A Redis error reply or socket failure during a step, mapped to the error vocabulary: NOPERM and NOAUTH are
+ * AuthErrors (exit 4), a lost connection or a timeout a ConnectError (exit 3), OOM named as OOM even when it only
+ * shows as EXECABORT. Each ends its scenario, not the run: the caller decides whether the next one can go on
+ * (reconnecting if needed). Anything else (a scenario's own error) is left as it is.
+ */
+export function classifyStepError(err: unknown): unknown {
+  if (!(err instanceof Error) || err instanceof InterruptedError || err instanceof ScriptLoadError) return err;
+  if (err instanceof ConnectError || err instanceof AuthError) return err;
+  const message = describeServerError(err);
+  switch (redisProblem(message)) {
+    case "permission":
+      return new AuthError(`permission denied: ${message}`, { cause: err });
+    case "auth-required":
+      return new AuthError(`authentication required: ${message}`, { cause: err });
+    case "lost":
+    case "refused":
+    case "command-timeout":
+      return new ConnectError(`lost the server: ${message}`, { cause: err });
+    default:
+      return message !== err.message ? new Error(message, { cause: err }) : err;
   }
-  if (/^NOPERM/.test(message)) return new AuthError(`permission denied at ${where}: ${message}`);
-  if (code === "ECONNREFUSED") return new ConnectError(`cannot connect to ${where}: connection refused`);
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new ConnectError(`cannot connect to ${where}: unknown host`);
-  if (code === "ENOENT" || code === "EACCES")
-    return new ConnectError(
-      `cannot connect to ${where}: ${code === "ENOENT" ? "no such socket" : "permission denied on socket"}`,
-    );
-  if (code === "ETIMEDOUT" || /timed out/i.test(message)) {
-    const hint = where.startsWith("rediss:") ? " (does the server speak TLS on that port?)" : "";
-    return new ConnectError(`cannot connect to ${where}: timed out${hint}`);
+}
+
+/**
+ * The server's words for an error, with what EXECABORT hides: the reply that made the server discard the
+ * transaction (ioredis keeps the queued commands' errors in `previousErrors`), e.g. OOM inside MULTI.
+ */
+export function describeServerError(err: Error): string {
+  const previous = (err as Error & { previousErrors?: unknown[] }).previousErrors;
+  if (/^EXECABORT/.test(err.message) && Array.isArray(previous) && previous.length > 0) {
+    const first = previous[0] instanceof Error ? previous[0].message : String(previous[0]);
+    const kind = /^(\w+)/.exec(first)?.[1] ?? "error";
+    return `${first} (${kind} inside MULTI: the server discarded the transaction, EXECABORT)`;
   }
-  if (TLS_CODES.test(code) || /certificate|SSL|TLS/i.test(message)) {
-    return new ConnectError(
-      `TLS handshake with ${where} failed: ${message} (use --tls-ca <file>, or --insecure to skip verification)`,
-    );
-  }
-  if (/Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable/i.test(message) || code === "ECONNRESET") {
-    return new ConnectError(
-      `connection to ${where} was closed${/wrong version number|packet length/i.test(message) ? " (TLS mismatch?)" : ""}: ${message}`,
-    );
-  }
-  const protocol = /Protocol error, got "(.)" as reply type byte/.exec(message);
-  if (protocol) {
-    // Something answered, in a language other than RESP: say what it looked like instead of ioredis's "Please report".
-    const like = protocol[1] === "H" ? "HTTP" : protocol[1] === "S" ? "SSH" : `a reply starting with "${protocol[1]}"`;
-    return new ConnectError(`${where} is not a Redis server (it answered like ${like})`);
-  }
-  return new ConnectError(`cannot use ${where}: ${message}`);
+  return err.message;
 }

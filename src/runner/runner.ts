@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
-import { AuthError, ConnectError, DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
+import { DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
+import { classifyStepError, describeServerError } from "../redis/classify-error.js";
 import { connectTarget } from "../redis/connect.js";
 import type { ClientOptions, Connection, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
@@ -69,40 +70,6 @@ export interface ScenarioRun {
 
 export function planRun<P, S>(def: ScenarioDef<P, S>, params: P): ScenarioRun {
   return { def, params };
-}
-
-/**
- * A Redis error reply or socket failure during a step, mapped to the error vocabulary: NOPERM and NOAUTH are
- * AuthErrors (exit 4), a lost connection or a timeout a ConnectError (exit 3), OOM named as OOM even when it only
- * shows as EXECABORT. Each ends its scenario, not the run: the caller decides whether the next one can go on
- * (reconnecting if needed). Only Ctrl-C ends the run from here.
- */
-export function classifyStepError(err: unknown): unknown {
-  if (!(err instanceof Error) || err instanceof InterruptedError || err instanceof ScriptLoadError) return err;
-  if (err instanceof ConnectError || err instanceof AuthError) return err;
-  const message = describeServerError(err);
-  if (/^NOPERM/.test(message) || /user executing the script can't run this command/.test(message))
-    return new AuthError(`permission denied: ${message}`, { cause: err });
-  if (/^NOAUTH/.test(message)) return new AuthError(`authentication required: ${message}`, { cause: err });
-  if (/Connection is closed|Command timed out|ECONNRESET|EPIPE|Stream isn't writeable|ECONNREFUSED/.test(message)) {
-    return new ConnectError(`lost the server: ${message}`, { cause: err });
-  }
-  if (message !== err.message) return new Error(message, { cause: err });
-  return err;
-}
-
-/**
- * The server's words for an error, with what EXECABORT hides: the reply that made the server discard the
- * transaction (ioredis keeps the queued commands' errors in `previousErrors`), e.g. OOM inside MULTI.
- */
-export function describeServerError(err: Error): string {
-  const previous = (err as Error & { previousErrors?: unknown[] }).previousErrors;
-  if (/^EXECABORT/.test(err.message) && Array.isArray(previous) && previous.length > 0) {
-    const first = previous[0] instanceof Error ? previous[0].message : String(previous[0]);
-    const kind = /^(\w+)/.exec(first)?.[1] ?? "error";
-    return `${first} (${kind} inside MULTI: the server discarded the transaction, EXECABORT)`;
-  }
-  return err.message;
 }
 
 export async function runScenario(

@@ -24,6 +24,7 @@ import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
 import { createProgress } from "../render/progress.js";
 import { printBenchReport, type BenchReport, type BenchRound } from "../render/bench.js";
 import { round } from "../../stats.js";
+import { writeNotice } from "../notice.js";
 
 /**
  * `redis-patterns bench <pattern>`: run the pattern's hot operation (its own functions from src/patterns) on worker
@@ -41,9 +42,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const recorder = new CommandRecorder();
   const connection = await connectFromOptions(opts, {
     recorder,
-    notice: (message) =>
-      process.stderr.write(`redis-patterns: ${message}
-`),
+    notice: (message) => writeNotice(message),
   });
   if (connection.target.mode === "cluster") {
     // The worker threads open plain connections to one address: on a cluster they would miss most slots.

@@ -14,6 +14,7 @@ import { newRunPrefix } from "../../redis/keys.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import type { DoctorCliOptions } from "../options/doctor.js";
 import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
+import { writeNotice } from "../notice.js";
 
 /**
  * `redis-patterns doctor`: read the server (nothing is written), judge each pattern, print the facts, the verdicts
@@ -26,9 +27,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   const recorder = new CommandRecorder();
   const connection = await connectFromOptions(opts, {
     recorder,
-    notice: (message) =>
-      process.stderr.write(`redis-patterns: ${message}
-`),
+    notice: (message) => writeNotice(message),
   });
   const setup = recorder.since(0);
   const start = recorder.mark();

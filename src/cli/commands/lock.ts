@@ -17,6 +17,7 @@ import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { LockCliOptions } from "../options/lock.js";
 import { runSession } from "../session.js";
 import { lockScriptCommand, wantsLockScript } from "./lock-script.js";
+import { writeNotice } from "../notice.js";
 
 /** Command-line options → scenario parameters. The stall defaults to twice the TTL and must exceed it. */
 export function lockParams(opts: LockCliOptions): LockParams {
@@ -78,9 +79,7 @@ export async function lockCommand(opts: LockCliOptions): Promise<void> {
         : `${redlockDefaults.startNodes} independent masters`;
     // Said before the run, on stderr: the demonstration starts (and stops) its own servers.
     if (own)
-      process.stderr.write(
-        `redis-patterns: starting ${own} as throwaway redis-servers for this run (no persistence); they stop when it ends\n`,
-      );
+      writeNotice(`starting ${own} as throwaway redis-servers for this run (no persistence); they stop when it ends`);
     const run = opts.failover
       ? planRun(failoverScenario, failoverDefaults)
       : planRun(redlockScenario, redlockParams(opts));

@@ -4,6 +4,7 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { PrimaryCliOptions } from "../options/primary.js";
 import { runSession } from "../session.js";
+import { writeNotice } from "../notice.js";
 
 export function primaryParams(opts: PrimaryCliOptions): PrimaryParams {
   return {
@@ -24,8 +25,9 @@ export async function primaryCommand(opts: PrimaryCliOptions): Promise<void> {
   const chosen = opts.persistence ? [opts.persistence] : [...PERSISTENCE_SETTINGS];
   // Said before the run, on stderr: the command starts (and kills) servers of its own.
   if (!opts.json)
-    process.stderr.write(
-      `redis-patterns: starting a throwaway redis-server per setting (${chosen.join(", ")}) to SIGKILL and restart; each stops and its files are removed when the run ends\n`,
+    writeNotice(
+      `starting a throwaway redis-server per setting (${chosen.join(", ")}) to SIGKILL and restart; ` +
+        "each stops and its files are removed when the run ends",
     );
   await runSession(opts, {
     command: "primary",

@@ -19,6 +19,7 @@ import {
   type RenderOptions,
   type Streams,
 } from "./index.js";
+import { writeNotice } from "../notice.js";
 
 interface Spinner {
   start(text: string): void;
@@ -105,7 +106,7 @@ export class HumanRenderer implements Renderer {
 
   notice(message: string): void {
     this.spinner?.stop();
-    this.streams.stderr.write(`redis-patterns: ${message}\n`);
+    writeNotice(message, this.streams.stderr);
   }
 
   header(target: Target, prefix: string, keep: boolean): void {

@@ -1,12 +1,13 @@
 import type { RunReport } from "../../runner/report.js";
 import type { Renderer, Streams } from "./index.js";
+import { writeNotice } from "../notice.js";
 
 /** `--json`: nothing on stdout but the one report at the end; notices still go to stderr. */
 export class JsonRenderer implements Renderer {
   constructor(private readonly streams: Streams) {}
 
   notice(message: string): void {
-    this.streams.stderr.write(`redis-patterns: ${message}\n`);
+    writeNotice(message, this.streams.stderr);
   }
 
   header(): void {}

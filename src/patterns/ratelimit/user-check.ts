@@ -6,6 +6,7 @@
  * judges them, generates traffic, and shrinks.
  */
 import fc from "fast-check";
+import { isConnectionLost } from "../../redis/classify-error.js";
 import { scanPrefix } from "../../redis/cleanup.js";
 import type { RedisCaller } from "../../redis/types.js";
 import { fixedWindowIndex } from "./fixed-window.js";
@@ -322,9 +323,9 @@ export async function observe(
     return { allowed: v.allowed, remaining: v.remaining, at: now };
   } catch (err) {
     if (err instanceof CrashError) return { allowed: null, remaining: null, at: now, crashed: true };
-    const message = err instanceof Error ? err.message : String(err);
     // Connection trouble is not the script's fault: let it end the run.
-    if (/Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable|Command timed out/.test(message)) throw err;
+    if (isConnectionLost(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
     return { allowed: null, remaining: null, at: now, error: `request ${request.client}@${now}: ${message}` };
   }
 }
