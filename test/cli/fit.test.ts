@@ -103,6 +103,20 @@ describe("the default trace summarises repeats", () => {
     expect(lines[0]).toMatch(/→ "x+…/);
   });
 
+  it("a bulk load's summary says how many pipelines (round trips) the middle went out in", () => {
+    // 100 ZADDs, 10 per pipeline, then a single ZCARD: the middle spans all 10 pipelines.
+    const load = Array.from({ length: 101 }, (_, i) => ({
+      ...cmd(i + 1, i < 100 ? ["ZADD", `${prefix}:board`, "1", `p${i}`] : ["ZCARD", `${prefix}:board`], 1, 1),
+      ...(i < 100 ? { batch: { id: Math.floor(i / 10) + 1, kind: "pipeline" as const } } : {}),
+    }));
+    const wide = traceLines(load, "summary", plain, { showLua: false, shownScripts: new Set(), width: 80, prefix });
+    expect(wide.join("\n")).toContain("… 96 more commands (--trace full shows them all), in 10 pipelines:");
+    // Narrower: the batches go on a line of their own.
+    const lines = traceLines(load, "summary", plain, { showLua: false, shownScripts: new Set(), width: 60, prefix });
+    expect(lines.join("\n")).toMatch(/… 96 more commands \(--trace full shows them all\):\n\s+in 10 pipelines\n/);
+    for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(60);
+  });
+
   it("--trace full prints every command with every byte", () => {
     const lines = traceLines(commands, "full", plain, { showLua: false, shownScripts: new Set(), width: 80, prefix });
     expect(lines).toHaveLength(2_205);

@@ -51,9 +51,17 @@ export function traceLines(
   }
   for (let i = 0; i < HEAD; i++) out.push(...line(i));
   const middle = commands.slice(HEAD, commands.length - TAIL);
-  out.push(`${indent}${c.dim(`… ${middle.length} more commands (--trace full shows them all):`)}`);
   const groups = groupCommands(middle, style.prefix);
   const width = style.width ?? Number.POSITIVE_INFINITY;
+  const more = `… ${middle.length} more commands (--trace full shows them all)`;
+  const batches = batchesOf(middle);
+  // The batches on the same line when it fits, else on their own.
+  if (displayWidth(indent) + more.length + batches.length + 1 <= width)
+    out.push(`${indent}${c.dim(`${more}${batches}:`)}`);
+  else {
+    out.push(`${indent}${c.dim(`${more}:`)}`);
+    if (batches) out.push(`${indent}  ${c.dim(truncateEnd(batches.slice(2), width - displayWidth(indent) - 2))}`);
+  }
   for (const g of groups.slice(0, MAX_GROUPS)) {
     const stats = ` ${c.dim(`p50 ${formatMs(g.p50)} · p99 ${formatMs(g.p99)}${g.errors ? ` · ${g.errors} errors` : ""}`)}`;
     const count = `×${g.count.toLocaleString("en-US")} `;
@@ -66,6 +74,24 @@ export function traceLines(
   }
   for (let i = commands.length - TAIL; i < commands.length; i++) out.push(...line(i));
   return out;
+}
+
+/** How the summarised commands went out, when some were batched: `, in 98 pipelines and 2 single commands`. */
+function batchesOf(commands: readonly RecordedCommand[]): string {
+  const ids = new Map<number, "pipeline" | "multi">();
+  let single = 0;
+  for (const cmd of commands) {
+    if (cmd.batch) ids.set(cmd.batch.id, cmd.batch.kind);
+    else single += 1;
+  }
+  if (ids.size === 0) return "";
+  const multi = [...ids.values()].filter((k) => k === "multi").length;
+  const parts: string[] = [];
+  const count = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+  if (ids.size - multi > 0) parts.push(count(ids.size - multi, "pipeline", "pipelines"));
+  if (multi > 0) parts.push(count(multi, "MULTI/EXEC block", "MULTI/EXEC blocks"));
+  if (single > 0) parts.push(count(single, "single command", "single commands"));
+  return `, in ${parts.join(" and ")}`;
 }
 
 /**
