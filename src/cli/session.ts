@@ -20,6 +20,7 @@ import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
 import { runScenario, scenarioError, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
+import { stallHookFrom } from "../runner/stalls.js";
 import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
 import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
@@ -300,6 +301,7 @@ export async function openRun(
     support,
     newClient: (label, options) => connection.newClient(label, options),
     claim,
+    stallHook: stallHookFrom(process.env.REDIS_PATTERNS_TEST_STALL),
   };
   watchForeignKeys(recorder, env.keys);
   return { connection, recorder, prefix, setup, controller, env };

@@ -90,3 +90,26 @@ export function startStallMonitor(options: StallOptions = {}): StallMonitor {
 export function stallWords(ms: number, minMs = 20): string {
   return ms >= minMs ? `this process's event loop stalled up to ${Math.round(ms)} ms` : "";
 }
+
+/**
+ * Tests only: a stall hook from `REDIS_PATTERNS_TEST_STALL="point:ms[,point:ms…]"` (e.g. `lock-pitfall-stall:450`):
+ * the first time a scenario passes that `ctx.stalls.point`, this process busy-waits `ms` (a stalled machine, on
+ * purpose, for the end-to-end tests of the inconclusive status). Undefined when the variable is unset.
+ */
+export function stallHookFrom(spec: string | undefined): ((scenario: string, point: string) => void) | undefined {
+  if (!spec) return undefined;
+  const pending = new Map<string, number>();
+  for (const part of spec.split(",")) {
+    const [point, ms] = part.split(":");
+    if (point && Number(ms) > 0) pending.set(point.trim(), Number(ms));
+  }
+  return (_scenario, point) => {
+    const ms = pending.get(point);
+    if (ms === undefined) return;
+    pending.delete(point);
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // stalled on purpose
+    }
+  };
+}

@@ -203,6 +203,37 @@ describe("smoke in the field", () => {
     expect(on.code, on.stderr).toBe(0);
   });
 
+  it("a stalled machine makes the watchdog inconclusive; --strict fails on it, and JSON, JUnit and the summary agree", async () => {
+    // The CLI busy-waits 450 ms (3 × the TTL) right as worker-1 starts its stall: no renewal can run, the lock expires.
+    const env = { REDIS_PATTERNS_TEST_STALL: "lock-pitfall-stall:450" };
+    const only = ["--only", "lock/watchdog,lock/no-lock"];
+    const plain = await runCli(["smoke", ...only, "--width", "200", "--url", server().url], { env });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(
+      /Inconclusive \(this machine was too slow to show the point\):\n {2}\? lock\/watchdog: a renewal came/,
+    );
+    expect(plain.stdout.trim().split("\n").at(-1)).toMatch(
+      /✓ no failures \(2 scenarios, \d+ commands\): 1 passed, 0 failed, 0 errored, 0 skipped, 1 inconclusive$/,
+    );
+
+    const junit = join(dir, "inconclusive.xml");
+    const strict = await runCli(["smoke", ...only, "--strict", "--json", "--junit", junit, "--url", server().url], {
+      env,
+    });
+    expect(strict.code).toBe(1);
+    const report = parseJsonOutput<Report & { scenarios: { inconclusive?: string }[] }>(strict);
+    expect(report.ok).toBe(false);
+    const watchdog = byId(report).get("lock/watchdog") as Report["scenarios"][number] & { inconclusive?: string };
+    expect(watchdog.status).toBe("inconclusive");
+    expect(watchdog.ok).toBe(false);
+    expect(watchdog.inconclusive).toMatch(/event loop stalled up to \d+ ms/);
+    const xml = readFileSync(junit, "utf8");
+    expect(xml).toMatch(/<testsuites [^>]*tests="2" failures="1" errors="0" skipped="0"/);
+    expect(xml).toMatch(
+      /name="lock\/watchdog"[^>]*>\s*<failure message="inconclusive: a renewal came[^"]*" type="Inconclusive">/,
+    );
+  });
+
   it("a TTL shorter than this machine can show is inconclusive, not a failure; --strict fails on it", async () => {
     // 1 ms: the entries expire before any read can see them; the run says so instead of failing the check.
     const args = ["cache", "--invalidate", "versioned", "--ttl", "1ms", "--json", "--url", server().url];

@@ -70,7 +70,16 @@ export interface CliOptions {
  */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ["REDIS_URL", "NO_COLOR", "FORCE_COLOR", "CI", "DEBUG", "NODE_OPTIONS"]) delete env[name];
+  for (const name of [
+    "REDIS_URL",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CI",
+    "DEBUG",
+    "NODE_OPTIONS",
+    "REDIS_PATTERNS_TEST_STALL",
+  ])
+    delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -58,6 +58,11 @@ export interface StampedeFetch {
    * had an expiry to explain it (the entry's, or the lock's) or broke single flight.
    */
   timing?: { lockSentAt: number; lockRepliedAt: number; recheckRepliedAt: number; storeSentAt: number };
+  /**
+   * No protection: when the first GET was sent and answered, and (for a load) when the entry's SET was sent (the
+   * `now` clock): whether requests overlapped a reload closely enough to show a stampede.
+   */
+  looked?: { sentAt: number; repliedAt: number; storeSentAt?: number };
 }
 
 interface Timing {
@@ -104,12 +109,13 @@ export async function fetchUnprotected(
   load: Loader,
   options: { ttlMs: number } & Timing,
 ): Promise<StampedeFetch> {
+  const now = options.now ?? (() => performance.now());
+  const sentAt = now();
   const text = (await redis.call("GET", key)) as string | null;
-  if (text !== null) return result({ row: decodeTimed(text).row, hit: true });
-  return result({
-    row: await loadAndStore(redis, key, load, options.ttlMs, options.now ?? (() => performance.now())),
-    loaded: true,
-  });
+  const looked: NonNullable<StampedeFetch["looked"]> = { sentAt, repliedAt: now() };
+  if (text !== null) return result({ row: decodeTimed(text).row, hit: true, looked });
+  const row = await loadAndStore(redis, key, load, options.ttlMs, now, (at) => (looked.storeSentAt = at));
+  return result({ row, loaded: true, looked });
 }
 
 export const releaseLockScript = defineScript(
