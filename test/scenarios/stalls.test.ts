@@ -121,7 +121,8 @@ describe("cache/stampede-lock under a stalled machine", () => {
   });
 
   it("a lock shorter than a recompute (single flight broken by configuration): fails, without a stall", async () => {
-    const r = await runStalled(def, { ...params, lockTtlMs: 2 });
+    // A 300 ms query under a 2 ms lock: the waves that come while it loads find the entry missing and the lock free.
+    const r = await runStalled(def, { ...params, dbLatencyMs: 300, lockTtlMs: 2 });
     expect(r.status, JSON.stringify(r.checks.filter((c) => !c.ok))).toBe("failed");
     expect(failed(r)).toContain(
       "single flight: one database load per expiry of the entry, none without an expiry to explain it",
