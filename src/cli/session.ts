@@ -12,13 +12,14 @@ import {
 import { connectFromOptions } from "./connect-from-options.js";
 import type { Connection } from "../redis/connection.js";
 import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
-import { PrefixClaim, watchForeignKeys } from "../redis/ownership.js";
+import { PrefixClaim, markerKey, watchForeignKeys } from "../redis/ownership.js";
 import { DEFAULT_RUN_FOOTPRINT, guardEviction } from "./eviction-guard.js";
 import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cleanup.js";
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
+import { classifyStepError } from "../redis/classify-error.js";
 import { runScenario, scenarioError, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
 import { stallHookFrom } from "../runner/stalls.js";
 import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
@@ -286,7 +287,11 @@ export async function openRun(
     });
   } catch (err) {
     await connection.close();
-    throw err;
+    // A refusal of the claim itself (NOPERM: an ACL user kept off the tool's keyspace) is one line, exit 4.
+    const mapped = classifyStepError(err);
+    if (mapped instanceof AuthError)
+      throw new AuthError(`${mapped.message}, on the run's marker ${markerKey(prefix)}: nothing was written`);
+    throw mapped;
   }
   const setup = recorder.since(0);
   const controller = new AbortController();

@@ -70,7 +70,7 @@ export interface AclFacts {
   /** ACL WHOAMI; "default" on servers without ACLs (before Redis 6). */
   user: string | Unknown;
   /** How the permissions were read: ACL DRYRUN (Redis ≥ 7), ACL GETUSER evaluated here, not at all, or no ACLs. */
-  method: "dryrun" | "getuser" | "none" | "no-acl";
+  method: "dryrun" | "getuser" | "probe" | "none" | "no-acl";
   /** Why the permissions are unknown (method "none"). */
   reason?: string;
   /** Per command label: what the ACL says about the sample argv, with the server's words when denied. */

@@ -157,6 +157,10 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
     step("ACL permissions (ACL GETUSER)");
     acl = await probeGetUser(redis, labels, names, dryrun, table.categories, refused);
   }
+  if (acl.method === "none") {
+    step('key permissions (EXISTS, SETRANGE … "" under the prefix)');
+    acl = await probeKeyspace(redis, labels, names, acl);
+  }
   return {
     server,
     mode,
@@ -383,6 +387,33 @@ async function probeDryrun(
   const commands: AclFacts["commands"] = {};
   [first, ...others].forEach((outcome, i) => (commands[labels[i]!] = dryrunPermission(outcome)));
   return { user, method: "dryrun", commands, sample };
+}
+
+/**
+ * Without ACL DRYRUN or GETUSER (the user may not run ACL commands, or a server before Redis 7 that hides the
+ * rules), a real probe of the tool's keyspace: `EXISTS <prefix>:doctor:{acl}:a` needs read access to the key, and
+ * `SETRANGE <key> 0 ""` write access, and neither changes anything (an empty SETRANGE creates no key and changes no
+ * value). A key the user may not touch (NOPERM) makes every command that names a key denied, with the server's
+ * words; the command-level rules stay unknown.
+ */
+async function probeKeyspace(
+  redis: DoctorClient,
+  labels: readonly CommandLabel[],
+  names: SampleNames,
+  previous: AclFacts,
+): Promise<AclFacts> {
+  const [read, write] = await attemptAll(redis, [
+    ["EXISTS", names.key],
+    ["SETRANGE", names.key, "0", ""],
+  ]);
+  const refusal = [read, write].find((o) => o && !o.ok && /^NOPERM/.test(o.error) && /key/i.test(o.error));
+  if (!refusal || refusal.ok) return previous;
+  const detail = `${briefError(refusal.error)} (a probe of ${names.key})`;
+  const commands: AclFacts["commands"] = { ...previous.commands };
+  for (const label of labels) {
+    if (COMMANDS[label].argv.some((a) => a === KEY || a === KEY2)) commands[label] = { permission: "denied", detail };
+  }
+  return { ...previous, method: "probe", commands };
 }
 
 /** The user's rules from ACL GETUSER, applied here to each command the patterns send (acl.ts). */

@@ -70,7 +70,11 @@ export function commandAvailability(label: CommandLabel, facts: DoctorFacts): Av
     return { available: false, why: "not on this server (renamed or disabled)" };
   }
   const acl = facts.acl.commands[label];
-  if (acl?.permission === "denied") return { available: false, why: `denied to ${aclUser(facts)}` };
+  if (acl?.permission === "denied")
+    return {
+      available: false,
+      why: `denied to ${aclUser(facts)}${facts.acl.method === "probe" && acl.detail ? `: ${acl.detail}` : ""}`,
+    };
   if (acl?.permission === "not-found") return { available: false, why: "not on this server (renamed or disabled)" };
   const unverified =
     acl === undefined ||
@@ -287,7 +291,12 @@ function latencyFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
 function knowledgeFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   const out: Finding[] = [];
   const labels = spec.uses.flatMap((u) => [...u.commands, ...(u.fallback?.commands ?? [])]);
-  if (facts.acl.method === "none") {
+  if (facts.acl.method === "probe") {
+    out.push({
+      level: "info",
+      text: `${aclUser(facts)} may not run ACL commands: key access was probed (EXISTS, an empty SETRANGE), command permissions are unknown`,
+    });
+  } else if (facts.acl.method === "none") {
     out.push({
       level: "info",
       text: `permissions of ${aclUser(facts)} unknown (neither ACL DRYRUN nor ACL GETUSER answered): a command may still be denied at run time`,

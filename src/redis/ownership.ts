@@ -264,20 +264,44 @@ export async function capTtl(redis: RedisCaller, keys: readonly string[], ttlMs:
  * Returns the function that stops watching.
  */
 export function watchForeignKeys(recorder: CommandRecorder, keys: KeySpace): () => void {
+  // Inside MULTI a command replies QUEUED and its WRONGTYPE comes back in EXEC's reply, at the same position.
+  const queued = new Map<number, string[][]>();
   return recorder.onCommand((cmd, event) => {
-    if (event !== "replied" || !cmd.error || !/^WRONGTYPE/.test(cmd.error)) return;
-    const [name, ...args] = cmd.argv;
-    if (!name) return;
-    let indexes: number[];
-    try {
-      indexes = getKeyIndexes(name.toLowerCase(), args);
-    } catch {
-      // An unknown command: every argument that is one of the run's key names counts.
-      indexes = args.map((_, i) => i);
+    if (event !== "replied") return;
+    if (cmd.batch?.kind === "multi") {
+      const verb = cmd.argv[0]?.toLowerCase();
+      if (cmd.reply === "QUEUED") {
+        const list = queued.get(cmd.batch.id) ?? [];
+        list.push(cmd.argv);
+        queued.set(cmd.batch.id, list);
+      } else if (verb === "exec" || verb === "discard") {
+        const list = queued.get(cmd.batch.id) ?? [];
+        queued.delete(cmd.batch.id);
+        if (Array.isArray(cmd.reply))
+          cmd.reply.forEach((reply, i) => {
+            const error = (reply as { error?: unknown } | null)?.error;
+            if (typeof error === "string" && /^WRONGTYPE/.test(error) && list[i]) markForeignArgs(list[i], keys);
+          });
+      }
     }
-    for (const i of indexes) {
-      const key = args[i];
-      if (key !== undefined && keys.has(key)) keys.markForeign(key);
-    }
+    if (!cmd.error || !/^WRONGTYPE/.test(cmd.error)) return;
+    markForeignArgs(cmd.argv, keys);
   });
+}
+
+/** Mark the run's keys among a failed command's key arguments as foreign. */
+function markForeignArgs(argv: readonly string[], keys: KeySpace): void {
+  const [name, ...args] = argv;
+  if (!name) return;
+  let indexes: number[];
+  try {
+    indexes = getKeyIndexes(name.toLowerCase(), args);
+  } catch {
+    // An unknown command: every argument that is one of the run's key names counts.
+    indexes = args.map((_, i) => i);
+  }
+  for (const i of indexes) {
+    const key = args[i];
+    if (key !== undefined && keys.has(key)) keys.markForeign(key);
+  }
 }

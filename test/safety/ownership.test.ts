@@ -228,5 +228,35 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
       expect(await digest(admin)).toBe(baseline);
       recorded.disconnect();
     });
+
+    // Case 4's neighbour: the WRONGTYPE comes back inside EXEC's reply (MULTI: the command itself replied QUEUED), or
+    // from a pipeline.
+    for (const how of ["MULTI", "pipeline"] as const) {
+      it(`a WRONGTYPE inside ${how}: that key is left as it was, the run's own key deleted`, async () => {
+        const prefix = fresh("multi");
+        const recorder = new CommandRecorder();
+        recorder.attach(recorded, "main").endHandshake();
+        const keys = new KeySpace(prefix);
+        watchForeignKeys(recorder, keys);
+        const theirs = keys.key("leaderboard", "{global}");
+        const ours = keys.key("leaderboard", "{global}", "copy");
+        await admin.hset(theirs, "owner", "someone else");
+        if (how === "pipeline") {
+          const replies = await recorded.pipeline().set(ours, "1").zadd(theirs, 1, "alice").exec();
+          expect(String(replies?.[1]?.[0])).toMatch(/WRONGTYPE/);
+        } else {
+          const replies = await recorded.multi().set(ours, "1").zadd(theirs, 1, "alice").exec();
+          expect(String(replies?.[1]?.[0])).toMatch(/WRONGTYPE/);
+        }
+        const cleanup = await cleanupRun({ redis: recorded, recorder, keys }, false);
+        expect(cleanup.deleted).toBe(1);
+        expect(await admin.exists(ours)).toBe(0);
+        expect(await admin.hget(theirs, "owner")).toBe("someone else");
+        expect(await digest(admin)).not.toBe(baseline);
+        await admin.del(theirs);
+        expect(await digest(admin)).toBe(baseline);
+        recorded.disconnect();
+      });
+    }
   });
 });

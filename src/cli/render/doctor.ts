@@ -289,6 +289,8 @@ function aclText(f: DoctorFacts, c: ChalkInstance): string {
   const denied = entries.filter(([, p]) => p.permission === "denied").map(([l]) => l);
   const missing = entries.filter(([, p]) => p.permission === "not-found").map(([l]) => l);
   const unsure = entries.filter(([, p]) => p.permission === "unknown").map(([l]) => l);
+  if (a.method === "probe")
+    return `user ${a.user} · ${c.red(`may not touch the tool's keyspace: ${Object.values(a.commands).find((p) => p.detail)?.detail ?? ""}`)} · command permissions ${c.yellow("unknown")}: ${a.reason ?? ""}`;
   const how = a.method === "dryrun" ? "ACL DRYRUN" : "the ACL GETUSER rules, read here";
   const parts = [
     `user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed (${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`,
