@@ -140,6 +140,7 @@ export async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: Lo
     ]);
   }
   state.pitfall.end = await variant.read(ctx, ctx.redis);
+  state.pitfallUnrenewedMs = state.longestUnrenewedMs;
   if (g1.fence !== null) {
     ctx.note(
       `Clock: fencing does not depend on clocks. The resource compares token numbers (${g1.fence} < ${state.pitfall.w2Fence ?? "?"}), so ` +

@@ -27,14 +27,18 @@ export const watchdog: LockVariant = {
     const interval = Math.floor(p.ttlMs / 3);
     const doubleHolds = overlappingHolds(state.holds);
     const violated = doubleHolds > 0 || pit.w2GotItDuringStall === true;
-    if (p.renew && violated && state.longestUnrenewedMs >= p.ttlMs) {
+    // What the lock's expiry decides: a double hold, the late release finding the lock gone, no renewal in the stall.
+    const lostToTime = violated || pit.lateRelease !== 1 || (pit.renewalsDuringStall ?? 0) < 1;
+    if (p.renew && lostToTime && state.pitfallUnrenewedMs >= p.ttlMs) {
       // The watchdog's renewals came too late because this machine was slow (its timers fired late, or their replies
-      // did), not because the watchdog is wrong: the server rightly let the lock expire. A double hold with every
-      // renewal answered within the TTL of the previous one's sending still fails: the server cannot have expired it.
+      // did), not because the watchdog is wrong: the server rightly let the lock expire. A double hold (or a lost
+      // lock) with every renewal answered within the TTL of the previous one's sending still fails: the server cannot
+      // have expired it.
       const stalled = stallWords(ctx.stalls.longest(state.grants.g1?.hold.from ?? 0));
       ctx.inconclusive(
-        `a renewal came ${Math.round(state.longestUnrenewedMs)} ms after the previous one was sent (every ${interval} ms was asked; ` +
-          `the TTL is ${p.ttlMs} ms${stalled ? `; ${stalled}` : ""}): this machine was too slow to keep the lock alive, so the double hold proves nothing`,
+        `a renewal came ${Math.round(state.pitfallUnrenewedMs)} ms after the previous one was sent (every ${interval} ms was asked; ` +
+          `the TTL is ${p.ttlMs} ms${stalled ? `; ${stalled}` : ""}): this machine was too slow to keep the lock alive, so ` +
+          (violated ? "the double hold proves nothing" : "its expiry under worker-1 proves nothing"),
       );
       return;
     }

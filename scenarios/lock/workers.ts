@@ -65,6 +65,8 @@ export interface LockState {
    * with a watchdog, the longest hold without one.
    */
   workloadUnrenewedMs: number;
+  /** `longestUnrenewedMs` over the expiry pitfall only (worker-1's stall to both releases). */
+  pitfallUnrenewedMs: number;
   /** When the counter workload started and ended (performance.now()), for the stall monitor. */
   workloadWindow?: { from: number; to: number };
   finalCount: number | null;
@@ -170,6 +172,7 @@ export function initialState(): LockState {
     longestUnrenewedMs: 0,
     longestHoldMs: 0,
     workloadUnrenewedMs: 0,
+    pitfallUnrenewedMs: 0,
     finalCount: null,
     workloadFailures: 0,
     pitfall: {},
@@ -340,6 +343,9 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
   const stats = await allWorkers(state.workers.map((w) => workerLoop(ctx, state, variant, w)));
   state.workloadWindow = { from, to: performance.now() };
   state.workloadUnrenewedMs = variant.watchdog && p.renew ? state.longestUnrenewedMs : state.longestHoldMs;
+  // From here on the pitfall is measured on its own (see pitfallUnrenewedMs).
+  state.longestUnrenewedMs = 0;
+  state.longestHoldMs = 0;
   state.waits = stats.flatMap((s) => s.waits);
   state.workloadFailures = stats.reduce((n, s) => n + s.failures.length, 0);
   state.finalCount = await variant.read(ctx, ctx.redis);

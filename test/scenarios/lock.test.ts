@@ -22,9 +22,14 @@ describe.each(lockAlgorithms)("lock/%s", (algo) => {
     const result = await harness.run(lockScenarios[algo], params);
     expect(result.error).toBeUndefined();
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.checks.length).toBeGreaterThanOrEqual(5);
+    // On a busy machine a lock may outlive its TTL's worth of time unrenewed: inconclusive, said why, never failed.
+    expect(["passed", "inconclusive"]).toContain(result.status);
+    if (result.status === "inconclusive") expect(result.inconclusive).toMatch(/this machine was too slow/);
+    else {
+      expect(result.checks.length).toBeGreaterThanOrEqual(5);
+      expect(result.metrics.finalCount).toBe(params.workers * params.increments);
+    }
     for (const metric of METRICS) expect(result.metrics[metric], metric).not.toBeUndefined();
-    expect(result.metrics.finalCount).toBe(params.workers * params.increments);
     expect(result.metrics.expectedCount).toBe(params.workers * params.increments);
     expect(result.figures.length).toBe(1);
     // Each worker's commands went over its own connection, labelled in the trace.
@@ -52,7 +57,9 @@ describe("what the lock scenarios demonstrate", () => {
 
   it("watchdog: renewals, no double hold, and a LockLostError when a renewal fails", async () => {
     const result = await harness.run(lockScenarios.watchdog, defaultParams);
-    expect(result.metrics.doubleHolds).toBe(0);
+    // A machine too slow to renew in time makes it inconclusive (test/scenarios/stalls.test.ts), never failed.
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    if (result.status !== "inconclusive") expect(result.metrics.doubleHolds).toBe(0);
     expect(result.metrics.renewals).toBeGreaterThanOrEqual(1);
     const failed = result.steps.find((s) => s.title.startsWith("A renewal fails"))!;
     // The renewal that failed answered 0 in the trace.
