@@ -28,6 +28,8 @@ import type { GlobalOptions } from "./options/common.js";
 import { packageVersion } from "./program.js";
 import { createRenderer, type Renderer } from "./render/index.js";
 import { watchInterrupts } from "./interrupt.js";
+import { delayedProgress } from "./render/progress.js";
+import { redactUrl } from "../redis/redact.js";
 
 export interface SessionPlan {
   /** The command as the user would name it, e.g. "ratelimit". */
@@ -262,7 +264,12 @@ export async function openRun(
   },
 ): Promise<OpenRun> {
   const recorder = new CommandRecorder();
-  const connection = await connectFromOptions(opts, { recorder, notice: run.notice, waitMs: run.waitMs });
+  // On a terminal, a spinner if connecting (or starting --embedded's server) takes more than a second.
+  const url = [opts.url ?? "redis://127.0.0.1:6379"].flat().map(redactUrl).join(", ");
+  const waiting = delayedProgress(opts, `connecting to ${opts.embedded ? "a throwaway redis-server" : url}`);
+  const connection = await connectFromOptions(opts, { recorder, notice: run.notice, waitMs: run.waitMs }).finally(() =>
+    waiting.stop(),
+  );
   const prefix = opts.prefix ? validatePrefix(opts.prefix) : newRunPrefix();
   // smoke asks what the server can run once, as doctor does (reads only; ACL DRYRUN names keys under the prefix).
   const support = run.probe

@@ -37,3 +37,34 @@ export async function createProgress(
     },
   };
 }
+
+/**
+ * A spinner that shows only if the work is still going after `delayMs` (a connection, a server starting): nothing
+ * for the usual quick case, and never a silent terminal for longer than that. `stop` when the work is done.
+ */
+export function delayedProgress(
+  opts: Pick<GlobalOptions, "json">,
+  text: string,
+  delayMs = 1000,
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): { stop(): void } {
+  if (!progressEnabled(opts, stream, env)) return { stop() {} };
+  let progress: Progress | undefined;
+  let stopped = false;
+  const timer = setTimeout(() => {
+    void createProgress(opts, stream, env).then((p) => {
+      if (stopped) return;
+      progress = p;
+      p.update(text);
+    });
+  }, delayMs);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      progress?.stop();
+    },
+  };
+}
