@@ -9,7 +9,7 @@ import {
   countUnique,
   growthBoundaries,
   inspectUnique,
-  ipAddresses,
+  ipAddressesCooperatively,
   relativeError,
   rootMeanSquare,
   singleRunTolerance,
@@ -71,7 +71,7 @@ export default defineScenario<HllParams, UniqueCountState>({
             ctx.fallback(`BITFIELD … GET for BITFIELD_RO (BITFIELD_RO: ${ctx.server.missing("BITFIELD_RO")})`);
           state.hllKey = ctx.keys.key("unique-ips", tag("api"));
           state.setKey = ctx.keys.key("unique-ips", tag("api"), "exact");
-          const items = ipAddresses(p.seed, p.count);
+          const items = await ipAddressesCooperatively(p.seed, p.count, ctx.signal);
           const batches = splitAt(items, growthBoundaries(p.count, p.batch));
           const before = ctx.commands().length;
           state.snapshots = await addUniqueInBatches(ctx.redis, {

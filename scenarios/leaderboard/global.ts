@@ -3,14 +3,14 @@ import {
   boardMemory,
   boardSize,
   compareStandings,
-  generatePlayers,
+  generatePlayersCooperatively,
   isCompactEncoding,
   listpackLimit,
   median,
   pageOfPlayers,
   playerRank,
   playersAround,
-  rankPlayers,
+  rankPlayersCooperatively,
   recordWin,
   seedBoard,
   seededRandom,
@@ -32,7 +32,7 @@ import {
   ms,
   round,
   sameStandings,
-  scoreMap,
+  scoreMapCooperatively,
   standingsTable,
   thousands,
   type LeaderboardParams,
@@ -138,16 +138,18 @@ export default defineScenario<LeaderboardParams, GlobalState>({
 async function seed(ctx: Ctx, state: GlobalState): Promise<void> {
   const p = ctx.params;
   state.key = boardKey(ctx, "global");
-  state.seeded = generatePlayers(p.players, { seed: p.seed, maxScore: p.maxScore });
-  state.model = scoreMap(state.seeded);
-  // The model's order, sorted once here (a million players take a moment); later writes move single entries.
-  state.ranked = rankPlayers(state.seeded);
+  // A million players take seconds to build and sort: in slices, so Ctrl-C is honoured meanwhile.
+  state.seeded = await generatePlayersCooperatively(p.players, { seed: p.seed, maxScore: p.maxScore }, ctx.signal);
+  state.model = await scoreMapCooperatively(state.seeded, ctx.signal);
+  // The model's order, sorted once here; later writes move single entries.
+  state.ranked = await rankPlayersCooperatively(state.seeded, ctx.signal);
   const mark = ctx.commands().length;
   const started = performance.now();
   const result = await seedBoard(ctx.redis, state.key, state.seeded, {
     membersPerCommand: p.membersPerCommand,
     commandsPerPipeline: p.commandsPerPipeline,
     onProgress: (done, total) => ctx.progress(done, total, "players"),
+    signal: ctx.signal,
   });
   const elapsed = performance.now() - started;
   const size = await boardSize(ctx.redis, state.key);

@@ -3,6 +3,7 @@ import { tag } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { ScenarioContext, TableData } from "../../src/runner/types.js";
 import { versionAtLeast as atLeast } from "../../src/redis/server-info.js";
+import { Slicer } from "../../src/patterns/shared/cooperative.js";
 
 export interface LeaderboardParams {
   /** Players seeded on the global board. */
@@ -94,6 +95,20 @@ export const brief = (s: readonly Standing[]): string =>
 /** The model as a map, for updates. */
 export function scoreMap(players: readonly ScoredPlayer[]): Map<string, number> {
   return new Map(players.map((p) => [p.player, p.score]));
+}
+
+/** scoreMap in slices that let the event loop in: Ctrl-C stops a million-player model. */
+export async function scoreMapCooperatively(
+  players: readonly ScoredPlayer[],
+  signal?: AbortSignal,
+): Promise<Map<string, number>> {
+  const slicer = new Slicer(signal);
+  const map = new Map<string, number>();
+  for (let i = 0; i < players.length; i++) {
+    map.set(players[i]!.player, players[i]!.score);
+    if ((i & 1023) === 0) await slicer.maybeYield();
+  }
+  return map;
 }
 
 /** Commands sent since `mark` (an index into ctx.commands()). */

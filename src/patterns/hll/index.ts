@@ -31,4 +31,4 @@ export {
   ASYMPTOTIC_FROM_ITEMS,
   worstOfRunsSigmas,
 } from "./stats.js";
-export { ipAddress, ipAddresses, visitorId, dailyVisitors } from "./items.js";
+export { ipAddress, ipAddresses, ipAddressesCooperatively, visitorId, dailyVisitors } from "./items.js";

@@ -1,3 +1,4 @@
+import { buildArray } from "../shared/cooperative.js";
 import { mix32, seededRandom } from "../analytics/random.js";
 
 /**
@@ -17,6 +18,11 @@ export function ipAddress(seed: number, i: number): string {
 /** `count` distinct addresses for one seed. */
 export function ipAddresses(seed: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => ipAddress(seed, i));
+}
+
+/** ipAddresses in slices that let the event loop in: ten million addresses take seconds, Ctrl-C stops them. */
+export function ipAddressesCooperatively(seed: number, count: number, signal?: AbortSignal): Promise<string[]> {
+  return buildArray(count, (i) => ipAddress(seed, i), signal);
 }
 
 /** A visitor id as an application would have it: `user:<n>`. */

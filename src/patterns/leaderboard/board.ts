@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisCaller } from "../../redis/types.js";
+import { InterruptedError } from "../../errors.js";
 
 /** A player and their score, as the app knows them (the seed, a model). */
 export interface ScoredPlayer {
@@ -28,6 +29,8 @@ export interface SeedOptions {
   pipelinesInFlight?: number;
   /** Called as each pipeline's replies come in, with the number of members acknowledged so far and the total. */
   onProgress?(done: number, total: number): void;
+  /** Stop between pipelines once aborted (Ctrl-C), without waiting for the ones in flight: InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface SeedResult {
@@ -70,6 +73,8 @@ export async function seedBoard(
   let roundTrips = 0;
   const inFlight: Promise<void>[] = [];
   for (let start = 0; start < players.length; start += perRoundTrip) {
+    // The pipelines in flight finish on the connection before anything sent later (the end-of-run DEL).
+    if (options.signal?.aborted) throw new InterruptedError();
     const pipeline = redis.pipeline();
     const end = Math.min(players.length, start + perRoundTrip);
     for (let from = start; from < end; from += perCommand) {

@@ -48,5 +48,5 @@ export {
   listpackLimit,
   type ListpackLimit,
 } from "./memory.js";
-export { compareStandings, median, rankPlayers, unionScores, windowAround } from "./model.js";
-export { generatePlayers, playerName, seededRandom } from "./seed.js";
+export { compareStandings, median, rankPlayers, rankPlayersCooperatively, unionScores, windowAround } from "./model.js";
+export { generatePlayers, generatePlayersCooperatively, playerName, seededRandom } from "./seed.js";

@@ -4,6 +4,7 @@
  */
 import type { ScoredPlayer, Standing } from "./board.js";
 import type { Aggregate } from "./time-scoped.js";
+import { buildArray, sortCooperatively } from "../shared/cooperative.js";
 
 /**
  * Redis's order for ZREVRANGE: higher score first; equal scores in reverse byte order of the member name (ZRANGE
@@ -18,6 +19,19 @@ export function compareStandings(a: ScoredPlayer, b: ScoredPlayer): number {
 /** The board as ZREVRANGE 0 -1 would list it. */
 export function rankPlayers(players: Iterable<ScoredPlayer>): Standing[] {
   return [...players].sort(compareStandings).map((p, rank) => ({ player: p.player, score: p.score, rank }));
+}
+
+/** rankPlayers in slices that let the event loop in (a million players sort for seconds): Ctrl-C stops it. */
+export async function rankPlayersCooperatively(
+  players: readonly ScoredPlayer[],
+  signal?: AbortSignal,
+): Promise<Standing[]> {
+  const sorted = await sortCooperatively(players, compareStandings, signal);
+  return buildArray(
+    sorted.length,
+    (rank) => ({ player: sorted[rank]!.player, score: sorted[rank]!.score, rank }),
+    signal,
+  );
 }
 
 /** ZREVRANGE (rank − radius) (rank + radius), clamped at both ends. */
