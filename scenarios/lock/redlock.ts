@@ -367,14 +367,27 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
         );
         if (own) {
           const m = state.minorityDown;
-          ctx.check(
-            `with ${n - q} of ${n} nodes down the lock was still acquired, on exactly ${q} nodes`,
-            m?.acquired === true && m.granted === q,
-            {
-              expected: `acquired with ${q} votes`,
-              actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
-            },
-          );
+          const hungLabel = state.nodes.find((x) => x.paused)?.label;
+          // A live node that answered too late, or a majority that came back after the validity ran out: this
+          // machine was too slow for a 150 ms lock, which says nothing about Redlock. Too few votes otherwise fails.
+          const lateVotes = m?.votes.filter((v) => v.node !== hungLabel && /timed out/i.test(v.error ?? "")) ?? [];
+          if (m !== undefined && !m.acquired && (m.granted >= q || lateVotes.length > 0)) {
+            const stalled = Math.round(ctx.stalls.longest(m.startedAt, m.startedAt + m.elapsedMs));
+            ctx.inconclusive(
+              `with ${n - q} of ${n} nodes down the attempt took ${fixed(m.elapsedMs)} ms of a ${p.ttlMs} ms TTL` +
+                (lateVotes.length > 0 ? ` and ${lateVotes.length} live node(s) answered after the node timeout` : "") +
+                (stalled > 0 ? ` (this process stalled ${stalled} ms)` : "") +
+                ": this machine was too slow to show the lock surviving a minority down",
+            );
+          } else
+            ctx.check(
+              `with ${n - q} of ${n} nodes down the lock was still acquired, on exactly ${q} nodes`,
+              m?.acquired === true && m.granted === q,
+              {
+                expected: `acquired with ${q} votes`,
+                actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
+              },
+            );
           if (hang) {
             const hung = state.nodes.find((x) => x.paused);
             const vote = m?.votes.find((v) => v.node === hung?.label);
