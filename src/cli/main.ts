@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ExitCode, RedisPatternsError, exitCodeOf, wasReported } from "../errors.js";
+import { lazyHandlers } from "./handlers.js";
 import { createProgram } from "./program.js";
 import { interactiveProblem } from "./tour/interactive.js";
 import { writeNotice } from "./notice.js";
@@ -14,7 +15,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err.code !== "EPIPE") throw err;
     process.stdout.write = (() => true) as typeof process.stdout.write;
   });
-  const program = createProgram();
+  const program = createProgram(lazyHandlers);
   try {
     if (argv.length <= 2) {
       // On a terminal, a bare `redis-patterns` opens the tour; anywhere else (a pipe, CI) the help, and exit 2.

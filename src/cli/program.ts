@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
 import { declareCleanup, type CleanupCliOptions } from "./options/cleanup.js";
 import { declareDoctor, type DoctorCliOptions } from "./options/doctor.js";
@@ -20,12 +17,16 @@ import { declareCompletion, declareList, type CompletionCliOptions, type ListCli
 import { configureHelp, decorateCommands, fitHelpText, helpWidth } from "./help.js";
 import { collectUrl, option, parseInteger, parsePrefix, parseTimeout } from "./options/common.js";
 import { prefixed } from "./notice.js";
+import { packageVersion } from "./version.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
 export type { DoctorCliOptions };
 export type { CacheCliOptions };
 
-/** What each command does with its parsed options; `lazyHandlers` in the product, fakes (any subset) in tests. */
+/**
+ * What each command does with its parsed options: `lazyHandlers` (src/cli/handlers.ts) in the product, fakes (any
+ * subset) in tests, none where only the declared options are read (the tour's flags, shell completion).
+ */
 export interface Handlers {
   ratelimit(opts: RateLimitCliOptions): Promise<void>;
   cache(opts: CacheCliOptions): Promise<void>;
@@ -43,39 +44,6 @@ export interface Handlers {
   bench(opts: BenchCliOptions): Promise<void>;
   list(opts: ListCliOptions): Promise<void>;
   completion(opts: CompletionCliOptions): Promise<void>;
-}
-
-export const lazyHandlers: Handlers = {
-  ratelimit: async (opts) => (await import("./commands/ratelimit.js")).ratelimitCommand(opts),
-  cache: async (opts) => (await import("./commands/cache.js")).cacheCommand(opts),
-  session: async (opts) => (await import("./commands/session.js")).sessionCommand(opts),
-  cleanup: async (opts) => (await import("./commands/cleanup.js")).cleanupCommand(opts),
-  doctor: async (opts) => (await import("./commands/doctor.js")).doctorCommand(opts),
-  hll: async (opts) => (await import("./commands/hll.js")).hllCommand(opts),
-  leaderboard: async (opts) => (await import("./commands/leaderboard.js")).leaderboardCommand(opts),
-  analytics: async (opts) => (await import("./commands/analytics.js")).analyticsCommand(opts),
-  lock: async (opts) => (await import("./commands/lock.js")).lockCommand(opts),
-  queue: async (opts) => (await import("./commands/queue.js")).queueCommand(opts),
-  primary: async (opts) => (await import("./commands/primary.js")).primaryCommand(opts),
-  smoke: async (opts) => (await import("./commands/smoke.js")).smokeCommand(opts),
-  tour: async (opts) => (await import("./commands/tour.js")).tourCommand(opts),
-  bench: async (opts) => (await import("./commands/bench.js")).benchCommand(opts),
-  list: async (opts) => (await import("./commands/list.js")).listCommand(opts),
-  completion: async (opts) => (await import("./commands/completion.js")).completionCommand(opts),
-};
-
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "redis-patterns" && pkg.version) return pkg.version;
-    } catch {
-      // not here; look one folder up
-    }
-    dir = dirname(dir);
-  }
-  return "unknown";
 }
 
 const EXAMPLES = `
@@ -109,8 +77,12 @@ Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 
  * only), and hands parsed options to a handler. Handlers are imported lazily, so `--help` and `--version` never
  * load ioredis, chalk, cli-table3, ora or the prompts.
  */
-export function createProgram(overrides: Partial<Handlers> = {}): Command {
-  const handlers: Handlers = { ...lazyHandlers, ...overrides };
+export function createProgram(wired: Partial<Handlers> = {}): Command {
+  const handlers = new Proxy(wired, {
+    get: (target, name: keyof Handlers) =>
+      target[name] ??
+      (() => Promise.reject(new Error(`no handler for "${name}": main() wires them with createProgram(lazyHandlers)`))),
+  }) as Handlers;
   const program = new Command();
   configureHelp(program);
   program

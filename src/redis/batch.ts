@@ -61,3 +61,12 @@ export function roundTrips(commands: readonly { batch?: { id: number } }[]): num
   }
   return n;
 }
+
+/** Run a pipeline (one round trip) and return its replies in order, throwing the first error reply. */
+export async function execPipeline(pipe: ReturnType<Redis["pipeline"]>): Promise<unknown[]> {
+  const results = (await pipe.exec()) ?? [];
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}

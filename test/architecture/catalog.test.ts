@@ -11,7 +11,7 @@ import { CACHE_INVALIDATIONS, CACHE_STRATEGIES, STAMPEDE_PROTECTIONS } from "../
 import { LEADERBOARD_VARIANT_NAMES } from "../../src/cli/options/leaderboard.js";
 import { LOCK_ALGORITHMS } from "../../src/cli/options/lock.js";
 import { QUEUE_KINDS } from "../../src/cli/options/queue.js";
-import { RATE_LIMIT_ALGORITHMS } from "../../src/cli/options/ratelimit.js";
+import { RATE_LIMIT_ALGORITHMS } from "../../src/cli/options/ratelimit-algorithms.js";
 import { SESSION_VARIANTS } from "../../src/cli/options/session.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");

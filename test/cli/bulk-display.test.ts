@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ARGS, displayArgv } from "../../src/cli/format.js";
 import { progressBar } from "../../src/cli/render/human.js";
-import { progressEnabled } from "../../src/cli/render/index.js";
+import { progressEnabled } from "../../src/cli/render/renderer.js";
 
 /** How a bulk load looks at a terminal: long commands shortened with a count, a progress bar on the spinner line. */
 describe("displayArgv with many arguments", () => {

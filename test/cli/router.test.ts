@@ -5,9 +5,9 @@
  */
 import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { lazyHandlers } from "../../src/cli/handlers.js";
 import {
   createProgram,
-  lazyHandlers,
   type CacheCliOptions,
   type CleanupCliOptions,
   type DoctorCliOptions,

@@ -1,7 +1,7 @@
 import { catalog } from "../../../scenarios/index.js";
 import { FULL_SUPPORT } from "../../runner/support.js";
 import type { ListCliOptions } from "../options/list.js";
-import { outputWidth } from "../render/index.js";
+import { outputWidth } from "../render/renderer.js";
 import { displayWidth, padEnd, truncateEnd, wrapText } from "../render/text.js";
 
 export interface ScenarioListing {

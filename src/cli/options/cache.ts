@@ -1,6 +1,6 @@
 import { UsageError } from "../../errors.js";
 import { Option, type Command } from "commander";
-import { parseOriginSpec } from "../../patterns/cache/origin-db.js";
+import { OriginSpecError, parseOriginSpec } from "../../patterns/cache/origin-db.js";
 import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
@@ -53,7 +53,7 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
         "--db <url>",
         "origin database: sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/db (password: PGPASSWORD)",
       )
-        .argParser(option((t) => (parseOriginSpec(t), t)))
+        .argParser(option(parseDbOption))
         .default("sqlite"),
     )
     .option(
@@ -149,4 +149,15 @@ Examples:
   $ redis-patterns cache --topology both --remote-latency 1ms   sidecars vs one shared Redis: latency and stale reads`,
     )
     .action(async (_opts, cmd: Command) => run(cmd.optsWithGlobals<CacheCliOptions>()));
+}
+
+/** `--db`: checked here (the pattern's OriginSpecError, worded with the flag), kept as the text the user gave. */
+function parseDbOption(text: string): string {
+  try {
+    parseOriginSpec(text);
+  } catch (err) {
+    if (err instanceof OriginSpecError) throw new UsageError(`--db ${err.message}`);
+    throw err;
+  }
+  return text;
 }

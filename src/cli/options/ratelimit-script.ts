@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { oneOf, option, parseInteger } from "./common.js";
-import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithmName } from "./ratelimit.js";
+import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithmName } from "./ratelimit-algorithms.js";
 
 /** `ratelimit --script …`: check the user's own limiter (see docs/ratelimit.md, "Check your own limiter"). */
 export interface UserScriptCliOptions {

@@ -2,10 +2,9 @@ import { MAX_RATELIMIT_LIMIT, MAX_RATELIMIT_REQUESTS, MAX_RATE_PER_SEC, MAX_WIND
 import { Option, type Command } from "commander";
 import { parseDuration, parseRate } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
+import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithmName } from "./ratelimit-algorithms.js";
 import { addUserScriptOptions, USER_SCRIPT_HELP, type UserScriptCliOptions } from "./ratelimit-script.js";
 
-export const RATE_LIMIT_ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
-export type RateLimitAlgorithmName = (typeof RATE_LIMIT_ALGORITHMS)[number];
 export const TRAFFIC_SHAPES = ["steady", "burst", "boundary"] as const;
 
 export interface RateLimitCliOptions extends GlobalOptions, UserScriptCliOptions {

@@ -6,7 +6,7 @@ import type { RecordedCommand } from "../../redis/recorder.js";
 import type { CleanupResult } from "../../runner/runner.js";
 import { displayArgv } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";
-import { asciiOnly, colorEnabled, outputWidth, type Streams } from "./index.js";
+import { asciiOnly, colorEnabled, defaultStreams, outputWidth, type Streams } from "./renderer.js";
 import { plotLines } from "./plot.js";
 import { traceLines } from "./trace.js";
 
@@ -84,8 +84,6 @@ const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
     "the machine: its cores were all busy (client and server share them, or other processes took them: see the load average); neither side alone was the limit, so this is not your server's limit",
   latency: "round trips: neither side was busy; more --clients or --pipeline would go faster",
 };
-
-const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 export function printBenchReport(report: BenchReport, opts: GlobalOptions, streams: Streams = defaultStreams()): void {
   if (opts.json) {

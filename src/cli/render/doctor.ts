@@ -7,7 +7,7 @@ import type { RecordedCommand } from "../../redis/recorder.js";
 import { formatBytes, formatMs } from "../format.js";
 import { DEFAULT_SCENARIO_FOOTPRINT, HEADROOM_RESERVE, evictingPolicy, headroom } from "../../redis/memory.js";
 import type { GlobalOptions } from "../options/common.js";
-import { asciiOnly, colorEnabled, outputWidth, type Streams } from "./index.js";
+import { asciiOnly, colorEnabled, defaultStreams, outputWidth, type Streams } from "./renderer.js";
 import { renderTable } from "./table.js";
 import { displayWidth, truncateEnd, wrapText } from "./text.js";
 import { traceLines } from "./trace.js";
@@ -40,8 +40,6 @@ export interface DoctorRenderOptions extends GlobalOptions {
   /** Warnings fail the run too (`doctor --strict`). */
   strict?: boolean;
 }
-
-const defaultStreams = (): Streams => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 export function printDoctorReport(
   report: DoctorReport,

@@ -18,7 +18,7 @@ import {
   type Renderer,
   type RenderOptions,
   type Streams,
-} from "./index.js";
+} from "./renderer.js";
 import { writeNotice } from "../notice.js";
 
 interface Spinner {

@@ -1,5 +1,5 @@
 import type { RunReport } from "../../runner/report.js";
-import type { Renderer, Streams } from "./index.js";
+import type { Renderer, Streams } from "./renderer.js";
 import { writeNotice } from "../notice.js";
 
 /** `--json`: nothing on stdout but the one report at the end; notices still go to stderr. */

@@ -1,5 +1,5 @@
 import type { GlobalOptions } from "../options/common.js";
-import { progressEnabled } from "./index.js";
+import { progressEnabled } from "./renderer.js";
 
 /** A spinner line on stderr, for work that takes more than a moment; a no-op off a terminal, in CI and with --json. */
 export interface Progress {

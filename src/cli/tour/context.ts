@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import { InterruptedError } from "../../errors.js";
 import type { TourCliOptions } from "../options/tour.js";
 import type { HumanRenderer } from "../render/human.js";
-import { colorEnabled, type Streams } from "../render/index.js";
+import { colorEnabled, type Streams } from "../render/renderer.js";
 import type { OpenRun } from "../session.js";
 import type { PromptContext } from "./params.js";
 

@@ -56,4 +56,4 @@ export {
   type CounterEvent,
   type TrendingHour,
 } from "./traffic.js";
-export { execPipeline } from "./pipeline.js";
+export { execPipeline } from "../../redis/batch.js";

@@ -3,21 +3,7 @@
  * check that fails can be replayed exactly. Pure: no clock, no I/O.
  */
 
-export { seededRandom } from "../shared/random.js";
-
-/**
- * MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers that scatters consecutive inputs. Distinct inputs
- * give distinct outputs, which is what makes generated items distinct by construction.
- */
-export function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { mix32, seededRandom } from "../shared/random.js";
 
 /** An integer in [0, n) from a generator. */
 export function randomInt(random: () => number, n: number): number {

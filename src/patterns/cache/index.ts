@@ -2,8 +2,9 @@
  * Caching (chapter sections 4.1 and 4.8): a real origin database behind Redis, the four strategies, invalidation
  * (TTL, pub/sub events, versioned keys), stampede protection, and the cache-aside stale-set race with a fix.
  */
+export { openOriginDb } from "./open-origin.js";
 export {
-  openOriginDb,
+  OriginSpecError,
   parseOriginSpec,
   describeOrigin,
   redactDbUrl,

@@ -51,8 +51,21 @@ export type OriginSpec =
   | { kind: "postgres"; url: string };
 
 /**
+ * An origin spec that does not parse: the text (password redacted) and what is wrong with it. The CLI names its
+ * flag (`--db`) in front of the message; the pattern knows no flags.
+ */
+export class OriginSpecError extends UsageError {
+  constructor(
+    readonly spec: string,
+    readonly problem: string,
+  ) {
+    super(`"${spec}": ${problem}`);
+  }
+}
+
+/**
  * `sqlite` (a temporary file, removed at the end), `sqlite:<path>` (your file; only the run's own table is created
- * and dropped in it), or `postgres://user@host:5432/db` / `postgresql://…`.
+ * and dropped in it), or `postgres://user@host:5432/db` / `postgresql://…`. Throws an OriginSpecError otherwise.
  */
 export function parseOriginSpec(text: string): OriginSpec {
   const t = text.trim();
@@ -60,8 +73,10 @@ export function parseOriginSpec(text: string): OriginSpec {
   if (t.startsWith("sqlite:")) {
     const path = t.slice("sqlite:".length);
     if (!path || path === ":memory:") {
-      throw new UsageError(
-        `--db ${t}: name a file (sqlite:/tmp/origin.db), or use "sqlite" for a temporary one (the write-behind worker opens a second connection, so an in-memory database will not do)`,
+      throw new OriginSpecError(
+        t,
+        'name a file (sqlite:/tmp/origin.db), or use "sqlite" for a temporary one ' +
+          "(the write-behind worker opens a second connection, so an in-memory database will not do)",
       );
     }
     return { kind: "sqlite", path };
@@ -70,14 +85,16 @@ export function parseOriginSpec(text: string): OriginSpec {
     try {
       new URL(t);
     } catch {
-      throw new UsageError(
-        `--db: malformed PostgreSQL URL "${redactDbUrl(t)}": expected postgres://user@host:5432/database`,
+      throw new OriginSpecError(
+        redactDbUrl(t),
+        "malformed PostgreSQL URL: expected postgres://user@host:5432/database",
       );
     }
     return { kind: "postgres", url: t };
   }
-  throw new UsageError(
-    `--db "${redactDbUrl(t)}": use sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/database`,
+  throw new OriginSpecError(
+    redactDbUrl(t),
+    "use sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/database",
   );
 }
 
@@ -147,17 +164,6 @@ export interface OriginDb {
   connect(client: string): Promise<OriginDb>;
   /** Close this connection; the first connection also closes the others and removes a temporary SQLite file. */
   close(): Promise<void>;
-}
-
-/** Open the origin database named by `spec` (the drivers are loaded only when used). */
-export async function openOriginDb(options: OriginDbOptions): Promise<OriginDb> {
-  assertTableName(options.table);
-  if (options.spec.kind === "sqlite") {
-    const { openSqliteOrigin } = await import("./sqlite-origin.js");
-    return openSqliteOrigin(options, options.spec.path, options.spec.driver);
-  }
-  const { openPostgresOrigin } = await import("./postgres-origin.js");
-  return openPostgresOrigin(options, options.spec.url);
 }
 
 export function assertTableName(table: string): void {

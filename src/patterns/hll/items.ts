@@ -1,5 +1,5 @@
 import { buildArray } from "../shared/cooperative.js";
-import { mix32, seededRandom } from "../analytics/random.js";
+import { mix32, seededRandom } from "../shared/random.js";
 
 /**
  * Items to count, generated from a seed: the same seed gives the same items, so every run replays. Pure.

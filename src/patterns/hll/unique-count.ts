@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { execPipeline } from "../analytics/pipeline.js";
+import { execPipeline } from "../../redis/batch.js";
 
 /** Redis HyperLogLogs have 2^14 registers of 6 bits each. */
 export const HLL_REGISTERS = 16_384;

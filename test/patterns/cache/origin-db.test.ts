@@ -7,6 +7,7 @@ import {
   describeOrigin,
   latestPerId,
   openOriginDb,
+  OriginSpecError,
   originTableName,
   parseOriginSpec,
   redactDbUrl,
@@ -30,6 +31,9 @@ describe("--db values", () => {
     expect(() => parseOriginSpec("mysql://u:secret@h/d")).not.toThrow(/secret/);
     expect(() => parseOriginSpec("sqlite::memory:")).toThrow(/second connection/);
     expect(() => parseOriginSpec("sqlite:")).toThrow(/name a file/);
+    // The pattern names no flag: the CLI puts --db in front (src/cli/options/cache.ts).
+    expect(() => parseOriginSpec("mysql://x/y")).toThrow(OriginSpecError);
+    expect(() => parseOriginSpec("sqlite:")).not.toThrow(/--db/);
   });
 
   it("redacts passwords and describes the database", () => {
