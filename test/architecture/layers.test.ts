@@ -4,8 +4,9 @@
  *  - library code (everything under src/ except src/cli, and scenarios/) imports no terminal-UI package (chalk, ora,
  *    cli-table3, commander, @inquirer/*) and never prints (console.*, process.stdout/stderr);
  *  - nothing under src/ or scenarios/ calls process.exit: only bin/redis-patterns.js exits, with main()'s code;
- *  - src/patterns imports neither src/runner nor src/cli; src/runner does not import src/cli; src/redis imports
- *    none of the layers above it; nothing under src/ except src/cli imports scenarios/;
+ *  - src/patterns imports neither src/runner nor src/cli, and one pattern's folder no other's (only shared/);
+ *    src/runner does not import src/cli; src/redis imports none of the layers above it; nothing under src/ except
+ *    src/cli imports scenarios/;
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
  *    or an ioredis method).
  * And at run time: `--help` and `--version` load none of ioredis, ora, cli-table3, chalk (watched by a module resolve
@@ -114,6 +115,13 @@ function check(file: string, text: string): string[] {
       const target = relative(ROOT, resolve(ROOT, dirname(file), spec))
         .split(sep)
         .join("/");
+      // One pattern does not reach into another: what two patterns share lives in src/patterns/shared/.
+      const own = /^src\/patterns\/([^/]+)\//.exec(file)?.[1];
+      const other = /^src\/patterns\/([^/]+)\//.exec(target)?.[1];
+      if (own && other && other !== own && other !== "shared")
+        problems.push(
+          `${file}:${line} imports ${spec}: one pattern may not depend on another (use src/patterns/shared/)`,
+        );
       for (const rule of IMPORT_RULES) {
         if (!file.startsWith(rule.from)) continue;
         const bad = rule.mayNotImport.find((d) => target.startsWith(d));
@@ -227,6 +235,8 @@ describe("the layering rule", () => {
     `);
     expect(check("src/runner/bad.ts", `import { x } from "../cli/program.js";`)).toHaveLength(1);
     expect(check("src/redis/bad.ts", `import { x } from "../patterns/ratelimit/index.js";`)).toHaveLength(1);
+    expect(check("src/patterns/hll/bad.ts", `import { x } from "../analytics/random.js";`)).toHaveLength(1);
+    expect(check("src/patterns/hll/ok.ts", `import { x } from "../shared/random.js";`)).toEqual([]);
     expect(check("scenarios/x/bad.ts", `import { x } from "../../src/cli/program.js"; console.log(x);`)).toHaveLength(
       2,
     );

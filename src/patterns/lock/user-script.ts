@@ -9,7 +9,7 @@
  */
 import { runScript, type LuaScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { loadLuaFile } from "../ratelimit/user-script.js";
+import { loadLuaFile } from "../shared/user-file.js";
 
 export interface UserLock {
   acquire: LuaScript;

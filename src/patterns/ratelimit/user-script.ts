@@ -9,11 +9,11 @@
  * The reply is 1 (allowed) or 0 (rejected), or an array whose first element is that; a second numeric element,
  * when there is one, is read as what is left (remaining requests or tokens) and must never be negative.
  */
-import { readFileSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../../errors.js";
-import { defineScript, runScript, type LuaScript } from "../../redis/script.js";
+import { runScript, type LuaScript } from "../../redis/script.js";
+import { loadLuaFile, readSource } from "../shared/user-file.js";
 import type { RedisArg, RedisCaller } from "../../redis/types.js";
 import { arg } from "./script-args.js";
 
@@ -89,24 +89,6 @@ export function interpretReply(reply: unknown): Verdict {
   }
   const remaining = Array.isArray(reply) && reply.length > 1 ? asNumber(reply[1]) : null;
   return { allowed: flag === 1, remaining, reply };
-}
-
-function readSource(path: string, what: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? String(err));
-    throw new UsageError(`cannot read ${what} ${path}: ${why}`);
-  }
-  if (text.trim() === "") throw new UsageError(`${what} ${path} is empty`);
-  return text;
-}
-
-/** Read a Lua file as a script the trace can name (`user:limiter.lua`). Unreadable or empty: a usage error. */
-export function loadLuaFile(path: string, what = "--script"): LuaScript {
-  return defineScript(`user:${basename(path)}`, readSource(path, what));
 }
 
 /** A limiter from a Lua file and the default contract. */
