@@ -152,7 +152,7 @@ export default defineScenario<InvalidationParams, TtlState>({
         if (firstRound.length > 0 && freshInTime.length === 0 && freshLate.length > 0) {
           const stalled = stallWords(ctx.stalls.longest(state.warmStartedAt));
           ctx.inconclusive(
-            `the first read after the write came ${ms(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ` +
+            `the first read after the write came ${Math.round(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ms ` +
               `after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show the stale window` +
               (stalled ? ` (${stalled})` : ""),
           );
