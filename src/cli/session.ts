@@ -70,7 +70,11 @@ export function failsRun(result: ScenarioResult, alsoFail: readonly ScenarioStat
  */
 export async function runSession(opts: GlobalOptions, given: SessionPlan): Promise<void> {
   const plan = { ...given, alsoFail: given.alsoFail ?? (["skipped"] as const) };
-  const renderer = await createRenderer(opts, { compact: plan.compact, scenarios: plan.runs.length });
+  const renderer = await createRenderer(opts, {
+    compact: plan.compact,
+    scenarios: plan.runs.length,
+    comparison: plan.summarize !== undefined,
+  });
   const opened = await openRun(opts, {
     notice: (message) => renderer.notice(message),
     waitMs: plan.waitMs,

@@ -31,6 +31,8 @@ interface Spinner {
 const SUMMARY_TABLE_ROWS = 8;
 /** … and with several scenarios in the run. */
 const BRIEF_TABLE_ROWS = 5;
+/** Notes a step shows in a run of several scenarios (the first ones: what happened). */
+const BRIEF_NOTES = 2;
 
 /** `bytesPerIdentifier` → `bytes per identifier`. */
 export function metricLabel(name: string): string {
@@ -38,6 +40,12 @@ export function metricLabel(name: string): string {
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .toLowerCase();
+}
+
+/** A scenario's explanation cut to its first sentence (a brief run's heading); the whole text when it has one. */
+export function firstSentence(text: string): string {
+  const end = /[.!?](?=\s+[A-Z])/.exec(text);
+  return end ? text.slice(0, end.index + 1) : text;
 }
 
 /** `✓ 4/4 checks`, `✗ 1 of 4 checks failed`, `✗ stopped`. */
@@ -58,6 +66,16 @@ export class HumanRenderer implements Renderer {
   /** The spinner text of the running step, so a progress event can add its bar to it. */
   private stepText = "";
   private prefix = "";
+  /** Brief runs: the scenario being printed, its explanation, and the tables shown so far (by content → where). */
+  private scenarioId = "";
+  private lastExplain: { id: string; text: string } | undefined;
+  private lastChapter: string | undefined;
+  private readonly shownTables = new Map<string, string>();
+  private readonly shownNotes = new Map<string, string>();
+  /** Brief runs: the step whose tables are drawn (the scenario's last with any); the others' are named in a line. */
+  private tablesAt: number | undefined;
+  /** … and of that step's tables, those from this one on (its last: the tally the scenario ends with). */
+  private tablesFrom = 0;
   /** Every line fits in this many columns. */
   readonly width: number;
   readonly ascii: boolean;
@@ -155,9 +173,26 @@ export class HumanRenderer implements Renderer {
     const room = this.width - displayWidth(verdict.text) - 2;
     const head = displayWidth(title) <= room ? title : truncateEnd(title, Math.max(10, room));
     this.out(`${c.bold.cyan(head)}  ${verdict.ok ? c.green(verdict.text) : c.red(verdict.text)}`);
-    if (result.chapter) this.out(c.dim(`   chapter ${result.chapter}`));
-    this.prose(result.explain, 3);
-    result.steps.forEach((step, i) => this.step(step, i));
+    // The chapter once for a run of its variants; each scenario of another chapter names it.
+    if (result.chapter && !(this.brief && this.lastChapter === result.chapter))
+      this.out(c.dim(`   chapter ${result.chapter}`));
+    this.lastChapter = result.chapter;
+    // Variants of one setting (primary/none, primary/rdb…) share their explanation: told once per run.
+    if (this.brief && this.lastExplain?.text === result.explain)
+      this.out(c.dim(`   (explained under ${this.lastExplain.id} above)`));
+    else this.prose(this.brief ? firstSentence(result.explain) : result.explain, 3);
+    this.lastExplain = { id: result.id, text: result.explain };
+    this.scenarioId = result.id;
+    this.tablesAt = this.render.comparison
+      ? -1
+      : result.steps.reduce((at, st, i) => (st.tables.length > 0 ? i : at), -1);
+    this.tablesFrom = this.tablesAt < 0 ? 0 : result.steps[this.tablesAt]!.tables.length - 1;
+    result.steps.forEach((step, i) => {
+      // A teardown (connections closed, a table dropped) is bookkeeping: --trace full shows it.
+      const quiet = step.title === "Teardown" && !step.tables.length && !step.error;
+      if (!(this.brief && quiet)) this.step(step, i);
+    });
+    this.tablesAt = undefined;
     if (result.error) this.bullet(3, c.red("✗ stopped:"), result.error);
     const failed = result.checks.filter((ch) => !ch.ok);
     if (failed.length > 0) {
@@ -284,25 +319,68 @@ export class HumanRenderer implements Renderer {
     if (!this.brief) this.out();
     const stats = `${step.commands.length} command${step.commands.length === 1 ? "" : "s"}, ${formatMs(step.ms)}`;
     const title = `${index + 1} ▸ ${step.title}`;
-    if (displayWidth(title) + 2 + stats.length <= this.width - 3) this.out(`   ${c.bold(title)}  ${c.dim(stats)}`);
-    else {
-      this.bullet(3, c.bold(`${index + 1} ▸`), step.title, c.bold);
-      this.out(`     ${c.dim(stats)}`);
-    }
+    const fits = displayWidth(title) + 2 + stats.length <= this.width - 3;
+    if (fits) this.out(`   ${c.bold(title)}  ${c.dim(stats)}`);
+    else this.bullet(3, c.bold(`${index + 1} ▸`), step.title, c.bold);
     if (this.brief) {
-      const line = briefTraceLine(step.commands, c, { width: this.width, prefix: this.prefix });
-      if (line) this.out(line);
+      // A title too long for its figures leaves them to the end of the trace line.
+      const room = fits ? this.width : this.width - stats.length - 2;
+      const line = briefTraceLine(step.commands, c, { width: room, prefix: this.prefix });
+      if (line) this.out(fits ? line : `${line}  ${c.dim(stats)}`);
+      else if (!fits) this.out(`     ${c.dim(stats)}`);
     } else {
+      if (!fits) this.out(`     ${c.dim(stats)}`);
       if (step.say) this.prose(step.say, 5, c.dim);
       this.trace(step.commands, this.opts.trace);
     }
-    for (const note of step.notes) this.bullet(5, c.yellow("•"), note);
-    for (const table of step.tables) {
+    // A brief run keeps each step's first notes (what happened); the rest (why, what else) are counted.
+    // Notes the run has printed already, word for word (the same crash in each queue variant), are pointed to.
+    const fresh = this.brief ? step.notes.filter((n) => !this.shownNotes.has(n)) : step.notes;
+    const repeated = step.notes.length - fresh.length;
+    const notes = this.brief ? fresh.slice(0, BRIEF_NOTES) : fresh;
+    for (const note of notes) {
+      this.bullet(5, c.yellow("•"), note);
+      if (this.brief) this.shownNotes.set(note, `${this.scenarioId} step ${index + 1}`);
+    }
+    // What a brief step leaves out, on one line: notes told already or beyond the first, tables not drawn.
+    const asides: string[] = [];
+    if (repeated > 0) {
+      const where = this.shownNotes.get(step.notes.find((n) => !fresh.includes(n))!)!;
+      asides.push(`${repeated === 1 ? "a note" : `${repeated} notes`} as under ${where}`);
+    }
+    if (notes.length < fresh.length) {
+      const more = fresh.length - notes.length;
+      asides.push(`${more} more note${more === 1 ? "" : "s"}`);
+    }
+    // A brief run draws one table per scenario (its last: the tally), none when a comparison closes the run; the
+    // others, and tables shown already cell for cell (the same setup in each variant), are named on one line.
+    const named: string[] = [];
+    for (const [t, table] of step.tables.entries()) {
+      const key = JSON.stringify([table.title, table.columns, table.rows]);
+      const where = this.brief ? this.shownTables.get(key) : undefined;
+      const drawn = index === this.tablesAt && t >= this.tablesFrom;
+      if (where || (this.brief && this.tablesAt !== undefined && !drawn)) {
+        const size = `${table.rows.length} row${table.rows.length === 1 ? "" : "s"}`;
+        named.push(`${table.title ?? "a table"} (${where ? `the same as under ${where}` : size})`);
+        continue;
+      }
+      if (this.brief) this.shownTables.set(key, `${this.scenarioId} step ${index + 1}`);
       if (table.title) this.prose(table.title, 5, c.bold);
-      this.table(table, 5, this.opts.trace === "full" ? undefined : this.brief ? BRIEF_TABLE_ROWS : SUMMARY_TABLE_ROWS);
+      this.table(
+        table,
+        5,
+        this.opts.trace === "full" ? undefined : this.brief ? BRIEF_TABLE_ROWS : SUMMARY_TABLE_ROWS,
+        this.brief,
+      );
+    }
+    asides.push(...named);
+    if (asides.length > 0) {
+      const onlyRepeated = asides.length === 1 && repeated > 0;
+      const shows = onlyRepeated ? "" : `: --trace full shows ${asides.length === 1 ? "it" : "them"}`;
+      this.bullet(5, c.dim("•"), `${asides.join("; ")}${shows}`, c.dim);
     }
     for (const plot of step.plots ?? []) {
-      this.out();
+      if (!this.brief) this.out();
       for (const line of plotLines(plot, {
         width: this.width - 5,
         ascii: this.ascii,
@@ -346,7 +424,7 @@ export class HumanRenderer implements Renderer {
     );
   }
 
-  private table(data: TableData, margin: number, maxRows?: number): void {
+  private table(data: TableData, margin: number, maxRows?: number, oneLine = false): void {
     const lines = renderTable(
       data.columns,
       data.rows.map((row) => row.map((cell) => formatValueCell(cell))),
@@ -354,6 +432,7 @@ export class HumanRenderer implements Renderer {
         width: this.width - margin,
         ascii: this.ascii,
         maxRows,
+        oneLine,
         head: (t) => this.c.bold(t),
         dim: (t) => this.c.dim(t),
         moreHint: "--trace full shows every row",
@@ -388,7 +467,9 @@ export class HumanRenderer implements Renderer {
             `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
           );
           if (r.error) this.bullet(4, c.red("stopped:"), r.error);
-          for (const check of r.checks) this.checkLine(check, 4);
+          // Failed checks in full; passed ones are counted in the verdict line, and listed with their evidence by
+          // the scenario's own run (--variant), --trace full and --json.
+          for (const check of r.checks.filter((ch) => !ch.ok || !this.brief)) this.checkLine(check, 4);
           this.metrics(r, 4, 4);
         }
       }

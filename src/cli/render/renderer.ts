@@ -76,4 +76,9 @@ export interface RenderOptions {
   compact?: boolean;
   /** How many scenarios the run has: with several, the default output shows each step briefly. */
   scenarios?: number;
+  /**
+   * The run ends with a table comparing its scenarios (`SessionPlan.summarize`): a brief run then names each
+   * scenario's own tables in a line, the comparison carrying their figures side by side.
+   */
+  comparison?: boolean;
 }

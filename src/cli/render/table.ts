@@ -14,7 +14,14 @@ export interface TableLayout {
   dim?: (text: string) => string;
   /** What the "more rows" line says shows them all. */
   moreHint?: string;
+  /** Each cell on one line (cut at its end, `…`) instead of wrapping: the compact tables of a brief run. */
+  oneLine?: boolean;
+  /** Set on the transposed attempt itself, so it is not transposed back. */
+  transposed?: boolean;
 }
+
+/** Most rows a too-wide table may have to be tried the other way round (rows as columns) before stacking. */
+const MAX_TRANSPOSED_ROWS = 6;
 
 const BOX = { tl: "┌", tm: "┬", tr: "┐", ml: "├", mm: "┼", mr: "┤", bl: "└", bm: "┴", br: "┘", h: "─", v: "│" };
 const ASCII = { tl: "+", tm: "+", tr: "+", ml: "+", mm: "+", mr: "+", bl: "+", bm: "+", br: "+", h: "-", v: "|" };
@@ -25,8 +32,9 @@ function minWidth(header: string, natural: number): number {
 }
 
 /** Fit a cell into `width` columns: prose wraps (up to 3 lines), a token (a key, a number) loses its middle. */
-function fitCell(text: string, width: number): string[] {
+function fitCell(text: string, width: number, oneLine = false): string[] {
   if (displayWidth(text) <= width) return [text];
+  if (oneLine) return [truncateEnd(text, width)];
   if (/\s/.test(text.trim())) {
     const lines = wrapText(text, width);
     if (lines.length <= 3 && lines.every((l) => displayWidth(l) <= width)) return lines;
@@ -75,7 +83,19 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
     total -= 1;
   }
   let moreText = `… ${omitted.toLocaleString("en-US")} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
-  if (total > layout.width) return stacked(cols, body, tail, omitted, layout, moreText);
+  if (total > layout.width) {
+    // A few rows of many columns (a comparison of three scenarios over ten metrics) often fit the other way round:
+    // one column per row, one row per column. Fewer lines than stacked blocks, and still side by side.
+    if (!layout.transposed && omitted === 0 && all.length >= 2 && all.length <= MAX_TRANSPOSED_ROWS) {
+      const turned = renderTable(
+        [cols[0] ?? "", ...all.map((r) => r[0] ?? "")],
+        cols.slice(1).map((h, i) => [h, ...all.map((r) => r[i + 1] ?? "")]),
+        { ...layout, maxRows: undefined, transposed: true },
+      );
+      if (turned[0]?.startsWith(b.tl)) return turned;
+    }
+    return stacked(cols, body, tail, omitted, layout, moreText);
+  }
   // The hint only where the table is wide enough for it.
   if (displayWidth(moreText) > total - 4) moreText = `… ${omitted.toLocaleString("en-US")} more rows`;
   if (omitted > 0) {
@@ -89,7 +109,7 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
 
   const line = (l: string, m: string, r: string) => l + widths.map((w) => b.h.repeat(w + 2)).join(m) + r;
   const row = (cells: string[], style: (t: string) => string = (t) => t): string[] => {
-    const fitted = cells.map((cell, i) => fitCell(cell, widths[i]!));
+    const fitted = cells.map((cell, i) => fitCell(cell, widths[i]!, layout.oneLine));
     const height = Math.max(...fitted.map((f) => f.length));
     const out: string[] = [];
     for (let k = 0; k < height; k++) {
