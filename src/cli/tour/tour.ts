@@ -2,6 +2,7 @@ import { catalog } from "../../../scenarios/index.js";
 import { InterruptedError, UsageError } from "../../errors.js";
 import { cleanupRun } from "../../runner/runner.js";
 import { watchInterrupts } from "../interrupt.js";
+import { writeNotice } from "../notice.js";
 import type { TourCliOptions } from "../options/tour.js";
 import { HumanRenderer } from "../render/human.js";
 import { openRun } from "../session.js";
@@ -48,7 +49,8 @@ export async function runTour(opts: TourCliOptions, io: TourIo = defaultIo()): P
   const run = await openRun(opts, { notice: (message) => renderer.notice(message) });
   const ctx = new TourContext(opts, io, renderer, run);
   const interrupts = watchInterrupts(() => {
-    io.stderr.write("\nredis-patterns: interrupted: cleaning up the run's keys (Ctrl-C again to quit at once)\n");
+    io.stderr.write("\n");
+    writeNotice("interrupted: cleaning up the run's keys (Ctrl-C again to quit at once)", io.stderr);
     run.controller.abort();
   });
   try {
