@@ -367,15 +367,18 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
         );
         if (own) {
           const m = state.minorityDown;
-          const hungLabel = state.nodes.find((x) => x.paused)?.label;
-          // A live node that answered too late, or a majority that came back after the validity ran out: this
-          // machine was too slow for a 150 ms lock, which says nothing about Redlock. Too few votes otherwise fails.
-          const lateVotes = m?.votes.filter((v) => v.node !== hungLabel && /timed out/i.test(v.error ?? "")) ?? [];
+          const live = new Set(healthy(state).map((x) => x.label));
+          // A live node that did not grant (its reply came after the node timeout, or a late SET of an earlier attempt
+          // still held its key), or a majority that came back after the validity ran out: this machine was too slow
+          // for a 150 ms lock, which says nothing about Redlock. A safety violation is the overlapping-holds check.
+          const lateVotes = m?.votes.filter((v) => live.has(v.node) && !v.voted) ?? [];
           if (m !== undefined && !m.acquired && (m.granted >= q || lateVotes.length > 0)) {
             const stalled = Math.round(ctx.stalls.longest(m.startedAt, m.startedAt + m.elapsedMs));
             ctx.inconclusive(
               `with ${n - q} of ${n} nodes down the attempt took ${fixed(m.elapsedMs)} ms of a ${p.ttlMs} ms TTL` +
-                (lateVotes.length > 0 ? ` and ${lateVotes.length} live node(s) answered after the node timeout` : "") +
+                (lateVotes.length > 0
+                  ? `; live nodes that did not grant: ${lateVotes.map((v) => `${v.node} (${v.error ?? "no"})`).join(", ")}`
+                  : "") +
                 (stalled > 0 ? ` (this process stalled ${stalled} ms)` : "") +
                 ": this machine was too slow to show the lock surviving a minority down",
             );

@@ -18,15 +18,20 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
     const result = await harness.run(redlockScenario, redlockDefaults);
     expect(result.error).toBeUndefined();
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.checks.length).toBe(7);
+    // On a busy machine a live node may answer past the 50 ms node timeout while two are down: inconclusive, said
+    // why, never a failed check (the overlapping-holds check still runs).
+    expect(["passed", "inconclusive"]).toContain(result.status);
+    const slow = result.status === "inconclusive";
+    if (slow) expect(result.inconclusive).toMatch(/too slow to show the lock surviving a minority down/);
+    expect(result.checks.length).toBe(slow ? 6 : 7);
     expect(result.metrics).toMatchObject({
       nodes: 5,
       quorum: 3,
       doubleHolds: 0,
-      acquiredWithMinorityDown: true,
+      acquiredWithMinorityDown: !slow,
       acquiredWithMajorityDown: false,
     });
-    expect(result.metrics.acquisitions).toBe(1 + 2 * redlockDefaults.rounds + 1);
+    expect(result.metrics.acquisitions).toBe(1 + 2 * redlockDefaults.rounds + (slow ? 0 : 1));
     const clients = byClient(result);
     for (let k = 1; k <= 5; k++) {
       expect(clients.get(`A@node-${k}`)?.some((argv) => argv[0] === "SET" && argv.includes("NX"))).toBe(true);
