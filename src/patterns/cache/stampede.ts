@@ -5,8 +5,9 @@
  * little before the TTL ends, with a probability that rises as it nears, so the entry is rarely missing at all).
  */
 import type { Redis } from "ioredis";
-import { defineScript, runScript } from "../../redis/script.js";
+import { runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
+import { releaseIfOwnerScript } from "../shared/release-if-owner.js";
 import type { UserRow } from "./origin-db.js";
 
 /** The entry of an expensive value: the row and how long it took to compute (XFetch's delta). */
@@ -118,18 +119,8 @@ export async function fetchUnprotected(
   return result({ row, loaded: true, looked });
 }
 
-export const releaseLockScript = defineScript(
-  "cache-release-lock",
-  `
---[[ Release the recompute lock only if this request still holds it.
-  KEYS[1]  the lock    ARGV[1]  the holder's token
-  returns  1 if released, 0 if it expired and another request holds it now ]]
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`,
-);
+/** Release the recompute lock only if this request still holds it (the lock pattern's compare-and-delete). */
+export const releaseLockScript = releaseIfOwnerScript;
 
 export interface LockOptions extends Timing {
   ttlMs: number;

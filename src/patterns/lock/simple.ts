@@ -1,22 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { defineScript, runScript } from "../../redis/script.js";
+import { runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
+import { releaseIfOwnerScript } from "../shared/release-if-owner.js";
 
-export const releaseLockScript = defineScript(
-  "lock-release",
-  `
---[[ Give a lock back, but only if we still own it.
-  KEYS[1]  the lock key
-  ARGV[1]  the owner token the caller set when it took the lock
-  returns  1 if the lock was ours and is deleted, 0 if it is gone or another owner holds it
-  GET and DEL in one script: as two commands, the lock could expire and be taken by someone else between them,
-  and our DEL would delete *their* lock. ]]
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`,
-);
+/** `GET` then `DEL` in one script, only when the token is ours (src/patterns/shared/release-if-owner.ts). */
+export const releaseLockScript = releaseIfOwnerScript;
 
 /** A random owner token: who holds the lock, so that only its owner can give it back or extend it. */
 export function newLockToken(): string {
