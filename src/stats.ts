@@ -3,7 +3,9 @@
  * Pure. (Bench's latency histogram is in src/bench/histogram.ts: it merges counts across worker threads.)
  */
 
-/** Nearest-rank percentile (p in 0–100) of `values` in any order; null when there are none. p99 of 30 is the largest. */
+/**
+ * Nearest-rank percentile (p in 0–100) of `values` in any order; null when there are none. p99 of 30 is the largest.
+ */
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0–100, got ${p}`);

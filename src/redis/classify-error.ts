@@ -91,7 +91,8 @@ export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "displa
       return new ConnectError(`connection to ${where} was closed${mismatch}: ${message}`);
     }
     case "not-redis": {
-      // Something answered, in a language other than RESP: say what it looked like instead of ioredis's "Please report".
+      // Something answered, in a language other than RESP: say what it looked like instead of ioredis's "Please
+      // report".
       const first = /Protocol error, got "(.)" as reply type byte/.exec(message)![1]!;
       const like = first === "H" ? "HTTP" : first === "S" ? "SSH" : `a reply starting with "${first}"`;
       return new ConnectError(`${where} is not a Redis server (it answered like ${like})`);

@@ -61,7 +61,8 @@ export async function connectCluster(seeds: ParsedUrl[], opts: ConnectOptions): 
       const why = closed && cause ? cause : err;
       if (why instanceof Error && /cluster support disabled/i.test(why.message)) {
         throw new UsageError(
-          `${display} is not in cluster mode (${why.message}): --cluster and a repeated --url are for Redis Cluster nodes`,
+          `${display} is not in cluster mode (${why.message}): --cluster and a repeated --url are for Redis ` +
+            `Cluster nodes`,
         );
       }
       throw classifyRedisError(why, { display, password: first.password });

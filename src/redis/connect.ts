@@ -68,7 +68,8 @@ async function connectOnce(opts: ConnectOptions): Promise<Connection> {
 async function connectEmbedded(opts: ConnectOptions, why: string): Promise<Connection> {
   const server = await startThrowawayServer();
   opts.notice?.(
-    `${why}: started a throwaway redis-server ${server.version} on 127.0.0.1:${server.port} (no persistence); it stops when this run ends`,
+    `${why}: started a throwaway redis-server ${server.version} on 127.0.0.1:${server.port} (no persistence); ` +
+      `it stops when this run ends`,
   );
   try {
     return await connectServer(parseRedisUrl(server.url), opts, server);
@@ -139,7 +140,8 @@ async function connectServer(
       return client;
     },
     async reconnect() {
-      // Only the main connection: the extra ones belong to scenarios (an app instance that quit on purpose stays closed).
+      // Only the main connection: the extra ones belong to scenarios (an app instance that quit on purpose stays
+      // closed).
       if (redis.status === "ready") return false;
       if (redis.status !== "end" && redis.status !== "close") {
         // Half-open (connecting, reconnecting): drop it and start over.

@@ -1,6 +1,8 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 
-/** A TCP proxy on 127.0.0.1 that holds every request chunk `rttMs` before passing it on: a network hop, on one machine. */
+/**
+ * A TCP proxy on 127.0.0.1 that holds every request chunk `rttMs` before passing it on: a network hop, on one machine.
+ */
 export interface DelayProxy {
   readonly host: string;
   readonly port: number;

@@ -138,8 +138,9 @@ export function validatePrefix(prefix: string): string {
     throw new UsageError(`--prefix "${prefix}" has no letter or digit: use a name such as rp:mytest`);
   }
   if (normalized.length < MIN_PREFIX_LENGTH) {
+    const stripped = normalized !== prefix ? ` (it is "${normalized}" without trailing separators)` : "";
     throw new UsageError(
-      `--prefix "${prefix}" is too short${normalized !== prefix ? ` (it is "${normalized}" without trailing separators)` : ""}: use at least ${MIN_PREFIX_LENGTH} characters, e.g. rp:mytest`,
+      `--prefix "${prefix}" is too short${stripped}: use at least ${MIN_PREFIX_LENGTH} characters, e.g. rp:mytest`,
     );
   }
   return normalized;

@@ -47,7 +47,8 @@ export async function planCleanup(
   const marker = parseMarker(value);
   if (!marker) {
     throw new UsageError(
-      `cleanup refused: ${prefix} holds no redis-patterns run marker (${key}), so nothing under it is provably this tool's; nothing deleted`,
+      `cleanup refused: ${prefix} holds no redis-patterns run marker (${key}), so nothing under it is provably ` +
+        `this tool's; nothing deleted`,
     );
   }
   if (marker.state === "running") {
@@ -58,7 +59,8 @@ export async function planCleanup(
       const ttl = Number(await redis.call("PTTL", key));
       throw new UsageError(
         `cleanup refused: ${prefix} is held by ${describeMarker(marker)}, which may still be running; ` +
-          `its marker expires within ${Math.ceil((ttl > 0 ? ttl : RUN_MARKER_TTL_MS) / 1000)} s unless renewed. If that run is gone, add --force`,
+          `its marker expires within ${Math.ceil((ttl > 0 ? ttl : RUN_MARKER_TTL_MS) / 1000)} s unless ` +
+          `renewed. If that run is gone, add --force`,
       );
     }
   }

@@ -64,8 +64,9 @@ export function describeMarker(m: RunMarker): string {
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-const REPLACE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return false`;
+const REPLACE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end\n" +
+  "return false";
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -162,7 +163,8 @@ export class PrefixClaim {
         throw new UsageError(`--prefix ${opts.prefix} is in use by another redis-patterns ${describeMarker(held)}`);
       if (held?.state === "kept")
         throw new UsageError(
-          `--prefix ${opts.prefix} holds the keys of a --keep ${describeMarker(held)}: remove them with: ${cleanup}, or choose another prefix`,
+          `--prefix ${opts.prefix} holds the keys of a --keep ${describeMarker(held)}: remove them ` +
+            `with: ${cleanup}, or choose another prefix`,
         );
       throw new UsageError(`--prefix ${opts.prefix} already holds keys (${key}): choose another prefix`);
     }
@@ -172,7 +174,8 @@ export class PrefixClaim {
       if (existing.length > 0) {
         await claim.release();
         throw new UsageError(
-          `--prefix ${opts.prefix} already holds keys (${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
+          `--prefix ${opts.prefix} already holds keys ` +
+            `(${existing.slice(0, 3).join(", ")}${existing.length > 3 ? ", …" : ""}): ` +
             `choose another prefix (a run writes only under a prefix nothing else uses)`,
         );
       }

@@ -47,7 +47,8 @@ export interface ThrowawayOptions {
 }
 
 export const INSTALL_HINT =
-  "install one (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or point --url at a running Redis";
+  "install one (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or point --url at " +
+  "a running Redis";
 
 /** The `redis-server` version on PATH, or null when there is none. */
 export function redisServerVersion(binary = "redis-server"): string | null {

@@ -39,7 +39,9 @@ export async function addSample(redis: RedisCaller, key: string, sample: Sample,
   );
 }
 
-/** Samples with from ≤ ts ≤ to, by ID range: XRANGE key <from> <to> (the chapter's `XRANGE metrics:cpu {5min-ago} +`). */
+/**
+ * Samples with from ≤ ts ≤ to, by ID range: XRANGE key <from> <to> (the chapter's `XRANGE metrics:cpu {5min-ago} +`).
+ */
 export async function samplesBetween(
   redis: RedisCaller,
   key: string,

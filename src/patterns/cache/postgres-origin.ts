@@ -142,7 +142,9 @@ class PostgresOrigin implements OriginDb {
     if (latest.length === 0) return 0;
     const t = this.table;
     const values = latest.map((_, i) => `($${3 * i + 1}::int, $${3 * i + 2}::text, $${3 * i + 3}::int)`).join(", ");
-    const sql = `UPDATE ${t} SET name = v.name, version = v.version FROM (VALUES ${values}) AS v(id, name, version) WHERE ${t}.id = v.id AND ${t}.version < v.version`;
+    const sql =
+      `UPDATE ${t} SET name = v.name, version = v.version FROM (VALUES ${values}) AS v(id, name, version) ` +
+      `WHERE ${t}.id = v.id AND ${t}.version < v.version`;
     const changed = await this.query(
       sql,
       latest.flatMap((r) => [r.id, r.name, r.version]),

@@ -176,6 +176,7 @@ export function sqliteDriver(name?: SqliteDriverName): SqliteDriver {
     reasons.push(`${n}: ${driver.message.split("\n")[0]}`);
   }
   throw new ConnectError(
-    `no embedded SQLite here (${reasons.join("; ")}): reinstall redis-patterns (node-sqlite3-wasm), use Node.js 22.13+, or use --db postgres://…`,
+    `no embedded SQLite here (${reasons.join("; ")}): reinstall redis-patterns (node-sqlite3-wasm), use ` +
+      `Node.js 22.13+, or use --db postgres://…`,
   );
 }

@@ -134,7 +134,9 @@ class SqliteOrigin implements OriginDb {
       () => "CREATE TABLE",
     );
     this.shared.created = true;
-    const seed = `INSERT INTO ${t} (id, name, version) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i, 'user ' || i, 1 FROM n`;
+    const seed =
+      `INSERT INTO ${t} (id, name, version) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE ` +
+      `i < ?) SELECT i, 'user ' || i, 1 FROM n`;
     await this.run(
       seed,
       [users],
@@ -179,7 +181,9 @@ class SqliteOrigin implements OriginDb {
     const values = latest
       .map((_, i) => (i === 0 ? "SELECT ? AS id, ? AS name, ? AS version" : "SELECT ?, ?, ?"))
       .join(" UNION ALL ");
-    const sql = `UPDATE ${t} SET name = v.name, version = v.version FROM (${values}) AS v WHERE ${t}.id = v.id AND ${t}.version < v.version`;
+    const sql =
+      `UPDATE ${t} SET name = v.name, version = v.version FROM (${values}) AS v WHERE ${t}.id = v.id ` +
+      `AND ${t}.version < v.version`;
     const params = latest.flatMap((r) => [r.id, r.name, r.version]);
     const changed = await this.run(
       sql,

@@ -23,7 +23,8 @@ local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
   -- Equal versions may replace each other (a reader filling the row a tombstone announced); older never.
-  if ok and type(decoded) == 'table' and tonumber(decoded.version) and tonumber(decoded.version) > tonumber(ARGV[2]) then
+  if ok and type(decoded) == 'table' and tonumber(decoded.version)
+      and tonumber(decoded.version) > tonumber(ARGV[2]) then
     return 0
   end
 end

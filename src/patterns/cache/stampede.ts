@@ -141,8 +141,8 @@ export interface LockOptions extends Timing {
  * otherwise load it again.
  *
  * Pro: one database query per expiry, however many requests arrive.
- * Con: waiters pay the recompute time plus up to one poll interval; more commands (SET NX, a second GET, polls, the release);
- * a lock TTL shorter than the recompute lets a second request in.
+ * Con: waiters pay the recompute time plus up to one poll interval; more commands (SET NX, a second GET, polls, the
+ * release); a lock TTL shorter than the recompute lets a second request in.
  */
 export async function fetchWithLock(
   redis: RedisCaller,

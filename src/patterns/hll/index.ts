@@ -1,4 +1,7 @@
-/** Unique counting with HyperLogLog (chapter section 4.6): PFADD/PFCOUNT/PFMERGE, the HLL's shape, and the statistics to judge it. */
+/**
+ * Unique counting with HyperLogLog (chapter section 4.6): PFADD/PFCOUNT/PFMERGE, the HLL's shape, and the statistics to
+ * judge it.
+ */
 export {
   HLL_REGISTERS,
   HLL_DENSE_BYTES,

@@ -1,4 +1,6 @@
-/** Leaderboards (chapter section 4.4): sorted-set boards, time-scoped boards, tie-breaks, memory, and a reference model. */
+/**
+ * Leaderboards (chapter section 4.4): sorted-set boards, time-scoped boards, tie-breaks, memory, and a reference model.
+ */
 export {
   seedBoard,
   setScore,

@@ -41,12 +41,17 @@ export function decodeComposite(composite: bigint, config: TieBreakConfig): { sc
   return { score: Number(composite / span), achievedAt: config.epoch + Number(span - 1n - (composite % span)) };
 }
 
-/** The double a decimal integer becomes when Redis parses it (strtod rounds to the nearest, ties to even, as JS does). */
+/**
+ * The double a decimal integer becomes when Redis parses it (strtod rounds to the nearest, ties to even, as JS does).
+ */
 export function asDouble(value: bigint): number {
   return Number(value);
 }
 
-/** Redis's ZSCORE reply as an exact integer when it is one (Redis prints integral doubles in full, e.g. "18014398509481984"). */
+/**
+ * Redis's ZSCORE reply as an exact integer when it is one (Redis prints integral doubles in full, e.g.
+ * "18014398509481984").
+ */
 export function parseCompositeReply(reply: string): bigint {
   if (/^-?\d+$/.test(reply)) return BigInt(reply);
   const value = Number(reply);

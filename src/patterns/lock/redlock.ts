@@ -144,7 +144,8 @@ export async function tryRedlock(
     attempt.reason =
       granted < quorum
         ? `${granted} of ${nodes.length} nodes granted the lock, ${quorum} needed`
-        : `a majority granted it, but it took ${elapsedMs.toFixed(1)} ms: no validity left (${validityMs.toFixed(1)} ms)`;
+        : `a majority granted it, but it took ${elapsedMs.toFixed(1)} ms: no validity left ` +
+          `(${validityMs.toFixed(1)} ms)`;
     attempt.releases = await releaseRedlock(nodes, key, options.token);
   }
   return attempt;

@@ -48,7 +48,9 @@ export function judgeLockSteps(steps: readonly LockStep[]): { index: number; mes
     if (expected !== "either" && s.answer !== expected) {
       return {
         index,
-        message: `${who} ${s.op.op} answered ${s.answer ? "yes" : "no"} with the lock ${holder === null ? "free" : `held by ${holder}`}`,
+        message:
+          `${who} ${s.op.op} answered ${s.answer ? "yes" : "no"} with the ` +
+          `lock ${holder === null ? "free" : `held by ${holder}`}`,
       };
     }
     holder = next;

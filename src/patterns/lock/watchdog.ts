@@ -41,8 +41,10 @@ export class LockLostError extends Error {
   ) {
     super(
       why === "taken"
-        ? `lock ${key} is no longer ours: renewal ${renewals + 1} answered 0 (expired, deleted or taken by another owner)`
-        : `lock ${key} may be lost: renewal ${renewals + 1} failed (${options?.cause instanceof Error ? options.cause.message : String(options?.cause)})`,
+        ? `lock ${key} is no longer ours: renewal ${renewals + 1} answered 0 (expired, deleted or taken by ` +
+            `another owner)`
+        : `lock ${key} may be lost: renewal ${renewals + 1} failed ` +
+            `(${options?.cause instanceof Error ? options.cause.message : String(options?.cause)})`,
       options,
     );
     this.name = "LockLostError";

@@ -1,4 +1,6 @@
-/** Message queues (chapter section 4.7): a plain list, a reliable list with a reaper, a stream with a consumer group. */
+/**
+ * Message queues (chapter section 4.7): a plain list, a reliable list with a reaper, a stream with a consumer group.
+ */
 export {
   emailMessages,
   encodeMessage,

@@ -2,7 +2,9 @@ import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
 import { isUnknownCommand } from "./features.js";
 
-/** One stream entry: its id (the server's, `1705314659500-0`) and its fields; null fields for an entry deleted since. */
+/**
+ * One stream entry: its id (the server's, `1705314659500-0`) and its fields; null fields for an entry deleted since.
+ */
 export interface StreamEntry {
   id: string;
   fields: Record<string, string> | null;
@@ -52,7 +54,9 @@ export interface ReadGroupOptions {
   group: string;
   consumer: string;
   count: number;
-  /** ">" for entries never delivered to the group; an id (e.g. "0") for this consumer's own pending entries after it. */
+  /**
+   * ">" for entries never delivered to the group; an id (e.g. "0") for this consumer's own pending entries after it.
+   */
   from: string;
   /** Block this long when there is nothing new (only for ">"); keep it well under the client's command timeout. */
   blockMs?: number;
@@ -265,7 +269,8 @@ return {1, deliveries}
  * been delivered `maxDeliveries` times; then copy it to the dead-letter stream with its delivery count and the error,
  * and XACK it in the main stream, in one script.
  *
- * Pro: a poison message stops circulating after a bounded number of tries, and is kept (with why) for a person to look at.
+ * Pro: a poison message stops circulating after a bounded number of tries, and is kept (with why) for a person to look
+ * at.
  * Con: a message that failed for a passing reason (a mail server down for a minute) lands there too once its tries are
  * used up: pick maxDeliveries and the claim interval together.
  */

@@ -22,7 +22,8 @@ export const tokenBucketScript = defineScript(
   ARGV[3]  cost            tokens this request takes
   ARGV[4]  now             ms since the epoch, or 'server' to use Redis's TIME
   ARGV[5]  ttlPaddingMs    extra lifetime for the bucket beyond the time it takes to fill up
-  returns  {allowed (1|0), tokens after this request ('%.17g' string), retryAfterMs (0 if allowed, -1 if never), now used}
+  returns  {allowed (1|0), tokens after this request ('%.17g' string), retryAfterMs (0 if allowed, -1 if never),
+           now used}
   One hash instead of the chapter's two keys: one key to expire, and a cluster cannot split the pair. ]]
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])

@@ -91,7 +91,9 @@ export async function addToCart(
   return Number(size);
 }
 
-/** Change one field: `HSET key field value` and `EXPIRE key ttl` in one MULTI/EXEC; the other fields stay as they are. */
+/**
+ * Change one field: `HSET key field value` and `EXPIRE key ttl` in one MULTI/EXEC; the other fields stay as they are.
+ */
 export async function setSessionField(
   redis: Pick<Redis, "multi">,
   key: string,

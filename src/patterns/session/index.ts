@@ -1,4 +1,7 @@
-/** Session management (chapter section 4.3): whole JSON sessions with sliding expiry, hash sessions, the lost-update race. */
+/**
+ * Session management (chapter section 4.3): whole JSON sessions with sliding expiry, hash sessions, the lost-update
+ * race.
+ */
 export { newSessionId, sessionCookie, SESSION_ID_BYTES } from "./session-id.js";
 export {
   saveSession,

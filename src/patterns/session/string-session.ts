@@ -1,6 +1,7 @@
 /**
- * Sessions stored whole, as one JSON string per session (chapter 4.3's `SET session:{id} "{user_id, roles, …}" EX 3600`):
- * login writes it with its lifetime, each request reads it and slides the lifetime forward, logout deletes it.
+ * Sessions stored whole, as one JSON string per session (chapter 4.3's
+ * `SET session:{id} "{user_id, roles, …}" EX 3600`): login writes it with its lifetime, each request reads it and
+ * slides the lifetime forward, logout deletes it.
  */
 import type { Redis } from "ioredis";
 import type { RedisCaller } from "../../redis/types.js";
