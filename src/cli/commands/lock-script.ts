@@ -7,6 +7,7 @@ import { planRun } from "../../runner/runner.js";
 import type { LockCliOptions } from "../options/lock.js";
 import { toJunit } from "../render/junit.js";
 import { runSession } from "../session.js";
+import { withFlagNames } from "./user-file-flags.js";
 
 export function wantsLockScript(opts: LockCliOptions): boolean {
   return opts.acquireScript !== undefined || opts.releaseScript !== undefined || opts.extendScript !== undefined;
@@ -24,7 +25,8 @@ export async function lockScriptCommand(opts: LockCliOptions): Promise<void> {
   }
   const pauseMs = opts.pause ?? 2 * opts.ttl;
   if (pauseMs <= opts.ttl) throw new UsageError(`--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms)`);
-  const lock = loadUserLock({ acquire: opts.acquireScript, release: opts.releaseScript, extend: opts.extendScript });
+  const { acquireScript: acquire, releaseScript: release, extendScript: extend } = opts;
+  const lock = await withFlagNames(() => loadUserLock({ acquire, release, extend }));
   const params = userLockParams({
     lock,
     names: [opts.acquireScript, opts.releaseScript, ...(opts.extendScript ? [opts.extendScript] : [])].map((f) =>

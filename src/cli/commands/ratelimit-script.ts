@@ -8,6 +8,7 @@ import { planRun } from "../../runner/runner.js";
 import type { RateLimitCliOptions } from "../options/ratelimit.js";
 import { toJunit } from "../render/junit.js";
 import { runSession } from "../session.js";
+import { withFlagNames } from "./user-file-flags.js";
 
 /** Whether the ratelimit command was asked to check the user's own limiter. */
 export function wantsUserScript(opts: RateLimitCliOptions): boolean {
@@ -45,7 +46,7 @@ export async function userScriptCommand(opts: RateLimitCliOptions): Promise<void
   if (opts.seed !== undefined && opts.fuzz === undefined && !opts.script && !opts.adapter) {
     throw new UsageError("--seed goes with --script (and --fuzz)");
   }
-  const limiter = await loadUserLimiter(opts.script, opts.adapter);
+  const limiter = await withFlagNames(() => loadUserLimiter(opts.script, opts.adapter));
   const capacity = opts.burst ?? opts.limit;
   const refillPerSec = opts.rate ?? (opts.limit * 1000) / opts.window;
   const size = contract === "bucket" ? Math.ceil(capacity / opts.cost) : opts.limit;

@@ -177,6 +177,6 @@ export function sqliteDriver(name?: SqliteDriverName): SqliteDriver {
   }
   throw new ConnectError(
     `no embedded SQLite here (${reasons.join("; ")}): reinstall redis-patterns (node-sqlite3-wasm), use ` +
-      `Node.js 22.13+, or use --db postgres://…`,
+      `Node.js 22.13+, or point the origin at PostgreSQL (postgres://…)`,
   );
 }

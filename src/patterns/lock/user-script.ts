@@ -17,12 +17,12 @@ export interface UserLock {
   extend?: LuaScript;
 }
 
-/** Read the lock's scripts (an unreadable or empty file is a usage error naming the option). */
+/** Read the lock's scripts (an unreadable or empty file is a UserFileError naming its role). */
 export function loadUserLock(paths: { acquire: string; release: string; extend?: string }): UserLock {
   return {
-    acquire: loadLuaFile(paths.acquire, "--acquire-script"),
-    release: loadLuaFile(paths.release, "--release-script"),
-    ...(paths.extend ? { extend: loadLuaFile(paths.extend, "--extend-script") } : {}),
+    acquire: loadLuaFile(paths.acquire, "acquire"),
+    release: loadLuaFile(paths.release, "release"),
+    ...(paths.extend ? { extend: loadLuaFile(paths.extend, "extend") } : {}),
   };
 }
 
@@ -48,6 +48,6 @@ export async function userRelease(redis: RedisCaller, lock: UserLock, key: strin
 }
 
 export async function userExtend(redis: RedisCaller, lock: UserLock, key: string, token: string, ttlMs: number) {
-  if (!lock.extend) throw new Error("no --extend-script");
+  if (!lock.extend) throw new Error("this lock has no extend script");
   return yes(await runScript(redis, lock.extend, [key], [token, String(ttlMs)]), "the extend script");
 }

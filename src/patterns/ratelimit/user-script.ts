@@ -13,7 +13,7 @@ import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../../errors.js";
 import { runScript, type LuaScript } from "../../redis/script.js";
-import { loadLuaFile, readSource } from "../shared/user-file.js";
+import { loadLuaFile, readSource, UserFileError } from "../shared/user-file.js";
 import type { RedisArg, RedisCaller } from "../../redis/types.js";
 import { arg } from "./script-args.js";
 
@@ -84,7 +84,7 @@ export function interpretReply(reply: unknown): Verdict {
   const flag = asNumber(first);
   if (flag !== 1 && flag !== 0) {
     throw new ReplyContractError(
-      `the reply ${JSON.stringify(reply)} is neither 1/0 nor an array starting with 1/0 (use --adapter to map it)`,
+      `the reply ${JSON.stringify(reply)} is neither 1/0 nor an array starting with 1/0 (an adapter can map it)`,
     );
   }
   const remaining = Array.isArray(reply) && reply.length > 1 ? asNumber(reply[1]) : null;
@@ -127,10 +127,10 @@ export interface JsonAdapter {
 
 /**
  * A JS adapter (an ES module, `export default { … }` or named exports). Any of:
- * - `keys(input)`, `args(input)`: KEYS and ARGV for the --script;
+ * - `keys(input)`, `args(input)`: KEYS and ARGV for the limiter script;
  * - `allowed(reply)`, `remaining(reply)`: read the reply;
  * - `call(redis, input)`: run the request itself and return the reply (or a boolean). `redis.call(cmd, …args)` sends
- *   one command; `redis.script(keys, args)` runs the --script (EVALSHA, EVAL on NOSCRIPT). With `call`, --script is
+ *   one command; `redis.script(keys, args)` runs the limiter script (EVALSHA, EVAL on NOSCRIPT). With `call`, that script is
  *   optional, and the checks also let the app die between two of its commands.
  */
 export interface JsAdapter {
@@ -163,10 +163,15 @@ function placeholders(input: CallInput): Record<string, string> {
   };
 }
 
+/** The adapter at `path` does not fit: `rest` follows its name ("the adapter x.json: …", or the CLI flag in its place). */
+function adapterError(path: string, rest: string): UserFileError {
+  return new UserFileError("adapter", path, (name) => `${name("adapter")} ${path}${rest}`);
+}
+
 function fill(template: string, values: Record<string, string>, path: string): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new UsageError(`--adapter ${path}: unknown placeholder ${whole} in "${template}"`);
+    if (value === undefined) throw adapterError(path, `: unknown placeholder ${whole} in "${template}"`);
     return value;
   });
 }
@@ -177,8 +182,14 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function fromJson(adapter: JsonAdapter, path: string, script: LuaScript | undefined): UserLimiter {
-  if (!script) throw new UsageError(`--adapter ${path} maps a script's signature: give the script with --script`);
-  const bad = (why: string) => new UsageError(`--adapter ${path}: ${why}`);
+  if (!script) {
+    throw new UserFileError(
+      "adapter",
+      path,
+      (name) => `${name("adapter")} ${path} maps a script's signature: give the script with ${name("script")}`,
+    );
+  }
+  const bad = (why: string) => adapterError(path, `: ${why}`);
   if (adapter.keys !== undefined && !(Array.isArray(adapter.keys) && adapter.keys.every((k) => typeof k === "string")))
     throw bad(`"keys" must be an array of strings`);
   if (adapter.args !== undefined && !(Array.isArray(adapter.args) && adapter.args.every((k) => typeof k === "string")))
@@ -222,7 +233,11 @@ function fromJson(adapter: JsonAdapter, path: string, script: LuaScript | undefi
 function fromJs(adapter: JsAdapter, path: string, script: LuaScript | undefined): UserLimiter {
   const { call } = adapter;
   if (!call && !script)
-    throw new UsageError(`--adapter ${path} has no call(redis, input): give the script with --script`);
+    throw new UserFileError(
+      "adapter",
+      path,
+      (name) => `${name("adapter")} ${path} has no call(redis, input): give the script with ${name("script")}`,
+    );
   const verdict = (reply: unknown): Verdict => {
     if (typeof reply === "boolean" && !adapter.allowed) return { allowed: reply, remaining: null, reply };
     if (!adapter.allowed) {
@@ -232,7 +247,7 @@ function fromJs(adapter: JsAdapter, path: string, script: LuaScript | undefined)
     return { allowed: adapter.allowed(reply) === true, remaining: adapter.remaining?.(reply) ?? null, reply };
   };
   const runUserScript = async (redis: RedisCaller, keys: string[], args: RedisArg[]) => {
-    if (!script) throw new Error(`--adapter ${path} called redis.script() but no --script was given`);
+    if (!script) throw new Error(`the adapter ${path} called redis.script() but no limiter script was given`);
     return runScript(redis, script, keys, args);
   };
   return {
@@ -254,39 +269,45 @@ function fromJs(adapter: JsAdapter, path: string, script: LuaScript | undefined)
   };
 }
 
-/** `--script` and/or `--adapter` → the limiter to check. */
+/** A Lua file and/or an adapter → the limiter to check. */
 export async function loadUserLimiter(
   scriptPath: string | undefined,
   adapterPath: string | undefined,
 ): Promise<UserLimiter> {
-  const script = scriptPath ? loadLuaFile(scriptPath) : undefined;
+  const script = scriptPath ? loadLuaFile(scriptPath, "script") : undefined;
   if (!adapterPath) {
-    if (!script) throw new UsageError("give the limiter to check with --script FILE.lua (or --adapter FILE.js)");
+    if (!script) {
+      throw new UserFileError(
+        "script",
+        undefined,
+        (name) => `give the limiter to check with ${name("script")} FILE.lua (or ${name("adapter")} FILE.js)`,
+      );
+    }
     return scriptLimiter(script);
   }
   const ext = extname(adapterPath).toLowerCase();
   if (ext === ".json") {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readSource(adapterPath, "--adapter"));
+      parsed = JSON.parse(readSource(adapterPath, "adapter"));
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      throw new UsageError(`--adapter ${adapterPath} is not valid JSON: ${(err as Error).message}`);
+      throw adapterError(adapterPath, ` is not valid JSON: ${(err as Error).message}`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-      throw new UsageError(`--adapter ${adapterPath} must hold a JSON object`);
+      throw adapterError(adapterPath, " must hold a JSON object");
     return fromJson(parsed as JsonAdapter, adapterPath, script);
   }
   if (ext === ".js" || ext === ".mjs") {
-    readSource(adapterPath, "--adapter");
+    readSource(adapterPath, "adapter");
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(resolve(adapterPath)).href)) as Record<string, unknown>;
     } catch (err) {
-      throw new UsageError(`--adapter ${adapterPath} does not load: ${(err as Error).message.split("\n")[0]}`);
+      throw adapterError(adapterPath, ` does not load: ${(err as Error).message.split("\n")[0]}`);
     }
     const adapter = (typeof mod.default === "object" && mod.default !== null ? mod.default : mod) as JsAdapter;
     return fromJs(adapter, adapterPath, script);
   }
-  throw new UsageError(`--adapter ${adapterPath}: expected a .json, .js or .mjs file`);
+  throw adapterError(adapterPath, ": expected a .json, .js or .mjs file");
 }
