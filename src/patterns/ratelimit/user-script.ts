@@ -51,7 +51,10 @@ export interface Verdict {
 export interface UserLimiter {
   /** How the report names it: the script's file name, with the adapter's when there is one. */
   name: string;
-  /** The Lua scripts it runs (loaded up front with SCRIPT LOAD, so the trace shows them and a syntax error stops the run). */
+  /**
+   * The Lua scripts it runs (loaded up front with SCRIPT LOAD, so the trace shows them and a syntax error stops
+   * the run).
+   */
   scripts: LuaScript[];
   /** True when one call may send several commands (a JS adapter's own `call`): the app can die between them. */
   multiCommand: boolean;
@@ -130,8 +133,8 @@ export interface JsonAdapter {
  * - `keys(input)`, `args(input)`: KEYS and ARGV for the limiter script;
  * - `allowed(reply)`, `remaining(reply)`: read the reply;
  * - `call(redis, input)`: run the request itself and return the reply (or a boolean). `redis.call(cmd, …args)` sends
- *   one command; `redis.script(keys, args)` runs the limiter script (EVALSHA, EVAL on NOSCRIPT). With `call`, that script is
- *   optional, and the checks also let the app die between two of its commands.
+ *   one command; `redis.script(keys, args)` runs the limiter script (EVALSHA, EVAL on NOSCRIPT). With `call`, that
+ *   script is optional, and the checks also let the app die between two of its commands.
  */
 export interface JsAdapter {
   keys?(input: CallInput): string[];
@@ -163,7 +166,7 @@ function placeholders(input: CallInput): Record<string, string> {
   };
 }
 
-/** The adapter at `path` does not fit: `rest` follows its name ("the adapter x.json: …", or the CLI flag in its place). */
+/** The adapter at `path` does not fit: `rest` follows its name ("the adapter x.json: …", or the CLI's flag). */
 function adapterError(path: string, rest: string): UserFileError {
   return new UserFileError("adapter", path, (name) => `${name("adapter")} ${path}${rest}`);
 }
