@@ -18,12 +18,10 @@ export async function guardEviction(
   notice: (message: string) => void,
 ): Promise<void> {
   const masters = connection.masters();
-  const { risk, unknown } = await evictionRiskOn(
-    masters,
-    footprint,
-    (m) =>
-      `${(m as { options?: { host?: string } }).options?.host ?? "?"}:${(m as { options?: { port?: number } }).options?.port ?? "?"}`,
-  );
+  const { risk, unknown } = await evictionRiskOn(masters, footprint, (m) => {
+    const options = (m as { options?: { host?: string; port?: number } }).options;
+    return `${options?.host ?? "?"}:${options?.port ?? "?"}`;
+  });
   if (risk && !force) throw new EvictionRiskError(risk);
   if (risk) notice(`${risk.replace(/\. Nothing was written; --force runs anyway$/, "")}: running anyway (--force)`);
   else if (unknown) notice("eviction guard: the server refused INFO memory, so the room left was not checked");

@@ -4,7 +4,13 @@ import type { ReplyValue } from "../redis/recorder.js";
 export const MAX_ARG_CHARS = 64;
 
 function quoted(text: string): string {
-  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
+  const escaped = text
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(/\t/g, "\\t");
+  return `"${escaped}"`;
 }
 
 /** Quote an argument the way redis-cli would need it typed: bare when safe, else double-quoted with escapes. */
@@ -20,7 +26,10 @@ export function displayArg(arg: string, max = MAX_ARG_CHARS, alwaysQuote = false
   return `${quoted(head.replace(/\s+/g, " ") + "…")}(+${Buffer.byteLength(arg) - Buffer.byteLength(head)} bytes)`;
 }
 
-/** Commands with more arguments than this (a bulk ZADD of 1,000 members) are shortened in human output; --json has them all. */
+/**
+ * Commands with more arguments than this (a bulk ZADD of 1,000 members) are shortened in human output; --json has them
+ * all.
+ */
 export const MAX_ARGS = 24;
 
 export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS, maxArgs = MAX_ARGS): string {
@@ -32,7 +41,9 @@ export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS, maxArg
 /** Status replies redis-cli prints bare (RESP2 does not tell them apart from bulk strings once decoded). */
 const STATUS_REPLIES = new Set(["OK", "QUEUED", "PONG"]);
 
-/** Replies longer than this on one line (COMMAND INFO's nested tables) are cut in human output; --json has them whole. */
+/**
+ * Replies longer than this on one line (COMMAND INFO's nested tables) are cut in human output; --json has them whole.
+ */
 export const MAX_REPLY_CHARS = 600;
 
 /** A reply on one line, as redis-cli would show it: `(integer) 1`, `"abc"`, `(nil)`, `1) "a" 2) "b"`, `(error) …`. */

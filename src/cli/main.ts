@@ -50,7 +50,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
 /**
  * The document --json prints when there is no run to report (a usage error, a server that cannot be reached):
- * `{ schemaVersion, ok: false, error: { message, exitCode } }`, the same shape as a run report's `error` (docs/json.md).
+ * `{ schemaVersion, ok: false, error: { message, exitCode } }`, the same shape as a run report's `error`
+ * (docs/json.md).
  */
 function writeErrorDocument(message: string, exitCode: number): void {
   process.stdout.write(JSON.stringify({ schemaVersion: 1, ok: false, error: { message, exitCode } }, null, 2) + "\n");

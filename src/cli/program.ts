@@ -52,25 +52,31 @@ Examples:
   $ redis-patterns ratelimit --algo token-bucket      one algorithm, every command it sends
   $ redis-patterns ratelimit --algo sliding-log --limit 100 --window 1m --traffic steady
   $ redis-patterns ratelimit --url redis://:secret@cache.internal:6379/2 --json
-  $ redis-patterns cache --strategy write-behind --crash-before-flush   a real database behind the cache: writes lost, counted
+  $ redis-patterns cache --strategy write-behind --crash-before-flush   a real database behind the cache: writes \
+lost, counted
   $ redis-patterns session --variant lost-update      two requests rewrite one session: a change vanishes
   $ redis-patterns leaderboard --players 1000000      the chapter's million players: ~100 MB and fast ranks, measured
   $ redis-patterns hll --trials 30                    unique counts in 12 KB: the 0.81% standard error, measured
   $ redis-patterns analytics --kind trending          trending with decay, and the view a client-side decay loses
-  $ redis-patterns lock --workers 5                   three locks under contention: a lock that expires mid-work, renewal, fencing
-  $ redis-patterns queue                              consumers crash: the list loses messages, the reliable list and the stream do not
-  $ redis-patterns primary                            Redis as the only copy: SIGKILL under each persistence setting, writes lost
+  $ redis-patterns lock --workers 5                   three locks under contention: a lock that expires mid-work, \
+renewal, fencing
+  $ redis-patterns queue                              consumers crash: the list loses messages, the reliable list and \
+the stream do not
+  $ redis-patterns primary                            Redis as the only copy: SIGKILL under each persistence setting, \
+writes lost
   $ redis-patterns cleanup --prefix rp:1a2b3c4d       remove what a --keep run left behind
   $ redis-patterns doctor --url $REDIS_URL            which patterns this server can carry (exit 1 if any is at risk)
   $ redis-patterns smoke --url $REDIS_URL --junit report.xml   CI: every scenario as a test
   $ redis-patterns bench ratelimit --vs-redis-benchmark   a hot operation's ops/s and latency, against redis-benchmark
   $ redis-patterns list                               every scenario id, with a line on what it shows
   $ redis-patterns completion bash                    shell completion (see: redis-patterns completion --help)
-  $ redis-patterns tour                               a guided walkthrough of every pattern (also: redis-patterns alone, on a terminal)
+  $ redis-patterns tour                               a guided walkthrough of every pattern (also: redis-patterns \
+alone, on a terminal)
 
 Target: --url, else $REDIS_URL, else redis://127.0.0.1:6379; when nothing answers there (or with --embedded) a
 throwaway redis-server from PATH is started for the run.
-Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 auth, permission, or refused for the data's sake (eviction risk) · 130 interrupted`;
+Exit codes: 0 ok · 1 a check failed · 2 usage · 3 connection or timeout · 4 auth, permission, or refused for the \
+data's sake (eviction risk) · 130 interrupted`;
 
 /**
  * The router: it declares the global options, lets each command declare its own (src/cli/options/, commander
@@ -102,7 +108,8 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
     })
     .option(
       "--url <url>",
-      "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, else redis://127.0.0.1:6379); repeat it to give several cluster seed nodes",
+      "Redis to use: redis://[user:password@]host[:port][/db], rediss://…, unix:///path (default: $REDIS_URL, " +
+        "else redis://127.0.0.1:6379); repeat it to give several cluster seed nodes",
       collectUrl,
     )
     .option(
@@ -115,7 +122,8 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
     .option("--keep", "keep the run's keys instead of deleting them at the end")
     .option(
       "--force",
-      "run even when the server could evict keys to make room for the run's (maxmemory with an allkeys-* or volatile-* policy)",
+      "run even when the server could evict keys to make room for the run's (maxmemory with an allkeys-* or " +
+        "volatile-* policy)",
     )
     .addOption(
       new Option("--timeout <duration>", "connect and command timeout (e.g. 5s, 500ms; a bare number is seconds)")
@@ -133,7 +141,8 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
     .addOption(
       new Option(
         "--trace <mode>",
-        "the command trace: summary (a long step as its first and last commands, the rest grouped by kind with p50/p99), full (every command, every byte, one line each whatever the width) or off",
+        "the command trace: summary (a long step as its first and last commands, the rest grouped by kind with " +
+          "p50/p99), full (every command, every byte, one line each whatever the width) or off",
       )
         .choices(["full", "summary", "off"])
         .default("summary"),
@@ -176,7 +185,10 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
   return program;
 }
 
-/** commander's "error: unknown command 'x'\n(Did you mean y?)" as "redis-patterns: unknown command 'x' (did you mean y?)". */
+/**
+ * commander's "error: unknown command 'x'\n(Did you mean y?)" as "redis-patterns: unknown command 'x' (did you mean
+ * y?)".
+ */
 export function oneLine(message: string): string {
   return prefixed(
     message

@@ -62,14 +62,17 @@ export async function cleanupWithReconnect(
         deleted,
         command: opts.command,
         error:
-          `could not ${keep ? "keep" : "delete"} the run's keys after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round(patience / 1000)} s ` +
-          `(${result.error}): up to ${named} key${named === 1 ? "" : "s"} and the run's marker may be left under ${env.keys.prefix} (${opts.expiry}); ` +
+          `could not ${keep ? "keep" : "delete"} the run's keys after ${attempt} ` +
+          `attempt${attempt === 1 ? "" : "s"} in ${Math.round(patience / 1000)} s ` +
+          `(${result.error}): up to ${named} key${named === 1 ? "" : "s"} and the run's marker may be left ` +
+          `under ${env.keys.prefix} (${opts.expiry}); ` +
           `remove them with: ${opts.command}`,
       };
     }
     if (attempt === 1)
       opts.notice(
-        `cleanup failed (${result.error}): retrying for up to ${Math.round(patience / 1000)} s (reconnecting if the connection was lost)`,
+        `cleanup failed (${result.error}): retrying for up to ${Math.round(patience / 1000)} s (reconnecting ` +
+          `if the connection was lost)`,
       );
     await sleep(pause);
     pause = Math.min(pause * 2, 2_000);

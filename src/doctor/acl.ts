@@ -61,7 +61,10 @@ export function parseGetUser(reply: unknown): AclUser {
   return { commands, keys, channels, selectors, enabled: flags.includes("on") };
 }
 
-/** What one command needs checked: its name, first argument (subcommand), categories, and the keys and channels it names. */
+/**
+ * What one command needs checked: its name, first argument (subcommand), categories, and the keys and channels it
+ * names.
+ */
 export interface AclQuery {
   argv: readonly string[];
   /** "@read", "@write", … from COMMAND INFO; null when unknown (category rules then cannot be applied). */

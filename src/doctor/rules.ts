@@ -104,7 +104,9 @@ function useFindings(use: Use, facts: DoctorFacts): Finding[] {
     });
     if (fallbackMissing.length === 0)
       return [{ level: "info", text: `${what} → the tool uses ${use.fallback.text} instead` }];
-    const text = `${use.variant ?? "core"} unavailable: ${what}; the fallback (${use.fallback.text}) too: ${describeMissing(fallbackMissing)}`;
+    const text =
+      `${use.variant ?? "core"} unavailable: ${what}; the fallback (${use.fallback.text}) ` +
+      `too: ${describeMissing(fallbackMissing)}`;
     return [{ level: use.variant ? "warning" : "unsupported", text }];
   }
   if (use.variant) return [{ level: "warning", text: `${use.variant} unavailable: ${what}` }];
@@ -146,7 +148,9 @@ function evictionFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
     return [
       {
         level: "info",
-        text: `maxmemory-policy noeviction${limit}: once memory is full, cache writes fail with OOM (allkeys-lru or allkeys-lfu suits a dedicated cache)`,
+        text:
+          `maxmemory-policy noeviction${limit}: once memory is full, cache writes fail with OOM (allkeys-lru or ` +
+          `allkeys-lfu suits a dedicated cache)`,
       },
     ];
   }
@@ -199,7 +203,9 @@ function restartFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
     return [
       {
         level: "info",
-        text: `${describeDurability(durability(facts.persistence), facts)}: a crash loses no acknowledged write; each write waits for an fsync ${see}`,
+        text:
+          `${describeDurability(durability(facts.persistence), facts)}: a crash loses no acknowledged write; ` +
+          `each write waits for an fsync ${see}`,
       },
     ];
   return findings.map((f) => ({ ...f, text: `${f.text} ${see}` }));
@@ -272,7 +278,9 @@ function clockFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   return [
     {
       level: "info",
-      text: `this machine's clock is ${(Math.abs(facts.clock.skewMs) / 1000).toFixed(1)} s ${side} the server's: ${spec.clockSensitive}`,
+      text:
+        `this machine's clock is ${(Math.abs(facts.clock.skewMs) / 1000).toFixed(1)} s ${side} the ` +
+        `server's: ${spec.clockSensitive}`,
     },
   ];
 }
@@ -283,7 +291,9 @@ function latencyFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   return [
     {
       level: "info",
-      text: `PING p50 is ${facts.latency.p50Ms.toFixed(2)} ms from here: the chapter's ${spec.latencyClaim.text} will not hold over this link`,
+      text:
+        `PING p50 is ${facts.latency.p50Ms.toFixed(2)} ms from here: the chapter's ${spec.latencyClaim.text} ` +
+        `will not hold over this link`,
     },
   ];
 }
@@ -294,12 +304,16 @@ function knowledgeFindings(spec: PatternSpec, facts: DoctorFacts): Finding[] {
   if (facts.acl.method === "probe") {
     out.push({
       level: "info",
-      text: `${aclUser(facts)} may not run ACL commands: key access was probed (EXISTS, an empty SETRANGE), command permissions are unknown`,
+      text:
+        `${aclUser(facts)} may not run ACL commands: key access was probed (EXISTS, an empty SETRANGE), command ` +
+        `permissions are unknown`,
     });
   } else if (facts.acl.method === "none") {
     out.push({
       level: "info",
-      text: `permissions of ${aclUser(facts)} unknown (neither ACL DRYRUN nor ACL GETUSER answered): a command may still be denied at run time`,
+      text:
+        `permissions of ${aclUser(facts)} unknown (neither ACL DRYRUN nor ACL GETUSER answered): a command may ` +
+        `still be denied at run time`,
     });
   } else {
     const unknown = [...new Set(labels)].filter((l) => facts.acl.commands[l]?.permission === UNKNOWN);

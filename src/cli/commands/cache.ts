@@ -28,7 +28,8 @@ export function cacheMode(opts: CacheCliOptions): Mode {
     asked.splice(asked.indexOf("workload"), 1);
   if (asked.length > 1) {
     throw new UsageError(
-      `choose one of --strategy/--compare, --invalidate, --stampede, --race and --topology per run (got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`,
+      `choose one of --strategy/--compare, --invalidate, --stampede, --race and --topology per run ` +
+        `(got ${asked.map((m) => `--${m === "workload" ? "strategy" : m}`).join(" and ")})`,
     );
   }
   const mode = asked[0] ?? "workload";
@@ -55,7 +56,8 @@ export function cacheMode(opts: CacheCliOptions): Mode {
   }
   if (opts.crashBeforeFlush && opts.strategy && opts.strategy !== "write-behind") {
     throw new UsageError(
-      `--crash-before-flush applies to --strategy write-behind (the only strategy with a flushing worker), not ${opts.strategy}`,
+      `--crash-before-flush applies to --strategy write-behind (the only strategy with a flushing worker), ` +
+        `not ${opts.strategy}`,
     );
   }
   if (mode === "topology" && opts.instances !== undefined && opts.instances < 2)
@@ -179,7 +181,9 @@ const pair = (a: unknown, b: unknown) => `${a ?? "–"} / ${b ?? "–"}`;
 export function strategyTable(results: ScenarioResult[]): TableData {
   const m = results[0]?.metrics;
   return {
-    title: `The four strategies on the same workload (${String(m?.reads)} reads, ${String(m?.writes)} writes, database latency ${String(m?.dbLatencyMs)} ms)`,
+    title:
+      `The four strategies on the same workload (${String(m?.reads)} reads, ${String(m?.writes)} writes, ` +
+      `database latency ${String(m?.dbLatencyMs)} ms)`,
     columns: [
       "strategy",
       "hits",
@@ -215,7 +219,9 @@ export function strategyTable(results: ScenarioResult[]): TableData {
 export function stampedeTable(results: ScenarioResult[]): TableData {
   const m = results[0]?.metrics;
   return {
-    title: `Stampede protections on the same timeline (${String(m?.requests)} requests, ${String(m?.concurrency)} at a time, recompute ${String(m?.recomputeMs)} ms)`,
+    title:
+      `Stampede protections on the same timeline (${String(m?.requests)} requests, ${String(m?.concurrency)} at ` +
+      `a time, recompute ${String(m?.recomputeMs)} ms)`,
     columns: [
       "protection",
       "db loads",

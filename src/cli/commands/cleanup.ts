@@ -26,12 +26,15 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
       if (keys.length > 20) shown.push(`  … and ${keys.length - 20} more`);
       const run = plan.marker.state === "kept" ? "a --keep run" : "a run that did not finish";
       const lines = [
-        `${connection.target.url}: found ${keys.length} key${s(keys.length)} under ${prefix}: left by ${run} (redis-patterns run ${plan.marker.run}, started ${plan.marker.started})`,
+        `${connection.target.url}: found ${keys.length} key${s(keys.length)} under ${prefix}: left by ${run} ` +
+          `(redis-patterns run ${plan.marker.run}, started ${plan.marker.started})`,
         ...shown,
       ];
       if (plan.left.length > 0)
         lines.push(
-          `${plan.left.length} other key${s(plan.left.length)} under ${prefix}: not created by that run stay${plan.left.length === 1 ? "s" : ""} as ${plan.left.length === 1 ? "it is" : "they are"} (e.g. ${plan.left[0]})`,
+          `${plan.left.length} other key${s(plan.left.length)} under ${prefix}: not created by that run ` +
+            `stay${plan.left.length === 1 ? "s" : ""} as ${plan.left.length === 1 ? "it is" : "they are"} ` +
+            `(e.g. ${plan.left[0]})`,
         );
       if (opts.dryRun)
         lines.push(`dry run: would delete ${keys.length} key${s(keys.length)} under ${prefix}:, deleted 0`);
@@ -68,7 +71,8 @@ export async function cleanupCommand(opts: CleanupCliOptions): Promise<void> {
 async function confirm(count: number, prefix: string, json: boolean): Promise<void> {
   const refuse = () =>
     new UsageError(
-      `cleanup would delete ${count} key${count === 1 ? "" : "s"} under ${prefix}: add --yes to confirm (or --dry-run to list them); nothing deleted`,
+      `cleanup would delete ${count} key${count === 1 ? "" : "s"} under ${prefix}: add --yes to confirm (or ` +
+        `--dry-run to list them); nothing deleted`,
     );
   if (json || process.stdin.isTTY !== true || process.stderr.isTTY !== true || process.env.CI) throw refuse();
   const rl = createInterface({ input: process.stdin, output: process.stderr });

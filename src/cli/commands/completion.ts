@@ -81,9 +81,12 @@ export function bashScript(spec: Spec): string {
   }
   for (const o of spec.globals.filter((o) => o.value && o.choices.length > 0))
     cases.push(`    *:${o.names.join("|*:")}) values=${quote(words(o.choices))} ;;`);
+  const topLevel = quote(words([...spec.commands.map((c) => c.name), ...spec.globals.flatMap((o) => o.names)]));
   const perCommand = spec.commands.map(
     (c) =>
-      `    ${c.name}) opts=${quote(words([...c.options.flatMap((o) => o.names), ...spec.globals.flatMap((o) => o.names)]))}; args=${quote(words(c.args))} ;;`,
+      `    ${c.name}) ` +
+      `opts=${quote(words([...c.options.flatMap((o) => o.names), ...spec.globals.flatMap((o) => o.names)]))}; ` +
+      `args=${quote(words(c.args))} ;;`,
   );
   return `# redis-patterns completion for bash (and zsh through bashcompinit).
 # Install: source <(redis-patterns completion bash)   (e.g. in ~/.bashrc)
@@ -106,10 +109,11 @@ ${cases.join("\n")}
   if [ -n "$values" ]; then COMPREPLY=($(compgen -W "$values" -- "$cur")); return; fi
   if [[ "$value_opts" == *" $prev "* ]]; then COMPREPLY=(); return; fi
   case "$cmd" in
-    "") COMPREPLY=($(compgen -W ${quote(words([...spec.commands.map((c) => c.name), ...spec.globals.flatMap((o) => o.names)]))} -- "$cur")); return ;;
+    "") COMPREPLY=($(compgen -W ${topLevel} -- "$cur")); return ;;
 ${perCommand.join("\n")}
   esac
-  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts" -- "$cur")); else COMPREPLY=($(compgen -W "$args" -- "$cur")); fi
+  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts" -- "$cur")); \
+else COMPREPLY=($(compgen -W "$args" -- "$cur")); fi
 }
 complete -F _redis_patterns redis-patterns
 `;
@@ -133,11 +137,14 @@ export function fishScript(spec: Spec): string {
   const fishOption = (o: OptionSpec, condition: string) => {
     const flags = o.names.map((n) => (n.startsWith("--") ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`)).join(" ");
     const values = o.choices.length > 0 ? ` -xa ${quote(words(o.choices))}` : o.value ? " -r" : "";
-    return `complete -c redis-patterns -n ${quote(condition)} ${flags}${values} -d ${quote(o.description.slice(0, 60))}`;
+    return (
+      `complete -c redis-patterns -n ${quote(condition)} ${flags}${values} ` + `-d ${quote(o.description.slice(0, 60))}`
+    );
   };
   for (const c of spec.commands)
     lines.push(
-      `complete -c redis-patterns -n ${quote(`not __fish_seen_subcommand_from ${names}`)} -a ${c.name} -d ${quote(c.description.slice(0, 60))}`,
+      `complete -c redis-patterns -n ${quote(`not __fish_seen_subcommand_from ${names}`)} -a ${c.name} ` +
+        `-d ${quote(c.description.slice(0, 60))}`,
     );
   for (const o of spec.globals) lines.push(fishOption(o, "true"));
   for (const c of spec.commands) {

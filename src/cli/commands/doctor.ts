@@ -60,7 +60,8 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
       },
     });
     if (connection.target.mode === "cluster") {
-      // Health of the whole cluster, and one MOVED reply shown on purpose (a read sent to a master that is not the owner).
+      // Health of the whole cluster, and one MOVED reply shown on purpose (a read sent to a master that is not the
+      // owner).
       endStep();
       steps.push({
         title: "cluster (CLUSTER INFO, CLUSTER SHARDS, a read sent to the wrong master)",
@@ -112,7 +113,9 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   }
   if (!report.ok) {
     const err = new CheckFailedError(
-      `${failing.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} ${opts.strict ? "unsupported or at risk (--strict)" : "unsupported"}: ${failing.map((v) => `${v.pattern} (${v.verdict})`).join(", ")}`,
+      `${failing.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} ` +
+        `${opts.strict ? "unsupported or at risk (--strict)" : "unsupported"}: ` +
+        failing.map((v) => `${v.pattern} (${v.verdict})`).join(", "),
     );
     markReported(err);
     throw err;

@@ -24,7 +24,8 @@ export function lockParams(opts: LockCliOptions): LockParams {
   const pauseMs = opts.pause ?? 2 * opts.ttl;
   if (pauseMs <= opts.ttl) {
     throw new UsageError(
-      `--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms): the pitfall is a holder that stalls past its lock's TTL`,
+      `--pause (${pauseMs} ms) must be longer than --ttl (${opts.ttl} ms): the pitfall is a holder that stalls ` +
+        `past its lock's TTL`,
     );
   }
   return {
@@ -42,7 +43,8 @@ export function redlockParams(opts: LockCliOptions): RedlockParams {
   const nodes = opts.node ?? [];
   if (nodes.length > 0 && nodes.length < 3) {
     throw new UsageError(
-      `Redlock needs 3 or more independent masters: got ${nodes.length} --node (5 is usual; or none, to start 5 throwaway servers)`,
+      `Redlock needs 3 or more independent masters: got ${nodes.length} --node (5 is usual; or none, to start ` +
+        `5 throwaway servers)`,
     );
   }
   const params: RedlockParams = {
@@ -107,7 +109,9 @@ export function compareTable(results: ScenarioResult[]): TableData {
   const m = (r: ScenarioResult, name: string) => r.metrics[name] ?? null;
   const first = results[0];
   return {
-    title: `Compared on the same work and the same stall (TTL ${String(first?.metrics.ttlMs)} ms, stall ${String(first?.metrics.pauseMs)} ms)`,
+    title:
+      `Compared on the same work and the same stall (TTL ${String(first?.metrics.ttlMs)} ms, ` +
+      `stall ${String(first?.metrics.pauseMs)} ms)`,
     columns: [
       "algorithm",
       "final count",

@@ -41,7 +41,9 @@ export function compareTable(results: ScenarioResult[]): TableData {
   const m = (r: ScenarioResult, name: string) => r.metrics[name] ?? null;
   const first = results[0];
   return {
-    title: `Acknowledged writes lost to a SIGKILL after ${String(first?.metrics.killAfterMs ?? "?")} ms · the chapter: "Shopping cart (with AOF persistence)"`,
+    title:
+      `Acknowledged writes lost to a SIGKILL after ${String(first?.metrics.killAfterMs ?? "?")} ms · the ` +
+      `chapter: "Shopping cart (with AOF persistence)"`,
     columns: [
       "setting",
       "acknowledged",

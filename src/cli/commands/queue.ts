@@ -16,12 +16,14 @@ export function queueParams(opts: QueueCliOptions): QueueParams {
   }
   if (crash && opts.messages < 2 * opts.batch) {
     throw new UsageError(
-      `--messages must be at least 2 × --batch (${2 * opts.batch}) so each crashing consumer takes a full batch; or add --no-crash`,
+      `--messages must be at least 2 × --batch (${2 * opts.batch}) so each crashing consumer takes a full ` +
+        `batch; or add --no-crash`,
     );
   }
   if (opts.block * 2 > opts.timeout) {
     throw new UsageError(
-      `--block ${opts.block}ms must stay well under --timeout ${opts.timeout}ms (at most half), or the client gives up on a blocked command`,
+      `--block ${opts.block}ms must stay well under --timeout ${opts.timeout}ms (at most half), or the client ` +
+        `gives up on a blocked command`,
     );
   }
   return {

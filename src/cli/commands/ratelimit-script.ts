@@ -27,14 +27,16 @@ export function semanticsFor(opts: RateLimitCliOptions, contract: Contract): Sem
 export async function userScriptCommand(opts: RateLimitCliOptions): Promise<void> {
   if (opts.algo || opts.compare) {
     throw new UsageError(
-      "--script checks your limiter: it takes no --algo/--compare (use --model <algo> to compare its decisions with one)",
+      "--script checks your limiter: it takes no --algo/--compare (use --model <algo> to compare its decisions " +
+        "with one)",
     );
   }
   const contract: Contract = opts.contract ?? (opts.model === "token-bucket" ? "bucket" : "window");
   const semantics = semanticsFor(opts, contract);
   if ((contract === "bucket") !== (semantics === "bucket")) {
     throw new UsageError(
-      `--semantics ${semantics} does not fit --contract ${contract}: a bucket contract promises a bucket (--semantics bucket), a window contract a window (sliding or fixed)`,
+      `--semantics ${semantics} does not fit --contract ${contract}: a bucket contract promises a bucket ` +
+        `(--semantics bucket), a window contract a window (sliding or fixed)`,
     );
   }
   if (opts.model && (opts.model === "token-bucket") !== (contract === "bucket")) {

@@ -27,11 +27,22 @@ export function summaryTable(results: ScenarioResult[]): TableData {
     const m = r.metrics;
     switch (r.id) {
       case "session/string":
-        return `${String(m.requests ?? "?")} requests with ${String(m.slidingRead ?? "?")}, ${String(m.redirects ?? "?")} redirected to login (logout, expiry)`;
+        return (
+          `${String(m.requests ?? "?")} requests ` +
+          `with ${String(m.slidingRead ?? "?")}, ${String(m.redirects ?? "?")} redirected to login (logout, ` +
+          `expiry)`
+        );
       case "session/hash":
-        return `${String(m.requests ?? "?")} requests over ${String(m.servers ?? "?")} servers, ${String(m.sessions ?? "?")} sessions, each seen alike by all`;
+        return (
+          `${String(m.requests ?? "?")} requests over ${String(m.servers ?? "?")} ` +
+          `servers, ${String(m.sessions ?? "?")} sessions, each seen alike by all`
+        );
       case "session/lost-update":
-        return `lost: ${String(m.lostUpdatesWholeObject ?? "?")} whole-object, ${String(m.lostUpdatesFieldLevel ?? "?")} field-level, ${String(m.lostUpdatesWatch ?? "?")} with WATCH`;
+        return (
+          `lost: ${String(m.lostUpdatesWholeObject ?? "?")} ` +
+          `whole-object, ${String(m.lostUpdatesFieldLevel ?? "?")} ` +
+          `field-level, ${String(m.lostUpdatesWatch ?? "?")} with WATCH`
+        );
       case "session/read-latency":
         return `p50 ${fixed(m.readP50Ms)} ms, p99 ${fixed(m.readP99Ms)} ms over ${String(m.reads ?? "?")} reads`;
       default:

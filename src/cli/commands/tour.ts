@@ -7,7 +7,8 @@ export async function tourCommand(opts: TourCliOptions): Promise<void> {
   const problem = interactiveProblem(opts);
   if (problem) {
     throw new UsageError(
-      `tour is interactive and cannot run here (${problem}): run a pattern command instead, e.g. redis-patterns ratelimit, or smoke for all of them`,
+      `tour is interactive and cannot run here (${problem}): run a pattern command instead, e.g. ` +
+        `redis-patterns ratelimit, or smoke for all of them`,
     );
   }
   const { runTour } = await import("../tour/tour.js");

@@ -33,7 +33,8 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
   program
     .command("bench")
     .description(
-      "throughput and latency of a pattern's hot operation, with the recorder on and off, optionally against redis-benchmark",
+      "throughput and latency of a pattern's hot operation, with the recorder on and off, optionally against " +
+        "redis-benchmark",
     )
     .argument("<pattern>", `one of ${patterns.join(", ")}`, option(oneOf(patterns, "pattern")))
     .option("--algo <name>", `ratelimit algorithm: ${BENCH_KINDS.ratelimit.join(", ")} (default: token-bucket)`)
@@ -79,7 +80,8 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
     )
     .option(
       "--vs-redis-benchmark",
-      "also run the same commands through redis-benchmark (same server, clients, pipelining), interleaved, and print the ratio",
+      "also run the same commands through redis-benchmark (same server, clients, pipelining), interleaved, and " +
+        "print the ratio",
     )
     .addHelpText(
       "after",

@@ -39,7 +39,8 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
   program
     .command("cache")
     .description(
-      "caching (chapter 4.1, 4.8): cache-aside, read-through, write-through, write-behind over a real database; invalidation; stampedes; the stale-set race",
+      "caching (chapter 4.1, 4.8): cache-aside, read-through, write-through, write-behind over a real " +
+        "database; invalidation; stampedes; the stale-set race",
     )
     .addOption(
       new Option(
@@ -51,14 +52,16 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
     .addOption(
       new Option(
         "--db <url>",
-        "origin database: sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/db (password: PGPASSWORD)",
+        "origin database: sqlite (a temporary file), sqlite:<path>, or postgres://user@host:5432/db (password: " +
+          "PGPASSWORD)",
       )
         .argParser(option(parseDbOption))
         .default("sqlite"),
     )
     .option(
       "--db-latency <ms>",
-      "sleep before each database statement, modelling a remote database (default: 1 for SQLite, 0 for PostgreSQL; 20 for --stampede)",
+      "sleep before each database statement, modelling a remote database (default: 1 for SQLite, 0 for " +
+        "PostgreSQL; 20 for --stampede)",
       int("--db-latency", 0, 10_000),
     )
     .option(
@@ -74,7 +77,8 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
     )
     .option(
       "--ttl <duration>",
-      "TTL of cache entries: 200ms, 60s (default 60s; 200ms for --invalidate ttl, 300ms versioned, 200ms for --stampede)",
+      "TTL of cache entries: 200ms, 60s (default 60s; 200ms for --invalidate ttl, 300ms versioned, 200ms for " +
+        "--stampede)",
       option(parseDuration),
     )
     .option(

@@ -33,7 +33,8 @@ export function declareDoctor(program: Command, run: (opts: DoctorCliOptions) =>
   program
     .command("doctor")
     .description(
-      "which patterns this server can carry: version, mode, persistence, eviction, Lua, clock, latency, ACL (writes nothing)",
+      "which patterns this server can carry: version, mode, persistence, eviction, Lua, clock, latency, ACL " +
+        "(writes nothing)",
     )
     .option(
       "--only <patterns>",

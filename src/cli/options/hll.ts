@@ -14,7 +14,8 @@ export function declareHll(program: Command, run: (opts: HllCliOptions) => Promi
   program
     .command("hll")
     .description(
-      "HyperLogLog unique counting (chapter 4.6): PFADD/PFCOUNT against an exact SET, 12 KB and 0.81% measured, PFMERGE of days",
+      "HyperLogLog unique counting (chapter 4.6): PFADD/PFCOUNT against an exact SET, 12 KB and 0.81% " +
+        "measured, PFMERGE of days",
     )
     .option(
       "--count <n>",
@@ -56,7 +57,8 @@ export function declareHll(program: Command, run: (opts: HllCliOptions) => Promi
       "after",
       `
 Examples:
-  $ redis-patterns hll                              100,000 addresses: PFCOUNT vs SCARD, sparse → dense, PFMERGE of 7 days
+  $ redis-patterns hll                              100,000 addresses: PFCOUNT vs SCARD, sparse → dense, PFMERGE of 7 \
+days
   $ redis-patterns hll --trials 30 --trace off      the standard error measured over 30 HLLs, next to 0.81%
   $ redis-patterns hll --count 1000                 a small HLL stays sparse (far below 12 KB)`,
     )

@@ -37,7 +37,8 @@ export function declareLeaderboard(program: Command, run: (opts: LeaderboardCliO
     .addOption(
       new Option(
         "--variant <name>",
-        "one part: global (seed, top, rank, memory, latency) · time-scoped (daily keys, ZUNIONSTORE) · ties (name order, composite scores, ZADD GT) (default: all three)",
+        "one part: global (seed, top, rank, memory, latency) · time-scoped (daily keys, ZUNIONSTORE) · ties " +
+          "(name order, composite scores, ZADD GT) (default: all three)",
       ).argParser(option(oneOf(LEADERBOARD_VARIANT_NAMES, "variant"))),
     )
     .addOption(

@@ -28,7 +28,8 @@ export function addLockScriptOptions(cmd: Command): Command {
     .option("--junit <file>", "with --acquire-script: also write a JUnit XML report to this file")
     .option(
       "--fuzz <n>",
-      "with --acquire-script: also N random sequences of acquire/release/extend by 3 workers (seeded by --seed), the first failure shrunk",
+      "with --acquire-script: also N random sequences of acquire/release/extend by 3 workers (seeded by " +
+        "--seed), the first failure shrunk",
       option((t) => parseInteger(t, "--fuzz", 1, 100_000)),
     );
 }

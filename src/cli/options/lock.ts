@@ -104,7 +104,8 @@ export function declareLock(program: Command, run: (opts: LockCliOptions) => Pro
     )
     .option(
       "--failover",
-      "the failover pitfall for real: a throwaway master + replica, the link cut, the replica promoted, two holders; then WAIT, fencing, Redlock",
+      "the failover pitfall for real: a throwaway master + replica, the link cut, the replica promoted, two " +
+        "holders; then WAIT, fencing, Redlock",
     )
     .addOption(
       new Option(
@@ -117,13 +118,14 @@ export function declareLock(program: Command, run: (opts: LockCliOptions) => Pro
       `
 Examples:
   $ redis-patterns lock                               the three algorithms side by side, one table
-  $ redis-patterns lock --algo simple                 the expiry pitfall: a double hold, and a late release that returns 0
+  $ redis-patterns lock --algo simple                 the expiry pitfall: a double hold, and a late release that \
+returns 0
   $ redis-patterns lock --no-lock --workers 5         lost updates without a lock, on every run
   $ redis-patterns lock --algo watchdog --ttl 300ms --pause 1s
   $ redis-patterns lock --algo fencing --trace summary
   $ redis-patterns lock --algo redlock                5 throwaway masters: 2 down → still acquired, 3 down → refused
-  $ redis-patterns lock --algo redlock --node redis://10.0.0.1:6379 --node redis://10.0.0.2:6379 --node redis://10.0.0.3:6379 \
-      --node redis://10.0.0.4:6379 --node redis://10.0.0.5:6379 --ttl 2s
+  $ redis-patterns lock --algo redlock --node redis://10.0.0.1:6379 --node redis://10.0.0.2:6379 \\
+      --node redis://10.0.0.3:6379 --node redis://10.0.0.4:6379 --node redis://10.0.0.5:6379 --ttl 2s
   $ redis-patterns lock --failover                    a lock lost in a failover: two holders, for real
 ${LOCK_SCRIPT_HELP}`,
     );

@@ -32,7 +32,8 @@ export function declarePrimary(program: Command, run: (opts: PrimaryCliOptions) 
   program
     .command("primary")
     .description(
-      "Redis as the primary database (chapter 4.8): cart, flags, game state and sessions on a throwaway server, SIGKILLed under each persistence setting; acknowledged writes lost",
+      "Redis as the primary database (chapter 4.8): cart, flags, game state and sessions on a throwaway " +
+        "server, SIGKILLed under each persistence setting; acknowledged writes lost",
     )
     .addOption(
       new Option(
@@ -65,7 +66,8 @@ export function declarePrimary(program: Command, run: (opts: PrimaryCliOptions) 
     )
     .option(
       "--server-binary <path>",
-      "the redis-server to start (default: the binary of the server at --url when it runs here, else redis-server from PATH)",
+      "the redis-server to start (default: the binary of the server at --url when it runs here, else " +
+        "redis-server from PATH)",
     )
     .addHelpText(
       "after",

@@ -22,12 +22,14 @@ export function declareQueue(program: Command, run: (opts: QueueCliOptions) => P
   program
     .command("queue")
     .description(
-      "message queues (chapter 4.7): a plain list loses messages when a consumer dies; a reliable list and a stream do not",
+      "message queues (chapter 4.7): a plain list loses messages when a consumer dies; a reliable list and a " +
+        "stream do not",
     )
     .addOption(
       new Option(
         "--kind <kind>",
-        "list (LPUSH/BRPOP), reliable (BLMOVE + processing list + reaper) or stream (consumer group) (default: all three, compared)",
+        "list (LPUSH/BRPOP), reliable (BLMOVE + processing list + reaper) or stream (consumer group) (default: " +
+          "all three, compared)",
       ).argParser(option(oneOf(QUEUE_KINDS, "queue kind"))),
     )
     .option(
@@ -77,8 +79,10 @@ export function declareQueue(program: Command, run: (opts: QueueCliOptions) => P
       "after",
       `
 Examples:
-  $ redis-patterns queue                              all three, two consumers crash: the list loses messages, the others do not
-  $ redis-patterns queue --kind stream                XREADGROUP, XPENDING, XAUTOCLAIM and the dead-letter stream, command by command
+  $ redis-patterns queue                              all three, two consumers crash: the list loses messages, the \
+others do not
+  $ redis-patterns queue --kind stream                XREADGROUP, XPENDING, XAUTOCLAIM and the dead-letter stream, \
+command by command
   $ redis-patterns queue --kind list --no-crash       the happy path of the chapter's simple queue
   $ redis-patterns queue --kind reliable --visibility 500ms --messages 100 --consumers 5 --trace summary`,
     )

@@ -19,18 +19,21 @@ export function addUserScriptOptions(cmd: Command): Command {
   return cmd
     .option(
       "--script <file.lua>",
-      "check YOUR limiter: KEYS[1] the client's key; ARGV limit, window ms, now ms, request id; reply 1/0 or {1/0, remaining, …}",
+      "check YOUR limiter: KEYS[1] the client's key; ARGV limit, window ms, now ms, request id; reply 1/0 or " +
+        "{1/0, remaining, …}",
     )
     .addOption(
       new Option(
         "--contract <name>",
-        "window: ARGV limit, window ms, now ms, request id · bucket: ARGV capacity (--burst), refill/s (--rate), now ms, cost",
+        "window: ARGV limit, window ms, now ms, request id · bucket: ARGV capacity (--burst), refill/s " +
+          "(--rate), now ms, cost",
       ).choices(["window", "bucket"]),
     )
     .addOption(
       new Option(
         "--semantics <promise>",
-        "what --script promises: sliding (≤ limit in ANY window) · fixed (≤ limit per calendar window) · bucket (default: sliding, or from --model / --contract)",
+        "what --script promises: sliding (≤ limit in ANY window) · fixed (≤ limit per calendar window) · " +
+          "bucket (default: sliding, or from --model / --contract)",
       ).choices(["sliding", "fixed", "bucket"]),
     )
     .addOption(
@@ -40,7 +43,8 @@ export function addUserScriptOptions(cmd: Command): Command {
     )
     .option(
       "--adapter <file>",
-      "map another signature or reply: a .json file (KEYS/ARGV templates, reply fields) or a .js module (see docs/ratelimit.md)",
+      "map another signature or reply: a .json file (KEYS/ARGV templates, reply fields) or a .js module (see " +
+        "docs/ratelimit.md)",
     )
     .option(
       "--fuzz <n>",
@@ -59,7 +63,8 @@ export function addUserScriptOptions(cmd: Command): Command {
 }
 
 export const USER_SCRIPT_HELP = `
-Check your own limiter (exit 0: every check passed, 1: a violation, 2: the script does not load or the file is unreadable):
+Check your own limiter (exit 0: every check passed, 1: a violation, 2: the script does not load or the file is \
+unreadable):
   $ redis-patterns ratelimit --script src/limiter.lua --junit out.xml
   $ redis-patterns ratelimit --script fixed.lua --semantics fixed --model fixed-window --limit 5 --window 10s
   $ redis-patterns ratelimit --script bucket.lua --contract bucket --burst 10 --rate 5/s --fuzz 200 --seed 7

@@ -72,7 +72,8 @@ export function declareRatelimit(program: Command, run: (opts: RateLimitCliOptio
     .addOption(
       new Option(
         "--traffic <shape>",
-        "steady: evenly over two windows · burst: all in one millisecond · boundary: half just before a window edge, half just after",
+        "steady: evenly over two windows · burst: all in one millisecond · boundary: half just before a window " +
+          "edge, half just after",
       )
         .choices(TRAFFIC_SHAPES)
         .default("boundary"),
@@ -80,7 +81,8 @@ export function declareRatelimit(program: Command, run: (opts: RateLimitCliOptio
     .addOption(
       new Option(
         "--clock <clock>",
-        "scenario: simulated time, runs in milliseconds and replays exactly · real: paced in wall time, the server's TIME in scripts",
+        "scenario: simulated time, runs in milliseconds and replays exactly · real: paced in wall time, the " +
+          "server's TIME in scripts",
       )
         .choices(["scenario", "real"])
         .default("scenario"),

@@ -15,7 +15,9 @@ export interface SessionCliOptions extends GlobalOptions {
   reads: number;
 }
 
-/** `--ttl`: a duration (`1h`, `30m`, `90s`) or a bare number of seconds, as EX takes it; whole seconds, at least 1 s. */
+/**
+ * `--ttl`: a duration (`1h`, `30m`, `90s`) or a bare number of seconds, as EX takes it; whole seconds, at least 1 s.
+ */
 export function parseSessionTtl(text: string): number {
   const ms = /^\s*\d+\s*$/.test(text) ? parseDuration(`${text.trim()}s`) : parseDuration(text);
   if (ms < 1000 || ms % 1000 !== 0)
@@ -27,7 +29,8 @@ export function declareSession(program: Command, run: (opts: SessionCliOptions) 
   program
     .command("session")
     .description(
-      "session management (chapter 4.3): JSON sessions with sliding expiry, hash sessions on several servers, the lost update, read latency",
+      "session management (chapter 4.3): JSON sessions with sliding expiry, hash sessions on several servers, " +
+        "the lost update, read latency",
     )
     .addOption(
       new Option("--variant <name>", "string · hash · lost-update · read-latency (default: all four)").argParser(

@@ -38,7 +38,8 @@ export function declareSmoke(program: Command, run: (opts: SmokeCliOptions) => P
     .option("--junit <file>", "also write a JUnit XML report (a testcase per scenario) to this file")
     .option(
       "--strict",
-      "fail on a skipped scenario (the server lacks what it needs) or an inconclusive one (this machine too slow to tell)",
+      "fail on a skipped scenario (the server lacks what it needs) or an inconclusive one (this machine too " +
+        "slow to tell)",
     )
     .addOption(
       new Option("--max-keys <n>", "stop a scenario that would write more keys than this (safety on shared servers)")

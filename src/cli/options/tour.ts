@@ -12,7 +12,8 @@ export function declareTour(program: Command, run: (opts: TourCliOptions) => Pro
   program
     .command("tour")
     .description(
-      "a guided walkthrough of every pattern: each step explained, each command shown before it is sent, parameters to change, a sandbox for your own commands",
+      "a guided walkthrough of every pattern: each step explained, each command shown before it is sent, " +
+        "parameters to change, a sandbox for your own commands",
     )
     .argument(
       "[pattern]",

@@ -131,7 +131,8 @@ function humanLines(report: DoctorReport, opts: DoctorRenderOptions, c: ChalkIns
     out.push(
       c.dim(
         truncateEnd(
-          `   ${steps} probe${steps === 1 ? "" : "s"}, ${total} command${total === 1 ? "" : "s"} sent (--trace summary or --trace full shows them)`,
+          `   ${steps} probe${steps === 1 ? "" : "s"}, ${total} command${total === 1 ? "" : "s"} sent (--trace ` +
+            `summary or --trace full shows them)`,
           width,
         ),
       ),
@@ -156,9 +157,8 @@ function humanLines(report: DoctorReport, opts: DoctorRenderOptions, c: ChalkIns
   const rest = report.commands.slice(offset);
   if (rest.length > 0 && opts.trace !== "off") {
     out.push("");
-    out.push(
-      `   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(`${rest.length} command${rest.length === 1 ? "" : "s"}`)}`,
-    );
+    const count = `${rest.length} command${rest.length === 1 ? "" : "s"}`;
+    out.push(`   ${c.bold(d ? "closing" : "sent before the error")}  ${c.dim(count)}`);
     out.push(...traceLines(rest, opts.trace, c, style));
   }
   return out;
@@ -167,16 +167,23 @@ function humanLines(report: DoctorReport, opts: DoctorRenderOptions, c: ChalkIns
 function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
   const table: string[][] = [];
   const unknown = c.yellow("unknown");
-  const server =
-    f.server.name === "unknown"
-      ? unknown
-      : `${f.server.name} ${f.server.version}${f.server.version !== f.server.redisVersion && f.server.redisVersion !== "unknown" ? ` (Redis ${f.server.redisVersion} compatible)` : ""}`;
+  const compatible =
+    f.server.version !== f.server.redisVersion && f.server.redisVersion !== "unknown"
+      ? ` (Redis ${f.server.redisVersion} compatible)`
+      : "";
+  const server = f.server.name === "unknown" ? unknown : `${f.server.name} ${f.server.version}${compatible}`;
   table.push(["server", server]);
   const mode =
     f.mode === "unknown"
       ? unknown
       : f.mode === "replica"
-        ? `replica (${f.replicaReadOnly === false ? "writable" : f.replicaReadOnly === true ? "read-only" : "read-only unless configured otherwise"})`
+        ? `replica (${
+            f.replicaReadOnly === false
+              ? "writable"
+              : f.replicaReadOnly === true
+                ? "read-only"
+                : "read-only unless configured otherwise"
+          })`
         : f.mode;
   table.push(["mode", mode]);
   table.push(["persistence", persistenceText(f, c)]);
@@ -189,13 +196,20 @@ function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
   const policy = f.memory.policy === "unknown" ? unknown : f.memory.policy;
   table.push([
     "memory",
-    `maxmemory ${mm} · maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`,
+    `maxmemory ${mm} · ` +
+      `maxmemory-policy ${policy}${f.memory.source === "info" ? c.dim(" (from INFO memory: CONFIG GET refused)") : ""}`,
   ]);
   const room = headroomText(f, c);
   if (room) table.push(["headroom", room]);
   const lua =
     f.lua.runs === true
-      ? `scripts run · TIME inside a script ${f.lua.time === true ? "works" : f.lua.time === false ? c.red(`fails: ${briefError(f.lua.timeError ?? "")}`) : unknown}`
+      ? `scripts run · TIME inside a script ${
+          f.lua.time === true
+            ? "works"
+            : f.lua.time === false
+              ? c.red(`fails: ${briefError(f.lua.timeError ?? "")}`)
+              : unknown
+        }`
       : f.lua.runs === false
         ? c.red(`scripts fail: ${briefError(f.lua.runsError ?? "")}`)
         : unknown;
@@ -210,22 +224,27 @@ function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
           : "server behind";
     table.push([
       "clock skew",
-      `${f.clock.skewMs >= 0 ? "+" : "−"}${formatMs(Math.abs(f.clock.skewMs))} ± ${formatMs(f.clock.uncertaintyMs)} (${side}; server TIME vs this machine, best of ${f.clock.samples})`,
+      `${f.clock.skewMs >= 0 ? "+" : "−"}${formatMs(Math.abs(f.clock.skewMs))} ` +
+        `± ${formatMs(f.clock.uncertaintyMs)} (${side}; server TIME vs this machine, best of ${f.clock.samples})`,
     ]);
   }
   table.push([
     "PING latency",
     f.latency === "unknown"
       ? unknown
-      : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} (${f.latency.samples} PINGs, one at a time)`,
+      : `p50 ${formatMs(f.latency.p50Ms)} · p99 ${formatMs(f.latency.p99Ms)} · max ${formatMs(f.latency.maxMs)} ` +
+        `(${f.latency.samples} PINGs, one at a time)`,
   ]);
   table.push(["ACL", aclText(f, c)]);
   if (f.cluster) {
     const k = f.cluster;
     const state = k.state === "ok" ? c.green("ok") : c.red(k.state);
+    const failed = k.slotsFail > 0 ? c.red(` · ${k.slotsFail} failed`) : "";
+    const replicas = k.shards.reduce((n, s) => n + s.replicas.length, 0);
     table.push([
       "cluster",
-      `cluster_state ${state} · ${k.slotsOk}/16384 slots served${k.slotsFail > 0 ? c.red(` · ${k.slotsFail} failed`) : ""} · ${k.shards.length} masters, ${k.shards.reduce((n, s) => n + s.replicas.length, 0)} replicas · ${k.knownNodes} nodes known`,
+      `cluster_state ${state} · ${k.slotsOk}/16384 slots served${failed} · ${k.shards.length} masters, ` +
+        `${replicas} replicas · ${k.knownNodes} nodes known`,
     ]);
     for (const s of k.shards) {
       const replicas =
@@ -238,7 +257,8 @@ function factRows(f: DoctorFacts, c: ChalkInstance): string[][] {
     if (k.redirect)
       table.push([
         "  redirection",
-        `GET of slot ${k.redirect.slot} asked at ${k.redirect.asked} → ${k.redirect.reply}; the cluster client reads it at ${k.redirect.owner}`,
+        `GET of slot ${k.redirect.slot} asked at ${k.redirect.asked} → ${k.redirect.reply}; the cluster client ` +
+          `reads it at ${k.redirect.owner}`,
       ]);
     for (const p of k.problems) table.push([c.yellow("  refused"), p]);
   }
@@ -288,10 +308,15 @@ function aclText(f: DoctorFacts, c: ChalkInstance): string {
   const missing = entries.filter(([, p]) => p.permission === "not-found").map(([l]) => l);
   const unsure = entries.filter(([, p]) => p.permission === "unknown").map(([l]) => l);
   if (a.method === "probe")
-    return `user ${a.user} · ${c.red(`may not touch the tool's keyspace: ${Object.values(a.commands).find((p) => p.detail)?.detail ?? ""}`)} · command permissions ${c.yellow("unknown")}: ${a.reason ?? ""}`;
+    return (
+      `user ${a.user} ` +
+      `· ${c.red(`may not touch the tool's keyspace: ${entries.find(([, p]) => p.detail)?.[1].detail ?? ""}`)} ` +
+      `· command permissions ${c.yellow("unknown")}: ${a.reason ?? ""}`
+    );
   const how = a.method === "dryrun" ? "ACL DRYRUN" : "the ACL GETUSER rules, read here";
   const parts = [
-    `user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed (${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`,
+    `user ${a.user} · ${allowed} of ${entries.length} commands the patterns send are allowed ` +
+      `(${how}${a.sample ? `, sample key ${a.sample.key}` : ""})`,
   ];
   if (denied.length > 0) parts.push(c.red(`denied: ${denied.join(", ")}`));
   if (missing.length > 0) parts.push(c.red(`not on this server: ${missing.join(", ")}`));
@@ -319,7 +344,8 @@ function headroomText(f: DoctorFacts, c: ChalkInstance): string | undefined {
   const smallest = DEFAULT_SCENARIO_FOOTPRINT + HEADROOM_RESERVE;
   return room < smallest
     ? c.yellow(
-        `${text}: under ${formatBytes(smallest)}, so ${policy} could evict keys to make room for a run; every run is refused (exit 4) unless --force`,
+        `${text}: under ${formatBytes(smallest)}, so ${policy} could evict keys to make room for a run; every ` +
+          `run is refused (exit 4) unless --force`,
       )
     : `${text} before ${policy} evicts keys; a run that could need more is refused (exit 4) unless --force`;
 }

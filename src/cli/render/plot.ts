@@ -87,7 +87,8 @@ function timeline(plot: Extract<PlotData, { kind: "timeline" }>, s: PlotStyle): 
   out.push(
     dim(
       truncateEnd(
-        `column = ${formatMs(span / cols)} · height = count (max ${max})${plot.marks.length ? ` · ${edge} ${plot.marks[0]!.label.replace(/ \d.*$/, "")}` : ""}`,
+        `column = ${formatMs(span / cols)} · height = count ` +
+          `(max ${max})${plot.marks.length ? ` · ${edge} ${plot.marks[0]!.label.replace(/ \d.*$/, "")}` : ""}`,
         s.width,
       ),
     ),
@@ -153,7 +154,9 @@ function histogram(plot: Extract<PlotData, { kind: "histogram" }>, s: PlotStyle)
   };
   const out = [truncateEnd(plot.title, s.width)];
   all.forEach((n, i) => out.push(`${labels[i]!.padStart(labelWidth)} ${String(n).padStart(countWidth)} ${bar(n)}`));
-  const summary = `n ${d.n} · p50 ${fmt(weightedQuantile(d, 0.5))} · p99 ${fmt(weightedQuantile(d, 0.99))} · max ${fmt(d.values[d.values.length - 1]!)} ${plot.unit}`;
+  const summary =
+    `n ${d.n} · p50 ${fmt(weightedQuantile(d, 0.5))} · p99 ${fmt(weightedQuantile(d, 0.99))} · ` +
+    `max ${fmt(d.values[d.values.length - 1]!)} ${plot.unit}`;
   out.push(dim(truncateEnd(summary + (plot.reference ? ` · ${plot.reference.label}` : ""), s.width)));
   return out;
 }
@@ -191,15 +194,12 @@ function series(plot: Extract<PlotData, { kind: "series" }>, s: PlotStyle): stri
     lines.push(`${label} ${cells.join("")}`);
   }
   const outside = values.filter((v) => v > high || v < low).length;
+  const perColumn = perCol > 1 ? ` (${perCol} per column, the largest shown)` : "";
+  const band = `${s.ascii ? "-" : "┄"} ${plot.band.label}`;
   return [
     truncateEnd(plot.title, s.width),
     ...lines,
-    dim(
-      truncateEnd(
-        `${values.length} trials${perCol > 1 ? ` (${perCol} per column, the largest shown)` : ""}; ${s.ascii ? "-" : "┄"} ${plot.band.label}; ${outside} outside it`,
-        s.width,
-      ),
-    ),
+    dim(truncateEnd(`${values.length} trials${perColumn}; ${band}; ${outside} outside it`, s.width)),
   ];
 }
 
@@ -217,11 +217,10 @@ function spans(plot: Extract<PlotData, { kind: "spans" }>, s: PlotStyle): string
     return cells;
   });
   const out = [truncateEnd(plot.title, s.width)];
-  plot.lanes.forEach((lane, k) =>
-    out.push(
-      `${padEnd(truncateEnd(lane.label, label - 1), label)}${held[k]!.map((h) => (h ? (s.ascii ? "=" : "━") : dim(s.ascii ? "." : "·"))).join("")}`,
-    ),
-  );
+  plot.lanes.forEach((lane, k) => {
+    const cells = held[k]!.map((h) => (h ? (s.ascii ? "=" : "━") : dim(s.ascii ? "." : "·"))).join("");
+    out.push(`${padEnd(truncateEnd(lane.label, label - 1), label)}${cells}`);
+  });
   const both = Array.from({ length: cols }, (_, i) => held.filter((h) => h[i]).length > 1);
   out.push(`${padEnd("2 hold", label)}${both.map((b) => (b ? bad(s.ascii ? "X" : "▲") : " ")).join("")}`);
   out.push(dim(truncateEnd(`${formatMs(span)} left to right, each column ${formatMs(span / cols)}`, s.width)));
@@ -237,9 +236,8 @@ function bars(plot: Extract<PlotData, { kind: "bars" }>, s: PlotStyle): string[]
   const out = [truncateEnd(plot.title, s.width)];
   for (const b of plot.bars) {
     const n = Math.round((b.value / max) * room);
-    out.push(
-      `${padEnd(b.label, label)} ${String(b.value).padStart(countWidth)} ${(s.ascii ? "#" : "█").repeat(b.value > 0 ? Math.max(1, n) : 0)}`,
-    );
+    const bar = (s.ascii ? "#" : "█").repeat(b.value > 0 ? Math.max(1, n) : 0);
+    out.push(`${padEnd(b.label, label)} ${String(b.value).padStart(countWidth)} ${bar}`);
   }
   return out;
 }

@@ -40,7 +40,8 @@ export function colorEnabled(
 
 /**
  * Spinners only on a terminal, never in CI, never with --json. A terminal that reports 0 columns (a pseudo-terminal
- * nobody sized, e.g. `script` run without a terminal) gets none either: ora divides by the width and would loop forever.
+ * nobody sized, e.g. `script` run without a terminal) gets none either: ora divides by the width and would loop
+ * forever.
  */
 export function progressEnabled(
   opts: Pick<GlobalOptions, "json">,

@@ -63,7 +63,8 @@ export function traceLines(
     if (batches) out.push(`${indent}  ${c.dim(truncateEnd(batches.slice(2), width - displayWidth(indent) - 2))}`);
   }
   for (const g of groups.slice(0, MAX_GROUPS)) {
-    const stats = ` ${c.dim(`p50 ${formatMs(g.p50)} · p99 ${formatMs(g.p99)}${g.errors ? ` · ${g.errors} errors` : ""}`)}`;
+    const errors = g.errors ? ` · ${g.errors} errors` : "";
+    const stats = ` ${c.dim(`p50 ${formatMs(g.p50)} · p99 ${formatMs(g.p99)}${errors}`)}`;
     const count = `×${g.count.toLocaleString("en-US")} `;
     const room = width - displayWidth(indent) - 2 - count.length - displayWidth(stats);
     out.push(`${indent}  ${c.dim(count)}${c.cyan(truncateMiddle(g.shape, Math.max(12, room)))}${stats}`);
@@ -114,7 +115,8 @@ export function briefTraceLine(
     const g = groups[i]!;
     const more = groups.length - i - 1;
     const errors = g.errors ? `, ${g.errors} error${g.errors === 1 ? "" : "s"}` : "";
-    let text = `×${g.count.toLocaleString("en-US")} ${g.shape}${g.count > 1 ? ` (p50 ${formatMs(g.p50)}${errors})` : errors ? ` (${errors.slice(2)})` : ""}`;
+    const detail = g.count > 1 ? ` (p50 ${formatMs(g.p50)}${errors})` : errors ? ` (${errors.slice(2)})` : "";
+    let text = `×${g.count.toLocaleString("en-US")} ${g.shape}${detail}`;
     const sep = parts.length > 0 ? " · " : "";
     const tail = more > 0 ? ` · +${more} kind${more === 1 ? "" : "s"}` : "";
     if (used + sep.length + displayWidth(text) + tail.length > room) {
@@ -268,7 +270,12 @@ function commandLines(
   const last = inBatch && next?.batch?.id !== cmd.batch!.id;
   if (first)
     out.push(
-      `${indent}${c.dim(truncateEnd(`┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`, width - indent.length))}`,
+      `${indent}${c.dim(
+        truncateEnd(
+          `┌ ${cmd.batch!.kind === "multi" ? "MULTI/EXEC transaction" : "pipeline"}: one round trip`,
+          width - indent.length,
+        ),
+      )}`,
     );
   const barText = inBatch ? (last ? "└ " : "│ ") : "";
   // On a Redis Cluster: the node that served the command.
@@ -307,7 +314,12 @@ function commandLines(
   const redirect = /^(MOVED|ASK) \d+ (\S+)/.exec(cmd.error ?? "");
   if (redirect)
     out.push(
-      `${indent}${bar}  ${c.dim(truncateEnd(`↪ ${redirect[1]}: slot owned by ${redirect[2]}, the command is sent there again`, width - indent.length - 4))}`,
+      `${indent}${bar}  ${c.dim(
+        truncateEnd(
+          `↪ ${redirect[1]}: slot owned by ${redirect[2]}, the command is sent there again`,
+          width - indent.length - 4,
+        ),
+      )}`,
     );
   const name = cmd.argv[0]?.toUpperCase();
   if (style.showLua && name === "EVALSHA" && !style.shownScripts.has(cmd.argv[1] ?? "")) {

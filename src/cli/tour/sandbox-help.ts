@@ -80,7 +80,9 @@ export async function commandHelp(
     if (!/unknown subcommand|unknown command|wrong number of arguments/i.test(message)) throw err;
     return {
       ok: false,
-      line: `HELP needs COMMAND DOCS (Redis 7.0 and later), which this server (${server}) does not have; the command's page: ${docsUrl(wanted.slice(0, 1))}`,
+      line:
+        `HELP needs COMMAND DOCS (Redis 7.0 and later), which this server (${server}) does not have; the ` +
+        `command's page: ${docsUrl(wanted.slice(0, 1))}`,
     };
   }
   let lines = helpLines(wanted, reply);

@@ -10,7 +10,9 @@ export type SandboxPlan = { ok: true; argv: string[]; keys: string[] } | { ok: f
 const REFUSED: Record<string, string> = {
   flushall: "deletes every key in every database, not only the run's",
   flushdb: "deletes every key in the database, not only the run's",
-  keys: "walks the whole keyspace (it blocks the server and lists other applications' keys); use SCAN 0 MATCH <pattern>, placed under the prefix",
+  keys:
+    "walks the whole keyspace (it blocks the server and lists other applications' keys); use SCAN 0 MATCH " +
+    "<pattern>, placed under the prefix",
   randomkey: "returns a key from anywhere in the database",
   shutdown: "stops the server",
   debug: "can crash, pause or reload the server",
@@ -105,7 +107,10 @@ function patternArgumentProblem(name: string, args: string[]): string | undefine
   return undefined;
 }
 
-/** Split a line as redis-cli does: spaces separate arguments, "double quotes" (with \n, \", \\ escapes) and 'single quotes' group. */
+/**
+ * Split a line as redis-cli does: spaces separate arguments, "double quotes" (with \n, \", \\ escapes) and 'single
+ * quotes' group.
+ */
 export function tokenize(line: string): string[] {
   const out: string[] = [];
   let i = 0;
@@ -172,7 +177,9 @@ export function planSandboxCommand(argv: string[], prefix: string): SandboxPlan 
     if (at < 0 || args[at + 1] === undefined) {
       return {
         ok: false,
-        reason: `SCAN without MATCH would list every key in the database: add MATCH <pattern> (it is placed under ${prefix}:)`,
+        reason:
+          `SCAN without MATCH would list every key in the database: add MATCH <pattern> (it is placed ` +
+          `under ${prefix}:)`,
       };
     }
     const out = [...args];

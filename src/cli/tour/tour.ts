@@ -32,7 +32,8 @@ export async function selectStart(pattern: string | undefined): Promise<TourStar
     if (def) return { patterns: [p], first: def };
   }
   throw new UsageError(
-    `unknown pattern "${pattern}": choose one of ${loaded.map((p) => p.entry.name).join(", ")}, or a scenario id such as lock/no-lock`,
+    `unknown pattern "${pattern}": choose one of ${loaded.map((p) => p.entry.name).join(", ")}, or a scenario ` +
+      `id such as lock/no-lock`,
   );
 }
 
@@ -86,11 +87,13 @@ function finish(ctx: TourContext, cleanup: { kept: boolean; keys: number; delete
   ctx.out();
   if (cleanup.kept) {
     ctx.out(
-      `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${run.prefix}; remove them with: redis-patterns cleanup --prefix ${run.prefix}`,
+      `${c.bold("Kept")} ${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${run.prefix}; remove ` +
+        `them with: redis-patterns cleanup --prefix ${run.prefix}`,
     );
   } else {
     ctx.out(
-      `${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${run.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`,
+      `${c.bold("Cleanup")}  deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} ` +
+        `under ${run.prefix}${cleanup.error ? c.red(` — failed: ${cleanup.error}`) : ""}`,
     );
   }
 }
