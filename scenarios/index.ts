@@ -27,7 +27,8 @@ export const catalog: PatternEntry[] = [
     name: "cache",
     chapter: "4.1 Caching patterns, 4.8 pub/sub invalidation",
     summary:
-      "cache-aside, read-through, write-through, write-behind over a real database; TTL, pub/sub and versioned invalidation; stampede protection; the stale-set race",
+      "cache-aside, read-through, write-through, write-behind over a real database; TTL, pub/sub and versioned " +
+      "invalidation; stampede protection; the stale-set race",
     load: async () => (await import("./cache/index.js")).cacheScenarios,
   },
   {
@@ -64,7 +65,8 @@ export const catalog: PatternEntry[] = [
     name: "analytics",
     chapter: "4.6 Real-time analytics",
     summary:
-      "time-bucketed counters with atomic expiry, trending with decay (and the lost view of a client-side loop), time series on a stream",
+      "time-bucketed counters with atomic expiry, trending with decay (and the lost view of a client-side " +
+      "loop), time series on a stream",
     load: async () => {
       const m = await import("./analytics/index.js");
       return [m.counters, m.trending, m.timeseries];
@@ -74,14 +76,16 @@ export const catalog: PatternEntry[] = [
     name: "queue",
     chapter: "4.7 Message queues",
     summary:
-      "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream with a consumer group and a dead-letter stream",
+      "a list with LPUSH/BRPOP (loses messages when a consumer dies), a reliable list with a reaper, a stream " +
+      "with a consumer group and a dead-letter stream",
     load: async () => Object.values((await import("./queue/index.js")).queueScenarios),
   },
   {
     name: "primary",
     chapter: "4.8 Common architecture patterns (4: Redis as primary database)",
     summary:
-      "cart, feature flags, game state and sessions with no other copy, on a throwaway redis-server SIGKILLed under no persistence, RDB, AOF everysec and AOF always: acknowledged writes lost, write latency",
+      "cart, feature flags, game state and sessions with no other copy, on a throwaway redis-server SIGKILLed " +
+      "under no persistence, RDB, AOF everysec and AOF always: acknowledged writes lost, write latency",
     load: async () => Object.values((await import("./primary/index.js")).durabilityScenarios),
   },
 ];

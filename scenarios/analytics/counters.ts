@@ -76,13 +76,16 @@ export default defineScenario<AnalyticsParams, CountersState>({
     for (let d = 0; d < days; d++) {
       const from = CHAPTER_DAY + d * DAY_MS;
       const to = Math.min(CHAPTER_DAY + p.hours * HOUR_MS, from + DAY_MS);
+      const until = to - from === DAY_MS ? "24:00" : fmtDateTime(to).slice(11);
       steps.push({
-        title: `${dayBucket(from)}, ${fmtDateTime(from).slice(11)}–${to - from === DAY_MS ? "24:00" : fmtDateTime(to).slice(11)}: every page view and API call counted as it happens`,
+        title:
+          `${dayBucket(from)}, ${fmtDateTime(from).slice(11)}–${until}: ` +
+          "every page view and API call counted as it happens",
         say:
           d === 0
-            ? "Time is simulated: the scenario clock walks through the events, each counted in the bucket of its moment. " +
-              "On Redis ≥ 7.0 an event is MULTI · INCR · EXPIRE … NX · EXEC (NX: only the first event sets the expiry, later ones " +
-              "leave it alone); older servers run the same as one Lua script."
+            ? "Time is simulated: the scenario clock walks through the events, each counted in the bucket of its " +
+              "moment. On Redis ≥ 7.0 an event is MULTI · INCR · EXPIRE … NX · EXEC (NX: only the first event " +
+              "sets the expiry, later ones leave it alone); older servers run the same as one Lua script."
             : undefined,
         run: async (ctx, state) => {
           if (d === 0) {
@@ -90,12 +93,14 @@ export default defineScenario<AnalyticsParams, CountersState>({
             state.mode = supportsExpireNx(ctx.target.version) && ctx.server.has("EXPIRE … NX") ? "multi" : "lua";
             if (state.mode === "lua")
               ctx.fallback(
-                `a script (INCR, then EXPIRE on the first event) for EXPIRE … NX (EXPIRE … NX: ${ctx.server.missing("EXPIRE … NX") ?? "needs Redis ≥ 7.0"})`,
+                `a script (INCR, then EXPIRE on the first event) for EXPIRE … NX (EXPIRE … ` +
+                  `NX: ${ctx.server.missing("EXPIRE … NX") ?? "needs Redis ≥ 7.0"})`,
               );
             ctx.note(
               state.mode === "multi"
                 ? `Redis ${ctx.target.version}: MULTI/EXEC with EXPIRE … NX (no script needed).`
-                : `Redis ${ctx.target.version} has no EXPIRE … NX (7.0+): a Lua script runs INCR and, on the first event, EXPIRE.`,
+                : `Redis ${ctx.target.version} has no EXPIRE … NX (7.0+): a Lua script runs INCR and, on the ` +
+                    `first event, EXPIRE.`,
             );
           }
           const before = ctx.commands().length;
@@ -129,19 +134,25 @@ export default defineScenario<AnalyticsParams, CountersState>({
           const views = todays.filter((e) => e.kind === "pageview").length;
           const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
           ctx.note(
-            `${plural(views, "page view")} and ${plural(todays.length - views, "API call")}: ${plural(sent.length, "command")} in ${plural(roundTrips(sent), "round trip")}`,
+            `${plural(views, "page view")} ` +
+              `and ${plural(todays.length - views, "API call")}: ${plural(sent.length, "command")} ` +
+              `in ${plural(roundTrips(sent), "round trip")}`,
           );
         },
       });
     }
     steps.push({
       title: "What Redis holds: every bucket, its count and its TTL",
-      say: "TTL on each bucket the run touched (one pipeline): none may be -1, none longer than the bucket's retention.",
+      say:
+        "TTL on each bucket the run touched (one pipeline): none may be -1, none longer than the bucket's " +
+        "retention.",
       run: (ctx, state) => inspectBuckets(ctx, state),
     });
     steps.push({
       title: `Read back ${dayBucket(CHAPTER_DAY)}: 24 hourly buckets in one MGET, and the daily page views`,
-      say: "The keys are computed from the day, not searched for: MGET returns the 24 hours in one round trip, nil for an hour without calls.",
+      say:
+        "The keys are computed from the day, not searched for: MGET returns the 24 hours in one round trip, nil " +
+        "for an hour without calls.",
       run: (ctx, state) => readBack(ctx, state),
     });
     return steps;

@@ -92,10 +92,12 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
   needs: ["XADD … MAXLEN ~", "XRANGE", "XLEN", "XTRIM … MAXLEN ~", "ZADD"],
   steps: (p, server) => [
     {
-      title: `XADD a sample per host every 15 s for ${p.minutes} minutes, IDs from the scenario clock (a pipeline per minute)`,
+      title:
+        `XADD a sample per host every 15 s for ${p.minutes} minutes, IDs from the scenario clock (a pipeline per ` +
+        `minute)`,
       say:
-        "An explicit ID <ms>-<seq> instead of * : the sample's own time, with seq 0 and 1 for the two hosts taken in the same millisecond. " +
-        "Each minute's samples also go into a sorted set, with one ZADD.",
+        "An explicit ID <ms>-<seq> instead of * : the sample's own time, with seq 0 and 1 for the two hosts " +
+        "taken in the same millisecond. Each minute's samples also go into a sorted set, with one ZADD.",
       run: async (ctx, state) => {
         state.stream = ctx.keys.key("metrics", tag("cpu"));
         state.zset = ctx.keys.key("metrics", tag("cpu"), "zset");
@@ -138,7 +140,9 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
     },
     {
       title: `The last ${describeMs(p.lastMs)}: XRANGE by ID, then min/max/avg per ${describeMs(p.bucketMs)}`,
-      say: "XRANGE metrics:cpu <now − window> + (the chapter's {5min-ago} +): an ID of just the milliseconds means <ms>-0, the first entry at that moment.",
+      say:
+        "XRANGE metrics:cpu <now − window> + (the chapter's {5min-ago} +): an ID of just the milliseconds means " +
+        "<ms>-0, the first entry at that moment.",
       run: async (ctx, state) => {
         const from = state.end - p.lastMs;
         state.window = {
@@ -171,9 +175,12 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
       },
     },
     {
-      title: `The same window from the sorted set (${server.has("ZRANGE … BYSCORE") ? "ZRANGE … BYSCORE" : "ZRANGEBYSCORE"}), and what each form costs`,
+      title:
+        `The same window from the sorted set ` +
+        `(${server.has("ZRANGE … BYSCORE") ? "ZRANGE … BYSCORE" : "ZRANGEBYSCORE"}), and what each form costs`,
       say:
-        'The sorted set\'s member has to carry the value and be unique ("ts:host:value"); the stream keeps fields. MEMORY USAGE … SAMPLES 0 ' +
+        'The sorted set\'s member has to carry the value and be unique ("ts:host:value"); the stream keeps ' +
+        "fields. MEMORY USAGE … SAMPLES 0 " +
         "measures every entry of both.",
       run: async (ctx, state) => {
         const { from, to, expected } = state.window;
@@ -238,7 +245,8 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         }
         const added = await addSamplesToSortedSet(ctx.redis, state.zset, [late]);
         ctx.note(
-          `A late sample from ${fmtTime(late.ts)}: the stream says "${refused || "accepted?!"}"; the sorted set took it (${added} added).`,
+          `A late sample from ${fmtTime(late.ts)}: the stream says "${refused || "accepted?!"}"; the sorted ` +
+            `set took it (${added} added).`,
         );
         ctx.check(
           "the stream refuses an ID older than its newest entry; the sorted set accepts it",
@@ -258,10 +266,14 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
       },
     },
     {
-      title: `Trimming: MAXLEN ~ against MAXLEN${server.has("XTRIM … MINID ~") ? ", MINID ~ against MINID" : " (MINID needs Redis 6.2)"}, each on a copy (${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script"})`,
+      title:
+        `Trimming: MAXLEN ~ against ` +
+        `MAXLEN${server.has("XTRIM … MINID ~") ? ", MINID ~ against MINID" : " (MINID needs Redis 6.2)"}, each on ` +
+        `a copy (${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script"})`,
       say:
-        "With ~ Redis removes only whole macro nodes (listpacks of up to stream-node-max-entries, 100 by default) and never " +
-        "cuts into one, so it may keep more than asked — it is cheap. Without ~ it trims exactly. XADD takes the same options inline.",
+        "With ~ Redis removes only whole macro nodes (listpacks of up to stream-node-max-entries, 100 by " +
+        "default) and never cuts into one, so it may keep more than asked — it is cheap. Without ~ it trims " +
+        "exactly. XADD takes the same options inline.",
       run: async (ctx, state) => {
         const cutoff = START + Math.floor(((p.minutes * 2) / 3) * 60_000);
         const keep = state.samples.filter((s) => s.ts >= cutoff).length;
@@ -323,7 +335,9 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           ],
         });
         ctx.note(
-          `The approximate trims kept ${[after.maxlenApprox, ...(minidApprox ? [minidApprox] : [])].map((a) => a.length).join(" and ")} entries for ${keep} asked: ` +
+          `The approximate trims ` +
+            `kept ${[after.maxlenApprox, ...(minidApprox ? [minidApprox] : [])].map((a) => a.length).join(" and ")} ` +
+            `entries for ${keep} asked: ` +
             "whole nodes went, the node holding the cut stayed. Exact trims cut inside that node.",
         );
         ctx.check(`MAXLEN ~ ${keep} leaves at least ${keep} entries`, after.maxlenApprox.length >= keep, {

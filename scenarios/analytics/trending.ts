@@ -67,10 +67,10 @@ export default defineScenario<AnalyticsParams, TrendingState>({
   id: "analytics/trending",
   title: (p) => `Trending articles: ZINCRBY per view, every score × ${p.decay} each hour`,
   explain:
-    "Each view is a ZINCRBY on a sorted set; once an hour every score is multiplied by the decay factor, so a view " +
-    "from five hours ago counts for less than one from now. The atomic way to multiply them all is one " +
-    "ZUNIONSTORE key 1 key WEIGHTS f; a loop from the client takes N+1 commands and loses views that arrive meanwhile. " +
-    "A second board never decays, to show what that does.",
+    "Each view is a ZINCRBY on a sorted set; once an hour every score is multiplied by the decay factor, so a " +
+    "view from five hours ago counts for less than one from now. The atomic way to multiply them all is one " +
+    "ZUNIONSTORE key 1 key WEIGHTS f; a loop from the client takes N+1 commands and loses views that arrive " +
+    "meanwhile. A second board never decays, to show what that does.",
   chapter: "4.6 Real-time analytics",
   defaults: defaultAnalyticsParams,
   init: () => ({ board: "", undecayed: "", traffic: [], events: [], views: 0, decays: 0 }),
@@ -87,14 +87,17 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const first = state.traffic[0]!;
         await sendViews(ctx, state, first.views);
         ctx.note(
-          `${first.views.length} views, ${first.views.filter((v) => v === VIRAL_ARTICLE).length} of them for ${VIRAL_ARTICLE}`,
+          `${first.views.length} views, ${first.views.filter((v) => v === VIRAL_ARTICLE).length} of them ` +
+            `for ${VIRAL_ARTICLE}`,
         );
         ctx.table(topTable("trending:articles after the first hour", await topTrending(ctx.redis, state.board, 5)));
       },
     },
     {
       title: `Hours 1–${TRENDING_HOURS - 1}: ZUNIONSTORE … WEIGHTS ${p.decay} on the hour, then the hour's views`,
-      say: `${RISING_ARTICLE} is rising (2, 4, 6, … views an hour); ${VIRAL_ARTICLE} gets no more views. One command decays the whole board.`,
+      say:
+        `${RISING_ARTICLE} is rising (2, 4, 6, … views an hour); ${VIRAL_ARTICLE} gets no more views. One ` +
+        `command decays the whole board.`,
       run: async (ctx, state) => {
         const rows: (string | number)[][] = [];
         for (const hour of state.traffic.slice(1)) {
@@ -116,7 +119,9 @@ export default defineScenario<AnalyticsParams, TrendingState>({
     },
     {
       title: "Top 10 before and after one more decay: the order does not change",
-      say: "ZREVRANGE trending:articles 0 9 WITHSCORES, the decay, and again. Multiplying every score by the same factor keeps the order; it only makes the next views weigh more.",
+      say:
+        "ZREVRANGE trending:articles 0 9 WITHSCORES, the decay, and again. Multiplying every score by the same " +
+        "factor keeps the order; it only makes the next views weigh more.",
       run: async (ctx, state) => {
         const before = await topTrending(ctx.redis, state.board, 10);
         await decayScores(ctx.redis, state.board, p.decay);
@@ -161,7 +166,9 @@ export default defineScenario<AnalyticsParams, TrendingState>({
     },
     {
       title: "Never decayed: yesterday's hit stays on top",
-      say: "The same views on trending:articles:never-decayed. Without decay a score only grows, so whatever was big once outranks what is big now.",
+      say:
+        "The same views on trending:articles:never-decayed. Without decay a score only grows, so whatever was " +
+        "big once outranks what is big now.",
       run: async (ctx, state) => {
         const decayed = await topTrending(ctx.redis, state.board, 10);
         const never = await topTrending(ctx.redis, state.undecayed, 10);
@@ -190,8 +197,9 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const viralRankNever = never.findIndex((t) => t.member === VIRAL_ARTICLE) + 1;
         const viralRankDecayed = decayed.findIndex((t) => t.member === VIRAL_ARTICLE) + 1;
         ctx.note(
-          `${VIRAL_ARTICLE} had no view for ${TRENDING_HOURS - 1} hours: #${viralRankNever || ">10"} without decay, #${viralRankDecayed || ">10"} with it; ` +
-            `${never[0]?.member ?? "–"} leads the never-decayed board, ${decayed[0]?.member ?? "–"} the decayed one.`,
+          `${VIRAL_ARTICLE} had no view for ${TRENDING_HOURS - 1} hours: #${viralRankNever || ">10"} without ` +
+            `decay, #${viralRankDecayed || ">10"} with it; ${never[0]?.member ?? "–"} leads the never-decayed ` +
+            `board, ${decayed[0]?.member ?? "–"} the decayed one.`,
         );
         ctx.metric("views", state.views);
         ctx.metric("decays", state.decays);
@@ -202,8 +210,11 @@ export default defineScenario<AnalyticsParams, TrendingState>({
     {
       title: "Decaying from the client, member by member, while another instance counts a view",
       say:
-        `Two copies of the board (${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script: this server has no COPY"}). On one, the naive loop: ZRANGE … WITHSCORES, then one ZADD XX per member; instance web-2 ` +
-        `counts a view of ${RISING_ARTICLE} after the read and before the writes. On the other, the one-command decay, with web-2's view sent at the same moment.`,
+        `Two copies of the board ` +
+        `(${server.has("COPY") ? "COPY" : "a DUMP/RESTORE script: this server has no COPY"}). On one, the naive ` +
+        `loop: ZRANGE … WITHSCORES, then one ZADD XX per member; instance web-2 counts a view ` +
+        `of ${RISING_ARTICLE} after the read and before the writes. On the other, the one-command decay, with ` +
+        `web-2's view sent at the same moment.`,
       run: async (ctx, state) => {
         const web2 = await ctx.connect("web-2");
         const naiveKey = ctx.keys.key("trending", tag("articles"), "naive-copy");
@@ -261,8 +272,10 @@ export default defineScenario<AnalyticsParams, TrendingState>({
           ],
         });
         ctx.note(
-          `The loop read ${fmtScore(s)}, web-2 made it ${fmtScore(s + 1)}, then the loop wrote ${fmtScore(s)} × ${p.decay} = ${fmtScore(s * p.decay)} over it. ` +
-            `With ${loop.members} members that is ${loop.commands} commands; on a board of 100,000 articles, 100,001 — and a window as long as the loop for every member.`,
+          `The loop read ${fmtScore(s)}, web-2 made it ${fmtScore(s + 1)}, then the loop wrote ${fmtScore(s)} ` +
+            `× ${p.decay} = ${fmtScore(s * p.decay)} over it. With ${loop.members} members that ` +
+            `is ${loop.commands} commands; on a board of 100,000 articles, 100,001 — and a window as long as the ` +
+            `loop for every member.`,
         );
         ctx.check(
           "the client loop loses the view that arrived between its read and its write",

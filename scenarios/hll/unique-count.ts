@@ -62,9 +62,12 @@ export default defineScenario<HllParams, UniqueCountState>({
     const bitfield = server.has("BITFIELD_RO") ? "BITFIELD_RO" : "BITFIELD";
     const steps: StepDef<HllParams, UniqueCountState>[] = [
       {
-        title: `PFADD and SADD ${num(p.count)} distinct addresses, up to ${num(p.batch)} per command, one pipeline per batch`,
+        title:
+          `PFADD and SADD ${num(p.count)} distinct addresses, up to ${num(p.batch)} per command, one pipeline ` +
+          `per batch`,
         say:
-          "Many items per PFADD and one pipeline per batch keep the round trips few. After each batch, STRLEN gives the " +
+          "Many items per PFADD and one pipeline per batch keep the round trips few. After each batch, STRLEN " +
+          "gives the " +
           `HLL's size and ${bitfield} … GET u8 32 reads byte 4 of its header, the encoding: 1 sparse, 0 dense.`,
         run: async (ctx, state) => {
           if (bitfield === "BITFIELD")
@@ -84,7 +87,8 @@ export default defineScenario<HllParams, UniqueCountState>({
           });
           const sent = ctx.commands().slice(before);
           ctx.note(
-            `${num(p.count)} addresses in ${sent.length} commands and ${roundTrips(sent)} round trips (addresses like ${items.slice(0, 3).join(", ")})`,
+            `${num(p.count)} addresses in ${sent.length} commands and ${roundTrips(sent)} round trips ` +
+              `(addresses like ${items.slice(0, 3).join(", ")})`,
           );
           ctx.table({
             title: "The HLL as it grows",
@@ -100,13 +104,16 @@ export default defineScenario<HllParams, UniqueCountState>({
           const firstDense = state.snapshots.find((s) => s.encoding === "dense");
           if (firstDense) {
             ctx.note(
-              `Sparse up to ${lastSparse ? num(lastSparse.added) : "–"} addresses (${lastSparse ? num(lastSparse.bytes) : "–"} bytes), dense from ` +
-                `${num(firstDense.added)}: the sparse form would have passed hll-sparse-max-bytes (3,000 by default), so Redis ` +
-                `switched to ${num(HLL_REGISTERS)} registers of 6 bits, ${num(firstDense.bytes)} bytes, and it never grows again.`,
+              `Sparse up to ${lastSparse ? num(lastSparse.added) : "–"} addresses ` +
+                `(${lastSparse ? num(lastSparse.bytes) : "–"} bytes), dense from ${num(firstDense.added)}: the ` +
+                `sparse form would have passed hll-sparse-max-bytes (3,000 by default), so Redis switched ` +
+                `to ${num(HLL_REGISTERS)} registers of 6 bits, ${num(firstDense.bytes)} bytes, and it never grows ` +
+                `again.`,
             );
           } else {
             ctx.note(
-              `Still sparse at ${num(p.count)} addresses: run-length-coded registers, smaller than the ${num(HLL_DENSE_BYTES)} bytes of the dense form.`,
+              `Still sparse at ${num(p.count)} addresses: run-length-coded registers, smaller than ` +
+                `the ${num(HLL_DENSE_BYTES)} bytes of the dense form.`,
             );
           }
           ctx.metric("sparseUntil", lastSparse?.added ?? null);
@@ -117,7 +124,9 @@ export default defineScenario<HllParams, UniqueCountState>({
       },
       {
         title: "PFCOUNT next to the exact count, and what each costs in memory",
-        say: "PFCOUNT estimates; SCARD counts exactly. MEMORY USAGE … SAMPLES 0 measures every element of the SET, not a sample.",
+        say:
+          "PFCOUNT estimates; SCARD counts exactly. MEMORY USAGE … SAMPLES 0 measures every element of the SET, " +
+          "not a sample.",
         run: async (ctx, state) => {
           state.estimate = await countUnique(ctx.redis, [state.hllKey]);
           state.exact = Number(await ctx.redis.call("SCARD", state.setKey));
@@ -147,12 +156,15 @@ export default defineScenario<HllParams, UniqueCountState>({
           });
           if (hllMemory !== null && setMemory !== null) {
             ctx.note(
-              `The SET takes ${Math.round(setMemory / hllMemory).toLocaleString("en-US")}× the memory of the HLL for the same ${num(p.count)} addresses — and it can answer "was this one seen?", which the HLL cannot.`,
+              `The SET takes ${Math.round(setMemory / hllMemory).toLocaleString("en-US")}× the memory of the ` +
+                `HLL for the same ${num(p.count)} addresses — and it can answer "was this one seen?", which the ` +
+                `HLL cannot.`,
             );
           }
           ctx.note(
-            `One run's error says little on its own: a correct HLL is within ±1σ = ${pct(HLL_STANDARD_ERROR, 2)} only about 2 runs in 3, and within ` +
-              `±4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)} all but once in 16,000. --trials K measures σ itself.`,
+            `One run's error says little on its own: a correct HLL is within ±1σ ` +
+              `= ${pct(HLL_STANDARD_ERROR, 2)} only about 2 runs in 3, and within ±4σ ` +
+              `= ${pct(4 * HLL_STANDARD_ERROR, 2)} all but once in 16,000. --trials K measures σ itself.`,
           );
           ctx.check("the SET holds every distinct address (the exact count to compare with)", state.exact === p.count, {
             expected: p.count,
@@ -173,7 +185,8 @@ export default defineScenario<HllParams, UniqueCountState>({
           });
           if (shape.encoding === "dense") {
             ctx.check(
-              `a dense HLL is ${num(HLL_DENSE_BYTES)} bytes: a 16-byte header and ${num(HLL_REGISTERS)} registers of 6 bits`,
+              `a dense HLL is ${num(HLL_DENSE_BYTES)} bytes: a 16-byte header and ${num(HLL_REGISTERS)} ` +
+                `registers of 6 bits`,
               shape.bytes === HLL_DENSE_BYTES,
               {
                 expected: HLL_DENSE_BYTES,
@@ -200,7 +213,8 @@ export default defineScenario<HllParams, UniqueCountState>({
             ...(shape.encoding === "dense" ? { agrees: Math.abs(kib - 12) <= 0.6 } : {}),
             note:
               shape.encoding === "dense"
-                ? `the SET of the same ${num(p.count)} addresses: ${setMemory === null ? "refused" : `${(setMemory / 1024 / 1024).toFixed(1)} MiB`}`
+                ? `the SET of the same ${num(p.count)} ` +
+                  `addresses: ${setMemory === null ? "refused" : `${(setMemory / 1024 / 1024).toFixed(1)} MiB`}`
                 : "still sparse: small HLLs take less until they turn dense",
           });
           ctx.figure({
@@ -208,7 +222,9 @@ export default defineScenario<HllParams, UniqueCountState>({
             chapter: "~0.81% error",
             measured: `${pct(error, 3, true)} on ${num(p.count)} addresses (one run)`,
             agrees: Math.abs(state.estimate - state.exact) <= tolerance,
-            note: `a single run agrees when within 4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)}; --trials K measures σ itself`,
+            note:
+              `a single run agrees when within 4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)}; --trials K measures σ ` +
+              `itself`,
           });
           ctx.metric("estimate", state.estimate);
           ctx.metric("exact", state.exact);
@@ -231,10 +247,11 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
   return {
     title: `${p.trials} independent HLLs of ${num(p.count)} addresses each: the standard error, measured`,
     say:
-      `Each HLL gets its own ${num(p.count)} distinct items (s${p.seed}t1:0, s${p.seed}t1:1, …; s${p.seed}t2:0, …), generated inside Redis by a ` +
-      `Lua script, ${num(p.batch)} per call, so that ${num(p.trials * p.count)} items need not cross the wire (or fill the trace); then PFCOUNT. ` +
-      "The root mean square of the relative errors is the measured standard error, compared with 1.04/√16384 = 0.81% " +
-      "within a χ² confidence band for that many runs.",
+      `Each HLL gets its own ${num(p.count)} distinct items (s${p.seed}t1:0, s${p.seed}t1:1, …; ` +
+      `s${p.seed}t2:0, …), generated inside Redis by a Lua script, ${num(p.batch)} per call, so ` +
+      `that ${num(p.trials * p.count)} items need not cross the wire (or fill the trace); then PFCOUNT. ` +
+      "The root mean square of the relative errors is the measured standard error, compared with 1.04/√16384 = " +
+      "0.81% within a χ² confidence band for that many runs.",
     run: async (ctx) => {
       const errors: number[] = [];
       const rows: (string | number)[][] = [];
@@ -289,7 +306,8 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
       });
       if (!asymptotic) {
         ctx.note(
-          `Below about ${num(ASYMPTOTIC_FROM_ITEMS)} items (6 per register) Redis's estimator is more accurate than 1.04/√m ` +
+          `Below about ${num(ASYMPTOTIC_FROM_ITEMS)} items (6 per register) Redis's estimator is more accurate ` +
+            `than 1.04/√m ` +
             "(measured ≈ 0.5% at 1,000 items, 0.66% at 50,000): only the band's upper end is checked.",
         );
       }
@@ -324,7 +342,9 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
         chapter: "~0.81% error",
         measured: `${pct(measured, 3)} RMS over ${k} HLLs of ${num(p.count)} items`,
         agrees: asymptotic ? measured >= band.low && measured <= band.high : measured <= band.high,
-        note: `theory 1.04/√16384 = ${pct(HLL_STANDARD_ERROR, 3)}; with ${k} runs the RMS lands in ${pct(band.low, 2)} … ${pct(band.high, 2)}`,
+        note:
+          `theory 1.04/√16384 = ${pct(HLL_STANDARD_ERROR, 3)}; with ${k} runs the RMS lands ` +
+          `in ${pct(band.low, 2)} … ${pct(band.high, 2)}`,
       });
       ctx.metric("trials", k);
       ctx.metric("measuredStdErrorPct", round(measured * 100, 4));

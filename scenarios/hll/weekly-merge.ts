@@ -52,7 +52,8 @@ export default defineScenario<HllParams, WeeklyState>({
       {
         title: `${p.days} days of homepage visitors, each day into its own HLL`,
         say:
-          `A pool of ${num(p.visitors)} users; each comes on a given day with a ${pct(DAILY_VISIT_CHANCE, 0)} chance (seeded), so ` +
+          `A pool of ${num(p.visitors)} users; each comes on a given day with a ${pct(DAILY_VISIT_CHANCE, 0)} ` +
+          `chance (seeded), so ` +
           "many come on more than one day. One pipeline per day: PFADD in batches, then PFCOUNT.",
         run: async (ctx, state) => {
           const visitors = dailyVisitors(p.seed, p.visitors, p.days, DAILY_VISIT_CHANCE);
@@ -82,10 +83,13 @@ export default defineScenario<HllParams, WeeklyState>({
         },
       },
       {
-        title: `The period ${dayLabel(FIRST_DAY)} … ${lastDay}: PFMERGE into one HLL, and PFCOUNT over all the day keys`,
+        title:
+          `The period ${dayLabel(FIRST_DAY)} … ${lastDay}: PFMERGE into one HLL, and PFCOUNT over all the day ` +
+          `keys`,
         say:
-          "PFMERGE stores the union; PFCOUNT with several keys computes the same union on the fly without storing it. " +
-          "The exact answer comes from a set of the visitors in this process, and the daily counts added up show the mistake merging avoids.",
+          "PFMERGE stores the union; PFCOUNT with several keys computes the same union on the fly without " +
+          "storing it. The exact answer comes from a set of the visitors in this process, and the daily counts " +
+          "added up show the mistake merging avoids.",
         run: async (ctx, state) => {
           const dayKeys = state.days.map((d) => d.key);
           const mergedKey = ctx.keys.key("uv", tag("homepage"), `${dayLabel(FIRST_DAY)}..${lastDay}`);
@@ -113,10 +117,12 @@ export default defineScenario<HllParams, WeeklyState>({
             ],
           });
           ctx.note(
-            `Adding the days counts a visitor once per day they came: ${pct(relativeError(dailySum, exact), 0)} too many. The merged HLL is ` +
-              `still one ~12 KB counter; keeping the period's visitors exactly would take a SET of ${num(exact)} members.`,
+            `Adding the days counts a visitor once per day they ` +
+              `came: ${pct(relativeError(dailySum, exact), 0)} too many. The merged HLL is still one ~12 KB ` +
+              `counter; keeping the period's visitors exactly would take a SET of ${num(exact)} members.`,
           );
-          // One tolerance for all the estimates of this scenario (each day and the union), so the bound holds for all at once.
+          // One tolerance for all the estimates of this scenario (each day and the union), so the bound holds for all
+          // at once.
           const sigmas = worstOfRunsSigmas(state.days.length + 1);
           const tolerance = (n: number) => Math.max(4, Math.ceil(sigmas * HLL_STANDARD_ERROR * n));
           const offDays = state.days.filter(
@@ -132,7 +138,8 @@ export default defineScenario<HllParams, WeeklyState>({
             },
           );
           ctx.check(
-            `the merged count is within ${sigmas.toFixed(1)} standard errors of the exact period count (±${num(tolerance(exact))})`,
+            `the merged count is within ${sigmas.toFixed(1)} standard errors of the exact period count ` +
+              `(±${num(tolerance(exact))})`,
             Math.abs(merged - exact) <= tolerance(exact),
             {
               expected: `${num(exact - tolerance(exact))}…${num(exact + tolerance(exact))}`,

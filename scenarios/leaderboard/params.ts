@@ -83,7 +83,10 @@ export function firstDifference(actual: readonly Standing[], expected: readonly 
     const a = actual[i];
     const e = expected[i];
     if (!a || !e || a.player !== e.player || a.score !== e.score || a.rank !== e.rank) {
-      return `at position ${i + 1}: redis ${a ? `${a.player} ${a.score}` : "(nothing)"}, model ${e ? `${e.player} ${e.score}` : "(nothing)"}`;
+      return (
+        `at position ${i + 1}: redis ${a ? `${a.player} ${a.score}` : "(nothing)"}, ` +
+        `model ${e ? `${e.player} ${e.score}` : "(nothing)"}`
+      );
     }
   }
   return undefined;

@@ -47,22 +47,31 @@ export default defineScenario<LeaderboardParams, TiesState>({
   steps: () => [
     {
       title: `Equal scores: ${TIED.length} players on ${TIE_SCORE} points, ordered by name`,
-      say: "ZRANGE orders equal scores by member, byte by byte (uppercase before lowercase); ZREVRANGE reverses that too, so among equals the last name alphabetically comes first.",
+      say:
+        "ZRANGE orders equal scores by member, byte by byte (uppercase before lowercase); ZREVRANGE reverses " +
+        "that too, so among equals the last name alphabetically comes first.",
       run: (ctx) => tiesByName(ctx),
     },
     {
       title: "Who got there first: score × 2^32 + (2^32 − 1 − ms since the season began)",
-      say: `Amy reaches ${TIE_SCORE} five minutes before Zoe. The earlier arrival has the larger low part, so ranks first. Each composite is sent as its exact decimal integer.`,
+      say:
+        `Amy reaches ${TIE_SCORE} five minutes before Zoe. The earlier arrival has the larger low part, so ranks ` +
+        `first. Each composite is sent as its exact decimal integer.`,
       run: (ctx, state) => compositeBelowLimit(ctx, state),
     },
     {
       title: `Where it breaks: a score of ${thousands(BIG_SCORE)} puts the composite past 2^53`,
-      say: `Doubles hold every integer up to 2^53 = 9,007,199,254,740,992; beyond it only every second one. With 32 time bits, scores above ${thousands(maxExactScore(SEASON))} overflow: two arrivals 1 ms apart are sent as different integers and stored as the same double.`,
+      say:
+        `Doubles hold every integer up to 2^53 = 9,007,199,254,740,992; beyond it only every second one. With 32 ` +
+        `time bits, scores above ${thousands(maxExactScore(SEASON))} overflow: two arrivals 1 ms apart are sent ` +
+        `as different integers and stored as the same double.`,
       run: (ctx) => compositeBeyondLimit(ctx),
     },
     {
       title: "Keep a player's best score atomically: ZADD GT CH",
-      say: "GT only raises an existing score (new members are always added); CH makes the reply say whether this submission became the best. The same submissions with plain ZADD, for contrast, keep whichever came last.",
+      say:
+        "GT only raises an existing score (new members are always added); CH makes the reply say whether this " +
+        "submission became the best. The same submissions with plain ZADD, for contrast, keep whichever came last.",
       run: (ctx) => bestScore(ctx),
     },
   ],
@@ -180,7 +189,9 @@ async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
   const [zoe, amy] = rows;
   const gap = amy!.exact - zoe!.exact;
   ctx.note(
-    `sent ${amy!.exact} and ${zoe!.exact} (${gap} apart); doubles near ${asDouble(amy!.exact).toExponential(3)} are ${spacing(amy!.exact)} apart, so both round to ${amy!.stored}`,
+    `sent ${amy!.exact} and ${zoe!.exact} (${gap} apart); doubles ` +
+      `near ${asDouble(amy!.exact).toExponential(3)} are ${spacing(amy!.exact)} apart, so both round ` +
+      `to ${amy!.stored}`,
   );
   ctx.check(
     "beyond 2^53 two different composites collide: Redis stores the same score for both",
@@ -200,7 +211,9 @@ async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
   );
   ctx.metric("maxExactScore", maxExactScore(SEASON));
   ctx.note(
-    `with ${SEASON.bits} time bits the exact range ends at a score of ${thousands(maxExactScore(SEASON))}; seconds instead of milliseconds (22 bits for 48 days) stretch it to ${thousands(maxExactScore({ bits: 22 }))}`,
+    `with ${SEASON.bits} time bits the exact range ends at a score of ${thousands(maxExactScore(SEASON))}; ` +
+      `seconds instead of milliseconds (22 bits for 48 days) stretch it ` +
+      `to ${thousands(maxExactScore({ bits: 22 }))}`,
   );
 }
 
@@ -214,7 +227,9 @@ function spacing(n: bigint): bigint {
 async function bestScore(ctx: Ctx): Promise<void> {
   if (!versionAtLeast(ctx.target.version, 6, 2) || !ctx.server.has("ZADD … GT")) {
     ctx.note(
-      `ZADD GT left out: ${ctx.server.missing("ZADD … GT") ?? `needs Redis ≥ 6.2; this server is ${ctx.target.version}`} (a Lua script comparing ZSCORE would do the same atomically)`,
+      `ZADD GT left out: ` +
+        `${ctx.server.missing("ZADD … GT") ?? `needs Redis ≥ 6.2; this server is ${ctx.target.version}`} ` +
+        `(a Lua script comparing ZSCORE would do the same atomically)`,
     );
     return;
   }

@@ -56,9 +56,9 @@ export default defineScenario<LeaderboardParams, TimeScopedState>({
   id: "leaderboard/time-scoped",
   title: (p) => `Daily boards with EXPIRE, a ${p.days}-day board by ZUNIONSTORE, old days expiring`,
   explain:
-    "One sorted set per day (leaderboard:2024-01-15 in the chapter), each with an expiry, so old days clean themselves " +
-    "up. A weekly board is ZUNIONSTORE over the days: AGGREGATE SUM totals a player's points, MAX keeps their best " +
-    "day, MIN their worst. All keys share one hash tag, so the union stays in one cluster slot.",
+    "One sorted set per day (leaderboard:2024-01-15 in the chapter), each with an expiry, so old days clean " +
+    "themselves up. A weekly board is ZUNIONSTORE over the days: AGGREGATE SUM totals a player's points, MAX " +
+    "keeps their best day, MIN their worst. All keys share one hash tag, so the union stays in one cluster slot.",
   chapter: CHAPTER,
   defaults: defaultParams,
   init: (p) => ({ days: [], retentionMs: p.days * DAY_MS }),
@@ -67,8 +67,10 @@ export default defineScenario<LeaderboardParams, TimeScopedState>({
     {
       title: `${p.days} daily boards: ZINCRBY per game and EXPIRE, one MULTI/EXEC per day`,
       say:
-        `Each day's key expires ${p.days} days after the day began (the chapter's EXPIRE … ${p.days * 86_400}), so the oldest day has ` +
-        "the shortest TTL. The EXPIRE travels in the same MULTI as the writes: a crash between a plain ZINCRBY and its EXPIRE would leave a board that never expires.",
+        `Each day's key expires ${p.days} days after the day began (the chapter's EXPIRE ` +
+        `… ${p.days * 86_400}), so the oldest day has ` +
+        "the shortest TTL. The EXPIRE travels in the same MULTI as the writes: a crash between a plain ZINCRBY " +
+        "and its EXPIRE would leave a board that never expires.",
       run: (ctx, state) => dailyBoards(ctx, state),
     },
     {
@@ -78,14 +80,18 @@ export default defineScenario<LeaderboardParams, TimeScopedState>({
     },
     {
       title: `The ${p.days}-day board: ZUNIONSTORE over the days with AGGREGATE ${p.aggregates.join(" / ")}`,
-      say: "ZUNIONSTORE dest n day1 … dayn AGGREGATE …, then EXPIRE dest, in one MULTI. MIN and MAX are over the days a player played, not over all days.",
+      say:
+        "ZUNIONSTORE dest n day1 … dayn AGGREGATE …, then EXPIRE dest, in one MULTI. MIN and MAX are over the " +
+        "days a player played, not over all days.",
       run: (ctx, state) => periodBoards(ctx, state),
     },
     {
       title: "An old day expires: its key is gone and the rolling board is rebuilt without it",
       say:
-        `Waiting out a day's TTL would take hours, so the oldest day is given PEXPIRE ${EXPIRE_NOW_MS} (real milliseconds) and ` +
-        "the scenario waits. ZUNIONSTORE treats a missing key as an empty set: the same command over the same key names now yields the remaining days only.",
+        `Waiting out a day's TTL would take hours, so the oldest day is given PEXPIRE ${EXPIRE_NOW_MS} (real ` +
+        `milliseconds) and ` +
+        "the scenario waits. ZUNIONSTORE treats a missing key as an empty set: the same command over the same " +
+        "key names now yields the remaining days only.",
       run: (ctx, state) => oldDayExpires(ctx, state),
     },
   ],

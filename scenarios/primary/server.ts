@@ -60,7 +60,8 @@ export async function resolveServerBinary(ctx: ScenarioContext<unknown>, given: 
   const version = redisServerVersion("redis-server");
   if (version === null) {
     throw new Error(
-      `this scenario starts its own redis-server to crash it, and there is no redis-server binary on PATH (--server-binary names one): ${INSTALL_HINT}`,
+      `this scenario starts its own redis-server to crash it, and there is no redis-server binary on PATH ` +
+        `(--server-binary names one): ${INSTALL_HINT}`,
     );
   }
   const same =

@@ -37,9 +37,9 @@ export default defineScenario<SessionParams, HashSessionState>({
   id: "session/hash",
   title: (p) => `Rich sessions as hashes, shared by ${p.servers} stateless app server${p.servers === 1 ? "" : "s"}`,
   explain:
-    "Each session is a hash (HSET user_id … role … cart_size …) with a TTL; requests read one field (HGET) and change " +
-    "one field (HINCRBY) without rewriting the rest. Several app servers, each with its own connection, serve the " +
-    "same sessions round-robin: the session lives in Redis, so no server needs sticky sessions.",
+    "Each session is a hash (HSET user_id … role … cart_size …) with a TTL; requests read one field (HGET) and " +
+    "change one field (HINCRBY) without rewriting the rest. Several app servers, each with its own connection, " +
+    "serve the same sessions round-robin: the session lives in Redis, so no server needs sticky sessions.",
   chapter: CHAPTER,
   defaults: defaultParams,
   // One session (a JSON string or a hash of a few hundred bytes) per user.
@@ -48,9 +48,12 @@ export default defineScenario<SessionParams, HashSessionState>({
   needs: ["HSET", "HGET", "HGETALL", "HINCRBY", "EXPIRE", "MULTI", "EXEC", "DEL", "PTTL"],
   steps: (p) => [
     {
-      title: `${p.servers} app server${p.servers === 1 ? "" : "s"} connect; ${p.sessions} user${p.sessions === 1 ? "" : "s"} log in, one hash per session`,
+      title:
+        `${p.servers} app server${p.servers === 1 ? "" : "s"} connect; ${p.sessions} ` +
+        `user${p.sessions === 1 ? "" : "s"} log in, one hash per session`,
       say:
-        `The chapter's HSET then EXPIRE, sent in one MULTI/EXEC: a session hash never exists without its ${formatDuration(p.ttlSeconds * 1000)} TTL, ` +
+        `The chapter's HSET then EXPIRE, sent in one MULTI/EXEC: a session hash never exists without ` +
+        `its ${formatDuration(p.ttlSeconds * 1000)} TTL, ` +
         "even if the app dies between the two. Each login lands on whichever server is next.",
       run: async (ctx, state) => {
         for (let k = 0; k < p.servers; k++)
@@ -79,19 +82,23 @@ export default defineScenario<SessionParams, HashSessionState>({
     {
       title: "Requests through a round-robin load balancer: any server serves any session",
       say:
-        "Each request reads the role (HGET, to authorize) and adds an item to the cart: HINCRBY cart_size and EXPIRE " +
-        "(sliding expiry) in one MULTI/EXEC. The balancer rotates, so over the rounds every session meets every server; " +
-        "each server must see the cart exactly as the previous server left it.",
+        "Each request reads the role (HGET, to authorize) and adds an item to the cart: HINCRBY cart_size and " +
+        "EXPIRE (sliding expiry) in one MULTI/EXEC. The balancer rotates, so over the rounds every session " +
+        "meets every server; each server must see the cart exactly as the previous server left it.",
       run: (ctx, state) => requests(ctx, state),
     },
     {
       title: "Every server reads every session: one shared state",
-      say: "Each server reads all the sessions (HGETALL and PTTL, one pipeline per server). They must agree with each other and with the count of requests made.",
+      say:
+        "Each server reads all the sessions (HGETALL and PTTL, one pipeline per server). They must agree with " +
+        "each other and with the count of requests made.",
       run: (ctx, state) => compareViews(ctx, state),
     },
     {
       title: "Logout on one server is logout on all of them",
-      say: "The first user logs out through the last server (DEL); every server's next read of that session finds nothing.",
+      say:
+        "The first user logs out through the last server (DEL); every server's next read of that session finds " +
+        "nothing.",
       run: async (ctx, state) => {
         const victim = state.sessions[0]!;
         const logoutServer = state.servers[state.servers.length - 1]!;

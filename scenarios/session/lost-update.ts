@@ -71,7 +71,9 @@ export default defineScenario<SessionParams, LostUpdateState>({
   steps: (p) => [
     {
       title: "Whole-object writes: A and B both GET the JSON, then both SET it back",
-      say: "Order: A reads, B reads, A writes (cart_size 1), B writes (theme dark) from the copy it read before A's write.",
+      say:
+        "Order: A reads, B reads, A writes (cart_size 1), B writes (theme dark) from the copy it read before A's " +
+        "write.",
       run: async (ctx, state) => {
         const { a, b } = await servers(ctx, state);
         const key = sessionKey(ctx, newSessionId());
@@ -93,7 +95,8 @@ export default defineScenario<SessionParams, LostUpdateState>({
         ctx.table({ columns: ["moment", "server", "command", "the session it reads or writes"], rows });
         const missing = missingChanges(final, [CHANGE_A, CHANGE_B]);
         ctx.note(
-          `serially, the session would end as ${show(applyChanges(BASE, [CHANGE_A, CHANGE_B]))}; it ended as ${show(final)}: ${describeMissing(missing)}`,
+          `serially, the session would end as ${show(applyChanges(BASE, [CHANGE_A, CHANGE_B]))}; it ended ` +
+            `as ${show(final)}: ${describeMissing(missing)}`,
         );
         state.outcomes.push({
           approach: "whole JSON: GET, then SET",
@@ -147,8 +150,9 @@ export default defineScenario<SessionParams, LostUpdateState>({
     {
       title: "Whole-object writes made safe: WATCH, then MULTI/SET/EXEC; the loser retries",
       say:
-        "Each request WATCHes the key before its GET. A's EXEC commits; B's EXEC finds the key changed since its WATCH " +
-        "and runs nothing (EXEC → nil), so B reads again, reapplies its change to A's version and commits.",
+        "Each request WATCHes the key before its GET. A's EXEC commits; B's EXEC finds the key changed since " +
+        "its WATCH and runs nothing (EXEC → nil), so B reads again, reapplies its change to A's version and " +
+        "commits.",
       run: async (ctx, state) => {
         const { a, b } = await servers(ctx, state);
         const key = sessionKey(ctx, newSessionId());

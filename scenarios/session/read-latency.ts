@@ -55,15 +55,19 @@ export default defineScenario<SessionParams, ReadLatencyState>({
           state.sessions.push({ key, json: JSON.stringify(data) });
         }
         ctx.note(
-          `${p.sessions} session(s) of ${Buffer.byteLength(state.sessions[0]!.json)} bytes, TTL ${formatDuration(p.ttlSeconds * 1000)}`,
+          `${p.sessions} session(s) of ${Buffer.byteLength(state.sessions[0]!.json)} bytes, ` +
+            `TTL ${formatDuration(p.ttlSeconds * 1000)}`,
         );
       },
     },
     {
-      title: `${p.reads.toLocaleString("en-US")} session reads, one round trip each, timed (after ${warmupReads(p.reads)} untimed)`,
+      title:
+        `${p.reads.toLocaleString("en-US")} session reads, one round trip each, timed ` +
+        `(after ${warmupReads(p.reads)} untimed)`,
       say:
-        "Each read is awaited before the next is sent (a request cannot start without its session), round-robin over " +
-        "the sessions. The time includes the client library and this tool's recording, so it is if anything an overestimate.",
+        "Each read is awaited before the next is sent (a request cannot start without its session), " +
+        "round-robin over the sessions. The time includes the client library and this tool's recording, so it " +
+        "is if anything an overestimate.",
       run: async (ctx, state) => {
         // The first reads pay for the JIT and the connection's buffers warming up: sent and shown, not timed.
         const warmup = warmupReads(p.reads);
@@ -110,12 +114,15 @@ export default defineScenario<SessionParams, ReadLatencyState>({
         ctx.figure({
           what: "session read latency (one GET, sequential)",
           chapter: CHAPTER_READ_CLAIM,
-          measured: `p50 ${ms(s.p50)}, p99 ${ms(s.p99)} over ${s.count.toLocaleString("en-US")} reads (${ctx.target.url})`,
+          measured:
+            `p50 ${ms(s.p50)}, p99 ${ms(s.p99)} ` + `over ${s.count.toLocaleString("en-US")} reads (${ctx.target.url})`,
           agrees: s.p50 < SUB_MS,
           note:
             s.p50 < SUB_MS
-              ? `the median read is under ${SUB_MS} ms here${s.p99 >= SUB_MS ? "; the p99 is not" : ""}; the database side of the comparison is not measured`
-              : "slower than the chapter's figure on this machine or network; the database side of the comparison is not measured",
+              ? `the median read is under ${SUB_MS} ms here${s.p99 >= SUB_MS ? "; the p99 is not" : ""}; the ` +
+                `database side of the comparison is not measured`
+              : "slower than the chapter's figure on this machine or network; the database side of the " +
+                "comparison is not measured",
         });
       },
     },

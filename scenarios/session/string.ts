@@ -18,7 +18,9 @@ import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 export const EXPIRY_DEMO_MS = 200;
 export const EXPIRY_WAIT_MS = 300;
 
-/** Idle times before each request, as fractions of the TTL: every one is shorter than the TTL, so the session survives. */
+/**
+ * Idle times before each request, as fractions of the TTL: every one is shorter than the TTL, so the session survives.
+ */
 const IDLE_FRACTIONS = [1 / 12, 1 / 2, 11 / 12];
 
 interface LoggedIn {
@@ -119,9 +121,11 @@ export default defineScenario<SessionParams, StringSessionState>({
         });
         ctx.note(
           byVersion
-            ? `${ctx.target.server} ${ctx.target.version}: requests will use ${methodWords(state.method, p.ttlSeconds)}` +
+            ? `${ctx.target.server} ${ctx.target.version}: requests will ` +
+                `use ${methodWords(state.method, p.ttlSeconds)}` +
                 (state.method === "getex" ? " (GETEX exists since Redis 6.2)" : " (GETEX needs Redis ≥ 6.2)")
-            : `server version "${ctx.target.version}" unknown: requests try GETEX and fall back to GET + EXPIRE if it is refused`,
+            : `server version "${ctx.target.version}" unknown: requests try GETEX and fall back to GET + EXPIRE ` +
+                `if it is refused`,
         );
       },
     },
@@ -129,8 +133,8 @@ export default defineScenario<SessionParams, StringSessionState>({
       title: "Requests: read the session and slide its expiry forward",
       say:
         `Each request reads the session and resets its TTL to the full ${formatDuration(p.ttlSeconds * 1000)}. Redis ` +
-        "expires keys in real time, so the user's idle time before each request is simulated by shortening the TTL with " +
-        "PEXPIRE (as if that much time had passed); PTTL before and after shows the reset.",
+        "expires keys in real time, so the user's idle time before each request is simulated by shortening the " +
+        "TTL with PEXPIRE (as if that much time had passed); PTTL before and after shows the reset.",
       run: async (ctx, state) => {
         const alice = state.alice!;
         const ttlMs = p.ttlSeconds * 1000;
@@ -180,7 +184,9 @@ export default defineScenario<SessionParams, StringSessionState>({
     },
     {
       title: "Logout: DEL, and the next request goes to the login page",
-      say: "Logout deletes the session. The browser may still send the old cookie; the read finds nothing and redirects.",
+      say:
+        "Logout deletes the session. The browser may still send the old cookie; the read finds nothing and " +
+        "redirects.",
       run: async (ctx, state) => {
         const alice = state.alice!;
         const deleted = await endSession(ctx.redis, alice.key);
@@ -197,9 +203,10 @@ export default defineScenario<SessionParams, StringSessionState>({
     {
       title: "An idle session expires by itself (real expiry, a short real wait)",
       say:
-        `bob logs in, makes one request, and walks away. Rather than wait ${formatDuration(p.ttlSeconds * 1000)}, PEXPIRE ` +
-        `leaves the session ${EXPIRY_DEMO_MS} ms to live (as if he had been idle for all but that), and the run waits ` +
-        `${EXPIRY_WAIT_MS} ms of real time without touching it. Redis expires it on its own; his next request is redirected.`,
+        `bob logs in, makes one request, and walks away. Rather than ` +
+        `wait ${formatDuration(p.ttlSeconds * 1000)}, PEXPIRE leaves the session ${EXPIRY_DEMO_MS} ms to live ` +
+        `(as if he had been idle for all but that), and the run waits ${EXPIRY_WAIT_MS} ms of real time without ` +
+        `touching it. Redis expires it on its own; his next request is redirected.`,
       run: async (ctx, state) => {
         const bob = await login(ctx, state, "bob", 456);
         const first = await request(ctx, state, bob.key);
@@ -222,7 +229,9 @@ export default defineScenario<SessionParams, StringSessionState>({
           first !== null && left > 0 && later === null && exists === 0,
           {
             expected: `alive with ≤ ${EXPIRY_DEMO_MS} ms left, then (nil) and EXISTS 0`,
-            actual: `${first ? "alive" : "missing"} with ${left} ms left, then ${later === null ? "(nil)" : "a session"} and EXISTS ${exists}`,
+            actual:
+              `${first ? "alive" : "missing"} with ${left} ms left, ` +
+              `then ${later === null ? "(nil)" : "a session"} and EXISTS ${exists}`,
           },
         );
         const ttlMs = p.ttlSeconds * 1000;
