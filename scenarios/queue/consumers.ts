@@ -75,7 +75,9 @@ export function liveConsumers(p: QueueParams): string[] {
   return p.crash ? all.slice(1) : all;
 }
 
-/** A consumer's recorded connection, opened on first use; its commands are labelled `<kind>:<consumer>` in the trace. */
+/**
+ * A consumer's recorded connection, opened on first use; its commands are labelled `<kind>:<consumer>` in the trace.
+ */
 export async function connectionOf(
   ctx: ScenarioContext<QueueParams>,
   state: QueueState,
@@ -162,7 +164,8 @@ export async function crashMidBatch(
     record.notStarted.length > 0 ? `never started ${record.notStarted.join(", ")}` : "",
   ].filter(Boolean);
   ctx.note(
-    `${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`,
+    `${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its ` +
+      `connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`,
   );
   return record;
 }

@@ -66,11 +66,13 @@ async function drain(
 export default defineScenario<QueueParams, QueueState>({
   id: "queue/list",
   title: (p) =>
-    `Simple queue: LPUSH and BRPOP, ${p.messages} messages, ${p.consumers} consumers${p.crash ? ", two of them crash" : ""}`,
+    `Simple queue: LPUSH and BRPOP, ${p.messages} messages, ${p.consumers} ` +
+    `consumers${p.crash ? ", two of them crash" : ""}`,
   explain:
-    "The chapter's simple queue: producers LPUSH onto a list, consumers BRPOP from the other end (first in, first out), " +
-    "blocking while it is empty. Each message goes to exactly one consumer, but the pop is the acknowledgement: a " +
-    "consumer that dies after BRPOP and before finishing takes the message with it, and nothing anywhere records it.",
+    "The chapter's simple queue: producers LPUSH onto a list, consumers BRPOP from the other end (first in, " +
+    "first out), blocking while it is empty. Each message goes to exactly one consumer, but the pop is the " +
+    "acknowledgement: a consumer that dies after BRPOP and before finishing takes the message with it, and " +
+    "nothing anywhere records it.",
   chapter: CHAPTER,
   defaults: defaultQueueParams,
   // Each message in the queue, a processing list or pending list, and the dead-letter stream at most.
@@ -83,7 +85,9 @@ export default defineScenario<QueueParams, QueueState>({
     const steps: StepDef<QueueParams, QueueState>[] = [
       {
         title: `The producer LPUSHes ${p.messages} e-mails onto queue:{emails}`,
-        say: "LPUSH adds on the left, BRPOP takes from the right: the oldest message is served first. The list holds the only copy of each message.",
+        say:
+          "LPUSH adds on the left, BRPOP takes from the right: the oldest message is served first. The list " +
+          "holds the only copy of each message.",
         run: async (ctx, state) => {
           const producer = await ctx.connect("list:producer");
           let length = 0;
@@ -102,8 +106,9 @@ export default defineScenario<QueueParams, QueueState>({
         {
           title: `${plan.dies} and ${plan.restarts} each take ${p.batch} messages and crash mid-batch`,
           say:
-            `Each consumer works on ${p.batch} messages at once (${p.batch} BRPOPs). The crash point is fixed, so every run fails the ` +
-            "same way: the batch's first messages are finished, the second-to-last is sent but not acknowledged, the last is never started.",
+            `Each consumer works on ${p.batch} messages at once (${p.batch} BRPOPs). The crash point is fixed, ` +
+            `so every run fails the same way: the batch's first messages are finished, the second-to-last is ` +
+            `sent but not acknowledged, the last is never started.`,
           run: async (ctx, state) => {
             for (const consumer of [plan.dies, plan.restarts]) {
               const conn = await connectionOf(ctx, state, "list", consumer);
@@ -128,7 +133,9 @@ export default defineScenario<QueueParams, QueueState>({
         },
         {
           title: "What the crashes left in Redis: nothing of the messages they held",
-          say: "LRANGE shows what is still queued. A message the dead consumers popped and did not finish is in no list at all.",
+          say:
+            "LRANGE shows what is still queued. A message the dead consumers popped and did not finish is in no " +
+            "list at all.",
           run: async (ctx, state) => {
             const queued = ((await ctx.redis.call("LRANGE", queueKey(ctx), 0, -1)) as string[]).map(
               (t) => decodeMessage(t).id,
@@ -136,7 +143,8 @@ export default defineScenario<QueueParams, QueueState>({
             const { notStarted } = unfinishedByCrash(state);
             const stillThere = notStarted.filter((id) => queued.includes(id));
             ctx.note(
-              `${queued.length} still queued; never started by the dead consumers: ${list(notStarted)}; of those still in Redis: ${list(stillThere)}`,
+              `${queued.length} still queued; never started by the dead consumers: ${list(notStarted)}; of ` +
+                `those still in Redis: ${list(stillThere)}`,
             );
             ctx.check(
               "the messages the crashed consumers never started are gone from Redis",
@@ -156,7 +164,8 @@ export default defineScenario<QueueParams, QueueState>({
             await connectionOf(ctx, state, "list", plan.restarts, true);
             const mine = state.crashes.find((c) => c.consumer === plan.restarts);
             ctx.note(
-              `${plan.restarts} held ${list(mine?.notStarted ?? [])} unfinished when it died; nothing in Redis points back to ${(mine?.notStarted.length ?? 0) === 1 ? "it" : "them"}`,
+              `${plan.restarts} held ${list(mine?.notStarted ?? [])} unfinished when it died; nothing in Redis ` +
+                `points back to ${(mine?.notStarted.length ?? 0) === 1 ? "it" : "them"}`,
             );
           },
         },
@@ -165,8 +174,9 @@ export default defineScenario<QueueParams, QueueState>({
     steps.push({
       title: `${live.join(", ")} drain the queue concurrently (BRPOP, ${p.blockMs / 1000} s timeout)`,
       say:
-        `Each consumer loops on BRPOP until one waits the whole timeout with nothing to take. The chapter's 30 s timeout would outlast ` +
-        "the client's command timeout (5 s by default): blocking timeouts stay well under it.",
+        `Each consumer loops on BRPOP until one waits the whole timeout with nothing to take. The chapter's 30 ` +
+        `s timeout would outlast the client's command timeout (5 s by default): blocking timeouts stay well ` +
+        `under it.`,
       run: async (ctx, state) => {
         // Every consumer is connected before the first BRPOP, so they compete from the start.
         for (const consumer of live) await connectionOf(ctx, state, "list", consumer);
@@ -183,7 +193,9 @@ export default defineScenario<QueueParams, QueueState>({
     });
     steps.push({
       title: "Verdict: produced, sent, lost",
-      say: "The app's ledger against what Redis holds: every produced message should have been sent, and the list should be empty.",
+      say:
+        "The app's ledger against what Redis holds: every produced message should have been sent, and the list " +
+        "should be empty.",
       run: async (ctx, state) => {
         const left = Number(await ctx.redis.call("LLEN", queueKey(ctx)));
         const counts = reportCounts(ctx, state);

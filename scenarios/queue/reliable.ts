@@ -88,7 +88,8 @@ async function acknowledge(
     state.ledger.acked(delivery.message.id, consumer);
   else
     ctx.note(
-      `${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will send it again`,
+      `${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will ` +
+        `send it again`,
     );
 }
 
@@ -128,13 +129,15 @@ function moveOf(server: ServerSupport): MoveCommand {
 export default defineScenario<QueueParams, ReliableState>({
   id: "queue/reliable",
   title: (p, server) =>
-    `Reliable list queue: ${moveOf(server)} into a processing list, LREM on success, a reaper${p.crash ? ", two consumers crash" : ""}`,
+    `Reliable list queue: ${moveOf(server)} into a processing list, LREM on success, a ` +
+    `reaper${p.crash ? ", two consumers crash" : ""}`,
   needs: ["LPUSH", "LLEN", "LREM", "LRANGE", "RPUSH", "HSET", "HGET", "HDEL", "SADD", ...SCRIPTS],
   explain:
-    "The chapter's reliable variant: a consumer atomically moves each message into its own processing list (BLMOVE … " +
-    "RIGHT LEFT, the successor of BRPOPLPUSH) and notes when it took it; on success it removes it (LREM). What a dead " +
-    "consumer held stays there: a restarted consumer resumes its own list first, and a reaper returns messages stuck " +
-    "longer than a visibility timeout to the queue. Nothing is lost; a message can be worked on twice.",
+    "The chapter's reliable variant: a consumer atomically moves each message into its own processing list " +
+    "(BLMOVE … RIGHT LEFT, the successor of BRPOPLPUSH) and notes when it took it; on success it removes it " +
+    "(LREM). What a dead consumer held stays there: a restarted consumer resumes its own list first, and a " +
+    "reaper returns messages stuck longer than a visibility timeout to the queue. Nothing is lost; a message " +
+    "can be worked on twice.",
   chapter: CHAPTER,
   defaults: defaultQueueParams,
   // Each message in the queue, a processing list or pending list, and the dead-letter stream at most.
@@ -153,12 +156,15 @@ export default defineScenario<QueueParams, ReliableState>({
     const steps: StepDef<QueueParams, ReliableState>[] = [
       {
         title: `The producer LPUSHes ${p.messages} e-mails onto reliable:{emails}`,
-        say: "The same producer as the simple queue. Every key of this queue shares the hash tag {emails}: the reaper's script touches several of them at once.",
+        say:
+          "The same producer as the simple queue. Every key of this queue shares the hash tag {emails}: the " +
+          "reaper's script touches several of them at once.",
         run: async (ctx, state) => {
           state.moveCommand = moveOf(ctx.server);
           if (state.moveCommand === "BRPOPLPUSH") {
             ctx.fallback(
-              `BRPOPLPUSH for BLMOVE (BLMOVE: ${ctx.server.missing("BLMOVE")}): the chapter's command, deprecated since 6.2`,
+              `BRPOPLPUSH for BLMOVE (BLMOVE: ${ctx.server.missing("BLMOVE")}): the chapter's command, ` +
+                `deprecated since 6.2`,
             );
           }
           const producer = await ctx.connect("reliable:producer");
@@ -176,8 +182,9 @@ export default defineScenario<QueueParams, ReliableState>({
         {
           title: `${plan.dies} and ${plan.restarts} each take ${p.batch} messages and crash mid-batch`,
           say:
-            `Each registers (SADD), then takes ${p.batch} messages: ${move} into its processing list, HSET of the time taken. ` +
-            "Same crash point as the simple queue: first finished (LREM + HDEL in one MULTI), second sent but not acknowledged, last never started.",
+            `Each registers (SADD), then takes ${p.batch} messages: ${move} into its processing list, HSET of ` +
+            `the time taken. Same crash point as the simple queue: first finished (LREM + HDEL in one MULTI), ` +
+            `second sent but not acknowledged, last never started.`,
           run: async (ctx, state) => {
             for (const consumer of [plan.dies, plan.restarts]) {
               const conn = await connectionOf(ctx, state, "reliable", consumer);
@@ -242,7 +249,9 @@ export default defineScenario<QueueParams, ReliableState>({
         },
         {
           title: `${plan.restarts} restarts: first the messages in its own processing list`,
-          say: "LRANGE of its own processing list (oldest first), a fresh taken-at time for each, then the usual work and LREM. New messages only after that.",
+          say:
+            "LRANGE of its own processing list (oldest first), a fresh taken-at time for each, then the usual " +
+            "work and LREM. New messages only after that.",
           run: async (ctx, state) => {
             const consumer = plan.restarts;
             const conn = await connectionOf(ctx, state, "reliable", consumer, true);
@@ -259,9 +268,10 @@ export default defineScenario<QueueParams, ReliableState>({
             }
             const crash = state.crashes.find((c) => c.consumer === consumer);
             const expected = [...(crash?.doneNotAcked ?? []), ...(crash?.notStarted ?? [])];
-            ctx.note(
-              `resumed ${list(state.resumed)}${crash?.doneNotAcked.length ? `; ${list(crash.doneNotAcked)} had already been sent before the crash: sent again (a duplicate)` : ""}`,
-            );
+            const resent = crash?.doneNotAcked.length
+              ? `; ${list(crash.doneNotAcked)} had already been sent before the crash: sent again (a duplicate)`
+              : "";
+            ctx.note(`resumed ${list(state.resumed)}${resent}`);
             ctx.check(
               "the restarted consumer resumed exactly what it held unacknowledged",
               sameIds(state.resumed, expected),
@@ -276,24 +286,28 @@ export default defineScenario<QueueParams, ReliableState>({
     }
     steps.push({
       title: `${live.join(", ")} drain the queue concurrently (${p.blockMs / 1000} s blocking timeout)`,
-      say: `Each consumer: register, then ${move}, send, acknowledge, until a ${move} waits the whole timeout with nothing to take.`,
+      say:
+        `Each consumer: register, then ${move}, send, acknowledge, until a ${move} waits the whole timeout with ` +
+        `nothing to take.`,
       run: async (ctx, state) => {
         await drainAll(ctx, state, live);
         const keys = queueKeys(ctx);
         const inFlight = plan ? Number(await ctx.redis.call("LLEN", keys.processing(plan.dies))) : 0;
         if (plan)
           ctx.note(
-            `the queue is empty, but ${inFlight} message${inFlight === 1 ? " is" : "s are"} still in ${plan.dies}'s processing list: it is not coming back`,
+            `the queue is empty, but ${inFlight} message${inFlight === 1 ? " is" : "s are"} still ` +
+              `in ${plan.dies}'s processing list: it is not coming back`,
           );
       },
     });
     steps.push({
       title: `The reaper returns what has been in a processing list longer than ${p.visibilityMs} ms`,
       say:
-        "One Lua script looks at every registered consumer's processing list (SMEMBERS gives the names) and moves each message " +
-        "older than the visibility timeout back to the front of the queue, atomically. A first pass at once returns only what " +
-        "is already that old (on the scenario clock: nothing yet); a second pass once the timeout has passed returns the rest. " +
-        "Then the live consumers take the returned messages.",
+        "One Lua script looks at every registered consumer's processing list (SMEMBERS gives the names) and " +
+        "moves each message older than the visibility timeout back to the front of the queue, atomically. A " +
+        "first pass at once returns only what is already that old (on the scenario clock: nothing yet); a " +
+        "second pass once the timeout has passed returns the rest. Then the live consumers take the returned " +
+        "messages.",
       run: async (ctx, state) => {
         const keys = queueKeys(ctx);
         const reaper = await ctx.connect("reliable:reaper");
@@ -315,13 +329,15 @@ export default defineScenario<QueueParams, ReliableState>({
           const clock = ctx.clock.mode === "scenario" ? " scenario time" : "";
           const from = [...new Set(result.returned.map((r) => r.from.split(":").pop() ?? r.from))];
           ctx.note(
-            `at ${fmtTime(now)}${clock}: returned ${list(returned)}${from.length ? ` from ${list(from)}'s processing list` : ""}`,
+            `at ${fmtTime(now)}${clock}: ` +
+              `returned ${list(returned)}${from.length ? ` from ${list(from)}'s processing list` : ""}`,
           );
           return { expected, returned };
         };
         const passes = [await pass()];
         if (plan && stuck.some((id) => !state.returned.includes(id))) {
-          // On the scenario clock this is a jump; on the real clock a real wait (none if the timeout has passed already).
+          // On the scenario clock this is a jump; on the real clock a real wait (none if the timeout has passed
+          // already).
           const latest = Math.max(...stuck.map((id) => state.takenAt.get(id) ?? 0));
           await ctx.clock.waitUntil(latest + p.visibilityMs, ctx.signal);
           passes.push(await pass());
@@ -379,10 +395,14 @@ export default defineScenario<QueueParams, ReliableState>({
           what: "messages a crash leaves in the processing list",
           chapter: '"On failure: message stays in processing list for retry"',
           measured: plan
-            ? `${stuck} stayed; ${state.resumed.length} resumed by the restarted consumer, ${state.returned.length} returned by the reaper after ${p.visibilityMs} ms; ${counts.lost} lost`
+            ? `${stuck} stayed; ${state.resumed.length} resumed by the restarted ` +
+              `consumer, ${state.returned.length} returned by the reaper after ${p.visibilityMs} ` +
+              `ms; ${counts.lost} lost`
             : `no crash; ${counts.lost} lost`,
           agrees: plan ? counts.lost === 0 : undefined,
-          note: "the chapter leaves the retry to the reader: the reaper (visibility timeout) and the restart are that retry",
+          note:
+            "the chapter leaves the retry to the reader: the reaper (visibility timeout) and the restart are " +
+            "that retry",
         });
       },
     });

@@ -109,7 +109,9 @@ const SCRIPT_CALLS: Record<RateLimitAlgorithm, readonly CommandLabel[]> = {
   "token-bucket": ["HMGET", "HSET", "DEL", "PEXPIRE"],
 };
 
-/** Build the scenario for one algorithm: the traffic phases as steps, an inspection of what Redis holds, the verdict. */
+/**
+ * Build the scenario for one algorithm: the traffic phases as steps, an inspection of what Redis holds, the verdict.
+ */
 export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams, RateLimitState> {
   return defineScenario<RateLimitParams, RateLimitState>({
     id: `ratelimit/${limiter.algo}`,
@@ -183,7 +185,10 @@ function trafficSay(p: RateLimitParams): string {
     p.clock === "scenario"
       ? "Time is simulated: each request carries its scenario time, so the run takes milliseconds and replays exactly."
       : "Time is real: requests are paced on the wall clock.";
-  return `${p.requestsPerClient} requests from ${who}, shaped "${p.traffic}", against ${limitLabel(p)}${p.cost > 1 ? ` at cost ${p.cost} each` : ""}. ${clock}`;
+  return (
+    `${p.requestsPerClient} requests from ${who}, shaped "${p.traffic}", ` +
+    `against ${limitLabel(p)}${p.cost > 1 ? ` at cost ${p.cost} each` : ""}. ${clock}`
+  );
 }
 
 function phaseTitle(phase: string, requests: TrafficRequest[], p: RateLimitParams): string {
@@ -197,7 +202,10 @@ function phaseTitle(phase: string, requests: TrafficRequest[], p: RateLimitParam
       : phase === "after the edge"
         ? "just after the edge"
         : phase;
-  return `${requests.length} request${requests.length === 1 ? "" : "s"}, ${what} (${span}${p.clock === "scenario" ? " scenario time" : ""})`;
+  return (
+    `${requests.length} request${requests.length === 1 ? "" : "s"}, ${what} ` +
+    `(${span}${p.clock === "scenario" ? " scenario time" : ""})`
+  );
 }
 
 /** In scenario time the traffic starts at the chapter's minute; in real time at the next window edge from now. */
@@ -307,7 +315,8 @@ async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLim
     ctx.note("MEMORY USAGE was refused by this server (ACL or managed service): bytes per identifier unknown");
   if (ctx.clock.mode === "scenario") {
     ctx.note(
-      `Scenario time: each TTL carries ${SCENARIO_TTL_PADDING_MS / 1000} s of real time on top, so Redis never expires a key before the simulated clock would`,
+      `Scenario time: each TTL carries ${SCENARIO_TTL_PADDING_MS / 1000} s of real time on top, so Redis never ` +
+        `expires a key before the simulated clock would`,
     );
   }
   const avg =
@@ -346,7 +355,9 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
       marks.push({ at: edge, label: `window edge ${new Date(edge).toISOString().slice(11, 19)}` });
     ctx.plot({
       kind: "timeline",
-      title: `Every decision on a timeline, ${limitLabel(p)}${p.clients.length > 1 ? ` (${p.clients.length} clients together)` : ""}`,
+      title:
+        `Every decision on a ` +
+        `timeline, ${limitLabel(p)}${p.clients.length > 1 ? ` (${p.clients.length} clients together)` : ""}`,
       from,
       to,
       marks: marks.slice(0, 20),
@@ -359,7 +370,12 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
     expected: 0,
     actual: mismatches.length,
     detail: firstMismatch
-      ? `first difference at request #${firstMismatch.seq}: redis ${JSON.stringify({ allowed: firstMismatch.allowed, ...firstMismatch.numbers })}, model ${JSON.stringify({ allowed: model[decisions.indexOf(firstMismatch)]!.allowed, ...model[decisions.indexOf(firstMismatch)]!.numbers })}`
+      ? `first difference at request #${firstMismatch.seq}: ` +
+        `redis ${JSON.stringify({ allowed: firstMismatch.allowed, ...firstMismatch.numbers })}, ` +
+        `model ${JSON.stringify({
+          allowed: model[decisions.indexOf(firstMismatch)]!.allowed,
+          ...model[decisions.indexOf(firstMismatch)]!.numbers,
+        })}`
       : undefined,
   });
 
@@ -383,7 +399,8 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
   ctx.metric("roundTripsPerRequest", round(state.requestRoundTrips / Math.max(1, decisions.length)));
   ctx.metric("commandsTotal", commands);
   ctx.note(
-    `the busiest ${describeWindow(p.windowMs)} (any start, not just window edges) allowed ${maxAllowed} against a limit of ${p.limit}`,
+    `the busiest ${describeWindow(p.windowMs)} (any start, not just window edges) allowed ${maxAllowed} ` +
+      `against a limit of ${p.limit}`,
   );
   await limiter.checks(ctx, { decisions, state, maxAllowed });
 }

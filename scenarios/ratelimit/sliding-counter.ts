@@ -29,7 +29,9 @@ export const slidingCounter: Limiter = {
       cost: p.cost,
       allowed: r.allowed,
       numbers: { estimate: r.estimate, current: r.current, previous: r.previous },
-      detail: `${r.previous} × ${round(r.weight)} + ${r.allowed ? r.current - p.cost : r.current} = ${round(r.estimate)}`,
+      detail:
+        `${r.previous} × ${round(r.weight)} + ${r.allowed ? r.current - p.cost : r.current} ` +
+        `= ${round(r.estimate)}`,
     };
   },
   model: (requests, p) =>

@@ -6,9 +6,10 @@ export const tokenBucket: Limiter = {
   algo: "token-bucket",
   title: (p) => `Token bucket, ${p.burst} tokens, refilled at ${round(p.ratePerSec)}/s`,
   explain:
-    "A bucket of `burst` tokens refilled continuously at `rate`; each request takes `cost` tokens or is rejected " +
-    "without taking any. One hash per client (tokens, last refill), updated by a Lua script so the read-modify-write " +
-    "cannot race. Allows bursts up to the bucket size, then a steady rate; the key expires once the bucket would be full again.",
+    "A bucket of `burst` tokens refilled continuously at `rate`; each request takes `cost` tokens or is " +
+    "rejected without taking any. One hash per client (tokens, last refill), updated by a Lua script so the " +
+    "read-modify-write cannot race. Allows bursts up to the bucket size, then a steady rate; the key expires " +
+    "once the bucket would be full again.",
   serverTime: true,
   async call(ctx, client, now, seq, ttlPaddingMs) {
     const p = ctx.params;
