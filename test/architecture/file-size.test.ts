@@ -13,7 +13,6 @@ const LIMIT = 400;
 
 /** Still over the limit: path → ceiling (its size when listed, plus a little room for fixes in flight). */
 const OVER_TODAY: Record<string, number> = {
-  "scenarios/lock/user-script.ts": 620,
   "src/cli/render/human.ts": 580,
   "src/patterns/ratelimit/user-check.ts": 570,
   "scenarios/primary/durability.ts": 550,
