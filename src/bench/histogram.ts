@@ -26,7 +26,7 @@ export class LatencyHistogram {
   /** Record one value in microseconds (fractions are rounded; negative values count as 0). */
   record(micros: number): void {
     const v = micros > 0 ? Math.round(micros) : 0;
-    const i = bucketOf(v);
+    const i = v < LINEAR ? v : bucketOf(v);
     while (this.counts.length <= i) this.counts.push(0);
     this.counts[i]! += 1;
     this.total += 1;
@@ -92,6 +92,11 @@ export class LatencyHistogram {
 /** The bucket a whole number falls in. */
 export function bucketOf(v: number): number {
   if (v < LINEAR) return v;
+  if (v < 2 ** 31) {
+    // The same, in integer operations: 31 - clz32(v) is floor(log2(v)).
+    const bits = 31 - Math.clz32(v) - SUB_BITS;
+    return LINEAR + (bits - 1) * SUB + ((v >>> bits) - SUB);
+  }
   const shift = Math.floor(Math.log2(v)) - SUB_BITS; // v >> shift is in [SUB, 2·SUB)
   return LINEAR + (shift - 1) * SUB + (Math.floor(v / 2 ** shift) - SUB);
 }

@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
+import type { RecorderHooks } from "../redis/recorder.js";
 import type { RedisArg, RedisCaller } from "../redis/types.js";
 
 /**
@@ -7,14 +8,11 @@ import type { RedisArg, RedisCaller } from "../redis/types.js";
  * same tick go out in one write, as ioredis's auto-pipelining and `redis-benchmark -P` do. It needs a few times less
  * CPU per command than ioredis, so `bench` measures the server rather than the client. Replies are what ioredis
  * returns by default: bulk and status strings as strings, integers as numbers, nil as null, errors as Error.
+ *
+ * Where its CPU goes (docs/bench.md, "Session 4"): the socket is read into one reused buffer (`onread`: no Buffer
+ * and no stream event per chunk), lengths and integers are read from the bytes (no string per header line), and the
+ * commands in flight are three parallel entries in one array (no object or closure per command).
  */
-export interface WireHooks {
-  /** Called as a command is queued; the token comes back with its reply. */
-  sent(name: string, args: readonly RedisArg[]): unknown;
-  replied(token: unknown, value: unknown): void;
-  failed(token: unknown, err: Error): void;
-}
-
 export interface WireOptions {
   host: string;
   port: number;
@@ -29,34 +27,53 @@ export class ReplyError extends Error {
   override name = "ReplyError";
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  token: unknown;
-}
-
 const INCOMPLETE = Symbol("incomplete");
+type Incomplete = typeof INCOMPLETE;
+/** Bytes read from the socket at a time, into one buffer reused for every read. */
+const READ_SIZE = 64 * 1024;
+/** Integers of more digits than this are parsed by Number() (exact rounding past 2^53, as ioredis gives them). */
+const SAFE_DIGITS = 15;
 
 export class WireClient implements RedisCaller {
-  private readonly queue: Pending[] = [];
+  /** Commands in flight, oldest first from `head`: resolve, reject and the hooks' token of each, in a row. */
+  private queue: unknown[] = [];
   private head = 0;
-  private out: (string | Buffer)[] = [];
-  private binary = false;
+  /** What the next write sends: RESP text, and (only once a Buffer argument came) the parts before it. */
+  private out = "";
+  private parts: (string | Buffer)[] | undefined;
   private flushing = false;
+  /** The bytes being parsed (the read buffer, or a copy when a reply spans reads), up to `end`. */
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  private end = 0;
+  /** The unparsed tail of the last read (a reply not complete yet), copied out of the reused read buffer. */
+  private rest: Buffer | undefined;
+  private token: unknown;
   private closed: Error | undefined;
-  hooks: WireHooks | undefined;
+  private readonly socket: Socket;
+  /** The command recorder's hooks (bench's "recording on" phase): told of each command, write and reply. */
+  hooks: RecorderHooks | undefined;
 
-  private constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (err) => this.fail(err));
-    socket.on("close", () => this.fail(new Error("Connection is closed.")));
+  private constructor(host: string, port: number) {
+    this.socket = netConnect({
+      host,
+      port,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_SIZE),
+        callback: (n: number, buf: Uint8Array) => {
+          this.onRead(n, buf as Buffer);
+          return true;
+        },
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on("error", (err) => this.fail(err));
+    this.socket.on("close", () => this.fail(new Error("Connection is closed.")));
   }
 
   static async connect(options: WireOptions): Promise<WireClient> {
-    const socket = netConnect({ host: options.host, port: options.port });
+    const client = new WireClient(options.host, options.port);
+    const socket = client.socket;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -71,7 +88,6 @@ export class WireClient implements RedisCaller {
         reject(err);
       });
     });
-    const client = new WireClient(socket);
     if (options.password !== undefined) {
       await (options.username
         ? client.call("AUTH", options.username, options.password)
@@ -85,23 +101,25 @@ export class WireClient implements RedisCaller {
   call(command: string, ...args: RedisArg[]): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closed);
     let text = `*${args.length + 1}\r\n$${Buffer.byteLength(command)}\r\n${command}\r\n`;
-    for (const arg of args) {
-      if (Buffer.isBuffer(arg)) {
-        this.out.push(`${text}$${arg.length}\r\n`, arg);
-        this.binary = true;
-        text = "\r\n";
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === "string") text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+      else if (typeof arg === "number") {
+        const s = String(arg);
+        text += `$${s.length}\r\n${s}\r\n`;
       } else {
-        const s = typeof arg === "string" ? arg : String(arg);
-        text += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+        (this.parts ??= []).push(`${this.out}${text}$${arg!.length}\r\n`, arg!);
+        this.out = "";
+        text = "\r\n";
       }
     }
-    this.out.push(text);
+    this.out += text;
     if (!this.flushing) {
       this.flushing = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(this.flush);
     }
-    const token = this.hooks?.sent(command, args);
-    return new Promise((resolve, reject) => this.queue.push({ resolve, reject, token }));
+    this.token = this.hooks?.sent(command, args);
+    return new Promise(this.enqueue);
   }
 
   /** QUIT, then close. */
@@ -118,89 +136,142 @@ export class WireClient implements RedisCaller {
     this.socket.destroy();
   }
 
-  private flush(): void {
+  private readonly enqueue = (resolve: (value: unknown) => void, reject: (err: Error) => void): void => {
+    this.queue.push(resolve, reject, this.token);
+  };
+
+  private readonly flush = (): void => {
     this.flushing = false;
-    if (this.out.length === 0) return;
-    const out = this.out;
-    this.out = [];
-    if (!this.binary) {
-      this.socket.write(out.length === 1 ? (out[0] as string) : out.join(""));
+    if (this.hooks) this.hooks.written(performance.now());
+    const parts = this.parts;
+    if (parts === undefined) {
+      if (this.out.length > 0) this.socket.write(this.out);
+      this.out = "";
       return;
     }
-    this.binary = false;
+    this.parts = undefined;
+    if (this.out.length > 0) parts.push(this.out);
+    this.out = "";
     this.socket.cork();
-    for (const part of out) this.socket.write(part);
+    for (const part of parts) this.socket.write(part);
     this.socket.uncork();
-  }
+  };
 
-  private onData(chunk: Buffer): void {
-    this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+  /** `n` bytes arrived in the read buffer (reused by the next read: nothing may keep a view of it). */
+  private onRead(n: number, chunk: Buffer): void {
+    if (this.rest === undefined) {
+      this.buf = chunk;
+      this.end = n;
+    } else {
+      this.buf = Buffer.concat([this.rest, chunk.subarray(0, n)]);
+      this.end = this.buf.length;
+      this.rest = undefined;
+    }
     this.pos = 0;
-    for (;;) {
-      if (this.pos >= this.buf.length) break;
+    // One clock reading per read, for the recorder: the time every reply in it arrived.
+    const at = this.hooks ? performance.now() : 0;
+    while (this.pos < this.end) {
       const start = this.pos;
       const value = this.parse();
       if (value === INCOMPLETE) {
-        this.pos = start;
+        this.rest = Buffer.from(this.buf.subarray(start, this.end));
         break;
       }
-      const pending = this.queue[this.head];
-      if (!pending) continue;
-      this.queue[this.head++] = undefined as unknown as Pending;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-      if (value instanceof ReplyError) {
-        if (this.hooks) this.hooks.failed(pending.token, value);
-        pending.reject(value);
-      } else {
-        if (this.hooks) this.hooks.replied(pending.token, value);
-        pending.resolve(value);
-      }
+      this.settle(value, at);
     }
   }
 
-  private line(): string | typeof INCOMPLETE {
+  private settle(value: unknown, at: number): void {
+    const queue = this.queue;
+    const i = this.head;
+    if (i >= queue.length) return;
+    const resolve = queue[i] as (value: unknown) => void;
+    const reject = queue[i + 1] as (err: Error) => void;
+    const token = queue[i + 2];
+    if (i + 3 === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    } else {
+      queue[i] = queue[i + 1] = queue[i + 2] = undefined;
+      this.head = i + 3;
+      if (this.head > 3072 && this.head * 2 > queue.length) {
+        queue.splice(0, this.head);
+        this.head = 0;
+      }
+    }
+    if (value instanceof ReplyError) {
+      if (this.hooks && token !== undefined) this.hooks.failed(token, value, at);
+      reject(value);
+    } else {
+      if (this.hooks && token !== undefined) this.hooks.replied(token, value, at);
+      resolve(value);
+    }
+  }
+
+  /** The integer that ends the current line (a length, a count, an integer reply), or INCOMPLETE. */
+  private integer(): number | Incomplete {
+    const buf = this.buf;
+    const end = this.end;
+    const start = this.pos;
+    let i = start;
+    const negative = buf[i] === 45; // -
+    if (negative) i++;
+    let n = 0;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c === 13) break;
+      n = n * 10 + (c - 48);
+    }
+    if (i + 1 >= end) return INCOMPLETE;
+    this.pos = i + 2;
+    if (i - start > SAFE_DIGITS) return Number(buf.toString("latin1", start, i));
+    return negative ? -n : n;
+  }
+
+  /** The text of the current line (a status or an error), or INCOMPLETE. */
+  private text(): string | Incomplete {
     const end = this.buf.indexOf(13, this.pos);
-    if (end < 0 || end + 1 >= this.buf.length) return INCOMPLETE;
+    if (end < 0 || end >= this.end - 1) return INCOMPLETE;
     const text = this.buf.toString("utf8", this.pos, end);
     this.pos = end + 2;
     return text;
   }
 
   private parse(): unknown {
+    if (this.pos >= this.end) return INCOMPLETE;
     const type = this.buf[this.pos++];
-    const line = this.line();
-    if (line === INCOMPLETE) return INCOMPLETE;
     switch (type) {
-      case 43: // +
-        return line;
-      case 45: // -
-        return new ReplyError(line);
-      case 58: // :
-        return Number(line);
       case 36: {
         // $
-        const len = Number(line);
+        const len = this.integer();
+        if (len === INCOMPLETE) return INCOMPLETE;
         if (len < 0) return null;
-        if (this.pos + len + 2 > this.buf.length) return INCOMPLETE;
-        const text = this.buf.toString("utf8", this.pos, this.pos + len);
-        this.pos += len + 2;
-        return text;
+        const start = this.pos;
+        if (start + len + 2 > this.end) return INCOMPLETE;
+        this.pos = start + len + 2;
+        return this.buf.toString("utf8", start, start + len);
       }
+      case 58: // :
+        return this.integer();
+      case 43: // +
+        return this.text();
       case 42: {
         // *
-        const n = Number(line);
+        const n = this.integer();
+        if (n === INCOMPLETE) return INCOMPLETE;
         if (n < 0) return null;
         const items: unknown[] = new Array(n);
         for (let i = 0; i < n; i++) {
-          if (this.pos >= this.buf.length) return INCOMPLETE;
           const item = this.parse();
           if (item === INCOMPLETE) return INCOMPLETE;
           items[i] = item;
         }
         return items;
+      }
+      case 45: {
+        // -
+        const message = this.text();
+        return message === INCOMPLETE ? INCOMPLETE : new ReplyError(message);
       }
       default:
         throw new Error(`unexpected reply type ${String.fromCharCode(type ?? 63)} from the server`);
@@ -210,14 +281,13 @@ export class WireClient implements RedisCaller {
   private fail(err: Error): void {
     if (this.closed) return;
     this.closed = err;
-    for (let i = this.head; i < this.queue.length; i++) {
-      const p = this.queue[i];
-      if (p) {
-        this.hooks?.failed(p.token, err);
-        p.reject(err);
-      }
+    const queue = this.queue;
+    const at = performance.now();
+    for (let i = this.head; i + 2 < queue.length; i += 3) {
+      if (this.hooks && queue[i + 2] !== undefined) this.hooks.failed(queue[i + 2], err, at);
+      (queue[i + 1] as (err: Error) => void)(err);
     }
-    this.queue.length = 0;
+    queue.length = 0;
     this.head = 0;
   }
 }

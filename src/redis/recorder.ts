@@ -1,6 +1,9 @@
 import type { Redis } from "ioredis";
 import { InterruptedError } from "../errors.js";
-import { redactArgv, redactReply } from "./redact.js";
+import { redactArgv } from "./redact.js";
+import { Slot, argToString, expose, toReplyValue, type Batch, type ClientState } from "./recorder-slot.js";
+
+export { argToString, toReplyValue } from "./recorder-slot.js";
 
 /** A reply in a JSON-friendly shape: bulk and status strings as strings, integers as numbers, nil as null. */
 export type ReplyValue = string | number | null | ReplyValue[] | { error: string };
@@ -29,26 +32,24 @@ export interface RecordedCommand {
   node?: string;
 }
 
+/** What a client other than ioredis tells the recorder (`CommandRecorder.wireHooks`); times from performance.now(). */
+export interface RecorderHooks {
+  /** A command is queued: its record, handed back with its outcome. */
+  sent(name: string, args: readonly unknown[]): unknown;
+  /** The commands queued since the last write went out in one write, at `at`. */
+  written(at: number): void;
+  /** A reply (or an error reply, or the connection's failure) read at `at`. */
+  replied(token: unknown, value: unknown, at: number): void;
+  failed(token: unknown, err: Error, at: number): void;
+}
+
 /** Resolves when the command may be sent (rejects to cancel it); see `CommandRecorder.setGate`. */
 export type CommandGate = (argv: string[], client: string) => Promise<void>;
 
 export type RecorderListener = (cmd: RecordedCommand, event: "sent" | "replied") => void;
 
-interface ClientState {
-  label: string;
-  handshake: boolean;
-  node?: string;
-  /** Cluster node connections connect lazily, mid-run: their handshake is told apart by the command instead. */
-  handshakeByName: boolean;
-}
-
 /** Set on an ioredis pipeline (or MULTI) object: the batch its commands are recorded in. */
 const BATCH = Symbol("redis-patterns.batch");
-interface Batch {
-  id: number;
-  kind: "pipeline" | "multi";
-  startedAt: number;
-}
 
 /** What a client sends on its own when it connects (AUTH, HELLO, SELECT, CLIENT SETNAME, READONLY on a replica). */
 function isHandshakeCommand(name: string, args: unknown[]): boolean {
@@ -262,22 +263,31 @@ export class CommandRecorder {
 
   /**
    * Hooks for a client that is not ioredis (bench's wire client): the same slots, references and timestamps as
-   * `attach` records, the client calling `sent` as it queues a command and `replied`/`failed` with its outcome.
+   * `attach` records. The client calls `sent` as it queues a command, `written` as it writes what it queued (one
+   * write for all the commands issued in a tick), and `replied`/`failed` with each outcome and the time of the read
+   * that brought it: a command's `ms` runs from its write to that read, and a pipelined write or read costs one clock
+   * reading, not one per command.
    */
-  wireHooks(label: string): {
-    sent(name: string, args: readonly unknown[]): unknown;
-    replied(token: unknown, value: unknown): void;
-    failed(token: unknown, err: Error): void;
-  } {
+  wireHooks(label: string): RecorderHooks {
+    const unwritten: (Slot | undefined)[] = [];
+    let queued = 0;
     return {
       sent: (name, args) => {
-        const slot = new Slot(++this.total, label, name, args as unknown[], performance.now(), undefined, undefined);
+        const slot = new Slot(++this.total, label, name, args, 0, undefined, undefined);
         slot.recorder = this;
+        unwritten[queued++] = slot;
         this.opened(slot);
         return slot;
       },
-      replied: (token, value) => (token as Slot).settle(value, undefined),
-      failed: (token, err) => (token as Slot).settle(undefined, err),
+      written: (at) => {
+        for (let i = 0; i < queued; i++) {
+          unwritten[i]!.startedAt = at;
+          unwritten[i] = undefined;
+        }
+        queued = 0;
+      },
+      replied: (token, value, at) => (token as Slot).settle(value, undefined, at),
+      failed: (token, err, at) => (token as Slot).settle(undefined, err, at),
     };
   }
 
@@ -315,70 +325,6 @@ function rejectRecorded(this: PatchedCommand, err: Error): unknown {
   return slot.reject!.call(this, err);
 }
 
-/**
- * A recorded command as references (name, argument array, raw reply) and timestamps, until it is put in the
- * trace's form (`expose`). One per command; a class, so every slot has one shape.
- */
-class Slot {
-  entry: RecordedCommand | undefined = undefined;
-  endedAt = 0;
-  raw: unknown = undefined;
-  failure: Error | undefined = undefined;
-  replied = false;
-  /** The entry's reply is in the trace's form. */
-  converted = false;
-  handshake = false;
-  recorder: CommandRecorder | undefined = undefined;
-  /** ioredis's own resolve/reject of the command. */
-  resolve: ((value: unknown) => unknown) | undefined = undefined;
-  reject: ((err: Error) => unknown) | undefined = undefined;
-
-  constructor(
-    readonly seq: number,
-    readonly client: string,
-    readonly name: string,
-    readonly args: readonly unknown[],
-    readonly startedAt: number,
-    readonly batch: Batch | undefined,
-    readonly state: ClientState | undefined,
-  ) {}
-
-  /**
-   * The outcome, once: a timestamp and a reference. A Buffer reply from ioredis's parser (redis-parser) is a view of
-   * the socket's chunk, or of a pool that never hands the same bytes out twice (it drops what it returned before
-   * reusing the rest), so it still reads the same when it is converted later.
-   */
-  settle(value: unknown, err: Error | undefined): void {
-    if (this.replied) return;
-    this.endedAt = performance.now();
-    this.replied = true;
-    if (err !== undefined) this.failure = err;
-    else this.raw = value;
-    if (this.entry !== undefined || this.recorder?.hasListeners()) this.recorder?.repliedNow(this);
-  }
-}
-
-/** The slot's entry in the trace's form (made once), with its reply once it came (converted once). */
-function expose(slot: Slot): RecordedCommand {
-  let entry = slot.entry;
-  if (entry === undefined) {
-    entry = { seq: slot.seq, client: slot.client, argv: redactArgv([slot.name, ...slot.args.map(argToString)]), ms: 0 };
-    if (slot.handshake) entry.phase = "handshake";
-    if (slot.state?.node) entry.node = slot.state.node;
-    if (slot.batch) entry.batch = { id: slot.batch.id, kind: slot.batch.kind };
-    slot.entry = entry;
-  }
-  if (slot.replied && !slot.converted) {
-    slot.converted = true;
-    const startedAt = slot.batch ? slot.batch.startedAt : slot.startedAt;
-    entry.ms = Math.round((slot.endedAt - startedAt) * 1000) / 1000;
-    if (slot.failure) entry.error = slot.failure.message;
-    else entry.reply = redactReply(entry.argv, toReplyValue(slot.raw));
-    slot.raw = undefined;
-  }
-  return entry;
-}
-
 /** Whether ioredis put the command in its offline queue (the connection is not ready) instead of writing it. */
 function isQueued(redis: Redis, command: object): boolean {
   const queue = (
@@ -386,34 +332,4 @@ function isQueued(redis: Redis, command: object): boolean {
   ).offlineQueue;
   if (!queue || queue.length === 0) return false;
   return queue.peekAt(queue.length - 1)?.command === command;
-}
-
-/** How a command argument appears on the wire: strings as is, buffers as UTF-8 when valid, else `\xNN` escapes. */
-export function argToString(arg: unknown): string {
-  if (typeof arg === "string") return arg;
-  if (Buffer.isBuffer(arg)) return bufferToString(arg);
-  return String(arg);
-}
-
-function bufferToString(buf: Buffer): string {
-  const text = buf.toString("utf8");
-  if (Buffer.from(text, "utf8").equals(buf)) return text;
-  let out = "";
-  for (const byte of buf) {
-    out +=
-      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
-        ? String.fromCharCode(byte)
-        : `\\x${byte.toString(16).padStart(2, "0")}`;
-  }
-  return out;
-}
-
-export function toReplyValue(value: unknown): ReplyValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "number") return value;
-  if (typeof value === "string") return value;
-  if (Buffer.isBuffer(value)) return bufferToString(value);
-  if (Array.isArray(value)) return value.map(toReplyValue);
-  if (value instanceof Error) return { error: value.message };
-  return String(value);
 }

@@ -31,6 +31,19 @@ describe("LatencyHistogram", () => {
     }
   });
 
+  it("the integer bucket formula below 2^31 agrees with the log2 one at every power of two and between", () => {
+    const byLog2 = (v: number) => {
+      if (v < 128) return v;
+      const shift = Math.floor(Math.log2(v)) - 6;
+      return 128 + (shift - 1) * 64 + (Math.floor(v / 2 ** shift) - 64);
+    };
+    const random = seededRandom(3);
+    const values: number[] = [];
+    for (let b = 7; b <= 32; b++) values.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
+    for (let k = 0; k < 5_000; k++) values.push(Math.floor(2 ** (7 + 25 * random())));
+    for (const v of values) expect(bucketOf(v), String(v)).toBe(byLog2(v));
+  });
+
   it("percentiles of a skewed sample are ordered and within the bucket precision of the exact ones", () => {
     const random = seededRandom(7);
     const values = Array.from({ length: 20_000 }, () => Math.round(50 + 200_000 * random() ** 6));

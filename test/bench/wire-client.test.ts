@@ -72,6 +72,35 @@ describe("WireClient", () => {
     await c.call("DEL", key);
   });
 
+  it("records each command of a pipelined write with its reply, in order, timed from the write to the read", async () => {
+    const c = await client();
+    const recorder = new CommandRecorder({ retain: 10 });
+    c.hooks = recorder.wireHooks("bench-2");
+    const k = testPrefix("wire");
+    const replies = await Promise.allSettled([
+      c.call("SET", `${k}:n`, "41"),
+      c.call("INCR", `${k}:n`),
+      c.call("GET", `${k}:n`),
+      c.call("HSET", `${k}:n`, "f", "v"),
+    ]);
+    expect(replies.map((r) => (r.status === "fulfilled" ? r.value : r.reason.name))).toEqual([
+      "OK",
+      42,
+      "42",
+      "ReplyError",
+    ]);
+    const trace = recorder.commands;
+    expect(trace.map((e) => [e.seq, e.client, e.argv, e.reply ?? e.error])).toEqual([
+      [1, "bench-2", ["SET", `${k}:n`, "41"], "OK"],
+      [2, "bench-2", ["INCR", `${k}:n`], 42],
+      [3, "bench-2", ["GET", `${k}:n`], "42"],
+      [4, "bench-2", ["HSET", `${k}:n`, "f", "v"], expect.stringMatching(/^WRONGTYPE/)],
+    ]);
+    expect(trace.every((e) => Number.isFinite(e.ms) && e.ms >= 0)).toBe(true);
+    c.hooks = undefined;
+    await c.call("DEL", `${k}:n`);
+  });
+
   it("fails every command in flight when the connection closes, and later ones at once", async () => {
     const c = await client();
     const killed = c.call("CLIENT", "KILL", "SKIPME", "no");

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The bench client's own CPU per operation, per pattern, at `-c 50 -P 1` and `-P 16` (one worker thread, as `bench`
+// runs on this machine): the figure `bench` reports as clientCpuUsPerOp (process.cpuUsage of the whole process over
+// the timed run, ÷ operations). CPU time, not wall time, so other work on the machine disturbs it little.
+// With BEFORE=<name>=<dir>,… (older checkouts, built), their bench (their src/bench) runs interleaved with this
+// one's, so all are measured under the same load, and each repetition gives this checkout's ratio to each of them;
+// with RECORDER=1, this checkout with the recorder off and on. Starts its own redis-server on a free port. Needs
+// `npm run build` first (and in each BEFORE checkout).
+//   BEFORE=original=/tmp/orig,main=/tmp/main node scripts/bench-client-cpu.mjs     (docs/bench.md, "Session 4")
+//   RECORDER=1 REPS=15 node scripts/bench-client-cpu.mjs
+//   OPS_P1=10000 OPS_P16=40000 REPS=5 ONLY=cache/read,hll/pfadd PIPELINES=16
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const REPS = Number(process.env.REPS ?? 5);
+const OPS = { 1: Number(process.env.OPS_P1 ?? 10_000), 16: Number(process.env.OPS_P16 ?? 40_000) };
+const PIPELINES = (process.env.PIPELINES ?? "1,16").split(",").map(Number);
+const ONLY = process.env.ONLY?.split(",");
+const CLIENTS = Number(process.env.CLIENTS ?? 50);
+
+const load = async (dir) => ({
+  run: await import(pathToFileURL(join(dir, "dist/src/bench/run.js")).href),
+  ops: await import(pathToFileURL(join(dir, "dist/src/bench/operations.js")).href),
+});
+const after = await load(ROOT);
+const before = [];
+for (const spec of process.env.BEFORE?.split(",") ?? []) {
+  const [name, dir] = spec.includes("=") ? spec.split("=") : ["before", spec];
+  before.push({ name, lib: await load(dir), record: false });
+}
+const { WireClient } = await import(pathToFileURL(join(ROOT, "dist/src/bench/wire-client.js")).href);
+
+const port = await new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const { port: p } = s.address();
+    s.close(() => resolve(p));
+  });
+});
+const server = spawn(
+  "redis-server",
+  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  {
+    stdio: "ignore",
+  },
+);
+process.on("exit", () => server.kill());
+for (let i = 0; i < 100; i++) {
+  if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const info = await WireClient.connect({ host: "127.0.0.1", port });
+const connection = { host: "127.0.0.1", port };
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const f = (x) => x.toFixed(1);
+
+// The variants measured, interleaved in this order every repetition (the first one alternates, see below).
+const variants = process.env.RECORDER
+  ? [
+      { name: "recorder off", lib: after, record: false },
+      { name: "recorder on", lib: after, record: true },
+    ]
+  : [...before, { name: "after", lib: after, record: false }];
+
+const loads = [loadavg()[0]];
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}; ${REPS} repetitions; µs of client CPU per op`,
+);
+const results = [];
+for (const op of after.ops.HOT_OPERATIONS) {
+  if (ONLY && !ONLY.includes(op.id)) continue;
+  for (const pipeline of PIPELINES) {
+    const cpu = variants.map(() => []);
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? variants.map((_, i) => i) : variants.map((_, i) => i).reverse();
+      for (const v of order) {
+        const variant = variants[v];
+        const vop = variant.lib.ops.HOT_OPERATIONS.find((o) => o.id === op.id);
+        const prefix = `cpu${rep}${v}`;
+        const entities = vop.entities === "shared" ? 1 : CLIENTS;
+        const keys = [];
+        for (let n = 0; n < entities; n++)
+          keys.push(variant.lib.ops.entityKeys(prefix, vop, variant.lib.ops.entityId(n)));
+        await vop.setup?.(info, keys);
+        for (const script of vop.scripts) await info.call("SCRIPT", "LOAD", script.lua);
+        const phase = await variant.lib.run.runPatternPhase(info, {
+          op: vop,
+          prefix,
+          connection,
+          clients: CLIENTS,
+          pipeline,
+          threads: 1,
+          ops: OPS[pipeline] ?? 20_000,
+          record: variant.record,
+          commandTimeoutMs: 60_000,
+        });
+        if (phase.errors > 0) throw new Error(`${variant.name} ${op.id}: ${phase.firstError}`);
+        // Older checkouts report only the CPU as cores busy (rounded to 0.01) over the wall time.
+        cpu[v].push(phase.clientCpuUsPerOp ?? (phase.clientCpu * phase.wallMs * 1000) / phase.ops);
+        await info.call("FLUSHALL");
+      }
+    }
+    loads.push(loadavg()[0]);
+    const meds = cpu.map(median);
+    const row = {
+      id: op.id,
+      pipeline,
+      variants: variants.map((v, i) => ({ name: v.name, cpu: cpu[i], median: meds[i] })),
+    };
+    // The last variant's ratio to each other one, per repetition (same moment, same load): median and range.
+    const last = cpu.length - 1;
+    row.ratios = cpu.slice(0, last).map((base, b) => {
+      const ratios = cpu[last].map((x, i) => x / base[i]);
+      return { vs: variants[b].name, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+    });
+    results.push(row);
+    console.log(
+      `${op.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} ` +
+        row.variants
+          .map((v) => `${v.name} ${f(v.median)} (${f(Math.min(...v.cpu))}…${f(Math.max(...v.cpu))})`)
+          .join("  ") +
+        row.ratios
+          .map((r) => `  ×${r.median.toFixed(2)} vs ${r.vs} (${r.min.toFixed(2)}…${r.max.toFixed(2)})`)
+          .join("") +
+        `  load ${loadavg()[0].toFixed(1)}`,
+    );
+  }
+}
+console.log(`load average during the run: ${f(Math.min(...loads))}…${f(Math.max(...loads))}`);
+if (process.env.JSON_OUT)
+  (await import("node:fs")).writeFileSync(process.env.JSON_OUT, JSON.stringify(results, null, 2));
+await info.quit();
+server.kill();
