@@ -5,9 +5,10 @@ export const cacheAside: StrategyImpl = {
   strategy: "cache-aside",
   title: (p) => `Cache-aside (lazy loading), TTL ${p.ttlMs} ms`,
   explain:
-    "The app checks the cache; on a hit it returns the entry, on a miss it reads the database and stores the row in " +
-    "the cache with a TTL (three trips). A write updates the database, then deletes the entry, so the next read " +
-    "loads the new row. The most common pattern: only what is read is cached, and a cache outage only slows reads down.",
+    "The app checks the cache; on a hit it returns the entry, on a miss it reads the database and stores the " +
+    "row in the cache with a TTL (three trips). A write updates the database, then deletes the entry, so the " +
+    "next read loads the new row. The most common pattern: only what is read is cached, and a cache outage only " +
+    "slows reads down.",
   readsAndWrites: "A read: GET, and on a miss SELECT + SET … PX. A write: UPDATE, then DEL of the entry.",
   read: (ctx, _state, db, id) =>
     readCacheAside(ctx.redis, db, cacheKey(ctx, "cache-aside", id), id, { ttlMs: ctx.params.ttlMs }),

@@ -145,7 +145,8 @@ async function writeAndPublish(
     // subscribers connected to the node that ran it. The receivers are then the instances whose handler got it.
     const delivered = connected.filter((i) => i.received.slice(before.get(i)).some((r) => r.id === id)).length;
     ctx.note(
-      `PUBLISH answered ${receivers}: on a cluster it counts the subscribers on its own node only; ${delivered} instance(s) received the message`,
+      `PUBLISH answered ${receivers}: on a cluster it counts the subscribers on its own node ` +
+        `only; ${delivered} instance(s) received the message`,
     );
     state.published[state.published.length - 1]!.receivers = delivered;
     return { receivers: delivered, delays };
@@ -174,9 +175,10 @@ export default defineScenario<EventInvalidationParams, EventState>({
     `Event-driven invalidation: ${p.instances} app instances drop their copy on PUBLISH · ${originTitle(p)}`,
   explain:
     "Each app instance keeps hot users in an in-process cache in front of Redis. A database write publishes " +
-    "`user:<id>` on a channel; every instance SUBSCRIBEd to it drops its copy at once (DB write → PUBLISH invalidate " +
-    "→ all app servers DEL their local copy). Pub/sub is at-most-once: an instance whose connection is down at that " +
-    "moment never gets the message and keeps serving its old copy, unless it flushes its local cache whenever it reconnects.",
+    "`user:<id>` on a channel; every instance SUBSCRIBEd to it drops its copy at once (DB write → PUBLISH " +
+    "invalidate → all app servers DEL their local copy). Pub/sub is at-most-once: an instance whose connection " +
+    "is down at that moment never gets the message and keeps serving its old copy, unless it flushes its local " +
+    "cache whenever it reconnects.",
   chapter: CHAPTER_PUBSUB,
   defaults: defaultEventParams,
   init: () => ({
@@ -201,7 +203,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
         },
       },
       {
-        title: `${p.instances} app instances start: one connection for reads, one SUBSCRIBEd to the invalidation channel`,
+        title:
+          `${p.instances} app instances start: one connection for reads, one SUBSCRIBEd to the invalidation ` +
+          `channel`,
         say: "A subscribed connection can only (un)subscribe and PING, so each instance reads through a second one.",
         run: async (ctx, state) => {
           state.channel = `${ctx.keys.prefix}:cache:invalidate`;
@@ -224,7 +228,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
       },
       {
         title: `Every instance reads users 1…${p.keys}: local miss → Redis → (miss) database`,
-        say: "The first instance loads each user from the database into Redis; the others find it in Redis. Each keeps its own copy.",
+        say:
+          "The first instance loads each user from the database into Redis; the others find it in Redis. Each " +
+          "keeps its own copy.",
         run: async (ctx, state) => {
           for (const inst of state.instances)
             for (let id = 1; id <= p.keys; id++) await readAt(ctx, state, inst, id, "warm");
@@ -232,8 +238,12 @@ export default defineScenario<EventInvalidationParams, EventState>({
         },
       },
       {
-        title: `Writes to user:1…user:${Math.min(2, p.keys)}: UPDATE the database, DEL the Redis entry, PUBLISH the change`,
-        say: "PUBLISH answers with the number of subscribers that received the message. Propagation is measured from just before PUBLISH to each instance's handler (all instances run in this process, on one clock).",
+        title:
+          `Writes to user:1…user:${Math.min(2, p.keys)}: UPDATE the database, DEL the Redis entry, PUBLISH the ` +
+          `change`,
+        say:
+          "PUBLISH answers with the number of subscribers that received the message. Propagation is measured " +
+          "from just before PUBLISH to each instance's handler (all instances run in this process, on one clock).",
         run: async (ctx, state) => {
           const rows: TableData["rows"] = [];
           for (let id = 1; id <= Math.min(2, p.keys); id++) {
@@ -265,7 +275,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
       },
       {
         title: "Every instance reads the written users again",
-        say: "Their local copies are gone: each read falls through to Redis (the first one to the database) and gets the new row.",
+        say:
+          "Their local copies are gone: each read falls through to Redis (the first one to the database) and " +
+          "gets the new row.",
         run: async (ctx, state) => {
           for (const inst of state.instances)
             for (let id = 1; id <= Math.min(2, p.keys); id++) await readAt(ctx, state, inst, id, "after");
@@ -279,7 +291,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
       },
       {
         title: `At-most-once: ${away} loses its connection while user:1 changes, then reconnects`,
-        say: `PUBLISH reaches only the connections subscribed at that moment. Redis keeps nothing for ${away}: when it resubscribes, the message is gone, and its local copy of user:1 is now older than the database.`,
+        say:
+          `PUBLISH reaches only the connections subscribed at that moment. Redis keeps nothing for ${away}: when ` +
+          `it resubscribes, the message is gone, and its local copy of user:1 is now older than the database.`,
         run: async (ctx, state) => {
           const inst = state.instances[state.instances.length - 1]!;
           await disconnect(inst);
@@ -288,7 +302,8 @@ export default defineScenario<EventInvalidationParams, EventState>({
           state.missed += p.instances - receivers;
           if ((await readAt(ctx, state, inst, 1, "away")) === "local") {
             ctx.note(
-              `${away} answered user:1 from its in-process copy, so no command went out for it: v${inst.local.get(1)?.version}, while the database has v${state.versions.get(1)}`,
+              `${away} answered user:1 from its in-process copy, so no command went out for it: ` +
+                `v${inst.local.get(1)?.version}, while the database has v${state.versions.get(1)}`,
             );
           }
           for (const other of state.instances.slice(0, -1)) await readAt(ctx, state, other, 1, "away");
@@ -314,7 +329,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
       },
       {
         title: `The same with recovery: ${away} flushes its local cache on every reconnect`,
-        say: "It cannot know what it missed, so it forgets everything it cached; reads go back to Redis and the database. user:2 changes while it is away this time.",
+        say:
+          "It cannot know what it missed, so it forgets everything it cached; reads go back to Redis and the " +
+          "database. user:2 changes while it is away this time.",
         run: async (ctx, state) => {
           const inst = state.instances[state.instances.length - 1]!;
           await disconnect(inst);
@@ -323,7 +340,8 @@ export default defineScenario<EventInvalidationParams, EventState>({
           await subscribe(ctx, state, inst);
           state.flushedOnReconnect = inst.local.clear();
           ctx.note(
-            `${away} dropped ${state.flushedOnReconnect} local entr${state.flushedOnReconnect === 1 ? "y" : "ies"} on reconnecting`,
+            `${away} dropped ${state.flushedOnReconnect} local ` +
+              `entr${state.flushedOnReconnect === 1 ? "y" : "ies"} on reconnecting`,
           );
           for (let id = 1; id <= Math.min(2, p.keys); id++) await readAt(ctx, state, inst, id, "recovered");
           ctx.table(readsTable(state, "recovered"));
@@ -364,7 +382,9 @@ export default defineScenario<EventInvalidationParams, EventState>({
           ctx.figure({
             what: "invalidation delay, PUBLISH to every local cache",
             chapter: "DB write → PUBLISH invalidate → all app servers DEL local cache",
-            measured: `p50 ${p50(state.propagation) ?? "–"} ms, max ${ms(percentile(state.propagation, 100)) ?? "–"} ms over ${state.propagation.length} deliveries; ${state.missed} missed while disconnected`,
+            measured:
+              `p50 ${p50(state.propagation) ?? "–"} ms, max ${ms(percentile(state.propagation, 100)) ?? "–"} ms ` +
+              `over ${state.propagation.length} deliveries; ${state.missed} missed while disconnected`,
           });
         },
       },

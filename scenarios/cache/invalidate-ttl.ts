@@ -56,9 +56,9 @@ export default defineScenario<InvalidationParams, TtlState>({
   id: "cache/invalidate-ttl",
   title: (p) => `TTL invalidation: entries expire after ${p.ttlMs} ms, in real time · ${originTitle(p)}`,
   explain:
-    "The simplest invalidation: every entry is written with a TTL and nobody deletes it. After a database write the " +
-    "cache keeps serving the old row until Redis expires the entry on its own; the next read misses and loads the new " +
-    "row. Stale for at most the TTL: short TTLs mean fresher data and more misses.",
+    "The simplest invalidation: every entry is written with a TTL and nobody deletes it. After a database " +
+    "write the cache keeps serving the old row until Redis expires the entry on its own; the next read misses " +
+    "and loads the new row. Stale for at most the TTL: short TTLs mean fresher data and more misses.",
   chapter: CHAPTER_CACHING,
   defaults: defaultInvalidationParams,
   init: () => ({
@@ -112,7 +112,9 @@ export default defineScenario<InvalidationParams, TtlState>({
     },
     {
       title: `Read every ${POLL_MS} ms until the cache serves the new rows (real waiting: Redis expires the entries)`,
-      say: "Each round reads every user. A hit returns the old row (stale); once Redis has dropped the entry, the read misses, loads the new row and caches it.",
+      say:
+        "Each round reads every user. A hit returns the old row (stale); once Redis has dropped the entry, the " +
+        "read misses, loads the new row and caches it.",
       run: async (ctx, state) => {
         const deadline = state.writtenAt + 3 * p.ttlMs + 1_000;
         const fresh = new Set<number>();
@@ -152,8 +154,10 @@ export default defineScenario<InvalidationParams, TtlState>({
         if (firstRound.length > 0 && freshInTime.length === 0 && freshLate.length > 0) {
           const stalled = stallWords(ctx.stalls.longest(state.warmStartedAt));
           ctx.inconclusive(
-            `the first read after the write came ${Math.round(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ms ` +
-              `after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show the stale window` +
+            `the first read after the write ` +
+              `came ${Math.round(state.writtenAt + Math.max(...freshLate.map((r) => r.at)) - state.warmStartedAt)} ` +
+              `ms after the entries were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show ` +
+              `the stale window` +
               (stalled ? ` (${stalled})` : ""),
           );
         } else {
@@ -204,7 +208,8 @@ export default defineScenario<InvalidationParams, TtlState>({
           measured:
             worst === null
               ? "never became fresh"
-              : `stale for up to ${Math.round(worst)} ms after the write (TTL ${p.ttlMs} ms, reads every ${POLL_MS} ms)`,
+              : `stale for up to ${Math.round(worst)} ms after the write (TTL ${p.ttlMs} ms, reads ` +
+                `every ${POLL_MS} ms)`,
           agrees: worst !== null && worst <= p.ttlMs + 2 * POLL_MS,
           note: "bounded by the TTL left when the write happened, plus the read interval",
         });

@@ -109,7 +109,9 @@ export default defineScenario<InvalidationParams, VersionedState>({
     },
     {
       title: `Read users 1…${p.keys} under namespace v1 (twice: misses, then hits)`,
-      say: "SET version 1 NX starts the namespace. Each read: GET the version, then GET cache:v<version>:user:<id>; a miss loads the row and SETs it with the TTL.",
+      say:
+        "SET version 1 NX starts the namespace. Each read: GET the version, then GET cache:v<version>:user:<id>; " +
+        "a miss loads the row and SETs it with the TTL.",
       run: async (ctx, state) => {
         state.versionKey = ctx.keys.key("cache", "user", "version");
         state.namespace.push(await ensureNamespaceVersion(ctx.redis, state.versionKey));
@@ -122,7 +124,9 @@ export default defineScenario<InvalidationParams, VersionedState>({
     },
     {
       title: "A bulk change: every user renamed in one UPDATE, then INCR the namespace version",
-      say: "One INCR invalidates every entry of the namespace: no SCAN for the keys, no DEL of thousands of entries, no reader racing a delete.",
+      say:
+        "One INCR invalidates every entry of the namespace: no SCAN for the keys, no DEL of thousands of " +
+        "entries, no reader racing a delete.",
       run: async (ctx, state) => {
         const changed = await state.db!.renameAllUsers(" (migrated)");
         for (let id = 1; id <= p.keys; id++) state.versions.set(id, 2);
@@ -156,8 +160,9 @@ export default defineScenario<InvalidationParams, VersionedState>({
           // Missing, but their TTL may have run out: this machine took too long to show they outlive the bump.
           const stalled = stallWords(ctx.stalls.longest(state.cachedFrom));
           ctx.inconclusive(
-            `${state.oldKeys.length - state.oldAfterBump} v1 entries were gone ${Math.round(elapsed)} ms after they were cached, ` +
-              `past their ${p.ttlMs} ms TTL: this machine was too slow to show them still there after the bump` +
+            `${state.oldKeys.length - state.oldAfterBump} v1 entries were gone ${Math.round(elapsed)} ms after ` +
+              `they were cached, past their ${p.ttlMs} ms TTL: this machine was too slow to show them still there ` +
+              `after the bump` +
               (stalled ? ` (${stalled})` : ""),
           );
         } else {
@@ -203,7 +208,9 @@ export default defineScenario<InvalidationParams, VersionedState>({
         ctx.figure({
           what: "invalidating every user",
           chapter: "versioned keys: cache:v2:user:123 (new version = new key)",
-          measured: `1 INCR made ${state.oldKeys.length} entries unreachable; they left by TTL within ${p.ttlMs} ms; each read costs 2 GETs (version, entry)`,
+          measured:
+            `1 INCR made ${state.oldKeys.length} entries unreachable; they left by TTL within ${p.ttlMs} ms; ` +
+            `each read costs 2 GETs (version, entry)`,
         });
       },
     },

@@ -59,7 +59,8 @@ export async function openOrigin(
   state.db = db;
   await db.createTable(users);
   ctx.note(
-    `${db.engine ? describeOrigin(spec).replace(/^SQLite/, db.engine) : describeOrigin(spec)}: table ${db.table} with users 1…${users}, each at version 1` +
+    `${db.engine ? describeOrigin(spec).replace(/^SQLite/, db.engine) : describeOrigin(spec)}: ` +
+      `table ${db.table} with users 1…${users}, each at version 1` +
       (ctx.params.dbLatencyMs > 0
         ? `; every statement waits ${ctx.params.dbLatencyMs} ms first (a database one network hop away)`
         : ""),
@@ -83,9 +84,9 @@ export async function releaseOrigin(ctx: ScenarioContext<OriginParams>, state: O
     state.db = undefined;
     try {
       await db.dropTable();
-      ctx.note(
-        `dropped the run's table ${db.table}${db.kind === "sqlite" && !ctx.params.db.includes(":") ? " and removed the temporary database file" : ""}`,
-      );
+      const file =
+        db.kind === "sqlite" && !ctx.params.db.includes(":") ? " and removed the temporary database file" : "";
+      ctx.note(`dropped the run's table ${db.table}${file}`);
     } catch (err) {
       errors.push(err);
     } finally {

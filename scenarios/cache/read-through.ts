@@ -5,12 +5,13 @@ export const readThrough: StrategyImpl = {
   strategy: "read-through",
   title: (p) => `Read-through with writes around the cache, TTL ${p.ttlMs} ms`,
   explain:
-    "The app asks only the cache layer; on a miss the layer loads the row from the database itself, stores it and " +
-    "returns it (Client → Redis → miss → DB → Redis → Client). Read-through says nothing about writes: here they go " +
-    "to the database only (write-around), so a cached copy stays stale until its TTL ends. Pair it with write-through " +
-    "or invalidation (--invalidate) to close that gap.",
+    "The app asks only the cache layer; on a miss the layer loads the row from the database itself, stores it " +
+    "and returns it (Client → Redis → miss → DB → Redis → Client). Read-through says nothing about writes: here " +
+    "they go to the database only (write-around), so a cached copy stays stale until its TTL ends. Pair it with " +
+    "write-through or invalidation (--invalidate) to close that gap.",
   readsAndWrites:
-    "A read goes through the cache layer: GET, and on a miss the layer's loader runs SELECT, then SET … PX. A write: UPDATE only.",
+    "A read goes through the cache layer: GET, and on a miss the layer's loader runs SELECT, then SET … PX. A " +
+    "write: UPDATE only.",
   async prepare(ctx, state, db) {
     state.extra.cache = createReadThroughCache({
       redis: ctx.redis,
@@ -35,7 +36,9 @@ export const readThrough: StrategyImpl = {
       {
         expected: stale.length,
         actual: explained.length,
-        detail: `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL (${ctx.params.ttlMs} ms) ends`,
+        detail:
+          `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL ` +
+          `(${ctx.params.ttlMs} ms) ends`,
       },
     );
   },

@@ -94,7 +94,9 @@ export default defineScenario<RaceParams, RaceState>({
     },
     {
       title: "Without the fix (user:1): miss, SELECT … UPDATE, DEL … then the reader's late SET",
-      say: "The reader's GET misses and its SELECT returns v1. Before it stores v1, the writer commits v2 and deletes the entry. The reader's SET then puts v1 back.",
+      say:
+        "The reader's GET misses and its SELECT returns v1. Before it stores v1, the writer commits v2 and " +
+        "deletes the entry. The reader's SET then puts v1 back.",
       run: async (ctx, state) => {
         const { reader, writer } = state as Required<RaceState>;
         const k = key(ctx, "plain", 1);
@@ -138,7 +140,8 @@ export default defineScenario<RaceParams, RaceState>({
         ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
         ctx.note(`the stale entry stays for its whole TTL: PTTL ${state.without.pttl} ms`);
         ctx.check(
-          "the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read is stale",
+          "the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read " +
+            "is stale",
           state.without.stale === p.reads && state.without.cached?.version === 1,
           {
             expected: `${p.reads} stale reads, cache at v1`,
@@ -149,7 +152,9 @@ export default defineScenario<RaceParams, RaceState>({
     },
     {
       title: "With the fix (user:2): the same interleaving, with a tombstone and a fill that checks versions",
-      say: `The writer replaces the entry by a tombstone carrying v2 (PX ${p.tombstoneTtlMs}) instead of deleting it; the reader fills through the fill-if-newer script, which refuses v1.`,
+      say:
+        `The writer replaces the entry by a tombstone carrying v2 (PX ${p.tombstoneTtlMs}) instead of deleting ` +
+        `it; the reader fills through the fill-if-newer script, which refuses v1.`,
       run: async (ctx, state) => {
         const { reader, writer } = state as Required<RaceState>;
         const k = key(ctx, "fenced", 2);
@@ -219,7 +224,9 @@ export default defineScenario<RaceParams, RaceState>({
         ctx.figure({
           what: "stale data with cache-aside",
           chapter: "cons: stale data possible",
-          measured: `one unlucky interleaving: ${state.without.stale} of ${p.reads} reads stale, for up to ${p.ttlMs} ms; with tombstone + fill-if-newer: ${state.with.stale}`,
+          measured:
+            `one unlucky interleaving: ${state.without.stale} of ${p.reads} reads stale, for up to ${p.ttlMs} ` +
+            `ms; with tombstone + fill-if-newer: ${state.with.stale}`,
           agrees: state.without.stale > 0,
         });
       },

@@ -149,21 +149,29 @@ export function workloadScenario(impl: StrategyImpl): ScenarioDef<WorkloadParams
     steps: (p) => [
       {
         title: `The origin database: ${p.keys} users in a table of the run's own`,
-        say: "CREATE TABLE with a fresh name (never an existing table) and one INSERT of every user at version 1. The database is the source of truth; Redis only holds copies.",
+        say:
+          "CREATE TABLE with a fresh name (never an existing table) and one INSERT of every user at version 1. " +
+          "The database is the source of truth; Redis only holds copies.",
         run: async (ctx, state) => {
           const db = await openOrigin(ctx, state, p.keys);
           await impl.prepare?.(ctx, state, db);
         },
       },
       {
-        title: `Workload: ${p.reads} reads and ${p.writes} writes over ${p.keys} users (Zipf-skewed, seed ${p.seed}), one at a time`,
-        say: `${impl.readsAndWrites} A read is stale when it returns an older version than the database holds at that moment.`,
+        title:
+          `Workload: ${p.reads} reads and ${p.writes} writes over ${p.keys} users (Zipf-skewed, seed ${p.seed}), ` +
+          `one at a time`,
+        say:
+          `${impl.readsAndWrites} A read is stale when it returns an older version than the database holds at ` +
+          `that moment.`,
         run: (ctx, state) => runWorkload(ctx, state, impl),
       },
       ...(impl.extraSteps?.(p) ?? []),
       {
         title: "Verdict: the database, the model, cache reads vs database reads",
-        say: "SELECT every user to see what the database really holds; replay the same workload through a pure model of the strategy; compare.",
+        say:
+          "SELECT every user to see what the database really holds; replay the same workload through a pure " +
+          "model of the strategy; compare.",
         run: (ctx, state) => verdict(ctx, state, impl),
       },
     ],
@@ -210,7 +218,8 @@ async function runWorkload(
   const hits = state.reads.filter((r) => r.hit).length;
   const stale = state.reads.filter((r) => r.stale).length;
   ctx.note(
-    `${hits} hits, ${state.reads.length - hits} misses (hit ratio ${pct(hits, state.reads.length)}), ${stale} stale read${stale === 1 ? "" : "s"}, in ${Math.round(state.workloadMs)} ms`,
+    `${hits} hits, ${state.reads.length - hits} misses (hit ratio ${pct(hits, state.reads.length)}), ${stale} ` +
+      `stale read${stale === 1 ? "" : "s"}, in ${Math.round(state.workloadMs)} ms`,
   );
   ctx.table(hotUsersTable(state));
 }
@@ -264,13 +273,16 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
         expected: { hits: model.hits, misses: model.misses, staleReads: model.staleReads },
         actual: { hits: hits.length, misses: misses.length, staleReads },
         detail: first
-          ? `first difference at request #${first.seq} (user:${first.id}): redis ${JSON.stringify({ hit: first.hit, version: first.version })}, model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
+          ? `first difference at request #${first.seq} (user:${first.id}): ` +
+            `redis ${JSON.stringify({ hit: first.hit, version: first.version })}, ` +
+            `model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
           : undefined,
       },
     );
   } else {
     ctx.note(
-      `the workload took ${Math.round(state.workloadMs)} ms, longer than the ${p.ttlMs} ms TTL: entries expired during the run, so the no-expiry model does not apply`,
+      `the workload took ${Math.round(state.workloadMs)} ms, longer than the ${p.ttlMs} ms TTL: entries ` +
+        `expired during the run, so the no-expiry model does not apply`,
     );
   }
 
@@ -353,7 +365,9 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
     ctx.figure({
       what: "trips per cache miss",
       chapter: "cache miss penalty (3 trips)",
-      measured: `${Math.round(trips * 100) / 100} (GET, SELECT, SET), p50 ${p50(missMs)} ms against ${p50(hitMs) ?? "–"} ms for a hit`,
+      measured:
+        `${Math.round(trips * 100) / 100} (GET, SELECT, SET), p50 ${p50(missMs)} ms against ${p50(hitMs) ?? "–"} ` +
+        `ms for a hit`,
       agrees: Math.abs(trips - 3) < 1e-9,
     });
   }

@@ -49,17 +49,18 @@ function entryKey(ctx: ScenarioContext<WorkloadParams>, id: number): string {
 export const writeBehindImpl: StrategyImpl = {
   strategy: "write-behind",
   title: (p) =>
-    `Write-behind: a worker flushes batches of up to ${p.batchSize} every ${p.flushIntervalMs} ms${p.crashBeforeFlush ? ", and dies" : ""}`,
+    `Write-behind: a worker flushes batches of up to ${p.batchSize} every ${p.flushIntervalMs} ` +
+    `ms${p.crashBeforeFlush ? ", and dies" : ""}`,
   explain:
-    "A write goes to the cache at once (the entry, plus the write appended to a queue stream in Redis, in one script) " +
-    "and returns; a worker on its own connections applies the queue to the database later, a batch per statement. " +
-    "Very fast writes and fewer database statements; but until the worker has flushed them, acknowledged writes exist " +
-    "only in Redis: if it crashes (or Redis loses them) they are lost. --crash-before-flush kills the worker before " +
-    "its next flush and counts what was lost.",
+    "A write goes to the cache at once (the entry, plus the write appended to a queue stream in Redis, in one " +
+    "script) and returns; a worker on its own connections applies the queue to the database later, a batch per " +
+    "statement. Very fast writes and fewer database statements; but until the worker has flushed them, " +
+    "acknowledged writes exist only in Redis: if it crashes (or Redis loses them) they are lost. " +
+    "--crash-before-flush kills the worker before its next flush and counts what was lost.",
   readsAndWrites:
-    "A read: GET, and on a miss SELECT + SET … PX (the cache is ahead of the database, so it is read first). A write: " +
-    "one EVALSHA that SETs the entry and XADDs the write to the queue. The worker (its own connection): XRANGE a batch, " +
-    "one UPDATE … FROM for the batch, XDEL.",
+    "A read: GET, and on a miss SELECT + SET … PX (the cache is ahead of the database, so it is read first). A " +
+    "write: one EVALSHA that SETs the entry and XADDs the write to the queue. The worker (its own connection): " +
+    "XRANGE a batch, one UPDATE … FROM for the batch, XDEL.",
   async prepare(ctx, state, db) {
     const p = ctx.params;
     const workerRedis = await ctx.connect("worker");
@@ -95,7 +96,8 @@ export const writeBehindImpl: StrategyImpl = {
     // If a step fails, the worker must not outlive the scenario.
     state.releases.push(() => x.worker.crash());
     ctx.note(
-      `the worker runs on its own Redis connection ("worker") and its own database connection, every ${p.flushIntervalMs} ms`,
+      `the worker runs on its own Redis connection ("worker") and its own database connection, ` +
+        `every ${p.flushIntervalMs} ms`,
     );
   },
   read: (ctx, _state, db, id) => readCacheAside(ctx.redis, db, entryKey(ctx, id), id, { ttlMs: ctx.params.ttlMs }),
@@ -113,17 +115,24 @@ export const writeBehindImpl: StrategyImpl = {
     p.crashBeforeFlush
       ? {
           title: "The worker died before its next flush (--crash-before-flush)",
-          say: `The process running the worker was killed before the last ${CRASH_BEFORE_LAST} writes: no flush ran again, and one that had not yet sent its database statement never sent it. The writes it had not flushed were acknowledged to users; they sit in the Redis queue and nowhere else.`,
+          say:
+            `The process running the worker was killed before the last ${CRASH_BEFORE_LAST} writes: no flush ran ` +
+            `again, and one that had not yet sent its database statement never sent it. The writes it had not ` +
+            `flushed were acknowledged to users; they sit in the Redis queue and nowhere else.`,
           run: async (ctx, state) => {
             const x = extra(state);
             await x.worker.crash();
             x.pendingAtCrash = await pendingWrites(x.workerRedis, x.queueKey);
             x.pendingAtEnd = x.pendingAtCrash;
             ctx.note(
-              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} had been flushed; ${x.pendingAtCrash} acknowledged write${x.pendingAtCrash === 1 ? " was" : "s were"} still queued when it died`,
+              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} had been ` +
+                `flushed; ${x.pendingAtCrash} acknowledged write${x.pendingAtCrash === 1 ? " was" : "s were"} ` +
+                `still queued when it died`,
             );
             ctx.note(
-              "if Redis itself goes down now (no persistence, or a failover before the replica got them), those writes are gone: that is the data loss the chapter warns of. A restarted worker could drain the queue only if Redis kept it.",
+              "if Redis itself goes down now (no persistence, or a failover before the replica got them), " +
+                "those writes are gone: that is the data loss the chapter warns of. A restarted worker could " +
+                "drain the queue only if Redis kept it.",
             );
             ctx.table(batchTable(x.batches));
           },
@@ -136,7 +145,9 @@ export const writeBehindImpl: StrategyImpl = {
             await x.worker.stop();
             x.pendingAtEnd = await pendingWrites(x.workerRedis, x.queueKey);
             ctx.note(
-              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} applied ${x.flushed} queued writes with ${x.batches.reduce((n, b) => n + b.result.rowsWritten, 0)} row updates; ${x.pendingAtEnd} left in the queue`,
+              `${x.batches.length} batch${x.batches.length === 1 ? "" : "es"} applied ${x.flushed} queued ` +
+                `writes with ${x.batches.reduce((n, b) => n + b.result.rowsWritten, 0)} row ` +
+                `updates; ${x.pendingAtEnd} left in the queue`,
             );
             ctx.table(batchTable(x.batches));
           },
@@ -156,7 +167,8 @@ export const writeBehindImpl: StrategyImpl = {
           expected: x.pendingAtCrash,
           actual: lostWrites,
           detail:
-            "lost counted from the database (acknowledged version − stored version per user), pending from Redis (XLEN of the queue)",
+            "lost counted from the database (acknowledged version − stored version per user), pending from " +
+            "Redis (XLEN of the queue)",
         },
       );
     } else {
@@ -196,7 +208,9 @@ export const writeBehindImpl: StrategyImpl = {
       ctx.figure({
         what: "write latency",
         chapter: "very fast writes",
-        measured: `p50 ${ms(writeP50)} ms per write (one EVALSHA)${updateP50 !== null ? `; the worker's batch UPDATE took p50 ${ms(updateP50)} ms` : ""}`,
+        measured:
+          `p50 ${ms(writeP50)} ms per write (one ` +
+          `EVALSHA)${updateP50 !== null ? `; the worker's batch UPDATE took p50 ${ms(updateP50)} ms` : ""}`,
         ...(updateP50 !== null ? { agrees: writeP50 < updateP50 } : {}),
       });
     }

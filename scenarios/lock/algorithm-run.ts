@@ -86,9 +86,10 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
     const window = state.workloadWindow;
     const stalled = window ? stallWords(ctx.stalls.longest(window.from, window.to)) : "";
     ctx.inconclusive(
-      `in the counter workload a lock went ${Math.round(state.workloadUnrenewedMs)} ms unrenewed (from its SET NX or last renewal being ` +
-        `sent to the next reply), past its ${p.ttlMs} ms TTL${stalled ? `; ${stalled}` : ""}: this machine was too slow to keep ` +
-        `an increment inside the TTL, so the final count ${String(state.finalCount)} of ${expected} proves nothing`,
+      `in the counter workload a lock went ${Math.round(state.workloadUnrenewedMs)} ms unrenewed (from its SET ` +
+        `NX or last renewal being sent to the next reply), past its ${p.ttlMs} ms ` +
+        `TTL${stalled ? `; ${stalled}` : ""}: this machine was too slow to keep an increment inside the TTL, so ` +
+        `the final count ${String(state.finalCount)} of ${expected} proves nothing`,
     );
   } else {
     ctx.check(
@@ -128,7 +129,10 @@ const LOCK_NEEDS: Record<string, readonly CommandLabel[]> = {
   fencing: ["INCR", "HSET", "HMGET"],
 };
 
-/** Build one algorithm's scenario: the counter workload, the expiry pitfall in three acts, (a failed renewal), the verdict. */
+/**
+ * Build one algorithm's scenario: the counter workload, the expiry pitfall in three acts, (a failed renewal), the
+ * verdict.
+ */
 export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, LockState> {
   return defineScenario<LockParams, LockState>({
     id: `lock/${variant.algo}`,
@@ -143,14 +147,18 @@ export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, Lock
         {
           title: `${p.workers} workers × ${p.increments} increments of one counter, each under the lock`,
           say:
-            `Each worker has its own connection. For every increment it takes the lock, GETs the counter, adds 1 in JavaScript, ` +
-            `writes it back and releases: a read-modify-write that only the lock keeps from racing. The result must be exactly ` +
-            `${p.workers * p.increments}.`,
+            `Each worker has its own connection. For every increment it takes the lock, GETs the counter, adds ` +
+            `1 in JavaScript, writes it back and releases: a read-modify-write that only the lock keeps from ` +
+            `racing. The result must be exactly ${p.workers * p.increments}.`,
           run: (ctx, state) => counterWorkload(ctx, state, variant),
         },
         {
-          title: `The expiry pitfall, 1/3: worker-1 takes the lock, reads, and stalls ${p.pauseMs} ms (TTL ${p.ttlMs} ms)`,
-          say: "This wait is real: Redis expires keys on its own clock, so the only way to see a lock expire under its holder is to let the time pass.",
+          title:
+            `The expiry pitfall, 1/3: worker-1 takes the lock, reads, and stalls ${p.pauseMs} ms (TTL ${p.ttlMs} ` +
+            `ms)`,
+          say:
+            "This wait is real: Redis expires keys on its own clock, so the only way to see a lock expire under " +
+            "its holder is to let the time pass.",
           run: (ctx, state) => stallPastTtl(ctx, state, variant),
         },
         {
@@ -165,13 +173,17 @@ export function lockScenario(variant: LockVariant): ScenarioDef<LockParams, Lock
       if (variant.watchdog && p.renew) {
         steps.push({
           title: "A renewal fails: the lock vanishes under worker-1, its watchdog tells it, it abandons its work",
-          say: "Simulated fault: the main connection DELetes the lock after the first renewal, as an operator, a failover or eviction might.",
+          say:
+            "Simulated fault: the main connection DELetes the lock after the first renewal, as an operator, a " +
+            "failover or eviction might.",
           run: (ctx, state) => renewalFails(ctx, state, variant),
         });
       }
       steps.push({
         title: "What Redis holds now, and the verdict",
-        say: "Every lock key must be gone or expiring; the counts below come from Redis and from the holders' own timelines.",
+        say:
+          "Every lock key must be gone or expiring; the counts below come from Redis and from the holders' own " +
+          "timelines.",
         run: (ctx, state) => inspect(ctx, state, variant),
       });
       return steps.map((step) => ({ ...step, run: guarded(step.run) }));

@@ -65,9 +65,10 @@ const failover = defineScenario<FailoverParams, FailoverState>({
   id: "lock/failover",
   title: "The failover pitfall, for real: a lock the replica never got, and two holders after promotion",
   explain:
-    "Replication is asynchronous: the master answers OK to SET before any replica has the write. If the master dies in " +
-    "that window and the replica is promoted, the lock is gone, and a second client takes it while the first still holds " +
-    "it. This scenario starts a real master and replica, cuts the link, and shows it; then WAIT, fencing and Redlock.",
+    "Replication is asynchronous: the master answers OK to SET before any replica has the write. If the master " +
+    "dies in that window and the replica is promoted, the lock is gone, and a second client takes it while the " +
+    "first still holds it. This scenario starts a real master and replica, cuts the link, and shows it; then " +
+    "WAIT, fencing and Redlock.",
   chapter: CHAPTER,
   defaults: failoverDefaults,
   init: () => ({ masterDown: false, holds: [] }),
@@ -94,21 +95,24 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         }
         state.A = await ctx.connectTo(state.master.url, "A@master");
         ctx.note(
-          `master on 127.0.0.1:${state.master.port}, replica on 127.0.0.1:${state.replica.port} (--replicaof; the master lists it as online). ` +
-            "Throwaway redis-servers, no persistence; they stop when the run ends.",
+          `master on 127.0.0.1:${state.master.port}, replica on 127.0.0.1:${state.replica.port} (--replicaof; ` +
+            `the master lists it as online). Throwaway redis-servers, no persistence; they stop when the run ends.`,
         );
       },
     },
     {
       title: "Healthy replication: A's lock reaches the replica, and WAIT 1 says so",
-      say: `WAIT numreplicas timeout blocks until that many replicas acknowledged every write of this connection so far, or ${p.waitTimeoutMs} ms pass; it answers how many did.`,
+      say:
+        `WAIT numreplicas timeout blocks until that many replicas acknowledged every write of this connection so ` +
+        `far, or ${p.waitTimeoutMs} ms pass; it answers how many did.`,
       run: async (ctx, state) => {
         const token = newLockToken();
         await takeLock(ctx, state.A!, token);
         state.waitHealthy = Number(await state.A!.call("WAIT", "1", String(p.waitTimeoutMs)));
         state.replicaSawHealthy = (await state.opReplica!.call("GET", lockKey(ctx))) === token;
         ctx.note(
-          `WAIT 1 ${p.waitTimeoutMs} answered ${state.waitHealthy}: the replica has the lock (GET on the replica: ${state.replicaSawHealthy ? "A's token" : "nothing"})`,
+          `WAIT 1 ${p.waitTimeoutMs} answered ${state.waitHealthy}: the replica has the lock (GET on the ` +
+            `replica: ${state.replicaSawHealthy ? "A's token" : "nothing"})`,
         );
         await releaseLock(state.A!, lockKey(ctx), token);
         await state.A!.call("WAIT", "1", String(p.waitTimeoutMs));
@@ -117,14 +121,16 @@ const failover = defineScenario<FailoverParams, FailoverState>({
     {
       title: "The replication link is cut (a network partition between master and replica)",
       say:
-        "Simulated deterministically: the replica is given a wrong masterauth, so it cannot reconnect, then the master drops " +
-        "its replica connection (CLIENT KILL TYPE replica). From here on the master's writes stay on the master.",
+        "Simulated deterministically: the replica is given a wrong masterauth, so it cannot reconnect, then " +
+        "the master drops its replica connection (CLIENT KILL TYPE replica). From here on the master's writes " +
+        "stay on the master.",
       run: async (ctx, state) => {
         await state.opReplica!.call("CONFIG", "SET", "masterauth", "not-the-password");
         const killed = await state.opMaster!.call("CLIENT", "KILL", "TYPE", "replica");
         state.linkAfterCut = (await replicationInfo(state.opReplica!)).master_link_status;
         ctx.note(
-          `CLIENT KILL TYPE replica closed ${String(killed)} connection; the replica reports master_link_status:${state.linkAfterCut}`,
+          `CLIENT KILL TYPE replica closed ${String(killed)} connection; the replica reports ` +
+            `master_link_status:${state.linkAfterCut}`,
         );
       },
     },
@@ -139,8 +145,9 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         state.waitCut = Number(await state.A!.call("WAIT", "1", String(p.waitTimeoutMs)));
         state.replicaSawCut = (await state.opReplica!.call("GET", lockKey(ctx))) as string | null;
         ctx.note(
-          `SET … NX PX ${p.ttlMs} answered ${String(a.set)} and A's fencing token is ${a.fence}: A believes it holds the lock. ` +
-            `WAIT 1 ${p.waitTimeoutMs} answered ${state.waitCut}: no replica acknowledged it. GET on the replica: ${state.replicaSawCut === null ? "nil" : state.replicaSawCut}.`,
+          `SET … NX PX ${p.ttlMs} answered ${String(a.set)} and A's fencing token is ${a.fence}: A believes it ` +
+            `holds the lock. WAIT 1 ${p.waitTimeoutMs} answered ${state.waitCut}: no replica acknowledged it. GET ` +
+            `on the replica: ${state.replicaSawCut === null ? "nil" : state.replicaSawCut}.`,
         );
       },
     },
@@ -153,7 +160,8 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         await state.opReplica!.call("REPLICAOF", "NO", "ONE");
         const role = (await replicationInfo(state.opReplica!)).role;
         ctx.note(
-          `the master is gone (SHUTDOWN NOSAVE); the replica's role is now ${role}, as Sentinel or an operator would make it`,
+          `the master is gone (SHUTDOWN NOSAVE); the replica's role is now ${role}, as Sentinel or an operator ` +
+            `would make it`,
         );
       },
     },
@@ -180,8 +188,9 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           ],
         });
         ctx.note(
-          `Both hold the lock at once. Even the fencing tokens collide (A ${state.aFence}, B ${b.fence}): the INCR that issued A's ` +
-            "token was lost with the master too, so a resource checking tokens cannot tell the two holders apart.",
+          `Both hold the lock at once. Even the fencing tokens collide (A ${state.aFence}, B ${b.fence}): the ` +
+            `INCR that issued A's token was lost with the master too, so a resource checking tokens cannot tell ` +
+            `the two holders apart.`,
         );
       },
     },
@@ -193,17 +202,22 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           rows: [
             [
               "WAIT 1 <timeout> after SET",
-              `A's WAIT answered ${String(state.waitCut)} (vs ${String(state.waitHealthy)} when healthy): a client that trusts the lock only when WAIT ≥ 1 releases it and retries instead of working`,
-              "one more round trip (the replica's ack); still not a consensus commit: a lagging replica could be promoted",
+              `A's WAIT answered ${String(state.waitCut)} (vs ${String(state.waitHealthy)} when healthy): a ` +
+                `client that trusts the lock only when WAIT ≥ 1 releases it and retries instead of working`,
+              "one more round trip (the replica's ack); still not a consensus commit: a lagging replica could " +
+                "be promoted",
             ],
             [
               "fencing tokens",
-              `the resource rejects writes with a token lower than the highest seen; here both tokens were ${String(state.aFence)}/${String(state.bFence)}: the counter must survive failover (WAIT on the INCR, or a consensus store)`,
+              `the resource rejects writes with a token lower than the highest seen; here both tokens ` +
+                `were ${String(state.aFence)}/${String(state.bFence)}: the counter must survive failover (WAIT on ` +
+                `the INCR, or a consensus store)`,
               "the protected resource must check the token",
             ],
             [
               "Redlock (lock --algo redlock)",
-              "no replication to lose: the lock lives on a majority of independent masters; losing one master loses one vote",
+              "no replication to lose: the lock lives on a majority of independent masters; losing one master " +
+                "loses one vote",
               "N servers; relies on bounded pauses and clock rates",
             ],
             [
@@ -256,9 +270,13 @@ const failover = defineScenario<FailoverParams, FailoverState>({
         ctx.figure({
           what: "the failover pitfall",
           chapter: "Master dies, replica promoted, but lock not yet replicated!",
-          measured: `SET OK on the master, WAIT 1 → ${String(state.waitCut)}, replica promoted, B's SET NX → ${String(state.bSet)}: ${doubleHolds === 1 ? "two holders" : "no double hold"}`,
+          measured:
+            `SET OK on the master, WAIT 1 → ${String(state.waitCut)}, replica promoted, B's SET NX ` +
+            `→ ${String(state.bSet)}: ${doubleHolds === 1 ? "two holders" : "no double hold"}`,
           agrees: doubleHolds === 1,
-          note: "Fix: Redlock, or WAIT before trusting the lock; or accept rare double-processing and make the work idempotent",
+          note:
+            "Fix: Redlock, or WAIT before trusting the lock; or accept rare double-processing and make the work " +
+            "idempotent",
         });
       },
     },

@@ -66,7 +66,9 @@ export const fencing: LockVariant = {
     ctx.figure({
       what: "safety that does not depend on clocks",
       chapter: "CLOCK DRIFT: EX relies on Redis server clock … for critical systems, use fencing tokens",
-      measured: `the write with token ${String(pit.w1Fence)} was refused after token ${String(pit.w2Fence)} wrote; ${state.staleWritesRejected} stale write rejected`,
+      measured:
+        `the write with token ${String(pit.w1Fence)} was refused after token ${String(pit.w2Fence)} ` +
+        `wrote; ${state.staleWritesRejected} stale write rejected`,
       agrees: state.staleWritesRejected >= 1,
       note: "the double hold still happened; it did no harm",
     });

@@ -49,7 +49,8 @@ async function verdict(ctx: Ctx, _state: NoLockState): Promise<void> {
   const model = p.increments;
   const lost = expected - finalCount;
   ctx.note(
-    `final count ${finalCount} of ${expected}: ${lost} of ${expected} increments lost (${Math.round((lost / expected) * 100)} %)`,
+    `final count ${finalCount} of ${expected}: ${lost} of ${expected} increments lost ` +
+      `(${Math.round((lost / expected) * 100)} %)`,
   );
   ctx.note("Every worker's GET and SET succeeded: nothing failed, nothing was reported. Lost updates are silent.");
   ctx.metric("finalCount", finalCount);
@@ -90,7 +91,9 @@ export default defineScenario<LockParams, NoLockState>({
   steps: (p) => [
     {
       title: `${p.increments} rounds: all ${p.workers} workers GET the counter, then all SET what they computed`,
-      say: "The barrier between the reads and the writes is the scenario's doing, so the race is lost every time rather than now and then.",
+      say:
+        "The barrier between the reads and the writes is the scenario's doing, so the race is lost every time " +
+        "rather than now and then.",
       run: (ctx, state) => racingRounds(ctx, state),
     },
     {

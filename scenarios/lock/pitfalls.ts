@@ -16,7 +16,9 @@ export async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVari
   state.pitfall.read1 = state.pitfall.start;
   state.pitfall.w1Fence = g1.fence;
   ctx.note(
-    `worker-1 holds the lock (owner token ${short(g1.token)}…${g1.fence !== null ? `, fencing token ${g1.fence}` : ""}) and read the counter: ${state.pitfall.read1}`,
+    `worker-1 holds the lock (owner ` +
+      `token ${short(g1.token)}…${g1.fence !== null ? `, fencing token ${g1.fence}` : ""}) and read the ` +
+      `counter: ${state.pitfall.read1}`,
   );
   const renewalsBefore = state.renewals;
   ctx.stalls.point("lock-pitfall-stall");
@@ -25,7 +27,8 @@ export async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVari
   const pttl = Number(await ctx.redis.call("PTTL", key));
   state.pitfall.pttlAfterStall = pttl;
   ctx.note(
-    `worker-1 stalled for ${p.pauseMs} ms (a GC pause, swapping, a slow call) with a ${p.ttlMs} ms TTL; it has no idea how long it was gone`,
+    `worker-1 stalled for ${p.pauseMs} ms (a GC pause, swapping, a slow call) with a ${p.ttlMs} ms TTL; it has ` +
+      `no idea how long it was gone`,
   );
   ctx.note(
     "Clock: the TTL runs on the Redis server's clock, not worker-1's, and nothing tells a holder when it runs out. " +
@@ -33,9 +36,10 @@ export async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVari
   );
   if (variant.watchdog) {
     ctx.note(
-      `the watchdog renewed the lock ${state.pitfall.renewalsDuringStall} times during the stall (every ${Math.floor(p.ttlMs / 3)} ms = TTL/3, ` +
-        `owner-checked PEXPIRE on worker-1's connection): PTTL is ${pttl} ms now. It runs in worker-1's process: a stop-the-world pause ` +
-        `(GC, a frozen VM) would have stopped it too; this stall is an await, which its timer outlives.`,
+      `the watchdog renewed the lock ${state.pitfall.renewalsDuringStall} times during the stall ` +
+        `(every ${Math.floor(p.ttlMs / 3)} ms = TTL/3, owner-checked PEXPIRE on worker-1's connection): PTTL ` +
+        `is ${pttl} ms now. It runs in worker-1's process: a stop-the-world pause (GC, a frozen VM) would have ` +
+        `stopped it too; this stall is an await, which its timer outlives.`,
     );
   } else {
     ctx.note(
@@ -57,15 +61,19 @@ export async function secondWorkerTries(ctx: Ctx, state: LockState, variant: Loc
     const value = await variant.read(ctx, w2!.redis);
     const accepted = await variant.write(ctx, w2!.redis, value + 1, g2);
     ctx.note(
-      `worker-2 got the lock (token ${short(g2.token)}…${g2.fence !== null ? `, fencing token ${g2.fence}` : ""}), read ${value} and wrote ${value + 1}${accepted ? "" : " (refused!)"}`,
+      `worker-2 got the lock ` +
+        `(token ${short(g2.token)}…${g2.fence !== null ? `, fencing token ${g2.fence}` : ""}), read ${value} and ` +
+        `wrote ${value + 1}${accepted ? "" : " (refused!)"}`,
     );
     ctx.note(
-      `DOUBLE HOLD: worker-1 never released and still believes it holds the lock; so does worker-2 (${overlappingHolds(state.holds)} overlapping hold so far)`,
+      `DOUBLE HOLD: worker-1 never released and still believes it holds the lock; so does worker-2 ` +
+        `(${overlappingHolds(state.holds)} overlapping hold so far)`,
     );
   } else {
     const owner = (await ctx.redis.call("GET", lockKey(ctx, variant.algo))) as string | null;
     ctx.note(
-      `worker-2 was refused: the lock is still held${owner === grants.g1?.token ? " by worker-1 (its watchdog kept it alive)" : ""}; no double hold`,
+      `worker-2 was refused: the lock is still ` +
+        `held${owner === grants.g1?.token ? " by worker-1 (its watchdog kept it alive)" : ""}; no double hold`,
     );
   }
 }
@@ -143,8 +151,9 @@ export async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: Lo
   state.pitfallUnrenewedMs = state.longestUnrenewedMs;
   if (g1.fence !== null) {
     ctx.note(
-      `Clock: fencing does not depend on clocks. The resource compares token numbers (${g1.fence} < ${state.pitfall.w2Fence ?? "?"}), so ` +
-        "the stale write is refused however long worker-1 slept and whatever any clock, the server's included, says.",
+      `Clock: fencing does not depend on clocks. The resource compares token numbers (${g1.fence} ` +
+        `< ${state.pitfall.w2Fence ?? "?"}), so the stale write is refused however long worker-1 slept and ` +
+        `whatever any clock, the server's included, says.`,
     );
   }
   ctx.table({
@@ -229,7 +238,8 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
     ],
   });
   ctx.note(
-    `Until that renewal (at most ${Math.floor(p.ttlMs / 3)} ms later) worker-1 still believed it held the lock: a watchdog shortens the window ` +
-      "in which a lost lock goes unnoticed, it does not close it. Fencing tokens do: the resource refuses the stale write itself.",
+    `Until that renewal (at most ${Math.floor(p.ttlMs / 3)} ms later) worker-1 still believed it held the ` +
+      `lock: a watchdog shortens the window in which a lost lock goes unnoticed, it does not close it. Fencing ` +
+      `tokens do: the resource refuses the stale write itself.`,
   );
 }

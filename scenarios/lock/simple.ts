@@ -37,7 +37,9 @@ export function lateReleaseChecks(ctx: Ctx, state: LockState): void {
   }
   ctx.check("worker-2's lock was still held, by worker-2, after worker-1's late release", survived, {
     expected: "owner = worker-2's token, PTTL > 0",
-    actual: `owner ${pit.ownerAfterLateRelease === pit.w2Token ? "worker-2" : String(pit.ownerAfterLateRelease)}, PTTL ${String(pit.pttlAfterLateRelease)}`,
+    actual:
+      `owner ${pit.ownerAfterLateRelease === pit.w2Token ? "worker-2" : String(pit.ownerAfterLateRelease)}, ` +
+      `PTTL ${String(pit.pttlAfterLateRelease)}`,
   });
 }
 
@@ -45,9 +47,9 @@ export const simple: LockVariant = {
   algo: "simple",
   title: (p) => `Simple lock: SET NX PX ${p.ttlMs} ms with an owner token, released by an owner-checked Lua delete`,
   explain:
-    "SET lock token NX PX ttl takes the lock in one command; the random token says who owns it. The release is a Lua " +
-    "compare-and-delete, so a holder can only delete its own lock. The TTL frees the lock if its holder dies, and also " +
-    "under a holder that is merely slow: the expiry pitfall, shown for real.",
+    "SET lock token NX PX ttl takes the lock in one command; the random token says who owns it. The release is " +
+    "a Lua compare-and-delete, so a holder can only delete its own lock. The TTL frees the lock if its holder " +
+    "dies, and also under a holder that is merely slow: the expiry pitfall, shown for real.",
   watchdog: false,
   ...plainCounter("simple"),
   async tryAcquire(ctx, redis, token) {
@@ -74,7 +76,9 @@ export const simple: LockVariant = {
     ctx.figure({
       what: "the lock frees itself when its holder stops",
       chapter: "EX 30: auto-release in 30 s (prevents deadlocks)",
-      measured: `TTL ${p.ttlMs} ms: PTTL ${String(state.pitfall.pttlAfterStall)} after a ${p.pauseMs} ms stall, freed by the server without a release`,
+      measured:
+        `TTL ${p.ttlMs} ms: PTTL ${String(state.pitfall.pttlAfterStall)} after a ${p.pauseMs} ms stall, freed by ` +
+        `the server without a release`,
       agrees: gone,
       note: "it frees just as well under a holder that is only slow: pitfall 1",
     });

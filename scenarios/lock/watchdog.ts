@@ -11,9 +11,10 @@ export const watchdog: LockVariant = {
       ? `Lock with a watchdog: a ${p.ttlMs} ms lock renewed every ${Math.floor(p.ttlMs / 3)} ms while its holder works`
       : `Lock with its watchdog switched off (--no-renew): a ${p.ttlMs} ms lock that nobody renews`,
   explain:
-    "The simple lock, plus a renewal loop in the holder's process: every TTL/3 an owner-checked PEXPIRE (Lua: only if " +
-    "the lock still holds our token) resets the TTL, so a holder that is slow but alive keeps its lock, while a dead " +
-    "holder's lock still expires within one TTL. When a renewal answers 0 the holder is told (LockLostError) and stops.",
+    "The simple lock, plus a renewal loop in the holder's process: every TTL/3 an owner-checked PEXPIRE (Lua: " +
+    "only if the lock still holds our token) resets the TTL, so a holder that is slow but alive keeps its lock, " +
+    "while a dead holder's lock still expires within one TTL. When a renewal answers 0 the holder is told " +
+    "(LockLostError) and stops.",
   watchdog: true,
   ...plainCounter("watchdog"),
   async tryAcquire(ctx, redis, token) {
@@ -36,15 +37,17 @@ export const watchdog: LockVariant = {
       // have expired it.
       const stalled = stallWords(ctx.stalls.longest(state.grants.g1?.hold.from ?? 0));
       ctx.inconclusive(
-        `a renewal came ${Math.round(state.pitfallUnrenewedMs)} ms after the previous one was sent (every ${interval} ms was asked; ` +
-          `the TTL is ${p.ttlMs} ms${stalled ? `; ${stalled}` : ""}): this machine was too slow to keep the lock alive, so ` +
+        `a renewal came ${Math.round(state.pitfallUnrenewedMs)} ms after the previous one was sent ` +
+          `(every ${interval} ms was asked; the TTL is ${p.ttlMs} ms${stalled ? `; ${stalled}` : ""}): this ` +
+          `machine was too slow to keep the lock alive, so ` +
           (violated ? "the double hold proves nothing" : "its expiry under worker-1 proves nothing"),
       );
       return;
     }
     if (p.renew)
       ctx.check("the watchdog renewed the lock during the stall", (pit.renewalsDuringStall ?? 0) >= 1, {
-        expected: `≥ 1 (about ${Math.floor(p.pauseMs / interval)}: one every ${interval} ms of a ${p.pauseMs} ms stall)`,
+        expected:
+          `≥ 1 (about ${Math.floor(p.pauseMs / interval)}: ` + `one every ${interval} ms of a ${p.pauseMs} ms stall)`,
         actual: pit.renewalsDuringStall ?? null,
       });
     ctx.check(
@@ -52,7 +55,9 @@ export const watchdog: LockVariant = {
       doubleHolds === 0 && pit.w2GotItDuringStall === false,
       {
         expected: 0,
-        actual: `${doubleHolds} double holds; worker-2 ${pit.w2GotItDuringStall ? "got" : "was refused"} the lock during the stall`,
+        actual:
+          `${doubleHolds} double holds; worker-2 ${pit.w2GotItDuringStall ? "got" : "was refused"} the lock ` +
+          `during the stall`,
       },
     );
     ctx.check("worker-1's release after the stall answered 1: it still owned its lock", pit.lateRelease === 1, {
@@ -78,9 +83,10 @@ export const watchdog: LockVariant = {
       const stall = ctx.stalls.longest(lost.deletedAt, lost.endedAt);
       if (window < interval || stall >= interval) {
         ctx.inconclusive(
-          `worker-1's work ended ${Math.round(window)} ms after the lock was deleted` +
-            `${stall >= interval ? ` (${stallWords(stall)})` : ""}, before the watchdog's next renewal (every ${interval} ms) ` +
-            "could tell it: this machine was too slow to show the lost lock reaching the holder",
+          `worker-1's work ended ${Math.round(window)} ms after the lock was ` +
+            `deleted${stall >= interval ? ` (${stallWords(stall)})` : ""}, before the watchdog's next renewal ` +
+            `(every ${interval} ms) could tell it: this machine was too slow to show the lost lock reaching the ` +
+            `holder`,
         );
         return;
       }
@@ -91,7 +97,8 @@ export const watchdog: LockVariant = {
       {
         expected: "LockLostError before the work ended; counter unchanged",
         actual: lost
-          ? `${lost.message}; ${lost.chunksDone}/${lost.chunksPlanned} slices done; counter ${lost.valueBefore} → ${lost.valueAfter}`
+          ? `${lost.message}; ${lost.chunksDone}/${lost.chunksPlanned} slices done; counter ${lost.valueBefore} ` +
+            `→ ${lost.valueAfter}`
           : "not run",
       },
     );
@@ -103,7 +110,9 @@ export const watchdog: LockVariant = {
     ctx.figure({
       what: "lock extension while still processing",
       chapter: "Fix: use lock extension (watchdog thread renews TTL)",
-      measured: `${String(pit.renewalsDuringStall)} renewals kept a ${p.ttlMs} ms lock through a ${p.pauseMs} ms stall; ${doubleHolds} double holds`,
+      measured:
+        `${String(pit.renewalsDuringStall)} renewals kept a ${p.ttlMs} ms lock through a ${p.pauseMs} ms ` +
+        `stall; ${doubleHolds} double holds`,
       agrees: (pit.renewalsDuringStall ?? 0) >= 1 && doubleHolds === 0,
       note: "a stop-the-world pause would stop the watchdog too",
     });

@@ -100,7 +100,9 @@ export interface PitfallOutcome {
   /** The lock's owner and PTTL right after worker-1's late release. */
   ownerAfterLateRelease?: string | null;
   pttlAfterLateRelease?: number;
-  /** From sending worker-2's SET NX to the reply of that PTTL, ms: past the TTL, its lock may have expired by itself. */
+  /**
+   * From sending worker-2's SET NX to the reply of that PTTL, ms: past the TTL, its lock may have expired by itself.
+   */
   w2AgeAfterLateReleaseMs?: number;
   w2Token?: string;
   w2Fence?: number | null;
@@ -368,7 +370,8 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
   const failures = stats.flatMap((s) => s.failures.map((f) => `${s.worker}: ${f}`));
   if (failures.length > 0) ctx.note(`problems: ${failures.slice(0, 5).join("; ")}${failures.length > 5 ? " …" : ""}`);
   ctx.note(
-    `SET NX is not a queue: a refused worker sleeps ${p.retryInitialMs} → ${p.retryMaxMs} ms (doubling) and asks again, so the worker that ` +
-      `just released often takes the lock again at once; the longest wait was ${ms(maxOf(state.waits))}.`,
+    `SET NX is not a queue: a refused worker sleeps ${p.retryInitialMs} → ${p.retryMaxMs} ms (doubling) and ` +
+      `asks again, so the worker that just released often takes the lock again at once; the longest wait ` +
+      `was ${ms(maxOf(state.waits))}.`,
   );
 }
