@@ -11,22 +11,23 @@ import { alignedStart, generateTraffic, type RateLimitAlgorithm } from "../../sr
 import {
   checkName,
   findViolations,
-  fuzz,
-  inspectNamespace,
   kindsFor,
-  observe,
   referenceFor,
-  shrinkViolation,
   type CheckConfig,
-  type FuzzResult,
   type Observation,
   type SeqRequest,
-  type SequenceRunner,
-  type Shrunk,
-  type SpaceOptions,
   type Violation,
   type ViolationKind,
 } from "../../src/patterns/ratelimit/user-check.js";
+import {
+  fuzz,
+  shrinkViolation,
+  type FuzzResult,
+  type SequenceRunner,
+  type Shrunk,
+  type SpaceOptions,
+} from "../../src/patterns/ratelimit/user-fuzz.js";
+import { inspectNamespace, observe } from "../../src/patterns/ratelimit/user-run.js";
 import type { UserLimiter } from "../../src/patterns/ratelimit/user-script.js";
 import type { ClockMode } from "../../src/runner/clock.js";
 import { defineScenario, type ScenarioContext, type StepDef, type TableData } from "../../src/runner/types.js";

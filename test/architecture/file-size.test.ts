@@ -14,7 +14,6 @@ const LIMIT = 400;
 /** Still over the limit: path → ceiling (its size when listed, plus a little room for fixes in flight). */
 const OVER_TODAY: Record<string, number> = {
   "src/cli/render/human.ts": 580,
-  "src/patterns/ratelimit/user-check.ts": 570,
   "scenarios/primary/durability.ts": 550,
   "scenarios/queue/stream.ts": 520,
   "scenarios/ratelimit/user-script.ts": 510,
@@ -24,8 +23,9 @@ const OVER_TODAY: Record<string, number> = {
   "scenarios/leaderboard/global.ts": 470,
   "scenarios/cache/stampede.ts": 460,
   "src/doctor/requirements.ts": 450,
-  "src/redis/recorder.ts": 430,
   "src/bench/run.ts": 420,
+  "scenarios/queue/reliable.ts": 420, // grew past 400 when its long lines were wrapped
+  "scenarios/ratelimit/algorithm-run.ts": 420, // the same
 };
 
 function sourceFiles(dir: string): string[] {
