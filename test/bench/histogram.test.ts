@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LatencyHistogram, bucketOf, valueOf } from "../../src/bench/histogram.js";
-import {
-  classifyBottleneck,
-  defaultThreads,
-  parseRedisBenchmarkCsv,
-  sequenceRate,
-  splitOps,
-} from "../../src/bench/run.js";
+import { parseRedisBenchmarkCsv, sequenceRate } from "../../src/bench/redis-benchmark.js";
+import { classifyBottleneck, defaultThreads, splitOps } from "../../src/bench/run.js";
 import { seededRandom } from "../../src/patterns/leaderboard/seed.js";
 
 /** The latency histogram against exact percentiles of the same values, computed by sorting. */
@@ -97,7 +92,8 @@ describe("bench arithmetic", () => {
 
   it("reads redis-benchmark's CSV result line", () => {
     const csv =
-      '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n"GET foo","12658.23","0.302","0.024","0.087","2.151","5.487","6.399"\n';
+      '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",' +
+      '"max_latency_ms"\n"GET foo","12658.23","0.302","0.024","0.087","2.151","5.487","6.399"\n';
     expect(parseRedisBenchmarkCsv(csv)).toEqual({ opsPerSec: 12658.23, p50Ms: 0.087, p99Ms: 5.487 });
     expect(parseRedisBenchmarkCsv('"GET foo","5000.00"\n')).toEqual({ opsPerSec: 5000, p50Ms: 0, p99Ms: 0 });
     expect(parseRedisBenchmarkCsv("")).toBeUndefined();

@@ -37,7 +37,7 @@ describe("WireClient", () => {
     expect(await c.call("DEL", `${k}:s`, `${k}:n`, `${k}:l`, `${k}:x`)).toBe(4);
   });
 
-  it("pipelines what is issued in one tick, keeps replies in order, and reads a reply split over many chunks", async () => {
+  it("pipelines what is issued in one tick, keeps replies in order, reads a reply split over many chunks", async () => {
     const c = await client();
     const k = testPrefix("wire");
     const big = "x".repeat(3_000_000);
@@ -55,7 +55,7 @@ describe("WireClient", () => {
     await c.call("DEL", `${k}:big`, `${k}:bin`);
   });
 
-  it("runs a pattern's script (EVALSHA, NOSCRIPT, EVAL) and records each command as the recorder does for ioredis", async () => {
+  it("runs a pattern's script (EVALSHA, NOSCRIPT, EVAL), each command recorded as for ioredis", async () => {
     const c = await client();
     const recorder = new CommandRecorder();
     c.hooks = recorder.wireHooks("bench-1");
@@ -72,7 +72,7 @@ describe("WireClient", () => {
     await c.call("DEL", key);
   });
 
-  it("records each command of a pipelined write with its reply, in order, timed from the write to the read", async () => {
+  it("records each command of a pipelined write with its reply, in order, timed write to read", async () => {
     const c = await client();
     const recorder = new CommandRecorder({ retain: 10 });
     c.hooks = recorder.wireHooks("bench-2");

@@ -79,4 +79,12 @@ describe("bench options", () => {
     expect(err).toBeInstanceOf(CommanderError);
     expect((err as CommanderError).message).toMatch(message);
   });
+
+  it("--help says a Redis Cluster is refused (test/e2e/bench-cluster.test.ts checks the refusal)", () => {
+    const bench = createProgram({ bench: async () => undefined }).commands.find((c) => c.name() === "bench")!;
+    let help = "";
+    bench.configureOutput({ writeOut: (text) => void (help += text) });
+    bench.outputHelp();
+    expect(help).toMatch(/A Redis Cluster \(--cluster, or a --url naming a cluster node\) is refused with\s+exit 2/);
+  });
 });

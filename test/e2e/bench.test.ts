@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRedisBenchmark } from "../../src/bench/run.js";
+import { findRedisBenchmark } from "../../src/bench/redis-benchmark.js";
 import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
 
@@ -84,7 +84,7 @@ function expectConsistent(phase: Phase, ops: number | null): void {
 }
 
 describe("bench --json", () => {
-  it("bench ratelimit --ops 2000: every operation counted in both modes, ordered percentiles, one EVALSHA traced, no key left", async () => {
+  it("ratelimit --ops 2000: ops counted in both modes, percentiles ordered, one EVALSHA traced, no key left", async () => {
     const prefix = testPrefix("bench");
     const result = await runCli([
       "bench",
@@ -179,7 +179,7 @@ describe("bench --json", () => {
     },
   );
 
-  it("--processes 2: two OS processes, every operation counted once in the merged histogram, CPU per operation", async () => {
+  it("--processes 2: two OS processes, every operation counted once in the merged histogram, CPU per op", async () => {
     const prefix = testPrefix("bench-proc");
     const ops = 1000;
     const result = await runCli([
@@ -261,6 +261,22 @@ describe("bench, human output and usage", () => {
     const result = await runCli([...args, "--url", server().url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it("refuses --threads with --processes before it connects: exit 2 even where no server listens", async () => {
+    const result = await runCli([
+      "bench",
+      "cache",
+      "--threads",
+      "2",
+      "--processes",
+      "2",
+      "--url",
+      "redis://127.0.0.1:1",
+    ]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/--processes and --threads are alternatives/);
+    expect(result.stderr).not.toMatch(/connect/);
   });
 });
 

@@ -5,15 +5,17 @@ import { entityId, entityKeyParts, findOperation, type HotOperation } from "../.
 import {
   classifyBottleneck,
   defaultThreads,
-  findRedisBenchmark,
-  redisBenchmarkTarget,
   runPatternPhase,
-  runRedisBenchmark,
-  sequenceRate,
   type Bottleneck,
   type PhaseResult,
-  type RedisBenchmarkRun,
 } from "../../bench/run.js";
+import {
+  findRedisBenchmark,
+  redisBenchmarkTarget,
+  runRedisBenchmark,
+  sequenceRate,
+  type RedisBenchmarkRun,
+} from "../../bench/redis-benchmark.js";
 import { scanPrefix } from "../../redis/cleanup.js";
 import { connectFromOptions } from "../connect-from-options.js";
 import { watchInterrupts } from "../interrupt.js";
@@ -38,6 +40,9 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     const kinds = BENCH_KINDS[opts.pattern] as readonly string[];
     throw new UsageError(`unknown ${opts.pattern} kind "${kind}": choose one of ${kinds.join(", ")}`);
   }
+  // Usage errors before any connection (exit 2, nothing written to the server).
+  if (opts.processes !== undefined && opts.threads !== undefined)
+    throw new UsageError("--processes and --threads are alternatives: give one of them");
   const rbBin = opts.vsRedisBenchmark ? findRedisBenchmark() : undefined;
   const recorder = new CommandRecorder();
   const connection = await connectFromOptions(opts, {
@@ -61,8 +66,6 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const connectionOptions = workerConnection(redis.options);
   const serverIsLocal = isLocal(connectionOptions);
   const cores = availableParallelism();
-  if (opts.processes !== undefined && opts.threads !== undefined)
-    throw new UsageError("--processes and --threads are alternatives: give one of them");
   const processes = opts.processes === undefined ? undefined : Math.min(opts.clients, opts.processes);
   const threads =
     processes ?? Math.min(opts.clients, opts.threads ?? defaultThreads(opts.clients, serverIsLocal, cores));
@@ -93,7 +96,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       const target = redisBenchmarkTarget(connectionOptions);
       if (!rbBin)
         notes.push(
-          "--vs-redis-benchmark: redis-benchmark is not on PATH, so there is no comparison (install redis-tools or redis)",
+          "--vs-redis-benchmark: redis-benchmark is not on PATH, so there is no comparison " +
+            "(install redis-tools or redis)",
         );
       else if ("unsupported" in target) notes.push(`--vs-redis-benchmark skipped: ${target.unsupported}`);
       else rb = { bin: rbBin, target: target.args };
@@ -121,7 +125,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       const phase = (record: boolean) => {
         guard();
         progress.update(
-          `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, recorder ${record ? "on" : "off"} (${units}, ${opts.clients} clients)`,
+          `bench ${opts.pattern}: round ${r + 1}/${opts.rounds}, recorder ${record ? "on" : "off"} ` +
+            `(${units}, ${opts.clients} clients)`,
         );
         return runPatternPhase(redis, { ...base, record, signal: controller.signal });
       };
@@ -168,7 +173,8 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   const load = loadavg()[0]!;
   if (load > cores) {
     notes.push(
-      `the machine was busy with other work (load average ${load.toFixed(1)} on ${cores} cores): every figure is lower and noisier than on a quiet machine`,
+      `the machine was busy with other work (load average ${load.toFixed(1)} on ${cores} cores): ` +
+        "every figure is lower and noisier than on a quiet machine",
     );
   }
   const report = buildReport({

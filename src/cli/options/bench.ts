@@ -90,7 +90,10 @@ Examples:
   $ redis-patterns bench ratelimit --algo token-bucket --ops 200000 --clients 50
   $ redis-patterns bench lock --pipeline 16 --vs-redis-benchmark
   $ redis-patterns bench session --pipeline 16 --processes 2 --vs-redis-benchmark
-  $ redis-patterns bench queue --duration 5s --json`,
+  $ redis-patterns bench queue --duration 5s --json
+
+A Redis Cluster (--cluster, or a --url naming a cluster node) is refused with
+exit 2 before anything is written: bench measures one standalone server.`,
     )
     .action(async (pattern: BenchPattern, _opts, cmd: Command) =>
       run({ ...cmd.optsWithGlobals<BenchCliOptions>(), pattern }),

@@ -1,6 +1,7 @@
 import { Chalk } from "chalk";
 import Table from "cli-table3";
-import type { Bottleneck, HistogramBucket, PhaseResult, RedisBenchmarkRun } from "../../bench/run.js";
+import type { Bottleneck, HistogramBucket, PhaseResult } from "../../bench/run.js";
+import type { RedisBenchmarkRun } from "../../bench/redis-benchmark.js";
 import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import type { CleanupResult } from "../../runner/runner.js";
