@@ -84,7 +84,7 @@ function expectConsistent(phase: Phase, ops: number | null): void {
 }
 
 describe("bench --json", () => {
-  it("ratelimit --ops 2000: ops counted in both modes, percentiles ordered, one EVALSHA traced, no key left", async () => {
+  it("ratelimit --ops 2000: both modes count every op, percentiles ordered, EVALSHA traced, no key left", async () => {
     const prefix = testPrefix("bench");
     const result = await runCli([
       "bench",
