@@ -17,9 +17,9 @@ import {
   type StreamShape,
 } from "../../src/patterns/analytics/index.js";
 import { copyKey } from "../../src/patterns/shared/copy.js";
-import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
+import { defineScenario } from "../../src/runner/types.js";
 import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
-import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
 
 const START = CHAPTER_DAY + 10 * HOUR_MS;
 const INTERVAL_MS = 15_000;
@@ -35,18 +35,7 @@ interface TimeseriesState {
   zsetBytes: number | null;
 }
 
-type Ctx = ScenarioContext<AnalyticsParams>;
-
 const describeMs = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
-
-async function memoryUsage(ctx: Ctx, key: string): Promise<number | null> {
-  try {
-    return Number(await ctx.redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
-  } catch (err) {
-    if (err instanceof Error && /NOPERM|unknown command/i.test(err.message)) return null;
-    throw err;
-  }
-}
 
 function sameSamples(a: readonly Sample[], b: readonly Sample[]): boolean {
   return (
@@ -204,8 +193,8 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           "and the same per-bucket min/max/avg",
           sameStats(bucketStats(got, p.bucketMs), bucketStats(expected, p.bucketMs)),
         );
-        state.streamBytes = await memoryUsage(ctx, state.stream);
-        state.zsetBytes = await memoryUsage(ctx, state.zset);
+        state.streamBytes = await memoryUsage(ctx.redis, state.stream);
+        state.zsetBytes = await memoryUsage(ctx.redis, state.zset);
         const n = state.samples.length;
         const per = (b: number | null) => (b === null ? "refused" : (b / n).toFixed(1));
         ctx.table({

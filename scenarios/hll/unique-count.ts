@@ -20,10 +20,10 @@ import {
   type HllShape,
 } from "../../src/patterns/hll/index.js";
 import { SCRIPTS } from "../../src/runner/support.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { defineScenario, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
 import { round } from "../../src/stats.js";
-import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
 
 interface UniqueCountState {
   hllKey: string;
@@ -31,18 +31,6 @@ interface UniqueCountState {
   snapshots: BatchSnapshot[];
   estimate: number;
   exact: number;
-}
-
-type Ctx = ScenarioContext<HllParams>;
-
-/** Measure a key's memory; null where the server refuses MEMORY USAGE (an ACL, a managed service). */
-async function memoryUsage(ctx: Ctx, key: string): Promise<number | null> {
-  try {
-    return Number(await ctx.redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
-  } catch (err) {
-    if (err instanceof Error && /NOPERM|unknown command/i.test(err.message)) return null;
-    throw err;
-  }
 }
 
 export default defineScenario<HllParams, UniqueCountState>({
@@ -131,8 +119,8 @@ export default defineScenario<HllParams, UniqueCountState>({
           state.estimate = await countUnique(ctx.redis, [state.hllKey]);
           state.exact = Number(await ctx.redis.call("SCARD", state.setKey));
           const shape: HllShape = await inspectUnique(ctx.redis, state.hllKey, bitfield);
-          const hllMemory = await memoryUsage(ctx, state.hllKey);
-          const setMemory = await memoryUsage(ctx, state.setKey);
+          const hllMemory = await memoryUsage(ctx.redis, state.hllKey);
+          const setMemory = await memoryUsage(ctx.redis, state.setKey);
           const error = relativeError(state.estimate, state.exact);
           const tolerance = singleRunTolerance(p.count);
           ctx.table({

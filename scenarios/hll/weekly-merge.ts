@@ -84,8 +84,8 @@ export default defineScenario<HllParams, WeeklyState>({
       },
       {
         title:
-          `The period ${dayLabel(FIRST_DAY)} … ${lastDay}: PFMERGE into one HLL, and PFCOUNT over all the day ` +
-          `keys`,
+          `The period ${dayLabel(FIRST_DAY)} … ${lastDay}: PFMERGE into one HLL, and PFCOUNT over all ` +
+          `the day keys`,
         say:
           "PFMERGE stores the union; PFCOUNT with several keys computes the same union on the fly without " +
           "storing it. The exact answer comes from a set of the visitors in this process, and the daily counts " +

@@ -1,3 +1,4 @@
+import { isRefusedCommand } from "../../src/redis/classify-error.js";
 import {
   defineScenario,
   type ScenarioContext,
@@ -303,7 +304,7 @@ async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLim
         size = Number(await ctx.redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
         bytes += size;
       } catch (err) {
-        if (!(err instanceof Error) || !/NOPERM|unknown command/i.test(err.message)) throw err;
+        if (!isRefusedCommand(err)) throw err;
         memoryRefused = true;
       }
       rows.push([client, key, pttl === -1 ? "no TTL!" : `${pttl} ms`, size]);

@@ -1,6 +1,6 @@
+import { isUnknownCommand } from "../../src/redis/classify-error.js";
 import {
   endSession,
-  isUnknownCommand,
   newSessionId,
   saveSession,
   sessionCookie,

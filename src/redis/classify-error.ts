@@ -52,6 +52,16 @@ export function isConnectionLost(err: unknown): boolean {
   return problem === "lost" || problem === "command-timeout";
 }
 
+/** The server does not know the command: older than the command (GETEX before 6.2, BLMOVE), or renamed away. */
+export function isUnknownCommand(err: unknown): boolean {
+  return err instanceof Error && /^ERR unknown command/i.test(err.message);
+}
+
+/** The server will not run the command for this user: unknown to it, or denied by an ACL (NOPERM). */
+export function isRefusedCommand(err: unknown): boolean {
+  return err instanceof Error && /NOPERM|unknown command/i.test(err.message);
+}
+
 /** Map what ioredis or the socket threw while connecting to the error vocabulary, one line naming the target. */
 export function classifyRedisError(err: unknown, parsed: Pick<ParsedUrl, "display" | "password">): RedisPatternsError {
   if (err instanceof RedisPatternsError) return err;

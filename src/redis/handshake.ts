@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { ConnectError, UsageError } from "../errors.js";
-import { classifyRedisError } from "./classify-error.js";
+import { classifyRedisError, isRefusedCommand } from "./classify-error.js";
 import type { ServerMode, Target } from "./connection.js";
 import { parseInfo } from "./server-info.js";
 import type { ParsedUrl } from "./url.js";
@@ -86,7 +86,7 @@ export async function describeServer(redis: Redis): Promise<Omit<Target, "url" |
     const replication = parseInfo(String(await redis.call("INFO", "replication")));
     if (replication.role === "slave" || replication.role === "replica") mode = "replica";
   } catch (err) {
-    if (!(err instanceof Error) || !/NOPERM|unknown command/i.test(err.message)) throw err;
+    if (!isRefusedCommand(err)) throw err;
   }
   return { server, version, mode };
 }

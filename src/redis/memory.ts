@@ -1,3 +1,4 @@
+import { isRefusedCommand } from "./classify-error.js";
 import { parseInfo } from "./server-info.js";
 import type { RedisCaller } from "./types.js";
 
@@ -61,6 +62,19 @@ export async function readMemory(redis: RedisCaller): Promise<ServerMemory | und
   const policy = info.maxmemory_policy;
   if (!Number.isFinite(used) || !Number.isFinite(max) || policy === undefined) return undefined;
   return { used, max, policy };
+}
+
+/**
+ * MEMORY USAGE of one key, every element measured (SAMPLES 0, not an estimate from a sample); null where the server
+ * refuses the command (an ACL, a managed service).
+ */
+export async function memoryUsage(redis: RedisCaller, key: string): Promise<number | null> {
+  try {
+    return Number(await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
+  } catch (err) {
+    if (isRefusedCommand(err)) return null;
+    throw err;
+  }
 }
 
 /** Whether the policy evicts keys when memory is full (`noeviction` refuses writes instead). */

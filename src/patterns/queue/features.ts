@@ -37,8 +37,3 @@ export function blockingTimeout(ms: number, fractional: boolean): string {
   if (!fractional) return String(Math.max(1, Math.ceil(ms / 1000)));
   return String(Math.max(1, Math.round(ms)) / 1000);
 }
-
-/** The server does not know the command (older than the command). */
-export function isUnknownCommand(err: unknown): boolean {
-  return err instanceof Error && /^ERR unknown command/i.test(err.message);
-}

@@ -12,7 +12,7 @@ export {
   UndeliverableError,
   type EmailMessage,
 } from "./messages.js";
-export { queueFeatures, blockingTimeout, versionAtLeast, isUnknownCommand, type QueueFeatures } from "./features.js";
+export { queueFeatures, blockingTimeout, versionAtLeast, type QueueFeatures } from "./features.js";
 export { enqueueMessage, takeMessage, type TakeOptions } from "./list.js";
 export {
   registerConsumer,

@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { blockingTimeout, isUnknownCommand } from "./features.js";
+import { isUnknownCommand } from "../../redis/classify-error.js";
+import { blockingTimeout } from "./features.js";
 
 /**
  * The keys of a reliable list queue. All must share one hash tag (`{emails}`): the reaper's script touches them

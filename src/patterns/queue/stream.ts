@@ -1,6 +1,6 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { isUnknownCommand } from "./features.js";
+import { isUnknownCommand } from "../../redis/classify-error.js";
 
 /**
  * One stream entry: its id (the server's, `1705314659500-0`) and its fields; null fields for an entry deleted since.

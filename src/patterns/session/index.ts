@@ -12,7 +12,6 @@ export {
   commitSession,
   updateSession,
   slidingReadFor,
-  isUnknownCommand,
   type SessionData,
   type SlidingRead,
 } from "./string-session.js";

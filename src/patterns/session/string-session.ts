@@ -4,6 +4,7 @@
  * slides the lifetime forward, logout deletes it.
  */
 import type { Redis } from "ioredis";
+import { versionAtLeast } from "../../redis/server-info.js";
 import type { RedisCaller } from "../../redis/types.js";
 
 /** What a session holds: anything JSON can carry. */
@@ -51,19 +52,11 @@ export async function readSession(redis: RedisCaller, key: string): Promise<Sess
 
 /**
  * Which sliding read a server supports: GETEX arrived in Redis 6.2 (and every Valkey). Undefined when the version
- * does not say (then try GETEX and fall back on "unknown command", see {@link isUnknownCommand}).
+ * does not say (then try GETEX and fall back on "unknown command", `isUnknownCommand` in src/redis/classify-error.ts).
  */
 export function slidingReadFor(version: string): SlidingRead | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(version);
-  if (!m) return undefined;
-  const major = Number(m[1]);
-  const minor = Number(m[2]);
-  return major > 6 || (major === 6 && minor >= 2) ? "getex" : "get+expire";
-}
-
-/** The error a server gives for a command it does not know (GETEX before 6.2). */
-export function isUnknownCommand(err: unknown): boolean {
-  return err instanceof Error && /^ERR unknown command/i.test(err.message);
+  const getex = versionAtLeast(version, "6.2");
+  return getex === undefined ? undefined : getex ? "getex" : "get+expire";
 }
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { isUnknownCommand } from "../../../src/redis/classify-error.js";
 import {
   commitSession,
   endSession,
-  isUnknownCommand,
   readSession,
   saveSession,
   slidingReadFor,
