@@ -16,7 +16,6 @@ const OVER_TODAY: Record<string, number> = {
   "src/cli/render/human.ts": 580,
   "scenarios/primary/durability.ts": 550,
   "scenarios/queue/stream.ts": 520,
-  "scenarios/ratelimit/user-script.ts": 510,
   "scenarios/cache/topology.ts": 490,
   "scenarios/lock/redlock.ts": 490,
   "src/doctor/probe.ts": 470,
