@@ -5,6 +5,7 @@
  * which sends it to the owner. Read-only: GET of a key that is never written.
  */
 import type { Redis } from "ioredis";
+import { parseInfo } from "../redis/server-info.js";
 
 export const CLUSTER_SLOTS = 16384;
 
@@ -127,12 +128,9 @@ export async function collectClusterFacts(
   sampleKey: string,
 ): Promise<ClusterFacts> {
   const problems: string[] = [];
-  const info: Record<string, string> = {};
+  let info: Record<string, string> = {};
   try {
-    for (const line of String(await cluster.call("CLUSTER", "INFO")).split(/\r?\n/)) {
-      const i = line.indexOf(":");
-      if (i > 0) info[line.slice(0, i)] = line.slice(i + 1).trim();
-    }
+    info = parseInfo(String(await cluster.call("CLUSTER", "INFO")));
   } catch (err) {
     problems.push(`CLUSTER INFO: ${(err as Error).message}`);
   }
