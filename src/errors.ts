@@ -1,3 +1,5 @@
+import type { CheckFailure } from "./check-failure.js";
+
 /**
  * The error vocabulary. Library code throws these; only the CLI entry point turns them into a message on stderr
  * and an exit code (see `exitCodeOf`).
@@ -52,9 +54,18 @@ export class EvictionRiskError extends RedisPatternsError {
   readonly exitCode = ExitCode.auth;
 }
 
-/** One or more checks of a scenario failed; the results were already shown. */
+/**
+ * One or more checks of a scenario failed; the results were already shown. `failures` holds each failed check with
+ * its expected and actual values and evidence, as the report's `failures` does (empty for bench and doctor).
+ */
 export class CheckFailedError extends RedisPatternsError {
   readonly exitCode = ExitCode.checkFailed;
+  constructor(
+    message: string,
+    readonly failures: readonly CheckFailure[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Ctrl-C (SIGINT) or SIGTERM. */

@@ -12,6 +12,7 @@ import {
   type OriginDb,
   type StampedeFetch,
 } from "../../src/patterns/cache/index.js";
+import type { Evidence } from "../../src/check-failure.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/runner/types.js";
 import { SCRIPTS } from "../../src/runner/support.js";
 import { stallWords } from "../../src/runner/stalls.js";
@@ -315,20 +316,26 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
   const early = reqs.filter((r) => r.fetch.early).length;
   const lat = reqs.map((r) => r.ms);
   // Priming was one SELECT; every other SELECT in the trace is a load during the waves.
-  const selects = dbStatements(ctx.commands()).filter((c) => /^SELECT\b/.test(c.argv[0] ?? "")).length - 1;
+  const loads = dbStatements(ctx.commands())
+    .filter((c) => /^SELECT\b/.test(c.argv[0] ?? ""))
+    .slice(1);
+  const selects = loads.length;
+  // A failed check's evidence: the database loads of the waves, as the trace has them, and the counts judged.
+  const evidence = (values: Evidence["values"]) => ({ commands: loads, values: { dbLoads, missing, ...values } });
 
   const served = reqs.filter((r) => r.fetch.row?.id === 1).length;
   ctx.check("every request got user:1", served === reqs.length, { expected: reqs.length, actual: served });
   ctx.check("database loads counted by the requests = SELECTs in the trace", dbLoads === selects, {
     expected: selects,
     actual: dbLoads,
+    evidence: evidence({}),
   });
 
   if (protect === "none") {
     ctx.check(
       "without protection every request that found the entry missing queried the database",
       dbLoads === missing,
-      { expected: missing, actual: dbLoads },
+      { expected: missing, actual: dbLoads, evidence: evidence({}) },
     );
     // Usually a whole wave (p.concurrency) loads at once; on a slow machine the requests of a wave can straggle so
     // that late ones already see the reloaded entry. Several loads for one expiry is the stampede either way.
@@ -356,6 +363,7 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
       ctx.check("the stampede: one expiry cost several database loads at once", dbLoads >= 2, {
         expected: `≥ 2 (up to ${p.concurrency}, one wave)`,
         actual: dbLoads,
+        evidence: evidence({ "requests that asked while the entry was missing": inGap.length }),
         ...(inGap.length > 0 && dbLoads < 2
           ? { detail: `${inGap.length} requests asked while the entry was missing, yet did not load` }
           : {}),
@@ -393,6 +401,7 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
         {
           expected: `${Math.max(1, why.expiries)} (${why.expiries <= 1 ? "the one expiry" : `${why.expiries} expiries: the waves ran late`})`,
           actual: dbLoads,
+          evidence: evidence({ "expiries of the entry": why.expiries, "loads no expiry explains": broken.length }),
           ...(broken.length > 0 ? { detail: broken.slice(0, 3).join("; ") } : {}),
         },
       );
@@ -413,6 +422,7 @@ function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeState, pro
         {
           expected: "0 missing, ≥ 1 early refresh",
           actual: `${missing} missing, ${early} early refreshes`,
+          evidence: evidence({ "early refreshes": early }),
           detail: `chance that no request refreshes in time with these settings: ${pNone.toExponential(1)}`,
         },
       );

@@ -42,7 +42,7 @@ export const fencing: LockVariant = {
         actual: firstOff === -1 ? `1 … ${fences.length}` : `token #${firstOff + 1} is ${fences[firstOff]}`,
       },
     );
-    lateReleaseChecks(ctx, state);
+    lateReleaseChecks(ctx, state, "fencing");
     ctx.check(
       "the paused holder's late write, carrying the older token, was refused by the resource",
       pit.lateWriteAccepted === false && state.staleWritesRejected >= 1,

@@ -1,14 +1,47 @@
-import { LockLostError, overlappingHolds, pause } from "../../src/patterns/lock/index.js";
+import { LockLostError, overlappingHolds, pause, type LockAlgorithm } from "../../src/patterns/lock/index.js";
 import { sleep } from "../../src/runner/clock.js";
+import type { Evidence } from "../../src/check-failure.js";
+import { commandsOn, lastSeq } from "../../src/runner/evidence.js";
 import type { TableData } from "../../src/runner/types.js";
-import { type Ctx, lockKey } from "./params.js";
+import { counterKey, type Ctx, lockKey } from "./params.js";
 import { giveBack, type LockState, type LockVariant, short, takeLock } from "./workers.js";
+
+/**
+ * The expiry pitfall's evidence for a check, from the trace with the replies: "stall" is what was sent on the lock
+ * from worker-1's grant to worker-2's attempt (SET NX, renewals, PTTL), "release" the releases and the look after
+ * them, "counter" the reads and writes of the counter; with the values the checks judge.
+ */
+export function pitfallEvidence(
+  ctx: Ctx,
+  state: LockState,
+  algo: LockAlgorithm,
+  part: "stall" | "release" | "counter",
+): Evidence {
+  const pit = state.pitfall;
+  const seqs = pit.seqs;
+  if (!seqs) return {};
+  const key = part === "counter" ? counterKey(ctx, algo) : lockKey(ctx, algo);
+  const range =
+    part === "stall"
+      ? { after: seqs.after, upTo: seqs.tried }
+      : part === "release"
+        ? { after: seqs.tried, upTo: seqs.upTo }
+        : seqs;
+  const values: Evidence["values"] =
+    part === "stall"
+      ? { doubleHolds: overlappingHolds(state.holds), "PTTL after the stall": pit.pttlAfterStall ?? null }
+      : part === "release"
+        ? { "worker-1's late release answered": pit.lateRelease ?? null }
+        : { "counter before → after the pitfall": `${String(pit.start)} → ${String(pit.end)}` };
+  return { commands: commandsOn(ctx.commands(), key, range), values };
+}
 
 /** Step 2: worker-1 takes the lock, reads, and stalls past the TTL (real time: expiry runs on the server's clock). */
 export async function stallPastTtl(ctx: Ctx, state: LockState, variant: LockVariant): Promise<void> {
   const p = ctx.params;
   const [w1] = state.workers;
   const key = lockKey(ctx, variant.algo);
+  state.pitfall.seqs = { after: lastSeq(ctx.commands()) };
   const g1 = await takeLock(ctx, state, variant, w1!, true);
   if (!g1) throw new Error("worker-1 could not take the free lock");
   state.grants = { g1 };
@@ -55,6 +88,7 @@ export async function secondWorkerTries(ctx: Ctx, state: LockState, variant: Loc
   const g2 = await takeLock(ctx, state, variant, w2!, false);
   grants.g2 = g2;
   state.pitfall.w2GotItDuringStall = g2 !== null;
+  if (state.pitfall.seqs) state.pitfall.seqs.tried = lastSeq(ctx.commands());
   if (g2) {
     state.pitfall.w2Token = g2.token;
     state.pitfall.w2Fence = g2.fence;
@@ -148,6 +182,7 @@ export async function firstWorkerResumes(ctx: Ctx, state: LockState, variant: Lo
     ]);
   }
   state.pitfall.end = await variant.read(ctx, ctx.redis);
+  if (state.pitfall.seqs) state.pitfall.seqs.upTo = lastSeq(ctx.commands());
   state.pitfallUnrenewedMs = state.longestUnrenewedMs;
   if (g1.fence !== null) {
     ctx.note(

@@ -1,11 +1,12 @@
-import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
+import { acquireLock, overlappingHolds, type LockAlgorithm } from "../../src/patterns/lock/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
 import { lockKey, type Ctx } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
+import { pitfallEvidence } from "./pitfalls.js";
 import { plainCounter, type LockState, type LockVariant } from "./workers.js";
 
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
-export function lateReleaseChecks(ctx: Ctx, state: LockState): void {
+export function lateReleaseChecks(ctx: Ctx, state: LockState, algo: LockAlgorithm): void {
   const pit = state.pitfall;
   ctx.check(
     "expiry pitfall: worker-2 took the lock while worker-1 still believed it held it (a double hold)",
@@ -13,15 +14,13 @@ export function lateReleaseChecks(ctx: Ctx, state: LockState): void {
     {
       expected: "≥ 1 double hold (the pitfall, reproduced)",
       actual: `${overlappingHolds(state.holds)} double holds; PTTL after the stall ${String(pit.pttlAfterStall)}`,
+      evidence: pitfallEvidence(ctx, state, algo, "stall"),
     },
   );
   ctx.check(
     "worker-1's late release answered 0: the owner check did not delete worker-2's lock",
     pit.lateRelease === 0,
-    {
-      expected: 0,
-      actual: pit.lateRelease ?? null,
-    },
+    { expected: 0, actual: pit.lateRelease ?? null, evidence: pitfallEvidence(ctx, state, algo, "release") },
   );
   const survived = pit.ownerAfterLateRelease === pit.w2Token && (pit.pttlAfterLateRelease ?? -2) > 0;
   const age = pit.w2AgeAfterLateReleaseMs ?? 0;
@@ -40,6 +39,7 @@ export function lateReleaseChecks(ctx: Ctx, state: LockState): void {
     actual:
       `owner ${pit.ownerAfterLateRelease === pit.w2Token ? "worker-2" : String(pit.ownerAfterLateRelease)}, ` +
       `PTTL ${String(pit.pttlAfterLateRelease)}`,
+    evidence: pitfallEvidence(ctx, state, algo, "release"),
   });
 }
 
@@ -58,7 +58,7 @@ export const simple: LockVariant = {
       : null;
   },
   checks(ctx, state) {
-    lateReleaseChecks(ctx, state);
+    lateReleaseChecks(ctx, state, "simple");
     const pit = state.pitfall;
     // The damage, shown: worker-1's write was computed from a value read before worker-2's increment.
     ctx.check(
@@ -67,6 +67,7 @@ export const simple: LockVariant = {
       {
         expected: `counter ${String(pit.start)} → ${pit.start! + 1} after two increments`,
         actual: `${String(pit.start)} → ${String(pit.end)}`,
+        evidence: pitfallEvidence(ctx, state, "simple", "counter"),
       },
     );
   },

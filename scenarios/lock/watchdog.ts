@@ -2,6 +2,7 @@ import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js"
 import { stallWords } from "../../src/runner/stalls.js";
 import { lockKey } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
+import { pitfallEvidence } from "./pitfalls.js";
 import { plainCounter, type LockVariant } from "./workers.js";
 
 export const watchdog: LockVariant = {
@@ -49,6 +50,7 @@ export const watchdog: LockVariant = {
         expected:
           `≥ 1 (about ${Math.floor(p.pauseMs / interval)}: ` + `one every ${interval} ms of a ${p.pauseMs} ms stall)`,
         actual: pit.renewalsDuringStall ?? null,
+        evidence: pitfallEvidence(ctx, state, "watchdog", "stall"),
       });
     ctx.check(
       "no double hold: worker-2 was refused while worker-1 stalled",
@@ -58,15 +60,18 @@ export const watchdog: LockVariant = {
         actual:
           `${doubleHolds} double holds; worker-2 ${pit.w2GotItDuringStall ? "got" : "was refused"} the lock ` +
           `during the stall`,
+        evidence: pitfallEvidence(ctx, state, "watchdog", "stall"),
       },
     );
     ctx.check("worker-1's release after the stall answered 1: it still owned its lock", pit.lateRelease === 1, {
       expected: 1,
       actual: pit.lateRelease ?? null,
+      evidence: pitfallEvidence(ctx, state, "watchdog", "release"),
     });
     ctx.check("both increments of the stall count", pit.end === pit.start! + 2, {
       expected: `${String(pit.start)} → ${pit.start! + 2}`,
       actual: `${String(pit.start)} → ${String(pit.end)}`,
+      evidence: pitfallEvidence(ctx, state, "watchdog", "counter"),
     });
     const lost = state.lost;
     if (!p.renew) return;

@@ -86,6 +86,11 @@ export interface LockState {
 }
 
 export interface PitfallOutcome {
+  /**
+   * The trace's sequence numbers around the pitfall, its evidence: the last before worker-1's grant, after worker-2's
+   * attempt in the stall, after worker-2's release.
+   */
+  seqs?: { after: number; tried?: number; upTo?: number };
   start?: number;
   /** worker-1's read before its stall, and whether its late write was taken. */
   read1?: number;

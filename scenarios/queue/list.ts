@@ -1,3 +1,4 @@
+import { commandsOn } from "../../src/runner/evidence.js";
 import type { Redis } from "ioredis";
 import {
   decodeMessage,
@@ -200,7 +201,11 @@ export default defineScenario<QueueParams, QueueState>({
         const left = Number(await ctx.redis.call("LLEN", queueKey(ctx)));
         const counts = reportCounts(ctx, state);
         const { notStarted } = unfinishedByCrash(state);
-        ctx.check("the queue is empty", left === 0, { expected: 0, actual: left });
+        ctx.check("the queue is empty", left === 0, {
+          expected: 0,
+          actual: left,
+          evidence: { commands: commandsOn(ctx.commands(), queueKey(ctx)).slice(-1) },
+        });
         if (plan) {
           ctx.check("a consumer that crashes after BRPOP loses messages (the pitfall)", counts.lost > 0, {
             expected: "> 0",
@@ -213,6 +218,7 @@ export default defineScenario<QueueParams, QueueState>({
             {
               expected: list(notStarted),
               actual: list(counts.lostIds),
+              evidence: { values: { produced: counts.produced, handled: counts.handled, lost: counts.lost } },
             },
           );
         } else {

@@ -426,6 +426,9 @@ export default defineScenario<QueueParams, StreamState>({
           expected: 0,
           actual: counts.lost,
           detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined,
+          evidence: {
+            values: { produced: counts.produced, handled: counts.handled, "lost ids": list(counts.lostIds) },
+          },
         });
         ctx.check(
           "every message was processed at least once (or dead-lettered)",

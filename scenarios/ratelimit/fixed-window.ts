@@ -5,6 +5,7 @@ import {
   modelFixedWindow,
 } from "../../src/patterns/ratelimit/index.js";
 import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
+import { windowEvidence } from "./evidence.js";
 
 export const fixedWindow: Limiter = {
   algo: "fixed-window",
@@ -49,6 +50,7 @@ export const fixedWindow: Limiter = {
     ctx.check("no calendar window allows more than the limit", worst <= p.limit, {
       expected: `≤ ${p.limit}`,
       actual: worst,
+      evidence: { values: windowEvidence(decisions, p) },
     });
     // Each side of the edge fills its window: as many whole requests as fit in the limit, on both sides.
     const perWindow = Math.floor(p.limit / p.cost) * p.cost;

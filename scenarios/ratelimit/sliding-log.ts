@@ -1,5 +1,6 @@
 import { modelSlidingLog, slidingLogLimit } from "../../src/patterns/ratelimit/index.js";
 import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
+import { windowEvidence } from "./evidence.js";
 
 export const slidingLog: Limiter = {
   algo: "sliding-log",
@@ -39,6 +40,7 @@ export const slidingLog: Limiter = {
     ctx.check("never more than the limit in any window", maxAllowed <= p.limit, {
       expected: `≤ ${p.limit}`,
       actual: maxAllowed,
+      evidence: { values: windowEvidence(decisions, p) },
     });
     // Every accepted request still inside the window must be its own member: requests in the same millisecond
     // must not overwrite each other (a member named by the timestamp alone would).

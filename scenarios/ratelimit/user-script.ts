@@ -17,6 +17,7 @@ import {
   type UserScriptParams,
   type UserScriptState,
 } from "./user-script-params.js";
+import { concurrentEvidence, violationEvidence } from "./evidence.js";
 import { concurrentPhase, phases, runPhase } from "./user-script-phases.js";
 import { fuzzStep, shrinkAll } from "./user-script-shrink.js";
 
@@ -129,6 +130,13 @@ function verdict(ctx: ScenarioContext<UserScriptParams>, state: UserScriptState)
     ctx.check(checkName(kind, p.config), false, {
       expected: "no violation",
       actual: (failing ?? ev)!.violation.message,
+      evidence: violationEvidence(
+        (failing ?? ev)!.requests.length,
+        (failing ?? ev)!.violation.index,
+        where,
+        failing && sequenceText(failing.requests, failing.observed),
+        fuzzed && `--fuzz ${p.fuzz} --seed ${p.seed}`,
+      ),
       detail: failing
         ? `shortest sequence (${failing.requests.length} request${failing.requests.length > 1 ? "s" : ""}, ` +
           `found in the ${where}): ${sequenceText(failing.requests, failing.observed)}`
@@ -140,7 +148,7 @@ function verdict(ctx: ScenarioContext<UserScriptParams>, state: UserScriptState)
     ctx.check(
       `${p.instances} app instances at once: exactly what the limit allows passes`,
       total === state.concurrent.expected,
-      { expected: state.concurrent.expected, actual: total },
+      { expected: state.concurrent.expected, actual: total, evidence: concurrentEvidence(state.concurrent) },
     );
   }
   if (p.fuzz > 0 && state.fuzz) {

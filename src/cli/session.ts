@@ -18,7 +18,7 @@ import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cl
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import type { ClockMode } from "../runner/clock.js";
-import { SCHEMA_VERSION, scriptsUsed, type RunReport } from "../runner/report.js";
+import { SCHEMA_VERSION, checkFailures, scriptsUsed, type RunReport } from "../runner/report.js";
 import { classifyStepError } from "../redis/classify-error.js";
 import { runScenario, scenarioError, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
 import { stallHookFrom } from "../runner/stalls.js";
@@ -125,6 +125,7 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
     prefix,
     setup: { commands: setup },
     scenarios: results,
+    failures: checkFailures(results),
     ...(summary ? { summary } : {}),
     scripts: scriptsUsed(recorder.commands),
     cleanup,
@@ -204,7 +205,7 @@ async function runAndClean(
  * Why a run that finished is not ok, as one error: every problem named, and the exit code of the worst kind, a
  * permission (4) over a connection problem (3) over a failed check (1).
  */
-function runFailure(
+export function runFailure(
   results: readonly ScenarioResult[],
   alsoFail: readonly ScenarioStatus[],
   cleanupError: string | undefined,
@@ -219,7 +220,7 @@ function runFailure(
   const errors = results.map(scenarioError).filter((e) => e !== undefined);
   if (errors.some((e) => e instanceof AuthError)) return new AuthError(message);
   if (errors.some((e) => e instanceof ConnectError)) return new ConnectError(message);
-  return new CheckFailedError(message);
+  return new CheckFailedError(message, checkFailures(results));
 }
 
 /** The result of a scenario that could not start because the server could not be reached again. */

@@ -1,8 +1,9 @@
+import type { CheckFailure } from "../check-failure.js";
 import type { Target } from "../redis/connection.js";
 import type { RecordedCommand } from "../redis/recorder.js";
 import { scriptBySha } from "../redis/script.js";
 import type { CleanupResult } from "./runner.js";
-import type { ScenarioResult, ScenarioStatus, TableData } from "./types.js";
+import type { CheckResult, ScenarioResult, ScenarioStatus, TableData } from "./types.js";
 
 /** Bumped whenever a field of the --json document changes meaning or disappears. */
 export const SCHEMA_VERSION = 1;
@@ -17,6 +18,8 @@ export interface RunReport {
   /** What was sent before the scenarios: the connection handshake (AUTH redacted) and the server description. */
   setup: { commands: RecordedCommand[] };
   scenarios: ScenarioResult[];
+  /** Every check that did not hold, scenario by scenario: expected, actual and the evidence (checkFailures). */
+  failures: CheckFailure[];
   /** A table across scenarios (e.g. `ratelimit --compare`). */
   summary?: TableData;
   /** Source of every Lua script the trace names by SHA. */
@@ -24,6 +27,16 @@ export interface RunReport {
   cleanup: CleanupResult;
   interrupted?: boolean;
   error?: { message: string; exitCode: number };
+}
+
+/** A check of a scenario as a failure: the shape CheckFailedError, the report and every renderer share. */
+export function checkFailure(scenario: string, { name, ok: _ok, ...rest }: CheckResult): CheckFailure {
+  return { scenario, check: name, ...rest };
+}
+
+/** The checks that did not hold, scenario by scenario. */
+export function checkFailures(scenarios: readonly ScenarioResult[]): CheckFailure[] {
+  return scenarios.flatMap((s) => s.checks.filter((c) => !c.ok).map((c) => checkFailure(s.id, c)));
 }
 
 /** The scripts a set of commands ran, each once, with their source. */

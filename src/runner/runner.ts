@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { keepEvidence } from "../check-failure.js";
 import { DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
 import { classifyStepError, describeServerError } from "../redis/classify-error.js";
@@ -141,8 +142,15 @@ export async function runScenario(
     metric: (name: string, value: MetricValue) => {
       result.metrics[name] = value;
     },
-    check: (name, ok, details = {}) => {
-      const check: CheckResult = { name, ok, ...details };
+    check: (name, ok, { evidence, ...details } = {}) => {
+      // Evidence is kept for a failed check only: a passing run's report stays as it was.
+      const kept = evidence && !ok ? keepEvidence(evidence) : undefined;
+      const check: CheckResult = {
+        name,
+        ok,
+        ...details,
+        ...(kept && Object.keys(kept).length > 0 ? { evidence: kept } : {}),
+      };
       result.checks.push(check);
       return ok;
     },

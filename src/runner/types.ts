@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { ClientOptions, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
 import type { RecordedCommand, ReplyValue } from "../redis/recorder.js";
+import type { Evidence, MeasuredValue } from "../check-failure.js";
 import type { Clock } from "./clock.js";
 import type { StallMonitor } from "./stalls.js";
 import type { CommandLabel, ServerSupport } from "./support.js";
@@ -67,9 +68,14 @@ export interface CheckResult {
   actual?: unknown;
   /** One line on why it matters or what went wrong. */
   detail?: string;
+  /**
+   * What proves the outcome: the trace's commands (by `seq`, with their replies) and the values it was judged on.
+   * Given by the checks that fail most often (lock, cache stampede, rate limits, queues); see src/check-failure.ts.
+   */
+  evidence?: Evidence;
 }
 
-export type MetricValue = number | string | boolean | null;
+export type MetricValue = MeasuredValue;
 
 /** A figure the chapter quotes, next to what this run measured on this server. */
 export interface Figure {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toJunit } from "../../src/cli/render/junit.js";
-import type { RunReport } from "../../src/runner/report.js";
+import { checkFailures, type RunReport } from "../../src/runner/report.js";
 import type { ScenarioResult } from "../../src/runner/types.js";
 
 function scenario(id: string, over: Partial<ScenarioResult> = {}): ScenarioResult {
@@ -29,6 +29,7 @@ function report(scenarios: ScenarioResult[]): RunReport {
     prefix: "rp:x",
     setup: { commands: [] },
     scenarios,
+    failures: checkFailures(scenarios),
     scripts: [],
     cleanup: { kept: false, keys: 0, deleted: 0, commands: [] },
   };

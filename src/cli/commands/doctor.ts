@@ -116,6 +116,15 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
       `${failing.length} of ${verdicts.length} pattern${verdicts.length === 1 ? "" : "s"} ` +
         `${opts.strict ? "unsupported or at risk (--strict)" : "unsupported"}: ` +
         failing.map((v) => `${v.pattern} (${v.verdict})`).join(", "),
+      // Each verdict that fails the run, in the shape a scenario's failed check has: the findings are the evidence.
+      failing.map((v) => ({
+        scenario: "doctor",
+        check: `${v.pattern} can run on this server`,
+        expected: opts.strict ? "ok" : "ok or warning",
+        actual: v.verdict,
+        detail: v.reason,
+        evidence: { values: Object.fromEntries(v.findings.map((f, i) => [`finding ${i + 1} (${f.level})`, f.text])) },
+      })),
     );
     markReported(err);
     throw err;

@@ -1,10 +1,11 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import { statusLine, type RunReport } from "../../runner/report.js";
+import { checkFailure, statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
 import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
 import { formatMs, formatValueCell } from "../format.js";
+import { failureText } from "./failure.js";
 import { plotLines } from "./plot.js";
 import { renderTable } from "./table.js";
 import { displayWidth, padEnd, stripAnsi, truncateEnd, truncateMiddle, wrapText } from "./text.js";
@@ -405,23 +406,19 @@ export class HumanRenderer implements Renderer {
       this.out(line, mode === "full");
   }
 
-  private checkLine(check: CheckResult, margin: number): void {
+  /** A check; a failed one with its expected and actual values, and its evidence unless `evidence` is false. */
+  private checkLine(check: CheckResult, margin: number, evidence = true): void {
     const c = this.c;
     if (check.ok) {
       this.bullet(margin, c.green("✓"), `${check.name}${check.detail ? ` — ${check.detail}` : ""}`);
       return;
     }
-    const evidence = [
-      "expected" in check ? `expected ${JSON.stringify(check.expected)}` : "",
-      "actual" in check ? `actual ${JSON.stringify(check.actual)}` : "",
-    ]
+    const f = failureText(checkFailure("", check), this.prefix);
+    const values = [f.expected && `expected ${f.expected}`, f.actual && `actual ${f.actual}`]
       .filter(Boolean)
       .join(", ");
-    this.bullet(
-      margin,
-      c.red("✗"),
-      `${check.name}${evidence ? ` — ${evidence}` : ""}${check.detail ? ` (${check.detail})` : ""}`,
-    );
+    this.bullet(margin, c.red("✗"), `${check.name}${values ? ` — ${values}` : ""}${f.detail ? ` (${f.detail})` : ""}`);
+    if (evidence) for (const line of f.evidence) this.bullet(margin + 2, " ", line, c.dim);
   }
 
   private table(data: TableData, margin: number, maxRows?: number, oneLine = false): void {
@@ -457,7 +454,7 @@ export class HumanRenderer implements Renderer {
         const v = verdictText(r);
         this.out(`${v.ok ? c.green(v.text) : c.red(v.text)}  ${c.bold(r.id)}`);
         if (r.error) this.bullet(3, c.red("✗ stopped:"), r.error);
-        for (const check of r.checks) this.checkLine(check, 3);
+        for (const check of r.checks) this.checkLine(check, 3, false);
         this.metrics(r, 3);
       } else {
         const idWidth = Math.min(Math.max(...results.map((r) => displayWidth(r.id))), Math.floor(this.width / 2));
@@ -469,7 +466,7 @@ export class HumanRenderer implements Renderer {
           if (r.error) this.bullet(4, c.red("stopped:"), r.error);
           // Failed checks in full; passed ones are counted in the verdict line, and listed with their evidence by
           // the scenario's own run (--variant), --trace full and --json.
-          for (const check of r.checks.filter((ch) => !ch.ok || !this.brief)) this.checkLine(check, 4);
+          for (const check of r.checks.filter((ch) => !ch.ok || !this.brief)) this.checkLine(check, 4, false);
           this.metrics(r, 4, 4);
         }
       }

@@ -1,4 +1,5 @@
-import type { RunReport } from "../../runner/report.js";
+import { checkFailure, type RunReport } from "../../runner/report.js";
+import { failureText } from "./failure.js";
 import type { ScenarioResult } from "../../runner/types.js";
 
 function esc(text: string): string {
@@ -23,7 +24,7 @@ function notRun(s: ScenarioResult): string | undefined {
   return undefined;
 }
 
-function testcase(s: ScenarioResult): string {
+function testcase(s: ScenarioResult, prefix: string): string {
   const pattern = s.id.split("/")[0] ?? s.id;
   const open = `    <testcase classname="redis-patterns.${esc(pattern)}" name="${esc(s.id)}" time="${seconds(s.ms)}">`;
   const body: string[] = [];
@@ -43,13 +44,15 @@ function testcase(s: ScenarioResult): string {
     ].filter(Boolean);
     body.push(`      <error message="${esc(s.error)}" type="ScenarioError">${esc(where.join("\n"))}</error>`);
   }
-  for (const check of s.checks.filter((c) => !c.ok)) {
-    const evidence = [
-      "expected" in check ? `expected: ${JSON.stringify(check.expected)}` : "",
-      "actual" in check ? `actual: ${JSON.stringify(check.actual)}` : "",
-      check.detail ?? "",
+  for (const failure of s.checks.filter((c) => !c.ok).map((c) => checkFailure(s.id, c))) {
+    const f = failureText(failure, prefix);
+    const text = [
+      f.expected !== undefined ? `expected: ${f.expected}` : "",
+      f.actual !== undefined ? `actual: ${f.actual}` : "",
+      f.detail ?? "",
+      ...f.evidence,
     ].filter(Boolean);
-    body.push(`      <failure message="${esc(check.name)}" type="CheckFailed">${esc(evidence.join("\n"))}</failure>`);
+    body.push(`      <failure message="${esc(failure.check)}" type="CheckFailed">${esc(text.join("\n"))}</failure>`);
   }
   const passed = s.checks.filter((c) => c.ok).map((c) => `✓ ${c.name}`);
   if (passed.length > 0) body.push(`      <system-out>${esc(passed.join("\n"))}</system-out>`);
@@ -58,8 +61,9 @@ function testcase(s: ScenarioResult): string {
 
 /**
  * The smoke report as JUnit XML, which CI systems display: a testsuite per pattern, a testcase per scenario, failed
- * checks as <failure> with their expected and actual values, a scenario that stopped on an error as <error>, a
- * skipped or inconclusive one as <skipped message="why">, or as <failure> when it fails the run (smoke --strict).
+ * checks as <failure> with their expected and actual values and evidence (failureText, as the terminal words them),
+ * a scenario that stopped on an error as <error>, a skipped or inconclusive one as <skipped message="why">, or as
+ * <failure> when it fails the run (smoke --strict).
  */
 export function toJunit(report: RunReport): string {
   const byPattern = new Map<string, ScenarioResult[]>();
@@ -80,7 +84,7 @@ export function toJunit(report: RunReport): string {
     const c = count(list);
     return [
       `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${c.time}">`,
-      ...list.map(testcase),
+      ...list.map((s) => testcase(s, report.prefix)),
       "  </testsuite>",
     ].join("\n");
   });
