@@ -77,6 +77,17 @@ describe("README.md and docs/", () => {
       expect(readme, page).toContain(`](docs/${page}.md)`);
   });
 
+  it("every file docs/architecture.md names exists (the example pattern's: as the hll files it says to copy)", () => {
+    const named = read("docs/architecture.md").match(
+      /\b(?:src|scenarios|test|bin|scripts|docs)\/[\w./-]+\.(?:ts|js|md)\b/g,
+    );
+    expect(named?.length ?? 0).toBeGreaterThan(10);
+    const missing = [...new Set(named)]
+      .map((path) => path.replace(/\bcounter\b/g, "hll"))
+      .filter((path) => !existsSync(join(ROOT, path)));
+    expect(missing).toEqual([]);
+  });
+
   it("every relative link in README.md and docs/*.md resolves, #fragments to a heading", () => {
     const broken = ["README.md", ...DOCS].flatMap((file) =>
       relativeLinks(read(file))
