@@ -1,4 +1,4 @@
-import type { RecordedCommand, ReplyValue } from "./recorder.js";
+import type { RecordedCommand, ReplyValue } from "./recorder-types.js";
 import { redactArgv, redactReply } from "./redact.js";
 
 /**

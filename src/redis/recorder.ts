@@ -2,35 +2,10 @@ import type { Redis } from "ioredis";
 import { InterruptedError } from "../errors.js";
 import { redactArgv } from "./redact.js";
 import { Slot, argToString, expose, toReplyValue, type Batch, type ClientState } from "./recorder-slot.js";
+import type { RecordedCommand, ReplyValue } from "./recorder-types.js";
 
 export { argToString, toReplyValue } from "./recorder-slot.js";
-
-/** A reply in a JSON-friendly shape: bulk and status strings as strings, integers as numbers, nil as null. */
-export type ReplyValue = string | number | null | ReplyValue[] | { error: string };
-
-/** One command as it went over the wire, with what came back. */
-export interface RecordedCommand {
-  /** Sequence number within the run, from 1. */
-  seq: number;
-  /** Which connection sent it (for scenarios with several clients: "worker-1", …). */
-  client: string;
-  /** The full argv, command name first, exactly as written to the socket (passwords replaced by "[redacted]"). */
-  argv: string[];
-  /** The reply as the server sent it; for MULTI/EXEC, queued commands reply "QUEUED" and EXEC carries the results. */
-  reply?: ReplyValue;
-  /** The error reply (or client-side failure, e.g. a timeout), when there was one. */
-  error?: string;
-  /** Milliseconds from writing the command to its reply. Within a pipeline, from the pipeline's first write. */
-  ms: number;
-  /** Set when the command was sent as part of a pipeline or transaction: commands with the same id were one batch. */
-  batch?: { id: number; kind: "pipeline" | "multi" };
-  /** "handshake" for what the client sends on connecting (AUTH, SELECT, CLIENT SETNAME). */
-  phase?: "handshake";
-  /** Set for what went to another system than Redis (the database behind a cache): argv is then its statement. */
-  source?: "db";
-  /** On a Redis Cluster: the node (host:port) the command was sent to. */
-  node?: string;
-}
+export type { RecordedCommand, ReplyValue } from "./recorder-types.js";
 
 /** What a client other than ioredis tells the recorder (`CommandRecorder.wireHooks`); times from performance.now(). */
 export interface RecorderHooks {
