@@ -17,6 +17,7 @@ import { DEFAULT_RUN_FOOTPRINT, guardEviction } from "./eviction-guard.js";
 import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cleanup.js";
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
+import { TtlGuard } from "../redis/ttl-guard.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, checkFailures, scriptsUsed, type RunReport } from "../runner/report.js";
 import { classifyStepError } from "../redis/classify-error.js";
@@ -322,7 +323,15 @@ export async function openRun(
     stallHook: stallHookFrom(process.env.REDIS_PATTERNS_TEST_STALL),
   };
   watchForeignKeys(recorder, env.keys);
+  // Every key the run writes gets a TTL as it is written (unless its pattern gives one): a lost run self-cleans.
+  env.ttl = new TtlGuard(env.keys, () => connection.redis, serverMajor(connection.target.version) >= 7).start();
+  recorder.setSendHook(env.ttl.onSent);
   return { connection, recorder, prefix, setup, controller, env };
+}
+
+/** The major version of a server's `redis_version` (7 for 7.0.15); 0 when unknown. */
+function serverMajor(version: string): number {
+  return Number(/^(\d+)\./.exec(version)?.[1] ?? 0);
 }
 
 function errorMessage(err: unknown): string {

@@ -55,6 +55,11 @@ export class KeySpace {
     if (this.names.has(key)) this.foreign.add(key);
   }
 
+  /** Whether `key` was marked with `markForeign`. */
+  isForeign(key: string): boolean {
+    return this.foreign.has(key);
+  }
+
   /** Keys marked with `markForeign`, in naming order. */
   foreignKeys(): string[] {
     return this.created().filter((k) => this.foreign.has(k));

@@ -247,16 +247,22 @@ export function markerRunIsAlive(m: RunMarker): boolean | "unknown" {
 
 /**
  * Cap the TTL of each key to `ttlMs` (a key without one gets it; a longer one is shortened; a shorter one stays),
- * with PTTL then PEXPIRE (any server version). For the keys a --keep run leaves. Returns the keys that exist (a run
+ * with PTTL then PEXPIRE (any server version); a key in `guarded` (its TTL is the TTL guard's) gets `ttlMs`. For the keys a --keep run leaves. Returns the keys that exist (a run
  * names some keys it never writes).
  */
-export async function capTtl(redis: RedisCaller, keys: readonly string[], ttlMs: number): Promise<string[]> {
+export async function capTtl(
+  redis: RedisCaller,
+  keys: readonly string[],
+  ttlMs: number,
+  guarded: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
   const existing: string[] = [];
   for (const key of keys) {
     const pttl = Number(await redis.call("PTTL", key));
     if (pttl === -2) continue;
     existing.push(key);
-    if (pttl === -1 || pttl > ttlMs) await redis.call("PEXPIRE", key, ttlMs);
+    // A TTL the run's guard gave (ttl-guard.ts) only stood for "no TTL of its own": the kept key gets the full cap.
+    if (pttl === -1 || pttl > ttlMs || guarded.has(key)) await redis.call("PEXPIRE", key, ttlMs);
   }
   return existing;
 }

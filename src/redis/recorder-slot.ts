@@ -41,6 +41,8 @@ export class Slot {
   /** The entry's reply is in the trace's form. */
   converted = false;
   handshake = false;
+  /** Sent by the run's TTL guard (src/redis/ttl-guard.ts): phase "ttl-guard" in the trace. */
+  guard = false;
   recorder: SlotOwner | undefined = undefined;
   /** ioredis's own resolve/reject of the command. */
   resolve: ((value: unknown) => unknown) | undefined = undefined;
@@ -80,6 +82,7 @@ export function expose(slot: Slot): RecordedCommand {
   if (entry === undefined) {
     entry = { seq: slot.seq, client: slot.client, argv: redactArgv([slot.name, ...slot.args.map(argToString)]), ms: 0 };
     if (slot.handshake) entry.phase = "handshake";
+    else if (slot.guard) entry.phase = "ttl-guard";
     if (slot.state?.node) entry.node = slot.state.node;
     if (slot.batch) entry.batch = { id: slot.batch.id, kind: slot.batch.kind };
     slot.entry = entry;

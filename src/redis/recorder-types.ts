@@ -18,8 +18,11 @@ export interface RecordedCommand {
   ms: number;
   /** Set when the command was sent as part of a pipeline or transaction: commands with the same id were one batch. */
   batch?: { id: number; kind: "pipeline" | "multi" };
-  /** "handshake" for what the client sends on connecting (AUTH, SELECT, CLIENT SETNAME). */
-  phase?: "handshake";
+  /**
+   * "handshake" for what the client sends on connecting (AUTH, SELECT, CLIENT SETNAME); "ttl-guard" for the EXPIRE …
+   * NX (or PERSIST undoing one) the run's TTL guard sends after a write (src/redis/ttl-guard.ts), not the pattern.
+   */
+  phase?: "handshake" | "ttl-guard";
   /** Set for what went to another system than Redis (the database behind a cache): argv is then its statement. */
   source?: "db";
   /** On a Redis Cluster: the node (host:port) the command was sent to. */

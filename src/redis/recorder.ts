@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { InterruptedError } from "../errors.js";
+import { isGuardCommand } from "./guard-mark.js";
 import { redactArgv } from "./redact.js";
 import { Slot, argToString, expose, toReplyValue, type Batch, type ClientState } from "./recorder-slot.js";
 import type { RecordedCommand, ReplyValue } from "./recorder-types.js";
@@ -22,6 +23,9 @@ export interface RecorderHooks {
 export type CommandGate = (argv: string[], client: string) => Promise<void>;
 
 export type RecorderListener = (cmd: RecordedCommand, event: "sent" | "replied") => void;
+
+/** Called after each recorded command went to its connection (the TTL guard, src/redis/ttl-guard.ts). */
+export type SendHook = (redis: Redis, command: never, stream: object | undefined) => void;
 
 /** Set on an ioredis pipeline (or MULTI) object: the batch its commands are recorded in. */
 const BATCH = Symbol("redis-patterns.batch");
@@ -73,6 +77,7 @@ export class CommandRecorder {
   private nextBatch = 1;
   private signal: AbortSignal | undefined;
   private gate: CommandGate | undefined;
+  private sendHook: SendHook | undefined;
   private readonly retain: number;
 
   /**
@@ -95,6 +100,11 @@ export class CommandRecorder {
    */
   setGate(gate: CommandGate | undefined): void {
     this.gate = gate;
+  }
+
+  /** See `SendHook`; the hook's own commands (marked by the guard) pass Ctrl-C's gate and the tour's. */
+  setSendHook(hook: SendHook | undefined): void {
+    this.sendHook = hook;
   }
 
   onCommand(listener: RecorderListener): () => void {
@@ -120,18 +130,23 @@ export class CommandRecorder {
       // once), and a cluster resends one redirected by MOVED/ASK on another node's connection (recorded again).
       if (command[SLOT]?.state !== state) {
         const handshake = state.handshake || (state.handshakeByName && isHandshakeCommand(command.name, command.args));
-        if (this.signal?.aborted && !handshake) {
+        const guard = isGuardCommand(command);
+        const hook = () => {
+          if (!handshake) this.sendHook?.(redis, command as never, stream);
+        };
+        if (this.signal?.aborted && !handshake && !guard) {
           command.reject(new InterruptedError());
           return (command as unknown as { promise: unknown }).promise;
         }
         const gate = this.gate;
-        if (gate && !handshake && !(stream && "isPipeline" in stream)) {
+        if (gate && !handshake && !guard && !(stream && "isPipeline" in stream)) {
           // Step-through (the tour): show the exact argv, send it once the user says so.
           gate(redactArgv([command.name, ...command.args.map(argToString)]), state.label).then(
             () => {
               if (this.signal?.aborted) return command.reject(new InterruptedError());
               this.record(command, stream, state, handshake);
               original(command, stream);
+              hook();
             },
             (err: unknown) => command.reject(err instanceof Error ? err : new Error(String(err))),
           );
@@ -143,10 +158,16 @@ export class CommandRecorder {
           // went over the wire (a connection dropped while connecting sent nothing), in the order it was written.
           if (redis.status === "end") return original(command, stream);
           const result = original(command, stream);
-          if (!isQueued(redis, command)) this.record(command, stream, state, handshake);
+          if (!isQueued(redis, command)) {
+            this.record(command, stream, state, handshake);
+            hook();
+          }
           return result;
         }
         this.record(command, stream, state, handshake);
+        const result = original(command, stream);
+        hook();
+        return result;
       }
       return original(command, stream);
     };
@@ -219,6 +240,7 @@ export class CommandRecorder {
     }
     const slot = new Slot(++this.total, state.label, command.name, command.args, startedAt, batch, state);
     if (handshake) slot.handshake = true;
+    if (isGuardCommand(command)) slot.guard = true;
     // A command redirected by a cluster (MOVED/ASK) comes back here on another connection, its resolve/reject
     // already ours: the new slot takes over ioredis's originals, the first slot keeps the first outcome.
     const previous = command[SLOT];

@@ -6,11 +6,19 @@ export interface LuaScript {
   readonly name: string;
   readonly lua: string;
   readonly sha: string;
+  /**
+   * Which of the script's KEYS (0-based) it may create without a TTL, only ever adding to them (INCR, HSET: never a
+   * DEL or a SET that drops a TTL); it gives every other key a TTL, or only reads or deletes it. Undefined: the
+   * script may do anything to any of its keys. The run's TTL guard (ttl-guard.ts) sends EXPIRE … NX after
+   * the script only for these; test/safety/ttl-bound.test.ts kills runs mid-way and finds no key without a TTL.
+   */
+  readonly untimedKeys?: readonly number[];
 }
 
-export function defineScript(name: string, lua: string): LuaScript {
+export function defineScript(name: string, lua: string, options: { untimedKeys?: readonly number[] } = {}): LuaScript {
   const source = lua.trim() + "\n";
-  return { name, lua: source, sha: createHash("sha1").update(source).digest("hex") };
+  const sha = createHash("sha1").update(source).digest("hex");
+  return { name, lua: source, sha, ...(options.untimedKeys ? { untimedKeys: options.untimedKeys } : {}) };
 }
 
 /** Every script this process has defined, by SHA, so renderers can show a script's source next to its EVALSHA. */

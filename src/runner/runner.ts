@@ -8,6 +8,7 @@ import type { ClientOptions, Connection, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
 import { KEPT_TTL_MS, capTtl, type PrefixClaim } from "../redis/ownership.js";
 import type { CommandRecorder, RecordedCommand } from "../redis/recorder.js";
+import type { TtlGuard } from "../redis/ttl-guard.js";
 import { clockFor, type ClockMode } from "./clock.js";
 import { startStallMonitor } from "./stalls.js";
 import { supportFromVersion, unmetNeeds, type ServerSupport } from "./support.js";
@@ -34,6 +35,8 @@ export interface RunEnv {
   newClient(label: string, options?: ClientOptions): Promise<Redis>;
   /** The run's hold on its prefix (src/redis/ownership.ts): released, or turned into a kept marker, by cleanupRun. */
   claim?: PrefixClaim;
+  /** Gives every key the run writes a TTL (src/redis/ttl-guard.ts); stopped by cleanupRun. */
+  ttl?: TtlGuard;
   /** Tests only: called at each `ctx.stalls.point(name)`, e.g. to busy-wait there (a stalled machine, on purpose). */
   stallHook?: (scenario: string, point: string) => void;
 }
@@ -291,8 +294,9 @@ export function shortArgv(argv: readonly string[]): string {
   return argv.map((a) => (a.length > 60 ? `${a.slice(0, 40).replace(/\s+/g, " ")}…(${a.length} bytes)` : a)).join(" ");
 }
 
+/** What the scenario itself sent: not the connection handshake, not the run's TTL guard (src/redis/ttl-guard.ts). */
 function withoutHandshake(commands: RecordedCommand[]): RecordedCommand[] {
-  return commands.filter((c) => c.phase !== "handshake");
+  return commands.filter((c) => c.phase === undefined);
 }
 
 export interface CleanupResult {
@@ -314,9 +318,10 @@ export interface CleanupResult {
  * --keep the kept keys' TTLs are capped to KEPT_TTL_MS and the marker lists them, for `cleanup --prefix`.
  */
 export async function cleanupRun(
-  env: Pick<RunEnv, "redis" | "recorder" | "keys" | "claim">,
+  env: Pick<RunEnv, "redis" | "recorder" | "keys" | "claim" | "ttl">,
   keep: boolean,
 ): Promise<CleanupResult> {
+  env.ttl?.stop();
   const named = env.keys.created();
   const keys = env.keys.deletable(named);
   const foreign = env.keys.foreignKeys();
@@ -328,7 +333,7 @@ export async function cleanupRun(
   try {
     if (keep) {
       if (env.claim) {
-        const existing = await capTtl(env.redis, keys, KEPT_TTL_MS);
+        const existing = await capTtl(env.redis, keys, KEPT_TTL_MS, env.ttl?.ours());
         await env.claim.keep(existing);
       }
       return { kept: true, keys: named.length, deleted: 0, ...left, commands: env.recorder.since(mark) };

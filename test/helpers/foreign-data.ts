@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { plainClient, useRedisServer } from "./redis.js";
 
 /**
  * Someone else's data, for the data-safety tests: thousands of application keys of every type (some with TTLs,
@@ -33,4 +36,32 @@ export async function fillForeignData(redis: Redis, count = 3000): Promise<numbe
 
 export async function digest(redis: Redis): Promise<string> {
   return String(await redis.call("DEBUG", "DIGEST"));
+}
+
+/**
+ * For a data-safety test file: a real redis-server filled with `count` of someone else's keys, an admin client on it
+ * and the DEBUG DIGEST taken before any run (compare after each run).
+ */
+export function useForeignData(count = 2000): {
+  server: () => ThrowawayServer;
+  admin: () => Redis;
+  baseline: () => string;
+} {
+  const server = useRedisServer();
+  let admin: Redis | undefined;
+  let baseline = "";
+  beforeAll(async () => {
+    admin = plainClient(server());
+    await fillForeignData(admin, count);
+    baseline = await digest(admin);
+  }, 30_000);
+  afterAll(() => admin?.disconnect());
+  return {
+    server,
+    admin: () => {
+      if (!admin) throw new Error("not connected yet");
+      return admin;
+    },
+    baseline: () => baseline,
+  };
 }

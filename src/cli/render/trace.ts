@@ -42,6 +42,9 @@ export function traceLines(
   style: TraceStyle,
 ): string[] {
   if (mode === "off" || commands.length === 0) return [];
+  // The summary shows what the scenario sent; the run's TTL guard (EXPIRE … NX after writes) only in full.
+  if (mode === "summary") commands = withoutGuard(commands);
+  if (commands.length === 0) return [];
   const indent = style.indent ?? "     ";
   const out: string[] = [];
   const line = (i: number) => commandLines(commands[i]!, commands[i - 1], commands[i + 1], c, style, indent, mode);
@@ -77,6 +80,13 @@ export function traceLines(
   return out;
 }
 
+/** Without the run's TTL guard's commands (src/redis/ttl-guard.ts): `--trace full` and `--json` show them. */
+function withoutGuard(commands: readonly RecordedCommand[]): readonly RecordedCommand[] {
+  return commands.some((cmd) => cmd.phase === "ttl-guard")
+    ? commands.filter((cmd) => cmd.phase !== "ttl-guard")
+    : commands;
+}
+
 /** How the summarised commands went out, when some were batched: `, in 98 pipelines and 2 single commands`. */
 function batchesOf(commands: readonly RecordedCommand[]): string {
   const ids = new Map<number, "pipeline" | "multi">();
@@ -104,6 +114,7 @@ export function briefTraceLine(
   c: ChalkInstance,
   style: Pick<TraceStyle, "indent" | "width" | "prefix">,
 ): string | undefined {
+  commands = withoutGuard(commands);
   if (commands.length === 0) return undefined;
   const indent = style.indent ?? "     ";
   const width = style.width ?? Number.POSITIVE_INFINITY;

@@ -40,6 +40,11 @@ export class Stepper {
       const c = this.ctx.c;
       const reply = formatReply(cmd.reply, cmd.error);
       const who = cmd.client === "main" ? "" : `[${cmd.client}] `;
+      // The run's TTL guard is not gated (it follows a write already sent): its command is shown with its reply.
+      if (cmd.phase === "ttl-guard") {
+        this.pendingReplies.push(`       ${c.dim(`${who}ttl guard: ${cmd.argv.join(" ")} → ${reply}`)}`);
+        return;
+      }
       this.pendingReplies.push(`       ${c.dim(`${who}→`)} ${cmd.error !== undefined ? c.red(reply) : c.green(reply)}`);
     });
   }

@@ -38,6 +38,7 @@ if count == 1 then
 end
 return count
 `,
+  { untimedKeys: [] },
 );
 
 /** How the expiry travels with the increment: a MULTI/EXEC of INCR + EXPIRE … NX (Redis ≥ 7.0), or a Lua script. */

@@ -96,6 +96,9 @@ export async function seedBoard(
     replies.catch(() => undefined);
     inFlight.push(replies);
     if (inFlight.length >= inFlightMax) await inFlight.shift();
+    // Between pipelines, let the process breathe: a Ctrl-C handler runs, and what was queued for after this pipeline
+    // (the run's TTL guard: EXPIRE … NX right after the first one) is written before the next one.
+    else await new Promise((resolve) => setImmediate(resolve));
   }
   // In order, so the first failure is the one thrown.
   for (const replies of inFlight) await replies;

@@ -19,6 +19,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return 0
 `,
+  { untimedKeys: [1] },
 );
 
 export const writeFencedScript = defineScript(
@@ -39,6 +40,7 @@ end
 redis.call('HSET', KEYS[1], 'value', ARGV[2], 'fence', ARGV[1])
 return {1, token}
 `,
+  { untimedKeys: [0] },
 );
 
 /**

@@ -16,6 +16,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `,
+  { untimedKeys: [] },
 );
 
 /**

@@ -24,6 +24,7 @@ end
 if count <= limit then return {1, count} end
 return {0, count}
 `,
+  { untimedKeys: [] },
 );
 
 export interface FixedWindowOptions {

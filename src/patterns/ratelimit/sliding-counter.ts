@@ -33,6 +33,7 @@ if estimate + cost <= limit then
 end
 return {allowed, current, previous, string.format('%.17g', estimate), string.format('%.17g', weight), now}
 `,
+  { untimedKeys: [] },
 );
 
 export interface SlidingCounterOptions {

@@ -42,6 +42,7 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 return {allowed, count, oldest or false, now}
 `,
+  { untimedKeys: [] },
 );
 
 export interface SlidingLogOptions {

@@ -53,6 +53,7 @@ end
 if cost > burst then return {0, fmt(tokens), -1, now} end
 return {0, fmt(tokens), math.ceil((cost - tokens) * 1000 / rate), now}
 `,
+  { untimedKeys: [] },
 );
 
 export interface TokenBucketOptions {
