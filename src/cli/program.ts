@@ -17,6 +17,7 @@ import { declareCompletion, declareList, type CompletionCliOptions, type ListCli
 import { configureHelp, decorateCommands, fitHelpText, helpWidth } from "./help.js";
 import { collectUrl, option, parseInteger, parsePrefix, parseTimeout } from "./options/common.js";
 import { prefixed } from "./notice.js";
+import { DURATION_BOUNDS, checkProducts, durationAtMost } from "./options/bounds.js";
 import { packageVersion } from "./version.js";
 
 export type { CleanupCliOptions, RateLimitCliOptions, SmokeCliOptions, SessionCliOptions };
@@ -127,7 +128,9 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
     )
     .addOption(
       new Option("--timeout <duration>", "connect and command timeout (e.g. 5s, 500ms; a bare number is seconds)")
-        .argParser(option(parseTimeout))
+        .argParser(
+          option(durationAtMost(parseTimeout, DURATION_BOUNDS.wait.ms, "--timeout", DURATION_BOUNDS.wait.shown)),
+        )
         .default(5_000, "5s"),
     )
     .option("--embedded", "start a throwaway redis-server from PATH for this run, whatever answers elsewhere")
@@ -159,6 +162,14 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
       // Whether --trace was typed or is the default (doctor prints its probes only when asked).
       if (action.getOptionValueSourceWithGlobals("trace") === "cli") root.setOptionValue("traceExplicit", true);
     });
+
+  // Sizes that multiply (hll --trials × --count, …): each product within its bound, before anything connects.
+  program.hook("preAction", (_root, action) => {
+    checkProducts(action.name(), (flag) => {
+      const declared = action.options.find((o) => o.long === flag);
+      return declared ? action.getOptionValue(declared.attributeName()) : undefined;
+    });
+  });
 
   // --ask-pass: prompt before the command connects (after the options parsed, so --help never prompts).
   program.hook("preAction", async (_root, action) => {

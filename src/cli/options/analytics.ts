@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DURATION_BOUNDS, durationAtMost } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { UsageError } from "../../errors.js";
 import { option, parseInteger, type GlobalOptions } from "./common.js";
@@ -61,12 +62,16 @@ export function declareAnalytics(program: Command, run: (opts: AnalyticsCliOptio
     )
     .addOption(
       new Option("--last <duration>", "timeseries: the window XRANGE reads, e.g. 5m")
-        .argParser(option(parseDuration))
+        .argParser(
+          option(durationAtMost(parseDuration, DURATION_BOUNDS.window.ms, "--last", DURATION_BOUNDS.window.shown)),
+        )
         .default(300_000, "5m"),
     )
     .addOption(
       new Option("--bucket <duration>", "timeseries: bucket for min/max/avg, e.g. 1m")
-        .argParser(option(parseDuration))
+        .argParser(
+          option(durationAtMost(parseDuration, DURATION_BOUNDS.window.ms, "--bucket", DURATION_BOUNDS.window.shown)),
+        )
         .default(60_000, "1m"),
     )
     .addHelpText(

@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DURATION_BOUNDS, durationAtMost } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
@@ -47,7 +48,7 @@ export function declareBench(program: Command, run: (opts: BenchCliOptions) => P
     )
     .addOption(
       new Option("--duration <duration>", "run each phase this long instead of --ops operations (e.g. 5s)").argParser(
-        option(parseDuration),
+        option(durationAtMost(parseDuration, DURATION_BOUNDS.phase.ms, "--duration", DURATION_BOUNDS.phase.shown)),
       ),
     )
     .option(

@@ -1,4 +1,5 @@
 import { UsageError } from "../../errors.js";
+import { DURATION_BOUNDS, durationAtMost } from "./bounds.js";
 import { Option, type Command } from "commander";
 import { OriginSpecError, parseOriginSpec } from "../../patterns/cache/origin-db.js";
 import { parseDuration } from "./duration.js";
@@ -79,7 +80,7 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
       "--ttl <duration>",
       "TTL of cache entries: 200ms, 60s (default 60s; 200ms for --invalidate ttl, 300ms versioned, 200ms for " +
         "--stampede)",
-      option(parseDuration),
+      option(durationAtMost(parseDuration, DURATION_BOUNDS.keyTtl.ms, "--ttl", DURATION_BOUNDS.keyTtl.shown)),
     )
     .option(
       "--seed <n>",
@@ -94,7 +95,7 @@ export function declareCache(program: Command, run: (opts: CacheCliOptions) => P
     .option(
       "--flush-interval <duration>",
       "write-behind: pause between the worker's flushes (default 10ms)",
-      option(parseDuration),
+      option(durationAtMost(parseDuration, DURATION_BOUNDS.wait.ms, "--flush-interval", DURATION_BOUNDS.wait.shown)),
     )
     .option("--crash-before-flush", "write-behind: kill the worker before its next flush and count the writes lost")
     .addOption(

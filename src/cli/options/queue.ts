@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DURATION_BOUNDS, durationAtMost } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
 
@@ -54,7 +55,9 @@ export function declareQueue(program: Command, run: (opts: QueueCliOptions) => P
     .option("--no-crash", "no consumer dies: the happy path")
     .addOption(
       new Option("--block <duration>", "BRPOP/BLMOVE timeout and XREADGROUP BLOCK: keep it well under --timeout")
-        .argParser(option(parseDuration))
+        .argParser(
+          option(durationAtMost(parseDuration, DURATION_BOUNDS.wait.ms, "--block", DURATION_BOUNDS.wait.shown)),
+        )
         .default(100, "100ms"),
     )
     .addOption(
@@ -62,7 +65,9 @@ export function declareQueue(program: Command, run: (opts: QueueCliOptions) => P
         "--visibility <duration>",
         "reliable: the reaper's visibility timeout · stream: XAUTOCLAIM's minimum idle time",
       )
-        .argParser(option(parseDuration))
+        .argParser(
+          option(durationAtMost(parseDuration, DURATION_BOUNDS.wait.ms, "--visibility", DURATION_BOUNDS.wait.shown)),
+        )
         .default(150, "150ms"),
     )
     .option(

@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DURATION_BOUNDS, atMost } from "./bounds.js";
 import { UsageError } from "../../errors.js";
 import { parseDuration } from "./duration.js";
 import { oneOf, option, parseInteger, type GlobalOptions } from "./common.js";
@@ -22,7 +23,7 @@ export function parseSessionTtl(text: string): number {
   const ms = /^\s*\d+\s*$/.test(text) ? parseDuration(`${text.trim()}s`) : parseDuration(text);
   if (ms < 1000 || ms % 1000 !== 0)
     throw new UsageError(`--ttl must be whole seconds, at least 1s (SET … EX takes seconds), not "${text}"`);
-  return ms;
+  return atMost(ms, DURATION_BOUNDS.keyTtl.ms, "--ttl", DURATION_BOUNDS.keyTtl.shown);
 }
 
 export function declareSession(program: Command, run: (opts: SessionCliOptions) => Promise<void>): void {

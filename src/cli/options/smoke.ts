@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DURATION_BOUNDS, MAX_KEYS_CAP, durationAtMost } from "./bounds.js";
 import { parseDuration } from "./duration.js";
 import { option, parseInteger, type GlobalOptions } from "./common.js";
 
@@ -43,13 +44,13 @@ export function declareSmoke(program: Command, run: (opts: SmokeCliOptions) => P
     )
     .addOption(
       new Option("--max-keys <n>", "stop a scenario that would write more keys than this (safety on shared servers)")
-        .argParser(option((t) => parseInteger(t, "--max-keys")))
+        .argParser(option((t) => parseInteger(t, "--max-keys", 1, MAX_KEYS_CAP)))
         .default(10_000, "10000"),
     )
     .option(
       "--wait <duration>",
       "wait up to this long for the server to accept connections (e.g. 30s)",
-      option(parseDuration),
+      option(durationAtMost(parseDuration, DURATION_BOUNDS.wait.ms, "--wait", DURATION_BOUNDS.wait.shown)),
     )
     .addHelpText(
       "after",
