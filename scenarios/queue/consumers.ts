@@ -332,3 +332,28 @@ export function sameIds(a: readonly string[], b: readonly string[]): boolean {
   const sortedB = [...b].sort();
   return [...a].sort().every((id, i) => id === sortedB[i]);
 }
+
+/** Every queue kind's verdict: nothing lost, with the ledger's counts as evidence. */
+export function checkNothingLost(ctx: ScenarioContext<QueueParams>, counts: QueueCounts): void {
+  ctx.check("nothing lost", counts.lost === 0, {
+    expected: 0,
+    actual: counts.lost,
+    detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined,
+    evidence: {
+      values: { produced: counts.produced, handled: counts.handled, "lost ids": list(counts.lostIds) },
+    },
+  });
+}
+
+/** Every queue kind's verdict: the duplicates are exactly what a crash left sent but not acknowledged. */
+export function checkDuplicates(ctx: ScenarioContext<QueueParams>, counts: QueueCounts, doneNotAcked: string[]): void {
+  ctx.check(
+    "the duplicates are exactly the messages sent but not acknowledged before a crash",
+    sameIds(counts.duplicateIds, doneNotAcked),
+    {
+      expected: list(doneNotAcked),
+      actual: list(counts.duplicateIds),
+      detail: "at-least-once delivery: the work must be idempotent",
+    },
+  );
+}

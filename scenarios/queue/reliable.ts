@@ -1,130 +1,37 @@
-import type { Redis } from "ioredis";
+/**
+ * `queue --kind reliable`: the chapter's reliable queue, each message moved into the consumer's own processing list
+ * until it is acknowledged; consumers that crash mid-batch, a restart that resumes its own list, and a reaper that
+ * returns what stayed too long (a visibility timeout).
+ */
 import {
-  acknowledgeMessage,
   decodeMessage,
   encodeMessage,
   enqueueMessage,
-  queueFeatures,
   registerConsumer,
   registeredConsumers,
   resumeUnfinished,
   returnStuckMessages,
-  takeMessageReliably,
-  type MoveCommand,
-  type ReliableQueueKeys,
 } from "../../src/patterns/queue/index.js";
-import { tag } from "../../src/redis/keys.js";
-import { SCRIPTS, type ServerSupport } from "../../src/runner/support.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { SCRIPTS } from "../../src/runner/support.js";
+import { defineScenario, type StepDef } from "../../src/runner/types.js";
 import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
   connectionOf,
   crashMidBatch,
   crashPlan,
-  drainMeter,
   initQueueState,
   list,
   liveConsumers,
   reportCounts,
-  runConcurrently,
   sameIds,
   unfinishedByCrash,
   work,
   type Delivery,
-  type QueueState,
+  checkDuplicates,
+  checkNothingLost,
 } from "./consumers.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
-
-type Ctx = ScenarioContext<QueueParams>;
-
-interface ReliableState extends QueueState {
-  moveCommand: MoveCommand;
-  /** What the reaper returned to the queue, by message id. */
-  returned: string[];
-  /** What the restarted consumer found in its own processing list. */
-  resumed: string[];
-  /** When each message was last taken (the stamp the consumer wrote), for the reaper's expected result. */
-  takenAt: Map<string, number>;
-}
-
-function queueKeys(ctx: Ctx): ReliableQueueKeys {
-  return {
-    queue: ctx.keys.key("reliable", tag("emails")),
-    takenAt: ctx.keys.key("reliable", tag("emails"), "taken-at"),
-    consumers: ctx.keys.key("reliable", tag("emails"), "consumers"),
-    processing: (consumer) => ctx.keys.key("reliable", tag("emails"), "processing", consumer),
-  };
-}
-
-const fmtTime = (t: number): string => new Date(t).toISOString().slice(11, 23);
-
-async function take(ctx: Ctx, state: ReliableState, consumer: string, conn: Redis): Promise<Delivery | null> {
-  const features = queueFeatures(ctx.target.version);
-  const taken = await takeMessageReliably(conn, queueKeys(ctx), consumer, {
-    timeoutMs: ctx.params.blockMs,
-    now: () => ctx.clock.now(),
-    command: state.moveCommand,
-    fractionalTimeout: features.fractionalTimeouts,
-  });
-  if (!taken) return null;
-  if (taken.command !== state.moveCommand) {
-    state.moveCommand = taken.command;
-    ctx.note(`the server does not know BLMOVE (Redis < 6.2): BRPOPLPUSH from here on`);
-  }
-  const message = decodeMessage(taken.payload);
-  state.ledger.delivered(message.id, consumer, taken.command);
-  state.takenAt.set(message.id, taken.takenAt);
-  return { message, ref: taken.payload };
-}
-
-async function acknowledge(
-  ctx: Ctx,
-  state: ReliableState,
-  consumer: string,
-  conn: Redis,
-  delivery: Delivery,
-): Promise<void> {
-  if (await acknowledgeMessage(conn, queueKeys(ctx), consumer, delivery.ref))
-    state.ledger.acked(delivery.message.id, consumer);
-  else
-    ctx.note(
-      `${consumer} finished ${delivery.message.id} after the reaper had returned it: another consumer will ` +
-        `send it again`,
-    );
-}
-
-/** A consumer's loop: register, then BLMOVE, send, acknowledge, until a BLMOVE times out. */
-async function drain(
-  ctx: Ctx,
-  state: ReliableState,
-  consumer: string,
-  meter: ReturnType<typeof drainMeter>,
-): Promise<void> {
-  const conn = await connectionOf(ctx, state, "reliable", consumer);
-  await registerConsumer(conn, queueKeys(ctx), consumer);
-  for (;;) {
-    const delivery = await take(ctx, state, consumer, conn);
-    if (!delivery) return;
-    // A failure would leave the message in the processing list, for the reaper to return (none fails here).
-    if (work(state, consumer, delivery.message).ok) {
-      await acknowledge(ctx, state, consumer, conn, delivery);
-      meter.handled();
-    }
-  }
-}
-
-async function drainAll(ctx: Ctx, state: ReliableState, consumers: string[]): Promise<void> {
-  // Every consumer is connected before the first BLMOVE, so they compete from the start.
-  for (const consumer of consumers) await connectionOf(ctx, state, "reliable", consumer);
-  const meter = drainMeter(state);
-  await runConcurrently(consumers.map((consumer) => drain(ctx, state, consumer, meter)));
-  meter.stop();
-}
-
-/** BLMOVE where the server has it, else BRPOPLPUSH (Redis < 6.2, or BLMOVE renamed or denied). */
-function moveOf(server: ServerSupport): MoveCommand {
-  return server.has("BLMOVE") ? "BLMOVE" : "BRPOPLPUSH";
-}
+import { acknowledge, drainAll, fmtTime, moveOf, queueKeys, take, type ReliableState } from "./reliable-consumer.js";
 
 export default defineScenario<QueueParams, ReliableState>({
   id: "queue/reliable",
@@ -368,27 +275,12 @@ export default defineScenario<QueueParams, ReliableState>({
         const counts = reportCounts(ctx, state);
         const { doneNotAcked } = unfinishedByCrash(state);
         ctx.metric("moveCommand", state.moveCommand);
-        ctx.check("nothing lost", counts.lost === 0, {
-          expected: 0,
-          actual: counts.lost,
-          detail: counts.lost ? `lost ${list(counts.lostIds)}` : undefined,
-          evidence: {
-            values: { produced: counts.produced, handled: counts.handled, "lost ids": list(counts.lostIds) },
-          },
-        });
+        checkNothingLost(ctx, counts);
         ctx.check("every message was processed at least once", counts.handled === counts.produced, {
           expected: counts.produced,
           actual: counts.handled,
         });
-        ctx.check(
-          "the duplicates are exactly the messages sent but not acknowledged before a crash",
-          sameIds(counts.duplicateIds, doneNotAcked),
-          {
-            expected: list(doneNotAcked),
-            actual: list(counts.duplicateIds),
-            detail: "at-least-once delivery: the work must be idempotent",
-          },
-        );
+        checkDuplicates(ctx, counts, doneNotAcked);
         ctx.check("the queue, the processing lists and the taken-at hash are empty", leftover === 0 && stamps === 0, {
           expected: "0 messages, 0 stamps",
           actual: `${leftover} messages, ${stamps} stamps`,
