@@ -55,8 +55,8 @@ export default defineScenario<HllParams, UniqueCountState>({
           `per batch`,
         say:
           "Many items per PFADD and one pipeline per batch keep the round trips few. After each batch, STRLEN " +
-          "gives the " +
-          `HLL's size and ${bitfield} … GET u8 32 reads byte 4 of its header, the encoding: 1 sparse, 0 dense.`,
+          `gives the HLL's size and ${bitfield} … GET u8 32 reads byte 4 of its header, the encoding: 1 sparse, ` +
+          "0 dense.",
         run: async (ctx, state) => {
           if (bitfield === "BITFIELD")
             ctx.fallback(`BITFIELD … GET for BITFIELD_RO (BITFIELD_RO: ${ctx.server.missing("BITFIELD_RO")})`);
