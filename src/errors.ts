@@ -37,7 +37,8 @@ export class ConnectError extends RedisPatternsError {
 
 /**
  * Something every scenario of the run depends on besides Redis cannot be reached (the database behind the cache,
- * `cache --db postgres://…`): the run stops at once with this one line, exit 3, instead of failing scenario by scenario.
+ * `cache --db postgres://…`): the run stops at once with this one line, exit 3, instead of failing scenario by
+ * scenario.
  */
 export class DependencyError extends ConnectError {}
 

@@ -97,7 +97,9 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   } catch (err) {
     // A second Ctrl-C: no cleanup. The last line says what is left where, and how to remove it.
     if (err instanceof InterruptedError && opts.keep !== true && !connection.target.embedded)
-      err.message = `interrupted before the cleanup: the run's keys under ${prefix} are left (${LEFT_KEYS_EXPIRY}); remove them with: ${cleanupCommand(opts, prefix)}`;
+      err.message =
+        `interrupted before the cleanup: the run's keys under ${prefix} are left (${LEFT_KEYS_EXPIRY}); remove ` +
+        `them with: ${cleanupCommand(opts, prefix)}`;
     throw err;
   } finally {
     interrupts.dispose();
@@ -112,7 +114,8 @@ export async function runSession(opts: GlobalOptions, given: SessionPlan): Promi
   // A run stopped by something every scenario needed (the database behind the cache) has nothing to compare.
   const summary = fatal instanceof DependencyError ? undefined : plan.summarize?.(results);
   const ok = fatal === undefined && !results.some((r) => failsRun(r, plan.alsoFail)) && cleanup.error === undefined;
-  // A cleanup that could not finish is named last, whatever else ended the run (Ctrl-C too): the prefix and the command.
+  // A cleanup that could not finish is named last, whatever else ended the run (Ctrl-C too): the prefix and the
+  // command.
   if (fatal instanceof Error && cleanup.error !== undefined)
     fatal.message = `${fatal.message}; cleanup: ${cleanup.error}`;
   const failure = fatal ?? (ok ? undefined : runFailure(results, plan.alsoFail, cleanup.error));
@@ -239,7 +242,9 @@ function unreachable(run: ScenarioRun, err: unknown): ScenarioResult {
     checks: [],
     figures: [],
     ms: 0,
-    error: `not run: the connection was lost and could not be re-opened (${err instanceof Error ? err.message : String(err)})`,
+    error:
+      `not run: the connection was lost and could not be re-opened ` +
+      `(${err instanceof Error ? err.message : String(err)})`,
   };
 }
 

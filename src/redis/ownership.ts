@@ -247,8 +247,8 @@ export function markerRunIsAlive(m: RunMarker): boolean | "unknown" {
 
 /**
  * Cap the TTL of each key to `ttlMs` (a key without one gets it; a longer one is shortened; a shorter one stays),
- * with PTTL then PEXPIRE (any server version); a key in `guarded` (its TTL is the TTL guard's) gets `ttlMs`. For the keys a --keep run leaves. Returns the keys that exist (a run
- * names some keys it never writes).
+ * with PTTL then PEXPIRE (any server version); a key in `guarded` (its TTL is the TTL guard's) gets `ttlMs`. For the
+ * keys a --keep run leaves. Returns the keys that exist (a run names some keys it never writes).
  */
 export async function capTtl(
   redis: RedisCaller,

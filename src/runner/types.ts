@@ -162,7 +162,10 @@ export interface ScenarioContext<P> {
   inconclusive(reason: string): void;
   /** A line of narration attached to the current step (what happened, why it matters). */
   note(text: string): void;
-  /** How far a long step has got (e.g. a bulk load): passed on as a `step-progress` event for a progress bar; not in the report. */
+  /**
+   * How far a long step has got (e.g. a bulk load): passed on as a `step-progress` event for a progress bar; not in the
+   * report.
+   */
   progress(done: number, total: number, label?: string): void;
   table(table: TableData): void;
   /** A plot of numbers people would rather see than read (see PlotData). */
@@ -182,8 +185,9 @@ export interface ScenarioContext<P> {
   connect(label: string, options?: ClientOptions): Promise<Redis>;
   /**
    * A recorded connection to ANOTHER server (a Redlock node, a replica the scenario started): its commands appear in
-   * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds the connect and every command (2 s by default). Closed at the
-   * end of the scenario (its QUIT is in the "Teardown" step). Rejects with a ConnectError when nothing answers.
+   * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds the connect and
+   * every command (2 s by default). Closed at the end of the scenario (its QUIT is in the "Teardown" step). Rejects
+   * with a ConnectError when nothing answers.
    */
   connectTo(url: string, label: string, options?: { timeoutMs?: number }): Promise<Redis>;
   /** Run a call to another system (the database behind a cache) and record it in the trace as `source: "db"`. */

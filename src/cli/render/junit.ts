@@ -33,7 +33,8 @@ function testcase(s: ScenarioResult, prefix: string): string {
   if (why !== undefined && s.ok) body.push(`      <skipped message="${esc(why)}"/>`);
   if (why !== undefined && !s.ok)
     body.push(
-      `      <failure message="${esc(`${why} (--strict)`)}" type="${s.status === "skipped" ? "Skipped" : "Inconclusive"}">${esc(why)}</failure>`,
+      `      <failure message="${esc(`${why} (--strict)`)}" ` +
+        `type="${s.status === "skipped" ? "Skipped" : "Inconclusive"}">${esc(why)}</failure>`,
     );
   if (s.error) {
     // Where it happened and what the server was sent, then its words: enough to act on from the CI page alone.
@@ -83,14 +84,16 @@ export function toJunit(report: RunReport): string {
   const suites = [...byPattern].map(([pattern, list]) => {
     const c = count(list);
     return [
-      `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${c.time}">`,
+      `  <testsuite name="${esc(pattern)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" ` +
+        `skipped="${c.skipped}" time="${c.time}">`,
       ...list.map((s) => testcase(s, report.prefix)),
       "  </testsuite>",
     ].join("\n");
   });
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="redis-patterns smoke" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" skipped="${total.skipped}" time="${total.time}">`,
+    `<testsuites name="redis-patterns smoke" tests="${total.tests}" failures="${total.failures}" ` +
+      `errors="${total.errors}" skipped="${total.skipped}" time="${total.time}">`,
     ...suites,
     `</testsuites>`,
     "",
