@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { useRedisServer } from "../helpers/redis.js";
-import { ROOT, assertBuilt, runCli } from "../trace/cli-process.js";
+import { ROOT, assertBuilt, runCli } from "../helpers/cli.js";
 
 const UI_PACKAGES = ["chalk", "ora", "cli-table3", "commander", "@inquirer/"];
 const FORBIDDEN_COMMANDS = ["flushdb", "flushall", "keys"];

@@ -4,32 +4,19 @@
  * refused, not an error), EVAL/EVALSHA are gone (ratelimit and lock unsupported), and GETEX, BLMOVE and XAUTOCLAIM are
  * gone, so the session, queue and stream redelivery use their fallbacks (GET + EXPIRE, BRPOPLPUSH, XPENDING + XCLAIM).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { describe, expect, it } from "vitest";
+import { useRedisServer } from "../helpers/redis.js";
 import { runDoctor, verdictMap } from "./run-doctor.js";
 
 const RENAMED = ["CONFIG", "EVAL", "EVALSHA", "GETEX", "BLMOVE", "XAUTOCLAIM"];
-let dir: string;
-let server: ThrowawayServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "doctor-conf-"));
-  const conf = join(dir, "redis.conf");
-  writeFileSync(conf, RENAMED.map((c) => `rename-command ${c} ""`).join("\n") + "\n");
-  server = await startThrowawayServer({ configFile: conf, args: ["--appendonly", "yes"] });
-}, 20_000);
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+const renamed = useRedisServer({
+  args: ["--appendonly", "yes"],
+  config: RENAMED.map((c) => `rename-command ${c} ""`).join("\n") + "\n",
 });
 
 describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM renamed away", () => {
   it("reports CONFIG as refused and reads persistence and memory from INFO", async () => {
-    const { facts } = await runDoctor(server.url);
+    const { facts } = await runDoctor(renamed().url);
     expect(facts.unknowns.filter((u) => u.what.startsWith("CONFIG GET")).map((u) => u.reason)).toHaveLength(6);
     expect(facts.unknowns.every((u) => /unknown command/.test(u.reason))).toBe(true);
     expect(facts.persistence).toEqual({ rdbSave: "unknown", aof: true, appendfsync: "unknown", source: "info" });
@@ -37,7 +24,7 @@ describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM rena
   });
 
   it("sees the commands missing from the server's table and in ACL DRYRUN", async () => {
-    const { facts } = await runDoctor(server.url);
+    const { facts } = await runDoctor(renamed().url);
     const table = facts.commandTable as Record<string, boolean>;
     for (const name of ["eval", "evalsha", "getex", "blmove", "xautoclaim"]) expect(table[name], name).toBe(false);
     expect(table.get).toBe(true);
@@ -46,7 +33,7 @@ describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM rena
   });
 
   it("ratelimit and lock are unsupported, the scripted variants unavailable; session and queue name their fallbacks", async () => {
-    const { verdicts } = await runDoctor(server.url);
+    const { verdicts } = await runDoctor(renamed().url);
     expect(verdictMap(verdicts)).toEqual({
       ratelimit: "unsupported",
       cache: "warning",

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns analytics` as a user runs it: human output, --json, and usage errors. */
 const server = useRedisServer();
@@ -12,18 +13,6 @@ beforeAll(() => {
 afterAll(async () => {
   await redis?.quit();
 });
-
-interface Report {
-  ok: boolean;
-  command: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    steps: { title: string; commands: { argv: string[]; client: string; batch?: { kind: string } }[] }[];
-    metrics: Record<string, unknown>;
-    checks: { name: string; ok: boolean }[];
-  }[];
-}
 
 describe("analytics, human output", () => {
   it("runs the three kinds with every check passing and no key left", async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { useLocalCluster } from "../helpers/cluster.js";
-import { useRedisServer } from "../helpers/redis.js";
+import { useLocalCluster, useRedisServer } from "../helpers/redis.js";
 
 /**
  * bench connects through connectFromOptions like every command, so --cluster is honoured: refused with --embedded

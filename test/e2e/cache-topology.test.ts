@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `cache --topology`: sidecars the command starts, against the --url server shared by every instance. */
 const server = useRedisServer();
-
-interface Report {
-  ok: boolean;
-  scenarios: { id: string; metrics: Record<string, unknown>; steps: { commands: { client: string }[] }[] }[];
-  summary?: { columns: string[]; rows: unknown[][] };
-  cleanup: { keys: number; deleted: number };
-}
 
 describe("cache --topology", () => {
   it("both, --json: stale reads on sidecars and none on the shared cache, one summary row each, keys cleaned", async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys, startCli, waitFor } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
 import { POSTGRES_URL, postgresAnswers, postgresCacheTables } from "../patterns/cache/context.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns cache` as a user runs it: human and --json output, exit codes, nothing left behind. */
 const server = useRedisServer();
@@ -13,26 +14,6 @@ beforeAll(() => {
 afterAll(async () => {
   await redis?.quit();
 });
-
-interface Command {
-  argv: string[];
-  client: string;
-  source?: "db";
-  reply?: unknown;
-}
-interface Report {
-  ok: boolean;
-  command: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    title: string;
-    params: Record<string, unknown>;
-    metrics: Record<string, unknown>;
-    steps: { title: string; commands: Command[] }[];
-  }[];
-  summary?: { columns: string[]; rows: unknown[][] };
-}
 
 const url = () => server().url;
 const commandsOf = (report: Report) => report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands));

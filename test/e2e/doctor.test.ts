@@ -3,57 +3,17 @@
  * (no persistence) or unsupported, 2 for a bad --only, 3 when nothing answers, 4 for a wrong password; `--json` is one
  * document with the facts, the verdicts and every command sent; a refused CONFIG leaves the exit code alone.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../src/redis/throwaway-server.js";
 import { ANSI, lines, parseJsonOutput, runCli } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
+import type { DoctorReport } from "../../src/cli/render/doctor.js";
 
 const PASSWORD = "Doctor-e2e-Pw4Zk8";
 const plain = useRedisServer();
 const aof = useRedisServer(["--appendonly", "yes"]);
 const secured = useRedisServer(["--requirepass", PASSWORD, "--appendonly", "yes"]);
-
-let confDir: string;
-let noConfig: ThrowawayServer;
-beforeAll(async () => {
-  confDir = mkdtempSync(join(tmpdir(), "doctor-e2e-"));
-  writeFileSync(join(confDir, "redis.conf"), 'rename-command CONFIG ""\n');
-  noConfig = await startThrowawayServer({ configFile: join(confDir, "redis.conf") });
-}, 20_000);
-afterAll(async () => {
-  await noConfig?.stop();
-  rmSync(confDir, { recursive: true, force: true });
-});
-
-interface Command {
-  seq: number;
-  argv: string[];
-  reply?: unknown;
-  error?: string;
-  ms: number;
-}
-interface DoctorDoc {
-  schemaVersion: number;
-  ok: boolean;
-  command: string;
-  target: { url: string; server: string; version: string; mode: string };
-  setup: { commands: Command[] };
-  doctor: {
-    patterns: string[];
-    facts: Record<string, unknown> & {
-      unknowns: { what: string; reason: string }[];
-      persistence: Record<string, unknown>;
-    };
-    verdicts: { pattern: string; verdict: string; reason: string; findings: { level: string; text: string }[] }[];
-    counts: Record<string, number>;
-    steps: { title: string; ms: number; commands: number }[];
-  };
-  commands: Command[];
-  error?: unknown;
-}
+const noConfig = useRedisServer({ config: 'rename-command CONFIG ""\n' });
 
 describe("doctor exit codes", () => {
   it("0 when every pattern is ok (AOF, no memory limit, scripts run, every command allowed)", async () => {
@@ -143,7 +103,7 @@ describe("doctor exit codes", () => {
     ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain(PASSWORD);
-    const doc = parseJsonOutput<DoctorDoc>(result);
+    const doc = parseJsonOutput<DoctorReport>(result);
     expect(doc.setup.commands.some((c) => c.argv[0]!.toUpperCase() === "AUTH" && c.argv.includes("[redacted]"))).toBe(
       true,
     );
@@ -158,15 +118,25 @@ describe("doctor exit codes", () => {
       "--pings",
       "3",
       "--url",
-      noConfig.url,
+      noConfig().url,
     ]);
     expect(result.code, result.stderr).toBe(0);
-    const doc = parseJsonOutput<DoctorDoc>(result);
+    const doc = parseJsonOutput<DoctorReport>(result);
     expect(doc.ok).toBe(true);
     expect(doc.error).toBeUndefined();
-    expect(doc.doctor.facts.unknowns.map((u) => u.what)).toContain("CONFIG GET maxmemory-policy");
-    expect(doc.doctor.facts.persistence).toMatchObject({ rdbSave: "unknown", source: "info" });
-    const human = await runCli(["doctor", "--width", "250", "--only", "queue", "--pings", "3", "--url", noConfig.url]);
+    expect(doc.doctor!.facts.unknowns.map((u) => u.what)).toContain("CONFIG GET maxmemory-policy");
+    expect(doc.doctor!.facts.persistence).toMatchObject({ rdbSave: "unknown", source: "info" });
+    const human = await runCli([
+      "doctor",
+      "--width",
+      "250",
+      "--only",
+      "queue",
+      "--pings",
+      "3",
+      "--url",
+      noConfig().url,
+    ]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/refused +│ CONFIG GET maxmemory, maxmemory-policy, save, appendonly,/);
     expect(human.stdout).toMatch(/unknown command 'CONFIG'/);
@@ -181,7 +151,7 @@ describe("doctor --json", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stdout).not.toMatch(ANSI);
-    const doc = parseJsonOutput<DoctorDoc>(result);
+    const doc = parseJsonOutput<DoctorReport>(result);
     expect(doc).toMatchObject({
       schemaVersion: 1,
       ok: false,
@@ -189,7 +159,7 @@ describe("doctor --json", () => {
       target: { url: plain().url, server: "Redis", mode: "standalone" },
     });
     expect(doc.error).toBeUndefined();
-    expect(doc.doctor.patterns).toEqual([
+    expect(doc.doctor!.patterns).toEqual([
       "ratelimit",
       "cache",
       "session",
@@ -200,8 +170,8 @@ describe("doctor --json", () => {
       "queue",
       "primary",
     ]);
-    expect(doc.doctor.counts).toEqual({ ok: 6, warning: 3, unsupported: 0 });
-    expect(doc.doctor.verdicts.map((v) => [v.pattern, v.verdict])).toEqual([
+    expect(doc.doctor!.counts).toEqual({ ok: 6, warning: 3, unsupported: 0 });
+    expect(doc.doctor!.verdicts.map((v) => [v.pattern, v.verdict])).toEqual([
       ["ratelimit", "ok"],
       ["cache", "warning"],
       ["session", "ok"],
@@ -224,12 +194,12 @@ describe("doctor --json", () => {
       "acl",
       "unknowns",
     ]) {
-      expect(doc.doctor.facts, key).toHaveProperty(key);
+      expect(doc.doctor!.facts, key).toHaveProperty(key);
     }
-    expect(doc.doctor.facts.latency).toMatchObject({ samples: 10 });
+    expect(doc.doctor!.facts.latency).toMatchObject({ samples: 10 });
 
     // The exact trace: the steps account for every command but the final QUIT, sequence numbers run on from the setup.
-    const total = doc.doctor.steps.reduce((n, s) => n + s.commands, 0);
+    const total = doc.doctor!.steps.reduce((n, s) => n + s.commands, 0);
     expect(doc.commands).toHaveLength(total + 1);
     expect(doc.commands.at(-1)!.argv[0]!.toUpperCase()).toBe("QUIT");
     const seqs = [...doc.setup.commands, ...doc.commands].map((c) => c.seq);
@@ -239,7 +209,7 @@ describe("doctor --json", () => {
       expect(cmd.ms).toBeGreaterThanOrEqual(0);
     }
     expect(doc.commands.filter((c) => c.argv[0] === "PING")).toHaveLength(10);
-    expect(doc.doctor.steps.map((s) => s.title)).toEqual([
+    expect(doc.doctor!.steps.map((s) => s.title)).toEqual([
       "server (INFO)",
       "configuration (CONFIG GET)",
       "Lua scripts (EVAL)",

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns hll` as a user runs it: human output, --json, and usage errors. */
 const server = useRedisServer();
@@ -12,19 +13,6 @@ beforeAll(() => {
 afterAll(async () => {
   await redis?.quit();
 });
-
-interface Report {
-  ok: boolean;
-  command: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    steps: { title: string; commands: { argv: string[]; batch?: { kind: string } }[] }[];
-    metrics: Record<string, unknown>;
-    checks: { name: string; ok: boolean }[];
-    figures: { what: string; chapter: string; measured: string; agrees?: boolean }[];
-  }[];
-}
 
 describe("hll, human output", () => {
   it("runs both scenarios with every check passing, the chapter's figures, and no key left", async () => {

@@ -2,6 +2,8 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
+import type { RecordedCommand as Command } from "../../src/redis/recorder.js";
 
 /** `--json`: one document on stdout, nothing else, with the documented shape. */
 const server = useRedisServer();
@@ -14,27 +16,6 @@ afterAll(async () => {
 });
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"];
-
-interface Command {
-  argv: string[];
-  reply?: unknown;
-  error?: string;
-  ms: number;
-}
-interface Report {
-  schemaVersion: number;
-  ok: boolean;
-  target: { url: string; server: string; version: string; mode: string };
-  prefix: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    steps: { title: string; commands: Command[] }[];
-    metrics: Record<string, unknown>;
-    checks: { name: string; ok: boolean }[];
-  }[];
-  cleanup: { commands: Command[] };
-}
 
 function expectCommand(cmd: Command): void {
   expect(Array.isArray(cmd.argv) && cmd.argv.length > 0).toBe(true);

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `--keep` leaves a run's keys; `cleanup --prefix` removes exactly those and nothing else. */
 const server = useRedisServer();
@@ -15,12 +16,6 @@ afterAll(async () => {
 
 /** The kept keys plus the run's marker, sorted as scanKeys returns them. */
 const withMarker = (keys: string[]) => [...keys, `${keys[0]!.replace(/:ratelimit:.*$/, "")}:rp-run`].sort();
-
-interface Report {
-  prefix: string;
-  cleanup: { kept: boolean; keys: number; commands: unknown[] };
-  scenarios: { steps: { commands: { argv: string[] }[] }[] }[];
-}
 
 describe("--keep, then cleanup", () => {
   const prefix = testPrefix("keep");

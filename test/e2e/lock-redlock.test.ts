@@ -2,20 +2,10 @@ import { describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
 import { startThrowawayServer } from "../../src/redis/throwaway-server.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `lock --algo redlock` and `lock --failover` as a user runs them: they start (and stop) their own servers. */
 const server = useRedisServer();
-
-interface Report {
-  ok: boolean;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    metrics: Record<string, unknown>;
-    checks: { ok: boolean }[];
-    steps: { commands: { client: string }[] }[];
-  }[];
-}
 
 describe("lock --algo redlock", () => {
   it("human: 5 throwaway masters, said on stderr, the per-node table and the validity arithmetic; exit 0", async () => {

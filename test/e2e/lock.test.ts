@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns lock` as a user runs it: the comparison table, --json with the metrics, --no-lock, usage errors. */
 const server = useRedisServer();
@@ -25,19 +26,6 @@ function run(args: string[]) {
     "250",
     ...args,
   ]);
-}
-
-interface Report {
-  ok: boolean;
-  command: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    metrics: Record<string, number | null>;
-    checks: { name: string; ok: boolean }[];
-    steps: { commands: { client: string; argv: string[] }[] }[];
-  }[];
-  summary?: { columns: string[]; rows: unknown[][] };
 }
 
 describe("lock", () => {

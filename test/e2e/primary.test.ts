@@ -1,25 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `primary` as a user runs it: it starts, SIGKILLs and restarts servers of its own; the --url server is only asked. */
 const server = useRedisServer();
-
-interface Report {
-  ok: boolean;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    status?: string;
-    skipped?: string;
-    metrics: Record<string, unknown>;
-    checks: { name: string; ok: boolean }[];
-    figures: { chapter: string; measured: string }[];
-    steps: { notes: string[]; commands: { client: string; argv: string[] }[] }[];
-  }[];
-  summary?: { columns: string[]; rows: unknown[][] };
-  cleanup: { keys: number };
-}
 
 describe("primary", () => {
   it("--json, every setting: one comparison row each; AOF always loses nothing, none loses all; only INFO on --url", async () => {

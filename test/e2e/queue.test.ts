@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns queue` as a user runs it: human output, --json, usage errors. */
 const server = useRedisServer();
@@ -14,21 +15,6 @@ afterAll(async () => {
 });
 
 const KINDS = ["list", "reliable", "stream"];
-
-interface Report {
-  ok: boolean;
-  command: string;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    steps: { title: string; notes: string[]; commands: { argv: string[]; client: string }[] }[];
-    metrics: Record<string, unknown>;
-    checks: { name: string; ok: boolean }[];
-    figures: { what: string; chapter: string; measured: string; agrees?: boolean }[];
-  }[];
-  summary?: { columns: string[]; rows: unknown[][] };
-  cleanup: { deleted: number };
-}
 
 function run(args: string[]) {
   return runCli([

@@ -5,18 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, parseJsonOutput, runCli } from "../helpers/cli.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 const server = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), "ratelimit-script-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const example = (name: string) => join(ROOT, "examples", "ratelimit", name);
-
-interface Report {
-  ok: boolean;
-  scenarios: { id: string; checks: { name: string; ok: boolean; actual?: unknown; detail?: string }[] }[];
-  scripts: { name: string; sha: string; lua: string }[];
-  error?: { message: string; exitCode: number };
-}
 
 describe("redis-patterns ratelimit --script", () => {
   it("a correct limiter: exit 0, the trace shows SCRIPT LOAD and every EVALSHA, a JUnit file without failures", async () => {

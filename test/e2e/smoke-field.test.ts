@@ -10,22 +10,11 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 const server = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), "smoke-field-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Report {
-  ok: boolean;
-  scenarios: {
-    id: string;
-    ok: boolean;
-    status: string;
-    skipped?: string;
-    error?: string;
-    errorAt?: { step: string; command?: string };
-  }[];
-}
 
 /** A URL for an ACL user with every permission but the ones taken away. */
 async function userUrl(name: string, ...rules: string[]): Promise<string> {

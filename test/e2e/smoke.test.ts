@@ -6,17 +6,11 @@ import { allScenarios } from "../../scenarios/index.js";
 import { freePort, startThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { ROOT, parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
+import type { RunReport } from "../../src/runner/report.js";
 
 const server = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), "smoke-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface SmokeReport {
-  ok: boolean;
-  command: string;
-  scenarios: { id: string; ok: boolean; error?: string; checks: { ok: boolean }[] }[];
-  summary: { title: string; rows: unknown[][] };
-}
 
 /** The elements named `name` in a JUnit document, with their attributes. */
 function elements(xml: string, name: string): Record<string, string>[] {
@@ -47,14 +41,14 @@ describe("redis-patterns smoke", () => {
       server().url,
     ]);
     expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<SmokeReport>(result);
+    const report = parseJsonOutput<RunReport>(result);
     expect(report.command).toBe("smoke");
     expect(report.scenarios.map((s) => s.id)).toEqual([
       "ratelimit/fixed-window",
       "ratelimit/sliding-counter",
       "ratelimit/token-bucket",
     ]);
-    expect(report.summary.rows).toHaveLength(3);
+    expect(report.summary!.rows).toHaveLength(3);
   });
 
   it("--only that matches nothing is a usage error (exit 2)", async () => {

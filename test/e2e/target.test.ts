@@ -4,17 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/redis/throwaway-server.js";
 import { lines, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { testPrefix, useRedisServer } from "../helpers/redis.js";
+import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** Which server a run uses: --embedded, --url, REDIS_URL, and the default address. */
 const QUICK = ["ratelimit", "--algo", "fixed-window", "--trace", "off"];
 const DEFAULT_URL = "redis://127.0.0.1:6379";
-
-interface Report {
-  ok: boolean;
-  target: { url: string; embedded: boolean };
-  prefix: string;
-  setup: { commands: { argv: string[]; reply?: unknown }[] };
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

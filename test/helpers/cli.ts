@@ -14,8 +14,11 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = join(ROOT, "bin", "redis-patterns.js");
 const ENTRY = join(ROOT, "dist", "src", "cli", "main.js");
 
-/** Fail the test file at once, with the fix in the message, when there is nothing built to run. */
-function assertBuilt(): void {
+/**
+ * Fail the test file at once, with the fix in the message, when there is nothing built to run. Called on import;
+ * a test that builds its own arguments may call it again before its first run.
+ */
+export function assertBuilt(): void {
   if (!existsSync(ENTRY)) {
     throw new Error(
       `${relative(ROOT, ENTRY)} is missing: the end-to-end tests run the built CLI. Run \`npm run build\` (or \`npm test\`, which builds first).`,
@@ -60,8 +63,10 @@ export interface CliResult {
 export interface CliOptions {
   /** Variables added to (or, when undefined, removed from) the clean environment. */
   env?: Record<string, string | undefined>;
-  /** Kill the process and fail after this long. */
+  /** Kill the process and fail after this long (60 s by default). */
   timeoutMs?: number;
+  /** Node's own arguments, before the script (e.g. `--import` a resolve hook). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -90,7 +95,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 /** Start the CLI without waiting for it (for signals); `done` resolves with the result when it exits. */
 export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     cwd: ROOT,
     env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
@@ -136,6 +141,29 @@ export function parseJsonOutput<T = Record<string, unknown>>(result: CliResult):
       { cause: err },
     );
   }
+}
+
+/**
+ * The first JSON document on stdout. A --json run prints exactly one; parsing only the first keeps a test about
+ * something else readable if that ever breaks (test/safety checks it separately).
+ */
+export function firstJsonDocument<T = unknown>(stdout: string): T {
+  const text = stdout.trimStart();
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") {
+      depth--;
+      if (depth === 0) return JSON.parse(text.slice(0, i + 1)) as T;
+    }
+  }
+  throw new Error(`no complete JSON document on stdout: ${JSON.stringify(stdout.slice(0, 300))}`);
 }
 
 /** The lines of a stream's output, without the final newline's empty line. */

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll } from "vitest";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 
-/** A local Redis Cluster: real redis-server processes on free ports, cluster mode on, no persistence. */
+/**
+ * A local Redis Cluster (useLocalCluster in ./redis.ts gives a test file one): real redis-server processes on free
+ * ports, cluster mode on, no persistence.
+ */
 export interface LocalCluster {
   readonly nodes: readonly ThrowawayServer[];
   /** One node's URL, to seed a client. */
@@ -96,19 +98,4 @@ async function waitForClusterOk(nodes: readonly ThrowawayServer[], count: number
   } finally {
     for (const c of clients) c.disconnect();
   }
-}
-
-/** One cluster for a test file: started in beforeAll, stopped in afterAll. */
-export function useLocalCluster(masters = 3, replicas = 1): () => LocalCluster {
-  let cluster: LocalCluster | undefined;
-  beforeAll(async () => {
-    cluster = await startLocalCluster(masters, replicas);
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  return () => {
-    if (!cluster) throw new Error("cluster not started yet");
-    return cluster;
-  };
 }

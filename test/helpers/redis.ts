@@ -1,29 +1,107 @@
-import { Redis } from "ioredis";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { startLocalCluster, type LocalCluster } from "./cluster.js";
 
 /**
- * Start a real redis-server for this test file (free port, no persistence, DEBUG enabled for DIGEST) and stop it
- * afterwards. Returns a getter because the server only exists once beforeAll has run.
+ * The one Redis context of the tests: every real server a test file talks to is started here (or by the scenario
+ * harness, test/helpers/scenario.ts, on top of it) in beforeAll and stopped in afterAll. Each `use…` returns a getter,
+ * because the server only exists once beforeAll has run.
  */
-export function useRedisServer(args: string[] = []): () => ThrowawayServer {
-  let server: ThrowawayServer | undefined;
+function useForFile<T>(what: string, start: () => Promise<T>, stop: (t: T) => Promise<void>, timeoutMs: number) {
+  let started: T | undefined;
   beforeAll(async () => {
-    server = await startThrowawayServer({ args: ["--enable-debug-command", "yes", ...args] });
-  }, 20_000);
+    started = await start();
+  }, timeoutMs);
   afterAll(async () => {
-    await server?.stop();
+    if (started !== undefined) await stop(started);
   });
-  return () => {
-    if (!server) throw new Error("redis-server not started yet");
-    return server;
+  return (): T => {
+    if (started === undefined) throw new Error(`${what} not started yet`);
+    return started;
   };
 }
 
-/** A plain (unrecorded) ioredis client for assertions, with retries off so a broken server fails the test quickly. */
-export function plainClient(server: ThrowawayServer): Redis {
-  return new Redis({ host: server.host, port: server.port, maxRetriesPerRequest: 1, retryStrategy: () => null });
+export interface ServerOptions {
+  /** Extra redis-server arguments. */
+  args?: string[];
+  /** The text of a redis.conf to start it with (e.g. `rename-command CONFIG ""`); `args` still apply on top. */
+  config?: string;
+}
+
+/** Start a server with DEBUG enabled (for DIGEST) and `args`; `configFile` first when given. */
+function startServer(args: string[] = [], configFile?: string): Promise<ThrowawayServer> {
+  return startThrowawayServer({
+    ...(configFile ? { configFile } : {}),
+    args: ["--enable-debug-command", "yes", ...args],
+  });
+}
+
+/**
+ * Start a real redis-server for this test file (free port, no persistence, DEBUG enabled for DIGEST) and stop it
+ * afterwards. `args` (or `{ args, config }`: a redis.conf's text, written to a temporary file) change how it runs.
+ */
+export function useRedisServer(options: string[] | ServerOptions = []): () => ThrowawayServer {
+  const { args, config } = Array.isArray(options) ? { args: options, config: undefined } : options;
+  let dir: string | undefined;
+  const removeDir = () => dir && rmSync(dir, { recursive: true, force: true });
+  return useForFile(
+    "redis-server",
+    async () => {
+      if (config === undefined) return startServer(args);
+      dir = mkdtempSync(join(tmpdir(), "redis-patterns-conf-"));
+      writeFileSync(join(dir, "redis.conf"), config);
+      return startServer(args, join(dir, "redis.conf")).catch((err: unknown) => {
+        removeDir();
+        throw err;
+      });
+    },
+    async (server) => {
+      await server.stop();
+      removeDir();
+    },
+    20_000,
+  );
+}
+
+/** `count` independent masters for this test file (Redlock's nodes); a test may stop some of them. */
+export function useRedisServers(count: number): () => ThrowawayServer[] {
+  return useForFile(
+    `${count} redis-servers`,
+    () => Promise.all(Array.from({ length: count }, () => startServer())),
+    async (servers) => {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+    20_000,
+  );
+}
+
+/** One local Redis Cluster for this test file (test/helpers/cluster.ts starts it). */
+export function useLocalCluster(masters = 3, replicas = 1): () => LocalCluster {
+  return useForFile(
+    "cluster",
+    () => startLocalCluster(masters, replicas),
+    (c) => c.stop(),
+    60_000,
+  );
+}
+
+/**
+ * A plain (unrecorded) ioredis client for assertions, with retries off so a broken server fails the test quickly;
+ * `options` override (e.g. a command timeout for a server the test stops).
+ */
+export function plainClient(server: Pick<ThrowawayServer, "host" | "port">, options: RedisOptions = {}): Redis {
+  return new Redis({
+    host: server.host,
+    port: server.port,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    ...options,
+  });
 }
 
 let seq = 0;

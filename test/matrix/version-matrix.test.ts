@@ -16,6 +16,8 @@ import { redisServerVersion, startThrowawayServer, type ThrowawayServer } from "
 import { ROOT, parseJsonOutput, runCli } from "../helpers/cli.js";
 import { plainClient } from "../helpers/redis.js";
 import { compatBlock, replaceCompatBlock, type MatrixRun } from "./compat-table.js";
+import type { DoctorReport } from "../../src/cli/render/doctor.js";
+import type { RunReport } from "../../src/runner/report.js";
 
 const BUNDLE = process.env.REDIS_SERVERS_DIR ?? join(ROOT, "..", "shared", "redis-servers");
 const UNPACK = join(BUNDLE, "unpack");
@@ -30,15 +32,6 @@ function bundledServers(): string[] {
 const binaries = [...bundledServers(), ...(redisServerVersion() ? ["redis-server"] : [])];
 if (!existsSync(UNPACK)) {
   console.warn(`version matrix: ${UNPACK} not found: only the redis-server on PATH is tested (set REDIS_SERVERS_DIR)`);
-}
-
-interface SmokeReport {
-  target: { server: string; version: string };
-  scenarios: { id: string; status: string; skipped?: string; error?: string; fallbacks?: string[] }[];
-}
-
-interface DoctorReport {
-  doctor: { verdicts: { pattern: string; verdict: string; reason: string }[] };
 }
 
 const runs: MatrixRun[] = [];
@@ -87,7 +80,7 @@ describe.runIf(binaries.length > 0)("version matrix", () => {
       try {
         const before = await fill(server);
         const smoke = await runCli(["smoke", "--json", "--url", server.url], { timeoutMs: 180_000 });
-        const report = parseJsonOutput<SmokeReport>(smoke);
+        const report = parseJsonOutput<RunReport>(smoke);
         const bad = report.scenarios.filter((s) => s.status === "failed" || s.status === "errored");
         expect(bad.map((s) => `${s.id}: ${s.status} ${s.error ?? ""}`)).toEqual([]);
         expect(smoke.code, smoke.stderr).toBe(0);
@@ -100,7 +93,7 @@ describe.runIf(binaries.length > 0)("version matrix", () => {
         expect(await digestOf(server)).toBe(before);
 
         const doctor = await runCli(["doctor", "--json", "--url", server.url], { timeoutMs: 60_000 });
-        const verdicts = parseJsonOutput<DoctorReport>(doctor).doctor.verdicts;
+        const verdicts = parseJsonOutput<DoctorReport>(doctor).doctor!.verdicts;
         expect(verdicts.filter((v) => v.verdict === "unsupported").map((v) => `${v.pattern}: ${v.reason}`)).toEqual([]);
         expect(await digestOf(server)).toBe(before);
         // The table lists the bundled builds: the machine's own redis-server differs from one machine to the next.

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import type { RunReport } from "../../src/runner/report.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
-import { assertBuilt, firstJsonDocument, runCli, startCli, type CliResult } from "../trace/cli-process.js";
+import { assertBuilt, firstJsonDocument, runCli, startCli, type CliResult } from "../helpers/cli.js";
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 const DAY_S = 86_400;
@@ -153,7 +153,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
 
   // Every pattern's scenarios (cache, session, leaderboard, hll, analytics, lock, queue, …), as CI would run them.
   it("smoke: every scenario of every pattern", async () => {
-    const result = await runCli(["smoke", "--json", "--url", url()]);
+    const result = await runCli(["smoke", "--json", "--url", url()], { timeoutMs: 300_000 });
     const report = firstJsonDocument<RunReport>(result.stdout);
     expect(report.scenarios.length).toBeGreaterThan(20);
     expect(report.scenarios.filter((s) => !s.ok).map((s) => s.id)).toEqual([]);

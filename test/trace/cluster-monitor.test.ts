@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashTagOf } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { RunReport } from "../../src/runner/report.js";
-import { useLocalCluster } from "../helpers/cluster.js";
-import { useRedisServer } from "../helpers/redis.js";
-import { assertBuilt, runCli } from "./cli-process.js";
+import { useLocalCluster, useRedisServer } from "../helpers/redis.js";
+import { assertBuilt, runCli } from "../helpers/cli.js";
 import { MonitorTap, type MonitorLine } from "./monitor-tap.js";
 
 const cluster = useLocalCluster(3, 1);
@@ -137,7 +136,7 @@ async function tracedRun(
   args: string[],
 ): Promise<{ report: RunReport; lines: Map<string, MonitorLine[]>; code: number | null; stderr: string }> {
   for (const t of taps) await drain(t);
-  const result = await runCli([...args, "--json", "--url", cluster().seedUrl]);
+  const result = await runCli([...args, "--json", "--url", cluster().seedUrl], { timeoutMs: 300_000 });
   const lines = new Map<string, MonitorLine[]>();
   for (const t of taps) lines.set(t.address, await drain(t));
   let report: RunReport;

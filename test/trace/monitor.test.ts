@@ -31,7 +31,7 @@ import { REDACTED } from "../../src/redis/redact.js";
 import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import type { RunReport } from "../../src/runner/report.js";
 import { plainClient, useRedisServer } from "../helpers/redis.js";
-import { assertBuilt, runCli, type CliResult } from "./cli-process.js";
+import { assertBuilt, runCli, type CliResult } from "../helpers/cli.js";
 import { MonitorTap, type MonitorLine } from "./monitor-tap.js";
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
@@ -108,7 +108,7 @@ interface TracedRun {
 
 async function tracedRun(w: Watched, args: string[]): Promise<TracedRun> {
   await drain(w); // start from a clean slate: nothing before this run is compared
-  const result = await runCli([...args, "--json", "--url", w.url()]);
+  const result = await runCli([...args, "--json", "--url", w.url()], { timeoutMs: 300_000 });
   const lines = await drain(w);
   let report: RunReport;
   try {

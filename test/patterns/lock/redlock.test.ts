@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   acquireRedlock,
@@ -11,35 +11,23 @@ import {
   tryRedlock,
   type RedlockNode,
 } from "../../../src/patterns/lock/index.js";
-import { startThrowawayServer, type ThrowawayServer } from "../../../src/redis/throwaway-server.js";
-import { testPrefix } from "../../helpers/redis.js";
+import { plainClient, testPrefix, useRedisServers } from "../../helpers/redis.js";
 
 /** Five independent local masters; the tests stop some of them as they go (the order of the tests matters). */
-let servers: ThrowawayServer[] = [];
+const servers = useRedisServers(5);
 let clients: Redis[] = [];
 let nodes: RedlockNode[] = [];
 const prefix = testPrefix("redlock");
 let n = 0;
 const key = () => `${prefix}:lock:${++n}`;
 
-beforeAll(async () => {
-  servers = await Promise.all([1, 2, 3, 4, 5].map(() => startThrowawayServer()));
-  clients = servers.map(
-    (s) =>
-      new Redis({
-        port: s.port,
-        host: s.host,
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 0,
-        commandTimeout: 500,
-      }),
-  );
+beforeAll(() => {
+  clients = servers().map((s) => plainClient(s, { maxRetriesPerRequest: 0, commandTimeout: 500 }));
   for (const c of clients) c.on("error", () => {});
   nodes = clients.map((redis, i) => ({ label: `node-${i + 1}`, redis }));
 });
-afterAll(async () => {
+afterAll(() => {
   clients.forEach((c) => c.disconnect());
-  await Promise.all(servers.map((s) => s.stop()));
 });
 
 async function holders(k: string): Promise<(string | null)[]> {
@@ -117,8 +105,8 @@ describe("Redlock on 5 local masters", () => {
   });
 
   it("two nodes stopped during the run: still acquired on the other 3; the dead nodes' errors are reported", async () => {
-    await servers[3]!.stop();
-    await servers[4]!.stop();
+    await servers()[3]!.stop();
+    await servers()[4]!.stop();
     const k = key();
     const token = newLockToken();
     const a = await tryRedlock(nodes, k, { token, ttlMs: 1000 });
@@ -129,7 +117,7 @@ describe("Redlock on 5 local masters", () => {
   });
 
   it("a third node stopped: every retry fails for want of a majority, and nothing is left on the live nodes", async () => {
-    await servers[2]!.stop();
+    await servers()[2]!.stop();
     const k = key();
     const attempts = await acquireRedlock(nodes, k, {
       token: newLockToken(),
