@@ -1,32 +1,18 @@
-import { Chalk, type ChalkInstance } from "chalk";
+import { Chalk } from "chalk";
 import type { Target } from "../../redis/connection.js";
-import type { RecordedCommand } from "../../redis/recorder.js";
-import { checkFailure, statusLine, type RunReport } from "../../runner/report.js";
+import { statusLine, type RunReport } from "../../runner/report.js";
 import type { RunEvent } from "../../runner/runner.js";
-import type { CheckResult, ScenarioResult, StepResult, TableData } from "../../runner/types.js";
-import { formatMs, formatValueCell } from "../format.js";
-import { failureText } from "./failure.js";
+import type { ScenarioResult, StepResult } from "../../runner/types.js";
+import { formatMs } from "../format.js";
 import { plotLines } from "./plot.js";
-import { renderTable } from "./table.js";
-import { displayWidth, padEnd, stripAnsi, truncateEnd, truncateMiddle, wrapText } from "./text.js";
-import type { GlobalOptions, TraceMode } from "../options/common.js";
-import { briefTraceLine, traceLines } from "./trace.js";
-import {
-  asciiOnly,
-  colorEnabled,
-  outputWidth,
-  progressEnabled,
-  type Renderer,
-  type RenderOptions,
-  type Streams,
-} from "./renderer.js";
+import { displayWidth, padEnd, truncateEnd, truncateMiddle } from "./text.js";
+import type { GlobalOptions } from "../options/common.js";
+import { briefTraceLine } from "./trace.js";
+import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./renderer.js";
 import { writeNotice } from "../notice.js";
+import { firstSentence, HumanWriter, oraSpinner, progressBar, verdictText } from "./human-writer.js";
 
-interface Spinner {
-  start(text: string): void;
-  update(text: string): void;
-  stop(): void;
-}
+export { firstSentence, metricLabel, progressBar } from "./human-writer.js";
 
 /** Rows a step's table shows with the default trace (the first, a "… N more rows" line, the last two). */
 const SUMMARY_TABLE_ROWS = 8;
@@ -35,38 +21,10 @@ const BRIEF_TABLE_ROWS = 5;
 /** Notes a step shows in a run of several scenarios (the first ones: what happened). */
 const BRIEF_NOTES = 2;
 
-/** `bytesPerIdentifier` → `bytes per identifier`. */
-export function metricLabel(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
-    .toLowerCase();
-}
-
-/** A scenario's explanation cut to its first sentence (a brief run's heading); the whole text when it has one. */
-export function firstSentence(text: string): string {
-  const end = /[.!?](?=\s+[A-Z])/.exec(text);
-  return end ? text.slice(0, end.index + 1) : text;
-}
-
-/** `✓ 4/4 checks`, `✗ 1 of 4 checks failed`, `✗ stopped`. */
-function verdictText(result: ScenarioResult): { ok: boolean; text: string } {
-  // Not ok when it fails the run (smoke --strict).
-  if (result.status === "skipped") return { ok: result.ok, text: "– skipped" };
-  if (result.status === "inconclusive") return { ok: result.ok, text: "? inconclusive" };
-  const failed = result.checks.filter((ch) => !ch.ok).length;
-  const total = result.checks.length;
-  if (result.error) return { ok: false, text: `✗ stopped${total ? `, ${total - failed}/${total} checks passed` : ""}` };
-  if (failed > 0) return { ok: false, text: `✗ ${failed} of ${total} check${total === 1 ? "" : "s"} failed` };
-  return { ok: result.ok, text: `${result.ok ? "✓" : "✗"} ${total}/${total} check${total === 1 ? "" : "s"}` };
-}
-
 /** Tables, traces and ✓/✗ for a person at a terminal (or a log: colours and spinners switch off by themselves). */
-export class HumanRenderer implements Renderer {
-  private readonly shownScripts = new Set<string>();
+export class HumanRenderer extends HumanWriter implements Renderer {
   /** The spinner text of the running step, so a progress event can add its bar to it. */
   private stepText = "";
-  private prefix = "";
   /** Brief runs: the scenario being printed, its explanation, and the tables shown so far (by content → where). */
   private scenarioId = "";
   private lastExplain: { id: string; text: string } | undefined;
@@ -77,50 +35,11 @@ export class HumanRenderer implements Renderer {
   private tablesAt: number | undefined;
   /** … and of that step's tables, those from this one on (its last: the tally the scenario ends with). */
   private tablesFrom = 0;
-  /** Every line fits in this many columns. */
-  readonly width: number;
-  readonly ascii: boolean;
-
-  private constructor(
-    private readonly opts: GlobalOptions,
-    private readonly streams: Streams,
-    private readonly c: ChalkInstance,
-    private readonly spinner: Spinner | null,
-    private readonly render: RenderOptions,
-  ) {
-    this.width = outputWidth(opts, streams.stdout, streams.env);
-    this.ascii = asciiOnly(opts, streams.env);
-  }
 
   static async create(opts: GlobalOptions, streams: Streams, render: RenderOptions = {}): Promise<HumanRenderer> {
     const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
     const spinner = progressEnabled(opts, streams.stderr, streams.env) ? await oraSpinner(streams.stderr) : null;
     return new HumanRenderer(opts, streams, c, spinner, render);
-  }
-
-  /** One line of output; a line that would still pass the width (it should not) is cut rather than wrapped. */
-  private out(line = "", raw = false): void {
-    for (const l of line.split("\n")) {
-      const fits = raw || displayWidth(l) <= this.width;
-      this.streams.stdout.write((fits ? l : truncateEnd(stripAnsi(l), this.width)) + "\n");
-    }
-  }
-
-  /** Prose wrapped on word boundaries, each line behind `margin`. */
-  private prose(text: string, margin: number, style: (t: string) => string = (t) => t): void {
-    for (const line of wrapText(text, this.width - margin)) this.out(" ".repeat(margin) + style(line));
-  }
-
-  /** A bullet (•, ✓, ✗) and its text with a hanging indent: continuation lines start under the text. */
-  private bullet(margin: number, mark: string, text: string, style: (t: string) => string = (t) => t): void {
-    const lines = wrapText(text, this.width - margin - displayWidth(mark) - 1);
-    lines.forEach((l, i) =>
-      this.out(`${" ".repeat(margin)}${i === 0 ? mark : " ".repeat(displayWidth(mark))} ${style(l)}`),
-    );
-  }
-
-  private get quiet(): boolean {
-    return this.opts.quiet === true;
   }
 
   notice(message: string): void {
@@ -135,7 +54,8 @@ export class HumanRenderer implements Renderer {
     this.bullet(
       0,
       c.bold("Target "),
-      `${target.url} · ${target.server} ${target.version} · ${target.mode}${target.embedded ? " · throwaway server" : ""}`,
+      `${target.url} · ${target.server} ${target.version} · ${target.mode}` +
+        (target.embedded ? " · throwaway server" : ""),
     );
     this.bullet(
       0,
@@ -202,7 +122,10 @@ export class HumanRenderer implements Renderer {
     }
   }
 
-  /** What a scenario ended with: why it stopped, its checks, the chapter's figures, its metrics (the tour shows it after the last step). */
+  /**
+   * What a scenario ended with: why it stopped, its checks, the chapter's figures, its metrics (the tour shows it
+   * after the last step).
+   */
   outcome(result: ScenarioResult): void {
     const c = this.c;
     if (result.skipped) {
@@ -236,41 +159,6 @@ export class HumanRenderer implements Renderer {
       this.out(`\n   ${c.bold("Metrics")}`);
       this.metrics(result, 3);
     }
-  }
-
-  /** The chapter's figure beside the measured one, for each scenario that has some. */
-  private figures(results: readonly ScenarioResult[], margin: number): void {
-    const many = results.filter((r) => r.figures.length > 0).length > 1;
-    const rows = results.flatMap((r) =>
-      r.figures.map((f) => [
-        ...(many ? [r.id.split("/").pop() ?? r.id] : []),
-        f.what,
-        f.chapter,
-        f.measured,
-        f.agrees === undefined ? "–" : f.agrees ? "✓ agrees" : "✗ differs",
-        f.note ?? "",
-      ]),
-    );
-    const columns = [...(many ? ["scenario"] : []), "figure", "chapter", "measured", "", "note"];
-    this.table({ columns, rows }, margin);
-  }
-
-  /** Metrics as `name value` pairs run together and wrapped (`bytes per identifier 208 · requests 30 · …`). */
-  private metrics(result: ScenarioResult, margin: number, limit = Number.POSITIVE_INFINITY): void {
-    const entries = Object.entries(result.metrics);
-    const shown = entries.slice(0, limit).map(([k, v]) => `${metricLabel(k)} ${this.c.bold(formatValueCell(v))}`);
-    if (entries.length > limit) shown.push(this.c.dim(`+${entries.length - limit} more in --json`));
-    const lines: string[] = [];
-    let line = "";
-    for (const item of shown) {
-      const sep = line ? " · " : "";
-      if (line && displayWidth(line + sep + item) > this.width - margin) {
-        lines.push(line);
-        line = item;
-      } else line += sep + item;
-    }
-    if (line) lines.push(line);
-    for (const l of lines) this.out(" ".repeat(margin) + l);
   }
 
   /** Compact form: `✓ id  12 ms  34 commands`, and under a failure what failed. */
@@ -394,50 +282,6 @@ export class HumanRenderer implements Renderer {
     if (step.error) this.bullet(5, c.red("✗"), step.error);
   }
 
-  /** The commands as sent (render/trace.ts): summarised by default, every byte with `full`, none with `off`. */
-  private trace(commands: readonly RecordedCommand[], mode: TraceMode): void {
-    for (const line of traceLines(commands, mode, this.c, {
-      showLua: this.opts.showLua === true,
-      shownScripts: this.shownScripts,
-      width: this.width,
-      prefix: this.prefix,
-    }))
-      // --trace full: every byte, whatever the width.
-      this.out(line, mode === "full");
-  }
-
-  /** A check; a failed one with its expected and actual values, and its evidence unless `evidence` is false. */
-  private checkLine(check: CheckResult, margin: number, evidence = true): void {
-    const c = this.c;
-    if (check.ok) {
-      this.bullet(margin, c.green("✓"), `${check.name}${check.detail ? ` — ${check.detail}` : ""}`);
-      return;
-    }
-    const f = failureText(checkFailure("", check), this.prefix);
-    const values = [f.expected && `expected ${f.expected}`, f.actual && `actual ${f.actual}`]
-      .filter(Boolean)
-      .join(", ");
-    this.bullet(margin, c.red("✗"), `${check.name}${values ? ` — ${values}` : ""}${f.detail ? ` (${f.detail})` : ""}`);
-    if (evidence) for (const line of f.evidence) this.bullet(margin + 2, " ", line, c.dim);
-  }
-
-  private table(data: TableData, margin: number, maxRows?: number, oneLine = false): void {
-    const lines = renderTable(
-      data.columns,
-      data.rows.map((row) => row.map((cell) => formatValueCell(cell))),
-      {
-        width: this.width - margin,
-        ascii: this.ascii,
-        maxRows,
-        oneLine,
-        head: (t) => this.c.bold(t),
-        dim: (t) => this.c.dim(t),
-        moreHint: "--trace full shows every row",
-      },
-    );
-    for (const l of lines) this.out(" ".repeat(margin) + l);
-  }
-
   /**
    * The closing summary, one screen: each scenario's verdict with its key metrics (every check and metric when
    * there is one scenario), the chapter's figures beside the measurements, the run's own summary table, cleanup.
@@ -461,7 +305,8 @@ export class HumanRenderer implements Renderer {
         for (const r of results) {
           const v = verdictText(r);
           this.out(
-            `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
+            `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ` +
+              `${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
           );
           if (r.error) this.bullet(4, c.red("stopped:"), r.error);
           // Failed checks in full; passed ones are counted in the verdict line, and listed with their evidence by
@@ -486,13 +331,15 @@ export class HumanRenderer implements Renderer {
       this.bullet(
         0,
         c.bold("Kept"),
-        `${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
+        `${cleanup.keys} key name${cleanup.keys === 1 ? "" : "s"} under ${report.prefix}; ` +
+          `remove them with: redis-patterns cleanup --prefix ${report.prefix}`,
       );
     } else {
       this.bullet(
         0,
         c.bold("Cleanup "),
-        `deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}${cleanup.error ? ` — failed: ${cleanup.error}` : ""}`,
+        `deleted ${cleanup.deleted} key${cleanup.deleted === 1 ? "" : "s"} under ${report.prefix}` +
+          (cleanup.error ? ` — failed: ${cleanup.error}` : ""),
       );
       if (this.opts.trace === "full") this.trace(cleanup.commands, "full");
     }
@@ -530,29 +377,4 @@ export class HumanRenderer implements Renderer {
     else if (report.ok) this.prose(`✓ no failures (${summary}): ${counts}`, 0, c.green);
     else this.prose(`✗ not ok (${summary}): ${counts}${checks}`, 0, c.red);
   }
-}
-
-/** `[██████░░░░░░░░░░░░░░]  30% 300,000/1,000,000` for the spinner line. */
-export function progressBar(done: number, total: number, width = 20): string {
-  const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
-  const filled = Math.round(fraction * width);
-  const pct = String(Math.floor(fraction * 100)).padStart(3);
-  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
-}
-
-async function oraSpinner(stream: NodeJS.WriteStream): Promise<Spinner> {
-  const { default: ora } = await import("ora");
-  const spinner = ora({ stream, discardStdin: false });
-  return {
-    start(text) {
-      if (spinner.isSpinning) spinner.text = text;
-      else spinner.start(text);
-    },
-    update(text) {
-      spinner.text = text;
-    },
-    stop() {
-      if (spinner.isSpinning) spinner.stop();
-    },
-  };
 }
