@@ -115,6 +115,70 @@ describe("a server stalled past --timeout: the cleanup waits it out", () => {
   }, 60_000);
 });
 
+describe("CLIENT PAUSE past --timeout at a random moment, in every pattern: nothing left", () => {
+  const runs: string[][] = [
+    ["ratelimit", "--compare"],
+    ["cache"],
+    ["session", "--variant", "hash"],
+    ["hll"],
+    ["leaderboard"],
+    ["analytics"],
+    ["lock"],
+    ["queue", "--variant", "reliable"],
+    ["smoke"],
+  ];
+  for (const args of runs) {
+    it(`${args.join(" ")}: paused 2 s (--timeout 500ms) within 400 ms of its first key`, async () => {
+      const prefix = fresh("pause");
+      const delayMs = Math.floor(Math.random() * 400);
+      const run = await startWriting([...args, "--timeout", "500ms"], prefix);
+      await sleep(delayMs);
+      await admin.call("CLIENT", "PAUSE", "2000", "ALL");
+      const result = await run.done;
+      // Exit 3 when a command timed out in the pause; 0 or 1 when the pause fell where nothing was waiting on it.
+      expect([0, 1, 3], `paused ${delayMs} ms after the first key; ${result.stderr}`).toContain(result.code);
+      expect(result.stderr, `paused ${delayMs} ms after the first key`).not.toMatch(/internal error|could not delete/);
+      await expectNothingLeft(result, prefix);
+    }, 90_000);
+  }
+});
+
+describe("three runs racing for one prefix", () => {
+  it("exactly one runs; the others exit 2 naming it, having written nothing; nothing is left", async () => {
+    const prefix = fresh("race");
+    // The winner holds the prefix for seconds (300,000 players built, loaded, measured): the other two, started with
+    // it, meet its marker however the machine schedules their start.
+    const runs = [0, 1, 2].map(() =>
+      startCli(
+        [
+          "leaderboard",
+          "--variant",
+          "global",
+          "--players",
+          "300000",
+          "--prefix",
+          prefix,
+          "--trace",
+          "off",
+          "--url",
+          server().url,
+        ],
+        {
+          timeoutMs: 60_000,
+        },
+      ),
+    );
+    const results = await Promise.all(runs.map((r) => r.done));
+    const codes = results.map((r) => r.code).sort();
+    expect(codes, results.map((r) => r.stderr).join("\n")).toEqual([0, 2, 2]);
+    for (const refused of results.filter((r) => r.code === 2)) {
+      expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+      expect(refused.stderr).toMatch(/is in use by another redis-patterns run/);
+    }
+    await expectNothingLeft(results[0]!, prefix);
+  }, 90_000);
+});
+
 describe("when the cleanup truly cannot finish", () => {
   it("the last line names the prefix and the exact cleanup command, which then removes what is left", async () => {
     const prefix = fresh("stuck");
