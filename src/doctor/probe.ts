@@ -6,12 +6,9 @@
  * A refusal (an error reply: NOPERM, unknown command, a disabled CONFIG) becomes "unknown" in the facts, with the
  * server's words in `unknowns`. Anything else (the connection broke, a timeout) is thrown for the caller to report.
  */
-import type { Redis } from "ioredis";
-import { checkAcl, parseGetUser } from "./acl.js";
 import {
   UNKNOWN,
   asAppendFsync,
-  briefError,
   identifyServer,
   memoryFromInfo,
   usedMemory,
@@ -20,7 +17,6 @@ import {
   percentile,
   persistenceFromInfo,
   serverMode,
-  versionAtLeast,
   yesNo,
   type AclFacts,
   type ClockFacts,
@@ -29,28 +25,22 @@ import {
   type LuaFacts,
   type MemoryFacts,
   type PersistenceFacts,
-  type Permission,
 } from "./facts.js";
-import {
-  CHANNEL,
-  COMMANDS,
-  KEY,
-  KEY2,
-  commandsFor,
-  sampleArgv,
-  type CommandLabel,
-  type PatternName,
-} from "./requirements.js";
+import { COMMANDS, commandsFor, type CommandLabel, type PatternName } from "./requirements.js";
 import { round } from "../stats.js";
+import { probeDryrun, probeGetUser, probeKeyspace } from "./probe-acl.js";
+import { attempt, attemptAll, type DoctorClient } from "./probe-call.js";
 
-/** The client surface the probes use: plain commands and one pipeline for the ACL checks. */
-export type DoctorClient = Pick<Redis, "call" | "pipeline">;
+export type { DoctorClient } from "./probe-call.js";
 
 export interface ProbeOptions {
   patterns: readonly PatternName[];
   /** How many PINGs the latency figures are taken over. */
   pings: number;
-  /** Prefix of the sample key names ACL DRYRUN checks (key patterns such as ~app:* apply to them); nothing is written. */
+  /**
+   * Prefix of the sample key names ACL DRYRUN checks (key patterns such as ~app:* apply to them); nothing is
+   * written.
+   */
   prefix: string;
   /** This machine's clock, ms since the epoch with sub-millisecond resolution. */
   now?: () => number;
@@ -58,37 +48,6 @@ export interface ProbeOptions {
   timeSamples?: number;
   /** Called as each probe starts, so the caller can group the trace by probe. */
   onStep?: (title: string) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** An error reply from the server (ioredis's ReplyError), as opposed to a broken connection or a timeout. */
-function isReplyError(err: unknown): err is Error {
-  return err instanceof Error && err.name === "ReplyError";
-}
-
-async function attempt(redis: DoctorClient, argv: readonly string[]): Promise<Outcome> {
-  try {
-    return { ok: true, value: await redis.call(argv[0]!, ...argv.slice(1)) };
-  } catch (err) {
-    if (isReplyError(err)) return { ok: false, error: err.message };
-    throw err;
-  }
-}
-
-async function attemptAll(redis: DoctorClient, commands: readonly (readonly string[])[]): Promise<Outcome[]> {
-  if (commands.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const argv of commands) pipeline.call(argv[0]!, ...argv.slice(1));
-  const replies = (await pipeline.exec()) ?? [];
-  return commands.map((_, i) => {
-    const [err, value] = replies[i] ?? [new Error("no reply"), null];
-    if (err) {
-      if (isReplyError(err)) return { ok: false, error: err.message };
-      throw err;
-    }
-    return { ok: true, value };
-  });
 }
 
 const defaultNow = (): number => performance.timeOrigin + performance.now();
@@ -120,6 +79,7 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
   step(`latency (${options.pings} × PING)`);
   const latency = await probeLatency(redis, options.pings, refused);
 
+  const facts = { server, mode, replicaReadOnly, persistence, memory, lua, clock, latency };
   const labels = commandsFor(options.patterns);
   const names = {
     key: `${options.prefix}:doctor:{acl}:a`,
@@ -135,19 +95,7 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
       const name = COMMANDS[label].argv[0].toLowerCase();
       commandTable[name] = (commandTable[name] ?? true) && dryrun.commands[label]?.permission !== "not-found";
     }
-    return {
-      server,
-      mode,
-      replicaReadOnly,
-      persistence,
-      memory,
-      lua,
-      clock,
-      latency,
-      commandTable,
-      acl: dryrun,
-      unknowns,
-    };
+    return { ...facts, commandTable, acl: dryrun, unknowns };
   }
 
   step("command table (COMMAND INFO)");
@@ -161,25 +109,7 @@ export async function collectFacts(redis: DoctorClient, options: ProbeOptions): 
     step('key permissions (EXISTS, SETRANGE … "" under the prefix)');
     acl = await probeKeyspace(redis, labels, names, acl);
   }
-  return {
-    server,
-    mode,
-    replicaReadOnly,
-    persistence,
-    memory,
-    lua,
-    clock,
-    latency,
-    commandTable: table.known,
-    acl,
-    unknowns,
-  };
-}
-
-interface SampleNames {
-  key: string;
-  key2: string;
-  channel: string;
+  return { ...facts, commandTable: table.known, acl, unknowns };
 }
 
 const CONFIG_PARAMS = [
@@ -329,132 +259,4 @@ async function readCommandTable(
     if (Array.isArray(entry) && Array.isArray(entry[6])) categories[name] = entry[6].map(String);
   });
   return { known, categories };
-}
-
-/**
- * The ACL user, and what it may run according to ACL DRYRUN (Redis ≥ 7). Method "none" when DRYRUN is missing or
- * refused (probeGetUser may still read the rules), "no-acl" before Redis 6.
- */
-async function probeDryrun(
-  redis: DoctorClient,
-  labels: readonly CommandLabel[],
-  names: SampleNames,
-  redisVersion: string,
-  refused: (what: string, error: string) => void,
-): Promise<AclFacts> {
-  const sample = { key: names.key, channel: names.channel };
-  const whoami = await attempt(redis, ["ACL", "WHOAMI"]);
-  if (!whoami.ok) {
-    if (/unknown command/i.test(whoami.error) && versionAtLeast(redisVersion, "6.0.0") !== true) {
-      // Before Redis 6 there are no ACLs: whoever is connected may run every command the server has.
-      return {
-        user: "default",
-        method: "no-acl",
-        commands: Object.fromEntries(labels.map((l) => [l, { permission: "allowed" as Permission }])),
-      };
-    }
-    refused("ACL WHOAMI", whoami.error);
-    return {
-      user: UNKNOWN,
-      method: "none",
-      reason: `ACL WHOAMI refused: ${briefError(whoami.error)}`,
-      commands: {},
-      sample,
-    };
-  }
-  const user = String(whoami.value);
-  const [firstLabel, ...rest] = labels;
-  if (!firstLabel) return { user, method: "dryrun", commands: {}, sample };
-  if (versionAtLeast(redisVersion, "7.0.0") === false) {
-    return {
-      user,
-      method: "none",
-      reason: `ACL DRYRUN needs Redis 7 (this server: ${redisVersion})`,
-      commands: {},
-      sample,
-    };
-  }
-  // One DRYRUN first: when the user may not run it, the other checks would only repeat the refusal.
-  const first = await attempt(redis, ["ACL", "DRYRUN", user, ...sampleArgv(firstLabel, names)]);
-  if (!first.ok && /NOPERM|unknown subcommand|unknown command/i.test(first.error)) {
-    refused("ACL DRYRUN", first.error);
-    return { user, method: "none", reason: `ACL DRYRUN refused: ${briefError(first.error)}`, commands: {}, sample };
-  }
-  const others = await attemptAll(
-    redis,
-    rest.map((l) => ["ACL", "DRYRUN", user, ...sampleArgv(l, names)]),
-  );
-  const commands: AclFacts["commands"] = {};
-  [first, ...others].forEach((outcome, i) => (commands[labels[i]!] = dryrunPermission(outcome)));
-  return { user, method: "dryrun", commands, sample };
-}
-
-/**
- * Without ACL DRYRUN or GETUSER (the user may not run ACL commands, or a server before Redis 7 that hides the
- * rules), a real probe of the tool's keyspace: `EXISTS <prefix>:doctor:{acl}:a` needs read access to the key, and
- * `SETRANGE <key> 0 ""` write access, and neither changes anything (an empty SETRANGE creates no key and changes no
- * value). A key the user may not touch (NOPERM) makes every command that names a key denied, with the server's
- * words; the command-level rules stay unknown.
- */
-async function probeKeyspace(
-  redis: DoctorClient,
-  labels: readonly CommandLabel[],
-  names: SampleNames,
-  previous: AclFacts,
-): Promise<AclFacts> {
-  const [read, write] = await attemptAll(redis, [
-    ["EXISTS", names.key],
-    ["SETRANGE", names.key, "0", ""],
-  ]);
-  const refusal = [read, write].find((o) => o && !o.ok && /^NOPERM/.test(o.error) && /key/i.test(o.error));
-  if (!refusal || refusal.ok) return previous;
-  const detail = `${briefError(refusal.error)} (a probe of ${names.key})`;
-  const commands: AclFacts["commands"] = { ...previous.commands };
-  for (const label of labels) {
-    if (COMMANDS[label].argv.some((a) => a === KEY || a === KEY2)) commands[label] = { permission: "denied", detail };
-  }
-  return { ...previous, method: "probe", commands };
-}
-
-/** The user's rules from ACL GETUSER, applied here to each command the patterns send (acl.ts). */
-async function probeGetUser(
-  redis: DoctorClient,
-  labels: readonly CommandLabel[],
-  names: SampleNames,
-  previous: AclFacts,
-  categories: Record<string, string[]>,
-  refused: (what: string, error: string) => void,
-): Promise<AclFacts> {
-  const user = String(previous.user);
-  const getuser = await attempt(redis, ["ACL", "GETUSER", user]);
-  if (!getuser.ok || getuser.value === null) {
-    const why = getuser.ok ? "ACL GETUSER found no such user" : briefError(getuser.error);
-    if (!getuser.ok) refused("ACL GETUSER", getuser.error);
-    return { ...previous, reason: `${previous.reason ?? "ACL DRYRUN unavailable"}; ACL GETUSER refused: ${why}` };
-  }
-  const parsed = parseGetUser(getuser.value);
-  const commands: AclFacts["commands"] = {};
-  for (const label of labels) {
-    const spec = COMMANDS[label];
-    const argv = sampleArgv(label, names);
-    const keys = argv.filter((_, i) => spec.argv[i] === KEY || spec.argv[i] === KEY2);
-    const channels = argv.filter((_, i) => spec.argv[i] === CHANNEL);
-    commands[label] = checkAcl(parsed, {
-      argv,
-      categories: categories[spec.argv[0].toLowerCase()] ?? null,
-      keys,
-      channels,
-    });
-  }
-  return { user, method: "getuser", commands, sample: previous.sample };
-}
-
-/** ACL DRYRUN answers OK, or a bulk string saying what is denied; an error reply when the command does not exist. */
-function dryrunPermission(outcome: Outcome): { permission: Permission; detail?: string } {
-  if (outcome.ok) {
-    const text = String(outcome.value);
-    return text === "OK" ? { permission: "allowed" } : { permission: "denied", detail: text };
-  }
-  if (/not found|unknown command/i.test(outcome.error)) return { permission: "not-found", detail: outcome.error };
-  return { permission: UNKNOWN, detail: outcome.error };
 }
