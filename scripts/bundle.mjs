@@ -1,18 +1,74 @@
 #!/usr/bin/env node
-// The published package's code: src/ bundled by esbuild into dist/bundle/ (ESM, tree-shaken, split so that a
-// command loads only what it runs; `--help` loads commander and the option declarations, nothing else). Every
+// The code bin/redis-patterns.js runs, in a checkout (`npm run build` runs this) and in the published package
+// (`npm pack` runs this, prepack): src/ bundled by esbuild into dist/bundle/ (ESM, tree-shaken, split so that a
+// command loads only what it runs; `--help` loads commander and the option declarations, no Redis client). Every
 // dependency is inlined except node-sqlite3-wasm (it reads its .wasm file next to its own code) and pg's optional
-// native binding. bin/redis-patterns.js runs the bundle when dist/src (tsc's output, for a checkout) is absent,
-// which is the case in the tarball (see "files" in package.json). `npm pack` runs this (prepack).
-//   node scripts/bundle.mjs [--outdir DIR]
+// native binding.
+//
+// Few files, because start-up pays for each module it loads (resolve, read, compile, link: about a millisecond
+// each on the 2-core machine, see docs/bench.md). esbuild puts every set of modules reached by the same entry points
+// into one chunk, and every `import()` of the code is an entry point, so 30-odd entries made 100-odd chunks and a
+// ratelimit run loaded 50 of them. The "anchor" plugin below coarsens the sets: every module that is the target of an
+// `import()` also imports src/cli/main.ts, so all that main.ts imports (commander, the option declarations: what
+// `--help` runs) forms one chunk; and each command's module also imports src/cli/session.ts, so what every run needs
+// (the Redis client, the runner, the renderer's entry) forms one more. The imports add no code: main.ts and
+// session.ts are loaded by then anyway.
+//   node scripts/bundle.mjs [--outdir DIR] [--metafile FILE]
+// --metafile writes esbuild's metafile (which source went into which output file); the default build writes
+// dist/bundle-meta.json beside dist/bundle (not shipped: "files" in package.json lists dist/bundle/ only), which
+// test/architecture/layers.test.ts reads to tell which packages a run loaded.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const i = process.argv.indexOf("--outdir");
-const outdir = i > 0 ? resolve(process.argv[i + 1]) : join(ROOT, "dist", "bundle");
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const outdir = arg("--outdir") ? resolve(arg("--outdir")) : join(ROOT, "dist", "bundle");
+const metafile = arg("--metafile")
+  ? resolve(arg("--metafile"))
+  : arg("--outdir")
+    ? undefined
+    : join(ROOT, "dist", "bundle-meta.json");
+
+const MAIN = join(ROOT, "src", "cli", "main.ts");
+const SESSION = join(ROOT, "src", "cli", "session.ts");
+const COMMANDS = join(ROOT, "src", "cli", "commands");
+// Commands that open no run: they stay without session.ts (and the Redis client it brings).
+const NO_SESSION = new Set(["list.ts", "completion.ts"].map((f) => join(COMMANDS, f)));
+
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Every source file that some source file loads with `import("./…")`: esbuild's dynamic entry points. */
+function dynamicTargets() {
+  const targets = new Set();
+  for (const file of [...sources(join(ROOT, "src")), ...sources(join(ROOT, "scenarios"))]) {
+    for (const m of readFileSync(file, "utf8").matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)\.js["']\s*\)/g))
+      targets.add(resolve(dirname(file), `${m[1]}.ts`));
+  }
+  return targets;
+}
+
+const anchor = {
+  name: "anchor",
+  setup(b) {
+    const targets = dynamicTargets();
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!targets.has(args.path)) return undefined;
+      const isCommand = dirname(args.path) === COMMANDS && !NO_SESSION.has(args.path);
+      const anchors = [MAIN, ...(isCommand ? [SESSION] : [])].filter((a) => a !== args.path);
+      const contents = readFileSync(args.path, "utf8") + anchors.map((a) => `\nimport ${JSON.stringify(a)};`).join("");
+      return { contents, loader: "ts", resolveDir: dirname(args.path) };
+    });
+  },
+};
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
@@ -32,9 +88,11 @@ const result = await build({
   banner: {
     js: 'import { createRequire as __rpRequire } from "node:module"; const require = __rpRequire(import.meta.url);',
   },
+  plugins: [anchor],
   logLevel: "warning",
   metafile: true,
 });
+if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
 const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
 const files = Object.keys(result.metafile.outputs).length;
 console.log(`bundle: ${files} files, ${(bytes / 1024).toFixed(0)} KiB in ${outdir}`);

@@ -12,7 +12,8 @@ import { Redis } from "ioredis";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = join(ROOT, "bin", "redis-patterns.js");
-const ENTRY = join(ROOT, "dist", "src", "cli", "main.js");
+// What bin/ runs: the bundle `npm run build` makes (scripts/bundle.mjs), as the published package does.
+const ENTRY = join(ROOT, "dist", "bundle", "cli.js");
 
 /**
  * Fail the test file at once, with the fix in the message, when there is nothing built to run. Called on import;

@@ -9,10 +9,6 @@ import { toJunit } from "../render/junit.js";
 import { runSession } from "../session.js";
 import { withFlagNames } from "./user-file-flags.js";
 
-export function wantsLockScript(opts: LockCliOptions): boolean {
-  return opts.acquireScript !== undefined || opts.releaseScript !== undefined || opts.extendScript !== undefined;
-}
-
 /** `lock --acquire-script A --release-script R [--extend-script E]`: the checks of scenarios/lock/user-script.ts. */
 export async function lockScriptCommand(opts: LockCliOptions): Promise<void> {
   if (!opts.acquireScript || !opts.releaseScript) {

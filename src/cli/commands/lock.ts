@@ -16,7 +16,7 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { LockCliOptions } from "../options/lock.js";
 import { runSession } from "../session.js";
-import { lockScriptCommand, wantsLockScript } from "./lock-script.js";
+import { wantsLockScript } from "../options/lock-script.js";
 import { writeNotice } from "../notice.js";
 
 /** Command-line options → scenario parameters. The stall defaults to twice the TTL and must exceed it. */
@@ -65,7 +65,7 @@ export function redlockParams(opts: LockCliOptions): RedlockParams {
 }
 
 export async function lockCommand(opts: LockCliOptions): Promise<void> {
-  if (wantsLockScript(opts)) return lockScriptCommand(opts);
+  if (wantsLockScript(opts)) return (await import("./lock-script.js")).lockScriptCommand(opts);
   if (opts.fuzz !== undefined) throw new UsageError("lock --fuzz checks your own lock: give it with --acquire-script");
   if (opts.junit)
     throw new UsageError("lock --junit goes with --acquire-script (smoke --junit covers the built-in locks)");

@@ -10,11 +10,6 @@ import { toJunit } from "../render/junit.js";
 import { runSession } from "../session.js";
 import { withFlagNames } from "./user-file-flags.js";
 
-/** Whether the ratelimit command was asked to check the user's own limiter. */
-export function wantsUserScript(opts: RateLimitCliOptions): boolean {
-  return opts.script !== undefined || opts.adapter !== undefined;
-}
-
 /** The promise that follows from the options: --semantics, else the model's or the contract's own. */
 export function semanticsFor(opts: RateLimitCliOptions, contract: Contract): Semantics {
   if (opts.semantics) return opts.semantics;

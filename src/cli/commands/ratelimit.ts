@@ -6,7 +6,7 @@ import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { RateLimitCliOptions } from "../options/ratelimit.js";
 import { runSession } from "../session.js";
 import { UsageError } from "../../errors.js";
-import { userScriptCommand, wantsUserScript } from "./ratelimit-script.js";
+import { wantsUserScript } from "../options/ratelimit-script.js";
 
 /** Command-line options → scenario parameters; the defaults follow from --limit and --window. */
 export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
@@ -25,7 +25,7 @@ export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
 
 export async function ratelimitCommand(opts: RateLimitCliOptions): Promise<void> {
   checkRatelimitSize(opts);
-  if (wantsUserScript(opts)) return userScriptCommand(opts);
+  if (wantsUserScript(opts)) return (await import("./ratelimit-script.js")).userScriptCommand(opts);
   if (opts.fuzz !== undefined || opts.seed !== undefined || opts.junit || opts.model || opts.semantics || opts.contract)
     throw new UsageError(
       "--fuzz, --seed, --junit, --model, --semantics and --contract check your own limiter: give it with --script",

@@ -10,6 +10,11 @@ export interface LockScriptCliOptions {
   fuzz?: number;
 }
 
+/** Whether the lock command checks the user's own lock (then it imports lock-script.ts and, with it, fast-check). */
+export function wantsLockScript(opts: LockScriptCliOptions): boolean {
+  return opts.acquireScript !== undefined || opts.releaseScript !== undefined || opts.extendScript !== undefined;
+}
+
 /** The options of `lock --acquire-script`, added to the lock command. */
 export function addLockScriptOptions(cmd: Command): Command {
   return cmd

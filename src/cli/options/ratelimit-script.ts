@@ -14,6 +14,14 @@ export interface UserScriptCliOptions {
   junit?: string;
 }
 
+/**
+ * Whether the ratelimit command was asked to check the user's own limiter (then it imports ratelimit-script.ts and,
+ * with it, fast-check; a run of the built-in algorithms loads neither).
+ */
+export function wantsUserScript(opts: UserScriptCliOptions): boolean {
+  return opts.script !== undefined || opts.adapter !== undefined;
+}
+
 /** The options of `ratelimit --script`, added to the ratelimit command. */
 export function addUserScriptOptions(cmd: Command): Command {
   return cmd
