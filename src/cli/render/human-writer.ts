@@ -10,11 +10,7 @@ import type { GlobalOptions, TraceMode } from "../options/common.js";
 import { traceLines } from "./trace.js";
 import { asciiOnly, outputWidth, type RenderOptions, type Streams } from "./renderer.js";
 
-export interface Spinner {
-  start(text: string): void;
-  update(text: string): void;
-  stop(): void;
-}
+import type { Spinner } from "./progress.js";
 
 /** `bytesPerIdentifier` → `bytes per identifier`. */
 export function metricLabel(name: string): string {
@@ -177,21 +173,4 @@ export function progressBar(done: number, total: number, width = 20): string {
   const pct = String(Math.floor(fraction * 100)).padStart(3);
   const bar = `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
   return `${bar} ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
-}
-
-export async function oraSpinner(stream: NodeJS.WriteStream): Promise<Spinner> {
-  const { default: ora } = await import("ora");
-  const spinner = ora({ stream, discardStdin: false });
-  return {
-    start(text) {
-      if (spinner.isSpinning) spinner.text = text;
-      else spinner.start(text);
-    },
-    update(text) {
-      spinner.text = text;
-    },
-    stop() {
-      if (spinner.isSpinning) spinner.stop();
-    },
-  };
 }

@@ -10,7 +10,8 @@ import type { GlobalOptions } from "../options/common.js";
 import { briefTraceLine } from "./trace.js";
 import { colorEnabled, progressEnabled, type Renderer, type RenderOptions, type Streams } from "./renderer.js";
 import { writeNotice } from "../notice.js";
-import { firstSentence, HumanWriter, oraSpinner, progressBar, verdictText } from "./human-writer.js";
+import { firstSentence, HumanWriter, progressBar, verdictText } from "./human-writer.js";
+import { delayedSpinner } from "./progress.js";
 
 export { firstSentence, metricLabel, progressBar } from "./human-writer.js";
 
@@ -38,7 +39,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
 
   static async create(opts: GlobalOptions, streams: Streams, render: RenderOptions = {}): Promise<HumanRenderer> {
     const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
-    const spinner = progressEnabled(opts, streams.stderr, streams.env) ? await oraSpinner(streams.stderr) : null;
+    const spinner = progressEnabled(opts, streams.stderr, streams.env) ? delayedSpinner(streams.stderr) : null;
     return new HumanRenderer(opts, streams, c, spinner, render);
   }
 
