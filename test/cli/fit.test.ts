@@ -1,11 +1,33 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { renderTable } from "../../src/cli/render/table.js";
-import { displayWidth, elideMiddle, truncateMiddle, wrapText } from "../../src/cli/render/text.js";
+import { displayWidth, elideMiddle, groupDigits, truncateMiddle, wrapText } from "../../src/cli/render/text.js";
 import { groupCommands, traceLines } from "../../src/cli/render/trace.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 
 const plain = new Chalk({ level: 0 });
+
+describe("groupDigits", () => {
+  it("writes numbers as toLocaleString('en-US') does", () => {
+    const values = [
+      0,
+      7,
+      -7,
+      999,
+      1_000,
+      -1_000,
+      12_345,
+      999_999,
+      1_000_000,
+      2 ** 53 - 1,
+      -(2 ** 53) + 1,
+      0.5,
+      1234.5678,
+    ];
+    for (let digits = 1; digits <= 16; digits++) values.push(Number("9".repeat(digits)), 10 ** (digits - 1));
+    for (const n of values) expect(groupDigits(n), String(n)).toBe(n.toLocaleString("en-US"));
+  });
+});
 
 describe("display width", () => {
   it("counts columns, not characters: colour codes none, CJK two, box drawing one", () => {

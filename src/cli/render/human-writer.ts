@@ -5,7 +5,7 @@ import type { CheckResult, ScenarioResult, TableData } from "../../runner/types.
 import { formatValueCell } from "../format.js";
 import { failureText } from "./failure.js";
 import { renderTable } from "./table.js";
-import { displayWidth, stripAnsi, truncateEnd, wrapText } from "./text.js";
+import { displayWidth, groupDigits, stripAnsi, truncateEnd, wrapText } from "./text.js";
 import type { GlobalOptions, TraceMode } from "../options/common.js";
 import { traceLines } from "./trace.js";
 import { asciiOnly, outputWidth, type RenderOptions, type Streams } from "./renderer.js";
@@ -172,5 +172,5 @@ export function progressBar(done: number, total: number, width = 20): string {
   const filled = Math.round(fraction * width);
   const pct = String(Math.floor(fraction * 100)).padStart(3);
   const bar = `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
-  return `${bar} ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`;
+  return `${bar} ${pct}% ${groupDigits(done)}/${groupDigits(total)}`;
 }

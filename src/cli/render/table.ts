@@ -1,4 +1,4 @@
-import { displayWidth, padEnd, truncateEnd, truncateMiddle, wrapText } from "./text.js";
+import { displayWidth, groupDigits, padEnd, truncateEnd, truncateMiddle, wrapText } from "./text.js";
 
 /** How a table is drawn: its width budget, the box characters, and how many rows it may show. */
 export interface TableLayout {
@@ -82,7 +82,7 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
     widths[widest]! -= 1;
     total -= 1;
   }
-  let moreText = `… ${omitted.toLocaleString("en-US")} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
+  let moreText = `… ${groupDigits(omitted)} more rows${layout.moreHint ? ` (${layout.moreHint})` : ""}`;
   if (total > layout.width) {
     // A few rows of many columns (a comparison of three scenarios over ten metrics) often fit the other way round:
     // one column per row, one row per column. Fewer lines than stacked blocks, and still side by side.
@@ -97,7 +97,7 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
     return stacked(cols, body, tail, omitted, layout, moreText);
   }
   // The hint only where the table is wide enough for it.
-  if (displayWidth(moreText) > total - 4) moreText = `… ${omitted.toLocaleString("en-US")} more rows`;
+  if (displayWidth(moreText) > total - 4) moreText = `… ${groupDigits(omitted)} more rows`;
   if (omitted > 0) {
     // Room for the "… N more rows" line: the last column widens, as far as the width allows.
     const grow = Math.min(displayWidth(moreText) + 4, layout.width) - total;

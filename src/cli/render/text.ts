@@ -46,6 +46,16 @@ function charWidth(cp: number): number {
   return isWide(cp) ? 2 : 1;
 }
 
+/**
+ * `1234567` as "1,234,567", as `toLocaleString("en-US")` writes it, without its cost: the first call of
+ * toLocaleString loads ICU's number formatting, 10–15 ms of a run's start-up (docs/bench.md). Integers only are done
+ * here; anything else goes to toLocaleString.
+ */
+export function groupDigits(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString("en-US");
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
+}
+
 /** Columns a string takes on a terminal (colour codes excluded). */
 export function displayWidth(text: string): number {
   let width = 0;
@@ -109,7 +119,7 @@ export function elideMiddle(text: string, width: number): string {
     const left = chars.slice(0, head).join("");
     const right = tail > 0 ? chars.slice(chars.length - tail).join("") : "";
     const omitted = Buffer.byteLength(text) - Buffer.byteLength(left) - Buffer.byteLength(right);
-    const out = `${left}…(+${omitted.toLocaleString("en-US")} bytes)…${right}`;
+    const out = `${left}…(+${groupDigits(omitted)} bytes)…${right}`;
     if (displayWidth(out) <= width || keep <= 2) return out;
     keep -= displayWidth(out) - width;
     if (keep < 2) keep = 2;

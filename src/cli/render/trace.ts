@@ -3,7 +3,7 @@ import type { RecordedCommand } from "../../redis/recorder.js";
 import { scriptBySha } from "../../redis/script.js";
 import { formatMs, formatReply, quoteArg } from "../format.js";
 import type { TraceMode } from "../options/common.js";
-import { displayWidth, elideMiddle, hardWrap, truncateEnd, truncateMiddle } from "./text.js";
+import { displayWidth, elideMiddle, groupDigits, hardWrap, truncateEnd, truncateMiddle } from "./text.js";
 
 export interface TraceStyle {
   /** Print each Lua script's source after the first EVALSHA of it (`--show-lua`). */
@@ -68,13 +68,13 @@ export function traceLines(
   for (const g of groups.slice(0, MAX_GROUPS)) {
     const errors = g.errors ? ` · ${g.errors} errors` : "";
     const stats = ` ${c.dim(`p50 ${formatMs(g.p50)} · p99 ${formatMs(g.p99)}${errors}`)}`;
-    const count = `×${g.count.toLocaleString("en-US")} `;
+    const count = `×${groupDigits(g.count)} `;
     const room = width - displayWidth(indent) - 2 - count.length - displayWidth(stats);
     out.push(`${indent}  ${c.dim(count)}${c.cyan(truncateMiddle(g.shape, Math.max(12, room)))}${stats}`);
   }
   if (groups.length > MAX_GROUPS) {
     const rest = groups.slice(MAX_GROUPS).reduce((n, g) => n + g.count, 0);
-    out.push(`${indent}  ${c.dim(`×${rest.toLocaleString("en-US")} of ${groups.length - MAX_GROUPS} other kinds`)}`);
+    out.push(`${indent}  ${c.dim(`×${groupDigits(rest)} of ${groups.length - MAX_GROUPS} other kinds`)}`);
   }
   for (let i = commands.length - TAIL; i < commands.length; i++) out.push(...line(i));
   return out;
@@ -98,7 +98,7 @@ function batchesOf(commands: readonly RecordedCommand[]): string {
   if (ids.size === 0) return "";
   const multi = [...ids.values()].filter((k) => k === "multi").length;
   const parts: string[] = [];
-  const count = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+  const count = (n: number, one: string, many: string) => `${groupDigits(n)} ${n === 1 ? one : many}`;
   if (ids.size - multi > 0) parts.push(count(ids.size - multi, "pipeline", "pipelines"));
   if (multi > 0) parts.push(count(multi, "MULTI/EXEC block", "MULTI/EXEC blocks"));
   if (single > 0) parts.push(count(single, "single command", "single commands"));
@@ -127,7 +127,7 @@ export function briefTraceLine(
     const more = groups.length - i - 1;
     const errors = g.errors ? `, ${g.errors} error${g.errors === 1 ? "" : "s"}` : "";
     const detail = g.count > 1 ? ` (p50 ${formatMs(g.p50)}${errors})` : errors ? ` (${errors.slice(2)})` : "";
-    let text = `×${g.count.toLocaleString("en-US")} ${g.shape}${detail}`;
+    let text = `×${groupDigits(g.count)} ${g.shape}${detail}`;
     const sep = parts.length > 0 ? " · " : "";
     const tail = more > 0 ? ` · +${more} kind${more === 1 ? "" : "s"}` : "";
     if (used + sep.length + displayWidth(text) + tail.length > room) {
