@@ -34,6 +34,9 @@ describe("display width", () => {
     expect(displayWidth("\u001b[31mred\u001b[39m")).toBe(3);
     expect(displayWidth("日本")).toBe(4);
     expect(displayWidth("┌─┐ ✓ …")).toBe(7);
+    // Plain ASCII takes a shortcut (one column each); control characters still take none.
+    expect(displayWidth("EVALSHA 490eed10 1 rp:{alice}:tb ~")).toBe(34);
+    expect(displayWidth("a\tb\u007f")).toBe(2);
   });
 
   it("elides the middle and says how many bytes it left out", () => {

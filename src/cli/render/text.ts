@@ -56,8 +56,12 @@ export function groupDigits(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
+/** Printable ASCII only: one column per character (most of what is measured; the loop below is not cheap). */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
 /** Columns a string takes on a terminal (colour codes excluded). */
 export function displayWidth(text: string): number {
+  if (PLAIN_ASCII.test(text)) return text.length;
   let width = 0;
   for (const ch of stripAnsi(text)) width += charWidth(ch.codePointAt(0)!);
   return width;
