@@ -36,6 +36,7 @@ const metafile = arg("--metafile")
 
 const MAIN = join(ROOT, "src", "cli", "main.ts");
 const SESSION = join(ROOT, "src", "cli", "session.ts");
+const HUMAN = join(ROOT, "src", "cli", "render", "human.ts");
 const COMMANDS = join(ROOT, "src", "cli", "commands");
 // Commands that open no run: they stay without session.ts (and the Redis client it brings).
 const NO_SESSION = new Set(["list.ts", "completion.ts"].map((f) => join(COMMANDS, f)));
@@ -46,24 +47,48 @@ function sources(dir) {
   );
 }
 
-/** Every source file that some source file loads with `import("./…")`: esbuild's dynamic entry points. */
-function dynamicTargets() {
-  const targets = new Set();
+/**
+ * The sources' local imports: `static` (what a module needs before it runs; `import type` is erased) and `dynamic`
+ * (every file some file loads with `import("./…")`: esbuild's dynamic entry points).
+ */
+function importGraph() {
+  const dynamic = new Set();
+  const static_ = new Map();
   for (const file of [...sources(join(ROOT, "src")), ...sources(join(ROOT, "scenarios"))]) {
-    for (const m of readFileSync(file, "utf8").matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)\.js["']\s*\)/g))
-      targets.add(resolve(dirname(file), `${m[1]}.ts`));
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)\.js["']\s*\)/g))
+      dynamic.add(resolve(dirname(file), `${m[1]}.ts`));
+    const deps = [];
+    for (const m of text.matchAll(/^(?:import|export)(?!\s+type\b)[^;]*?["'](\.{1,2}\/[^"']+)\.js["'];/gms))
+      deps.push(resolve(dirname(file), `${m[1]}.ts`));
+    static_.set(file, deps);
   }
-  return targets;
+  return { dynamic, static: static_ };
+}
+
+/** The files `roots` reach through static imports. */
+function reachable(graph, roots) {
+  const seen = new Set();
+  const visit = (f) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const d of graph.static.get(f) ?? []) visit(d);
+  };
+  roots.forEach(visit);
+  return seen;
 }
 
 const anchor = {
   name: "anchor",
   setup(b) {
-    const targets = dynamicTargets();
+    const graph = importGraph();
+    const targets = graph.dynamic;
+    // A module the anchors reach already must not import them back (a cycle): it keeps main.ts alone.
+    const underAnchors = reachable(graph, [SESSION, HUMAN]);
     b.onLoad({ filter: /\.ts$/ }, (args) => {
       if (!targets.has(args.path)) return undefined;
-      const isCommand = dirname(args.path) === COMMANDS && !NO_SESSION.has(args.path);
-      const anchors = [MAIN, ...(isCommand ? [SESSION] : [])].filter((a) => a !== args.path);
+      const runs = !NO_SESSION.has(args.path) && !underAnchors.has(args.path);
+      const anchors = [MAIN, ...(runs ? [SESSION, HUMAN] : [])].filter((a) => a !== args.path);
       const contents = readFileSync(args.path, "utf8") + anchors.map((a) => `\nimport ${JSON.stringify(a)};`).join("");
       return { contents, loader: "ts", resolveDir: dirname(args.path) };
     });

@@ -1,4 +1,3 @@
-import { collectFacts } from "../doctor/probe.js";
 import { PATTERNS } from "../doctor/requirements.js";
 import {
   AuthError,
@@ -284,14 +283,17 @@ export async function openRun(
   );
   const prefix = opts.prefix ? validatePrefix(opts.prefix) : newRunPrefix();
   // smoke asks what the server can run once, as doctor does (reads only; ACL DRYRUN names keys under the prefix).
+  // The probe is imported only then: other runs do not load it.
   const support = run.probe
     ? supportFromFacts(
-        await collectFacts(connection.redis, { patterns: PATTERNS, pings: 3, timeSamples: 1, prefix }).catch(
-          async (err: unknown) => {
+        await (
+          await import("../doctor/probe.js")
+        )
+          .collectFacts(connection.redis, { patterns: PATTERNS, pings: 3, timeSamples: 1, prefix })
+          .catch(async (err: unknown) => {
             await connection.close();
             throw err;
-          },
-        ),
+          }),
       )
     : supportFromVersion(connection.target);
   let claim: PrefixClaim;
