@@ -44,7 +44,7 @@ if ((load == 1)) && [[ -z ${SMOKE_SOAK_LOADED:-} ]]; then
   SMOKE_SOAK_LOADED=1 exec "$tool" -- "$0" "${args[@]}" -- "${extra[@]}"
 fi
 
-[[ -f dist/src/cli/main.js ]] || npm run build >/dev/null || exit 2
+[[ -f dist/bundle/cli.js ]] || npm run build >/dev/null || exit 2
 cli=(node "$root/bin/redis-patterns.js")
 server=${REDIS_SERVER:-redis-server}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smoke-soak.XXXXXX")

@@ -8,7 +8,7 @@ import { useRedisServer } from "../helpers/redis.js";
 
 /**
  * The published package: bin/ and the esbuild bundle (dist/bundle), with node-sqlite3-wasm its only dependency.
- * Laid out here as npm would install it (without dist/src, so bin/ picks the bundle, and with a node_modules holding
+ * Laid out here as npm would install it (bin/ and dist/bundle only, and with a node_modules holding
  * only the declared dependencies), then run: a scenario, the SQLite origin, and bench with its worker threads.
  */
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
