@@ -4,10 +4,12 @@
 // the timed run, ÷ operations). CPU time, not wall time, so other work on the machine disturbs it little.
 // With BEFORE=<name>=<dir>,… (older checkouts, built), their bench (their src/bench) runs interleaved with this
 // one's, so all are measured under the same load, and each repetition gives this checkout's ratio to each of them;
-// with RECORDER=1, this checkout with the recorder off and on. Starts its own redis-server on a free port. Needs
-// `npm run build` first (and in each BEFORE checkout).
+// with RECORDER=1, this checkout with the recorder off and on (a fresh benchmark thread per run, as `bench` runs);
+// with RECORDER=slices, off and on alternating within one process (see below). Starts its own redis-server on a free
+// port. Needs `npm run build` first (and in each BEFORE checkout).
 //   BEFORE=original=/tmp/orig,main=/tmp/main node scripts/bench-client-cpu.mjs     (docs/bench.md, "Session 4")
 //   RECORDER=1 REPS=15 node scripts/bench-client-cpu.mjs
+//   RECORDER=slices SLICES=60 SLICE=8000 node scripts/bench-client-cpu.mjs
 //   OPS_P1=10000 OPS_P16=40000 REPS=5 ONLY=cache/read,hll/pfadd PIPELINES=16
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
@@ -48,6 +50,7 @@ const server = spawn(
   },
 );
 process.on("exit", () => server.kill());
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 for (let i = 0; i < 100; i++) {
   if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
   await new Promise((r) => setTimeout(r, 100));
@@ -61,6 +64,107 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const f = (x) => x.toFixed(1);
+
+// RECORDER=slices: the recorder's cost inside one process, as one benchmark thread runs the operation (its wire
+// connections, lanes and histogram), recording off and on alternating every SLICE operations, SLICES pairs: adjacent
+// slices see the same load, and the ratio of the summed CPU times has a bootstrap interval.
+if (process.env.RECORDER === "slices") {
+  const { CommandRecorder } = await import(pathToFileURL(join(ROOT, "dist/src/redis/recorder.js")).href);
+  const { LatencyHistogram } = await import(pathToFileURL(join(ROOT, "dist/src/bench/histogram.js")).href);
+  const SLICES = Number(process.env.SLICES ?? 60);
+  const SLICE = Number(process.env.SLICE ?? 8_000);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}; ${SLICES} pairs of ${SLICE} operations; µs of client CPU per op, recorder off / on`,
+  );
+  const rows = [];
+  for (const op of after.ops.HOT_OPERATIONS) {
+    if (ONLY && !ONLY.includes(op.id)) continue;
+    for (const pipeline of PIPELINES) {
+      const entities = op.entities === "shared" ? 1 : CLIENTS;
+      const keys = [];
+      for (let n = 0; n < entities; n++) keys.push(after.ops.entityKeys("slices", op, after.ops.entityId(n)));
+      await op.setup?.(info, keys);
+      for (const script of op.scripts) await info.call("SCRIPT", "LOAD", script.lua);
+      const clients = [];
+      for (let n = 0; n < CLIENTS; n++) clients.push(await WireClient.connect(connection));
+      const recorder = new CommandRecorder({ retain: 0 });
+      const hooks = clients.map((_, n) => recorder.wireHooks(`bench-${n}`));
+      const lanes = clients.flatMap((_, n) =>
+        Array.from({ length: pipeline }, (_, p) => ({ n, state: op.lane?.(n * pipeline + p) ?? {} })),
+      );
+      // One slice: the worker's loop (src/bench/worker.ts), SLICE operations, its CPU time per operation.
+      const slice = async (record) => {
+        clients.forEach((c, n) => (c.hooks = record ? hooks[n] : undefined));
+        const histogram = new LatencyHistogram();
+        let started = 0;
+        const t0 = process.cpuUsage();
+        await Promise.all(
+          lanes.map(async ({ n, state }) => {
+            const k = keys[op.entities === "shared" ? 0 : n];
+            let t = performance.now();
+            while (started < SLICE) {
+              await op.run(clients[n], k, state, started++);
+              const t1 = performance.now();
+              histogram.record((t1 - t) * 1000);
+              t = t1;
+            }
+          }),
+        );
+        const cpu = process.cpuUsage(t0);
+        return (cpu.user + cpu.system) / histogram.total;
+      };
+      for (let i = 0; i < 3; i++) await slice(i % 2 === 1);
+      const off = [];
+      const on = [];
+      for (let i = 0; i < SLICES; i++) {
+        if (i % 2 === 0) {
+          off.push(await slice(false));
+          on.push(await slice(true));
+        } else {
+          on.push(await slice(true));
+          off.push(await slice(false));
+        }
+      }
+      for (const c of clients) c.disconnect();
+      await info.call("FLUSHALL");
+      const sum = (xs, idx) => idx.reduce((t, i) => t + xs[i], 0);
+      const all = off.map((_, i) => i);
+      const cost = (idx) => sum(on, idx) / sum(off, idx) - 1;
+      // 2,000 resamples of the pairs: the 2.5th and 97.5th percentiles of the cost.
+      let seed = 1;
+      const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+      const boots = Array.from({ length: 2_000 }, () => cost(all.map(() => Math.floor(random() * SLICES)))).sort(
+        (a, b) => a - b,
+      );
+      const pairs = on.map((x, i) => x / off[i] - 1);
+      const row = {
+        id: op.id,
+        pipeline,
+        offUsPerOp: sum(off, all) / SLICES,
+        onUsPerOp: sum(on, all) / SLICES,
+        costPct: cost(all) * 100,
+        interval95Pct: [boots[50] * 100, boots[1_949] * 100],
+        medianPairPct: median(pairs) * 100,
+        commandsPerOp: recorder.total / (SLICES * SLICE + SLICE),
+        load: loadavg()[0],
+      };
+      rows.push(row);
+      console.log(
+        `${op.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} off ${f(row.offUsPerOp)} on ${f(row.onUsPerOp)}  ` +
+          `recorder ${row.costPct.toFixed(1)} % ` +
+          `(95 % interval ${row.interval95Pct.map((x) => x.toFixed(1)).join(" … ")}; ` +
+          `median pair ${row.medianPairPct.toFixed(1)} %)  load ${row.load.toFixed(1)}`,
+      );
+    }
+  }
+  if (process.env.JSON_OUT)
+    (await import("node:fs")).writeFileSync(process.env.JSON_OUT, JSON.stringify(rows, null, 2));
+  await info.quit();
+  server.kill();
+  process.exit(0);
+}
 
 // The variants measured, interleaved in this order every repetition (the first one alternates, see below).
 const variants = process.env.RECORDER

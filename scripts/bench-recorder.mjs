@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The command recorder's own CPU per command, without a network: ioredis's real Command objects, a connection whose
 // sendCommand lets the reply arrive at once (a Buffer, as ioredis's parser hands it over), recorder off vs on
-// (`retain: 0`, as bench uses it), interleaved, medians. Prints ns per command. Needs `npm run build` first.
-//   node scripts/bench-recorder.mjs            (docs/bench.md, "Session 3")
+// (`retain: 0`, as bench uses it), interleaved, medians. Prints ns per command. Then the same for bench's wire client's
+// hooks (`CommandRecorder.wireHooks`): P commands per write and per read, as the client calls them with `--pipeline P`.
+// Needs `npm run build` first.
+//   node scripts/bench-recorder.mjs            (docs/bench.md, "Session 3" and "Session 4")
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -49,3 +51,39 @@ console.log(
   `ioredis Command + promise: ${med(a).toFixed(0)} ns; with the recorder: ${med(b).toFixed(0)} ns; ` +
     `the recorder: ${(med(b) - med(a)).toFixed(0)} ns per command (load average ${loadavg()[0].toFixed(1)})`,
 );
+
+// The wire client's hooks: `sent` per command, `written` per write, `replied` per reply with its read's time.
+const key = "rp:bench:cache-read:{000000000001}:user";
+const value = '{"id":1,"name":"user-1","version":1}';
+const none = { sent: () => undefined, written() {}, replied() {}, failed() {} };
+function wire(hooks, pipeline) {
+  const inFlight = 50 * pipeline;
+  const tokens = new Array(inFlight);
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < N; i += pipeline) {
+    // The client reads the clock only when hooks are set.
+    const at = hooks === none ? 0 : performance.now();
+    for (let k = 0; k < pipeline; k++) if (i >= inFlight) hooks.replied(tokens[(i + k) % inFlight], value, at);
+    for (let k = 0; k < pipeline; k++) tokens[(i + k) % inFlight] = hooks.sent("GET", [key]);
+    hooks.written(hooks === none ? 0 : performance.now());
+  }
+  const t = process.cpuUsage(t0);
+  return ((t.user + t.system) * 1000) / N;
+}
+for (const pipeline of [1, 16]) {
+  const hooks = new CommandRecorder({ retain: 0 }).wireHooks("bench-1");
+  const x = [];
+  const y = [];
+  for (let i = 0; i < 3 + REPS; i++) {
+    const a = wire(none, pipeline);
+    const b = wire(hooks, pipeline);
+    if (i >= 3) {
+      x.push(a);
+      y.push(b);
+    }
+  }
+  console.log(
+    `wire client hooks, ${pipeline} per write and read: ${(med(y) - med(x)).toFixed(0)} ns per command ` +
+      `(load average ${loadavg()[0].toFixed(1)})`,
+  );
+}

@@ -246,6 +246,10 @@ if (!process.env.BENCH_SKIP_LOAD) {
       "1000000",
       "--trace",
       "off",
+      // A million members on a busy machine: single commands (the cleanup's deletes) can take longer than the 5 s
+      // default, which would end the whole script.
+      "--timeout",
+      "120s",
       "--json",
       "--url",
       url,
