@@ -17,7 +17,6 @@ const OVER_TODAY: Record<string, number> = {
   "scenarios/lock/redlock.ts": 490,
   "scenarios/leaderboard/global.ts": 470,
   "scenarios/cache/stampede.ts": 460,
-  "src/doctor/requirements.ts": 450,
   "scenarios/ratelimit/algorithm-run.ts": 420, // the same
 };
 
