@@ -132,7 +132,12 @@ async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
     };
     for (const client of ["A", "B"] as const) {
       try {
-        handle.clients[client] = await ctx.connectTo(url, `${client}@${handle.label}`, { timeoutMs: p.nodeTimeoutMs });
+        // The node timeout bounds each vote; connecting (and its handshake) gets 2 s: a node slow to accept one
+        // connection on a busy machine is not down for the whole run.
+        handle.clients[client] = await ctx.connectTo(url, `${client}@${handle.label}`, {
+          timeoutMs: p.nodeTimeoutMs,
+          connectTimeoutMs: Math.max(2_000, p.nodeTimeoutMs),
+        });
       } catch (err) {
         handle.error = err instanceof Error ? err.message : String(err);
       }

@@ -120,6 +120,11 @@ async function connectServer(
     await handshake(redis, recording, parsed, opts.timeoutMs);
     return redis;
   };
+  // Connected and described: from now on commands get the command timeout (ioredis reads it at each send).
+  const connected = (client: Redis): Redis => {
+    if (opts.commandTimeoutMs !== undefined) client.options.commandTimeout = opts.commandTimeoutMs;
+    return client;
+  };
   const redis = await open(opts.label ?? "main");
   const clients: Redis[] = [redis];
   let target: Target;
@@ -130,12 +135,13 @@ async function connectServer(
     await server?.stop();
     throw classifyRedisError(err, parsed);
   }
+  connected(redis);
   return {
     redis,
     target,
     masters: () => [redis],
     async newClient(label: string, options?: ClientOptions) {
-      const client = await open(label, options?.via);
+      const client = connected(await open(label, options?.via));
       clients.push(client);
       return client;
     },

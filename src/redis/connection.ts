@@ -28,8 +28,13 @@ export interface ConnectOptions {
   /** `--tls-ca <file>` and `--insecure` for rediss:// URLs. */
   tlsCa?: string;
   insecure?: boolean;
-  /** Connect timeout, and the default command timeout. */
+  /** Connect timeout (the whole handshake), and the default command timeout. */
   timeoutMs: number;
+  /**
+   * The command timeout once connected, when it differs from the connect timeout: a Redlock node's vote must come
+   * within a few ms, but a node slow to accept one connection on a busy machine is not down for the whole run.
+   */
+  commandTimeoutMs?: number;
   /** The trace label of the first connection ("main" by default; a scenario's extra server, e.g. "node-3"). */
   label?: string;
   recorder: CommandRecorder;

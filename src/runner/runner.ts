@@ -164,7 +164,8 @@ export async function runScenario(
       const connection = await connectTarget({
         url,
         label,
-        timeoutMs: options?.timeoutMs ?? 2_000,
+        timeoutMs: options?.connectTimeoutMs ?? options?.timeoutMs ?? 2_000,
+        ...(options?.timeoutMs !== undefined ? { commandTimeoutMs: options.timeoutMs } : {}),
         recorder: env.recorder,
         recordNode: true,
       });

@@ -185,11 +185,11 @@ export interface ScenarioContext<P> {
   connect(label: string, options?: ClientOptions): Promise<Redis>;
   /**
    * A recorded connection to ANOTHER server (a Redlock node, a replica the scenario started): its commands appear in
-   * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds the connect and
-   * every command (2 s by default). Closed at the end of the scenario (its QUIT is in the "Teardown" step). Rejects
-   * with a ConnectError when nothing answers.
+   * the trace labelled with `label`, each with the server's address as its `node`. `timeoutMs` bounds every command
+   * (2 s by default); `connectTimeoutMs` the connect and its handshake (`timeoutMs` by default). Closed at the end of
+   * the scenario (its QUIT is in the "Teardown" step). Rejects with a ConnectError when nothing answers.
    */
-  connectTo(url: string, label: string, options?: { timeoutMs?: number }): Promise<Redis>;
+  connectTo(url: string, label: string, options?: { timeoutMs?: number; connectTimeoutMs?: number }): Promise<Redis>;
   /** Run a call to another system (the database behind a cache) and record it in the trace as `source: "db"`. */
   external<T>(client: string, argv: string[], run: () => Promise<T>, reply?: (value: T) => ReplyValue): Promise<T>;
 }

@@ -81,7 +81,10 @@ export function declareLock(program: Command, run: (opts: LockCliOptions) => Pro
       collectNode,
     )
     .addOption(
-      new Option("--node-timeout <duration>", "redlock: connect/command timeout per node; a slower node does not vote")
+      new Option(
+        "--node-timeout <duration>",
+        "redlock: command timeout per node (connecting gets 2 s); a slower node does not vote",
+      )
         .argParser(option(boundedDuration("--node-timeout", 1, 10_000)))
         .default(50, "50ms"),
     )
