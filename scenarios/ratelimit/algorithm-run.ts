@@ -1,3 +1,7 @@
+/**
+ * One rate-limit scenario per built-in algorithm: the traffic phases as steps, what Redis holds afterwards, and the
+ * verdict against the limit.
+ */
 import { isRefusedCommand } from "../../src/redis/classify-error.js";
 import {
   defineScenario,
@@ -7,100 +11,25 @@ import {
   type TableData,
 } from "../../src/runner/types.js";
 import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
-import { tag } from "../../src/redis/keys.js";
-import {
-  alignedStart,
-  generateTraffic,
-  maxInAnyWindow,
-  type ModelRequest,
-  type Now,
-  type RateLimitAlgorithm,
-  type TrafficRequest,
-} from "../../src/patterns/ratelimit/index.js";
+import { generateTraffic, maxInAnyWindow, type RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
 import { defaultParams, type RateLimitParams, SCENARIO_TTL_PADDING_MS } from "./params.js";
 import { round } from "../../src/stats.js";
-import { roundTrips } from "../../src/redis/batch.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { phaseTitle, sendRequests, trafficFor, trafficSay } from "./algorithm-traffic.js";
+import { describeWindow, limitLabel, type Limiter, type RateLimitState } from "./limiter.js";
 
-/** One request's outcome, in the shape every algorithm shares plus a few words of detail. */
-export interface Decision {
-  seq: number;
-  client: string;
-  at: number;
-  cost: number;
-  allowed: boolean;
-  /** The algorithm's own numbers after the request, compared with the model's. */
-  numbers: Record<string, number | null>;
-  detail: string;
-}
-
-/** What a scenario needs from an algorithm: which keys, one call, the reference model, and its words. */
-export interface Limiter {
-  algo: RateLimitAlgorithm;
-  title(p: RateLimitParams): string;
-  explain: string;
-  /** True when the script can read the server's TIME (--clock real); else the app's clock picks time and keys. */
-  serverTime: boolean;
-  call(
-    ctx: ScenarioContext<RateLimitParams>,
-    client: string,
-    now: Now,
-    seq: number,
-    ttlPaddingMs: number,
-  ): Promise<Decision>;
-  model(requests: ModelRequest[], p: RateLimitParams): Omit<Decision, "seq" | "client" | "at" | "cost">[];
-  /** Checks specific to the algorithm, once every request has been decided and the keys inspected. */
-  checks(ctx: ScenarioContext<RateLimitParams>, outcome: Outcome): Promise<void> | void;
-}
-
-export interface Outcome {
-  decisions: Decision[];
-  state: RateLimitState;
-  /** The most allowed (by cost) for one client within any window of the configured length. */
-  maxAllowed: number;
-}
-
-export interface RateLimitState {
-  traffic: TrafficRequest[];
-  decisions: Decision[];
-  /** Keys each client's requests touched, for the inspection step. */
-  keysByClient: Map<string, Set<string>>;
-  /** PTTL of every key at inspection time (-2: gone, -1: no TTL). */
-  ttls: Map<string, number>;
-  /** Commands (and round trips) the requests themselves took, not the inspection. */
-  requestCommands: number;
-  requestRoundTrips: number;
-}
-
-/** The key of one client's limiter state: `<prefix>:ratelimit:{alice}:<kind>[:<window>]`. */
-export function limiterKey(
-  ctx: ScenarioContext<RateLimitParams>,
-  client: string,
-  ...parts: (string | number)[]
-): string {
-  return ctx.keys.key("ratelimit", tag(client), ...parts);
-}
-
-function rememberKey(state: RateLimitState, client: string, key: string): void {
-  const set = state.keysByClient.get(client) ?? new Set<string>();
-  set.add(key);
-  state.keysByClient.set(client, set);
-}
-
-const fmtTime = (t: number): string => new Date(t).toISOString().slice(11, 23);
-
-function describeWindow(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
-}
-
-export function limitLabel(p: RateLimitParams): string {
-  return `${p.limit} per ${describeWindow(p.windowMs)}`;
-}
-
-export { roundTrips };
+export { roundTrips } from "../../src/redis/batch.js";
+export { round } from "../../src/stats.js";
+export {
+  describeWindow,
+  fmtTime,
+  limiterKey,
+  limitLabel,
+  type Decision,
+  type Limiter,
+  type Outcome,
+  type RateLimitState,
+} from "./limiter.js";
 
 /** What each algorithm's script calls: the ACL checks these too, inside the script. */
 const SCRIPT_CALLS: Record<RateLimitAlgorithm, readonly CommandLabel[]> = {
@@ -175,112 +104,6 @@ export function rateLimitScenario(limiter: Limiter): ScenarioDef<RateLimitParams
       return steps;
     },
   });
-}
-
-function trafficSay(p: RateLimitParams): string {
-  const who =
-    p.clients.length === 1
-      ? `one client (${p.clients[0]})`
-      : `${p.clients.length} clients (${p.clients.join(", ")}), each limited on its own`;
-  const clock =
-    p.clock === "scenario"
-      ? "Time is simulated: each request carries its scenario time, so the run takes milliseconds and replays exactly."
-      : "Time is real: requests are paced on the wall clock.";
-  return (
-    `${p.requestsPerClient} requests from ${who}, shaped "${p.traffic}", ` +
-    `against ${limitLabel(p)}${p.cost > 1 ? ` at cost ${p.cost} each` : ""}. ${clock}`
-  );
-}
-
-function phaseTitle(phase: string, requests: TrafficRequest[], p: RateLimitParams): string {
-  const first = requests[0]?.at ?? 0;
-  const last = requests[requests.length - 1]?.at ?? 0;
-  const span = first === last ? `at ${fmtTime(first)}` : `${fmtTime(first)}–${fmtTime(last)}`;
-  const edge = fmtTime(Math.ceil(last / p.windowMs) * p.windowMs).replace(/\.000$/, "");
-  const what =
-    phase === "before the edge"
-      ? `just before the window edge at ${edge}`
-      : phase === "after the edge"
-        ? "just after the edge"
-        : phase;
-  return (
-    `${requests.length} request${requests.length === 1 ? "" : "s"}, ${what} ` +
-    `(${span}${p.clock === "scenario" ? " scenario time" : ""})`
-  );
-}
-
-/** In scenario time the traffic starts at the chapter's minute; in real time at the next window edge from now. */
-function trafficFor(ctx: ScenarioContext<RateLimitParams>, p: RateLimitParams): TrafficRequest[] {
-  const now = ctx.clock.now();
-  // Leave room for the requests due just before the first edge (δ ≤ 500 ms) so none is already late.
-  const lead = Math.min(500, p.windowMs / 20) + 50;
-  const start =
-    ctx.clock.mode === "scenario" ? alignedStart(p.windowMs) : Math.ceil((now + lead) / p.windowMs) * p.windowMs;
-  // In real time, boundary traffic only needs to start shortly before the first edge, not a whole window early.
-  return generateTraffic({
-    shape: p.traffic,
-    requestsPerClient: p.requestsPerClient,
-    clients: p.clients,
-    windowMs: p.windowMs,
-    start: start - (p.traffic === "boundary" && ctx.clock.mode === "real" ? p.windowMs : 0),
-  });
-}
-
-async function sendRequests(
-  ctx: ScenarioContext<RateLimitParams>,
-  state: RateLimitState,
-  limiter: Limiter,
-  requests: TrafficRequest[],
-): Promise<void> {
-  const padding = ctx.clock.mode === "scenario" ? SCENARIO_TTL_PADDING_MS : 0;
-  const before = ctx.commands().length;
-  for (const req of requests) {
-    await ctx.clock.waitUntil(req.at, ctx.signal);
-    const now: Now =
-      ctx.clock.mode === "real" && limiter.serverTime ? "server" : ctx.clock.mode === "real" ? Date.now() : req.at;
-    const mark = ctx.keys.mark();
-    const decision = await limiter.call(ctx, req.client, now, req.seq, padding);
-    for (const key of ctx.keys.createdSince(mark)) rememberKey(state, req.client, key);
-    state.decisions.push(decision);
-  }
-  const sent = ctx.commands().slice(before);
-  state.requestCommands += sent.length;
-  state.requestRoundTrips += roundTrips(sent);
-  const allowed = requests.length === 0 ? 0 : state.decisions.slice(-requests.length).filter((d) => d.allowed).length;
-  ctx.note(`${allowed} allowed, ${requests.length - allowed} rejected`);
-  ctx.table(decisionTable(state.decisions.slice(-requests.length)));
-}
-
-/** One row per request when there are few, else one row per time bucket. */
-function decisionTable(decisions: Decision[]): TableData {
-  if (decisions.length <= 40) {
-    return {
-      columns: ["#", "time", "client", "decision", "detail"],
-      rows: decisions.map((d) => [d.seq, fmtTime(d.at), d.client, d.allowed ? "✓ allowed" : "✗ rejected", d.detail]),
-    };
-  }
-  const first = decisions[0]!.at;
-  const last = decisions[decisions.length - 1]!.at;
-  const buckets = 10;
-  const size = Math.max(1, Math.ceil((last - first + 1) / buckets));
-  const rows = new Map<number, { allowed: number; rejected: number }>();
-  for (const d of decisions) {
-    const b = Math.floor((d.at - first) / size);
-    const row = rows.get(b) ?? { allowed: 0, rejected: 0 };
-    if (d.allowed) row.allowed += 1;
-    else row.rejected += 1;
-    rows.set(b, row);
-  }
-  return {
-    columns: ["from", "to", "requests", "allowed", "rejected"],
-    rows: [...rows.entries()].map(([b, r]) => [
-      fmtTime(first + b * size),
-      fmtTime(first + (b + 1) * size - 1),
-      r.allowed + r.rejected,
-      r.allowed,
-      r.rejected,
-    ]),
-  };
 }
 
 async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLimitState): Promise<void> {
@@ -405,7 +228,3 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
   );
   await limiter.checks(ctx, { decisions, state, maxAllowed });
 }
-
-export { round };
-
-export { fmtTime, describeWindow };
