@@ -80,9 +80,11 @@ export interface BenchReport {
 const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
   server: "the server: Redis's main thread was busy ≥ 85% of the run; this is your server's limit for this operation",
   client:
-    "the client (this tool): every benchmark thread was busy; the server had room left, so this is NOT your server's limit (try --threads, or several machines)",
+    "the client (this tool): every benchmark thread was busy; the server had room left, so this is NOT your " +
+    "server's limit (try --threads, or several machines)",
   machine:
-    "the machine: its cores were all busy (client and server share them, or other processes took them: see the load average); neither side alone was the limit, so this is not your server's limit",
+    "the machine: its cores were all busy (client and server share them, or other processes took them: see the " +
+    "load average); neither side alone was the limit, so this is not your server's limit",
   latency: "round trips: neither side was busy; more --clients or --pipeline would go faster",
 };
 
@@ -99,11 +101,14 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
       c.dim(` · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`),
   );
   out.push(`  ${report.operation.what}`);
+  const perRun = cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`;
+  const workers =
+    cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"}`;
   out.push(
     c.dim(
-      `  ${cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ` +
-        `${cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"}`} · ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ` +
-        `${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}`,
+      `  ${perRun} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ${workers} ` +
+        `· ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ${report.machine.cores} cores ` +
+        `(${report.machine.cpu}), Node ${report.machine.node}`,
     ),
   );
   const table = new Table({
@@ -159,12 +164,17 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   });
   out.push(table.toString());
   out.push(
-    `  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms (recording off, median round)`,
+    `  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms ` +
+      `(recording off, median round)`,
   );
   if (report.recordingCostPct !== null && report.recordingOn) {
+    const cost =
+      report.recordingCostPct >= 0
+        ? `${report.recordingCostPct}% slower`
+        : `${-report.recordingCostPct}% faster (noise)`;
     out.push(
-      `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded (${n(report.recordingOn.commandsRecorded)} counted, none retained): ` +
-        `${report.recordingCostPct >= 0 ? `${report.recordingCostPct}% slower` : `${-report.recordingCostPct}% faster (noise)`}` +
+      `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded ` +
+        `(${n(report.recordingOn.commandsRecorded)} counted, none retained): ${cost}` +
         (report.recordingCpuCostPct !== null
           ? `; client CPU per operation ${report.recordingCpuCostPct >= 0 ? "+" : ""}${report.recordingCpuCostPct}%`
           : ""),
@@ -194,9 +204,11 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   }
   if (report.ratioVsRedisBenchmark !== undefined && report.redisBenchmarkOpsPerSec !== undefined) {
     out.push(
-      `  ${c.bold("vs redis-benchmark")} ${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} / ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, ` +
-        `parsed and checked in Node, against the same commands fired by redis-benchmark's C client on the same connections and pipelining. ` +
-        `Below 1× the difference is client cost (one Node event loop is usually the limit before Redis is); see the bottleneck line.`,
+      `  ${c.bold("vs redis-benchmark")} ${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} ` +
+        `/ ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, parsed and checked in Node, ` +
+        `against the same commands fired by redis-benchmark's C client on the same connections and pipelining. ` +
+        `Below 1× the difference is client cost (one Node event loop is usually the limit before Redis is); see ` +
+        `the bottleneck line.`,
     );
   }
   for (const note of report.notes) out.push(c.yellow(`  note: ${note}`));
