@@ -159,8 +159,17 @@ async function connectServer(
     async close() {
       // A connection a scenario already closed (an app instance that went away) is not closed again: the second QUIT
       // would never reach the server, yet it would be recorded.
-      await Promise.all(clients.filter((c) => c.status !== "end").map((c) => c.quit().catch(() => c.disconnect())));
+      // Nor one whose QUIT a scenario already sent (its teardown quits its nodes before stopping them): ioredis flags
+      // a connection it wrote QUIT on, and its status only turns "end" when the server has closed the socket.
+      await Promise.all(
+        clients.filter((c) => c.status !== "end" && !quitSent(c)).map((c) => c.quit().catch(() => c.disconnect())),
+      );
       await server?.stop();
     },
   };
+}
+
+/** Whether ioredis has written a command that closes the connection (QUIT) on it: its own `manuallyClosing` flag. */
+function quitSent(client: Redis): boolean {
+  return (client as unknown as { manuallyClosing?: boolean }).manuallyClosing === true;
 }

@@ -61,6 +61,14 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
       expect(result.error).toBeUndefined();
       expect(result.checks.filter((c) => !c.ok)).toEqual([]);
       expect(result.metrics).toMatchObject({ nodes: 4, quorum: 3, doubleHolds: 0, acquiredWithMinorityDown: null });
+      // Each node connection is closed once: the scenario's teardown QUITs it while its server runs, and the runner's
+      // own close does not send a second QUIT on a connection that is already closing.
+      const quits = [...byClient(result)].map(([client, argvs]) => [
+        client,
+        argvs.filter((a) => /^quit$/i.test(a[0]!)),
+      ]);
+      expect(quits.filter(([, q]) => q!.length !== 1).map(([client]) => client)).toEqual([]);
+      expect(quits.length).toBe(6);
       for (const s of servers) {
         const r = new Redis(s.port, "127.0.0.1");
         expect(await r.dbsize()).toBe(0);
