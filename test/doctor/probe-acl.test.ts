@@ -5,11 +5,11 @@
  * (ACL GETUSER) but not run ACL DRYRUN — where the evaluation made here is compared with the server's own DRYRUN.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATTERNS, type PatternName, type Verdict } from "../../src/doctor/index.js";
 import { commandsFor, sampleArgv } from "../../src/doctor/requirements.js";
-import { useRedisServer } from "../helpers/redis.js";
+import { plainClient, useRedisServer } from "../helpers/redis.js";
 import { runDoctor, verdictMap } from "./run-doctor.js";
 
 const PASSWORD = `admin-${randomBytes(6).toString("hex")}`;
@@ -41,13 +41,7 @@ const url = (user: string) =>
   `redis://${user}:${encodeURIComponent(user === "default" ? PASSWORD : USER_PASSWORD)}@127.0.0.1:${server().port}`;
 
 beforeAll(async () => {
-  admin = new Redis({
-    host: server().host,
-    port: server().port,
-    password: PASSWORD,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
+  admin = plainClient(server(), { password: PASSWORD });
   for (const [name, rules] of Object.entries(USERS))
     await admin.call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
 });

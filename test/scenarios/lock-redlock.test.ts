@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { failoverDefaults, failoverScenario, redlockDefaults, redlockScenario } from "../../scenarios/lock/index.js";
+import { plainClient } from "../helpers/redis.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 import { startThrowawayServer } from "../../src/redis/throwaway-server.js";
-import { Redis } from "ioredis";
 
 const harness = useScenarioHarness();
 
@@ -70,7 +70,7 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
       expect(quits.filter(([, q]) => q!.length !== 1).map(([client]) => client)).toEqual([]);
       expect(quits.length).toBe(6);
       for (const s of servers) {
-        const r = new Redis(s.port, "127.0.0.1");
+        const r = plainClient(s);
         expect(await r.dbsize()).toBe(0);
         r.disconnect();
       }

@@ -1,27 +1,14 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CHECKS, userLockParams, userLockScenario } from "../../scenarios/lock/user-script.js";
 import { loadUserLock } from "../../src/patterns/lock/user-script.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
-import { connectTarget } from "../../src/redis/connect.js";
-import type { Connection } from "../../src/redis/connection.js";
-import { KeySpace } from "../../src/redis/keys.js";
-import { CommandRecorder } from "../../src/redis/recorder.js";
 import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
 import type { ScenarioResult } from "../../src/runner/types.js";
 import { ROOT } from "../helpers/cli.js";
-import { testPrefix, useRedisServer } from "../helpers/redis.js";
+import { useScenarioHarness } from "../helpers/scenario.js";
 
-const server = useRedisServer();
-let connection: Connection;
-let recorder: CommandRecorder;
-beforeAll(async () => {
-  recorder = new CommandRecorder();
-  connection = await connectTarget({ url: server().url, timeoutMs: 5_000, recorder });
-});
-afterAll(async () => {
-  await connection?.close();
-});
+const harness = useScenarioHarness();
 
 const file = (name: string) => join(ROOT, "examples", "lock", `${name}.lua`);
 
@@ -31,16 +18,8 @@ async function check(
   extend?: string,
   fuzz = 0,
 ): Promise<{ result: ScenarioResult; failed: string[] }> {
-  const keys = new KeySpace(testPrefix("uls"));
-  const env: RunEnv = {
-    redis: connection.redis,
-    recorder,
-    keys,
-    target: connection.target,
-    signal: new AbortController().signal,
-    clockMode: "real",
-    newClient: (label) => connection.newClient(label),
-  };
+  const env: RunEnv = harness.env("real");
+  const keys = env.keys;
   const lock = loadUserLock({
     acquire: file(acquire),
     release: file(release),
@@ -61,7 +40,7 @@ async function check(
   const result = await runScenario(planRun(userLockScenario(), params), env);
   const cleanup = await cleanupRun(env, false);
   expect(cleanup.error).toBeUndefined();
-  expect(await scanPrefix(connection.redis, keys.prefix)).toEqual([]);
+  expect(await scanPrefix(harness.connection().redis, keys.prefix)).toEqual([]);
   return { result, failed: result.checks.filter((c) => !c.ok).map((c) => c.name) };
 }
 

@@ -1,48 +1,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { clientNames } from "../../scenarios/ratelimit/index.js";
 import { userScriptParams, userScriptScenario, type UserScriptParams } from "../../scenarios/ratelimit/user-script.js";
 import { checkName, type CheckConfig, type ViolationKind } from "../../src/patterns/ratelimit/user-check.js";
 import { loadUserLimiter } from "../../src/patterns/ratelimit/user-script.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
-import { connectTarget } from "../../src/redis/connect.js";
-import type { Connection } from "../../src/redis/connection.js";
-import { KeySpace } from "../../src/redis/keys.js";
-import { CommandRecorder } from "../../src/redis/recorder.js";
 import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
 import type { ScenarioResult } from "../../src/runner/types.js";
 import { ROOT } from "../helpers/cli.js";
-import { testPrefix, useRedisServer } from "../helpers/redis.js";
+import { useScenarioHarness } from "../helpers/scenario.js";
 
-const server = useRedisServer();
-let connection: Connection;
-let recorder: CommandRecorder;
-
-beforeAll(async () => {
-  recorder = new CommandRecorder();
-  connection = await connectTarget({ url: server().url, timeoutMs: 5_000, recorder });
-});
-afterAll(async () => {
-  await connection?.close();
-});
+const harness = useScenarioHarness();
 
 const example = (name: string) => (isAbsolute(name) ? name : join(ROOT, "examples", "ratelimit", name));
 const dir = mkdtempSync(join(tmpdir(), "user-script-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function env(): RunEnv {
-  return {
-    redis: connection.redis,
-    recorder,
-    keys: new KeySpace(testPrefix("urs")),
-    target: connection.target,
-    signal: new AbortController().signal,
-    clockMode: "scenario",
-    newClient: (label) => connection.newClient(label),
-  };
-}
+const env = (): RunEnv => harness.env();
 
 interface Case {
   script?: string;
@@ -81,7 +57,7 @@ async function check(c: Case): Promise<{ result: ScenarioResult; failed: string[
   const cleanup = await cleanupRun(e, false);
   expect(cleanup.error).toBeUndefined();
   // Everything the script wrote under the run's prefix was found and deleted.
-  expect(await scanPrefix(connection.redis, e.keys.prefix)).toEqual([]);
+  expect(await scanPrefix(harness.connection().redis, e.keys.prefix)).toEqual([]);
   return { result, failed: result.checks.filter((x) => !x.ok).map((x) => x.name), e };
 }
 

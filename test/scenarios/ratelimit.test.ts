@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   clientNames,
   defaultParams,
@@ -6,35 +6,11 @@ import {
   type RateLimitParams,
 } from "../../scenarios/ratelimit/index.js";
 import { algorithms } from "../../src/patterns/ratelimit/index.js";
-import { connectTarget } from "../../src/redis/connect.js";
-import type { Connection } from "../../src/redis/connection.js";
-import { KeySpace } from "../../src/redis/keys.js";
-import { CommandRecorder } from "../../src/redis/recorder.js";
 import { cleanupRun, planRun, runScenario, type RunEnv } from "../../src/runner/runner.js";
-import { testPrefix, useRedisServer } from "../helpers/redis.js";
+import { useScenarioHarness } from "../helpers/scenario.js";
 
-const server = useRedisServer();
-let connection: Connection;
-const recorder = new CommandRecorder();
-
-beforeAll(async () => {
-  connection = await connectTarget({ url: server().url, timeoutMs: 5_000, recorder });
-});
-afterAll(async () => {
-  await connection?.close();
-});
-
-function env(): RunEnv {
-  return {
-    redis: connection.redis,
-    recorder,
-    keys: new KeySpace(testPrefix("rl")),
-    target: connection.target,
-    signal: new AbortController().signal,
-    clockMode: "scenario",
-    newClient: (label) => connection.newClient(label),
-  };
-}
+const harness = useScenarioHarness();
+const env = (): RunEnv => harness.env();
 
 const variants: [string, Partial<RateLimitParams>][] = [
   ["defaults (boundary)", {}],
@@ -75,10 +51,9 @@ describe.each(algorithms)("ratelimit/%s", (algo) => {
     const cleanup = await cleanupRun(e, false);
     expect(cleanup.error).toBeUndefined();
     expect(cleanup.deleted).toBeGreaterThan(0);
-    const left = (await connection.redis.call("SCAN", "0", "MATCH", `${e.keys.prefix}:*`, "COUNT", 10_000)) as [
-      string,
-      string[],
-    ];
+    const left = (await harness
+      .connection()
+      .redis.call("SCAN", "0", "MATCH", `${e.keys.prefix}:*`, "COUNT", 10_000)) as [string, string[]];
     expect(left[1]).toEqual([]);
   });
 });

@@ -10,12 +10,12 @@
  * master's address and are not the CLI's.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashTagOf } from "../../src/redis/keys.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { RunReport } from "../../src/runner/report.js";
-import { useLocalCluster, useRedisServer } from "../helpers/redis.js";
+import { plainClient, useLocalCluster, useRedisServer } from "../helpers/redis.js";
 import { assertBuilt, runCli } from "../helpers/cli.js";
 import { MonitorTap, type MonitorLine } from "./monitor-tap.js";
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   assertBuilt();
   for (const node of cluster().nodes) {
     const tap = await MonitorTap.open(node.host, node.port);
-    const control = new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const control = plainClient(node);
     const info = String(await control.call("CLIENT", "INFO"));
     const own = /(?:^| )addr=(\S+)/.exec(info)?.[1] ?? "";
     taps.push({ address: `${node.host}:${node.port}`, tap, control, own });

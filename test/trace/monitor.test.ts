@@ -61,9 +61,7 @@ const watched: Record<"plain" | "secured", Watched> = {} as Record<"plain" | "se
 async function watch(server: () => ThrowawayServer, password?: string): Promise<Watched> {
   const s = server();
   const tap = await MonitorTap.open(s.host, s.port, password ? { password } : undefined);
-  const control = password
-    ? new Redis({ host: s.host, port: s.port, password, maxRetriesPerRequest: 1, retryStrategy: () => null })
-    : plainClient(s);
+  const control = password ? plainClient(s, { password }) : plainClient(s);
   const info = String(await control.call("CLIENT", "INFO"));
   const addr = /(?:^| )addr=(\S+)/.exec(info)?.[1];
   if (!addr) throw new Error(`no addr in CLIENT INFO: ${info}`);

@@ -9,9 +9,9 @@ import {
   supportsExpireNx,
   type CountMode,
 } from "../../../src/patterns/analytics/index.js";
-import { usePatternRedis } from "../hll/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = usePatternRedis("counters");
+const { redis, prefix } = usePrefixedRedis("counters");
 const T = Date.UTC(2024, 0, 15, 10, 42, 7);
 
 describe("bucket names", () => {

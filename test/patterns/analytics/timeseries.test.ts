@@ -15,9 +15,9 @@ import {
   trimToCount,
   type Sample,
 } from "../../../src/patterns/analytics/index.js";
-import { usePatternRedis } from "../hll/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = usePatternRedis("timeseries");
+const { redis, prefix } = usePrefixedRedis("timeseries");
 const T = Date.UTC(2024, 0, 15, 10, 0, 0);
 
 async function fill(key: string, samples: readonly Sample[]): Promise<void> {

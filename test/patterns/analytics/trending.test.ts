@@ -9,9 +9,9 @@ import {
   topTrending,
   type TrendingEvent,
 } from "../../../src/patterns/analytics/index.js";
-import { usePatternRedis } from "../hll/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, other, prefix } = usePatternRedis("trending");
+const { redis, other, prefix } = usePrefixedRedis("trending");
 
 describe("recordView / topTrending", () => {
   it("ZINCRBY per view; the top comes back highest first, ties ordered as the model orders them", async () => {

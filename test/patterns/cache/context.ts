@@ -1,9 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import pg from "pg";
 import { openOriginDb, originTableName, type OriginDb, type OriginSpec } from "../../../src/patterns/cache/index.js";
-import type { ThrowawayServer } from "../../../src/redis/throwaway-server.js";
-import { usePrefixedRedis } from "../../helpers/redis.js";
 
 /** The PostgreSQL the tests use (trust auth on this machine); override with TEST_POSTGRES_URL. */
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -42,14 +39,4 @@ export async function openTestOrigin(spec: OriginSpec = { kind: "sqlite" }, user
   const db = await openOriginDb({ spec, table: originTableName(`t${randomBytes(4).toString("hex")}`) });
   await db.createTable(users);
   return db;
-}
-
-/** A real redis-server for the file, one plain client, and a fresh key prefix per test (see usePrefixedRedis). */
-export function useCacheRedis(name: string): {
-  redis: () => Redis;
-  prefix: () => string;
-  server: () => ThrowawayServer;
-} {
-  const { redis, prefix, server } = usePrefixedRedis(name);
-  return { redis, prefix, server };
 }

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   bumpNamespaceVersion,
@@ -11,9 +11,10 @@ import {
   readVersioned,
   subscribeInvalidations,
 } from "../../../src/patterns/cache/index.js";
-import { openTestOrigin, useCacheRedis } from "./context.js";
+import { plainClient, usePrefixedRedis } from "../../helpers/redis.js";
+import { openTestOrigin } from "./context.js";
 
-const { redis, prefix, server } = useCacheRedis("cache-invalidation");
+const { redis, prefix, server } = usePrefixedRedis("cache-invalidation");
 const subscribers: Redis[] = [];
 afterAll(() => subscribers.forEach((s) => s.disconnect()));
 
@@ -48,7 +49,7 @@ describe("pub/sub invalidation", () => {
   it("reaches every subscribed connection (PUBLISH counts them), and nobody who was away", async () => {
     const channel = `${prefix()}:invalidate`;
     const caches = [new LocalCache(), new LocalCache()];
-    const subs = caches.map(() => new Redis({ host: server().host, port: server().port, retryStrategy: () => null }));
+    const subs = caches.map(() => plainClient(server()));
     subscribers.push(...subs);
     for (const [i, sub] of subs.entries()) {
       caches[i]!.set({ id: 7, name: "old", version: 1 });
@@ -61,7 +62,7 @@ describe("pub/sub invalidation", () => {
     caches[1]!.set({ id: 8, name: "old", version: 1 });
     await subs[1]!.quit();
     expect(await publishInvalidation(redis(), channel, 8)).toBe(1);
-    const back = new Redis({ host: server().host, port: server().port, retryStrategy: () => null });
+    const back = plainClient(server());
     subscribers.push(back);
     await subscribeInvalidations(back, channel, (id) => caches[1]!.drop(id));
     await new Promise((r) => setTimeout(r, 50));

@@ -8,9 +8,10 @@ import {
   readFenced,
   setCachedUser,
 } from "../../../src/patterns/cache/index.js";
-import { openTestOrigin, useCacheRedis } from "./context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
+import { openTestOrigin } from "./context.js";
 
-const { redis, prefix } = useCacheRedis("cache-stale-set");
+const { redis, prefix } = usePrefixedRedis("cache-stale-set");
 
 describe("fill-if-newer", () => {
   it("has the documented header and the SHA the server computes", async () => {

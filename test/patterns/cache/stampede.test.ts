@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   fetchUnprotected,
@@ -9,15 +9,12 @@ import {
   shouldRecomputeEarly,
   type UserRow,
 } from "../../../src/patterns/cache/index.js";
-import { useCacheRedis } from "./context.js";
+import { plainClient, usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix, server } = useCacheRedis("cache-stampede");
+const { redis, prefix, server } = usePrefixedRedis("cache-stampede");
 let clients: Redis[] = [];
 beforeAll(() => {
-  clients = Array.from(
-    { length: 6 },
-    () => new Redis({ host: server().host, port: server().port, retryStrategy: () => null }),
-  );
+  clients = Array.from({ length: 6 }, () => plainClient(server()));
 });
 afterAll(() => clients.forEach((c) => c.disconnect()));
 

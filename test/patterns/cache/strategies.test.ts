@@ -13,9 +13,10 @@ import {
   writeCacheAside,
   writeThrough,
 } from "../../../src/patterns/cache/index.js";
-import { openTestOrigin, useCacheRedis } from "./context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
+import { openTestOrigin } from "./context.js";
 
-const { redis, prefix } = useCacheRedis("cache-strategies");
+const { redis, prefix } = usePrefixedRedis("cache-strategies");
 const TTL = 60_000;
 
 describe("cache-aside", () => {

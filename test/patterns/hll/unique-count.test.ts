@@ -15,9 +15,9 @@ import {
   splitAt,
   trackUnique,
 } from "../../../src/patterns/hll/index.js";
-import { usePatternRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = usePatternRedis("hll");
+const { redis, prefix } = usePrefixedRedis("hll");
 
 describe("the HLL's layout constants", () => {
   it("dense: 16-byte header + 16,384 six-bit registers; σ = 1.04/√16384", () => {

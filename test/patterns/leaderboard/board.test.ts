@@ -15,10 +15,9 @@ import {
   type ScoredPlayer,
 } from "../../../src/patterns/leaderboard/index.js";
 import { CommandRecorder } from "../../../src/redis/recorder.js";
-import { plainClient } from "../../helpers/redis.js";
-import { useLeaderboardRedis } from "./redis-context.js";
+import { plainClient, usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix, server } = useLeaderboardRedis("lb-board");
+const { redis, prefix, server } = usePrefixedRedis("lb-board");
 
 /** Few distinct scores, so most players tie: the model's name tie-break is exercised everywhere. */
 const tied = (count: number, seed = 3): ScoredPlayer[] => generatePlayers(count, { seed, maxScore: 20 });

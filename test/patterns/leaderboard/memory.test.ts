@@ -9,10 +9,10 @@ import {
   listpackLimit,
   seedBoard,
 } from "../../../src/patterns/leaderboard/index.js";
-import { useLeaderboardRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
 // A server with a non-default limit, so reading it (rather than assuming 128) is what makes the tests pass.
-const { redis, prefix, server } = useLeaderboardRedis("lb-memory", ["--zset-max-listpack-entries", "40"]);
+const { redis, prefix, server } = usePrefixedRedis("lb-memory", ["--zset-max-listpack-entries", "40"]);
 
 describe("listpackLimit and the encoding switch", () => {
   it("reads the server's limit with CONFIG GET", async () => {

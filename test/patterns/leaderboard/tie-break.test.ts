@@ -12,9 +12,9 @@ import {
   submitWithTieBreak,
   type TieBreakConfig,
 } from "../../../src/patterns/leaderboard/index.js";
-import { useLeaderboardRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useLeaderboardRedis("lb-ties");
+const { redis, prefix } = usePrefixedRedis("lb-ties");
 const SEASON: TieBreakConfig = { bits: 32, epoch: Date.UTC(2024, 0, 1) };
 const T = Date.UTC(2024, 0, 15, 10, 30);
 

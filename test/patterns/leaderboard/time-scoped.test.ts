@@ -11,10 +11,9 @@ import {
   type Aggregate,
 } from "../../../src/patterns/leaderboard/index.js";
 import { CommandRecorder } from "../../../src/redis/recorder.js";
-import { plainClient } from "../../helpers/redis.js";
-import { useLeaderboardRedis } from "./redis-context.js";
+import { plainClient, usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix, server } = useLeaderboardRedis("lb-days");
+const { redis, prefix, server } = usePrefixedRedis("lb-days");
 const NOW = Date.UTC(2024, 0, 15, 10, 30);
 
 describe("day labels and TTLs (pure)", () => {

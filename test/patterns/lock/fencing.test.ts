@@ -6,9 +6,9 @@ import {
   releaseLock,
   writeFenced,
 } from "../../../src/patterns/lock/index.js";
-import { useRateLimitRedis } from "../ratelimit/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("lock-fencing");
+const { redis, prefix } = usePrefixedRedis("lock-fencing");
 
 describe("acquireFencedLock", () => {
   it("hands out 1, 2, 3 … one per acquisition, and nothing while the lock is held", async () => {

@@ -5,9 +5,9 @@ import {
   releaseLockScript,
   writeFencedScript,
 } from "../../../src/patterns/lock/index.js";
-import { useRateLimitRedis } from "../ratelimit/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis } = useRateLimitRedis("lock-scripts");
+const { redis } = usePrefixedRedis("lock-scripts");
 
 describe("lock scripts", () => {
   it.each([releaseLockScript, extendLockScript, acquireFencedLockScript, writeFencedScript])(

@@ -7,9 +7,9 @@ import {
   releaseLock,
   waitForLock,
 } from "../../../src/patterns/lock/index.js";
-import { useRateLimitRedis } from "../ratelimit/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("lock-simple");
+const { redis, prefix } = usePrefixedRedis("lock-simple");
 
 describe("acquireLock / releaseLock", () => {
   it("SET NX PX: the first owner gets it with the TTL, a second is refused while it is held", async () => {

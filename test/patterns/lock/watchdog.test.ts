@@ -8,9 +8,9 @@ import {
   startWatchdog,
   type LockWatchdog,
 } from "../../../src/patterns/lock/index.js";
-import { useRateLimitRedis } from "../ratelimit/redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("lock-watchdog");
+const { redis, prefix } = usePrefixedRedis("lock-watchdog");
 
 /** The reason the watchdog's signal aborts with, once it does. */
 function lost(watchdog: LockWatchdog): Promise<unknown> {

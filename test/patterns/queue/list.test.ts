@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { enqueueMessage, takeMessage } from "../../../src/patterns/queue/index.js";
-import { useQueueRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix, another } = useQueueRedis("queue-list");
+const { redis, prefix, another } = usePrefixedRedis("queue-list");
 
 describe("simple list queue", () => {
   it("LPUSH in, BRPOP out: first in, first out", async () => {

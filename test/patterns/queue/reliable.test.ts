@@ -10,9 +10,9 @@ import {
   takeMessageReliably,
   type ReliableQueueKeys,
 } from "../../../src/patterns/queue/index.js";
-import { useQueueRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useQueueRedis("queue-reliable");
+const { redis, prefix } = usePrefixedRedis("queue-reliable");
 
 function keys(): ReliableQueueKeys {
   const base = `${prefix()}:reliable:{emails}`;

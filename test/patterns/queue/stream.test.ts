@@ -12,9 +12,9 @@ import {
   recordFailedDelivery,
   removeConsumer,
 } from "../../../src/patterns/queue/index.js";
-import { useQueueRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useQueueRedis("queue-stream");
+const { redis, prefix } = usePrefixedRedis("queue-stream");
 const GROUP = "email-workers";
 
 function keys() {

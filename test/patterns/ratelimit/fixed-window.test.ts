@@ -7,9 +7,9 @@ import {
   generateTraffic,
   maxInAnyWindow,
 } from "../../../src/patterns/ratelimit/index.js";
-import { useRateLimitRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("fixed-window");
+const { redis, prefix } = usePrefixedRedis("fixed-window");
 const MINUTE = 60_000;
 const T = alignedStart(MINUTE); // 2024-01-15 10:30:00 UTC
 const keyAt = (now: number, windowMs = MINUTE) => `${prefix()}:{user123}:${fixedWindowLabel(now, windowMs)}`;

@@ -16,9 +16,10 @@ import {
   type RateLimitAlgorithm,
   type TrafficShape,
 } from "../../../src/patterns/ratelimit/index.js";
-import { keysUnder, useRateLimitRedis } from "./redis-context.js";
+import { scanPrefix } from "../../../src/redis/cleanup.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("model-vs-redis");
+const { redis, prefix } = usePrefixedRedis("model-vs-redis");
 
 const windowMs = 1000;
 const limit = 10;
@@ -95,7 +96,7 @@ describe("the Redis limiters decide exactly as their models", () => {
     const decisions = new Set((actual as { allowed: boolean }[]).map((r) => r.allowed));
     expect(decisions).toEqual(new Set([true, false]));
     // Every key the limiter wrote carries an expiry.
-    const keys = await keysUnder(redis(), prefix());
+    const keys = await scanPrefix(redis(), prefix());
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) expect(await redis().pttl(k), k).toBeGreaterThan(0);
     // The sliding log keeps its promise for every client.

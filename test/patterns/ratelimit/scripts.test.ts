@@ -8,9 +8,9 @@ import {
   tokenBucketLimit,
   tokenBucketScript,
 } from "../../../src/patterns/ratelimit/index.js";
-import { useRateLimitRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("scripts");
+const { redis, prefix } = usePrefixedRedis("scripts");
 
 describe("rate-limit scripts", () => {
   it.each([fixedWindowScript, slidingLogScript, slidingCounterScript, tokenBucketScript])(

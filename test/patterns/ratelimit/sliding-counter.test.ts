@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { alignedStart, fixedWindowLabel, slidingCounterLimit } from "../../../src/patterns/ratelimit/index.js";
-import { useRateLimitRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("sliding-counter");
+const { redis, prefix } = usePrefixedRedis("sliding-counter");
 const W = 1000;
 const T = alignedStart(W);
 const keys = (now: number) =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { generateTraffic, maxInAnyWindow, slidingLogLimit } from "../../../src/patterns/ratelimit/index.js";
-import { useRateLimitRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("sliding-log");
+const { redis, prefix } = usePrefixedRedis("sliding-log");
 const T = Date.UTC(2024, 0, 15, 10, 30, 0);
 const key = () => `${prefix()}:{user123}`;
 

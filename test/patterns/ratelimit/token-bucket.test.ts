@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tokenBucketLimit } from "../../../src/patterns/ratelimit/index.js";
-import { useRateLimitRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, prefix } = useRateLimitRedis("token-bucket");
+const { redis, prefix } = usePrefixedRedis("token-bucket");
 const T = Date.UTC(2024, 0, 15, 10, 30, 0);
 const key = () => `${prefix()}:{user123}`;
 

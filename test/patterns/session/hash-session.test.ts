@@ -7,9 +7,10 @@ import {
   sessionField,
   setSessionField,
 } from "../../../src/patterns/session/index.js";
-import { useSessionRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, other, key } = useSessionRedis("session-hash");
+const { redis, other, prefix } = usePrefixedRedis("session-hash");
+const key = (...parts: string[]) => [prefix(), "session", ...parts].join(":");
 
 describe("hash sessions", () => {
   it("login writes every field and the TTL in one transaction", async () => {

@@ -10,9 +10,10 @@ import {
   updateSession,
   watchSession,
 } from "../../../src/patterns/session/index.js";
-import { useSessionRedis } from "./redis-context.js";
+import { usePrefixedRedis } from "../../helpers/redis.js";
 
-const { redis, other, key } = useSessionRedis("session-string");
+const { redis, other, prefix } = usePrefixedRedis("session-string");
+const key = (...parts: string[]) => [prefix(), "session", ...parts].join(":");
 const ALICE = { user_id: 123, roles: ["user", "admin"] };
 
 describe("saveSession / readSession / endSession", () => {
