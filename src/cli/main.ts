@@ -15,7 +15,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err.code !== "EPIPE") throw err;
     process.stdout.write = (() => true) as typeof process.stdout.write;
   });
-  const program = createProgram(lazyHandlers);
+  const program = createProgram(lazyHandlers, argv);
   try {
     if (argv.length <= 2) {
       // On a terminal, a bare `redis-patterns` opens the tour; anywhere else (a pipe, CI) the help, and exit 2.

@@ -84,7 +84,7 @@ data's sake (eviction risk) · 130 interrupted`;
  * only), and hands parsed options to a handler. Handlers are imported lazily, so `--help` and `--version` never
  * load ioredis, chalk, cli-table3, ora or the prompts.
  */
-export function createProgram(wired: Partial<Handlers> = {}): Command {
+export function createProgram(wired: Partial<Handlers> = {}, argv?: readonly string[]): Command {
   const handlers = new Proxy(wired, {
     get: (target, name: keyof Handlers) =>
       target[name] ??
@@ -176,24 +176,50 @@ export function createProgram(wired: Partial<Handlers> = {}): Command {
     if (action.optsWithGlobals<{ askPass?: boolean }>().askPass) await (await import("./secrets.js")).askPassword();
   });
 
-  declareRatelimit(program, (opts) => handlers.ratelimit(opts));
-  declareCache(program, (opts) => handlers.cache(opts));
-  declareSession(program, (opts) => handlers.session(opts));
-  declareHll(program, (opts) => handlers.hll(opts));
-  declareLeaderboard(program, (opts) => handlers.leaderboard(opts));
-  declareAnalytics(program, (opts) => handlers.analytics(opts));
-  declareLock(program, (opts) => handlers.lock(opts));
-  declareQueue(program, (opts) => handlers.queue(opts));
-  declarePrimary(program, (opts) => handlers.primary(opts));
-  declareCleanup(program, (opts) => handlers.cleanup(opts));
-  declareDoctor(program, (opts) => handlers.doctor(opts));
-  declareSmoke(program, (opts) => handlers.smoke(opts));
-  declareTour(program, (opts) => handlers.tour(opts));
-  declareBench(program, (opts) => handlers.bench(opts));
-  declareList(program, (opts) => handlers.list(opts));
-  declareCompletion(program, (opts) => handlers.completion(opts));
+  const commands: [name: keyof Handlers, declare: () => void][] = [
+    ["ratelimit", () => declareRatelimit(program, (opts) => handlers.ratelimit(opts))],
+    ["cache", () => declareCache(program, (opts) => handlers.cache(opts))],
+    ["session", () => declareSession(program, (opts) => handlers.session(opts))],
+    ["hll", () => declareHll(program, (opts) => handlers.hll(opts))],
+    ["leaderboard", () => declareLeaderboard(program, (opts) => handlers.leaderboard(opts))],
+    ["analytics", () => declareAnalytics(program, (opts) => handlers.analytics(opts))],
+    ["lock", () => declareLock(program, (opts) => handlers.lock(opts))],
+    ["queue", () => declareQueue(program, (opts) => handlers.queue(opts))],
+    ["primary", () => declarePrimary(program, (opts) => handlers.primary(opts))],
+    ["cleanup", () => declareCleanup(program, (opts) => handlers.cleanup(opts))],
+    ["doctor", () => declareDoctor(program, (opts) => handlers.doctor(opts))],
+    ["smoke", () => declareSmoke(program, (opts) => handlers.smoke(opts))],
+    ["tour", () => declareTour(program, (opts) => handlers.tour(opts))],
+    ["bench", () => declareBench(program, (opts) => handlers.bench(opts))],
+    ["list", () => declareList(program, (opts) => handlers.list(opts))],
+    ["completion", () => declareCompletion(program, (opts) => handlers.completion(opts))],
+  ];
+  // Given the command line, only the command it names is declared (start-up: declaring all sixteen with their
+  // options is most of what parsing costs). Anything else (no command, `help`, a typo that needs the suggestions)
+  // declares them all.
+  const named = argv ? commandNamed(program, argv) : undefined;
+  const only = commands.find(([name]) => name === named);
+  for (const [name, declare] of only ? [only] : commands) {
+    declare();
+    if (program.commands.at(-1)?.name() !== name) throw new Error(`internal error: declared ${name} as another name`);
+  }
   decorateCommands(program);
   return program;
+}
+
+/**
+ * The first argument that is neither a global option nor a global option's value: the command's name, if any.
+ * (After `--`, none.)
+ */
+export function commandNamed(program: Command, argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return undefined;
+    if (!arg.startsWith("-")) return arg;
+    const option = program.options.find((o) => o.long === arg || o.short === arg);
+    if (option && (option.required || option.optional)) i++;
+  }
+  return undefined;
 }
 
 /**

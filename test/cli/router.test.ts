@@ -7,6 +7,7 @@ import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { lazyHandlers } from "../../src/cli/handlers.js";
 import {
+  commandNamed,
   createProgram,
   type CacheCliOptions,
   type CleanupCliOptions,
@@ -42,7 +43,18 @@ function captureOutput(cmd: Command, out: { stdout: string; stderr: string }): v
   for (const sub of cmd.commands) captureOutput(sub, out);
 }
 
+/**
+ * Parse with every command declared (what completion and the tour read) and as main() does, declaring only the
+ * command the line names (start-up); both must reach the same handler with the same options, or fail alike.
+ */
 async function parse(argv: string[]): Promise<Parsed> {
+  const full = await parseWith(argv, false);
+  const narrowed = await parseWith(argv, true);
+  expect(narrowed).toEqual(full);
+  return full;
+}
+
+async function parseWith(argv: string[], narrow: boolean): Promise<Parsed> {
   const calls: Call[] = [];
   const handlers: Partial<Handlers> = {
     ratelimit: async (opts) => void calls.push({ handler: "ratelimit", opts }),
@@ -50,7 +62,7 @@ async function parse(argv: string[]): Promise<Parsed> {
     doctor: async (opts) => void calls.push({ handler: "doctor", opts }),
     cache: async (opts) => void calls.push({ handler: "cache", opts }),
   };
-  const program = createProgram(handlers);
+  const program = createProgram(handlers, narrow ? ["node", "redis-patterns", ...argv] : undefined);
   const out = { stdout: "", stderr: "" };
   captureOutput(program, out);
   try {
@@ -334,5 +346,32 @@ describe("--help and --version", () => {
     expect(parsed.error?.exitCode).toBe(0);
     expect(parsed.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(parsed.calls).toEqual([]);
+  });
+});
+
+describe("declaring only the command the line names (start-up)", () => {
+  it("finds the command after global options and their values, and none where there is none", () => {
+    const program = createProgram();
+    const named = (line: string) =>
+      commandNamed(program, ["node", "redis-patterns", ...line.split(" ").filter(Boolean)]);
+    expect(named("ratelimit --algo token-bucket")).toBe("ratelimit");
+    expect(named("--url redis://h:1 --timeout 2s --trace off -q --json cache --strategy write-behind")).toBe("cache");
+    expect(named("--prefix lock lock --workers 5")).toBe("lock");
+    expect(named("--url=redis://h:1 hll")).toBe("hll");
+    expect(named("--json --help")).toBeUndefined();
+    expect(named("-- ratelimit")).toBeUndefined();
+    expect(named("")).toBeUndefined();
+    // A narrowed program holds that command only; an unknown name (a typo) keeps them all, for the suggestion.
+    const only = createProgram({}, ["node", "redis-patterns", "--url", "redis://h:1", "queue"]);
+    expect(only.commands.map((c) => c.name())).toEqual(["queue"]);
+    const typo = createProgram({}, ["node", "redis-patterns", "ratelimt"]);
+    expect(typo.commands.map((c) => c.name())).toEqual(createProgram().commands.map((c) => c.name()));
+  });
+
+  it.each(createProgram().commands.map((c) => [c.name()]))("%s --help is the same text either way", async (name) => {
+    // parse() compares the narrowed program's output with the full one's.
+    const parsed = await parse([name, "--help"]);
+    expect(parsed.error?.code).toBe("commander.helpDisplayed");
+    expect(parsed.stdout).toContain(name);
   });
 });
