@@ -1,5 +1,6 @@
 import { fixedWindowLabel, modelSlidingCounter, slidingCounterLimit } from "../../src/patterns/ratelimit/index.js";
 import { limitLabel, limiterKey, rateLimitScenario, round, type Limiter } from "./algorithm-run.js";
+import { windowEvidence } from "./evidence.js";
 
 export const slidingCounter: Limiter = {
   algo: "sliding-counter",
@@ -40,7 +41,7 @@ export const slidingCounter: Limiter = {
       numbers: { estimate: r.estimate, current: r.current, previous: r.previous },
       detail: "",
     })),
-  checks(ctx, { maxAllowed }) {
+  checks(ctx, { decisions, maxAllowed }) {
     const p = ctx.params;
     // Not exact: the weighted estimate can let a little more than the limit through in some sliding window, but
     // never the fixed window's 2×: each of the two windows alone never passes the limit.
@@ -54,6 +55,7 @@ export const slidingCounter: Limiter = {
           maxAllowed > p.limit
             ? `the approximation let ${maxAllowed - p.limit} over the limit through`
             : "no overshoot on this traffic",
+        evidence: { values: windowEvidence(decisions, p) },
       },
     );
   },

@@ -41,7 +41,12 @@ export const tokenBucket: Limiter = {
   checks(ctx, { decisions, state }) {
     const p = ctx.params;
     const lowest = Math.min(...decisions.map((d) => d.numbers.tokens ?? 0));
-    ctx.check("tokens never go negative", lowest >= 0, { expected: "≥ 0", actual: round(lowest, 6) });
+    const low = decisions.find((d) => (d.numbers.tokens ?? 0) === lowest);
+    ctx.check("tokens never go negative", lowest >= 0, {
+      expected: "≥ 0",
+      actual: round(lowest, 6),
+      evidence: { values: low ? { client: low.client, "request number": low.seq, "tokens after it": lowest } : {} },
+    });
     if (p.cost > p.burst) {
       const allowed = decisions.filter((d) => d.allowed).length;
       ctx.check("a cost larger than the bucket is always rejected", allowed === 0, { expected: 0, actual: allowed });
@@ -49,7 +54,7 @@ export const tokenBucket: Limiter = {
     // Each bucket expires when it would be full again: PTTL ≤ time to refill what is missing (+ scenario padding).
     // Only an allowed request writes (and sets the TTL), so measure from the last allowed one.
     const padding = ctx.clock.mode === "scenario" ? SCENARIO_TTL_PADDING_MS : 0;
-    let tooLong = 0;
+    const longer: Record<string, string> = {};
     for (const client of p.clients) {
       const mine = decisions.filter((d) => d.client === client && d.allowed);
       const last = mine[mine.length - 1];
@@ -57,11 +62,13 @@ export const tokenBucket: Limiter = {
       const pttl = state.ttls.get(key);
       if (!last || pttl === undefined || pttl < 0) continue;
       const toFull = Math.ceil(((p.burst - (last.numbers.tokens ?? 0)) * 1000) / p.ratePerSec);
-      if (pttl > toFull + padding) tooLong += 1;
+      if (pttl > toFull + padding) longer[`${client}: PTTL ms, refill ms + padding`] = `${pttl}, ${toFull + padding}`;
     }
+    const tooLong = Object.keys(longer).length;
     ctx.check("each bucket's TTL is at most the time it takes to refill", tooLong === 0, {
       expected: "0 buckets kept longer",
       actual: `${tooLong} kept longer`,
+      evidence: { values: longer },
     });
   },
 };
