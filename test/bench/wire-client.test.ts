@@ -25,6 +25,11 @@ describe("WireClient", () => {
     expect(await c.call("GET", `${k}:s`)).toBe("héllo ✓");
     expect(await c.call("GET", `${k}:missing`)).toBeNull();
     expect(await c.call("INCRBY", `${k}:n`, 41)).toBe(41);
+    // Integers are read from the bytes: negative ones, and past 2^53 rounded as Number() rounds them (as ioredis).
+    expect(await c.call("INCRBY", `${k}:n`, -141)).toBe(-100);
+    expect(await c.call("SET", `${k}:big`, "9007199254740993")).toBe("OK");
+    expect(await c.call("INCRBY", `${k}:big`, 0)).toBe(Number("9007199254740993"));
+    expect(await c.call("DEL", `${k}:big`)).toBe(1);
     expect(await c.call("RPUSH", `${k}:l`, "a", "b", "")).toBe(3);
     expect(await c.call("LRANGE", `${k}:l`, 0, -1)).toEqual(["a", "b", ""]);
     await c.call("XGROUP", "CREATE", `${k}:x`, "g", "$", "MKSTREAM");
