@@ -20,10 +20,9 @@ export default defineScenario<LeaderboardParams, GlobalState>({
   title: (p) =>
     `A global board of ${thousands(p.players)} players: top ${p.top}, rank, neighbours, pages, memory, latency`,
   explain:
-    "One sorted set: the score is the rating, the member the player. ZINCRBY adds a win atomically, ZREVRANGE " +
-    "reads the " +
-    "top in O(log N + M), ZREVRANK gives a rank in O(log N). Every reply is compared with an independent sort of the " +
-    "seeded data, and the chapter's memory and speed figures are measured on this server.",
+    "One sorted set: the score is the rating, the member the player. ZINCRBY adds a win atomically, ZREVRANGE reads " +
+    "the top in O(log N + M), ZREVRANK gives a rank in O(log N). Every reply is compared with an independent sort of " +
+    "the seeded data, and the chapter's memory and speed figures are measured on this server.",
   chapter: CHAPTER,
   defaults: defaultParams,
   // The board of every player, and two small probe boards at the listpack limit.
@@ -36,12 +35,10 @@ export default defineScenario<LeaderboardParams, GlobalState>({
         `Seed ${thousands(p.players)} players in bulk: ${thousands(p.membersPerCommand)} members per ZADD, ` +
         `${p.commandsPerPipeline} ZADDs per round trip`,
       say:
-        "Scores are drawn by a seeded generator, so every run builds the same board and the model knows it " +
-        "exactly. One ZADD " +
-        "per player would be a round trip each; many members per ZADD and several ZADDs per pipeline make a " +
-        "million players " +
-        "a hundred round trips. Each ZADD blocks the server for its length, so a command carries thousands, not " +
-        "millions.",
+        "Scores are drawn by a seeded generator, so every run builds the same board and the model knows it exactly. " +
+        "One ZADD per player would be a round trip each; many members per ZADD and several ZADDs per pipeline make a " +
+        "million players a hundred round trips. Each ZADD blocks the server for its length, so a command carries " +
+        "thousands, not millions.",
       run: (ctx, state) => seed(ctx, state),
     },
     {
@@ -79,10 +76,9 @@ export default defineScenario<LeaderboardParams, GlobalState>({
       title: "Memory: the compact listpack for small boards, the skiplist past zset-max-listpack-entries",
       say:
         "Small sorted sets are one flat listpack (a few bytes per member, O(N) updates); past " +
-        "zset-max-listpack-entries members " +
-        "(or a member longer than zset-max-listpack-value bytes) Redis converts to a skiplist plus a hash table: " +
-        "O(log N), " +
-        "but many times the bytes. MEMORY USAGE … SAMPLES 0 measures every element rather than a sample of 5.",
+        "zset-max-listpack-entries members (or a member longer than zset-max-listpack-value bytes) Redis converts to " +
+        "a skiplist plus a hash table: O(log N), but many times the bytes. MEMORY USAGE … SAMPLES 0 measures every " +
+        "element rather than a sample of 5.",
       run: (ctx, state) => memory(ctx, state),
     },
     {

@@ -1,233 +1,32 @@
-import type { Redis } from "ioredis";
-import {
-  acquireRedlock,
-  clockDrift,
-  newLockToken,
-  overlappingHolds,
-  pause,
-  redlockQuorum,
-  releaseRedlock,
-  seededRandom,
-  type Hold,
-  type NodeRelease,
-  type RedlockAttempt,
-  type RedlockNode,
-} from "../../src/patterns/lock/index.js";
-import { tag } from "../../src/redis/keys.js";
-import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
-import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
-import { CHAPTER } from "./params.js";
-
-export interface RedlockParams {
-  /** Independent masters to lock on (redis:// URLs). Empty: start `startNodes` throwaway redis-servers for the run. */
-  nodes: string[];
-  startNodes: number;
-  /** The lock's TTL, ms. */
-  ttlMs: number;
-  /** Connect and command timeout for each node, ms: a node that does not answer in time did not vote. */
-  nodeTimeoutMs: number;
-  /** Attempts per acquisition, and the mean pause between them (randomised ±50%, seeded). */
-  retries: number;
-  retryDelayMs: number;
-  seed: number;
-  /** Acquisitions each of the two contending clients makes. */
-  rounds: number;
-  /** How long a holder keeps the lock, ms (its "work"). */
-  holdMs: number;
-  resource: string;
-}
-
-export const redlockDefaults: RedlockParams = {
-  nodes: [],
-  startNodes: 5,
-  ttlMs: 150,
-  nodeTimeoutMs: 50,
-  retries: 3,
-  retryDelayMs: 10,
-  seed: 1,
-  rounds: 5,
-  holdMs: 2,
-  resource: "order-456",
-};
-
-interface NodeHandle {
-  label: string;
-  url: string;
-  server: ThrowawayServer | null;
-  /** One connection per client (A, B), null when it could not connect. */
-  clients: Record<"A" | "B", Redis | null>;
-  error?: string;
-  stopped: boolean;
-  /** Made unresponsive with CLIENT PAUSE … WRITE: it neither grants nor refuses; its commands time out. */
-  paused: Redis | null;
-}
-
-interface RedlockState {
-  nodes: NodeHandle[];
-  started: ThrowawayServer[];
-  random: () => number;
-  holds: Hold[];
-  first?: RedlockAttempt;
-  contention?: {
-    acquisitions: Record<string, number>;
-    attempts: Record<string, number>;
-    splitVotes: number;
-    gaveUp: number;
-  };
-  minorityDown?: RedlockAttempt;
-  majorityDown?: RedlockAttempt[];
-  leftOnLiveNodes?: number;
-}
-
-type Ctx = ScenarioContext<RedlockParams>;
-
-const lockKey = (ctx: Ctx): string => ctx.keys.key("lock", "redlock", tag(ctx.params.resource), "lock");
-const fixed = (n: number): string => n.toFixed(1);
-
-function nodesFor(state: RedlockState, client: "A" | "B"): RedlockNode[] {
-  return state.nodes.map((n) => ({ label: n.label, redis: n.clients[client] }));
-}
-
-/** The per-node table of one attempt, with the validity arithmetic as its title. */
-function attemptTable(ctx: Ctx, who: string, a: RedlockAttempt, releases?: NodeRelease[]): void {
-  const rel = releases ?? a.releases;
-  ctx.table({
-    title:
-      `${who}, attempt ${a.attempt}: ${a.granted}/${a.votes.length} granted (quorum ${a.quorum}); validity = TTL ${a.ttlMs} − elapsed ` +
-      `${fixed(a.elapsedMs)} − drift ${fixed(a.driftMs)} = ${fixed(a.validityMs)} ms → ${a.acquired ? "ACQUIRED" : `FAILED: ${a.reason}`}`,
-    columns: ["node", "voted", "latency ms", "error", ...(rel ? ["release"] : [])],
-    rows: a.votes.map((v, i) => [
-      v.node,
-      v.voted ? "yes" : "no",
-      Number(v.latencyMs.toFixed(2)),
-      v.error ?? "",
-      ...(rel ? [rel[i]!.error ? `error: ${rel[i]!.error}` : rel[i]!.released ? "deleted" : "not ours"] : []),
-    ]),
-  });
-}
-
-async function connectNodes(ctx: Ctx, state: RedlockState): Promise<void> {
-  const p = ctx.params;
-  let urls = p.nodes;
-  if (urls.length === 0) {
-    if (p.startNodes < 3) throw new RangeError(`Redlock needs at least 3 nodes, got ${p.startNodes}`);
-    const servers = await Promise.allSettled(Array.from({ length: p.startNodes }, () => startThrowawayServer()));
-    for (const s of servers) if (s.status === "fulfilled") state.started.push(s.value);
-    const failed = servers.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) throw failed.reason;
-    urls = state.started.map((s) => s.url);
-    ctx.note(
-      `started ${p.startNodes} throwaway redis-servers (independent masters, no persistence, no replication): ${state.started.map((s) => s.port).join(", ")}; they stop when the run ends`,
-    );
-  }
-  if (urls.length < 3) throw new RangeError(`Redlock needs at least 3 independent masters, got ${urls.length}`);
-  for (const [i, url] of urls.entries()) {
-    const handle: NodeHandle = {
-      label: `node-${i + 1}`,
-      url,
-      server: state.started[i] ?? null,
-      clients: { A: null, B: null },
-      stopped: false,
-      paused: null,
-    };
-    for (const client of ["A", "B"] as const) {
-      try {
-        // The node timeout bounds each vote; connecting (and its handshake) gets 2 s: a node slow to accept one
-        // connection on a busy machine is not down for the whole run.
-        handle.clients[client] = await ctx.connectTo(url, `${client}@${handle.label}`, {
-          timeoutMs: p.nodeTimeoutMs,
-          connectTimeoutMs: Math.max(2_000, p.nodeTimeoutMs),
-        });
-      } catch (err) {
-        handle.error = err instanceof Error ? err.message : String(err);
-      }
-    }
-    state.nodes.push(handle);
-  }
-  ctx.table({
-    columns: ["node", "address", "status"],
-    rows: state.nodes.map((n) => [
-      n.label,
-      n.server ? `127.0.0.1:${n.server.port}` : n.url.replace(/\/\/[^@]*@/, "//"),
-      n.error ? `unreachable: ${n.error}` : "up",
-    ]),
-  });
-  const n = state.nodes.length;
-  ctx.note(
-    `${n} nodes: the lock needs a majority of ${redlockQuorum(n)}, so it survives ${n - redlockQuorum(n)} nodes down. Clock drift allowance ` +
-      `= TTL × 1% + 2 ms = ${fixed(clockDrift(p.ttlMs))} ms. Each client has its own connection to every node (A@node-1, B@node-1, …).`,
-  );
-}
-
-function retryOptions(ctx: Ctx, state: RedlockState, token: string, retries = ctx.params.retries) {
-  return {
-    token,
-    ttlMs: ctx.params.ttlMs,
-    retries,
-    retryDelayMs: ctx.params.retryDelayMs,
-    random: state.random,
-    signal: ctx.signal,
-  };
-}
-
-/** Take the lock as `client`, hold it `holdMs`, release it everywhere. The hold ends at the release or at the validity. */
-async function holdOnce(ctx: Ctx, state: RedlockState, client: "A" | "B", retries?: number) {
-  const nodes = nodesFor(state, client);
-  const token = newLockToken();
-  const attempts = await acquireRedlock(nodes, lockKey(ctx), retryOptions(ctx, state, token, retries));
-  const last = attempts[attempts.length - 1]!;
-  let releases: NodeRelease[] | undefined;
-  if (last.acquired) {
-    const from = performance.now();
-    const hold: Hold = { owner: client, from };
-    state.holds.push(hold);
-    await pause(ctx.params.holdMs, ctx.signal);
-    // The holder stops trusting the lock at the release, or when its validity runs out, whichever comes first.
-    hold.to = Math.min(performance.now(), last.startedAt + last.validityMs);
-    releases = await releaseRedlock(nodes, lockKey(ctx), token);
-  }
-  return { attempts, last, releases };
-}
-
-/** Nodes that answer: neither stopped nor paused. */
-const healthy = (state: RedlockState): NodeHandle[] => state.nodes.filter((n) => !n.stopped && !n.paused);
-
 /**
- * Take `count` healthy nodes (the highest-numbered) out: the first one is made unresponsive (CLIENT PAUSE … WRITE: a
- * hung server, whose votes time out) when `hang` is set, the others are shut down (a crashed server: refused at once).
+ * `lock --algo redlock`: one lock over independent masters (a majority must grant it in time), two clients competing,
+ * a minority of nodes down or hanging, and the clock drift the validity time allows for.
  */
-async function takeDown(ctx: Ctx, state: RedlockState, count: number, hang: boolean): Promise<void> {
-  const victims = healthy(state)
-    .filter((n) => n.server)
-    .slice(-count);
-  const said: string[] = [];
-  for (const [i, node] of victims.entries()) {
-    const operator = await ctx.connectTo(node.url, `operator@${node.label}`, { timeoutMs: 2_000 });
-    if (hang && i === 0) {
-      // Reversible: the teardown sends CLIENT UNPAUSE. Writes (SET, the release script) wait; reads still run.
-      await operator.call("CLIENT", "PAUSE", "60000", "WRITE");
-      node.paused = operator;
-      said.push(
-        `${node.label} hangs (CLIENT PAUSE 60000 WRITE: its SETs wait past the ${ctx.params.nodeTimeoutMs} ms node timeout)`,
-      );
-    } else {
-      // SHUTDOWN closes the connection instead of replying.
-      await operator.call("SHUTDOWN", "NOSAVE").catch(() => undefined);
-      await node.server!.stop();
-      node.stopped = true;
-      said.push(`${node.label} is down (SHUTDOWN NOSAVE)`);
-    }
-  }
-  ctx.note(`${said.join("; ")}: ${healthy(state).length} of ${state.nodes.length} nodes answer`);
-}
+import type { Redis } from "ioredis";
+import { clockDrift, overlappingHolds, redlockQuorum, seededRandom } from "../../src/patterns/lock/index.js";
+import { defineScenario, type StepDef } from "../../src/runner/types.js";
+import { CHAPTER } from "./params.js";
+import {
+  attemptTable,
+  connectNodes,
+  fixed,
+  healthy,
+  holdOnce,
+  lockKey,
+  takeDown,
+  type RedlockState,
+} from "./redlock-nodes.js";
+import { redlockDefaults, type RedlockParams } from "./redlock-params.js";
+
+export { redlockDefaults, type RedlockParams } from "./redlock-params.js";
 
 const redlock = defineScenario<RedlockParams, RedlockState>({
   id: "lock/redlock",
   title: (p) => `Redlock: one lock on ${p.nodes.length || p.startNodes} independent masters, held by a majority`,
   explain:
-    "A single Redis master is a single point of failure for a lock. Redlock sets the same key (SET NX PX, one owner token) " +
-    "on N independent masters and holds the lock only if a majority granted it with time to spare: validity = TTL − " +
-    "elapsed − clock drift. On failure, and after the work, it releases on every node.",
+    "A single Redis master is a single point of failure for a lock. Redlock sets the same key (SET NX PX, one owner " +
+    "token) on N independent masters and holds the lock only if a majority granted it with time to spare: validity = " +
+    "TTL − elapsed − clock drift. On failure, and after the work, it releases on every node.",
   chapter: CHAPTER,
   defaults: redlockDefaults,
   init: (p) => ({ nodes: [], started: [], random: seededRandom(p.seed), holds: [] }),
@@ -235,7 +34,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
     const n = p.nodes.length || p.startNodes;
     const q = redlockQuorum(n);
     const own = p.nodes.length === 0;
-    // Hang a node only when the node timeout leaves validity to spare; otherwise the demonstration would only show that.
+    // Hang a node only when the node timeout leaves validity to spare; otherwise the demonstration would only show
+    // that.
     const hang = p.nodeTimeoutMs * 2 < p.ttlMs;
     const steps: StepDef<RedlockParams, RedlockState>[] = [
       {
@@ -244,19 +44,24 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
       },
       {
         title: "Client A takes the lock: SET NX PX on every node at once, then the arithmetic",
-        say: "The elapsed time is measured from before the first SET to after the last reply: the lock's TTL was running on the first node all that time.",
+        say:
+          "The elapsed time is measured from before the first SET to after the last reply: the lock's TTL was " +
+          "running on the first node all that time.",
         run: async (ctx, state) => {
           const { attempts, releases } = await holdOnce(ctx, state, "A");
           attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
           state.first = attempts[attempts.length - 1];
           ctx.note(
-            'A held the lock, did its work, and released on every node (owner-checked delete: "deleted" where it was still ours).',
+            'A held the lock, did its work, and released on every node (owner-checked delete: "deleted" where it ' +
+              "was still ours).",
           );
         },
       },
       {
         title: `Two contending clients, A and B, ${p.rounds} acquisitions each`,
-        say: "Both ask all nodes at the same moment. Each node grants one of them, so votes split; the loser of a split releases what it got and retries after a random (seeded) pause.",
+        say:
+          "Both ask all nodes at the same moment. Each node grants one of them, so votes split; the loser of a split " +
+          "releases what it got and retries after a random (seeded) pause.",
         run: async (ctx, state) => {
           const stats = {
             acquisitions: { A: 0, B: 0 } as Record<string, number>,
@@ -292,7 +97,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             ]),
           });
           ctx.note(
-            `${stats.splitVotes} attempts got some votes but no majority (a split): each released its votes on every node and retried`,
+            `${stats.splitVotes} attempts got some votes but no majority (a split): each released its votes on ` +
+              "every node and retried",
           );
         },
       },
@@ -300,9 +106,13 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
     if (own) {
       steps.push(
         {
-          title: `${n - q} of ${n} nodes fail (${hang ? (n - q > 1 ? "one hangs, the rest crash" : "it hangs") : "they crash"}): the lock is still acquired`,
+          title:
+            `${n - q} of ${n} nodes fail ` +
+            `(${hang ? (n - q > 1 ? "one hangs, the rest crash" : "it hangs") : "they crash"}): the lock is still ` +
+            "acquired",
           say: hang
-            ? `A hung node is the costly failure: nothing refuses, the client waits out its ${p.nodeTimeoutMs} ms node timeout, and that wait comes out of the validity.`
+            ? `A hung node is the costly failure: nothing refuses, the client waits out its ${p.nodeTimeoutMs} ms ` +
+              "node timeout, and that wait comes out of the validity."
             : undefined,
           run: async (ctx, state) => {
             await takeDown(ctx, state, n - q, hang);
@@ -322,7 +132,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             const values = await Promise.all(live.map((x) => x.clients.A!.call("GET", lockKey(ctx))));
             state.leftOnLiveNodes = values.filter((v) => v !== null).length;
             ctx.note(
-              `A gave up after ${attempts.length} attempts: ${attempts[attempts.length - 1]?.reason ?? "?"}. Each failed attempt released on every node: ` +
+              `A gave up after ${attempts.length} attempts: ${attempts[attempts.length - 1]?.reason ?? "?"}. Each ` +
+                "failed attempt released on every node: " +
                 `GET on the ${live.length} live nodes finds ${state.leftOnLiveNodes} lock keys left.`,
             );
           },
@@ -333,7 +144,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
         title: "Nodes going down: skipped",
         run: async (ctx) => {
           ctx.note(
-            "The nodes were given with --node: they are yours, so this run does not stop or pause them. Run without --node to see 2 of 5 down (acquired) and 3 of 5 down (refused) on throwaway servers.",
+            "The nodes were given with --node: they are yours, so this run does not stop or pause them. Run " +
+              "without --node to see 2 of 5 down (acquired) and 3 of 5 down (refused) on throwaway servers.",
           );
         },
       });
@@ -349,7 +161,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           {
             expected: `acquired, ≥ ${q} votes, validity > 0`,
             actual: first
-              ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ${fixed(first.validityMs)} ms`
+              ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ` +
+                `${fixed(first.validityMs)} ms`
               : "no attempt",
           },
         );
@@ -382,7 +195,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             ctx.inconclusive(
               `with ${n - q} of ${n} nodes down the attempt took ${fixed(m.elapsedMs)} ms of a ${p.ttlMs} ms TTL` +
                 (lateVotes.length > 0
-                  ? `; live nodes that did not grant: ${lateVotes.map((v) => `${v.node} (${v.error ?? "no"})`).join(", ")}`
+                  ? "; live nodes that did not grant: " +
+                    `${lateVotes.map((v) => `${v.node} (${v.error ?? "no"})`).join(", ")}`
                   : "") +
                 (stalled > 0 ? ` (this process stalled ${stalled} ms)` : "") +
                 ": this machine was too slow to show the lock surviving a minority down",
@@ -402,7 +216,8 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             // Node's timers run on a loop clock cached in whole ms: a timeout may fire up to ~1 ms early; allow 2.
             const bound = p.ttlMs - (p.nodeTimeoutMs - 2) - clockDrift(p.ttlMs);
             ctx.check(
-              "the hung node's vote timed out, and the wait came out of the validity (≤ TTL − (node timeout − 2 ms) − drift)",
+              "the hung node's vote timed out, and the wait came out of the validity (≤ TTL − (node timeout − 2 " +
+                "ms) − drift)",
               /timed out/i.test(vote?.error ?? "") && m !== undefined && m.validityMs <= bound,
               {
                 expected: `a timeout; validity ≤ ${fixed(bound)} ms`,
@@ -444,12 +259,16 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           what: "a lock that survives the loss of a master",
           chapter: "Fix: Redlock algorithm (lock across 5 independent Redis)",
           measured: own
-            ? `${n} nodes: acquired with ${n - q} down (${state.minorityDown?.granted ?? "?"} votes), refused with ${n - q + 1} down; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`
-            : `${n} nodes: acquired with ${first?.granted ?? "?"} votes; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`,
+            ? `${n} nodes: acquired with ${n - q} down (${state.minorityDown?.granted ?? "?"} votes), refused with ` +
+              `${n - q + 1} down; validity ${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`
+            : `${n} nodes: acquired with ${first?.granted ?? "?"} votes; validity ` +
+              `${first ? fixed(first.validityMs) : "?"} of ${p.ttlMs} ms`,
           agrees:
             first?.acquired === true &&
             (!own || (state.minorityDown?.acquired === true && state.majorityDown?.every((a) => !a.acquired) === true)),
-          note: "safe only while pauses and clock-rate differences stay well under the validity; fencing still needed where correctness matters",
+          note:
+            "safe only while pauses and clock-rate differences stay well under the validity; fencing still needed " +
+            "where correctness matters",
         });
       },
     });

@@ -66,8 +66,7 @@ export default defineScenario<QueueParams, StreamState>({
         title: `XGROUP CREATE … $ MKSTREAM, then the producer XADDs ${p.messages} e-mails`,
         say:
           'The group is created first, as in the chapter: "$" means it sees only entries added after it, so ' +
-          "creating it later would miss these. Entry ids are the server's (*); the message id travels in the " +
-          "fields." +
+          "creating it later would miss these. Entry ids are the server's (*); the message id travels in the fields." +
           (p.poison ? " The last message's address is not an address: it fails every time (a poison message)." : ""),
         run: (ctx, state) => produce(ctx, state),
       },
