@@ -189,7 +189,9 @@ function steps(topology: Topology, p: TopologyParams) {
       },
     },
     latency: {
-      title: `Read latency: ${p.reads} reads of user:1 per instance, each a real round trip to ${topology === "sidecar" ? "its sidecar" : "the shared Redis"}`,
+      title:
+        `Read latency: ${p.reads} reads of user:1 per instance, each a real round trip ` +
+        `to ${topology === "sidecar" ? "its sidecar" : "the shared Redis"}`,
       run: async (ctx: Ctx, state: TopologyState) => {
         const rows: TableData["rows"] = [];
         for (const inst of state.instances) {
@@ -210,7 +212,8 @@ function steps(topology: Topology, p: TopologyParams) {
         "instance-1 writes user:1: UPDATE the database, DEL the entry from its cache; then every instance reads it",
       say:
         topology === "sidecar"
-          ? "instance-1 can only delete the copy in its own sidecar: the other sidecars still hold the old row, for up to the TTL."
+          ? "instance-1 can only delete the copy in its own sidecar: the other sidecars still hold the old row, " +
+            "for up to the TTL."
           : "There is one copy, shared: deleting it is enough for every instance.",
       run: async (ctx: Ctx, state: TopologyState) => {
         await writeThrough(ctx, state, topology, state.instances[0]!, 1);
@@ -229,7 +232,9 @@ function steps(topology: Topology, p: TopologyParams) {
   };
   const startSidecars = {
     title: `${n} app instances, each with its own Redis next to it (throwaway redis-servers: the sidecars)`,
-    say: "A sidecar runs on the app server's own machine: a read never leaves it. Each instance caches in its sidecar and nowhere else.",
+    say:
+      "A sidecar runs on the app server's own machine: a read never leaves it. Each instance caches in its " +
+      "sidecar and nowhere else.",
     run: async (ctx: Ctx, state: TopologyState) => {
       const binary = await resolveServerBinary(ctx as ScenarioContext<unknown>, p.serverBinary);
       for (let k = 1; k <= n; k++) {
@@ -246,29 +251,38 @@ function steps(topology: Topology, p: TopologyParams) {
         });
       }
       ctx.note(
-        `redis-server ${binary.version} (${binary.why}), sidecars on ports ${state.instances.map((i) => i.sidecar!.port).join(", ")}; no persistence, stopped when the run ends`,
+        `redis-server ${binary.version} (${binary.why}), sidecars on ` +
+          `ports ${state.instances.map((i) => i.sidecar!.port).join(", ")}; no persistence, stopped when the run ` +
+          `ends`,
       );
     },
   };
   const startRemote = {
-    title: `${n} app instances sharing one Redis (the server at --url)${p.remoteLatencyMs > 0 ? `, ${p.remoteLatencyMs} ms away` : ""}`,
+    title:
+      `${n} app instances sharing one Redis (the server at ` +
+      `--url)${p.remoteLatencyMs > 0 ? `, ${p.remoteLatencyMs} ms away` : ""}`,
     say:
       p.remoteLatencyMs > 0
-        ? `A delay proxy on this machine stands for the network: it holds every request ${p.remoteLatencyMs} ms before passing it on, so each round trip costs at least ${p.remoteLatencyMs} ms more, as a hop to another host would.`
-        : "Each instance has its own connection to the same server; where that server runs on this machine, the round trip has no network in it (--remote-latency models one).",
+        ? `A delay proxy on this machine stands for the network: it holds every request ${p.remoteLatencyMs} ms ` +
+          `before passing it on, so each round trip costs at least ${p.remoteLatencyMs} ms more, as a hop to ` +
+          `another host would.`
+        : "Each instance has its own connection to the same server; where that server runs on this machine, the " +
+          "round trip has no network in it (--remote-latency models one).",
     run: async (ctx: Ctx, state: TopologyState) => {
       let via: { host: string; port: number } | undefined;
       if (p.remoteLatencyMs > 0) {
         const address = ctx.target.mode === "cluster" ? null : tcpAddress(ctx.target.url);
         if (!address) {
           ctx.note(
-            `no delay proxy: the server at ${ctx.target.url} is ${ctx.target.mode === "cluster" ? "a cluster" : "not a TCP address"}; reads go to it directly`,
+            `no delay proxy: the server at ${ctx.target.url} ` +
+              `is ${ctx.target.mode === "cluster" ? "a cluster" : "not a TCP address"}; reads go to it directly`,
           );
         } else {
           state.proxy = await startDelayProxy(address, p.remoteLatencyMs);
           via = { host: state.proxy.host, port: state.proxy.port };
           ctx.note(
-            `delay proxy on 127.0.0.1:${state.proxy.port} → ${address.host}:${address.port}, +${p.remoteLatencyMs} ms per round trip`,
+            `delay proxy on 127.0.0.1:${state.proxy.port} → ${address.host}:${address.port}, ` +
+              `+${p.remoteLatencyMs} ms per round trip`,
           );
         }
       }
@@ -318,15 +332,20 @@ function steps(topology: Topology, p: TopologyParams) {
 
   const fix = [
     {
-      title: `The fix: every instance SUBSCRIBEs to one invalidation channel on the shared Redis; instance-1 writes user:${Math.min(2, p.keys)} and PUBLISHes it`,
-      say: "DB write → PUBLISH invalidate → every app server DELs the entry from its own sidecar. The channel lives on a shared server (here the one at --url): the sidecars cannot tell each other.",
+      title:
+        `The fix: every instance SUBSCRIBEs to one invalidation channel on the shared Redis; instance-1 writes ` +
+        `user:${Math.min(2, p.keys)} and PUBLISHes it`,
+      say:
+        "DB write → PUBLISH invalidate → every app server DELs the entry from its own sidecar. The channel lives " +
+        "on a shared server (here the one at --url): the sidecars cannot tell each other.",
       run: async (ctx: Ctx, state: TopologyState) => {
         state.channel = `${ctx.keys.prefix}:cache:sidecar:invalidate`;
         for (const inst of state.instances) await subscribe(ctx, state, inst);
         const id = Math.min(2, p.keys);
         const receivers = await writeAndPublish(ctx, state, id);
         ctx.note(
-          `PUBLISH answered ${state.published.at(-1)?.receivers}; ${receivers} instances' subscribers deleted user:${id} from their own sidecar (channel ${state.channel}, a channel, not a key)`,
+          `PUBLISH answered ${state.published.at(-1)?.receivers}; ${receivers} instances' subscribers deleted ` +
+            `user:${id} from their own sidecar (channel ${state.channel}, a channel, not a key)`,
         );
         await everyInstanceReads(ctx, state, "sidecar", id, "pubsub");
         const stale = staleIn(state, "pubsub").length;
@@ -342,7 +361,9 @@ function steps(topology: Topology, p: TopologyParams) {
     },
     {
       title: `At-most-once: ${last}'s subscriber is disconnected while user:1 changes again, then reconnects`,
-      say: `PUBLISH reaches only the subscribers connected at that moment. Redis keeps nothing for ${last}: its sidecar keeps the old row until the TTL, unless it deletes what it cached whenever it reconnects.`,
+      say:
+        `PUBLISH reaches only the subscribers connected at that moment. Redis keeps nothing for ${last}: its ` +
+        `sidecar keeps the old row until the TTL, unless it deletes what it cached whenever it reconnects.`,
       run: async (ctx: Ctx, state: TopologyState) => {
         const inst = state.instances[n - 1]!;
         const closed = new Promise<void>((resolve) => inst.sub!.once("end", () => resolve()));
@@ -403,13 +424,21 @@ function steps(topology: Topology, p: TopologyParams) {
           ? {
               what: "a cache next to each app server",
               chapter: "Local Redis: lowest latency, but inconsistent across instances",
-              measured: `read p50 ${p50(state.latencies)} ms, p99 ${p99(state.latencies)} ms; after one write ${stale} of ${n} instances served the old row (0 with pub/sub, ${staleIn(state, "gap").length} while one was disconnected)`,
+              measured:
+                `read p50 ${p50(state.latencies)} ms, p99 ${p99(state.latencies)} ms; after one write ${stale} ` +
+                `of ${n} instances served the old row (0 with pub/sub, ${staleIn(state, "gap").length} while one ` +
+                `was disconnected)`,
               agrees: stale > 0,
             }
           : {
               what: "one cache shared by every app server",
               chapter: "Remote Redis: shared cache, consistent, slight network cost",
-              measured: `read p50 ${p50(state.latencies)} ms, p99 ${p99(state.latencies)} ms${state.proxy ? ` with +${p.remoteLatencyMs} ms per round trip (delay proxy)` : " (no network hop added)"}; after one write ${stale} of ${n} instances served the old row`,
+              measured:
+                `read p50 ${p50(state.latencies)} ms, p99 ${p99(state.latencies)} ms` +
+                (state.proxy
+                  ? ` with +${p.remoteLatencyMs} ms per round trip (delay proxy)`
+                  : " (no network hop added)") +
+                `; after one write ${stale} of ${n} instances served the old row`,
               agrees: stale === 0,
             },
       );
@@ -427,14 +456,15 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
     title: (p) =>
       topology === "sidecar"
         ? `Sidecar cache: ${p.instances} app instances, each with its own Redis · ${originTitle(p)}`
-        : `Remote cache: ${p.instances} app instances sharing one Redis${p.remoteLatencyMs > 0 ? ` ${p.remoteLatencyMs} ms away` : ""} · ${originTitle(p)}`,
+        : `Remote cache: ${p.instances} app instances sharing one ` +
+          `Redis${p.remoteLatencyMs > 0 ? ` ${p.remoteLatencyMs} ms away` : ""} · ${originTitle(p)}`,
     explain:
       topology === "sidecar"
-        ? "A Redis next to each app server (a sidecar) answers without a network hop, but each holds its own copies: a " +
-          "write through one instance leaves the others serving the old row until their TTL. Pub/sub invalidation fans " +
-          "the write out to every sidecar, at most once."
-        : "One Redis shared by every app server: one copy of each entry, so a write that deletes it is seen by all, at " +
-          "the price of a network round trip per read.",
+        ? "A Redis next to each app server (a sidecar) answers without a network hop, but each holds its own " +
+          "copies: a write through one instance leaves the others serving the old row until their TTL. Pub/sub " +
+          "invalidation fans the write out to every sidecar, at most once."
+        : "One Redis shared by every app server: one copy of each entry, so a write that deletes it is seen by " +
+          "all, at the price of a network round trip per read.",
     chapter: CHAPTER_SIDECAR,
     defaults: defaultTopologyParams,
     ...(topology === "sidecar" ? { unavailable: (p: TopologyParams) => noServerBinary(p.serverBinary) } : {}),
