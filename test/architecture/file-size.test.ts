@@ -14,7 +14,6 @@ const LIMIT = 400;
 /** Still over the limit: path → ceiling (its size when listed, plus a little room for fixes in flight). */
 const OVER_TODAY: Record<string, number> = {
   "scenarios/cache/topology.ts": 490,
-  "scenarios/cache/stampede.ts": 460,
 };
 
 function sourceFiles(dir: string): string[] {
