@@ -195,10 +195,36 @@ async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) return output || "redis-server exited";
-    if (await canConnect(port)) return true;
+    // The port answering is not enough: another process may have taken it between freePort() and our bind (our
+    // server then exits with "Address already in use"). It is ours when its INFO names our child's pid.
+    if (await canConnect(port)) {
+      const pid = await serverPid(port);
+      if (pid === child.pid || (pid === null && !exited)) return true;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   return `redis-server did not accept connections within ${timeoutMs} ms`;
+}
+
+/** The pid in the INFO server of whatever listens on `port`; null when it answers with an error (a password). */
+function serverPid(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let reply = "";
+    const done = (pid: number | null) => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.once("connect", () => socket.write("*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"));
+    socket.on("data", (d: Buffer) => {
+      reply += d.toString();
+      const pid = /process_id:(\d+)/.exec(reply);
+      if (pid) done(Number(pid[1]));
+      else if (reply.startsWith("-") && reply.includes("\r\n")) done(null);
+    });
+    socket.once("error", () => done(-1));
+    socket.once("close", () => done(-1));
+  });
 }
 
 function canConnect(port: number): Promise<boolean> {

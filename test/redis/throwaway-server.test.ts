@@ -17,6 +17,21 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe("throwaway redis-server", () => {
+  it("never takes a server it did not start for its own: a port another redis-server holds is not a start", async () => {
+    // Between freePort() and our server's bind another process can take the port (parallel test suites do): the
+    // port then answers, but our redis-server exits with "Address already in use". Reproduced with a fixed port.
+    const other = await startThrowawayServer();
+    try {
+      const start = startThrowawayServer({ port: other.port, startTimeoutMs: 5_000 });
+      await expect(start).rejects.toThrow(/could not start redis-server/);
+      const r = new Redis(other.port, "127.0.0.1");
+      expect(await r.ping()).toBe("PONG");
+      r.disconnect();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("starts on a free port without persistence and is gone after stop()", async () => {
     const server = await startThrowawayServer();
     expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
