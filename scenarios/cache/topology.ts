@@ -1,160 +1,39 @@
-import type { Redis } from "ioredis";
+/**
+ * `cache --topology sidecar|remote|both`: app instances, each with its cache beside it (sidecar) or all sharing one
+ * remote cache, reading and writing one entry: what each instance reads after a write, and where stale reads come
+ * from.
+ */
 import {
   deleteCachedUser,
   getCachedUser,
   publishInvalidation,
-  setCachedUser,
   subscribeInvalidations,
-  userName,
-  type OriginDb,
-  type UserRow,
 } from "../../src/patterns/cache/index.js";
-import { startDelayProxy, type DelayProxy } from "../../src/redis/delay-proxy.js";
-import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
+import { startDelayProxy } from "../../src/redis/delay-proxy.js";
+import { startThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";
 import { noServerBinary, resolveServerBinary } from "../primary/server.js";
+import { openOrigin, originState, originTitle, p50, p99, releaseOrigin, sleep } from "./origin.js";
 import {
-  DEFAULT_ORIGIN,
-  openOrigin,
-  originState,
-  originTitle,
-  p50,
-  p99,
-  releaseOrigin,
-  sleep,
-  type OriginParams,
-  type OriginState,
-} from "./origin.js";
+  CHAPTER_SIDECAR,
+  defaultTopologyParams,
+  type Ctx,
+  type Instance,
+  type Topology,
+  type TopologyParams,
+  type TopologyState,
+} from "./topology-params.js";
+import {
+  entryKey,
+  everyInstanceReads,
+  readAt,
+  readsTable,
+  staleIn,
+  tcpAddress,
+  writeThrough,
+} from "./topology-reads.js";
 
-export const CHAPTER_SIDECAR = "4.8 Common architecture patterns (5: sidecar cache)";
-
-export type Topology = "sidecar" | "remote";
-
-export interface TopologyParams extends OriginParams {
-  /** App instances (at least 2: one cache between one instance is moot). */
-  instances: number;
-  /** Users in the database; each instance reads all of them. */
-  keys: number;
-  /** Reads per instance of one cached user, for the latency percentiles. */
-  reads: number;
-  ttlMs: number;
-  /** Round-trip time a delay proxy adds in front of the shared (remote) Redis; 0: connect directly. */
-  remoteLatencyMs: number;
-  /** The sidecars' redis-server; null: the --url server's binary when it runs here, else redis-server from PATH. */
-  serverBinary: string | null;
-}
-
-export const defaultTopologyParams: TopologyParams = {
-  ...DEFAULT_ORIGIN,
-  instances: 3,
-  keys: 3,
-  reads: 200,
-  ttlMs: 60_000,
-  remoteLatencyMs: 0,
-  serverBinary: null,
-};
-
-type Source = "redis" | "db";
-
-/** One app server: where its cache is, its database connection, and (sidecar) its own redis-server. */
-interface Instance {
-  name: string;
-  cache: Redis;
-  db: OriginDb;
-  sidecar?: ThrowawayServer;
-  sub?: Redis;
-  subscriptions: number;
-  /** Invalidations its subscriber acted on (a DEL on its own sidecar). */
-  dropped: number;
-  pending: Promise<unknown>;
-}
-
-interface TopologyState extends OriginState {
-  instances: Instance[];
-  proxy?: DelayProxy;
-  versions: Map<number, number>;
-  latencies: number[];
-  reads: { instance: string; id: number; source: Source; version: number; stale: boolean; phase: string }[];
-  dbReadsWarm: number;
-  published: { receivers: number }[];
-  channel: string;
-  flushedOnReconnect: number;
-}
-
-type Ctx = ScenarioContext<TopologyParams>;
-
-/** The key of a user's entry: under the run's prefix (on a sidecar it is the throwaway server's only data). */
-function entryKey(ctx: Ctx, topology: Topology, id: number): string {
-  // On the shared server the key is named through the run's key space (deleted at the end); a sidecar is removed
-  // with its data, so its keys are only named under the prefix.
-  return topology === "remote"
-    ? ctx.keys.key("cache", "remote", "user", id)
-    : `${ctx.keys.prefix}:cache:sidecar:user:${id}`;
-}
-
-/** Cache-aside read through an instance's cache: GET, else the database, then SET with the TTL. */
-async function readAt(
-  ctx: Ctx,
-  state: TopologyState,
-  topology: Topology,
-  inst: Instance,
-  id: number,
-  phase: string,
-): Promise<UserRow> {
-  let row = await getCachedUser(inst.cache, entryKey(ctx, topology, id));
-  let source: Source = "redis";
-  if (!row) {
-    source = "db";
-    row = await inst.db.readUser(id);
-    if (!row) throw new Error(`user ${id} is missing from the database`);
-    await setCachedUser(inst.cache, entryKey(ctx, topology, id), row, ctx.params.ttlMs);
-  }
-  const truth = state.versions.get(id) ?? 1;
-  state.reads.push({ instance: inst.name, id, source, version: row.version, stale: row.version < truth, phase });
-  return row;
-}
-
-/** A write through one instance: UPDATE the database, DEL the entry from that instance's cache. */
-async function writeThrough(ctx: Ctx, state: TopologyState, topology: Topology, inst: Instance, id: number) {
-  const version = (state.versions.get(id) ?? 1) + 1;
-  await inst.db.updateUser({ id, name: userName(id, version), version });
-  state.versions.set(id, version);
-  await deleteCachedUser(inst.cache, entryKey(ctx, topology, id));
-}
-
-function readsTable(state: TopologyState, phase: string): TableData {
-  return {
-    columns: ["instance", "user", "served from", "version", "database has", "stale"],
-    rows: state.reads
-      .filter((r) => r.phase === phase)
-      .map((r) => [
-        r.instance,
-        `user:${r.id}`,
-        r.source === "redis" ? "its cache" : "database",
-        r.version,
-        state.versions.get(r.id) ?? 1,
-        r.stale ? "✗ stale" : "✓",
-      ]),
-  };
-}
-
-const staleIn = (state: TopologyState, phase: string) => state.reads.filter((r) => r.phase === phase && r.stale);
-
-async function everyInstanceReads(ctx: Ctx, state: TopologyState, topology: Topology, id: number, phase: string) {
-  for (const inst of state.instances) await readAt(ctx, state, topology, inst, id, phase);
-  ctx.table(readsTable(state, phase));
-}
-
-/** The shared server's host and port, for the delay proxy; null where a proxy cannot stand in front of it. */
-function tcpAddress(url: string): { host: string; port: number } | null {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== "redis:" && u.protocol !== "rediss:") return null;
-    return { host: u.hostname.replace(/^\[(.*)\]$/, "$1"), port: u.port ? Number(u.port) : 6379 };
-  } catch {
-    return null;
-  }
-}
+export { CHAPTER_SIDECAR, defaultTopologyParams, type Topology, type TopologyParams } from "./topology-params.js";
 
 function steps(topology: Topology, p: TopologyParams) {
   const n = p.instances;
@@ -233,8 +112,8 @@ function steps(topology: Topology, p: TopologyParams) {
   const startSidecars = {
     title: `${n} app instances, each with its own Redis next to it (throwaway redis-servers: the sidecars)`,
     say:
-      "A sidecar runs on the app server's own machine: a read never leaves it. Each instance caches in its " +
-      "sidecar and nowhere else.",
+      "A sidecar runs on the app server's own machine: a read never leaves it. Each instance caches in its sidecar " +
+      "and nowhere else.",
     run: async (ctx: Ctx, state: TopologyState) => {
       const binary = await resolveServerBinary(ctx as ScenarioContext<unknown>, p.serverBinary);
       for (let k = 1; k <= n; k++) {
@@ -336,8 +215,8 @@ function steps(topology: Topology, p: TopologyParams) {
         `The fix: every instance SUBSCRIBEs to one invalidation channel on the shared Redis; instance-1 writes ` +
         `user:${Math.min(2, p.keys)} and PUBLISHes it`,
       say:
-        "DB write → PUBLISH invalidate → every app server DELs the entry from its own sidecar. The channel lives " +
-        "on a shared server (here the one at --url): the sidecars cannot tell each other.",
+        "DB write → PUBLISH invalidate → every app server DELs the entry from its own sidecar. The channel lives on " +
+        "a shared server (here the one at --url): the sidecars cannot tell each other.",
       run: async (ctx: Ctx, state: TopologyState) => {
         state.channel = `${ctx.keys.prefix}:cache:sidecar:invalidate`;
         for (const inst of state.instances) await subscribe(ctx, state, inst);
@@ -503,5 +382,7 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
 }
 
 export const sidecarScenario = topologyScenario("sidecar");
+
 export const remoteScenario = topologyScenario("remote");
+
 export const topologyScenarios = { sidecar: sidecarScenario, remote: remoteScenario } as const;
