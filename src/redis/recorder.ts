@@ -165,8 +165,14 @@ export class CommandRecorder {
           return result;
         }
         this.record(command, stream, state, handshake);
+        // With a send hook (the TTL guard), what the hook sends for this command (EXPIRE … NX, in a nextTick) goes
+        // out in the same write as the command: corked until after the hook's nextTick, so a process killed between
+        // the two cannot leave the command's key without its TTL.
+        const socket = this.sendHook && !handshake && !guard ? corkable(redis) : undefined;
+        socket?.cork();
         const result = original(command, stream);
         hook();
+        if (socket) process.nextTick(() => socket.uncork());
         return result;
       }
       return original(command, stream);
@@ -329,4 +335,12 @@ function isQueued(redis: Redis, command: object): boolean {
   ).offlineQueue;
   if (!queue || queue.length === 0) return false;
   return queue.peekAt(queue.length - 1)?.command === command;
+}
+
+/** The connection's socket when a write can be held back (corked) on it: connected and writable. */
+function corkable(redis: Redis): { cork(): void; uncork(): void } | undefined {
+  const stream = (redis as unknown as { stream?: { cork?(): void; uncork?(): void; writable?: boolean } }).stream;
+  return redis.status === "ready" && stream?.writable && stream.cork && stream.uncork
+    ? (stream as { cork(): void; uncork(): void })
+    : undefined;
 }

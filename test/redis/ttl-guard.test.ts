@@ -166,3 +166,45 @@ describe("the TTL guard", () => {
     expect(await admin.pttl(board)).toBeGreaterThan(BOUND_MS);
   });
 });
+
+describe("the TTL guard against a process killed right after a write", () => {
+  // The write and the guard's EXPIRE … NX leave in one socket write (the recorder corks the socket until the guard's
+  // nextTick has sent it), so a process SIGKILLed between the two cannot leave the key without a TTL: here it kills
+  // itself synchronously after queueing INCR, before any tick — nothing went out (before the cork, INCR had already
+  // been written and the key stood without a TTL).
+  it("leaves no key without a TTL when killed in the same tick as the write", async () => {
+    const prefix = `rp:kill${randomBytes(3).toString("hex")}`;
+    const dist = (path: string) => new URL(`../../dist/src/redis/${path}`, import.meta.url).href;
+    const script = `
+      import { Redis } from "ioredis";
+      const { KeySpace } = await import(${JSON.stringify(dist("keys.js"))});
+      const { CommandRecorder } = await import(${JSON.stringify(dist("recorder.js"))});
+      const { TtlGuard } = await import(${JSON.stringify(dist("ttl-guard.js"))});
+      const redis = new Redis(${server().port}, "127.0.0.1");
+      await redis.ping();
+      const recorder = new CommandRecorder();
+      recorder.attach(redis, "main").endHandshake();
+      const keys = new KeySpace(${JSON.stringify(prefix)});
+      recorder.setSendHook(new TtlGuard(keys, () => redis, true).onSent);
+      for (let i = 0; i < 20; i++) {
+        await redis.incr(keys.key("warm", String(i)));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      void redis.incr(keys.key("counter")).catch(() => {});
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: new URL("../..", import.meta.url).pathname,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.signal, run.stderr).toBe("SIGKILL");
+    const left = await scanKeys(admin, prefix);
+    expect(left.length).toBeGreaterThanOrEqual(20);
+    const withoutTtl = [];
+    for (const key of left) if ((await admin.pttl(key)) === -1) withoutTtl.push(key);
+    await admin.del(...left);
+    expect(withoutTtl).toEqual([]);
+  });
+});
