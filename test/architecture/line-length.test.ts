@@ -1,0 +1,45 @@
+/**
+ * No line over 120 characters in src/ and scenarios/. Prettier (printWidth 120) wraps code but never a comment, a
+ * string or a template literal, so this test holds those to the same width: a long message is split by concatenation
+ * (or its parts named), a long comment is reflowed, help text inside a template continues with a backslash-newline.
+ * Characters are counted as Unicode code points, as an editor's column does for this code.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/cli.js";
+
+const MAX_LINE = 120;
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...sourceFiles(path));
+    else if (/\.(ts|lua)$/.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+/** "file:line (n characters)" for each line of `text` longer than MAX_LINE. */
+function longLines(file: string, text: string): string[] {
+  return text.split("\n").flatMap((line, i) => {
+    const length = [...line].length;
+    return length > MAX_LINE ? [`${file}:${i + 1} (${length} characters)`] : [];
+  });
+}
+
+describe(`no line over ${MAX_LINE} characters`, () => {
+  it("counts code points, and flags only what is longer than the limit", () => {
+    const fits = "é".repeat(MAX_LINE);
+    expect(longLines("x.ts", `${fits}\n${"a".repeat(MAX_LINE + 1)}\n${fits}`)).toEqual([
+      `x.ts:2 (${MAX_LINE + 1} characters)`,
+    ]);
+  });
+
+  it.each(["src", "scenarios"])("%s/", (dir) => {
+    const files = sourceFiles(dir);
+    expect(files.length).toBeGreaterThan(10);
+    expect(files.flatMap((f) => longLines(f, readFileSync(join(ROOT, f), "utf8")))).toEqual([]);
+  });
+});
