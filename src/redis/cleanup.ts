@@ -1,11 +1,14 @@
+import { isRefusedCommand } from "./classify-error.js";
 import { hashTagOf } from "./keys.js";
 import type { RedisCaller } from "./types.js";
 
 const BATCH = 100;
 
 /**
- * Delete exactly these keys. Keys are grouped by hash tag so each DEL stays within one cluster slot, and sent in
- * batches so a large run does not build one huge command. Returns how many keys existed and were deleted.
+ * Delete exactly these keys. Keys are grouped by hash tag so each UNLINK stays within one cluster slot, and sent in
+ * batches so a large run does not build one huge command. UNLINK, not DEL: a big key (a board of a million members)
+ * is freed in the background, so the cleanup does not block a shared server (nor keep Ctrl-C waiting) for seconds; a
+ * server or ACL user that refuses UNLINK gets DEL. Returns how many keys existed and were deleted.
  */
 export async function deleteKeys(redis: RedisCaller, keys: readonly string[]): Promise<number> {
   const groups = new Map<string, string[]>();
@@ -16,9 +19,17 @@ export async function deleteKeys(redis: RedisCaller, keys: readonly string[]): P
     groups.set(tagged, group);
   }
   let deleted = 0;
+  let command = "UNLINK";
   for (const group of groups.values()) {
     for (let i = 0; i < group.length; i += BATCH) {
-      deleted += Number(await redis.call("DEL", ...group.slice(i, i + BATCH)));
+      const batch = group.slice(i, i + BATCH);
+      try {
+        deleted += Number(await redis.call(command, ...batch));
+      } catch (err) {
+        if (command !== "UNLINK" || !isRefusedCommand(err)) throw err;
+        command = "DEL";
+        deleted += Number(await redis.call(command, ...batch));
+      }
     }
   }
   return deleted;

@@ -88,14 +88,14 @@ describe("ratelimit --json", () => {
 
     expect(report.cleanup.commands.length).toBeGreaterThan(0);
     report.cleanup.commands.forEach(expectCommand);
-    // The DELs, the run's marker given back (a compare-and-delete script: EVALSHA, or NOSCRIPT then EVAL), QUIT.
+    // The UNLINKs, the run's marker given back (a compare-and-delete script: EVALSHA, or NOSCRIPT then EVAL), QUIT.
     expect(report.cleanup.commands.at(-1)!.argv).toEqual(["quit"]);
     const marker = `${prefix}:rp-run`;
     const release = report.cleanup.commands.filter((c) => /^eval/i.test(c.argv[0]!));
     expect(release.length).toBeGreaterThan(0);
     for (const cmd of release) expect(cmd.argv.slice(2, 4)).toEqual(["1", marker]);
     for (const cmd of report.cleanup.commands.slice(0, -1 - release.length)) {
-      expect(cmd.argv[0]?.toUpperCase()).toBe("DEL");
+      expect(cmd.argv[0]?.toUpperCase()).toBe("UNLINK");
       for (const key of cmd.argv.slice(1)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
     }
     expect(await scanKeys(redis, prefix)).toEqual([]);
