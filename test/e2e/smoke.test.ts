@@ -24,8 +24,13 @@ describe("redis-patterns smoke", () => {
     const ids = (await allScenarios()).map((s) => s.id);
     const result = await runCli(["smoke", "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
-    for (const id of ids) expect(result.stdout).toMatch(new RegExp(`✓ ${id.replace("/", "\\/")}\\s`));
-    expect(result.stdout).toMatch(new RegExp(`Smoke: ${ids.length}/${ids.length} scenarios passed in [\\d.]+ (ms|s)`));
+    // On a busy machine a scenario whose point depends on timing may be inconclusive ("?", said why): never a failure.
+    for (const id of ids) expect(result.stdout).toMatch(new RegExp(`[✓?] ${id.replace("/", "\\/")}\\s`));
+    const inconclusive = Number(/(\d+)\s+inconclusive\s*$/.exec(result.stdout)?.[1] ?? NaN);
+    expect(inconclusive).toBeLessThanOrEqual(8);
+    const passed = ids.length - inconclusive;
+    expect(result.stdout).toMatch(new RegExp(`Smoke: ${passed}/${ids.length} scenarios passed in [\\d.]+ (ms|s)`));
+    expect(result.stdout).toMatch(/\b0\s+failed,\s+0\s+errored,\s+0\s+skipped,\s+\d+\s+inconclusive/);
     expect(result.stdout).toMatch(/│ scenario\s+│ result\s+│ duration\s+│ commands\s+│ checks/);
   }, 120_000); // the whole suite (twice, for the CI jobs), on a busy machine
 
