@@ -236,6 +236,8 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
       throw err;
     }
   })();
+  // Ctrl-C may end the step before `work` is awaited below: its InterruptedError must not go unhandled.
+  work.catch(() => undefined);
   await Promise.race([grant.firstRenewal, work]);
   const renewalsBefore = watchdog.renewals;
   // The fault: the lock disappears while its holder works (an operator's DEL, a failover to a replica that never

@@ -174,6 +174,9 @@ export async function writeUntilKill(ctx: Ctx, state: DurabilityState, setting: 
       await sleep(100, ctx.signal);
     }
   })();
+  // Ctrl-C ends the step at the sleep below, before these are awaited: their InterruptedError must not go unhandled
+  // (an unhandled rejection made the run exit 1 instead of 130). Awaited below as usual when the step runs through.
+  for (const background of [...running, sampling]) background.catch(() => undefined);
   await sleep(killAfter, ctx.signal);
   state.localRevAtKill = flags.rev;
   state.killAt = performance.now();
