@@ -89,7 +89,10 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     await t.waitFor("--workers must be between 2 and 50, not 0");
     t.send("BSpace");
     t.type("4");
-    await t.waitFor("--workers 4");
+    // The parameter menu again, drawn with the new value: "--workers 4" alone also matches the typed echo before its
+    // Enter is read, and an Enter sent then can be lost between the two prompts.
+    await t.waitFor("✔ --workers 4");
+    await t.waitFor("❯ Done: run with these");
     t.send("Enter"); // Done
     await t.waitFor("deleted the 2 keys of the previous run");
     await t.waitFor("Step 1/2 · 10 rounds: all 4 workers GET the counter");
@@ -117,7 +120,8 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Down", "Down", "Enter");
     await t.waitFor("? --increments");
     t.type("10000"); // the most --increments takes: a step of some seconds
-    await t.waitFor("--increments 10000");
+    await t.waitFor("✔ --increments 10000");
+    await t.waitFor("❯ Done: run with these");
     t.send("Enter");
     await t.waitFor("all 3 workers GET the counter");
     await t.waitFor("Run the whole step");
