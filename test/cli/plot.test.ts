@@ -95,6 +95,22 @@ describe("plots", () => {
     expect(lines[lines.length - 1]).toMatch(/n 6 · p50 0\.1\d+ · p99/);
   });
 
+  it("every histogram bar is drawn in whole and partial blocks, whatever the counts and the width", () => {
+    // A bar whose length ends 15/16 of a cell or more into its last cell once drew "undefined" after its blocks.
+    for (const width of [40, 57, 61, 80, 97]) {
+      for (let big = 2; big <= 60; big += 7) {
+        const values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+        const weights = values.map((_, i) => (i === 0 ? big * 37 : (i * big * 11) % (big * 37)) + 1);
+        const lines = plotLines({ kind: "histogram", title: "t", values, weights, unit: "ms" }, { width });
+        for (const line of lines.slice(1, -1)) {
+          expect(line).not.toContain("undefined");
+          expect(line).toMatch(/ \d+ [█▉▊▋▌▍▎▏]*$/u);
+          expect(line.length).toBeLessThanOrEqual(width);
+        }
+      }
+    }
+  });
+
   it("a histogram of weighted values (bench's buckets) draws as the values repeated", () => {
     const values = [0.2, 0.1, 0.4, 3];
     const weights = [5, 2, 1, 1];

@@ -147,10 +147,13 @@ function histogram(plot: Extract<PlotData, { kind: "histogram" }>, s: PlotStyle)
   const max = Math.max(1, ...all);
   const bar = (n: number) => {
     const cells = (n / max) * room;
-    const full = Math.floor(cells);
-    if (s.ascii) return "#".repeat(full) + (cells - full >= 0.5 ? "+" : "");
-    const eighths = Math.round((cells - full) * 8);
-    return "█".repeat(full) + (eighths > 0 ? ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths]! : "");
+    if (s.ascii) {
+      const full = Math.floor(cells);
+      return "#".repeat(full) + (cells - full >= 0.5 ? "+" : "");
+    }
+    // In eighths of a cell, rounded once: a remainder of 15/16 or more is a whole cell, not a ninth eighth.
+    const eighths = Math.round(cells * 8);
+    return "█".repeat(Math.floor(eighths / 8)) + ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]!;
   };
   const out = [truncateEnd(plot.title, s.width)];
   all.forEach((n, i) => out.push(`${labels[i]!.padStart(labelWidth)} ${String(n).padStart(countWidth)} ${bar(n)}`));
