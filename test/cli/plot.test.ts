@@ -101,7 +101,10 @@ describe("plots", () => {
       for (let big = 2; big <= 60; big += 7) {
         const values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
         const weights = values.map((_, i) => (i === 0 ? big * 37 : (i * big * 11) % (big * 37)) + 1);
-        const lines = plotLines({ kind: "histogram", title: "t", values, weights, unit: "ms" }, { width });
+        const lines = plotLines(
+          { kind: "histogram", title: "t", values, weights, unit: "ms" },
+          { width, ascii: false },
+        );
         for (const line of lines.slice(1, -1)) {
           expect(line).not.toContain("undefined");
           expect(line).toMatch(/ \d+ [█▉▊▋▌▍▎▏]*$/u);
