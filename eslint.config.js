@@ -10,7 +10,6 @@ const UI_PACKAGES = {
   paths: [
     { name: "chalk", message: "terminal output belongs in src/cli" },
     { name: "ora", message: "terminal output belongs in src/cli" },
-    { name: "cli-table3", message: "terminal output belongs in src/cli" },
     { name: "commander", message: "the command line belongs in src/cli" },
   ],
   patterns: [{ group: ["@inquirer/*"], message: "prompts belong in src/cli" }],

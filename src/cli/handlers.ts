@@ -2,7 +2,7 @@ import type { Handlers } from "./program.js";
 
 /**
  * The product's handlers, each imported when its command runs, so `--help` and `--version` never load ioredis,
- * chalk, cli-table3, ora or the prompts (test/architecture/layers.test.ts watches it). main() wires them into the
+ * chalk, ora or the prompts (test/architecture/layers.test.ts watches it). main() wires them into the
  * program; the program itself imports no command, so nothing a command imports leads back to it.
  */
 export const lazyHandlers: Handlers = {

@@ -82,7 +82,7 @@ data's sake (eviction risk) · 130 interrupted`;
 /**
  * The router: it declares the global options, lets each command declare its own (src/cli/options/, commander
  * only), and hands parsed options to a handler. Handlers are imported lazily, so `--help` and `--version` never
- * load ioredis, chalk, cli-table3, ora or the prompts.
+ * load ioredis, chalk, ora or the prompts.
  */
 export function createProgram(wired: Partial<Handlers> = {}, argv?: readonly string[]): Command {
   const handlers = new Proxy(wired, {

@@ -9,7 +9,7 @@ import type { CommandLabel, ServerSupport } from "./support.js";
 
 export type Cell = string | number | boolean | null;
 
-/** A table a step produces; renderers decide how it looks (cli-table3, JSON, the tour). */
+/** A table a step produces; renderers decide how it looks (src/cli/render/table.ts, JSON, the tour). */
 export interface TableData {
   title?: string;
   columns: string[];

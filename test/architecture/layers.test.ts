@@ -2,14 +2,14 @@
  * The layering rule (STYLE.md: three layers, imports pointing down, printing only in src/cli) as a test, read from the
  * TypeScript syntax tree rather than grepped, so comments and look-alike strings do not count:
  *  - library code (everything under src/ except src/cli, and scenarios/) imports no terminal-UI package (chalk, ora,
- *    cli-table3, commander, @inquirer/*) and never prints (console.*, process.stdout/stderr);
+ *    commander, @inquirer/*) and never prints (console.*, process.stdout/stderr);
  *  - nothing under src/ or scenarios/ calls process.exit: only bin/redis-patterns.js exits, with main()'s code;
  *  - src/patterns imports neither src/runner nor src/cli, and one pattern's folder no other's (only shared/);
  *    src/runner does not import src/cli; src/redis imports none of the layers above it; nothing under src/ except
  *    src/cli imports scenarios/;
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
  *    or an ioredis method).
- * And at run time: `--help` and `--version` load none of ioredis, ora, cli-table3, chalk (watched by a module resolve
+ * And at run time: `--help` and `--version` load none of ioredis, ora or chalk (watched by a module resolve
  * hook), while a real `ratelimit` run does (the control that shows the hook sees them). bin/ runs the esbuild bundle
  * (dist/bundle), where the packages are inlined into chunks: esbuild's metafile (dist/bundle-meta.json, written by
  * `npm run build`) says which sources each chunk holds, so a loaded chunk counts as loading every package in it.
@@ -23,7 +23,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useRedisServer } from "../helpers/redis.js";
 import { ROOT, assertBuilt, runCli } from "../helpers/cli.js";
 
-const UI_PACKAGES = ["chalk", "ora", "cli-table3", "commander", "@inquirer/"];
+const UI_PACKAGES = ["chalk", "ora", "commander", "@inquirer/"];
 const FORBIDDEN_COMMANDS = ["flushdb", "flushall", "keys"];
 
 /** Directory prefixes (relative to the root, with "/") and what each may not import. */
@@ -196,7 +196,7 @@ describe("the layering rule", () => {
         (s) => s.spec,
       ),
     );
-    expect(cliImports).toEqual(expect.arrayContaining(["commander", "chalk", "cli-table3"]));
+    expect(cliImports).toEqual(expect.arrayContaining(["commander", "chalk"]));
   });
 
   it("catches each kind of violation (control)", () => {
@@ -255,7 +255,7 @@ describe("the layering rule", () => {
 describe("--help and --version load no Redis client and no terminal UI", () => {
   const server = useRedisServer();
   const HOOK = join(ROOT, "test", "architecture", "fixtures", "log-resolve.mjs");
-  const HEAVY = ["ioredis", "ora", "cli-table3", "chalk"];
+  const HEAVY = ["ioredis", "ora", "chalk"];
   const dir = mkdtempSync(join(tmpdir(), "redis-patterns-resolve-"));
   let n = 0;
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -325,7 +325,6 @@ describe("--help and --version load no Redis client and no terminal UI", () => {
     for (const pkg of HEAVY) expect(run.packages.has(pkg), `loaded ${pkg}`).toBe(false);
   });
 
-  // (Tables are drawn by src/cli/render/table.ts now; cli-table3 is left to the bench report.)
   it("control: a real ratelimit run does load ioredis and chalk, seen by the same hook", async () => {
     const run = await loaded(["ratelimit", "--algo", "fixed-window", "--url", server().url]);
     expect(run.code, run.stderr).toBe(0);

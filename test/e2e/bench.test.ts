@@ -234,7 +234,9 @@ describe("bench --json", () => {
 
 describe("bench, human output and usage", () => {
   it("prints the table, the recorder's cost, the bottleneck and one operation's trace", async () => {
-    const result = await runCli(["bench", "lock", "--ops", "1000", "--clients", "5", "--url", server().url]);
+    // --trace full: the sample operation with every byte (the default summary fits the width, eliding long keys).
+    const args = ["bench", "lock", "--ops", "1000", "--clients", "5", "--trace", "full", "--url", server().url];
+    const result = await runCli(args);
     expect(result.code, result.stderr).toBe(0);
     const out = result.stdout;
     expect(out).toContain("bench lock/simple");

@@ -27,6 +27,7 @@ const RUNS: Record<string, string[]> = {
   doctor: ["doctor", "--pings", "5"],
   help: ["ratelimit", "--help"],
   list: ["list"],
+  bench: ["bench", "queue", "--ops", "2000", "--vs-redis-benchmark"],
 };
 const WIDTHS = [60, 80, 120, 200];
 

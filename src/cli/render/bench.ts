@@ -1,5 +1,4 @@
 import { Chalk } from "chalk";
-import Table from "cli-table3";
 import type { Bottleneck, HistogramBucket, PhaseResult } from "../../bench/run.js";
 import type { RedisBenchmarkRun } from "../../bench/redis-benchmark.js";
 import type { Target } from "../../redis/connection.js";
@@ -9,6 +8,8 @@ import { displayArgv } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";
 import { asciiOnly, colorEnabled, defaultStreams, outputWidth, type Streams } from "./renderer.js";
 import { plotLines } from "./plot.js";
+import { renderTable } from "./table.js";
+import { wrapText } from "./text.js";
 import { traceLines } from "./trace.js";
 
 export interface BenchRound {
@@ -94,78 +95,69 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
     return;
   }
   const c = new Chalk({ level: colorEnabled(opts, streams.stdout, streams.env) ? 1 : 0 });
+  const width = Math.max(40, outputWidth(opts, streams.stdout, streams.env));
   const out: string[] = [];
+  /** Prose wrapped to the width: the first line after `indent`, the rest after `indent` and two more spaces. */
+  const para = (text: string, indent = "  ", style: (t: string) => string = (t) => t) =>
+    wrapText(text, width - indent.length - 2).map((l, i) => style(`${indent}${i === 0 ? "" : "  "}${l}`));
+  /** A line that starts with a bold label, wrapped like `para`. */
+  const labelled = (label: string, text: string) => {
+    const lines = para(`${label} ${text}`);
+    lines[0] = lines[0]!.replace(label, c.bold(label));
+    return lines;
+  };
   const cfg = report.config;
-  out.push(
-    c.bold(`bench ${report.operation.id}`) +
-      c.dim(` · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`),
+  const title = `bench ${report.operation.id}`;
+  const head = para(
+    `${title} · ${report.target.server} ${report.target.version} at ${report.target.url} · prefix ${report.prefix}`,
+    "",
   );
-  out.push(`  ${report.operation.what}`);
+  head[0] = c.bold(title) + c.dim(head[0]!.slice(title.length));
+  out.push(head[0], ...head.slice(1).map((l) => c.dim(l)));
+  out.push(...para(report.operation.what));
   const perRun = cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`;
   const workers =
     cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"}`;
   out.push(
-    c.dim(
-      `  ${perRun} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ${workers} ` +
+    ...para(
+      `${perRun} per run · ${cfg.clients} connections · pipeline ${cfg.pipeline} · ${workers} ` +
         `· ${cfg.rounds} round${cfg.rounds === 1 ? "" : "s"} · ${report.machine.cores} cores ` +
         `(${report.machine.cpu}), Node ${report.machine.node}`,
+      "  ",
+      (t) => c.dim(t),
     ),
   );
-  const table = new Table({
-    head: ["run", "ops", "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "client CPU", "server CPU"],
-    style: { head: [], border: [] },
-  });
+  // Two tables of five columns, so both fit 80 columns: throughput and CPU, then latency.
+  const speed: string[][] = [];
+  const latency: string[][] = [];
   report.rounds.forEach((round, i) => {
     const tag = report.rounds.length > 1 ? ` #${i + 1}` : "";
     for (const [label, phase] of [
       [`recording off${tag}`, round.recordingOff],
       [`recording on${tag}`, round.recordingOn],
     ] as const) {
-      table.push([
-        label,
-        n(phase.ops),
-        n(phase.opsPerSec),
-        phase.p50Ms,
-        phase.p95Ms,
-        phase.p99Ms,
-        phase.maxMs,
-        cpu(phase.clientCpu),
-        cpu(phase.serverCpu),
-      ]);
+      speed.push([label, n(phase.ops), n(phase.opsPerSec), cpu(phase.clientCpu), cpu(phase.serverCpu)]);
+      latency.push([label, ...[phase.p50Ms, phase.p95Ms, phase.p99Ms, phase.maxMs].map(String)]);
     }
     if (round.redisBenchmark) {
       for (const run of round.redisBenchmark.runs) {
-        table.push([
-          `redis-benchmark${tag}: ${displayArgv(run.argv, 24, 6)}`,
-          n(run.requests),
-          n(run.opsPerSec),
-          run.p50Ms,
-          "",
-          run.p99Ms,
-          "",
-          "",
-          cpu(run.serverCpu),
-        ]);
+        const label = `redis-benchmark${tag}: ${displayArgv(run.argv, 24, 6)}`;
+        speed.push([label, n(run.requests), n(run.opsPerSec), "", cpu(run.serverCpu)]);
+        latency.push([label, String(run.p50Ms), "", String(run.p99Ms), ""]);
       }
-      if (round.redisBenchmark.runs.length > 1) {
-        table.push([
-          `redis-benchmark${tag}: the sequence`,
-          "",
-          n(round.redisBenchmark.opsPerSec),
-          "",
-          "",
-          "",
-          "",
-          "",
-          "",
-        ]);
-      }
+      if (round.redisBenchmark.runs.length > 1)
+        speed.push([`redis-benchmark${tag}: the sequence`, "", n(round.redisBenchmark.opsPerSec), "", ""]);
     }
   });
-  out.push(table.toString());
+  const ascii = asciiOnly(opts, streams.env);
+  const layout = { width, ascii, head: (t: string) => c.bold(t) };
+  out.push(...renderTable(["run", "ops", "ops/s", "client CPU", "server CPU"], speed, layout));
+  out.push(...renderTable(["run", "p50 ms", "p95 ms", "p99 ms", "max ms"], latency, layout));
   out.push(
-    `  ${c.bold("throughput")} ${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms ` +
-      `(recording off, median round)`,
+    ...labelled(
+      "throughput",
+      `${n(report.opsPerSec)} ops/s · p50 ${report.p50Ms} ms · p99 ${report.p99Ms} ms (recording off, median round)`,
+    ),
   );
   if (report.recordingCostPct !== null && report.recordingOn) {
     const cost =
@@ -173,11 +165,14 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
         ? `${report.recordingCostPct}% slower`
         : `${-report.recordingCostPct}% faster (noise)`;
     out.push(
-      `  ${c.bold("recorder")} ${n(report.recordingOn.opsPerSec)} ops/s with every command recorded ` +
-        `(${n(report.recordingOn.commandsRecorded)} counted, none retained): ${cost}` +
-        (report.recordingCpuCostPct !== null
-          ? `; client CPU per operation ${report.recordingCpuCostPct >= 0 ? "+" : ""}${report.recordingCpuCostPct}%`
-          : ""),
+      ...labelled(
+        "recorder",
+        `${n(report.recordingOn.opsPerSec)} ops/s with every command recorded ` +
+          `(${n(report.recordingOn.commandsRecorded)} counted, none retained): ${cost}` +
+          (report.recordingCpuCostPct !== null
+            ? `; client CPU per operation ${report.recordingCpuCostPct >= 0 ? "+" : ""}${report.recordingCpuCostPct}%`
+            : ""),
+      ),
     );
   }
   if (report.latencyHistogram.length > 0) {
@@ -190,47 +185,44 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
           weights: report.latencyHistogram.map((b) => b.count),
           unit: "ms",
         },
-        {
-          width: Math.max(40, outputWidth(opts, streams.stdout, streams.env) - 2),
-          ascii: asciiOnly(opts, streams.env),
-          dim: (t) => c.dim(t),
-        },
+        { width: width - 2, ascii, dim: (t) => c.dim(t) },
       ).map((l) => `  ${l}`),
     );
   }
   if (report.bottleneck) {
-    out.push(`  ${c.bold("bottleneck")} ${BOTTLENECK_TEXT[report.bottleneck]}`);
-    out.push(`    ${cpuPerOpLine(report)}`);
+    out.push(...labelled("bottleneck", BOTTLENECK_TEXT[report.bottleneck]));
+    out.push(...para(cpuPerOpLine(report), "    "));
   }
   if (report.ratioVsRedisBenchmark !== undefined && report.redisBenchmarkOpsPerSec !== undefined) {
     out.push(
-      `  ${c.bold("vs redis-benchmark")} ${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} ` +
-        `/ ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, parsed and checked in Node, ` +
-        `against the same commands fired by redis-benchmark's C client on the same connections and pipelining. ` +
-        `Below 1× the difference is client cost (one Node event loop is usually the limit before Redis is); see ` +
-        `the bottleneck line.`,
+      ...labelled(
+        "vs redis-benchmark",
+        `${report.ratioVsRedisBenchmark}× (${n(report.opsPerSec)} ` +
+          `/ ${n(report.redisBenchmarkOpsPerSec)} ops/s): the pattern's operation, parsed and checked in Node, ` +
+          `against the same commands fired by redis-benchmark's C client on the same connections and pipelining. ` +
+          `Below 1× the difference is client cost (one Node event loop is usually the limit before Redis is); see ` +
+          `the bottleneck line.`,
+      ),
     );
   }
-  for (const note of report.notes) out.push(c.yellow(`  note: ${note}`));
+  for (const note of report.notes) out.push(...para(`note: ${note}`, "  ", (t) => c.yellow(t)));
   if (report.sample.commands.length > 0) {
     out.push(c.bold("  one operation, as sent:"));
     out.push(
-      ...traceLines(report.sample.commands, opts.trace === "off" ? "off" : "full", c, {
+      ...traceLines(report.sample.commands, opts.trace, c, {
         showLua: opts.showLua === true,
         shownScripts: new Set(),
+        width,
       }),
     );
   }
   const cl = report.cleanup;
-  out.push(
-    c.dim(
-      cl.kept
-        ? `  kept ${cl.keys} keys under ${report.prefix} (--keep)`
-        : `  cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`,
-    ),
-  );
-  if (report.errors > 0) out.push(c.red(`  ✗ ${report.errors} operations failed: ${report.firstError}`));
-  if (report.error) out.push(c.red(`  ✗ ${report.error.message}`));
+  const cleanupLine = cl.kept
+    ? `kept ${cl.keys} keys under ${report.prefix} (--keep)`
+    : `cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`;
+  out.push(...para(cleanupLine, "  ", (t) => c.dim(t)));
+  if (report.errors > 0) out.push(...para(`✗ ${report.errors} operations failed: ${report.firstError}`, "  ", c.red));
+  if (report.error) out.push(...para(`✗ ${report.error.message}`, "  ", c.red));
   streams.stdout.write(out.join("\n") + "\n");
 }
 
