@@ -76,7 +76,11 @@ export interface SlidingLogResult {
 
 /** The ARGV {@link slidingLogLimit} sends, exactly: `[limit, windowMs, cost, now, requestId, ttlPaddingMs]`. */
 export function slidingLogArgs(options: SlidingLogOptions & { requestId: string | number }): string[] {
-  const { limit, windowMs, cost = 1, now, requestId, ttlPaddingMs = 0 } = options;
+  return argsWith(options, options.requestId);
+}
+
+function argsWith(options: SlidingLogOptions, requestId: string | number): string[] {
+  const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
   return [arg(limit), arg(windowMs), arg(cost), nowArg(now), arg(requestId), arg(ttlPaddingMs)];
 }
 
@@ -95,7 +99,8 @@ export async function slidingLogLimit(
   const { limit, windowMs, cost = 1, now, ttlPaddingMs = 0 } = options;
   requireWindowOptions({ limit, windowMs, cost, ttlPaddingMs, now });
   const requestId = options.requestId ?? randomBytes(6).toString("hex");
-  const args = slidingLogArgs({ ...options, requestId });
+  // Not slidingLogArgs({ ...options, requestId }): a spread-then-extend object costs a new hidden class per call.
+  const args = argsWith(options, requestId);
   const reply = replyArray(await runScript(redis, slidingLogScript, [key], args), 4, "sliding log");
   const count = num(reply[1]);
   return {
