@@ -9,6 +9,8 @@ import {
   type HashSession,
 } from "../../src/patterns/session/index.js";
 import { pipelineByKey } from "../../src/redis/batch.js";
+import { commandsNamed, commandsOn, lastSeq } from "../../src/runner/evidence.js";
+import type { Evidence } from "../../src/check-failure.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, sessionKey, shortId, userName, type SessionParams } from "./params.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
@@ -111,6 +113,10 @@ export default defineScenario<SessionParams, HashSessionState>({
         ctx.check("a session logged out on one server reads nil on every server", deleted && stillThere === 0, {
           expected: `DEL → 1, then (nil) on ${state.servers.length} server(s)`,
           actual: `DEL → ${deleted ? 1 : 0}, session still seen by ${stillThere}`,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands(), victim.key).slice(-(1 + state.servers.length)),
+            values: { "HGET role per server": views.join("; ") },
+          }),
         });
         ctx.metric("servers", p.servers);
         ctx.metric("sessions", p.sessions);
@@ -130,7 +136,9 @@ export default defineScenario<SessionParams, HashSessionState>({
 async function requests(ctx: Ctx, state: HashSessionState): Promise<void> {
   const p = ctx.params;
   const rows: (string | number)[][] = [];
+  const from = lastSeq(ctx.commands());
   let mismatches = 0;
+  let firstBad: { key: string; values: Record<string, string | number> } | undefined;
   // Round r sends one request per session; session s goes to server (r + s) mod N, so in N rounds each session is
   // served by every server once (a plain global round-robin could pin a session to one server when N divides M).
   for (let r = 0; r < p.servers; r++) {
@@ -140,6 +148,7 @@ async function requests(ctx: Ctx, state: HashSessionState): Promise<void> {
       const role = await sessionField(server.redis, session.key, "role");
       if (role === null) {
         mismatches += 1;
+        firstBad ??= { key: session.key, values: { request: state.requests, server: server.label, role: "(nil)" } };
         rows.push([state.requests, server.label, session.user, "(nil) → login", "", session.cart]);
         continue;
       }
@@ -148,6 +157,10 @@ async function requests(ctx: Ctx, state: HashSessionState): Promise<void> {
       session.servedBy.add(server.label);
       const ok = role === session.fields.role && size === session.cart;
       if (!ok) mismatches += 1;
+      if (!ok) {
+        const seen = { request: state.requests, server: server.label, role, "cart_size after HINCRBY": size };
+        firstBad ??= { key: session.key, values: { ...seen, "cart expected": session.cart } };
+      }
       rows.push([state.requests, server.label, session.user, role, size, session.cart]);
     }
   }
@@ -161,6 +174,10 @@ async function requests(ctx: Ctx, state: HashSessionState): Promise<void> {
     {
       expected: "role as at login, cart_size = requests so far for that session",
       actual: `${state.requests - mismatches}/${state.requests} as expected`,
+      evidence: () => ({
+        commands: firstBad ? commandsOn(ctx.commands(), firstBad.key, { after: from }) : [],
+        values: firstBad?.values ?? {},
+      }),
     },
   );
 }
@@ -171,6 +188,14 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
   // views[server][session] = the hash as that server read it; ttls likewise.
   const views: (HashSession | null)[][] = [];
   const ttls: number[][] = [];
+  const from = lastSeq(ctx.commands());
+  /** The HGETALLs and PTTLs of session `i` on every server, with what each server read. */
+  const sessionEvidence = (i: number | undefined): Evidence => {
+    const session = i === undefined ? undefined : state.sessions[i];
+    if (i === undefined || !session) return {};
+    const values = Object.fromEntries(state.servers.map((server, k) => [server.label, JSON.stringify(views[k]![i])]));
+    return { commands: commandsOn(ctx.commands(), session.key, { after: from }), values };
+  };
   for (const server of state.servers) {
     // One pipeline; on a cluster one per node-bound group, since each user's session lives on its own slot.
     const replies = await pipelineByKey(
@@ -198,9 +223,14 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
   }
   let disagreements = 0;
   let wrong = 0;
+  let firstDiffering: number | undefined;
+  let firstWrong: number | undefined;
   const rows = state.sessions.map((session, i) => {
     const seen = views.map((v) => JSON.stringify(v[i]));
-    if (new Set(seen).size !== 1) disagreements += 1;
+    if (new Set(seen).size !== 1) {
+      disagreements += 1;
+      firstDiffering ??= i;
+    }
     const expected = { ...session.fields, cart_size: String(session.cart) };
     const first = views[0]![i];
     const same =
@@ -208,7 +238,10 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
       first !== undefined &&
       Object.keys(expected).length === Object.keys(first).length &&
       Object.entries(expected).every(([f, v]) => first[f] === v);
-    if (!same) wrong += 1;
+    if (!same) {
+      wrong += 1;
+      firstWrong ??= i;
+    }
     return [
       session.user,
       ...views.map((v) => (v[i] ? `cart_size=${v[i]!.cart_size}` : "(nil)")),
@@ -224,15 +257,23 @@ async function compareViews(ctx: Ctx, state: HashSessionState): Promise<void> {
   ctx.check("every server sees the same session", disagreements === 0, {
     expected: `identical HGETALL on ${state.servers.length} server(s)`,
     actual: `${disagreements} session(s) differ`,
+    evidence: () => sessionEvidence(firstDiffering),
   });
   ctx.check("the shared session holds every server's changes", wrong === 0, {
     expected: "the login fields, with cart_size = requests made",
     actual: `${state.sessions.length - wrong}/${state.sessions.length} as expected`,
+    evidence: () => sessionEvidence(firstWrong),
   });
   const allTtls = ttls.flat();
   const bad = allTtls.filter((t) => t <= 0 || t > ttlMs);
   ctx.check("every session key has a TTL", bad.length === 0, {
     expected: `0 < PTTL ≤ ${ttlMs} ms`,
     actual: bad.length === 0 ? `min ${Math.min(...allTtls)} ms` : `${bad.length} without: ${bad.join(", ")}`,
+    evidence: () => ({
+      commands: commandsNamed(ctx.commands(), ["PTTL"], { after: from }).filter(
+        (c) => c.reply !== undefined && (typeof c.reply !== "number" || c.reply <= 0 || c.reply > ttlMs),
+      ),
+      values: { "TTL (ms)": ttlMs, "PTTLs out of range": bad.join(", ") || "none" },
+    }),
   });
 }

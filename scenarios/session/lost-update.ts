@@ -111,6 +111,10 @@ export default defineScenario<SessionParams, LostUpdateState>({
             expected: "request A's cart_size=1 missing, B's theme=dark kept",
             actual: describeMissing(missing),
             detail: "the chapter's JSON session, raced",
+            evidence: () => ({
+              commands: ctx.commands().slice(mark),
+              values: { "the session afterwards": show(final) },
+            }),
           },
         );
       },
@@ -144,6 +148,7 @@ export default defineScenario<SessionParams, LostUpdateState>({
         ctx.check("field-level updates keep both changes", missing.length === 0 && untouched, {
           expected: "cart_size=1 and theme=dark, user_id and role unchanged",
           actual: `${describeMissing(missing)}${untouched ? "" : ", other fields changed"}`,
+          evidence: () => ({ commands: ctx.commands().slice(mark), values: { "the session afterwards": show(final) } }),
         });
       },
     },
@@ -197,6 +202,10 @@ export default defineScenario<SessionParams, LostUpdateState>({
           {
             expected: "1 aborted EXEC, both kept",
             actual: `${aborts} aborted, ${describeMissing(missing)}`,
+            evidence: () => ({
+              commands: ctx.commands().slice(mark),
+              values: { "aborted EXECs": aborts, "the session afterwards": show(final) },
+            }),
           },
         );
       },

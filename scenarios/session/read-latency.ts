@@ -9,6 +9,7 @@ import { InterruptedError } from "../../src/errors.js";
 import { defineScenario } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, round, sessionKey, userName, type SessionParams } from "./params.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { commandsWhere, lastSeq } from "../../src/runner/evidence.js";
 
 /** The chapter's claim, and the line this run's median is held against. */
 export const CHAPTER_READ_CLAIM = "sub-ms session reads (vs 5–50 ms DB)";
@@ -74,6 +75,7 @@ export default defineScenario<SessionParams, ReadLatencyState>({
         for (let i = 0; i < warmup; i++) await readSession(ctx.redis, state.sessions[i % state.sessions.length]!.key);
         if (warmup > 0) ctx.note(`the first ${warmup} reads warm up the client and are not timed`);
         const samples: number[] = [];
+        const from = lastSeq(ctx.commands());
         let found = 0;
         let wrong = 0;
         for (let i = 0; i < p.reads; i++) {
@@ -101,6 +103,15 @@ export default defineScenario<SessionParams, ReadLatencyState>({
         ctx.check("every read returned its live session, as written", found === p.reads && wrong === 0, {
           expected: `${p.reads} sessions found, 0 different`,
           actual: `${found} found, ${wrong} different`,
+          evidence: () => {
+            const written = new Map(state.sessions.map((x) => [x.key, x.json]));
+            const wrongReads = commandsWhere(
+              ctx.commands(),
+              (c) => written.has(c.argv[1] ?? "") && c.reply !== written.get(c.argv[1] ?? ""),
+              { after: from },
+            );
+            return { commands: wrongReads, values: { reads: p.reads, found, different: wrong } };
+          },
         });
         ctx.metric("reads", s.count);
         ctx.metric("sessions", p.sessions);

@@ -10,6 +10,7 @@ import {
   type SlidingRead,
 } from "../../src/patterns/session/index.js";
 import { sleep } from "../../src/runner/clock.js";
+import { commandsNamed, commandsOn, lastSeq } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER, defaultParams, formatDuration, pttl, sessionKey, shortId, type SessionParams } from "./params.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
@@ -137,8 +138,10 @@ export default defineScenario<SessionParams, StringSessionState>({
         "TTL with PEXPIRE (as if that much time had passed); PTTL before and after shows the reset.",
       run: async (ctx, state) => {
         const alice = state.alice!;
+        const from = lastSeq(ctx.commands());
         const ttlMs = p.ttlSeconds * 1000;
         const rows: (string | number)[][] = [];
+        const pttls: string[] = [];
         let notExtended = 0;
         let wrongSession = 0;
         for (const [i, fraction] of IDLE_FRACTIONS.entries()) {
@@ -153,6 +156,7 @@ export default defineScenario<SessionParams, StringSessionState>({
           // Sound bound: the TTL was reset to ttlMs during the read, and since then at most `elapsed` ms have passed.
           const extended = after > before && after >= ttlMs - Math.ceil(elapsed) - 1;
           if (!extended) notExtended += 1;
+          pttls.push(`${before} → ${after}`);
           if (!sameJson(data, alice.data)) wrongSession += 1;
           rows.push([
             i + 1,
@@ -174,11 +178,19 @@ export default defineScenario<SessionParams, StringSessionState>({
           {
             expected: `PTTL after > PTTL before, and ≥ ${ttlMs} ms minus the time since the read`,
             actual: `${IDLE_FRACTIONS.length - notExtended}/${IDLE_FRACTIONS.length} reset`,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), alice.key, { after: from }),
+              values: { "PTTL before → after each request (ms)": pttls.join(", "), "TTL (ms)": ttlMs },
+            }),
           },
         );
         ctx.check("each request reads the session login wrote", wrongSession === 0, {
           expected: JSON.stringify(alice.data),
           actual: `${wrongSession} different`,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands(), alice.key, { after: from }),
+            values: { "requests served another session": wrongSession },
+          }),
         });
       },
     },
@@ -197,6 +209,7 @@ export default defineScenario<SessionParams, StringSessionState>({
         ctx.check("a logged-out session reads nil (the request goes to the login page)", deleted && data === null, {
           expected: "DEL → 1, then (nil)",
           actual: `DEL → ${deleted ? 1 : 0}, then ${data === null ? "(nil)" : JSON.stringify(data)}`,
+          evidence: () => ({ commands: commandsOn(ctx.commands(), alice.key).slice(-2) }),
         });
       },
     },
@@ -232,6 +245,10 @@ export default defineScenario<SessionParams, StringSessionState>({
             actual:
               `${first ? "alive" : "missing"} with ${left} ms left, ` +
               `then ${later === null ? "(nil)" : "a session"} and EXISTS ${exists}`,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), bob.key),
+              values: { "PTTL before the wait (ms)": left, "waited (ms)": EXPIRY_WAIT_MS, EXISTS: exists },
+            }),
           },
         );
         const ttlMs = p.ttlSeconds * 1000;
@@ -239,6 +256,10 @@ export default defineScenario<SessionParams, StringSessionState>({
         ctx.check("every session key had a TTL after every write", bad.length === 0, {
           expected: `0 < PTTL ≤ ${ttlMs} ms after each of ${state.ttlAfterWrites.length} writes`,
           actual: bad.length === 0 ? "all within" : bad.map((b) => `${b.what}: ${b.pttl}`).join(", "),
+          evidence: () => ({
+            commands: commandsNamed(ctx.commands(), ["PTTL"]),
+            values: Object.fromEntries(state.ttlAfterWrites.map((w) => [`PTTL after ${w.what} (ms)`, w.pttl])),
+          }),
         });
         ctx.metric("logins", state.logins);
         ctx.metric("requests", state.requests);

@@ -146,8 +146,8 @@ export async function runScenario(
       result.metrics[name] = value;
     },
     check: (name, ok, { evidence, ...details } = {}) => {
-      // Evidence is kept for a failed check only: a passing run's report stays as it was.
-      const kept = evidence && !ok ? keepEvidence(evidence) : undefined;
+      // Evidence is kept for a failed check only (and only then computed): a passing run's report stays as it was.
+      const kept = ok || !evidence ? undefined : keepEvidence(typeof evidence === "function" ? evidence() : evidence);
       const check: CheckResult = {
         name,
         ok,

@@ -70,9 +70,23 @@ export interface CheckResult {
   detail?: string;
   /**
    * What proves the outcome: the trace's commands (by `seq`, with their replies) and the values it was judged on.
-   * Given by the checks that fail most often (lock, cache stampede, rate limits, queues); see src/check-failure.ts.
+   * Every check gives it (CheckDetails); the report keeps it for a failed check only. See src/check-failure.ts.
    */
   evidence?: Evidence;
+}
+
+/**
+ * What a scenario states with each check: what it expected, what the run saw, and the evidence (the trace's commands
+ * the verdict rests on, the values judged). `evidence` may be a function: it is then called only when the check fails,
+ * so a passing run does not pay for searching the trace. test/architecture/check-evidence.test.ts keeps every check
+ * site giving all three.
+ */
+export interface CheckDetails {
+  expected: unknown;
+  actual: unknown;
+  /** One line on why it matters or what went wrong. */
+  detail?: string;
+  evidence: Evidence | (() => Evidence);
 }
 
 export type MetricValue = MeasuredValue;
@@ -171,8 +185,8 @@ export interface ScenarioContext<P> {
   /** A plot of numbers people would rather see than read (see PlotData). */
   plot(plot: PlotData): void;
   metric(name: string, value: MetricValue): void;
-  /** Record a check; returns `ok` so steps can branch on it. */
-  check(name: string, ok: boolean, details?: Omit<CheckResult, "name" | "ok">): boolean;
+  /** Record a check with what was expected, what was seen and the evidence; returns `ok` so steps can branch on it. */
+  check(name: string, ok: boolean, details?: Partial<CheckDetails>): boolean;
   /** Record the chapter's figure next to the measured one (shown as a table, and in --json as `figures`). */
   figure(figure: Figure): void;
   /** Commands this scenario has sent so far (not counting the connection handshake). */
