@@ -11,6 +11,7 @@ import {
   type CountMode,
   type CounterEvent,
 } from "../../src/patterns/analytics/index.js";
+import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import {
   CHAPTER_DAY,
@@ -187,11 +188,21 @@ async function inspectBuckets(ctx: Ctx, state: CountersState): Promise<void> {
   ctx.check("every bucket has a TTL, no longer than its retention", badTtl.length === 0, {
     expected: "0 < TTL ≤ retention",
     actual: badTtl.length === 0 ? "all" : badTtl.map((r) => `${r.key}: ${ttls[records.indexOf(r)]}`).join("; "),
+    evidence: () => {
+      const bad = new Set(badTtl.map((r) => r.key));
+      return { commands: commandsWhere(ctx.commands(), (c) => c.argv[0] === "TTL" && bad.has(c.argv[1] ?? "")) };
+    },
   });
   const notOnce = records.filter((r) => r.expirySets !== 1 || !r.setOnFirst);
   ctx.check("each bucket's expiry was set by its first event, and by no later one", notOnce.length === 0, {
     expected: "exactly once, at count 1",
     actual: notOnce.length === 0 ? "all" : notOnce.map((r) => `${r.key}: set ${r.expirySets}×`).join("; "),
+    evidence: () => ({
+      commands: commandsOn(
+        ctx.commands(),
+        notOnce.map((r) => r.key),
+      ),
+    }),
   });
   ctx.metric("buckets", records.length);
 }
@@ -217,6 +228,7 @@ async function readBack(ctx: Ctx, state: CountersState): Promise<void> {
   ctx.check("the hourly series read back equals the calls counted in the app", seriesOk, {
     expected: expectedSeries.join(","),
     actual: series.join(","),
+    evidence: () => ({ commands: commandsOn(ctx.commands(), hourKeys).slice(-1) }),
   });
   const all = [...state.keys.values()];
   // One MGET per hash tag: the page's keys and the user's keys are in different slots (on a cluster, nodes).
@@ -235,6 +247,15 @@ async function readBack(ctx: Ctx, state: CountersState): Promise<void> {
     {
       expected: `${model.size} buckets as modelled`,
       actual: wrong.length === 0 ? `${all.length} buckets as modelled` : wrong.map((r) => r.key).join(", "),
+      evidence: () => ({
+        commands: commandsOn(
+          ctx.commands(),
+          wrong.map((r) => r.key),
+        ),
+        values: Object.fromEntries(
+          wrong.slice(0, 6).map((r) => [r.key, `read ${String(read.get(r.key))}, model ${model.get(r.key) ?? 0}`]),
+        ),
+      }),
     },
   );
   const events = state.events.length;

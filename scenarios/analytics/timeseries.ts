@@ -17,6 +17,7 @@ import {
   type StreamShape,
 } from "../../src/patterns/analytics/index.js";
 import { copyKey } from "../../src/patterns/shared/copy.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 import { defineScenario } from "../../src/runner/types.js";
 import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
 import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
@@ -123,6 +124,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         ctx.check("the stream holds one entry per sample", shape.length === state.samples.length, {
           expected: state.samples.length,
           actual: shape.length,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands(), state.stream).slice(-2),
+            values: { "XADDs sent": sent.filter((c) => c.argv[0] === "XADD").length },
+          }),
         });
         ctx.metric("samples", state.samples.length);
       },
@@ -149,6 +154,7 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           {
             expected: `${state.window.expected.length} samples from ${fmtTime(from)}`,
             actual: `${got.length} samples${got[0] ? ` from ${fmtTime(got[0].ts)}` : ""}`,
+            evidence: () => ({ commands: commandsOn(ctx.commands(), state.stream).slice(-1) }),
           },
         );
         ctx.check(
@@ -157,6 +163,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           {
             expected: `${expectedStats.length} buckets`,
             actual: `${stats.length} buckets`,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), state.stream).slice(-1),
+              values: { "bucket (ms)": p.bucketMs },
+            }),
           },
         );
         ctx.metric("windowSamples", got.length);
@@ -187,11 +197,17 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           {
             expected: expected.length,
             actual: got.length,
+            evidence: () => ({ commands: commandsOn(ctx.commands(), state.zset).slice(-1) }),
           },
         );
         ctx.check(
           "and the same per-bucket min/max/avg",
           sameStats(bucketStats(got, p.bucketMs), bucketStats(expected, p.bucketMs)),
+          {
+            expected: `${bucketStats(expected, p.bucketMs).length} buckets, as from the generated samples`,
+            actual: `${bucketStats(got, p.bucketMs).length} buckets`,
+            evidence: () => ({ commands: commandsOn(ctx.commands(), state.zset).slice(-1) }),
+          },
         );
         state.streamBytes = await memoryUsage(ctx.redis, state.stream);
         state.zsetBytes = await memoryUsage(ctx.redis, state.zset);
@@ -243,6 +259,7 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
           {
             expected: "refused / 1",
             actual: `${refused ? "refused" : "accepted"} / ${added}`,
+            evidence: () => ({ commands: commandsOn(ctx.commands(), [state.stream, state.zset]).slice(-2) }),
           },
         );
         ctx.metric("streamBytes", state.streamBytes);
@@ -332,10 +349,18 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         ctx.check(`MAXLEN ~ ${keep} leaves at least ${keep} entries`, after.maxlenApprox.length >= keep, {
           expected: `≥ ${keep}`,
           actual: after.maxlenApprox.length,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands(), copies.maxlenApprox),
+            values: { removed: removed.maxlenApprox },
+          }),
         });
         ctx.check(`MAXLEN ${keep} leaves exactly ${keep}`, after.maxlenExact.length === keep, {
           expected: keep,
           actual: after.maxlenExact.length,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands(), copies.maxlenExact),
+            values: { removed: removed.maxlenExact },
+          }),
         });
         if (minidApprox && minidExact) {
           ctx.check(
@@ -344,6 +369,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
             {
               expected: `≥ ${keep}, first ≤ ${firstKeptId}`,
               actual: `${minidApprox.length}, first ${minidApprox.firstId}`,
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), copies.minidApprox ?? ""),
+                values: { removed: removed.minidApprox },
+              }),
             },
           );
           ctx.check(
@@ -352,6 +381,10 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
             {
               expected: `${keep}, first ${firstKeptId}`,
               actual: `${minidExact.length}, first ${minidExact.firstId}`,
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), copies.minidExact ?? ""),
+                values: { removed: removed.minidExact },
+              }),
             },
           );
         }

@@ -11,6 +11,7 @@ import {
   seededRandom,
   topPlayers,
 } from "../../src/patterns/leaderboard/index.js";
+import { commandsNamed } from "../../src/runner/evidence.js";
 import type { TableData } from "../../src/runner/types.js";
 import { boardKey, megabytes, ms, round, thousands } from "./params.js";
 import { inspect, type Board, type Ctx, type GlobalState } from "./global-steps.js";
@@ -56,6 +57,7 @@ export async function memory(ctx: Ctx, state: GlobalState): Promise<void> {
       {
         expected: `${limit.entries} members: listpack, ${limit.entries + 1}: skiplist`,
         actual: `${limit.entries}: ${atLimit!.encoding}, ${limit.entries + 1}: ${pastLimit!.encoding}`,
+        evidence: () => ({ commands: commandsNamed(ctx.commands(), ["CONFIG", "OBJECT"]) }),
       },
     );
   } else {
@@ -86,6 +88,10 @@ export async function memory(ctx: Ctx, state: GlobalState): Promise<void> {
     {
       expected: big ? "skiplist" : "listpack",
       actual: board.encoding,
+      evidence: () => ({
+        commands: commandsNamed(ctx.commands(), ["OBJECT"]).slice(-1),
+        values: { members: board.members, [limit.setting]: limit.entries },
+      }),
     },
   );
 

@@ -21,6 +21,7 @@ import {
   type ScoredPlayer,
   type Standing,
 } from "../../src/patterns/leaderboard/index.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import {
   boardKey,
@@ -100,6 +101,14 @@ export async function seed(ctx: Ctx, state: GlobalState): Promise<void> {
   ctx.check("the board holds every seeded player, each added once", size === p.players && result.added === p.players, {
     expected: `${p.players} members, ${p.players} added`,
     actual: `${size} members, ${result.added} added`,
+    evidence: () => ({
+      commands: commandsOn(ctx.commands(), state.key).slice(-1),
+      values: {
+        "ZADD members added (sum of replies)": result.added,
+        "ZADD commands": zadds.length,
+        "seeded players": p.players,
+      },
+    }),
   });
   const perRoundTrip = p.membersPerCommand * p.commandsPerPipeline;
   const zaddCount = Math.ceil(p.players / p.membersPerCommand);
@@ -110,6 +119,16 @@ export async function seed(ctx: Ctx, state: GlobalState): Promise<void> {
     {
       expected,
       actual: `${zadds.length} ZADDs in ${batches} pipelines`,
+      evidence: {
+        values: {
+          ZADDs: zadds.length,
+          pipelines: batches,
+          "first ZADD (seq)": zadds[0]?.seq ?? null,
+          "last ZADD (seq)": zadds.at(-1)?.seq ?? null,
+          "members per ZADD": p.membersPerCommand,
+          "ZADDs per pipeline": p.commandsPerPipeline,
+        },
+      },
     },
   );
 }
@@ -128,8 +147,16 @@ export async function gameWon(ctx: Ctx, state: GlobalState): Promise<void> {
       `${created ? "joined the board" : existed ? "was already seeded; the score was overwritten" : "was updated"}: ` +
       `${CHAPTER_SCORE} + ${WIN_POINTS} = ${after}`,
   );
-  ctx.check("ZINCRBY returned the score plus the points", after === expected, { expected, actual: after });
-  ctx.check("ZADD said whether the player was new", created === !existed, { expected: !existed, actual: created });
+  ctx.check("ZINCRBY returned the score plus the points", after === expected, {
+    expected,
+    actual: after,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-2) }),
+  });
+  ctx.check("ZADD said whether the player was new", created === !existed, {
+    expected: !existed,
+    actual: created,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-2) }),
+  });
 }
 
 /**
@@ -161,12 +188,16 @@ export async function topList(ctx: Ctx, state: GlobalState): Promise<void> {
   const descending = top.every((s, i) => i === 0 || compareStandings(top[i - 1]!, s) < 0);
   ctx.check(`top ${p.top} in descending score order (ties by name, reversed)`, descending, {
     detail: brief(top.slice(0, 3)),
+    expected: "each entry after the one before it: a lower score, or an equal score and a lower name",
+    actual: descending ? "in order" : firstDifference(top, [...top].sort(compareStandings)),
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-1) }),
   });
   const expected = state.ranked.slice(0, p.top);
   ctx.check(`top ${p.top} equal an independent sort of the seeded data`, sameStandings(top, expected), {
     expected: brief(expected.slice(0, 3)),
     actual: brief(top.slice(0, 3)),
     detail: firstDifference(top, expected),
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-1) }),
   });
 }
 
@@ -180,7 +211,11 @@ export async function myRank(ctx: Ctx, state: GlobalState): Promise<void> {
       : `${p.player}: rank ${rank} → place ${thousands(rank + 1)} of ${thousands(state.ranked.length)}`,
   );
   ctx.metric("place", rank === null ? null : rank + 1);
-  ctx.check("ZREVRANK equals the player's position in the model", rank === expected, { expected, actual: rank });
+  ctx.check("ZREVRANK equals the player's position in the model", rank === expected, {
+    expected,
+    actual: rank,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-1), values: { player: p.player } }),
+  });
 }
 
 export async function aroundMe(ctx: Ctx, state: GlobalState): Promise<void> {
@@ -204,6 +239,10 @@ export async function aroundMe(ctx: Ctx, state: GlobalState): Promise<void> {
         expected: `rank ${at}, ${brief(expected.slice(0, 2))} … (${expected.length})`,
         actual: `rank ${rank}, ${brief(standings.slice(0, 2))} … (${standings.length})`,
         detail: firstDifference(standings, expected),
+        evidence: () => ({
+          commands: commandsOn(ctx.commands(), state.key).slice(-2),
+          values: { player: c.player, radius: p.radius },
+        }),
       },
     );
   }
@@ -219,6 +258,9 @@ export async function page(ctx: Ctx, state: GlobalState): Promise<void> {
     ctx.note(`page ${p.page} is past the end (${thousands(pages)} pages): an empty reply, not an error`);
   ctx.check(`page ${p.page} equals the model's slice`, sameStandings(standings, expected), {
     detail: firstDifference(standings, expected),
+    expected: `${expected.length} players from place ${thousands((p.page - 1) * p.top + 1)}: ${brief(expected.slice(0, 2))} …`,
+    actual: `${standings.length} players: ${brief(standings.slice(0, 2))} …`,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-1) }),
   });
 }
 

@@ -12,6 +12,7 @@ import {
 } from "../../src/patterns/leaderboard/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { CHAPTER, boardKey, defaultParams, thousands, versionAtLeast, type LeaderboardParams } from "./params.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 
 /** Equal scores on purpose, with names chosen so that name order and arrival order disagree. */
 const TIED = ["player:zoe", "player:amy", "player:Bea", "player:bob"];
@@ -103,10 +104,12 @@ async function tiesByName(ctx: Ctx): Promise<void> {
   ctx.check("ties ordered by member name: ZRANGE ascending, byte by byte", ascending.join() === expectedAsc.join(), {
     expected: expectedAsc,
     actual: ascending,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), key) }),
   });
   ctx.check("ZREVRANGE lists equal scores in reverse name order", descending.join() === expectedDesc.join(), {
     expected: expectedDesc,
     actual: descending,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), key) }),
   });
   ctx.note(`${descending[0]} leads only because of the name; nothing says who reached ${TIE_SCORE} first`);
 }
@@ -165,11 +168,16 @@ async function compositeBelowLimit(ctx: Ctx, state: TiesState): Promise<void> {
     {
       expected: `${amy!.exact} ≠ ${zoe!.exact}, stored exactly`,
       actual: `${amy!.stored}, ${zoe!.stored}`,
+      evidence: () => ({
+        commands: commandsOn(ctx.commands(), key),
+        values: { "Amy's composite": String(amy!.exact), "Zoe's composite": String(zoe!.exact) },
+      }),
     },
   );
   ctx.check("…and the earlier arrival ranks first", order[0] === "player:amy", {
     expected: "player:amy first",
     actual: order,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), key).slice(-1) }),
   });
 }
 
@@ -199,6 +207,10 @@ async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
     {
       expected: "different integers sent, one double stored",
       actual: `sent ${amy!.exact} / ${zoe!.exact}, stored ${amy!.stored} / ${zoe!.stored}`,
+      evidence: () => ({
+        commands: commandsOn(ctx.commands(), key),
+        values: { "Amy's composite": String(amy!.exact), "Zoe's composite": String(zoe!.exact), gap: String(gap) },
+      }),
     },
   );
   ctx.check(
@@ -207,6 +219,7 @@ async function compositeBeyondLimit(ctx: Ctx): Promise<void> {
     {
       expected: "player:zoe first (name order)",
       actual: order,
+      evidence: () => ({ commands: commandsOn(ctx.commands(), key).slice(-1) }),
     },
   );
   ctx.metric("maxExactScore", maxExactScore(SEASON));
@@ -256,6 +269,8 @@ async function bestScore(ctx: Ctx): Promise<void> {
   ctx.check(`ZADD GT kept the best of ${SUBMISSIONS.join(", ")} and said when it changed`, wrong.length === 0, {
     expected: Math.max(...SUBMISSIONS),
     detail: wrong[0],
+    actual: wrong.length === 0 ? `${best}, every reply as the model's` : `${wrong.length} wrong: ${wrong.join("; ")}`,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), gtKey), values: { submissions: SUBMISSIONS.join(", ") } }),
   });
   ctx.note(`plain ZADD kept the last submission (${lastPlain}), not the best`);
 }

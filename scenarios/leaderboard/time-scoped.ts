@@ -15,6 +15,7 @@ import {
   type Standing,
 } from "../../src/patterns/leaderboard/index.js";
 import { sleep } from "../../src/runner/clock.js";
+import { commandsNamed, commandsOn } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import {
   CHAPTER,
@@ -103,6 +104,7 @@ async function dailyBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
   const random = seededRandom(p.seed + 7);
   const rows: TableData["rows"] = [];
   const mismatches: string[] = [];
+  let firstBadKey: string | undefined;
   for (let i = p.days - 1; i >= 0; i--) {
     const start = dayStart(now) - i * DAY_MS;
     const key = boardKey(ctx, "weekly", "day", dayLabel(start));
@@ -119,8 +121,10 @@ async function dailyBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
     // The last reply for each player is their day's total: the running ZINCRBY results must add up to the model's.
     const totals = new Map(games.map((g, j) => [g.player, after[j]!]));
     for (const [player, score] of scores) {
-      if (totals.get(player) !== score)
+      if (totals.get(player) !== score) {
+        firstBadKey ??= key;
         mismatches.push(`${dayLabel(start)} ${player}: redis ${totals.get(player)}, model ${score}`);
+      }
     }
     state.days.push({ label: dayLabel(start), start, key, games, scores, ttl });
     rows.push([dayLabel(start), games.length, scores.size, `${ttl} s (${(ttl / 3600).toFixed(1)} h)`]);
@@ -130,6 +134,7 @@ async function dailyBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
     expected: 0,
     actual: mismatches.length,
     detail: mismatches[0],
+    evidence: () => ({ commands: firstBadKey ? commandsOn(ctx.commands(), firstBadKey) : [] }),
   });
 }
 
@@ -145,11 +150,19 @@ async function dayTtls(ctx: Ctx, state: TimeScopedState): Promise<void> {
   ctx.check(`every day's board has a TTL, at most the retention (${retention} s)`, bounded, {
     expected: `0 < TTL ≤ ${retention}`,
     actual: ttls,
+    evidence: () => ({
+      commands: commandsNamed(ctx.commands(), ["TTL"]).slice(-state.days.length),
+      values: { "retention (s)": retention },
+    }),
   });
   ctx.check(
     "older days expire sooner",
     ttls.every((t, i) => i === 0 || t > ttls[i - 1]!),
-    { actual: ttls },
+    {
+      actual: ttls,
+      expected: "each day's TTL above the day before it's",
+      evidence: () => ({ commands: commandsNamed(ctx.commands(), ["TTL"]).slice(-state.days.length) }),
+    },
   );
 }
 
@@ -199,6 +212,10 @@ async function periodBoards(ctx: Ctx, state: TimeScopedState): Promise<void> {
         expected: brief(expected.slice(0, 3)),
         actual: brief(standings.slice(0, 3)),
         detail: firstDifference(standings, expected),
+        evidence: () => ({
+          commands: commandsOn(ctx.commands(), key),
+          values: { "ZUNIONSTORE reply (members)": size },
+        }),
       },
     );
   }
@@ -231,6 +248,7 @@ async function oldDayExpires(ctx: Ctx, state: TimeScopedState): Promise<void> {
   ctx.check(`the oldest day (${oldest.label}) expired: EXISTS 0, TTL -2`, exists === 0 && ttl === -2, {
     expected: "EXISTS 0, TTL -2",
     actual: `EXISTS ${exists}, TTL ${ttl}`,
+    evidence: () => ({ commands: commandsOn(ctx.commands(), oldest.key).slice(-3) }),
   });
 
   const newest = state.days[state.days.length - 1]!;
@@ -276,6 +294,7 @@ async function oldDayExpires(ctx: Ctx, state: TimeScopedState): Promise<void> {
       expected: brief(expected.slice(0, 3)),
       actual: brief(standings.slice(0, 3)),
       detail: firstDifference(standings, expected),
+      evidence: () => ({ commands: commandsOn(ctx.commands(), key) }),
     },
   );
 }
