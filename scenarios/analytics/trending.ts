@@ -15,6 +15,7 @@ import {
   type TrendingHour,
 } from "../../src/patterns/analytics/index.js";
 import { copyKey } from "../../src/patterns/shared/copy.js";
+import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_DAY,
@@ -142,6 +143,7 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         ctx.check("one decay keeps the top 10's order", sameOrder, {
           expected: before.map((b) => b.member).join(","),
           actual: after.map((a) => a.member).join(","),
+          evidence: () => ({ commands: commandsOn(ctx.commands(), state.board).slice(-3) }),
         });
         const model = modelTrending(state.events);
         const redis = await allScores(ctx.redis, state.board);
@@ -155,12 +157,19 @@ export default defineScenario<AnalyticsParams, TrendingState>({
               differing.length === 0
                 ? `${redis.length} members as modelled`
                 : differing.map((d) => `${d.member}: ${d.score} vs ${model.get(d.member)}`).join("; "),
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), state.board).slice(-1),
+              values: Object.fromEntries(
+                differing.slice(0, 6).map((d) => [d.member, `${d.score} vs model ${model.get(d.member)}`]),
+              ),
+            }),
           },
         );
         const expectedTop = topOf(model, 10).map((t) => t.member);
         ctx.check("the top 10 equals the model's", after.map((a) => a.member).join(",") === expectedTop.join(","), {
           expected: expectedTop.join(","),
           actual: after.map((a) => a.member).join(","),
+          evidence: () => ({ commands: commandsOn(ctx.commands(), state.board).slice(-2, -1) }),
         });
       },
     },
@@ -192,6 +201,12 @@ export default defineScenario<AnalyticsParams, TrendingState>({
             expected: `${viewCounts.size} members = views`,
             actual:
               wrong.length === 0 ? `${neverScores.length} members = views` : wrong.map((w) => w.member).join(", "),
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), state.undecayed).slice(-1),
+              values: Object.fromEntries(
+                wrong.slice(0, 6).map((w) => [w.member, `${w.score} vs ${String(viewCounts.get(w.member))} views`]),
+              ),
+            }),
           },
         );
         const viralRankNever = never.findIndex((t) => t.member === VIRAL_ARTICLE) + 1;
@@ -283,6 +298,13 @@ export default defineScenario<AnalyticsParams, TrendingState>({
           {
             expected: `${fmtScore(s * p.decay)} (the view overwritten)`,
             actual: fmtScore(naiveScore),
+            evidence: () => ({
+              commands: commandsWhere(
+                ctx.commands(),
+                (c) => c.argv.includes(naiveKey) && (c.argv[0] === "ZRANGE" || c.argv.includes(RISING_ARTICLE)),
+              ),
+              values: { "ZSCORE before": s, decay: p.decay },
+            }),
           },
         );
         ctx.check(
@@ -297,6 +319,10 @@ export default defineScenario<AnalyticsParams, TrendingState>({
                 : atomicScore === viewFirst
                   ? "Redis ran the view first"
                   : undefined,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), atomicKey),
+              values: { "ZSCORE before": s, decay: p.decay },
+            }),
           },
         );
         ctx.check(
@@ -305,6 +331,13 @@ export default defineScenario<AnalyticsParams, TrendingState>({
           {
             expected: `${1 + loop.members} and 1`,
             actual: `${naiveCommands.length} and ${atomicCommands.length}`,
+            evidence: {
+              values: {
+                "client loop's commands (first, last seq)": `${naiveCommands[0]?.seq ?? "–"}, ${naiveCommands.at(-1)?.seq ?? "–"}`,
+                "atomic decay's commands (seq)": atomicCommands.map((c) => c.seq).join(", "),
+                members: loop.members,
+              },
+            },
           },
         );
         ctx.metric("naiveDecayCommands", naiveCommands.length);

@@ -20,6 +20,8 @@ import {
   type HllShape,
 } from "../../src/patterns/hll/index.js";
 import { SCRIPTS } from "../../src/runner/support.js";
+import type { Evidence } from "../../src/check-failure.js";
+import { commandsNamed, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
 import { round } from "../../src/stats.js";
@@ -157,6 +159,7 @@ export default defineScenario<HllParams, UniqueCountState>({
           ctx.check("the SET holds every distinct address (the exact count to compare with)", state.exact === p.count, {
             expected: p.count,
             actual: state.exact,
+            evidence: () => ({ commands: commandsNamed(ctx.commands(), ["SCARD"]).slice(-1) }),
           });
           ctx.check(
             `PFCOUNT is within 4 standard errors of the exact count (±${num(tolerance)})`,
@@ -165,11 +168,16 @@ export default defineScenario<HllParams, UniqueCountState>({
               expected: `${num(state.exact - tolerance)}…${num(state.exact + tolerance)}`,
               actual: state.estimate,
               detail: `error ${pct(error, 3, true)}; 4σ = ${pct(4 * HLL_STANDARD_ERROR, 2)}`,
+              evidence: () => ({
+                commands: commandsNamed(ctx.commands(), ["PFCOUNT", "SCARD"]).slice(-2),
+                values: { "4 standard errors (items)": tolerance },
+              }),
             },
           );
           ctx.check(`the HLL string starts with "HYLL"`, shape.magic === "HYLL", {
             expected: "HYLL",
             actual: shape.magic,
+            evidence: () => ({ commands: commandsNamed(ctx.commands(), ["GETRANGE"]).slice(-1) }),
           });
           if (shape.encoding === "dense") {
             ctx.check(
@@ -179,6 +187,10 @@ export default defineScenario<HllParams, UniqueCountState>({
               {
                 expected: HLL_DENSE_BYTES,
                 actual: shape.bytes,
+                evidence: () => ({
+                  commands: commandsNamed(ctx.commands(), ["STRLEN"]).slice(-1),
+                  values: { encoding: shape.encoding },
+                }),
               },
             );
           } else {
@@ -188,6 +200,10 @@ export default defineScenario<HllParams, UniqueCountState>({
               {
                 expected: `< ${HLL_DENSE_BYTES}`,
                 actual: shape.bytes,
+                evidence: () => ({
+                  commands: commandsNamed(ctx.commands(), ["STRLEN"]).slice(-1),
+                  values: { encoding: shape.encoding },
+                }),
               },
             );
           }
@@ -269,6 +285,21 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
       const measured = rootMeanSquare(errors);
       const mean = errors.reduce((a, b) => a + b, 0) / k;
       const worst = Math.max(...errors.map(Math.abs));
+      /** The PFCOUNT of the run with the largest error, and the run's figures. */
+      const worstRun = (): Evidence => {
+        const run = errors.findIndex((e) => Math.abs(e) === worst) + 1;
+        const key = ctx.keys.key("unique-ips", tag("api"), `trial-${run}`);
+        return {
+          commands: commandsWhere(ctx.commands(), (c) => c.argv[0] === "PFCOUNT" && c.argv[1] === key),
+          values: {
+            runs: k,
+            "items per run": p.count,
+            "measured standard error": pct(measured, 3),
+            "the run with the largest error": run,
+            "its error": pct(errors[run - 1] ?? 0, 3, true),
+          },
+        };
+      };
       const band = standardErrorBand(k);
       const asymptotic = p.count >= ASYMPTOTIC_FROM_ITEMS;
       const sigmas = worstOfRunsSigmas(k);
@@ -305,6 +336,7 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
         {
           expected: `≤ ${pct(band.high, 3)}`,
           actual: pct(measured, 3),
+          evidence: worstRun,
         },
       );
       if (asymptotic) {
@@ -314,6 +346,7 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
           {
             expected: `${pct(band.low, 3)} … ${pct(band.high, 3)}`,
             actual: pct(measured, 3),
+            evidence: worstRun,
           },
         );
       }
@@ -323,6 +356,7 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
         {
           expected: `≤ ${pct(sigmas * HLL_STANDARD_ERROR, 2)}`,
           actual: pct(worst, 3),
+          evidence: worstRun,
         },
       );
       ctx.figure({

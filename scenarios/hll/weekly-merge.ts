@@ -9,6 +9,7 @@ import {
   relativeError,
   worstOfRunsSigmas,
 } from "../../src/patterns/hll/index.js";
+import { commandsNamed, commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario } from "../../src/runner/types.js";
 import {
   DAILY_VISIT_CHANCE,
@@ -135,6 +136,12 @@ export default defineScenario<HllParams, WeeklyState>({
               expected: "0 days outside",
               actual:
                 offDays.map((d) => `${d.label}: ${d.estimate} vs ${d.visitors.length}`).join("; ") || "0 days outside",
+              evidence: () => {
+                const off = new Set(offDays.map((d) => d.key));
+                return {
+                  commands: commandsWhere(ctx.commands(), (c) => c.argv[0] === "PFCOUNT" && off.has(c.argv[1] ?? "")),
+                };
+              },
             },
           );
           ctx.check(
@@ -145,6 +152,10 @@ export default defineScenario<HllParams, WeeklyState>({
               expected: `${num(exact - tolerance(exact))}…${num(exact + tolerance(exact))}`,
               actual: merged,
               detail: `error ${pct(error, 3, true)}`,
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), mergedKey),
+                values: { "exact (distinct visitors)": exact },
+              }),
             },
           );
           ctx.check(
@@ -153,6 +164,7 @@ export default defineScenario<HllParams, WeeklyState>({
             {
               expected: onTheFly,
               actual: merged,
+              evidence: () => ({ commands: commandsNamed(ctx.commands(), ["PFMERGE", "PFCOUNT"]).slice(-3) }),
             },
           );
           ctx.metric("days", state.days.length);

@@ -8,8 +8,18 @@ import {
   USE_CASES,
   type PersistenceSetting,
 } from "../../src/patterns/primary/index.js";
-import { allAckTimes, ms, snapshotFloor, totalAcked, type Ctx, type DurabilityState } from "./durability-state.js";
+import {
+  allAckTimes,
+  MATCHES,
+  ms,
+  snapshotFloor,
+  totalAcked,
+  type Ctx,
+  type DurabilityState,
+} from "./durability-state.js";
 import { CHAPTER_CLAIM } from "./params.js";
+import { commandsWhere } from "../../src/runner/evidence.js";
+import type { Evidence } from "../../src/check-failure.js";
 
 /** Lost against what the setting promises, the metrics, and the chapter's figure. */
 export function verdict(ctx: Ctx, state: DurabilityState, setting: PersistenceSetting): void {
@@ -27,10 +37,29 @@ export function verdict(ctx: Ctx, state: DurabilityState, setting: PersistenceSe
   const latencies = USE_CASES.flatMap((u) => state.stats[u]?.latencies ?? []);
   const lastSecond = ackTimes.filter((t) => t > killAt - 1_000).length;
   const promise = PROMISES[setting];
+  // What the restarted server gave back (its reader's commands), and each use case's counts.
+  const reader = `reader@${setting} (restarted)`;
+  const outcomeValues = Object.fromEntries(
+    USE_CASES.map((u) => {
+      const o = state.outcome[u]!;
+      return [u, `${o.acked} acknowledged, ${o.recovered} came back, ${o.unanswered} unanswered`];
+    }),
+  );
+  const restarted = (values: Evidence["values"], keys?: readonly string[]) => (): Evidence => ({
+    commands: commandsWhere(
+      ctx.commands(),
+      (c) => c.client === reader && (keys === undefined || c.argv.slice(1).some((a) => keys.includes(a))),
+    ),
+    values: { "kill after (ms)": state.killAfterMs ?? null, ...outcomeValues, ...values },
+  });
   ctx.check(
     "every use case had writes acknowledged before the kill",
     outcomes.every((o) => o.acked > 0),
-    { expected: "> 0 each", actual: USE_CASES.map((u) => `${u} ${state.outcome[u]!.acked}`).join(", ") },
+    {
+      expected: "> 0 each",
+      actual: USE_CASES.map((u) => `${u} ${state.outcome[u]!.acked}`).join(", "),
+      evidence: { values: outcomeValues },
+    },
   );
   ctx.check(
     `${describeSetting(setting, p.rdbSave)} lost no more than it promises (${promise.processCrash})`,
@@ -43,21 +72,41 @@ export function verdict(ctx: Ctx, state: DurabilityState, setting: PersistenceSe
             ? `≤ ${bound} (${floor} writes were acknowledged before the last snapshot began)`
             : `≤ ${bound}`,
       actual: lost,
+      evidence: restarted({
+        "the bound": bound,
+        "acknowledged in the last second": lastSecond,
+        "acknowledged before the last snapshot began": floor,
+      }),
     },
   );
   if (setting === "none")
     ctx.check("without persistence the restarted server is empty", state.keysAfter === 0, {
       expected: 0,
       actual: state.keysAfter ?? null,
+      evidence: () => ({
+        commands: commandsWhere(ctx.commands(), (c) => c.client === reader && c.argv[0] === "DBSIZE"),
+      }),
     });
   ctx.check(
     "nothing came back that was never sent (at most the one unanswered write per connection)",
     outcomes.every((o) => o.recovered <= o.acked + o.unanswered),
-    { expected: `≤ acknowledged + unanswered`, actual: extra },
+    {
+      expected: `≤ acknowledged + unanswered`,
+      actual: extra,
+      evidence: restarted({ "applied, never answered": extra }),
+    },
   );
   ctx.check(
     "every match came back whole: the state after its first n moves, never half a move",
     state.outcome.game?.consistent === true,
+    {
+      expected: "every match: its first n moves, for some n",
+      actual: state.outcome.game?.consistent === true ? "whole" : "torn",
+      evidence: restarted(
+        {},
+        MATCHES.map((m) => state.keys!.match(m)),
+      ),
+    },
   );
   const cart = state.outcome.cart!;
   const cartLost = Math.max(0, cart.acked - cart.recovered);
