@@ -333,7 +333,8 @@ export default defineScenario<AnalyticsParams, TrendingState>({
             actual: `${naiveCommands.length} and ${atomicCommands.length}`,
             evidence: {
               values: {
-                "client loop's commands (first, last seq)": `${naiveCommands[0]?.seq ?? "–"}, ${naiveCommands.at(-1)?.seq ?? "–"}`,
+                "client loop's commands (first, last seq)":
+                  `${naiveCommands[0]?.seq ?? "–"}, ` + `${naiveCommands.at(-1)?.seq ?? "–"}`,
                 "atomic decay's commands (seq)": atomicCommands.map((c) => c.seq).join(", "),
                 members: loop.members,
               },

@@ -258,7 +258,9 @@ export async function page(ctx: Ctx, state: GlobalState): Promise<void> {
     ctx.note(`page ${p.page} is past the end (${thousands(pages)} pages): an empty reply, not an error`);
   ctx.check(`page ${p.page} equals the model's slice`, sameStandings(standings, expected), {
     detail: firstDifference(standings, expected),
-    expected: `${expected.length} players from place ${thousands((p.page - 1) * p.top + 1)}: ${brief(expected.slice(0, 2))} …`,
+    expected:
+      `${expected.length} players from place ${thousands((p.page - 1) * p.top + 1)}: ` +
+      `${brief(expected.slice(0, 2))} …`,
     actual: `${standings.length} players: ${brief(standings.slice(0, 2))} …`,
     evidence: () => ({ commands: commandsOn(ctx.commands(), state.key).slice(-1) }),
   });

@@ -1,6 +1,7 @@
 import { overlappingHolds, percentile } from "../../src/patterns/lock/index.js";
 import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
 import { defineScenario, type ScenarioDef, type StepDef, type TableData } from "../../src/runner/types.js";
+import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { CHAPTER, counterKey, type Ctx, defaultParams, fenceKey, lockKey, type LockParams } from "./params.js";
 import { counterWorkload, initialState, type LockState, type LockVariant } from "./workers.js";
 import { maxOf, roundOrNull } from "../../src/stats.js";
@@ -33,6 +34,10 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
   ctx.check("every lock key is gone or has a TTL", badLocks === 0, {
     expected: "0 lock keys without TTL",
     actual: `${badLocks} without TTL`,
+    evidence: () => ({
+      commands: commandsWhere(ctx.commands(), (c) => c.argv[0] === "PTTL" && state.lockTtls.has(c.argv[1] ?? "")),
+      values: Object.fromEntries(state.lockTtls),
+    }),
   });
 
   const expected = p.workers * p.increments;
@@ -102,6 +107,17 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
           state.workloadFailures > 0
             ? `${state.workloadFailures} problems in the workload (lock lost, write refused, or expired before release)`
             : undefined,
+        evidence: () => ({
+          commands: commandsOn(ctx.commands(), counterKey(ctx, variant.algo), state.workloadSeqs ?? {}).slice(-1),
+          values: {
+            workers: p.workers,
+            increments: p.increments,
+            "double holds": doubleHolds,
+            "problems in the workload": state.workloadFailures,
+            "longest hold without renewal (ms)": roundOrNull(state.workloadUnrenewedMs),
+            "TTL (ms)": p.ttlMs,
+          },
+        }),
       },
     );
   }

@@ -5,6 +5,8 @@ import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import { CHAPTER } from "./params.js";
+import { commandsWhere } from "../../src/runner/evidence.js";
+import type { Evidence } from "../../src/check-failure.js";
 
 export interface FailoverParams {
   /** The lock's TTL, ms: long enough that A still holds it when B takes it (nothing here waits for it). */
@@ -228,12 +230,28 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           ],
         });
         const doubleHolds = overlappingHolds(state.holds);
+        // The evidence: what the clients sent on the lock, its fencing counter and WAIT, before or after the cut.
+        const onLock = (clients: string[], part: "healthy" | "cut" | "all") => (): Evidence => {
+          const all = ctx.commands();
+          const cut = all.find((c) => c.argv[0] === "CONFIG" && c.argv[2] === "masterauth")?.seq;
+          const range = part === "healthy" ? { upTo: cut } : part === "cut" ? { after: cut } : {};
+          const keys = [lockKey(ctx), fenceKey(ctx)];
+          return {
+            commands: commandsWhere(
+              all,
+              (c) =>
+                clients.includes(c.client) && (c.argv[0] === "WAIT" || c.argv.slice(1).some((a) => keys.includes(a))),
+              range,
+            ),
+          };
+        };
         ctx.check(
           "healthy replication: WAIT 1 answered 1 and the replica held A's lock",
           state.waitHealthy === 1 && state.replicaSawHealthy === true,
           {
             expected: "WAIT → 1, the token on the replica",
             actual: `WAIT → ${String(state.waitHealthy)}, replica ${state.replicaSawHealthy ? "had it" : "did not"}`,
+            evidence: onLock(["A@master", "operator@replica"], "healthy"),
           },
         );
         ctx.check(
@@ -242,6 +260,7 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           {
             expected: "OK, WAIT → 0, GET on replica → nil",
             actual: `${String(state.aSet)}, WAIT → ${String(state.waitCut)}, GET → ${String(state.replicaSawCut)}`,
+            evidence: onLock(["A@master", "operator@replica"], "cut"),
           },
         );
         ctx.check(
@@ -250,6 +269,7 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           {
             expected: "B's SET NX → OK while A holds it (1 double hold)",
             actual: `B's SET → ${String(state.bSet)}, ${doubleHolds} double holds`,
+            evidence: onLock(["A@master", "B@new-master"], "cut"),
           },
         );
         ctx.check(
@@ -258,6 +278,7 @@ const failover = defineScenario<FailoverParams, FailoverState>({
           {
             expected: `B's token = A's (${String(state.aFence)})`,
             actual: state.bFence ?? null,
+            evidence: onLock(["A@master", "B@new-master"], "cut"),
           },
         );
         ctx.metric("twoHolders", doubleHolds === 1);

@@ -3,6 +3,8 @@ import { counterKey, fenceKey, lockKey } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
 import { type LockVariant } from "./workers.js";
 import { lateReleaseChecks } from "./simple.js";
+import { pitfallEvidence } from "./pitfalls.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 
 export const fencing: LockVariant = {
   algo: "fencing",
@@ -40,6 +42,10 @@ export const fencing: LockVariant = {
       {
         expected: `1 … ${state.acquisitions}`,
         actual: firstOff === -1 ? `1 … ${fences.length}` : `token #${firstOff + 1} is ${fences[firstOff]}`,
+        evidence: () => ({
+          commands: commandsOn(ctx.commands(), fenceKey(ctx, "fencing")),
+          values: { "tokens in the order granted": fences.slice(0, 20).join(", ") },
+        }),
       },
     );
     lateReleaseChecks(ctx, state, "fencing");
@@ -49,6 +55,7 @@ export const fencing: LockVariant = {
       {
         expected: `refused (token ${String(pit.w1Fence)} < ${String(pit.w2Fence)})`,
         actual: pit.lateWriteAccepted ? "accepted" : `refused ${state.staleWritesRejected}`,
+        evidence: pitfallEvidence(ctx, state, "fencing", "counter"),
       },
     );
     const resource = await readFenced(ctx.redis, counterKey(ctx, "fencing"));
@@ -58,6 +65,7 @@ export const fencing: LockVariant = {
       {
         expected: `token ${String(pit.w2Fence)}, value ${pit.start! + 1}`,
         actual: `token ${resource.fence}, value ${String(resource.value)}`,
+        evidence: () => ({ commands: commandsOn(ctx.commands(), counterKey(ctx, "fencing")).slice(-1) }),
       },
     );
   },

@@ -2,6 +2,7 @@ import { connectWorkers, allWorkers, initialState, requireWorkers, type LockStat
 import { CHAPTER, defaultParams, type Ctx, type LockParams } from "./params.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type TableData } from "../../src/runner/types.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 
 interface NoLockState extends LockState {
   rounds: { reads: number[]; wrote: number[]; after: number }[];
@@ -65,6 +66,10 @@ async function verdict(ctx: Ctx, _state: NoLockState): Promise<void> {
     expected: `< ${expected}`,
     actual: finalCount,
     detail: `${lost} lost updates`,
+    evidence: () => ({
+      commands: commandsOn(ctx.commands(), noLockCounter(ctx)),
+      values: { workers: p.workers, increments: p.increments },
+    }),
   });
   ctx.check(
     "the count equals the model of the interleaving: each round of reads-then-writes adds 1",
@@ -72,6 +77,10 @@ async function verdict(ctx: Ctx, _state: NoLockState): Promise<void> {
     {
       expected: model,
       actual: finalCount,
+      evidence: () => ({
+        commands: commandsOn(ctx.commands(), noLockCounter(ctx)),
+        values: { rounds: p.increments, "the model: each round adds": 1 },
+      }),
     },
   );
 }

@@ -214,6 +214,7 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
   const p = ctx.params;
   const [w1] = state.workers;
   const key = lockKey(ctx, variant.algo);
+  const after = lastSeq(ctx.commands());
   const valueBefore = await variant.read(ctx, ctx.redis);
   const grant = await takeLock(ctx, state, variant, w1!, true);
   if (!grant?.watchdog) throw new Error("worker-1 could not take the free lock with a watchdog");
@@ -260,6 +261,7 @@ export async function renewalFails(ctx: Ctx, state: LockState, variant: LockVari
     valueAfter,
     release,
     renewalsBefore,
+    seqs: { after, upTo: lastSeq(ctx.commands()) },
     deletedAt,
     endedAt,
   };

@@ -18,6 +18,7 @@ import {
 import { tag } from "../../src/redis/keys.js";
 import { startThrowawayServer, type ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
+import { lastSeq, type SeqRange } from "../../src/runner/evidence.js";
 import type { RedlockParams } from "./redlock-params.js";
 
 export interface NodeHandle {
@@ -47,6 +48,25 @@ export interface RedlockState {
   minorityDown?: RedlockAttempt;
   majorityDown?: RedlockAttempt[];
   leftOnLiveNodes?: number;
+  /** The trace's sequence numbers around each part of the run, for the verdict's evidence. */
+  parts?: Partial<Record<"first" | "contention" | "minority" | "majority", SeqRange>>;
+}
+
+/** Mark the part of the trace a step sent, from sequence number `after` to now. */
+export function markPart(ctx: Ctx, state: RedlockState, part: keyof NonNullable<RedlockState["parts"]>, after: number) {
+  (state.parts ??= {})[part] = { after, upTo: lastSeq(ctx.commands()) };
+}
+
+/** An attempt's votes in words, node by node: the evidence of a Redlock check. */
+export function voteValues(attempt: RedlockAttempt | undefined): Record<string, string> {
+  if (!attempt) return {};
+  return {
+    ...Object.fromEntries(
+      attempt.votes.map((v) => [v.node, v.voted ? `granted in ${fixed(v.latencyMs)} ms` : (v.error ?? "refused")]),
+    ),
+    "elapsed (ms)": fixed(attempt.elapsedMs),
+    "validity (ms)": fixed(attempt.validityMs),
+  };
 }
 
 export type Ctx = ScenarioContext<RedlockParams>;

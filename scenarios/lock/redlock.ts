@@ -15,7 +15,10 @@ import {
   lockKey,
   takeDown,
   type RedlockState,
+  markPart,
+  voteValues,
 } from "./redlock-nodes.js";
+import { commandsOn, lastSeq } from "../../src/runner/evidence.js";
 import { redlockDefaults, type RedlockParams } from "./redlock-params.js";
 
 export { redlockDefaults, type RedlockParams } from "./redlock-params.js";
@@ -48,7 +51,9 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           "The elapsed time is measured from before the first SET to after the last reply: the lock's TTL was " +
           "running on the first node all that time.",
         run: async (ctx, state) => {
+          const after = lastSeq(ctx.commands());
           const { attempts, releases } = await holdOnce(ctx, state, "A");
+          markPart(ctx, state, "first", after);
           attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
           state.first = attempts[attempts.length - 1];
           ctx.note(
@@ -70,6 +75,7 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             gaveUp: 0,
           };
           let shown = 0;
+          const after = lastSeq(ctx.commands());
           await Promise.all(
             (["A", "B"] as const).map(async (client) => {
               for (let r = 0; r < p.rounds; r++) {
@@ -87,6 +93,7 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             }),
           );
           state.contention = stats;
+          markPart(ctx, state, "contention", after);
           ctx.table({
             columns: ["client", "acquisitions", "attempts", "failed attempts"],
             rows: (["A", "B"] as const).map((c) => [
@@ -116,7 +123,9 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             : undefined,
           run: async (ctx, state) => {
             await takeDown(ctx, state, n - q, hang);
+            const after = lastSeq(ctx.commands());
             const { attempts, releases } = await holdOnce(ctx, state, "A");
+            markPart(ctx, state, "minority", after);
             attempts.forEach((a, i) => attemptTable(ctx, "A", a, i === attempts.length - 1 ? releases : undefined));
             state.minorityDown = attempts[attempts.length - 1];
           },
@@ -125,12 +134,14 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           title: `One more node crashes (${n - q + 1} of ${n} out): the lock fails cleanly, and says why`,
           run: async (ctx, state) => {
             await takeDown(ctx, state, 1, false);
+            const after = lastSeq(ctx.commands());
             const { attempts } = await holdOnce(ctx, state, "A");
             attempts.forEach((a) => attemptTable(ctx, "A", a));
             state.majorityDown = attempts;
             const live = healthy(state).filter((x) => x.clients.A);
             const values = await Promise.all(live.map((x) => x.clients.A!.call("GET", lockKey(ctx))));
             state.leftOnLiveNodes = values.filter((v) => v !== null).length;
+            markPart(ctx, state, "majority", after);
             ctx.note(
               `A gave up after ${attempts.length} attempts: ${attempts[attempts.length - 1]?.reason ?? "?"}. Each ` +
                 "failed attempt released on every node: " +
@@ -164,6 +175,10 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
               ? `${first.acquired ? "acquired" : "failed"}, ${first.granted} votes, validity ` +
                 `${fixed(first.validityMs)} ms`
               : "no attempt",
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.first ?? {}),
+              values: voteValues(first),
+            }),
           },
         );
         const c = state.contention;
@@ -173,6 +188,14 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           {
             expected: "0 overlapping holds",
             actual: `${doubleHolds} overlapping holds over ${state.holds.length} holds`,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.contention ?? {}),
+              values: {
+                "overlapping holds": doubleHolds,
+                holds: state.holds.length,
+                "split votes": c?.splitVotes ?? null,
+              },
+            }),
           },
         );
         ctx.check(
@@ -181,6 +204,14 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
           {
             expected: `${p.rounds} each`,
             actual: c ? `A ${c.acquisitions.A}, B ${c.acquisitions.B}` : null,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.contention ?? {}).slice(-4),
+              values: {
+                "attempts A": c?.attempts.A ?? null,
+                "attempts B": c?.attempts.B ?? null,
+                "gave up": c?.gaveUp ?? null,
+              },
+            }),
           },
         );
         if (own) {
@@ -208,6 +239,10 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
               {
                 expected: `acquired with ${q} votes`,
                 actual: m ? `${m.acquired ? "acquired" : "failed"} with ${m.granted} votes` : "not tried",
+                evidence: () => ({
+                  commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.minority ?? {}),
+                  values: voteValues(m),
+                }),
               },
             );
           if (hang) {
@@ -222,6 +257,10 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
               {
                 expected: `a timeout; validity ≤ ${fixed(bound)} ms`,
                 actual: `${vote?.error ?? "no vote"}; validity ${m ? fixed(m.validityMs) : "?"} ms`,
+                evidence: () => ({
+                  commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.minority ?? {}),
+                  values: voteValues(m),
+                }),
               },
             );
           }
@@ -232,12 +271,26 @@ const redlock = defineScenario<RedlockParams, RedlockState>({
             {
               expected: `${p.retries} failed attempts, each < ${q} votes`,
               actual: all.map((a) => `${a.granted} votes`).join(", "),
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.majority ?? {}),
+                values: Object.fromEntries(
+                  all.map((a, i) => [`attempt ${i + 1}`, `${a.granted} votes: ${a.reason ?? "acquired"}`]),
+                ),
+              }),
             },
           );
           ctx.check(
             "the failed attempts released their votes: no live node still holds the lock",
             state.leftOnLiveNodes === 0,
-            { expected: 0, actual: state.leftOnLiveNodes ?? null },
+            {
+              expected: 0,
+              actual: state.leftOnLiveNodes ?? null,
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), lockKey(ctx), state.parts?.majority ?? {}).filter(
+                  (x) => x.argv[0] === "GET",
+                ),
+              }),
+            },
           );
         }
         ctx.metric("nodes", n);

@@ -4,6 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import type { UserLock } from "../../src/patterns/lock/user-script.js";
+import type { SeqRange } from "../../src/runner/evidence.js";
 
 export interface UserLockParams {
   lock: UserLock;
@@ -35,6 +36,8 @@ export interface Finding {
   expected: string;
   actual: string;
   ops: Op[];
+  /** The part of the trace the probe sent (its evidence), when it was one probe. */
+  at?: SeqRange;
 }
 
 export interface LockScriptState {

@@ -9,6 +9,7 @@ import { pause, waitForLock } from "../../src/patterns/lock/index.js";
 import { LockReplyError, userAcquire, userExtend, userRelease } from "../../src/patterns/lock/user-script.js";
 import { sleep } from "../../src/runner/clock.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
+import { lastSeq, type SeqRange } from "../../src/runner/evidence.js";
 import {
   CHECKS,
   opsText,
@@ -62,23 +63,27 @@ export function record(
   expected: string,
   actual: string,
   ops: Op[],
+  at?: SeqRange,
 ) {
-  state.findings.push({ check, ok, expected, actual, ops: [...ops] });
+  state.findings.push({ check, ok, expected, actual, ops: [...ops], ...(at ? { at } : {}) });
 }
 
 /** Run a probe; a reply outside the contract fails the probe's check with that reply. */
 async function probe(
+  ctx: ScenarioContext<UserLockParams>,
   state: LockScriptState,
   check: string,
   ops: Op[],
   run: () => Promise<{ ok: boolean; expected: string; actual: string }>,
 ): Promise<void> {
+  const after = lastSeq(ctx.commands());
+  const at = () => ({ after, upTo: lastSeq(ctx.commands()) });
   try {
     const r = await run();
-    record(state, check, r.ok, r.expected, r.actual, ops);
+    record(state, check, r.ok, r.expected, r.actual, ops, at());
   } catch (err) {
     if (!(err instanceof LockReplyError)) throw err;
-    record(state, check, false, "replies as the contract says", err.message, ops);
+    record(state, check, false, "replies as the contract says", err.message, ops, at());
   }
 }
 
@@ -177,7 +182,7 @@ export async function ownership(ctx: ScenarioContext<UserLockParams>, state: Loc
   }
   for (const [check, run] of probes) {
     const ops: Op[] = [];
-    await probe(state, check, ops, () => run(ops));
+    await probe(ctx, state, check, ops, () => run(ops));
     const f = state.findings[state.findings.length - 1]!;
     ctx.note(`${f.ok ? "✓" : "✗"} ${check}: ${opsText(f.ops)}`);
   }
@@ -187,7 +192,7 @@ export async function expiry(ctx: ScenarioContext<UserLockParams>, state: LockSc
   const p = ctx.params;
   const ops: Op[] = [];
   const { key, r2, w1, w2 } = pair(ctx, state, ops);
-  await probe(state, CHECKS.expiry, ops, async () => {
+  await probe(ctx, state, CHECKS.expiry, ops, async () => {
     if (!(await w1.acquire(key, "token-1", p.ttlMs))) {
       return { ok: false, expected: "worker-1 acquires a free lock", actual: "refused" };
     }
@@ -239,7 +244,7 @@ export async function watchdog(ctx: ScenarioContext<UserLockParams>, state: Lock
   const ops: Op[] = [];
   const { key, r1, w1, w2 } = pair(ctx, state, ops);
   let late = false;
-  await probe(state, CHECKS.watchdog, ops, async () => {
+  await probe(ctx, state, CHECKS.watchdog, ops, async () => {
     await w1.acquire(key, "token-1", p.ttlMs);
     let last = performance.now();
     let maxGap = 0;

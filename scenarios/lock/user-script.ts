@@ -6,6 +6,7 @@
 import { ScriptLoadError } from "../../src/errors.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
+import { commandsWhere } from "../../src/runner/evidence.js";
 import { CHECKS, opsText, PROBE_TTL_MS, type LockScriptState, type UserLockParams } from "./user-script-params.js";
 import { expiry, ownership, record, watchdog } from "./user-script-probes.js";
 import { fuzzStep, workers } from "./user-script-workers.js";
@@ -140,6 +141,10 @@ function verdict(ctx: ScenarioContext<UserLockParams>, state: LockScriptState): 
       expected: f.expected,
       actual: f.actual,
       ...(f.ops.length > 0 && !f.ok ? { detail: `sequence: ${opsText(f.ops)}` } : {}),
+      evidence: () => ({
+        commands: f.at ? commandsWhere(ctx.commands(), () => true, f.at) : [],
+        ...(f.ops.length > 0 ? { values: { sequence: opsText(f.ops) } } : {}),
+      }),
     });
   }
   for (const n of state.notes) ctx.note(n);

@@ -1,6 +1,7 @@
 import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
-import { lockKey } from "./params.js";
+import { counterKey, lockKey } from "./params.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 import { lockScenario } from "./algorithm-run.js";
 import { pitfallEvidence } from "./pitfalls.js";
 import { plainCounter, type LockVariant } from "./workers.js";
@@ -105,6 +106,22 @@ export const watchdog: LockVariant = {
           ? `${lost.message}; ${lost.chunksDone}/${lost.chunksPlanned} slices done; counter ${lost.valueBefore} ` +
             `→ ${lost.valueAfter}`
           : "not run",
+        evidence: () => ({
+          commands: commandsOn(
+            ctx.commands(),
+            [lockKey(ctx, "watchdog"), counterKey(ctx, "watchdog")],
+            state.lost?.seqs ?? {},
+          ),
+          ...(lost
+            ? {
+                values: {
+                  told: lost.message,
+                  "slices done": `${lost.chunksDone}/${lost.chunksPlanned}`,
+                  "counter before → after": `${lost.valueBefore} → ${lost.valueAfter}`,
+                },
+              }
+            : {}),
+        }),
       },
     );
   },

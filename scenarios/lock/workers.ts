@@ -11,6 +11,7 @@ import {
 } from "../../src/patterns/lock/index.js";
 import { counterKey, type Ctx, lockKey, type LockParams } from "./params.js";
 import { maxOf, round } from "../../src/stats.js";
+import { lastSeq, type SeqRange } from "../../src/runner/evidence.js";
 
 export interface Worker {
   label: string;
@@ -70,6 +71,8 @@ export interface LockState {
   /** When the counter workload started and ended (performance.now()), for the stall monitor. */
   workloadWindow?: { from: number; to: number };
   finalCount: number | null;
+  /** The trace's sequence numbers around the counter workload (its final read included), for its check's evidence. */
+  workloadSeqs?: { after: number; upTo: number };
   /** Increments the workload's workers could not make (lock lost, write refused). */
   workloadFailures: number;
   pitfall: PitfallOutcome;
@@ -130,6 +133,8 @@ export interface LostOutcome {
   /** When the DEL was sent and when worker-1's work ended (told or finished), performance.now(). */
   deletedAt: number;
   endedAt: number;
+  /** The trace's sequence numbers around the renewal-fails part (its check's evidence). */
+  seqs?: SeqRange;
 }
 
 /** What differs between the three lock algorithms; the scenario around them is the same. */
@@ -347,6 +352,7 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
   await connectWorkers(ctx, state);
   await variant.init(ctx);
   const from = performance.now();
+  const after = lastSeq(ctx.commands());
   const stats = await allWorkers(state.workers.map((w) => workerLoop(ctx, state, variant, w)));
   state.workloadWindow = { from, to: performance.now() };
   state.workloadUnrenewedMs = variant.watchdog && p.renew ? state.longestUnrenewedMs : state.longestHoldMs;
@@ -356,6 +362,7 @@ export async function counterWorkload(ctx: Ctx, state: LockState, variant: LockV
   state.waits = stats.flatMap((s) => s.waits);
   state.workloadFailures = stats.reduce((n, s) => n + s.failures.length, 0);
   state.finalCount = await variant.read(ctx, ctx.redis);
+  state.workloadSeqs = { after, upTo: lastSeq(ctx.commands()) };
   ctx.table({
     columns: ["worker", "increments", "lock attempts", "refused attempts", "wait p50", "wait p99", "wait max"],
     rows: stats.map((s) => [

@@ -19,6 +19,7 @@ import {
   list,
   liveConsumers,
   reportCounts,
+  messageEvidence,
   runConcurrently,
   sameIds,
   unfinishedByCrash,
@@ -154,6 +155,7 @@ export default defineScenario<QueueParams, QueueState>({
                 expected: `${list(notStarted)} absent from the queue`,
                 actual: stillThere.length === 0 ? "absent" : `still queued: ${list(stillThere)}`,
                 detail: "BRPOP removed them; no list, hash or pending entry remembers that they were taken",
+                evidence: messageEvidence(ctx, notStarted, { "still queued": queued.length }),
               },
             );
           },
@@ -211,6 +213,7 @@ export default defineScenario<QueueParams, QueueState>({
             expected: "> 0",
             actual: counts.lost,
             detail: "the reason for the reliable queue and for streams",
+            evidence: messageEvidence(ctx, counts.lostIds, { produced: counts.produced, handled: counts.handled }),
           });
           ctx.check(
             "the lost messages are exactly those the crashed consumers never finished",
@@ -222,12 +225,17 @@ export default defineScenario<QueueParams, QueueState>({
             },
           );
         } else {
-          ctx.check("without a crash nothing is lost", counts.lost === 0, { expected: 0, actual: counts.lost });
+          ctx.check("without a crash nothing is lost", counts.lost === 0, {
+            expected: 0,
+            actual: counts.lost,
+            evidence: messageEvidence(ctx, counts.lostIds, { produced: counts.produced, handled: counts.handled }),
+          });
         }
         ctx.check("no message was sent twice", counts.duplicates === 0, {
           expected: 0,
           actual: counts.duplicates,
           detail: "each BRPOP hands a message to one consumer, once",
+          evidence: messageEvidence(ctx, counts.duplicateIds, { produced: counts.produced, handled: counts.handled }),
         });
         ctx.figure({
           what: "messages lost when consumers die between BRPOP and finishing",

@@ -1,3 +1,4 @@
+import { commandsNamed } from "../../src/runner/evidence.js";
 /**
  * `queue --kind reliable`: the chapter's reliable queue, each message moved into the consumer's own processing list
  * until it is acknowledged; consumers that crash mid-batch, a restart that resumes its own list, and a reaper that
@@ -29,6 +30,7 @@ import {
   type Delivery,
   checkDuplicates,
   checkNothingLost,
+  messageEvidence,
 } from "./consumers.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 import { acknowledge, drainAll, fmtTime, moveOf, queueKeys, take, type ReliableState } from "./reliable-consumer.js";
@@ -150,6 +152,7 @@ export default defineScenario<QueueParams, ReliableState>({
               {
                 expected: list([...expected].sort()),
                 actual: list([...held].sort()),
+                evidence: messageEvidence(ctx, [...new Set([...held, ...expected])]),
               },
             );
           },
@@ -185,6 +188,7 @@ export default defineScenario<QueueParams, ReliableState>({
               {
                 expected: list(expected),
                 actual: list(state.resumed),
+                evidence: messageEvidence(ctx, [...new Set([...state.resumed, ...expected])]),
               },
             );
           },
@@ -258,6 +262,9 @@ export default defineScenario<QueueParams, ReliableState>({
           {
             expected: passes.map((ps) => list(ps.expected)).join(", then "),
             actual: passes.map((ps) => list(ps.returned)).join(", then "),
+            evidence: messageEvidence(ctx, [...new Set([...state.returned, ...stuck])], {
+              "visibility timeout (ms)": p.visibilityMs,
+            }),
           },
         );
         if (state.returned.length > 0) await drainAll(ctx, state, live);
@@ -279,11 +286,21 @@ export default defineScenario<QueueParams, ReliableState>({
         ctx.check("every message was processed at least once", counts.handled === counts.produced, {
           expected: counts.produced,
           actual: counts.handled,
+          evidence: messageEvidence(
+            ctx,
+            state.messages
+              .filter((m) => !state.ledger.historyOf(m.id).some((e) => e.kind === "handled"))
+              .map((m) => m.id),
+            { produced: counts.produced, handled: counts.handled },
+          ),
         });
         checkDuplicates(ctx, counts, doneNotAcked);
         ctx.check("the queue, the processing lists and the taken-at hash are empty", leftover === 0 && stamps === 0, {
           expected: "0 messages, 0 stamps",
           actual: `${leftover} messages, ${stamps} stamps`,
+          evidence: () => ({
+            commands: commandsNamed(ctx.commands(), ["LLEN", "HLEN"]).slice(-(consumers.length + 2)),
+          }),
         });
         const stuck = doneNotAcked.length + unfinishedByCrash(state).notStarted.length;
         ctx.figure({

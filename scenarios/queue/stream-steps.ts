@@ -13,7 +13,17 @@ import {
   removeConsumer,
 } from "../../src/patterns/queue/index.js";
 import { sleep } from "../../src/runner/clock.js";
-import { connectionOf, crashMidBatch, drainMeter, list, runConcurrently, sameIds, type Delivery } from "./consumers.js";
+import {
+  connectionOf,
+  crashMidBatch,
+  drainMeter,
+  list,
+  messageEvidence,
+  runConcurrently,
+  sameIds,
+  type Delivery,
+} from "./consumers.js";
+import { commandsNamed } from "../../src/runner/evidence.js";
 import {
   claimerOf,
   claimOf,
@@ -96,6 +106,7 @@ export async function pendingAfterCrash(ctx: Ctx, state: StreamState): Promise<v
     {
       expected: list(expected),
       actual: list(entries.map((e) => `${state.messageOf.get(e.id)}@${e.consumer} ×${e.deliveries}`)),
+      evidence: () => ({ commands: commandsNamed(ctx.commands(), ["XPENDING"]).slice(-2) }),
     },
   );
 }
@@ -116,6 +127,7 @@ export async function restartReadsOwn(ctx: Ctx, state: StreamState, plan: CrashP
   ctx.check("the restarted consumer read back exactly its own pending entries", sameIds(state.resumed, expected), {
     expected: list(expected),
     actual: list(state.resumed),
+    evidence: messageEvidence(ctx, [...new Set([...state.resumed, ...expected])]),
   });
 }
 

@@ -1,6 +1,15 @@
 /** The queue/stream scenario's verdict: nothing pending, nothing lost, the poison message in the dead-letter stream. */
 import { deadLetters, pendingSummary } from "../../src/patterns/queue/index.js";
-import { checkDuplicates, checkNothingLost, list, reportCounts, sameIds, unfinishedByCrash } from "./consumers.js";
+import {
+  checkDuplicates,
+  checkNothingLost,
+  list,
+  messageEvidence,
+  reportCounts,
+  sameIds,
+  unfinishedByCrash,
+} from "./consumers.js";
+import { commandsNamed, commandsOn } from "../../src/runner/evidence.js";
 import { GROUP, keysOf, type CrashPlan, type Ctx, type StreamState } from "./stream-consumer.js";
 
 /** Nothing pending, nothing lost, the poison message dead-lettered; the chapter's figure. */
@@ -32,7 +41,11 @@ export async function verdict(ctx: Ctx, state: StreamState, plan: CrashPlan | un
     `the stream still holds its ${length} entries (acknowledged entries are not deleted: trim with XADD … MAXLEN ` +
       "or XTRIM)",
   );
-  ctx.check("nothing pending", summary.count === 0, { expected: 0, actual: summary.count });
+  ctx.check("nothing pending", summary.count === 0, {
+    expected: 0,
+    actual: summary.count,
+    evidence: () => ({ commands: commandsNamed(ctx.commands(), ["XPENDING"]).slice(-1) }),
+  });
   checkNothingLost(ctx, counts);
   ctx.check(
     "every message was processed at least once (or dead-lettered)",
@@ -40,6 +53,16 @@ export async function verdict(ctx: Ctx, state: StreamState, plan: CrashPlan | un
     {
       expected: counts.produced,
       actual: counts.handled + counts.deadLettered,
+      evidence: messageEvidence(
+        ctx,
+        state.messages
+          .filter(
+            (m) =>
+              !state.ledger.historyOf(m.id).some((e) => e.kind === "handled") && !counts.deadLetteredIds.includes(m.id),
+          )
+          .map((m) => m.id),
+        { produced: counts.produced, handled: counts.handled, "dead-lettered": counts.deadLettered },
+      ),
     },
   );
   checkDuplicates(ctx, counts, doneNotAcked);
@@ -55,6 +78,7 @@ export async function verdict(ctx: Ctx, state: StreamState, plan: CrashPlan | un
       {
         expected: list(expected),
         actual: list(claimed),
+        evidence: messageEvidence(ctx, [...new Set([...claimed, ...expected])]),
       },
     );
   }
@@ -64,6 +88,7 @@ export async function verdict(ctx: Ctx, state: StreamState, plan: CrashPlan | un
     ctx.check("the dead-lettered message is the poison one", sameIds(deadIds, [state.poisonId]), {
       expected: state.poisonId,
       actual: list(deadIds),
+      evidence: () => ({ commands: commandsOn(ctx.commands(), deadLetter) }),
     });
     ctx.check(
       `it was tried ${p.maxDeliveries} times, and its dead-letter entry carries that delivery count`,
@@ -71,12 +96,14 @@ export async function verdict(ctx: Ctx, state: StreamState, plan: CrashPlan | un
       {
         expected: `${p.maxDeliveries} attempts, deliveries ${p.maxDeliveries}`,
         actual: `${attempts} attempts, deliveries ${dead[0]?.fields?.deliveries ?? "–"}`,
+        evidence: messageEvidence(ctx, [state.poisonId], { attempts }),
       },
     );
   } else {
     ctx.check("no dead letters without a poison message", dead.length === 0, {
       expected: 0,
       actual: dead.length,
+      evidence: () => ({ commands: commandsOn(ctx.commands(), deadLetter) }),
     });
   }
   const pendingSeen = state.pendingAfterCrash.length;
