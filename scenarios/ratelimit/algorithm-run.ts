@@ -17,6 +17,7 @@ import { round } from "../../src/stats.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 import { phaseTitle, sendRequests, trafficFor, trafficSay } from "./algorithm-traffic.js";
 import { describeWindow, limitLabel, type Limiter, type RateLimitState } from "./limiter.js";
+import { commandsWhere } from "../../src/runner/evidence.js";
 
 export { roundTrips } from "../../src/redis/batch.js";
 export { round } from "../../src/stats.js";
@@ -152,6 +153,10 @@ async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLim
   ctx.check("every key the algorithm wrote has a TTL", rows.length > 0 && withoutTtl === 0, {
     expected: "at least one key, 0 without TTL",
     actual: `${rows.length} keys, ${withoutTtl} without TTL`,
+    evidence: () => ({
+      commands: commandsWhere(ctx.commands(), (c) => c.argv[0] === "PTTL" && state.ttls.get(c.argv[1] ?? "") === -1),
+      values: { keys: rows.length, "without TTL": withoutTtl },
+    }),
   });
 }
 
@@ -201,6 +206,17 @@ async function verdict(ctx: ScenarioContext<RateLimitParams>, state: RateLimitSt
           ...model[decisions.indexOf(firstMismatch)]!.numbers,
         })}`
       : undefined,
+    evidence: {
+      values: firstMismatch
+        ? {
+            client: firstMismatch.client,
+            "request number": firstMismatch.seq,
+            "redis allowed": firstMismatch.allowed,
+            "model allowed": model[decisions.indexOf(firstMismatch)]!.allowed,
+            "requests judged": decisions.length,
+          }
+        : { "requests judged": decisions.length },
+    },
   });
 
   const maxAllowed = Math.max(

@@ -63,6 +63,7 @@ export const fixedWindow: Limiter = {
           expected: 2 * perWindow,
           actual: maxAllowed,
           detail: "the chapter's pitfall, measured",
+          evidence: { values: windowEvidence(decisions, p) },
         },
       );
     }

@@ -1,6 +1,7 @@
 import { modelSlidingLog, slidingLogLimit } from "../../src/patterns/ratelimit/index.js";
 import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
 import { windowEvidence } from "./evidence.js";
+import { commandsNamed } from "../../src/runner/evidence.js";
 
 export const slidingLog: Limiter = {
   algo: "sliding-log",
@@ -56,6 +57,7 @@ export const slidingLog: Limiter = {
     ctx.check("the log holds one member per accepted request in the window (ZCARD)", actual === expected, {
       expected,
       actual,
+      evidence: () => ({ commands: commandsNamed(ctx.commands(), ["ZCARD"]).slice(-p.clients.length) }),
     });
   },
 };

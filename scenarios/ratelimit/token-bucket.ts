@@ -49,7 +49,11 @@ export const tokenBucket: Limiter = {
     });
     if (p.cost > p.burst) {
       const allowed = decisions.filter((d) => d.allowed).length;
-      ctx.check("a cost larger than the bucket is always rejected", allowed === 0, { expected: 0, actual: allowed });
+      ctx.check("a cost larger than the bucket is always rejected", allowed === 0, {
+        expected: 0,
+        actual: allowed,
+        evidence: { values: { cost: p.cost, burst: p.burst, requests: decisions.length, allowed } },
+      });
     }
     // Each bucket expires when it would be full again: PTTL ≤ time to refill what is missing (+ scenario padding).
     // Only an allowed request writes (and sets the TTL), so measure from the last allowed one.

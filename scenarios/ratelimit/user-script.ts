@@ -123,7 +123,11 @@ function verdict(ctx: ScenarioContext<UserScriptParams>, state: UserScriptState)
     const fuzzed = state.fuzz?.failure?.kind === kind ? state.fuzz.failure : undefined;
     const failing = shrunk ?? fuzzed;
     if (!ev && !fuzzed) {
-      ctx.check(checkName(kind, p.config), true);
+      ctx.check(checkName(kind, p.config), true, {
+        expected: "no violation",
+        actual: "none",
+        evidence: { values: { "requests judged": state.requests, sequences: state.runs } },
+      });
       continue;
     }
     const where = ev ? `${ev.phase} traffic` : `fuzz, seed ${p.seed}`;
@@ -162,6 +166,15 @@ function verdict(ctx: ScenarioContext<UserScriptParams>, state: UserScriptState)
               `replay: --fuzz ${p.fuzz} --seed ${p.seed}`,
           }
         : {}),
+      evidence: state.fuzz.failure
+        ? violationEvidence(
+            state.fuzz.failure.requests.length,
+            state.fuzz.failure.violation.index,
+            `fuzz, seed ${p.seed}`,
+            sequenceText(state.fuzz.failure.requests, state.fuzz.failure.observed),
+            `--fuzz ${p.fuzz} --seed ${p.seed}`,
+          )
+        : { values: { sequences: p.fuzz, seed: p.seed } },
     });
   }
   ctx.metric("requests", state.requests);
