@@ -1,5 +1,6 @@
 import { readCacheAside, writeCacheAside } from "../../src/patterns/cache/index.js";
 import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
+import { readsEvidence } from "./evidence.js";
 
 export const cacheAside: StrategyImpl = {
   strategy: "cache-aside",
@@ -35,6 +36,11 @@ export const cacheAside: StrategyImpl = {
         expected: 0,
         actual: stale,
         detail: "with concurrent requests a reader's late SET can undo the DEL: see cache --race",
+        evidence: readsEvidence(
+          state.workloadCommands,
+          state.reads.filter((r) => r.stale),
+          (id) => cacheKey(ctx, "cache-aside", id),
+        ),
       },
     );
   },

@@ -12,6 +12,7 @@ import {
   type UserRow,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
+import { publishEvidence, staleEvidence } from "./evidence.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
 import {
   CHAPTER_PUBSUB,
@@ -269,6 +270,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
             {
               expected: p.instances * state.published.length,
               actual: `${delivered} receivers, ${state.propagation.length} drops`,
+              evidence: publishEvidence(ctx.commands, state.published),
             },
           );
         },
@@ -286,6 +288,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
           ctx.check("after the invalidation no instance serves an old row", stale === 0, {
             expected: 0,
             actual: stale,
+            evidence: staleEvidence(ctx.commands, state.reads, "after", (id) => entryKey(ctx, id)),
           });
         },
       },
@@ -315,6 +318,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
             {
               expected: p.instances - 1,
               actual: receivers,
+              evidence: publishEvidence(ctx.commands, state.published),
             },
           );
           ctx.check(
@@ -323,6 +327,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
             {
               expected: `1 stale read, by ${away}`,
               actual: stale.map((r) => r.instance),
+              evidence: staleEvidence(ctx.commands, state.reads, "away", (id) => entryKey(ctx, id)),
             },
           );
         },
@@ -352,6 +357,7 @@ export default defineScenario<EventInvalidationParams, EventState>({
             {
               expected: 0,
               actual: stale,
+              evidence: staleEvidence(ctx.commands, state.reads, "recovered", (id) => entryKey(ctx, id)),
             },
           );
         },

@@ -1,5 +1,7 @@
 import { readCacheAside, userName, type UserRow } from "../../src/patterns/cache/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
+import { commandsNamed, commandsOn, lastSeq } from "../../src/runner/evidence.js";
+import { dbEvidence } from "./evidence.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
   CHAPTER_CACHING,
@@ -32,9 +34,13 @@ interface TtlRead {
   hit: boolean;
   version: number;
   stale: boolean;
+  /** The trace's last sequence number when the read returned. */
+  seq: number;
 }
 
 interface TtlState extends OriginState {
+  /** The trace's last sequence number when the database writes were done. */
+  writeSeq?: number;
   filledAt: Map<number, number>;
   /** When the warm-up began: no entry can expire before this + the TTL (the client's clock, conservatively). */
   warmStartedAt: number;
@@ -96,6 +102,7 @@ export default defineScenario<InvalidationParams, TtlState>({
         ctx.check(`every entry was stored with its TTL (0 < PTTL ≤ ${p.ttlMs} ms)`, ok, {
           expected: `1…${p.ttlMs}`,
           actual: state.ttls,
+          evidence: () => ({ commands: commandsNamed(ctx.commands(), ["PTTL"]) }),
         });
       },
     },
@@ -108,6 +115,7 @@ export default defineScenario<InvalidationParams, TtlState>({
           await state.db!.updateUser(row);
         }
         state.writtenAt = performance.now();
+        state.writeSeq = lastSeq(ctx.commands());
       },
     },
     {
@@ -127,7 +135,8 @@ export default defineScenario<InvalidationParams, TtlState>({
             else state.misses += 1;
             const version = read.row?.version ?? 0;
             const stale = version < state.newVersion;
-            state.reads.push({ round, id, at: performance.now() - state.writtenAt, hit: read.hit, version, stale });
+            const at = performance.now() - state.writtenAt;
+            state.reads.push({ round, id, at, hit: read.hit, version, stale, seq: lastSeq(ctx.commands()) });
             if (!stale) fresh.add(id);
           }
         }
@@ -144,6 +153,19 @@ export default defineScenario<InvalidationParams, TtlState>({
     {
       title: "Verdict",
       run: async (ctx, state) => {
+        // The evidence: the commands on the entries after the database write, up to the given read; each read.
+        const keys = Array.from({ length: p.keys }, (_, i) => key(ctx, i + 1));
+        const readsEvidence = (reads: TtlRead[]) => () => ({
+          commands: commandsOn(ctx.commands(), keys, {
+            after: state.writeSeq,
+            upTo: Math.max(0, ...reads.map((r) => r.seq)),
+          }),
+          values: Object.fromEntries(
+            reads
+              .slice(0, 8)
+              .map((r) => [`round ${r.round}, user:${r.id}`, `${r.hit ? "hit" : "miss"}, v${r.version}`]),
+          ),
+        });
         const stale = state.reads.filter((r) => r.stale);
         const firstRound = state.reads.filter((r) => r.round === 1);
         // A fresh read in round 1 is only wrong if its entry could not have expired yet: read before warm-up + TTL.
@@ -167,6 +189,7 @@ export default defineScenario<InvalidationParams, TtlState>({
             {
               expected: `${p.keys} stale in round 1`,
               actual: `${firstRound.filter((r) => r.stale).length} stale in round 1`,
+              evidence: readsEvidence(firstRound),
             },
           );
         }
@@ -181,12 +204,21 @@ export default defineScenario<InvalidationParams, TtlState>({
           {
             expected: p.keys,
             actual: recovered.length,
+            evidence: readsEvidence(
+              Array.from(
+                { length: p.keys },
+                (_, i) =>
+                  state.reads.find((r) => r.id === i + 1 && !r.stale) ??
+                  state.reads.filter((r) => r.id === i + 1).at(-1),
+              ).filter((r) => r !== undefined),
+            ),
           },
         );
         const selects = dbStatements(ctx.commands()).filter((c) => /^SELECT\b/.test(c.argv[0] ?? "")).length;
         ctx.check("the database was read only on misses", selects === state.misses, {
           expected: state.misses,
           actual: selects,
+          evidence: dbEvidence(ctx.commands, { misses: state.misses }),
         });
         // How long each user was served stale: from the write to its first fresh read.
         const windows = [];

@@ -1,5 +1,6 @@
 import { bumpNamespaceVersion, ensureNamespaceVersion, readVersioned } from "../../src/patterns/cache/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
+import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
 import {
@@ -149,11 +150,26 @@ export default defineScenario<InvalidationParams, VersionedState>({
         ctx.table(readsTable(state, "after"));
         state.oldAfterBump = await countExisting(ctx, state.oldKeys);
         const stale = state.reads.filter((r) => r.phase === "after" && r.stale).length;
-        ctx.check("after the bump no read returns an old row", stale === 0, { expected: 0, actual: stale });
+        ctx.check("after the bump no read returns an old row", stale === 0, {
+          expected: 0,
+          actual: stale,
+          evidence: () => {
+            const stale = state.reads.filter((r) => r.phase === "after" && r.stale);
+            return {
+              commands: commandsOn(ctx.commands(), [state.versionKey, ...stale.map((r) => r.key)]).slice(-12),
+              values: Object.fromEntries(
+                stale.slice(0, 6).map((r) => [r.key, `v${r.version}${r.hit ? ", a hit" : ""}`]),
+              ),
+            };
+          },
+        });
         const touchedOld = state.readsAfterBump.filter((argv) => argv.some((a) => state.oldKeys.includes(a)));
         ctx.check("no read after the bump touched a v1 entry (they are unreachable)", touchedOld.length === 0, {
           expected: 0,
           actual: touchedOld.length,
+          evidence: () => ({
+            commands: commandsOn(ctx.commands().slice(before), state.oldKeys).filter((c) => c.argv[0] !== "EXISTS"),
+          }),
         });
         const elapsed = performance.now() - state.cachedFrom;
         if (state.oldAfterBump < state.oldKeys.length && elapsed >= p.ttlMs) {
@@ -172,6 +188,9 @@ export default defineScenario<InvalidationParams, VersionedState>({
             {
               expected: state.oldKeys.length,
               actual: state.oldAfterBump,
+              evidence: () => ({
+                commands: commandsOn(ctx.commands(), state.oldKeys).filter((c) => c.argv[0] === "EXISTS"),
+              }),
             },
           );
         }
@@ -191,6 +210,12 @@ export default defineScenario<InvalidationParams, VersionedState>({
           {
             expected: 0,
             actual: state.oldAfterTtl,
+            evidence: () => ({
+              commands: commandsWhere(
+                ctx.commands(),
+                (c) => (c.argv[0] === "EXISTS" && state.oldKeys.includes(c.argv[1] ?? "")) || c.argv[0] === "DEL",
+              ).slice(-state.oldKeys.length - 1),
+            }),
           },
         );
         const reads = state.reads;

@@ -1,5 +1,6 @@
 import { createReadThroughCache, writeAround, type ReadThroughCache } from "../../src/patterns/cache/index.js";
 import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
+import { readsEvidence } from "./evidence.js";
 
 export const readThrough: StrategyImpl = {
   strategy: "read-through",
@@ -39,6 +40,11 @@ export const readThrough: StrategyImpl = {
         detail:
           `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL ` +
           `(${ctx.params.ttlMs} ms) ends`,
+        evidence: readsEvidence(
+          state.workloadCommands,
+          stale.filter((r) => !explained.includes(r)),
+          (id) => cacheKey(ctx, "read-through", id),
+        ),
       },
     );
   },

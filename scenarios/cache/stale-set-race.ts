@@ -13,6 +13,7 @@ import {
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { SCRIPTS } from "../../src/runner/support.js";
+import { commandsOn } from "../../src/runner/evidence.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -146,6 +147,10 @@ export default defineScenario<RaceParams, RaceState>({
           {
             expected: `${p.reads} stale reads, cache at v1`,
             actual: `${state.without.stale} stale reads, cache at ${show(state.without.cached)}`,
+            evidence: () => ({
+              commands: commandsOn(ctx.commands(), k),
+              values: { "PTTL of the stale entry (ms)": state.without.pttl ?? null },
+            }),
           },
         );
       },
@@ -204,6 +209,7 @@ export default defineScenario<RaceParams, RaceState>({
         ctx.check("with the fix the reader's late fill of v1 was refused", state.with.refused, {
           expected: "refused",
           actual: state.with.refused ? "refused" : "stored",
+          evidence: () => ({ commands: commandsOn(ctx.commands(), k).filter((c) => c.client !== "main") }),
         });
         ctx.check(
           "with the fix no read is stale, and the cache holds v2",
@@ -211,6 +217,7 @@ export default defineScenario<RaceParams, RaceState>({
           {
             expected: "0 stale reads, cache at v2",
             actual: `${state.with.stale} stale reads, cache at ${show(state.with.cached)}`,
+            evidence: () => ({ commands: commandsOn(ctx.commands(), k) }),
           },
         );
         ctx.metric("hits", state.hits);

@@ -61,7 +61,11 @@ export function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeSta
   const evidence = (values: Evidence["values"]) => ({ commands: loads, values: { dbLoads, missing, ...values } });
 
   const served = reqs.filter((r) => r.fetch.row?.id === 1).length;
-  ctx.check("every request got user:1", served === reqs.length, { expected: reqs.length, actual: served });
+  ctx.check("every request got user:1", served === reqs.length, {
+    expected: reqs.length,
+    actual: served,
+    evidence: evidence({ requests: reqs.length, served }),
+  });
   ctx.check("database loads counted by the requests = SELECTs in the trace", dbLoads === selects, {
     expected: selects,
     actual: dbLoads,

@@ -14,6 +14,7 @@ import { startThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";
 import { noServerBinary, resolveServerBinary } from "../primary/server.js";
 import { openOrigin, originState, originTitle, p50, p99, releaseOrigin, sleep } from "./origin.js";
+import { dbEvidence, staleEvidence } from "./evidence.js";
 import {
   CHAPTER_SIDECAR,
   defaultTopologyParams,
@@ -63,7 +64,11 @@ function steps(topology: Topology, p: TopologyParams) {
             ? "every sidecar started empty: each instance loaded each user from the database itself"
             : "one shared copy: the database was read once per user, whatever the number of instances",
           state.dbReadsWarm === expected,
-          { expected, actual: state.dbReadsWarm },
+          {
+            expected,
+            actual: state.dbReadsWarm,
+            evidence: dbEvidence(ctx.commands, { "database reads": state.dbReadsWarm }),
+          },
         );
       },
     },
@@ -104,7 +109,11 @@ function steps(topology: Topology, p: TopologyParams) {
             ? `after a write through one instance the ${n - 1} other sidecars serve the old row`
             : "after a write through one instance no instance serves the old row (one shared copy)",
           stale.length === expected,
-          { expected, actual: stale.length },
+          {
+            expected,
+            actual: stale.length,
+            evidence: staleEvidence(ctx.commands, state.reads, "after-write", (id) => entryKey(ctx, topology, id)),
+          },
         );
       },
     },
@@ -234,6 +243,7 @@ function steps(topology: Topology, p: TopologyParams) {
           {
             expected: 0,
             actual: stale,
+            evidence: staleEvidence(ctx.commands, state.reads, "pubsub", (id) => entryKey(ctx, "sidecar", id)),
           },
         );
       },
@@ -258,6 +268,7 @@ function steps(topology: Topology, p: TopologyParams) {
           {
             expected: `${n - 1} receivers, 1 stale read by ${last}`,
             actual: `${receivers} receivers, stale: ${stale.map((r) => r.instance).join(", ") || "none"}`,
+            evidence: staleEvidence(ctx.commands, state.reads, "gap", (id) => entryKey(ctx, "sidecar", id)),
           },
         );
         // Recovery: delete what it cached (the users it read), then read again.
@@ -272,6 +283,7 @@ function steps(topology: Topology, p: TopologyParams) {
         ctx.check(`after flushing on reconnect, ${last} serves the new row`, after === 0, {
           expected: 0,
           actual: after,
+          evidence: staleEvidence(ctx.commands, state.reads, "recovered", (id) => entryKey(ctx, "sidecar", id)),
         });
       },
     },

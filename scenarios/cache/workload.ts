@@ -21,6 +21,8 @@ import {
   type TableData,
 } from "../../src/runner/types.js";
 import { SCRIPTS } from "../../src/runner/support.js";
+import { readsEvidence } from "./evidence.js";
+import { commandsWhere } from "../../src/runner/evidence.js";
 import {
   CHAPTER_CACHING,
   DEFAULT_ORIGIN,
@@ -277,6 +279,7 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
             `redis ${JSON.stringify({ hit: first.hit, version: first.version })}, ` +
             `model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
           : undefined,
+        evidence: readsEvidence(state.workloadCommands, first ? [first] : [], (id) => cacheKey(ctx, impl.strategy, id)),
       },
     );
   } else {
@@ -296,6 +299,7 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
     {
       expected: misses.length,
       actual: selects.length,
+      evidence: { commands: selects, values: { misses: misses.length } },
     },
   );
 
@@ -310,6 +314,7 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
         wrong.length === 0
           ? `${dbRows.length} users, all as committed`
           : `${wrong.length} differ, first user:${wrong[0]!.id} at v${wrong[0]!.version}`,
+      evidence: () => ({ commands: commandsWhere(ctx.commands(), (c) => c.source === "db").slice(-1) }),
     },
   );
 

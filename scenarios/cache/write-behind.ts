@@ -13,6 +13,8 @@ import { tag } from "../../src/redis/keys.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import { dbStatements, ms, p50 } from "./origin.js";
 import { committed, workloadScenario, type StrategyImpl, type WorkloadParams, type WorkloadState } from "./workload.js";
+import { commandsOn } from "../../src/runner/evidence.js";
+import type { Evidence } from "../../src/check-failure.js";
 
 /** With --crash-before-flush the worker dies this many writes before the end of the workload. */
 const CRASH_BEFORE_LAST = 3;
@@ -159,6 +161,16 @@ export const writeBehindImpl: StrategyImpl = {
     // Lost: acknowledged versions the database never got. Versions count a user's writes, so the gap is a count.
     const lostWrites = dbRows.reduce((n, r) => n + Math.max(0, (state.acked.get(r.id) ?? 1) - r.version), 0);
     const pending = x.pendingAtEnd ?? 0;
+    // The queue's lengths read (XLEN) and the database's rows against what was acknowledged.
+    const queueEvidence = (): Evidence => ({
+      commands: commandsOn(ctx.commands(), x.queueKey).filter((c) => c.argv[0] === "XLEN"),
+      values: Object.fromEntries(
+        dbRows
+          .filter((r) => (state.acked.get(r.id) ?? 1) !== r.version)
+          .slice(0, 6)
+          .map((r) => [`user:${r.id}`, `acknowledged v${state.acked.get(r.id) ?? 1}, stored v${r.version}`]),
+      ),
+    });
     if (p.crashBeforeFlush) {
       ctx.check(
         "lostWrites equals the writes that were pending when the worker died",
@@ -169,13 +181,14 @@ export const writeBehindImpl: StrategyImpl = {
           detail:
             "lost counted from the database (acknowledged version − stored version per user), pending from " +
             "Redis (XLEN of the queue)",
+          evidence: queueEvidence,
         },
       );
     } else {
       ctx.check(
         "after the worker's last flush the database holds every acknowledged write (nothing lost)",
         lostWrites === 0,
-        { expected: 0, actual: lostWrites },
+        { expected: 0, actual: lostWrites, evidence: queueEvidence },
       );
     }
     ctx.check(
@@ -184,6 +197,10 @@ export const writeBehindImpl: StrategyImpl = {
       {
         expected: state.writes.length,
         actual: `${x.flushed} flushed + ${pending} queued`,
+        evidence: () => ({
+          commands: commandsOn(ctx.commands(), x.queueKey).filter((c) => c.argv[0] === "XLEN"),
+          values: { flushed: x.flushed, queued: pending, writes: state.writes.length },
+        }),
       },
     );
     const lag = x.batches.flatMap((b) => b.lagMs);

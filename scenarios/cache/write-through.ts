@@ -1,6 +1,7 @@
 import { percentile, readCacheAside, writeThrough } from "../../src/patterns/cache/index.js";
 import { dbStatements, ms } from "./origin.js";
 import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
+import { readsEvidence } from "./evidence.js";
 
 export const writeThroughImpl: StrategyImpl = {
   strategy: "write-through",
@@ -31,7 +32,15 @@ export const writeThroughImpl: StrategyImpl = {
   },
   verdict(ctx, state) {
     const stale = state.reads.filter((r) => r.stale).length;
-    ctx.check("write-through serves no stale reads", stale === 0, { expected: 0, actual: stale });
+    ctx.check("write-through serves no stale reads", stale === 0, {
+      expected: 0,
+      actual: stale,
+      evidence: readsEvidence(
+        state.workloadCommands,
+        state.reads.filter((r) => r.stale),
+        (id) => cacheKey(ctx, "write-through", id),
+      ),
+    });
     const updates = dbStatements(state.workloadCommands)
       .filter((c) => /^UPDATE\b/.test(c.argv[0] ?? ""))
       .map((c) => c.ms);

@@ -145,9 +145,9 @@ export async function runScenario(
     metric: (name: string, value: MetricValue) => {
       result.metrics[name] = value;
     },
-    check: (name, ok, { evidence, ...details } = {}) => {
+    check: (name, ok, { evidence, ...details }) => {
       // Evidence is kept for a failed check only (and only then computed): a passing run's report stays as it was.
-      const kept = ok || !evidence ? undefined : keepEvidence(typeof evidence === "function" ? evidence() : evidence);
+      const kept = ok ? undefined : keepEvidence(typeof evidence === "function" ? evidence() : evidence);
       const check: CheckResult = {
         name,
         ok,

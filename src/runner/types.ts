@@ -186,7 +186,7 @@ export interface ScenarioContext<P> {
   plot(plot: PlotData): void;
   metric(name: string, value: MetricValue): void;
   /** Record a check with what was expected, what was seen and the evidence; returns `ok` so steps can branch on it. */
-  check(name: string, ok: boolean, details?: Partial<CheckDetails>): boolean;
+  check(name: string, ok: boolean, details: CheckDetails): boolean;
   /** Record the chapter's figure next to the measured one (shown as a table, and in --json as `figures`). */
   figure(figure: Figure): void;
   /** Commands this scenario has sent so far (not counting the connection handshake). */

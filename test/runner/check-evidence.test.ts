@@ -31,7 +31,11 @@ const counting = defineScenario<{ incrs: number }, Record<string, never>>({
         for (let i = 0; i < ctx.params.incrs; i++) await ctx.redis.incr(key);
         const value = Number(await ctx.redis.get(key));
         const evidence = { commands: commandsOn(ctx.commands(), key), values: { value } };
-        ctx.check("the counter counted every INCR", value === ctx.params.incrs, { evidence });
+        ctx.check("the counter counted every INCR", value === ctx.params.incrs, {
+          expected: ctx.params.incrs,
+          actual: value,
+          evidence,
+        });
         ctx.check("the counter is past the end", value > ctx.params.incrs, {
           expected: `> ${ctx.params.incrs}`,
           actual: value,
@@ -48,7 +52,7 @@ describe("check evidence", () => {
     const result = await runScenario(planRun(counting, { incrs: 20 }), env, () => {});
     await cleanupRun(env, false);
     const [held, failed] = result.checks;
-    expect(held).toEqual({ name: "the counter counted every INCR", ok: true });
+    expect(held).toEqual({ name: "the counter counted every INCR", ok: true, expected: 20, actual: 20 });
     const trace = result.steps[0]!.commands;
     // 20 INCRs and the GET name the counter; SET of the other key does not.
     const onKey = trace.filter((c) => c.argv[1]?.endsWith(":counter"));
