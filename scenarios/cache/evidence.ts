@@ -71,7 +71,7 @@ export function staleEvidence(
   };
 }
 
-/** The invalidations published as evidence: the PUBLISH commands (their replies: the receivers) and who was listening. */
+/** The invalidations published as evidence: the PUBLISH commands (their replies: the receivers), who listened. */
 export function publishEvidence(
   commands: () => readonly RecordedCommand[],
   published: readonly { receivers: number; connected?: number }[],

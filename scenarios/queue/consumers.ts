@@ -9,9 +9,7 @@ import {
 } from "../../src/patterns/queue/index.js";
 import type { ScenarioContext, TableData } from "../../src/runner/types.js";
 import type { QueueParams } from "./params.js";
-import type { Evidence, MeasuredValue } from "../../src/check-failure.js";
-import type { RecordedCommand } from "../../src/redis/recorder.js";
-import { commandsWhere } from "../../src/runner/evidence.js";
+import { messageEvidence } from "./evidence.js";
 
 /** A message in a consumer's hands: the message, and what the queue needs to acknowledge it (payload or entry id). */
 export interface Delivery {
@@ -374,35 +372,4 @@ export function checkDuplicates(ctx: ScenarioContext<QueueParams>, counts: Queue
       }),
     },
   );
-}
-
-/** Whether a command's arguments or reply carry one of the messages `ids` (as JSON, or as a stream's id field). */
-function carries(command: RecordedCommand, ids: ReadonlySet<string>): boolean {
-  const seen = (value: unknown): boolean => {
-    if (typeof value === "string") {
-      const m = /"id":"([^"]*)"/.exec(value);
-      return m !== null && ids.has(m[1]!);
-    }
-    if (!Array.isArray(value)) return false;
-    return value.some((v, i) => (v === "id" && ids.has(String(value[i + 1]))) || seen(v));
-  };
-  return seen(command.argv) || seen(command.reply);
-}
-
-/**
- * A queue check's evidence: the commands of the trace that carried the messages `ids` (sent, taken, redelivered),
- * and the counts judged.
- */
-export function messageEvidence(
-  ctx: ScenarioContext<QueueParams>,
-  ids: readonly string[],
-  values: Record<string, MeasuredValue> = {},
-): () => Evidence {
-  return () => {
-    const wanted = new Set(ids);
-    return {
-      commands: wanted.size === 0 ? [] : commandsWhere(ctx.commands(), (c) => carries(c, wanted)),
-      values: { ...values, ...(ids.length > 0 ? { messages: list(ids) } : {}) },
-    };
-  };
 }

@@ -19,7 +19,6 @@ import {
   list,
   liveConsumers,
   reportCounts,
-  messageEvidence,
   runConcurrently,
   sameIds,
   unfinishedByCrash,
@@ -27,6 +26,7 @@ import {
   type Delivery,
   type QueueState,
 } from "./consumers.js";
+import { messageEvidence } from "./evidence.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 type Ctx = ScenarioContext<QueueParams>;

@@ -30,8 +30,8 @@ import {
   type Delivery,
   checkDuplicates,
   checkNothingLost,
-  messageEvidence,
 } from "./consumers.js";
+import { messageEvidence } from "./evidence.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 import { acknowledge, drainAll, fmtTime, moveOf, queueKeys, take, type ReliableState } from "./reliable-consumer.js";
 

@@ -13,16 +13,8 @@ import {
   removeConsumer,
 } from "../../src/patterns/queue/index.js";
 import { sleep } from "../../src/runner/clock.js";
-import {
-  connectionOf,
-  crashMidBatch,
-  drainMeter,
-  list,
-  messageEvidence,
-  runConcurrently,
-  sameIds,
-  type Delivery,
-} from "./consumers.js";
+import { connectionOf, crashMidBatch, drainMeter, list, runConcurrently, sameIds, type Delivery } from "./consumers.js";
+import { messageEvidence } from "./evidence.js";
 import { commandsNamed } from "../../src/runner/evidence.js";
 import {
   claimerOf,

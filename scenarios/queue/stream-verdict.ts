@@ -1,14 +1,7 @@
 /** The queue/stream scenario's verdict: nothing pending, nothing lost, the poison message in the dead-letter stream. */
 import { deadLetters, pendingSummary } from "../../src/patterns/queue/index.js";
-import {
-  checkDuplicates,
-  checkNothingLost,
-  list,
-  messageEvidence,
-  reportCounts,
-  sameIds,
-  unfinishedByCrash,
-} from "./consumers.js";
+import { checkDuplicates, checkNothingLost, list, reportCounts, sameIds, unfinishedByCrash } from "./consumers.js";
+import { messageEvidence } from "./evidence.js";
 import { commandsNamed, commandsOn } from "../../src/runner/evidence.js";
 import { GROUP, keysOf, type CrashPlan, type Ctx, type StreamState } from "./stream-consumer.js";
 

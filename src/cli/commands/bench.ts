@@ -1,6 +1,8 @@
 import { availableParallelism, cpus, loadavg } from "node:os";
 import type { RedisOptions } from "ioredis";
 import { CheckFailedError, InterruptedError, UsageError, markReported } from "../../errors.js";
+import { keepEvidence, type CheckFailure } from "../../check-failure.js";
+import type { RecordedCommand } from "../../redis/recorder.js";
 import { entityId, entityKeyParts, findOperation, type HotOperation } from "../../bench/operations.js";
 import {
   classifyBottleneck,
@@ -194,6 +196,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   });
   if (fatal !== undefined) report.error = { message: fatal instanceof Error ? fatal.message : String(fatal) };
   report.ok = fatal === undefined && report.errors === 0 && cleanup.error === undefined;
+  if (fatal === undefined && !report.ok) report.failures = benchFailures(report, op);
   printBenchReport(report, opts);
   if (fatal !== undefined) {
     markReported(fatal);
@@ -204,10 +207,52 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       report.errors > 0
         ? `${report.errors} operations failed (first: ${report.firstError})`
         : `cleanup: ${cleanup.error}`,
+      report.failures,
     );
     markReported(err);
     throw err;
   }
+}
+
+/**
+ * Why a bench run that finished is not ok, in the shape of a scenario's failed check: operations that failed (the
+ * first error's reply, and the sample operation's commands that failed, from the trace), a cleanup that failed (its
+ * commands that failed).
+ */
+function benchFailures(report: BenchReport, op: HotOperation): CheckFailure[] {
+  const failed = (commands: readonly RecordedCommand[]) => commands.filter((c) => c.error !== undefined);
+  const failures: CheckFailure[] = [];
+  if (report.errors > 0)
+    failures.push({
+      scenario: `bench/${op.id}`,
+      check: "every operation succeeded",
+      expected: 0,
+      actual: report.errors,
+      ...(report.firstError !== undefined ? { detail: `the first error: ${report.firstError}` } : {}),
+      evidence: keepEvidence({
+        commands: failed(report.sample.commands),
+        values: {
+          operation: op.what,
+          "operations completed": report.opsCompleted,
+          "operations failed": report.errors,
+          "the first error": report.firstError ?? null,
+        },
+      }),
+    });
+  const cleanup = report.cleanup;
+  if (cleanup.error !== undefined)
+    failures.push({
+      scenario: `bench/${op.id}`,
+      check: "cleanup deleted every key the run created",
+      expected: `${cleanup.keys} deleted`,
+      actual: `${cleanup.deleted} deleted: ${cleanup.error}`,
+      ...(cleanup.command !== undefined ? { detail: `what is left: ${cleanup.command}` } : {}),
+      evidence: keepEvidence({
+        commands: failed(cleanup.commands),
+        values: { keys: cleanup.keys, deleted: cleanup.deleted },
+      }),
+    });
+  return failures;
 }
 
 function buildReport(input: {

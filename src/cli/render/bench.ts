@@ -4,6 +4,8 @@ import type { RedisBenchmarkRun } from "../../bench/redis-benchmark.js";
 import type { Target } from "../../redis/connection.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
 import type { CleanupResult } from "../../runner/runner.js";
+import type { CheckFailure } from "../../check-failure.js";
+import { failureText } from "./failure.js";
 import { displayArgv } from "../format.js";
 import type { GlobalOptions } from "../options/common.js";
 import { asciiOnly, colorEnabled, defaultStreams, outputWidth, type Streams } from "./renderer.js";
@@ -76,6 +78,8 @@ export interface BenchReport {
   sample: { commands: RecordedCommand[] };
   cleanup: CleanupResult;
   error?: { message: string };
+  /** Why the run is not ok, as a scenario's failed checks are (src/check-failure.ts): failed operations, cleanup. */
+  failures?: CheckFailure[];
 }
 
 const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
@@ -221,7 +225,14 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
     ? `kept ${cl.keys} keys under ${report.prefix} (--keep)`
     : `cleanup: deleted ${cl.deleted} of ${cl.keys} keys under ${report.prefix}`;
   out.push(...para(cleanupLine, "  ", (t) => c.dim(t)));
-  if (report.errors > 0) out.push(...para(`✗ ${report.errors} operations failed: ${report.firstError}`, "  ", c.red));
+  if (report.errors > 0 && !report.failures)
+    out.push(...para(`✗ ${report.errors} operations failed: ${report.firstError}`, "  ", c.red));
+  for (const failure of report.failures ?? []) {
+    const f = failureText(failure, report.prefix);
+    const values = [f.expected && `expected ${f.expected}`, f.actual && `actual ${f.actual}`].filter(Boolean);
+    out.push(...para(`✗ ${failure.check} — ${values.join(", ")}${f.detail ? ` (${f.detail})` : ""}`, "  ", c.red));
+    for (const line of f.evidence) out.push(...para(line, "    ", (t) => c.dim(t)));
+  }
   if (report.error) out.push(...para(`✗ ${report.error.message}`, "  ", c.red));
   streams.stdout.write(out.join("\n") + "\n");
 }
