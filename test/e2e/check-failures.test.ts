@@ -74,6 +74,36 @@ describe("check failures: expected, actual and evidence, the same in human, --js
       for (const line of lines) expect(xml).toContain(line.replace(/^(expected|actual) /, "$1: "));
   });
 
+  it("a user's lock release without an owner check: the probe's commands are the evidence, in every output", async () => {
+    const lock = (name: string) => join(ROOT, "examples", "lock", `${name}.lua`);
+    const args = ["lock", "--acquire-script", lock("acquire"), "--release-script", lock("release-no-owner-check")];
+    const json = await runCli([...args, "--url", server().url, "--json"]);
+    expect(json.code, json.stderr).toBe(1);
+    const report = parseJsonOutput<RunReport>(json);
+    const foreign = report.failures.find((f) => f.check.startsWith("a non-owner's release is refused"));
+    expect(foreign?.scenario).toBe("lock/script");
+    // The probe's own commands, as the trace has them: worker-2's release answered 1 (it deleted worker-1's lock).
+    const commands = foreign?.evidence?.commands ?? [];
+    const trace = new Map(report.scenarios[0]!.steps.flatMap((s) => s.commands).map((c) => [c.seq, c]));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const cmd of commands) expect(trace.get(cmd.seq)?.argv).toEqual(cmd.argv);
+    const released = commands.filter((c) => c.client === "worker-2" && c.argv[0] === "EVALSHA" && c.reply === 1);
+    expect(released.length).toBeGreaterThan(0);
+    expect(foreign?.evidence?.values?.sequence).toContain("worker-2 release(token-2) → yes");
+
+    // The terminal and JUnit word the same failure with the same lines (another run: compared by shape).
+    const junit = join(dir, "lock.xml");
+    const human = await runCli([...args, "--url", server().url, "--width", "1000", "--junit", junit]);
+    expect(human.code, human.stderr).toBe(1);
+    expect(human.stdout).toMatch(/evidence: #\d+ worker-2 EVALSHA .* → \(integer\) 1/);
+    expect(human.stdout).toContain('evidence: sequence = "');
+    const xml = unescapeXml(readFileSync(junit, "utf8"));
+    expect(xml).toMatch(/evidence: #\d+ worker-2 EVALSHA .* → \(integer\) 1/);
+    const fromReport = unescapeXml(toJunit(report));
+    for (const lines of failureLines(report))
+      for (const line of lines) expect(fromReport).toContain(line.replace(/^(expected|actual) /, "$1: "));
+  });
+
   it("a user's rate limiter that breaks the limit: the three outputs carry the same failure", async () => {
     const args = ["ratelimit", "--script", join(ROOT, "examples", "ratelimit", "fixed-window.lua"), "--limit", "3"];
     const junit = join(dir, "ratelimit.xml");
