@@ -136,6 +136,14 @@ export class TtlGuard {
     this.timer = undefined;
   }
 
+  /**
+   * Renew these keys' TTLs too while the run lives, as if the guard had set them (`bench`'s cache entries and sessions,
+   * written with a TTL of RUN_KEY_TTL_S that must last as long as the run). A key that does not exist is left so.
+   */
+  adopt(keys: Iterable<string>): void {
+    for (const key of keys) this.stateOf(key).ours = true;
+  }
+
   /** Keys whose TTL is the guard's (for --keep, which gives them the kept keys' TTL instead). */
   ours(): Set<string> {
     return new Set([...this.state].filter(([, s]) => s.ours).map(([k]) => k));
@@ -154,7 +162,9 @@ export class TtlGuard {
     const args = command.args.map(argToString);
     let indexes: number[];
     try {
-      indexes = getKeyIndexes(name, args);
+      // XGROUP is a container command: the command table names no key for it, but `XGROUP CREATE <key> … MKSTREAM`
+      // creates one (every subcommand's key is its second argument).
+      indexes = name === "xgroup" ? [1] : getKeyIndexes(name, args);
     } catch {
       indexes = args.map((_, i) => i);
     }

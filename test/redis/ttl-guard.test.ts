@@ -69,6 +69,28 @@ describe("the TTL guard", () => {
     expect(sent().slice(0, 2)).toEqual(["ZADD", "EXPIRE"]);
   });
 
+  it("gives a stream XGROUP CREATE … MKSTREAM made a TTL (the command table names no key for XGROUP)", async () => {
+    const stream = keys.key("queue", "{s}");
+    await recorded.call("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM");
+    await settled();
+    const pttl = await admin.pttl(stream);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(BOUND_MS);
+    expect(guardArgv()).toEqual([`EXPIRE ${stream} ${RUN_KEY_TTL_S} NX`]);
+  });
+
+  it("renews the TTL of a key it adopted (written with the guard's TTL by its caller), never adds one", async () => {
+    const entry = keys.key("bench", "{e}");
+    const missing = keys.key("bench", "{m}");
+    await recorded.set(entry, "v", "EX", 60);
+    guard.adopt([entry, missing]);
+    expect(guard.ours()).toEqual(new Set([entry, missing]));
+    (guard as unknown as { renew(): void }).renew();
+    await settled();
+    expect(await admin.ttl(entry)).toBeGreaterThan(60);
+    expect(await admin.exists(missing)).toBe(0);
+  });
+
   it("sends EXPIRE after a whole pipeline and after EXEC, never inside them", async () => {
     const a = keys.key("q", "{x}", "a");
     const b = keys.key("q", "{x}", "b");
