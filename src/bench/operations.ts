@@ -13,6 +13,7 @@ import { slidingLogArgs, slidingLogLimit, slidingLogScript } from "../patterns/r
 import { tokenBucketArgs, tokenBucketLimit, tokenBucketScript } from "../patterns/ratelimit/token-bucket.js";
 import { readSession, saveSession } from "../patterns/session/string-session.js";
 import type { LuaScript } from "../redis/script.js";
+import { RUN_KEY_TTL_S } from "../redis/ttl-guard.js";
 import type { RedisCaller } from "../redis/types.js";
 
 /**
@@ -21,6 +22,11 @@ import type { RedisCaller } from "../redis/types.js";
  * rate-limited user or one lock each) and named `<prefix>:bench:<slug>:{<12 digits>}:<suffix>`: redis-benchmark's
  * `__rand_int__` expands to exactly those 12 digits with `-r <entities>`, so both tools touch the same keys and the
  * run deletes them all.
+ *
+ * Every key either gets its TTL from the command that writes it (the rate limiters' scripts, the lock's SET PX), or is
+ * created by `setup` on bench's main connection with a TTL of at most RUN_KEY_TTL_S (the run's TTL guard), renewed
+ * while bench runs; the operation (and redis-benchmark) then only adds to it (ZINCRBY, XADD, PFADD) or reads it, which
+ * keeps its TTL. So no command on the hot path is needed for a killed bench's keys to expire.
  */
 export interface HotOperation {
   /** `<pattern>/<kind>`, e.g. "ratelimit/token-bucket". */
@@ -161,7 +167,7 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     scripts: [],
     setup: async (r, keys) => {
       for (const [i, [key]] of keys.entries())
-        await setCachedUser(r, key!, { id: i, name: `user-${i}`, version: 1 }, 3_600_000);
+        await setCachedUser(r, key!, { id: i, name: `user-${i}`, version: 1 }, RUN_KEY_TTL_S * 1000);
     },
     run: (r, keys) => getCachedUser(r, keys[0]!),
     raw: ([key]) => [{ argv: ["GET", key!] }],
@@ -231,6 +237,8 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     entities: "shared",
     suffixes: ["visitors"],
     scripts: [],
+    // PFADD with no element creates the empty HyperLogLog (and the TTL guard its TTL) before the workers add to it.
+    setup: async (r, [keys]) => void (await r.call("PFADD", keys![0]!)),
     run: (r, keys, _lane, i) => trackUnique(r, keys[0]!, [`v${(i * 2_654_435_761) % 100_000_000}`]),
     raw: ([key]) => [{ argv: ["PFADD", key!, "v__rand_int__"], randomRange: 100_000_000 }],
   },
@@ -241,7 +249,7 @@ export const HOT_OPERATIONS: readonly HotOperation[] = [
     suffixes: ["session"],
     scripts: [],
     setup: async (r, keys) => {
-      for (const [key] of keys) await saveSession(r, key!, SESSION, 3_600);
+      for (const [key] of keys) await saveSession(r, key!, SESSION, RUN_KEY_TTL_S);
     },
     run: (r, keys) => readSession(r, keys[0]!),
     raw: ([key]) => [{ argv: ["GET", key!] }],

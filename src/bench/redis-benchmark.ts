@@ -53,7 +53,7 @@ export async function runRedisBenchmark(
   info: RedisCaller,
   target: string[],
   command: RawCommand,
-  options: { clients: number; requests: number; pipeline: number; entities: number },
+  options: { clients: number; requests: number; pipeline: number; entities: number; signal?: AbortSignal },
 ): Promise<RedisBenchmarkRun> {
   const args = [
     ...target,
@@ -73,8 +73,8 @@ export async function runRedisBenchmark(
   const t0 = performance.now();
   // Through `sh`, whose `times` then prints the CPU time its finished child used (user and system).
   const { stdout, stderr, code } = existsSync("/bin/sh")
-    ? await runProcess("/bin/sh", ["-c", `"$@"; s=$?; echo ${TIMES_MARK}; times; exit $s`, "sh", bin, ...args])
-    : await runProcess(bin, args);
+    ? await runProcess("/bin/sh", ["-c", WRAPPER, "sh", bin, ...args], options.signal)
+    : await runProcess(bin, args, options.signal);
   const wallMs = performance.now() - t0;
   const cpuSeconds = parseChildTimes(stdout);
   const after = await serverCpuSeconds(info);
@@ -114,6 +114,24 @@ export function parseRedisBenchmarkCsv(
 const TIMES_MARK = "__redis_patterns_times__";
 
 /**
+ * The shell around redis-benchmark. It runs it in the background and waits, so that redis-benchmark stops whenever
+ * this process does: a SIGTERM or SIGINT to the shell (bench's Ctrl-C) kills it, and so does the end of this process
+ * however it ends (a SIGKILL included): a watcher reads the shell's stdin, a pipe only this process writes to, and
+ * when the kernel closes it the read returns and the watcher kills redis-benchmark. A killed bench's keys are then
+ * not written again after they expired (or after `cleanup` deleted them), which would leave them without a TTL.
+ * `times` then prints the CPU time its finished children used (user and system).
+ */
+const WRAPPER = [
+  'exec 3<&0; "$@" </dev/null & c=$!',
+  "trap 'kill -KILL $c 2>/dev/null' INT TERM HUP",
+  "(read _ <&3; kill -KILL $c 2>/dev/null) & w=$!",
+  "exec 3<&-",
+  // `wait` returns early (above 128) when a trapped signal arrives: wait again until the child is gone.
+  "wait $c; s=$?; while kill -0 $c 2>/dev/null; do wait $c; s=$?; done",
+  `kill $w 2>/dev/null; echo ${TIMES_MARK}; times; exit $s`,
+].join("\n");
+
+/**
  * The children's CPU seconds (user + system) from the second line after the marker, as the shell's `times` prints
  * them: `0m0.030000s 0m0.350000s` (dash, bash: minutes and seconds; 10 ms resolution on Linux); null without it.
  */
@@ -134,14 +152,26 @@ export function sequenceRate(rates: readonly number[]): number {
   return rates.length === 0 ? 0 : Math.round(1 / rates.reduce((s, r) => s + 1 / r, 0));
 }
 
-function runProcess(bin: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function runProcess(
+  bin: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // stdin a pipe kept open (never written): the wrapper's watcher sees it close when this process ends.
+    const child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const abort = () => child.kill("SIGTERM");
+    signal?.addEventListener("abort", abort, { once: true });
+    if (signal?.aborted) abort();
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.once("error", reject);
-    child.once("close", (code) => resolve({ stdout, stderr, code }));
+    child.once("close", (code) => {
+      signal?.removeEventListener("abort", abort);
+      child.stdin.destroy();
+      resolve({ stdout, stderr, code });
+    });
   });
 }

@@ -45,16 +45,24 @@ export interface WorkerResult {
 interface Channel {
   post(message: unknown): void;
   next(): Promise<unknown>;
+  /** Called when the parent is gone (a forked process's IPC channel closed). */
+  onGone(stop: () => void): void;
 }
 
 function channel(): Channel {
   if (parentPort) {
     const port = parentPort;
-    return { post: (m) => port.postMessage(m), next: () => new Promise((resolve) => port.once("message", resolve)) };
+    return {
+      post: (m) => port.postMessage(m),
+      next: () => new Promise((resolve) => port.once("message", resolve)),
+      // A thread ends with its process.
+      onGone: () => undefined,
+    };
   }
   return {
-    post: (m) => process.send!(m),
+    post: (m) => void (process.connected ? process.send!(m) : undefined),
     next: () => new Promise((resolve) => process.once("message", resolve)),
+    onGone: (stop) => process.once("disconnect", stop),
   };
 }
 
@@ -63,9 +71,18 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
   if (!op) throw new Error(`unknown operation ${job.opId}`);
   const recorder = job.record ? new CommandRecorder({ retain: 0 }) : undefined;
   const clients: BenchClient[] = [];
+  // A forked process stops when its parent is gone, however the parent ended (a SIGKILL too: the kernel closes the
+  // IPC channel): it must not go on writing the parent's keys after they expired or were cleaned up. Its loops end,
+  // its connections close, and with nothing left open the process exits.
+  let gone = false;
+  parent.onGone(() => {
+    gone = true;
+    for (const client of clients) client.disconnect();
+  });
   // The wire client over plain TCP (a few times less CPU per command than ioredis); ioredis for TLS and sockets.
   const wire = !job.connection.tls && !job.connection.path;
   for (const n of job.clients) {
+    if (gone) break;
     if (wire) {
       const client = await WireClient.connect({
         host: job.connection.host ?? "127.0.0.1",
@@ -99,6 +116,10 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
     recording?.endHandshake();
     clients.push(redis as unknown as BenchClient);
   }
+  if (gone) {
+    for (const client of clients) client.disconnect();
+    return;
+  }
   parent.post({ type: "ready" });
   await parent.next();
   const cpuBefore = parentPort ? undefined : process.cpuUsage();
@@ -108,7 +129,7 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
   let errors = 0;
   let firstError: string | undefined;
   const deadline = job.ops === undefined ? performance.now() + (job.durationMs ?? 0) : Number.POSITIVE_INFINITY;
-  const more = () => (job.ops === undefined ? performance.now() < deadline : started < job.ops);
+  const more = () => !gone && (job.ops === undefined ? performance.now() < deadline : started < job.ops);
   const lanes: Promise<void>[] = [];
   job.clients.forEach((n, c) => {
     const redis = clients[c]!;
@@ -159,10 +180,10 @@ job
   .then(
     () => {
       // A process leaves once its connections are closed and the parent has its result.
-      if (!parentPort) process.disconnect?.();
+      if (!parentPort && process.connected) process.disconnect();
     },
     (err: unknown) => {
       parent.post({ type: "error", message: err instanceof Error ? err.message : String(err) });
-      if (!parentPort) process.disconnect?.();
+      if (!parentPort && process.connected) process.disconnect();
     },
   );

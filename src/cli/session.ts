@@ -11,21 +11,20 @@ import {
 import { connectFromOptions } from "./connect-from-options.js";
 import type { Connection } from "../redis/connection.js";
 import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
-import { PrefixClaim, markerKey, watchForeignKeys } from "../redis/ownership.js";
-import { DEFAULT_RUN_FOOTPRINT, guardEviction } from "./eviction-guard.js";
+import { watchForeignKeys } from "../redis/ownership.js";
+import { DEFAULT_RUN_FOOTPRINT } from "./eviction-guard.js";
+import { claimRunPrefix } from "./claim-prefix.js";
 import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cleanup.js";
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
 import { TtlGuard } from "../redis/ttl-guard.js";
 import type { ClockMode } from "../runner/clock.js";
 import { SCHEMA_VERSION, checkFailures, scriptsUsed, type RunReport } from "../runner/report.js";
-import { classifyStepError } from "../redis/classify-error.js";
 import { runScenario, scenarioError, type RunEnv, type RunEvent, type ScenarioRun } from "../runner/runner.js";
 import { stallHookFrom } from "../runner/stalls.js";
 import { FULL_SUPPORT, supportFromFacts, supportFromVersion } from "../runner/support.js";
 import type { ScenarioResult, ScenarioStatus, TableData } from "../runner/types.js";
 import type { GlobalOptions } from "./options/common.js";
-import { packageVersion } from "./version.js";
 import { createRenderer } from "./render/index.js";
 import type { Renderer } from "./render/renderer.js";
 import { watchInterrupts } from "./interrupt.js";
@@ -296,24 +295,13 @@ export async function openRun(
           }),
       )
     : supportFromVersion(connection.target);
-  let claim: PrefixClaim;
-  try {
-    // Before the first write (the claim is one): refuse a run that could make the server evict someone's keys.
-    await guardEviction(connection, run.footprint ?? DEFAULT_RUN_FOOTPRINT, opts.force === true, run.notice);
-    // Before the first write: this run's marker under the prefix, or a refusal naming who holds it.
-    claim = await PrefixClaim.claim(connection.redis, connection.masters(), {
-      prefix,
-      version: packageVersion(),
-      requireEmpty: opts.prefix !== undefined,
-    });
-  } catch (err) {
-    await connection.close();
-    // A refusal of the claim itself (NOPERM: an ACL user kept off the tool's keyspace) is one line, exit 4.
-    const mapped = classifyStepError(err);
-    if (mapped instanceof AuthError)
-      throw new AuthError(`${mapped.message}, on the run's marker ${markerKey(prefix)}: nothing was written`);
-    throw mapped;
-  }
+  // Before the first write: the eviction guard, then this run's marker under the prefix (or a refusal, exit 2 or 4).
+  const claim = await claimRunPrefix(connection, prefix, {
+    userPrefix: opts.prefix !== undefined,
+    footprint: run.footprint ?? DEFAULT_RUN_FOOTPRINT,
+    force: opts.force === true,
+    notice: run.notice,
+  });
   const setup = recorder.since(0);
   const controller = new AbortController();
   recorder.setAbortSignal(controller.signal);

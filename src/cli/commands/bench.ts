@@ -18,10 +18,14 @@ import {
   sequenceRate,
   type RedisBenchmarkRun,
 } from "../../bench/redis-benchmark.js";
-import { scanPrefix } from "../../redis/cleanup.js";
 import { connectFromOptions } from "../connect-from-options.js";
 import { watchInterrupts } from "../interrupt.js";
-import { KeySpace, newRunPrefix } from "../../redis/keys.js";
+import { KeySpace, newRunPrefix, validatePrefix } from "../../redis/keys.js";
+import { watchForeignKeys } from "../../redis/ownership.js";
+import { versionAtLeast } from "../../redis/server-info.js";
+import { TtlGuard } from "../../redis/ttl-guard.js";
+import { claimRunPrefix } from "../claim-prefix.js";
+import { benchFootprint } from "../../bench/footprint.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
 import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
@@ -46,6 +50,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   if (opts.processes !== undefined && opts.threads !== undefined)
     throw new UsageError("--processes and --threads are alternatives: give one of them");
   const rbBin = opts.vsRedisBenchmark ? findRedisBenchmark() : undefined;
+  const prefix = opts.prefix ? validatePrefix(opts.prefix) : newRunPrefix();
   const recorder = new CommandRecorder();
   const connection = await connectFromOptions(opts, {
     recorder,
@@ -59,8 +64,21 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     );
   }
   const redis = connection.redis;
-  const prefix = opts.prefix ?? newRunPrefix();
+  // As every run: before the first write the eviction guard, then the prefix's marker (renewed while bench runs,
+  // given back at the end); a user-given prefix must hold nothing else. Refusals are exit 2 or 4, nothing written.
+  const claim = await claimRunPrefix(connection, prefix, {
+    userPrefix: opts.prefix !== undefined,
+    footprint: benchFootprint(op, opts),
+    force: opts.force === true,
+    notice: (message) => writeNotice(message),
+  });
   const keys = new KeySpace(prefix);
+  watchForeignKeys(recorder, keys);
+  // The keys the operation writes without a TTL of its own (a board, a stream, a HyperLogLog) are created by the setup
+  // below on the main connection, where the TTL guard sends their EXPIRE in the same socket write; the workers and
+  // redis-benchmark then only add to keys that carry a TTL (see src/bench/operations.ts).
+  const ttl = new TtlGuard(keys, () => redis, versionAtLeast(connection.target.version, "7.0.0") === true).start();
+  recorder.setSendHook(ttl.onSent);
   const controller = new AbortController();
   // Ctrl-C, SIGTERM or SIGHUP ends the rounds; the cleanup below still runs.
   const interrupts = watchInterrupts(() => controller.abort());
@@ -79,18 +97,14 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
   // A spinner on a terminal: a bench round takes seconds.
   const progress = await createProgress(opts);
   try {
-    if (opts.prefix) {
-      const existing = await scanPrefix(redis, prefix, 5);
-      if (existing.length > 0)
-        throw new UsageError(
-          `--prefix ${prefix} already holds keys (${existing.slice(0, 3).join(", ")}): choose another prefix`,
-        );
-    }
     const entities = op.entities === "shared" ? 1 : opts.clients;
     const entityKeys: string[][] = [];
     for (let n = 0; n < entities; n++)
       entityKeys.push(entityKeyParts(op, entityId(n)).map((parts) => keys.key(...parts)));
     await op.setup?.(redis, entityKeys);
+    // The setup's keys live as long as the run: the guard renews their TTLs (a cache entry's too) every 200 s.
+    if (op.setup) ttl.adopt(entityKeys.flat());
+    recorder.setSendHook(undefined);
     for (const script of op.scripts) await redis.call("SCRIPT", "LOAD", script.lua);
 
     let rb: { bin: string; target: string[] } | undefined;
@@ -149,6 +163,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
               requests: offResult.ops,
               pipeline: opts.pipeline,
               entities,
+              signal: controller.signal,
             }),
           );
         }
@@ -159,14 +174,14 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
     // One operation through the recorded main connection, for its exact trace (scripts are loaded: EVALSHA hits).
     const mark = recorder.mark();
     await op.run(redis, entityKeys[0]!, op.lane?.(0) ?? {}, 0);
-    sample = { commands: recorder.since(mark) };
+    sample = { commands: recorder.since(mark).filter((c) => c.phase === undefined) };
   } catch (err) {
     fatal = err;
   } finally {
     progress.stop();
   }
   const closing = recorder.mark();
-  const cleanup = await cleanupRun({ redis, recorder, keys }, opts.keep === true);
+  const cleanup = await cleanupRun({ redis, recorder, keys, claim, ttl }, opts.keep === true);
   await connection.close();
   cleanup.commands = recorder.since(closing);
   interrupts.dispose();
