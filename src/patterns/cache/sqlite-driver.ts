@@ -6,6 +6,7 @@
  * Both run the same SQL text on a real SQLite file; a handle is one connection to it.
  */
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
 import { ConnectError } from "../../errors.js";
 
 export type SqliteDriverName = "node:sqlite" | "wasm";
@@ -151,6 +152,11 @@ function load(name: SqliteDriverName): SqliteDriver | Error {
         const mod = loadNodeSqlite();
         driver = mod instanceof Error ? mod : nodeDriver(mod);
       } else {
+        // Baseline-compiled WebAssembly only (Liftoff): with V8's default tiering, hot SQLite functions are recompiled
+        // by TurboFan on a background thread, and a process exiting (Ctrl-C) waits for that thread to finish its
+        // job: up to a second on a busy 2-core machine (docs/safety.md). The flag applies to modules compiled after
+        // it is set: this one, which the tool loads only here.
+        setFlagsFromString("--liftoff-only");
         driver = wasmDriver(require("node-sqlite3-wasm") as WasmModule);
       }
     } catch (err) {
