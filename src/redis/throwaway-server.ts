@@ -4,6 +4,7 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectError } from "../errors.js";
+import { killWithParent } from "./kill-with-parent.js";
 
 /** A real `redis-server` started for one run (or one test file): no persistence, a temporary directory, a free port. */
 export interface ThrowawayServer {
@@ -134,6 +135,8 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
     let child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
+    // Stopped on every exit path below; a SIGKILL of this process, which runs none of them, by its watcher.
+    killWithParent(child);
     const unregister = register(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
@@ -163,6 +166,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
           if (stopped) throw new Error("restart() after stop(): the server's directory is gone");
           await killChild(child);
           child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
+          killWithParent(child);
           const again = await waitUntilListening(child, port, startTimeoutMs);
           if (again !== true) {
             await stopChild(child, null);

@@ -2,7 +2,8 @@
  * Every redis-server the tool starts is stopped on every exit path (issue 12, case 8): a normal end, an error, a
  * double Ctrl-C (the second one exits at once), SIGTERM and SIGHUP. `lock --algo redlock` starts five throwaway
  * masters; the test finds them as the CLI's child processes, signals the CLI while they run, and checks that none of
- * them outlives it.
+ * them outlives it. A SIGKILL of the CLI, which runs none of its handlers, is covered by a watcher per server
+ * (src/redis/kill-with-parent.ts).
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -66,6 +67,25 @@ describe("throwaway redis-servers never outlive the run", () => {
       await waitFor("every throwaway server to be gone", async () => servers.every((s) => !alive(s)), 10_000);
     }, 90_000);
   }
+
+  it("SIGKILL of the tool, which no handler sees: every server stops too (each watches the tool's end)", async () => {
+    const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
+    const pid = run.child.pid!;
+    let servers: number[] = [];
+    await waitFor(
+      "the throwaway redis-servers",
+      async () => {
+        servers = childServers(pid);
+        return servers.length >= 3 || run.child.exitCode !== null;
+      },
+      30_000,
+    );
+    expect(servers.length, "the run ended before its servers were seen").toBeGreaterThanOrEqual(3);
+    run.child.kill("SIGKILL");
+    await run.done;
+    // Without the watchers they would run on (the documented limit before): wait well past what stopping takes.
+    await waitFor("every throwaway server to be gone", async () => servers.every((s) => !alive(s)), 20_000);
+  }, 90_000);
 
   it("a normal run stops its servers too (exit 0)", async () => {
     const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
