@@ -46,21 +46,27 @@ function alive(pid: number): boolean {
 
 const REDLOCK = () => ["lock", "--algo", "redlock", "--url", server().url, "--json"];
 
+/** `lock --algo redlock` started, once its throwaway masters (at least 3 of them) are up: the run and their pids. */
+async function redlockWithServersUp(): Promise<{ run: ReturnType<typeof startCli>; servers: number[] }> {
+  const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
+  const pid = run.child.pid!;
+  let servers: number[] = [];
+  await waitFor(
+    "the throwaway redis-servers",
+    async () => {
+      servers = childServers(pid);
+      return servers.length >= 3 || run.child.exitCode !== null;
+    },
+    30_000,
+  );
+  expect(servers.length, "the run ended before its servers were seen").toBeGreaterThanOrEqual(3);
+  return { run, servers };
+}
+
 describe("throwaway redis-servers never outlive the run", () => {
   for (const signals of [["SIGINT", "SIGINT"], ["SIGTERM"], ["SIGHUP"], ["SIGTERM", "SIGTERM"]] as NodeJS.Signals[][]) {
     it(`${signals.join(" + ")} while lock --algo redlock has its servers up: exit 130, every server stopped`, async () => {
-      const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
-      const pid = run.child.pid!;
-      let servers: number[] = [];
-      await waitFor(
-        "the throwaway redis-servers",
-        async () => {
-          servers = childServers(pid);
-          return servers.length >= 3 || run.child.exitCode !== null;
-        },
-        30_000,
-      );
-      expect(servers.length, "the run ended before its servers were seen").toBeGreaterThanOrEqual(3);
+      const { run, servers } = await redlockWithServersUp();
       for (const signal of signals) run.child.kill(signal);
       const result = await run.done;
       expect(result.code, result.stderr).toBe(130);
@@ -69,18 +75,7 @@ describe("throwaway redis-servers never outlive the run", () => {
   }
 
   it("SIGKILL of the tool, which no handler sees: every server stops too (each watches the tool's end)", async () => {
-    const run = startCli(REDLOCK(), { timeoutMs: 60_000 });
-    const pid = run.child.pid!;
-    let servers: number[] = [];
-    await waitFor(
-      "the throwaway redis-servers",
-      async () => {
-        servers = childServers(pid);
-        return servers.length >= 3 || run.child.exitCode !== null;
-      },
-      30_000,
-    );
-    expect(servers.length, "the run ended before its servers were seen").toBeGreaterThanOrEqual(3);
+    const { run, servers } = await redlockWithServersUp();
     run.child.kill("SIGKILL");
     await run.done;
     // Without the watchers they would run on (the documented limit before): wait well past what stopping takes.
