@@ -1,5 +1,4 @@
 import { availableParallelism, cpus, loadavg } from "node:os";
-import type { RedisOptions } from "ioredis";
 import { CheckFailedError, InterruptedError, UsageError, markReported } from "../../errors.js";
 import { keepEvidence, type CheckFailure } from "../../check-failure.js";
 import type { RecordedCommand } from "../../redis/recorder.js";
@@ -26,6 +25,7 @@ import { versionAtLeast } from "../../redis/server-info.js";
 import { TtlGuard } from "../../redis/ttl-guard.js";
 import { claimRunPrefix } from "../claim-prefix.js";
 import { benchFootprint } from "../../bench/footprint.js";
+import { isLocal, workerConnection } from "../../bench/connection-options.js";
 import { CommandRecorder } from "../../redis/recorder.js";
 import { cleanupRun } from "../../runner/runner.js";
 import { BENCH_KINDS, type BenchCliOptions } from "../options/bench.js";
@@ -392,23 +392,4 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** What a worker thread needs to open its own connections to the same server (structured-cloneable). */
-function workerConnection(options: RedisOptions): RedisOptions {
-  const out: RedisOptions = {};
-  if (options.path) out.path = options.path;
-  else {
-    out.host = options.host;
-    out.port = options.port;
-  }
-  if (options.username) out.username = options.username;
-  if (options.password) out.password = options.password;
-  if (options.db) out.db = options.db;
-  if (options.tls) out.tls = options.tls;
-  return out;
-}
-
-function isLocal(options: RedisOptions): boolean {
-  return Boolean(options.path) || ["127.0.0.1", "localhost", "::1"].includes(String(options.host));
 }
