@@ -70,7 +70,7 @@ const f = (x) => x.toFixed(1);
 // slices see the same load, and the ratio of the summed CPU times has a bootstrap interval.
 if (process.env.RECORDER === "slices") {
   const { CommandRecorder } = await import(pathToFileURL(join(ROOT, "dist/src/redis/recorder.js")).href);
-  const { LatencyHistogram } = await import(pathToFileURL(join(ROOT, "dist/src/bench/histogram.js")).href);
+  const { LatencyHistogram } = await import(pathToFileURL(join(ROOT, "dist/src/stats.js")).href);
   const SLICES = Number(process.env.SLICES ?? 60);
   const SLICE = Number(process.env.SLICE ?? 8_000);
   console.log(

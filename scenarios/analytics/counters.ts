@@ -23,6 +23,7 @@ import {
   roundTrips,
   type AnalyticsParams,
 } from "./params.js";
+import { round } from "../../src/stats.js";
 
 /** Daily page-view counters are kept 30 days, hourly API-call counters 48 hours (after their first event). */
 export const DAILY_TTL_SECONDS = 30 * 86_400;
@@ -263,7 +264,7 @@ async function readBack(ctx: Ctx, state: CountersState): Promise<void> {
   ctx.metric("pageviews", state.events.filter((e) => e.kind === "pageview").length);
   ctx.metric("apiCalls", state.events.filter((e) => e.kind === "api-call").length);
   ctx.metric("countMode", state.mode);
-  ctx.metric("commandsPerEvent", events === 0 ? 0 : Math.round((state.eventCommands / events) * 1000) / 1000);
-  ctx.metric("roundTripsPerEvent", events === 0 ? 0 : Math.round((state.eventRoundTrips / events) * 1000) / 1000);
+  ctx.metric("commandsPerEvent", events === 0 ? 0 : round(state.eventCommands / events, 3));
+  ctx.metric("roundTripsPerEvent", events === 0 ? 0 : round(state.eventRoundTrips / events, 3));
   ctx.metric("hourlySeriesRoundTrips", 1);
 }

@@ -21,6 +21,7 @@ import { commandsOn } from "../../src/runner/evidence.js";
 import { defineScenario } from "../../src/runner/types.js";
 import { CHAPTER_DAY, HOUR_MS, defaultAnalyticsParams, fmtTime, roundTrips, type AnalyticsParams } from "./params.js";
 import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
+import { round } from "../../src/stats.js";
 
 const START = CHAPTER_DAY + 10 * HOUR_MS;
 const INTERVAL_MS = 15_000;
@@ -264,11 +265,8 @@ export default defineScenario<AnalyticsParams, TimeseriesState>({
         );
         ctx.metric("streamBytes", state.streamBytes);
         ctx.metric("zsetBytes", state.zsetBytes);
-        ctx.metric(
-          "streamBytesPerSample",
-          state.streamBytes === null ? null : Math.round((state.streamBytes / n) * 10) / 10,
-        );
-        ctx.metric("zsetBytesPerSample", state.zsetBytes === null ? null : Math.round((state.zsetBytes / n) * 10) / 10);
+        ctx.metric("streamBytesPerSample", state.streamBytes === null ? null : round(state.streamBytes / n, 1));
+        ctx.metric("zsetBytesPerSample", state.zsetBytes === null ? null : round(state.zsetBytes / n, 1));
       },
     },
     {

@@ -9,6 +9,7 @@ import {
 } from "../../src/patterns/cache/index.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
+import { round, roundOrNull } from "../../src/stats.js";
 
 export const CHAPTER_CACHING = "4.1 Caching patterns";
 export const CHAPTER_PUBSUB = "4.8 Common architecture patterns (3: pub/sub for cache invalidation)";
@@ -102,7 +103,7 @@ export function originTitle(p: OriginParams): string {
 
 /** Milliseconds, rounded for tables (3 decimals). */
 export function ms(n: number | null | undefined): number | null {
-  return n === null || n === undefined ? null : Math.round(n * 1000) / 1000;
+  return roundOrNull(n ?? null, 3);
 }
 
 export function p50(samples: readonly number[]): number | null {
@@ -114,7 +115,7 @@ export function p99(samples: readonly number[]): number | null {
 }
 
 export function ratio(part: number, whole: number): number | null {
-  return whole === 0 ? null : Math.round((part / whole) * 1000) / 1000;
+  return whole === 0 ? null : round(part / whole, 3);
 }
 
 /** Database statements in a slice of the trace. */

@@ -8,6 +8,7 @@ import type { ScenarioContext } from "../../src/runner/types.js";
 import { stallWords } from "../../src/runner/stalls.js";
 import { dbStatements, ms, p50, p99 } from "./origin.js";
 import { BETA, lockTtlOf, type Protection, type StampedeParams, type StampedeState } from "./stampede-params.js";
+import { round, roundPercent } from "../../src/stats.js";
 
 /** The request's first GET found no entry. */
 export function foundMissing(f: StampedeFetch): boolean {
@@ -175,7 +176,7 @@ export function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeSta
     } else {
       ctx.note(
         "with these settings the chance that no request refreshes before the expiry is " +
-          `${Math.round(pNone * 1000) / 10}%, so a miss is possible and not checked (${missing} requests found the ` +
+          `${roundPercent(pNone, 1)}%, so a miss is possible and not checked (${missing} requests found the ` +
           "entry missing)",
       );
     }
@@ -195,7 +196,7 @@ export function verdict(ctx: ScenarioContext<StampedeParams>, state: StampedeSta
   ctx.metric("latencyP99Ms", p99(lat));
   ctx.metric("latencyMaxMs", ms(percentile(lat, 100)));
   ctx.metric("recomputeMs", ms(state.primeDeltaMs));
-  ctx.metric("commandsPerRequest", Math.round((state.waveCommands / Math.max(1, reqs.length)) * 100) / 100);
+  ctx.metric("commandsPerRequest", round(state.waveCommands / Math.max(1, reqs.length), 2));
   ctx.note(
     `${dbLoads} database load${dbLoads === 1 ? "" : "s"} for ${reqs.length} requests; ${missing} found the entry ` +
       `missing, ${waiters} waited; latency p50 ${p50(lat)} ms, p99 ${p99(lat)} ms`,

@@ -40,6 +40,7 @@ import {
   type OriginState,
 } from "./origin.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { round, roundPercent } from "../../src/stats.js";
 
 export interface WorkloadParams extends OriginParams {
   /** Users 1…keys. */
@@ -227,7 +228,7 @@ async function runWorkload(
 }
 
 function pct(part: number, whole: number): string {
-  return whole === 0 ? "–" : `${Math.round((part / whole) * 1000) / 10}%`;
+  return whole === 0 ? "–" : `${roundPercent(part / whole, 1)}%`;
 }
 
 /** The busiest users: the skew at work (hot users hit, cold ones miss), and where stale reads fell. */
@@ -339,9 +340,7 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
     ],
   });
   if (p50(hitMs) !== null && p50(missMs) !== null) {
-    ctx.note(
-      `a miss took ${Math.round((p50(missMs)! / Math.max(p50(hitMs)!, 0.001)) * 10) / 10}× as long as a hit (p50)`,
-    );
+    ctx.note(`a miss took ${round(p50(missMs)! / Math.max(p50(hitMs)!, 0.001), 1)}× as long as a hit (p50)`);
   }
 
   ctx.metric("reads", reads.length);
@@ -366,13 +365,12 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
   // The chapter's "cache miss penalty (3 trips)": count what a miss sent.
   if (misses.length > 0 && impl.strategy !== "write-behind") {
     const trips = misses.reduce((n, r) => n + r.trips, 0) / misses.length;
-    ctx.metric("tripsPerMiss", Math.round(trips * 100) / 100);
+    ctx.metric("tripsPerMiss", round(trips, 2));
     ctx.figure({
       what: "trips per cache miss",
       chapter: "cache miss penalty (3 trips)",
       measured:
-        `${Math.round(trips * 100) / 100} (GET, SELECT, SET), p50 ${p50(missMs)} ms against ${p50(hitMs) ?? "–"} ` +
-        `ms for a hit`,
+        `${round(trips, 2)} (GET, SELECT, SET), p50 ${p50(missMs)} ms against ${p50(hitMs) ?? "–"} ` + `ms for a hit`,
       agrees: Math.abs(trips - 3) < 1e-9,
     });
   }

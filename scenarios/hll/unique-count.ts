@@ -24,7 +24,7 @@ import type { Evidence } from "../../src/check-failure.js";
 import { commandsNamed, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type StepDef } from "../../src/runner/types.js";
 import { defaultHllParams, num, pct, roundTrips, type HllParams } from "./params.js";
-import { round } from "../../src/stats.js";
+import { round, roundPercent } from "../../src/stats.js";
 import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
 
 interface UniqueCountState {
@@ -273,7 +273,7 @@ function trialsStep(p: HllParams): StepDef<HllParams, UniqueCountState> {
       ctx.plot({
         kind: "series",
         title: `The error of each of ${errors.length} HLLs, against the standard error`,
-        values: errors.map((e) => Math.round(e * 1e6) / 1e4),
+        values: errors.map((e) => roundPercent(e, 4)),
         unit: "%",
         band: {
           low: -HLL_STANDARD_ERROR * 100,

@@ -22,6 +22,7 @@ import {
   type HllParams,
 } from "./params.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { roundPercent } from "../../src/stats.js";
 
 interface Day {
   label: string;
@@ -171,7 +172,7 @@ export default defineScenario<HllParams, WeeklyState>({
           ctx.metric("dailySum", dailySum);
           ctx.metric("weeklyExact", exact);
           ctx.metric("weeklyEstimate", merged);
-          ctx.metric("weeklyErrorPct", Math.round(error * 1e6) / 1e4);
+          ctx.metric("weeklyErrorPct", roundPercent(error, 4));
         },
       },
     ];

@@ -4,7 +4,7 @@ import { defineScenario, type ScenarioDef, type StepDef, type TableData } from "
 import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { CHAPTER, counterKey, type Ctx, defaultParams, fenceKey, lockKey, type LockParams } from "./params.js";
 import { counterWorkload, initialState, type LockState, type LockVariant } from "./workers.js";
-import { maxOf, roundOrNull } from "../../src/stats.js";
+import { maxOf, round, roundOrNull } from "../../src/stats.js";
 import { stallWords } from "../../src/runner/stalls.js";
 import { firstWorkerResumes, renewalFails, secondWorkerTries, stallPastTtl } from "./pitfalls.js";
 
@@ -52,14 +52,14 @@ async function inspect(ctx: Ctx, state: LockState, variant: LockVariant): Promis
       kind: "spans",
       title: `Lock holders over time (${doubleHolds} double hold${doubleHolds === 1 ? "" : "s"})`,
       from: 0,
-      to: Math.round((to - from) * 1000) / 1000,
+      to: round(to - from, 3),
       lanes: owners.map((owner) => ({
         label: owner,
         spans: state.holds
           .filter((h) => h.owner === owner)
           .map((h) => ({
-            from: Math.round((h.from - from) * 1000) / 1000,
-            to: Math.round(((h.to ?? end) - from) * 1000) / 1000,
+            from: round(h.from - from, 3),
+            to: round((h.to ?? end) - from, 3),
           })),
       })),
     });

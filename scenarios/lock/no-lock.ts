@@ -3,6 +3,7 @@ import { CHAPTER, defaultParams, type Ctx, type LockParams } from "./params.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type TableData } from "../../src/runner/types.js";
 import { commandsOn } from "../../src/runner/evidence.js";
+import { roundPercent } from "../../src/stats.js";
 
 interface NoLockState extends LockState {
   rounds: { reads: number[]; wrote: number[]; after: number }[];
@@ -51,7 +52,7 @@ async function verdict(ctx: Ctx, _state: NoLockState): Promise<void> {
   const lost = expected - finalCount;
   ctx.note(
     `final count ${finalCount} of ${expected}: ${lost} of ${expected} increments lost ` +
-      `(${Math.round((lost / expected) * 100)} %)`,
+      `(${roundPercent(lost / expected, 0)} %)`,
   );
   ctx.note("Every worker's GET and SET succeeded: nothing failed, nothing was reported. Lost updates are silent.");
   ctx.metric("finalCount", finalCount);

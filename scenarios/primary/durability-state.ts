@@ -70,10 +70,6 @@ export interface DurabilityState {
 
 export type Ctx = ScenarioContext<PrimaryParams>;
 
-export function ms(n: number | null | undefined): number | null {
-  return n === null || n === undefined ? null : Math.round(n * 1000) / 1000;
-}
-
 export function allAckTimes(state: DurabilityState): number[] {
   return USE_CASES.flatMap((u) => state.stats[u]?.ackTimes ?? []);
 }

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
-import { percentile } from "../../src/stats.js";
+import { percentile, roundOrNull } from "../../src/stats.js";
 import {
   addToCart,
   applyMove,
@@ -37,7 +37,6 @@ import {
   FLAGS,
   listFiles,
   MATCHES,
-  ms,
   reconnect,
   SESSION_TTL_MS,
   SKUS,
@@ -190,8 +189,8 @@ export async function writeUntilKill(ctx: Ctx, state: DurabilityState, setting: 
       USE_CASE_TITLES[u],
       st.acked,
       st.unanswered,
-      ms(percentile(st.latencies, 50)),
-      ms(percentile(st.latencies, 99)),
+      roundOrNull(percentile(st.latencies, 50)),
+      roundOrNull(percentile(st.latencies, 99)),
     ];
   });
   ctx.table({

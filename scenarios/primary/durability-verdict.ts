@@ -1,5 +1,5 @@
 /** The durability run's verdict: acknowledged writes lost against what the persistence setting promises. */
-import { percentile } from "../../src/stats.js";
+import { percentile, roundOrNull } from "../../src/stats.js";
 import {
   describeSetting,
   EVERYSEC_BOUND_MS,
@@ -8,15 +8,7 @@ import {
   USE_CASES,
   type PersistenceSetting,
 } from "../../src/patterns/primary/index.js";
-import {
-  allAckTimes,
-  MATCHES,
-  ms,
-  snapshotFloor,
-  totalAcked,
-  type Ctx,
-  type DurabilityState,
-} from "./durability-state.js";
+import { allAckTimes, MATCHES, snapshotFloor, totalAcked, type Ctx, type DurabilityState } from "./durability-state.js";
 import { CHAPTER_CLAIM } from "./params.js";
 import { commandsWhere } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/check-failure.js";
@@ -119,8 +111,8 @@ export function verdict(ctx: Ctx, state: DurabilityState, setting: PersistenceSe
   ctx.metric("unanswered", unanswered);
   ctx.metric("appliedUnanswered", extra);
   ctx.metric("cartLost", cartLost);
-  ctx.metric("writeP50Ms", ms(percentile(latencies, 50)));
-  ctx.metric("writeP99Ms", ms(percentile(latencies, 99)));
+  ctx.metric("writeP50Ms", roundOrNull(percentile(latencies, 50)));
+  ctx.metric("writeP99Ms", roundOrNull(percentile(latencies, 99)));
   ctx.metric("ackedLastSecond", lastSecond);
   ctx.metric("snapshots", setting === "rdb" ? (state.samples[state.samples.length - 1]?.saves ?? 0) : null);
   ctx.metric(
@@ -137,7 +129,7 @@ export function verdict(ctx: Ctx, state: DurabilityState, setting: PersistenceSe
     chapter: CHAPTER_CLAIM,
     measured:
       `${cartLost} of ${cart.acked} acknowledged cart writes lost (all use cases: ${lost} of ${acked}); ` +
-      `write p50 ${ms(percentile(latencies, 50))} ms, p99 ${ms(percentile(latencies, 99))} ms`,
+      `write p50 ${roundOrNull(percentile(latencies, 50))} ms, p99 ${roundOrNull(percentile(latencies, 99))} ms`,
     ...(aof ? { agrees: cartLost === 0 } : cartLost > 0 ? { agrees: true } : {}),
     note: aof
       ? "a power loss could also lose " +

@@ -5,10 +5,9 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RedisOptions } from "ioredis";
 import type { RedisCaller } from "../redis/types.js";
-import { LatencyHistogram } from "./histogram.js";
 import type { HotOperation } from "./operations.js";
 import type { WorkerJob, WorkerResult } from "./worker.js";
-import { round } from "../stats.js";
+import { LatencyHistogram, round } from "../stats.js";
 
 export interface PhaseConfig {
   op: HotOperation;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Redis, type RedisOptions } from "ioredis";
 import { CommandRecorder } from "../redis/recorder.js";
-import { LatencyHistogram, type HistogramData } from "./histogram.js";
+import { LatencyHistogram, type HistogramData } from "../stats.js";
 import { HOT_OPERATIONS, entityId, entityKeys } from "./operations.js";
 import { WireClient } from "./wire-client.js";
 import type { RedisCaller } from "../redis/types.js";

@@ -1,5 +1,6 @@
 import type { RecordedCommand, ReplyValue } from "./recorder-types.js";
 import { redactArgv, redactReply } from "./redact.js";
+import { round } from "../stats.js";
 
 /**
  * The command recorder's per-command record (src/redis/recorder.ts): references and timestamps while the command
@@ -90,7 +91,7 @@ export function expose(slot: Slot): RecordedCommand {
   if (slot.replied && !slot.converted) {
     slot.converted = true;
     const startedAt = slot.batch ? slot.batch.startedAt : slot.startedAt;
-    entry.ms = Math.round((slot.endedAt - startedAt) * 1000) / 1000;
+    entry.ms = round(slot.endedAt - startedAt, 3);
     if (slot.failure) entry.error = slot.failure.message;
     else entry.reply = redactReply(entry.argv, toReplyValue(slot.raw));
     slot.raw = undefined;

@@ -4,6 +4,7 @@ import { isGuardCommand } from "./guard-mark.js";
 import { redactArgv } from "./redact.js";
 import { Slot, argToString, expose, toReplyValue, type Batch, type ClientState } from "./recorder-slot.js";
 import type { RecordedCommand, ReplyValue } from "./recorder-types.js";
+import { round } from "../stats.js";
 
 export { argToString, toReplyValue } from "./recorder-slot.js";
 export type { RecordedCommand, ReplyValue } from "./recorder-types.js";
@@ -208,7 +209,7 @@ export class CommandRecorder {
       entry.error = err instanceof Error ? err.message : String(err);
       throw err;
     } finally {
-      entry.ms = Math.round((performance.now() - slot.startedAt) * 1000) / 1000;
+      entry.ms = round(performance.now() - slot.startedAt, 3);
       slot.replied = slot.converted = true;
       this.emit(entry, "replied");
     }

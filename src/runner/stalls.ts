@@ -1,3 +1,5 @@
+import { weightedQuantileOfSorted } from "../stats.js";
+
 /**
  * Was this process stalled? A timer asks to run every `tickMs`; each time it runs late, the event loop (the whole
  * process, when the OS did not schedule it: a busy runner, a stopped VM, a long synchronous step) was stopped for the
@@ -40,12 +42,15 @@ interface Stall {
   ms: number;
 }
 
+/** 0, 1, …, 100: the lateness each of the histogram's counts stands for. */
+const WHOLE_MS = Array.from({ length: 101 }, (_, ms) => ms);
+
 export function startStallMonitor(options: StallOptions = {}): StallMonitor {
   const tickMs = options.tickMs ?? 10;
   const minMs = options.minMs ?? 5;
   const stalls: Stall[] = [];
   // A histogram of lateness in whole ms (capped), for the baseline without keeping every sample.
-  const lateness = new Array<number>(101).fill(0);
+  const lateness = new Array<number>(WHOLE_MS.length).fill(0);
   let samples = 0;
   let last = performance.now();
   const timer = setInterval(() => {
@@ -53,7 +58,7 @@ export function startStallMonitor(options: StallOptions = {}): StallMonitor {
     const late = now - last - tickMs;
     last = now;
     samples += 1;
-    lateness[Math.min(100, Math.max(0, Math.round(late)))]! += 1;
+    lateness[Math.min(WHOLE_MS.length - 1, Math.max(0, Math.round(late)))]! += 1;
     if (late >= minMs) stalls.push({ from: now - late, to: now, ms: late });
   }, tickMs);
   // The sampler never keeps a process alive.
@@ -69,13 +74,7 @@ export function startStallMonitor(options: StallOptions = {}): StallMonitor {
       return longest;
     },
     baseline() {
-      if (samples === 0) return 0;
-      let seen = 0;
-      for (let ms = 0; ms < lateness.length; ms++) {
-        seen += lateness[ms]!;
-        if (seen >= 0.9 * samples) return ms;
-      }
-      return 100;
+      return samples === 0 ? 0 : weightedQuantileOfSorted(WHOLE_MS, lateness, samples, 0.9);
     },
     point(name) {
       options.hook?.(name);

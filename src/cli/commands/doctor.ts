@@ -15,6 +15,7 @@ import { CommandRecorder } from "../../redis/recorder.js";
 import type { DoctorCliOptions } from "../options/doctor.js";
 import { printDoctorReport, type DoctorReport } from "../render/doctor.js";
 import { writeNotice } from "../notice.js";
+import { round } from "../../stats.js";
 
 /**
  * `redis-patterns doctor`: read the server (nothing is written), judge each pattern, print the facts, the verdicts
@@ -42,7 +43,7 @@ export async function doctorCommand(opts: DoctorCliOptions): Promise<void> {
   const endStep = () => {
     const last = steps[steps.length - 1];
     if (last) {
-      last.ms = Math.round((performance.now() - stepStarted.at) * 1000) / 1000;
+      last.ms = round(performance.now() - stepStarted.at, 3);
       last.commands = recorder.mark() - stepStarted.mark;
     }
   };

@@ -13,6 +13,7 @@ import { plotLines } from "./plot.js";
 import { renderTable } from "./table.js";
 import { wrapText } from "./text.js";
 import { traceLines } from "./trace.js";
+import { roundPercent } from "../../stats.js";
 
 export interface BenchRound {
   recordingOff: PhaseResult;
@@ -254,5 +255,5 @@ function n(x: number): string {
 }
 
 function cpu(x: number | null): string {
-  return x === null ? "?" : `${Math.round(x * 100)}%`;
+  return x === null ? "?" : `${roundPercent(x, 0)}%`;
 }

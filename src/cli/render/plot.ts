@@ -1,4 +1,5 @@
 import type { PlotData } from "../../runner/types.js";
+import { weightedQuantileOfSorted } from "../../stats.js";
 import { formatMs } from "../format.js";
 import { displayWidth, padEnd, truncateEnd } from "./text.js";
 
@@ -110,13 +111,7 @@ function weighted(values: number[], weights: number[] | undefined): Weighted {
 }
 
 function weightedQuantile(d: Weighted, q: number): number {
-  const rank = Math.min(d.n, Math.max(1, Math.ceil(q * d.n)));
-  let seen = 0;
-  for (let i = 0; i < d.values.length; i++) {
-    seen += d.weights[i]!;
-    if (seen >= rank) return d.values[i]!;
-  }
-  return d.values[d.values.length - 1] ?? 0;
+  return weightedQuantileOfSorted(d.values, d.weights, d.n, q);
 }
 
 /** Values in buckets, one line per bucket: `0.10–0.12 ms ████████▌ 412`. */

@@ -1,5 +1,6 @@
 import { pickWeighted, randomInt, seededRandom, zipfCumulative } from "./random.js";
 import type { Sample } from "./timeseries.js";
+import { round } from "../../stats.js";
 
 /**
  * Simulated traffic for the analytics scenarios, from a seed: the same seed gives the same events. Pure: no clock,
@@ -97,7 +98,7 @@ export function cpuSamples(seed: number, start: number, minutes: number, interva
       const wave = 8 * Math.sin((2 * Math.PI * k) / 40 + h);
       const spike = h === 0 && Math.abs(k - Math.floor((2 * ticks) / 3)) < 3 ? 35 : 0;
       const value = Math.min(100, Math.max(0, base + wave + spike + (random() - 0.5) * 10));
-      out.push({ ts, host, value: Math.round(value * 10) / 10 });
+      out.push({ ts, host, value: round(value, 1) });
     });
   }
   return out;

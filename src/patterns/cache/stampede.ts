@@ -9,6 +9,7 @@ import { runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
 import { releaseIfOwnerScript } from "../shared/release-if-owner.js";
 import type { UserRow } from "./origin-db.js";
+import { round } from "../../stats.js";
 
 /** The entry of an expensive value: the row and how long it took to compute (XFetch's delta). */
 export interface TimedEntry {
@@ -21,7 +22,7 @@ export function encodeTimed(entry: TimedEntry): string {
     id: entry.row.id,
     name: entry.row.name,
     version: entry.row.version,
-    delta: Math.round(entry.deltaMs * 1000) / 1000,
+    delta: round(entry.deltaMs, 3),
   });
 }
 

@@ -1,8 +1,51 @@
 import { describe, expect, it } from "vitest";
-import { LatencyHistogram, bucketOf, valueOf } from "../../src/bench/histogram.js";
-import { parseRedisBenchmarkCsv, sequenceRate } from "../../src/bench/redis-benchmark.js";
-import { classifyBottleneck, defaultThreads, splitOps } from "../../src/bench/run.js";
-import { seededRandom } from "../../src/patterns/leaderboard/seed.js";
+import { seededRandom } from "../src/patterns/leaderboard/seed.js";
+import {
+  LatencyHistogram,
+  bucketOf,
+  maxOf,
+  percentile,
+  percentileOfSorted,
+  round,
+  roundOrNull,
+  roundPercent,
+  valueOf,
+  weightedQuantileOfSorted,
+} from "../src/stats.js";
+
+describe("percentiles of samples", () => {
+  it("nearest rank: p99 of 30 values is the largest, p50 of 4 the second", () => {
+    const thirty = Array.from({ length: 30 }, (_, i) => 30 - i);
+    expect(percentile(thirty, 99)).toBe(30);
+    expect(percentile([4, 1, 3, 2], 50)).toBe(2);
+    expect(percentile([], 50)).toBeNull();
+    expect(percentileOfSorted([1, 2, 3, 4], 50)).toBe(2);
+    expect(() => percentileOfSorted([], 50)).toThrow(RangeError);
+  });
+
+  it("weighted: each value counts its weight, the same rank as repeating it", () => {
+    const values = [1, 2, 5];
+    const weights = [3, 0, 7];
+    const repeated = [1, 1, 1, 5, 5, 5, 5, 5, 5, 5];
+    for (const q of [0.1, 0.3, 0.31, 0.5, 0.9, 1])
+      expect(weightedQuantileOfSorted(values, weights, 10, q)).toBe(percentileOfSorted(repeated, q * 100));
+    expect(weightedQuantileOfSorted([], [], 0, 0.5)).toBe(0);
+  });
+});
+
+describe("rounding", () => {
+  it("rounds to decimals, passes null through, and gives percentages from fractions", () => {
+    expect(round(1.23456)).toBe(1.235);
+    expect(round(1.25, 1)).toBe(1.3);
+    expect(roundOrNull(null)).toBeNull();
+    expect(roundOrNull(0.0004)).toBe(0);
+    expect(roundPercent(0.123456, 1)).toBe(12.3);
+    expect(roundPercent(0.00812345, 4)).toBe(0.8123);
+    expect(roundPercent(0.5, 0)).toBe(50);
+    expect(maxOf([3, 9, 2])).toBe(9);
+    expect(maxOf([])).toBeNull();
+  });
+});
 
 /** The latency histogram against exact percentiles of the same values, computed by sorting. */
 describe("LatencyHistogram", () => {
@@ -73,46 +116,5 @@ describe("LatencyHistogram", () => {
     const h = new LatencyHistogram();
     expect(h.percentile(99)).toBe(0);
     expect(h.toData()).toMatchObject({ total: 0, min: 0, max: 0 });
-  });
-});
-
-describe("bench arithmetic", () => {
-  it("splits operations over threads in proportion, summing exactly", () => {
-    expect(splitOps(2000, [25, 25])).toEqual([1000, 1000]);
-    const parts = splitOps(1001, [17, 17, 16]);
-    expect(parts.reduce((a, b) => a + b, 0)).toBe(1001);
-    expect(Math.max(...parts) - Math.min(...parts)).toBeLessThanOrEqual(21);
-  });
-
-  it("a sequence of commands runs at the harmonic combination of their rates", () => {
-    expect(sequenceRate([100_000])).toBe(100_000);
-    expect(sequenceRate([100_000, 100_000])).toBe(50_000);
-    expect(sequenceRate([60_000, 30_000])).toBe(20_000);
-  });
-
-  it("reads redis-benchmark's CSV result line", () => {
-    const csv =
-      '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",' +
-      '"max_latency_ms"\n"GET foo","12658.23","0.302","0.024","0.087","2.151","5.487","6.399"\n';
-    expect(parseRedisBenchmarkCsv(csv)).toEqual({ opsPerSec: 12658.23, p50Ms: 0.087, p99Ms: 5.487 });
-    expect(parseRedisBenchmarkCsv('"GET foo","5000.00"\n')).toEqual({ opsPerSec: 5000, p50Ms: 0, p99Ms: 0 });
-    expect(parseRedisBenchmarkCsv("")).toBeUndefined();
-  });
-
-  it("names the bottleneck from the CPU each side used", () => {
-    expect(classifyBottleneck({ clientCpu: 0.5, serverCpu: 0.95 }, 1, 2, true)).toBe("server");
-    expect(classifyBottleneck({ clientCpu: 0.97, serverCpu: 0.4 }, 1, 4, true)).toBe("client");
-    expect(classifyBottleneck({ clientCpu: 1.2, serverCpu: 0.6 }, 2, 2, true)).toBe("machine");
-    expect(classifyBottleneck({ clientCpu: 1.2, serverCpu: 0.6 }, 2, 2, false)).toBe("latency");
-    expect(classifyBottleneck({ clientCpu: 0.3, serverCpu: null }, 1, 2, true)).toBe("latency");
-    // Other processes: more runnable threads than cores on average.
-    expect(classifyBottleneck({ clientCpu: 0.3, serverCpu: 0.2 }, 1, 2, true, 6.5)).toBe("machine");
-  });
-
-  it("leaves a core to a local server when choosing threads", () => {
-    expect(defaultThreads(50, true, 2)).toBe(1);
-    expect(defaultThreads(50, false, 2)).toBe(2);
-    expect(defaultThreads(3, false, 8)).toBe(3);
-    expect(defaultThreads(50, true, 1)).toBe(1);
   });
 });
