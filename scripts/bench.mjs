@@ -76,9 +76,10 @@ for (let i = 0; i < 50; i++) {
   if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
   await new Promise((r) => setTimeout(r, 100));
 }
-const serverVersion = /redis_version:(\S+)/.exec(
+const { parseInfo } = await import(join(ROOT, "dist/src/redis/server-info.js"));
+const serverVersion = parseInfo(
   execFileSync("redis-cli", ["-p", String(port), "INFO", "server"], { encoding: "utf8" }),
-)?.[1];
+).redis_version;
 
 const rows = [];
 const out = {

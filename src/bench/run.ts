@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RedisOptions } from "ioredis";
 import type { RedisCaller } from "../redis/types.js";
+import { parseInfo, serverCpuSecondsOf } from "../redis/server-info.js";
 import type { HotOperation } from "./operations.js";
 import type { WorkerJob, WorkerResult } from "./worker.js";
 import { LatencyHistogram, round } from "../stats.js";
@@ -59,14 +60,7 @@ export interface HistogramBucket {
 /** Server CPU seconds so far, from INFO cpu; null when INFO is refused. */
 export async function serverCpuSeconds(redis: RedisCaller): Promise<number | null> {
   try {
-    const info = String(await redis.call("INFO", "cpu"));
-    const field = (name: string) => {
-      const m = new RegExp(`^${name}:([\\d.]+)`, "m").exec(info);
-      return m ? Number(m[1]) : undefined;
-    };
-    const sys = field("used_cpu_sys_main_thread") ?? field("used_cpu_sys");
-    const user = field("used_cpu_user_main_thread") ?? field("used_cpu_user");
-    return sys === undefined || user === undefined ? null : sys + user;
+    return serverCpuSecondsOf(parseInfo(String(await redis.call("INFO", "cpu"))));
   } catch {
     return null;
   }

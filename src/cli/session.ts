@@ -14,6 +14,7 @@ import { KeySpace, newRunPrefix, validatePrefix } from "../redis/keys.js";
 import { watchForeignKeys } from "../redis/ownership.js";
 import { DEFAULT_RUN_FOOTPRINT } from "./eviction-guard.js";
 import { claimRunPrefix } from "./claim-prefix.js";
+import { versionAtLeast } from "../redis/server-info.js";
 import { LEFT_KEYS_EXPIRY, cleanupCommand, cleanupWithReconnect } from "./run-cleanup.js";
 import { runFootprint } from "../runner/footprint.js";
 import { CommandRecorder, type RecordedCommand } from "../redis/recorder.js";
@@ -319,14 +320,13 @@ export async function openRun(
   };
   watchForeignKeys(recorder, env.keys);
   // Every key the run writes gets a TTL as it is written (unless its pattern gives one): a lost run self-cleans.
-  env.ttl = new TtlGuard(env.keys, () => connection.redis, serverMajor(connection.target.version) >= 7).start();
+  env.ttl = new TtlGuard(
+    env.keys,
+    () => connection.redis,
+    versionAtLeast(connection.target.version, "7.0") === true,
+  ).start();
   recorder.setSendHook(env.ttl.onSent);
   return { connection, recorder, prefix, setup, controller, env };
-}
-
-/** The major version of a server's `redis_version` (7 for 7.0.15); 0 when unknown. */
-function serverMajor(version: string): number {
-  return Number(/^(\d+)\./.exec(version)?.[1] ?? 0);
 }
 
 function errorMessage(err: unknown): string {

@@ -1,5 +1,5 @@
 import type { ClusterFacts } from "./cluster.js";
-import { versionAtLeast as atLeast } from "../redis/server-info.js";
+import { versionAtLeast as atLeast, type ServerIdentity, type ServerMode } from "../redis/server-info.js";
 /**
  * What `doctor` learns about a server, as plain data, and the pure functions that read it out of INFO and CONFIG
  * replies. Anything the server refused to tell is "unknown", with the refusal kept in `unknowns`: a managed service
@@ -9,16 +9,10 @@ import { versionAtLeast as atLeast } from "../redis/server-info.js";
 export type Unknown = "unknown";
 export const UNKNOWN: Unknown = "unknown";
 
-export type ServerMode = "standalone" | "cluster" | "replica" | "sentinel" | Unknown;
+export type { ServerMode };
 
-export interface ServerFacts {
-  /** "Redis", "Valkey", "Dragonfly", "KeyDB", "Garnet", "Kvrocks", … */
-  name: string;
-  /** The server's own version (Valkey's valkey_version, Dragonfly's dragonfly_version, …). */
-  version: string | Unknown;
-  /** The Redis version it claims compatibility with (redis_version); what command availability is judged by. */
-  redisVersion: string | Unknown;
-}
+/** Which server, its own version and the Redis version it claims (src/redis/server-info.ts). */
+export type ServerFacts = ServerIdentity;
 
 export type AppendFsync = "always" | "everysec" | "no";
 
@@ -98,39 +92,7 @@ export interface DoctorFacts {
   cluster?: ClusterFacts;
 }
 
-export { parseInfo } from "../redis/server-info.js";
-
-/**
- * Which server this is. Compatible servers report a `redis_version` for clients and their own version in a field
- * of their own (valkey_version, dragonfly_version, garnet_version, kvrocks_version); KeyDB only shows in the name of
- * its executable or config file.
- */
-export function identifyServer(info: Record<string, string>): ServerFacts {
-  const redisVersion = info.redis_version ?? UNKNOWN;
-  const own: [string, string][] = [
-    ["valkey_version", "Valkey"],
-    ["dragonfly_version", "Dragonfly"],
-    ["garnet_version", "Garnet"],
-    ["kvrocks_version", "Kvrocks"],
-  ];
-  for (const [field, name] of own) {
-    const version = info[field];
-    if (version !== undefined) return { name, version, redisVersion };
-  }
-  if (info.server_name?.toLowerCase() === "valkey") return { name: "Valkey", version: redisVersion, redisVersion };
-  if (/keydb/i.test(`${info.executable ?? ""} ${info.config_file ?? ""}`))
-    return { name: "KeyDB", version: redisVersion, redisVersion };
-  return { name: "Redis", version: redisVersion, redisVersion };
-}
-
-/** Mode from INFO: cluster or sentinel from redis_mode, replica from the replication role. */
-export function serverMode(info: Record<string, string>): ServerMode {
-  if (info.role === "slave" || info.role === "replica") return "replica";
-  if (info.redis_mode === "sentinel") return "sentinel";
-  if (info.redis_mode === "cluster" || info.cluster_enabled === "1") return "cluster";
-  if (info.redis_mode === "standalone" || info.role === "master") return "standalone";
-  return UNKNOWN;
-}
+export { identifyServer, parseInfo, serverMode } from "../redis/server-info.js";
 
 export { parseVersion } from "../redis/server-info.js";
 

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { CommandRecorder } from "./recorder.js";
+import type { ServerMode } from "./server-info.js";
 
 /**
  * What connecting takes and gives: the options (from the command line, or a scenario's own servers), the target the
@@ -49,7 +50,7 @@ export interface ConnectOptions {
   waitMs?: number;
 }
 
-export type ServerMode = "standalone" | "cluster" | "replica" | "sentinel" | "unknown";
+export type { ServerMode };
 
 /** What the header shows: where we are connected and to what. */
 export interface Target {

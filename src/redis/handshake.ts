@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import { ConnectError, UsageError } from "../errors.js";
 import { classifyRedisError, isRefusedCommand } from "./classify-error.js";
-import type { ServerMode, Target } from "./connection.js";
-import { parseInfo } from "./server-info.js";
+import type { Target } from "./connection.js";
+import { identifyServer, parseInfo, serverMode, type ServerMode } from "./server-info.js";
 import type { ParsedUrl } from "./url.js";
 
 /** The recorder's view of one connection: the handshake's commands are recorded as such. */
@@ -75,16 +75,13 @@ export async function describeServer(redis: Redis): Promise<Omit<Target, "url" |
   let mode: ServerMode = "unknown";
   try {
     const info = parseInfo(String(await redis.call("INFO", "server")));
-    if (info.valkey_version || info.server_name === "valkey") {
-      server = "Valkey";
-      version = info.valkey_version ?? info.redis_version ?? "unknown";
-    } else {
-      version = info.redis_version ?? "unknown";
-      if (info.dragonfly_version) server = "Dragonfly";
-    }
-    mode = info.redis_mode === "cluster" ? "cluster" : info.redis_mode === "sentinel" ? "sentinel" : "standalone";
+    const id = identifyServer(info);
+    server = id.name;
+    // The header's version: Valkey's own (it names Valkey's releases); for the others, the Redis version they claim.
+    version = id.name === "Valkey" ? id.version : id.redisVersion;
+    mode = serverMode({ redis_mode: info.redis_mode ?? "standalone" });
     const replication = parseInfo(String(await redis.call("INFO", "replication")));
-    if (replication.role === "slave" || replication.role === "replica") mode = "replica";
+    if (serverMode(replication) === "replica") mode = "replica";
   } catch (err) {
     if (!isRefusedCommand(err)) throw err;
   }

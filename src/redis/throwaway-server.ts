@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectError } from "../errors.js";
 import { killWithParent } from "./kill-with-parent.js";
+import { versionFromBanner } from "./server-info.js";
 
 /** A real `redis-server` started for one run (or one test file): no persistence, a temporary directory, a free port. */
 export interface ThrowawayServer {
@@ -55,7 +56,7 @@ export const INSTALL_HINT =
 export function redisServerVersion(binary = "redis-server"): string | null {
   const res = spawnSync(binary, ["--version"], { encoding: "utf8" });
   if (res.error || res.status !== 0) return null;
-  return /v=(\S+)/.exec(res.stdout)?.[1] ?? "unknown";
+  return versionFromBanner(res.stdout);
 }
 
 export async function freePort(): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
+import { versionAtLeast } from "../../redis/server-info.js";
 
 /**
  * Time-bucketed counters: one key per period (`pageviews:homepage:2024-01-15`, `api:calls:user:123:2024-01-15-10`),
@@ -46,8 +47,7 @@ export type CountMode = "multi" | "lua";
 
 /** EXPIRE's NX flag (set only when the key has no expiry) arrived in Redis 7.0. */
 export function supportsExpireNx(version: string): boolean {
-  const major = Number(/^(\d+)\./.exec(version)?.[1] ?? NaN);
-  return major >= 7;
+  return versionAtLeast(version, "7.0") === true;
 }
 
 /**
