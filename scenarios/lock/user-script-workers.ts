@@ -2,6 +2,7 @@
  * The user's lock under load: concurrent workers incrementing one counter under it (two holders at once, or a lost
  * increment, is a violation), and seeded random sequences of acquire/release/extend, the first failure shrunk.
  */
+import { replyCode } from "../../src/redis/classify-error.js";
 import { InterruptedError } from "../../src/errors.js";
 import { tag } from "../../src/redis/keys.js";
 import { newLockToken, waitForLock } from "../../src/patterns/lock/index.js";
@@ -97,7 +98,7 @@ export async function fuzzStep(ctx: ScenarioContext<UserLockParams>, state: Lock
               ? await userRelease(redis, p.lock, key, token)
               : await userExtend(redis, p.lock, key, token, PROBE_TTL_MS);
       } catch (err) {
-        if (!(err instanceof LockReplyError) && !/^ERR/.test((err as Error).message)) throw err;
+        if (!(err instanceof LockReplyError) && replyCode(err) !== "ERR") throw err;
         answer = (err as Error).message;
       }
       const owner = (await ctx.redis.call("GET", key)) as string | null;

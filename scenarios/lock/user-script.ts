@@ -3,6 +3,7 @@
  * workers on separate connections use it: ownership probes (each the shortest sequence that can break it), a holder
  * whose TTL runs out while it works, and concurrent workers incrementing a counter under the lock.
  */
+import { isScriptCompileError } from "../../src/redis/classify-error.js";
 import { ScriptLoadError } from "../../src/errors.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
@@ -100,7 +101,7 @@ async function load(ctx: ScenarioContext<UserLockParams>, state: LockScriptState
       ctx.note(`${script.name.replace(/^user:/, "")} loaded as ${String(sha)}`);
     } catch (err) {
       const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
-      if (/compil|syntax|expected|near/i.test(message)) {
+      if (isScriptCompileError(err)) {
         throw new ScriptLoadError(`${script.name.replace(/^user:/, "")} does not load: ${message}`);
       }
       throw err;

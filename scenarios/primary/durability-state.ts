@@ -2,6 +2,7 @@
  * What the durability steps share: the workload's data (users, SKUs, flags, matches, each use case's share of the
  * writes), the state one run accumulates, and the connections to the throwaway server.
  */
+import { isServerLoading } from "../../src/redis/classify-error.js";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Redis } from "ioredis";
@@ -132,7 +133,7 @@ export async function reconnect(
       if (info.loading !== "1") return redis;
       await redis.quit().catch(() => redis.disconnect());
     } catch (err) {
-      if (!(err instanceof Error && /LOADING/.test(err.message))) throw err;
+      if (!isServerLoading(err)) throw err;
     }
     if (i >= 500) throw new Error("the restarted server was still loading its files after 10 s");
     await sleep(20, ctx.signal);

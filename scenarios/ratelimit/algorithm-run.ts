@@ -2,7 +2,6 @@
  * One rate-limit scenario per built-in algorithm: the traffic phases as steps, what Redis holds afterwards, and the
  * verdict against the limit.
  */
-import { isRefusedCommand } from "../../src/redis/classify-error.js";
 import {
   defineScenario,
   type ScenarioContext,
@@ -14,7 +13,7 @@ import { SCRIPTS, type CommandLabel } from "../../src/runner/support.js";
 import { generateTraffic, maxInAnyWindow, type RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
 import { defaultParams, type RateLimitParams, SCENARIO_TTL_PADDING_MS } from "./params.js";
 import { round } from "../../src/stats.js";
-import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
+import { ELEMENT_BYTES as B, memoryUsage } from "../../src/redis/memory.js";
 import { phaseTitle, sendRequests, trafficFor, trafficSay } from "./algorithm-traffic.js";
 import { describeWindow, limitLabel, type Limiter, type RateLimitState } from "./limiter.js";
 import { commandsWhere } from "../../src/runner/evidence.js";
@@ -122,15 +121,10 @@ async function inspectKeys(ctx: ScenarioContext<RateLimitParams>, state: RateLim
         continue;
       }
       if (pttl === -1) withoutTtl += 1;
-      let size: number | null = null;
-      try {
-        // SAMPLES 0: measure every element, not an estimate from a sample (matters for the sliding log's sorted set).
-        size = Number(await ctx.redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
-        bytes += size;
-      } catch (err) {
-        if (!isRefusedCommand(err)) throw err;
-        memoryRefused = true;
-      }
+      // Every element measured, not an estimate from a sample (matters for the sliding log's sorted set).
+      const size = await memoryUsage(ctx.redis, key);
+      if (size === null) memoryRefused = true;
+      else bytes += size;
       rows.push([client, key, pttl === -1 ? "no TTL!" : `${pttl} ms`, size]);
     }
     bytesPerClient.push(bytes);

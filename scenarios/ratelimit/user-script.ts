@@ -4,6 +4,7 @@
  * limiter's promise and a reference model; each violation shrunk by fast-check to the shortest request sequence
  * that still shows it; optionally `--fuzz N --seed S` random traffic.
  */
+import { isScriptCompileError } from "../../src/redis/classify-error.js";
 import { ScriptLoadError } from "../../src/errors.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import type { RateLimitAlgorithm } from "../../src/patterns/ratelimit/index.js";
@@ -106,7 +107,7 @@ async function loadScripts(ctx: ScenarioContext<UserScriptParams>): Promise<void
       sha = await ctx.redis.call("SCRIPT", "LOAD", script.lua);
     } catch (err) {
       const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
-      if (/^(ERR|NOSCRIPT)/.test(message) && /compil|syntax|expected|near|unexpected/i.test(message)) {
+      if (isScriptCompileError(err)) {
         throw new ScriptLoadError(`${script.name.replace(/^user:/, "")} does not load: ${message}`);
       }
       throw err;

@@ -2,6 +2,7 @@
  * What the ACL user may run, for doctor: ACL DRYRUN (Redis ≥ 7), else the rules ACL GETUSER shows, else harmless
  * reads and empty writes under the prefix. Nothing is written: the sample key names are only named.
  */
+import { isPermissionDenied, isRefusedCommand, isUnknownCommand } from "../redis/classify-error.js";
 import { checkAcl, parseGetUser } from "./acl.js";
 import { UNKNOWN, briefError, versionAtLeast, type AclFacts, type Permission } from "./facts.js";
 import { CHANNEL, COMMANDS, KEY, KEY2, sampleArgv, type CommandLabel } from "./requirements.js";
@@ -27,7 +28,7 @@ export async function probeDryrun(
   const sample = { key: names.key, channel: names.channel };
   const whoami = await attempt(redis, ["ACL", "WHOAMI"]);
   if (!whoami.ok) {
-    if (/unknown command/i.test(whoami.error) && versionAtLeast(redisVersion, "6.0.0") !== true) {
+    if (isUnknownCommand(whoami.error) && versionAtLeast(redisVersion, "6.0.0") !== true) {
       // Before Redis 6 there are no ACLs: whoever is connected may run every command the server has.
       return {
         user: "default",
@@ -58,7 +59,7 @@ export async function probeDryrun(
   }
   // One DRYRUN first: when the user may not run it, the other checks would only repeat the refusal.
   const first = await attempt(redis, ["ACL", "DRYRUN", user, ...sampleArgv(firstLabel, names)]);
-  if (!first.ok && /NOPERM|unknown subcommand|unknown command/i.test(first.error)) {
+  if (!first.ok && isRefusedCommand(first.error)) {
     refused("ACL DRYRUN", first.error);
     return { user, method: "none", reason: `ACL DRYRUN refused: ${briefError(first.error)}`, commands: {}, sample };
   }
@@ -88,7 +89,7 @@ export async function probeKeyspace(
     ["EXISTS", names.key],
     ["SETRANGE", names.key, "0", ""],
   ]);
-  const refusal = [read, write].find((o) => o && !o.ok && /^NOPERM/.test(o.error) && /key/i.test(o.error));
+  const refusal = [read, write].find((o) => o && !o.ok && isPermissionDenied(o.error) && /key/i.test(o.error));
   if (!refusal || refusal.ok) return previous;
   const detail = `${briefError(refusal.error)} (a probe of ${names.key})`;
   const commands: AclFacts["commands"] = { ...previous.commands };
@@ -137,6 +138,7 @@ function dryrunPermission(outcome: Outcome): { permission: Permission; detail?: 
     const text = String(outcome.value);
     return text === "OK" ? { permission: "allowed" } : { permission: "denied", detail: text };
   }
-  if (/not found|unknown command/i.test(outcome.error)) return { permission: "not-found", detail: outcome.error };
+  if (isUnknownCommand(outcome.error) || /not found/i.test(outcome.error))
+    return { permission: "not-found", detail: outcome.error };
   return { permission: UNKNOWN, detail: outcome.error };
 }

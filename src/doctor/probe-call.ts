@@ -2,6 +2,7 @@
  * How doctor's probes ask: one command or a pipeline of them, an error reply (NOPERM, unknown command) returned as
  * an outcome to record, anything else (a broken connection, a timeout) thrown.
  */
+import { isReplyError } from "../redis/classify-error.js";
 import type { Redis } from "ioredis";
 
 /** The client surface the probes use: plain commands and one pipeline for the ACL checks. */
@@ -10,10 +11,6 @@ export type DoctorClient = Pick<Redis, "call" | "pipeline">;
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** An error reply from the server (ioredis's ReplyError), as opposed to a broken connection or a timeout. */
-function isReplyError(err: unknown): err is Error {
-  return err instanceof Error && err.name === "ReplyError";
-}
-
 export async function attempt(redis: DoctorClient, argv: readonly string[]): Promise<Outcome> {
   try {
     return { ok: true, value: await redis.call(argv[0]!, ...argv.slice(1)) };

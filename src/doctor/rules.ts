@@ -6,6 +6,7 @@
  * at risk: eviction, no persistence), "info" (worth knowing, verdict stays ok: a fallback in use, something unknown).
  * A pattern's verdict is its worst finding; `doctor` exits 1 when any verdict is not ok.
  */
+import { isPermissionDenied } from "../redis/classify-error.js";
 import { clusterWarnings } from "./cluster.js";
 import { UNKNOWN, briefError, durability, versionAtLeast, type DoctorFacts, type Durability } from "./facts.js";
 import {
@@ -47,7 +48,7 @@ export function commandAvailability(label: CommandLabel, facts: DoctorFacts): Av
   };
   if (spec.script && facts.lua.runs === false) {
     const error = briefError(facts.lua.runsError ?? "");
-    if (/^NOPERM/.test(error)) return { available: false, why: `denied to ${aclUser(facts)} (${error})` };
+    if (isPermissionDenied(error)) return { available: false, why: `denied to ${aclUser(facts)} (${error})` };
     return { available: false, why: `Lua scripts do not run here${error ? ` (${error})` : ""}` };
   }
   if (spec.timeInScript && facts.lua.time === false)

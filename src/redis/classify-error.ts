@@ -27,11 +27,17 @@ const TLS_CODES = /^(ERR_TLS|ERR_SSL|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|CERT_|ERR
 /** An error that means the connection is gone: closed by the server, reset, or no longer writable. */
 const LOST = /Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable/i;
 
+/**
+ * An ACL refusal: NOPERM (first, or inside a script's error on Redis 6: "ERR Error running script … NOPERM …"), or
+ * a script's command this user may not run.
+ */
+const PERMISSION = /\bNOPERM\b|user executing the script can't run this command/;
+
 /** What kind of trouble an error is, from its code and its message (in that order of trust). */
 export function redisProblem(message: string, code = ""): RedisProblem {
   if (/^WRONGPASS|invalid password|invalid username-password/i.test(message)) return "wrong-password";
   if (/^NOAUTH/.test(message)) return "auth-required";
-  if (/^NOPERM/.test(message) || /user executing the script can't run this command/.test(message)) return "permission";
+  if (PERMISSION.test(message)) return "permission";
   if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(message)) return "refused";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "unknown-host";
   if (code === "ENOENT") return "no-socket";
@@ -52,14 +58,89 @@ export function isConnectionLost(err: unknown): boolean {
   return problem === "lost" || problem === "command-timeout";
 }
 
-/** The server does not know the command: older than the command (GETEX before 6.2, BLMOVE), or renamed away. */
-export function isUnknownCommand(err: unknown): boolean {
-  return err instanceof Error && /^ERR unknown command/i.test(err.message);
+/**
+ * Why the server would not run one command, from its error reply:
+ * - `permission`: an ACL denies it to this user (NOPERM);
+ * - `unknown-command`: the server does not know it: older than the command (GETEX before 6.2, BLMOVE, ACL before
+ *   6.0), or renamed away;
+ * - `unknown-subcommand`: it knows the command, not the subcommand or this form (COMMAND DOCS before 7.0);
+ * - `wrong-arity`: wrong number of arguments (an older form of the command);
+ * - `blocked`: a managed service or the configuration blocks it ("… is not allowed", "… disabled");
+ * - undefined: none of these (a failure of the command itself: WRONGTYPE, OOM, a script's error, …; or no reply).
+ */
+export type CommandRefusal = "permission" | "unknown-command" | "unknown-subcommand" | "wrong-arity" | "blocked";
+
+/** An Error's message, or a reply's error text as it is (doctor keeps refusals as text). */
+function messageOf(err: unknown): string | undefined {
+  return err instanceof Error ? err.message : typeof err === "string" ? err : undefined;
 }
 
-/** The server will not run the command for this user: unknown to it, or denied by an ACL (NOPERM). */
+export function commandRefusal(err: unknown): CommandRefusal | undefined {
+  const message = messageOf(err);
+  if (message === undefined) return undefined;
+  if (PERMISSION.test(message)) return "permission";
+  if (/unknown command/i.test(message)) return "unknown-command";
+  if (/unknown subcommand/i.test(message)) return "unknown-subcommand";
+  if (/wrong number of arguments/i.test(message)) return "wrong-arity";
+  // An ERR reply only: OOM ("command not allowed when used memory > 'maxmemory'") and MISCONF ("… are disabled")
+  // refuse every write for a while, not this command for this user.
+  if (replyCode(message) === "ERR" && /not allowed|disabled/i.test(message)) return "blocked";
+  return undefined;
+}
+
+/** The server does not know the command: older than the command (GETEX before 6.2, BLMOVE), or renamed away. */
+export function isUnknownCommand(err: unknown): boolean {
+  return commandRefusal(err) === "unknown-command";
+}
+
+/** An ACL denies the command to this user (NOPERM). */
+export function isPermissionDenied(err: unknown): boolean {
+  return commandRefusal(err) === "permission";
+}
+
+/**
+ * The server will not run the command for this user, whatever the command does: denied by an ACL, unknown to it
+ * (or this subcommand), or blocked by a managed service. The caller goes on without it (a fact left unknown, an older
+ * command instead); anything else is the command's own failure.
+ */
 export function isRefusedCommand(err: unknown): boolean {
-  return err instanceof Error && /NOPERM|unknown command/i.test(err.message);
+  const refusal = commandRefusal(err);
+  return refusal !== undefined && refusal !== "wrong-arity";
+}
+
+/**
+ * The code an error reply starts with (`WRONGTYPE`, `OOM`, `NOSCRIPT`, `BUSYGROUP`, `EXECABORT`, `ERR`, …), or
+ * undefined for an error that is not a reply (a socket's, the tool's own). Replies in a transaction's array come as
+ * text: pass that.
+ */
+export function replyCode(err: unknown): string | undefined {
+  const message = messageOf(err);
+  return message === undefined ? undefined : /^([A-Z][A-Z0-9_]*)(?:\s|$)/.exec(message)?.[1];
+}
+
+/**
+ * SCRIPT LOAD's (or EVAL's) "the Lua does not compile": "ERR Error compiling script (new function): user_script:1:
+ * '=' expected near 'x'". A script that compiles and then fails says other things (or another code).
+ */
+export function isScriptCompileError(err: unknown): boolean {
+  const code = replyCode(err);
+  return (
+    (code === "ERR" || code === "NOSCRIPT") &&
+    /compil|syntax|expected|near|unexpected/i.test(messageOf(err)!.split("\n")[0]!)
+  );
+}
+
+/**
+ * The server is still loading its data set (after a restart: RDB or AOF into memory) and answers LOADING to
+ * everything; as a reply, or inside the error of a connection that met it in its handshake.
+ */
+export function isServerLoading(err: unknown): boolean {
+  return /\bLOADING\b/.test(messageOf(err) ?? "");
+}
+
+/** An error reply from the server (ioredis's ReplyError), as opposed to a socket's or the client's own error. */
+export function isReplyError(err: unknown): err is Error {
+  return err instanceof Error && err.name === "ReplyError";
 }
 
 /** Map what ioredis or the socket threw while connecting to the error vocabulary, one line naming the target. */
@@ -142,7 +223,7 @@ export function classifyStepError(err: unknown): unknown {
  */
 export function describeServerError(err: Error): string {
   const previous = (err as Error & { previousErrors?: unknown[] }).previousErrors;
-  if (/^EXECABORT/.test(err.message) && Array.isArray(previous) && previous.length > 0) {
+  if (replyCode(err) === "EXECABORT" && Array.isArray(previous) && previous.length > 0) {
     const first = previous[0] instanceof Error ? previous[0].message : String(previous[0]);
     const kind = /^(\w+)/.exec(first)?.[1] ?? "error";
     return `${first} (${kind} inside MULTI: the server discarded the transaction, EXECABORT)`;

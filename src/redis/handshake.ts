@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { ConnectError, UsageError } from "../errors.js";
-import { classifyRedisError, isRefusedCommand } from "./classify-error.js";
+import { classifyRedisError, isRefusedCommand, redisProblem } from "./classify-error.js";
 import type { Target } from "./connection.js";
 import { identifyServer, parseInfo, serverMode, type ServerMode } from "./server-info.js";
 import type { ParsedUrl } from "./url.js";
@@ -60,7 +60,7 @@ export async function handshake(
   } catch (err) {
     redis.disconnect();
     if (err instanceof ConnectError) throw err;
-    const closed = err instanceof Error && /Connection is closed/.test(err.message);
+    const closed = err instanceof Error && redisProblem(err.message) === "lost";
     throw classifyRedisError(closed && cause ? cause : err, parsed);
   } finally {
     clearTimeout(timer);

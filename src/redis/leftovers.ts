@@ -1,3 +1,4 @@
+import { replyCode } from "./classify-error.js";
 import { UsageError } from "../errors.js";
 import { deleteKeys, scanPrefixOnAll } from "./cleanup.js";
 import {
@@ -42,7 +43,7 @@ export async function planCleanup(
   try {
     value = await redis.call("GET", key);
   } catch (err) {
-    if (!(err instanceof Error) || !/^WRONGTYPE/.test(err.message)) throw err;
+    if (replyCode(err) !== "WRONGTYPE") throw err;
   }
   const marker = parseMarker(value);
   if (!marker) {

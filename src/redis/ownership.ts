@@ -1,3 +1,4 @@
+import { isPermissionDenied, isUnknownCommand, replyCode } from "./classify-error.js";
 import { getKeyIndexes } from "@ioredis/commands";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -82,7 +83,7 @@ async function ifMarkerIs(redis: Redis, key: string, expected: string, next?: st
       : await redis.call("EVAL", RELEASE, 1, key, expected);
     return next ? reply === "OK" : Number(reply) === 1;
   } catch (err) {
-    if (!(err instanceof Error) || !/^(NOPERM|ERR unknown command)/.test(err.message)) throw err;
+    if (!isPermissionDenied(err) && !isUnknownCommand(err)) throw err;
   }
   await redis.watch(key);
   let current: string | null = null;
@@ -153,7 +154,7 @@ export class PrefixClaim {
     } catch (err) {
       // A server that refuses every write (OOM under noeviction) cannot take the run's keys either: the run goes on
       // unclaimed, and each scenario fails on its first write, naming OOM. Any other refusal ends the run here.
-      if (!(err instanceof Error) || !/^OOM/.test(err.message)) throw err;
+      if (replyCode(err) !== "OOM") throw err;
       return new PrefixClaim(redis, opts.prefix, marker, value, false);
     }
     if (set !== "OK") {
@@ -289,11 +290,11 @@ export function watchForeignKeys(recorder: CommandRecorder, keys: KeySpace): () 
         if (Array.isArray(cmd.reply))
           cmd.reply.forEach((reply, i) => {
             const error = (reply as { error?: unknown } | null)?.error;
-            if (typeof error === "string" && /^WRONGTYPE/.test(error) && list[i]) markForeignArgs(list[i], keys);
+            if (replyCode(error) === "WRONGTYPE" && list[i]) markForeignArgs(list[i], keys);
           });
       }
     }
-    if (!cmd.error || !/^WRONGTYPE/.test(cmd.error)) return;
+    if (replyCode(cmd.error) !== "WRONGTYPE") return;
     markForeignArgs(cmd.argv, keys);
   });
 }

@@ -1,3 +1,4 @@
+import { replyCode } from "./classify-error.js";
 import { createHash } from "node:crypto";
 import type { RedisArg, RedisCaller } from "./types.js";
 
@@ -48,11 +49,7 @@ export async function runScript<T = unknown>(
   try {
     return (await redis.call("EVALSHA", script.sha, keys.length, ...keys, ...args)) as T;
   } catch (err) {
-    if (!isNoScript(err)) throw err;
+    if (replyCode(err) !== "NOSCRIPT") throw err;
     return (await redis.call("EVAL", script.lua, keys.length, ...keys, ...args)) as T;
   }
-}
-
-function isNoScript(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith("NOSCRIPT");
 }

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { keepEvidence } from "../check-failure.js";
 import { DependencyError, InterruptedError, ScriptLoadError } from "../errors.js";
 import { deleteKeys } from "../redis/cleanup.js";
-import { classifyStepError, describeServerError } from "../redis/classify-error.js";
+import { classifyStepError, describeServerError, replyCode } from "../redis/classify-error.js";
 import { connectTarget } from "../redis/connect.js";
 import type { ClientOptions, Connection, Target } from "../redis/connection.js";
 import type { KeySpace } from "../redis/keys.js";
@@ -286,7 +286,7 @@ export function scenarioError(result: ScenarioResult): unknown {
  */
 function refusedCommand(commands: readonly RecordedCommand[]): RecordedCommand | undefined {
   const last = commands.findLast((c) => c.error !== undefined);
-  if (!last?.batch || !/^EXECABORT/.test(last.error ?? "")) return last;
+  if (!last?.batch || replyCode(last.error) !== "EXECABORT") return last;
   return commands.find((c) => c.batch?.id === last.batch!.id && c.error !== undefined && c !== last) ?? last;
 }
 

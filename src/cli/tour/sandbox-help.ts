@@ -2,6 +2,7 @@
  * `HELP <command>` in the tour's sandbox: the server's own documentation (COMMAND DOCS, Redis 7.0 and later) as a
  * syntax line and a few facts, or one clear line where the server has none (Redis 6, or a command it lacks).
  */
+import { commandRefusal } from "../../redis/classify-error.js";
 
 /** A RESP2 map (a flat array of name, value, name, value…) as an object; RESP3 maps arrive as objects already. */
 function asMap(value: unknown): Record<string, unknown> {
@@ -76,8 +77,9 @@ export async function commandHelp(
   try {
     reply = await call("COMMAND", "DOCS", wanted.join("|"));
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (!/unknown subcommand|unknown command|wrong number of arguments/i.test(message)) throw err;
+    // Before 7.0: "ERR unknown subcommand 'DOCS'" (6.2), "ERR Unknown subcommand or wrong number of arguments" (6.0).
+    const refusal = commandRefusal(err);
+    if (refusal !== "unknown-subcommand" && refusal !== "unknown-command" && refusal !== "wrong-arity") throw err;
     return {
       ok: false,
       line:

@@ -1,10 +1,8 @@
+import { isRefusedCommand } from "../../redis/classify-error.js";
 import type { RedisCaller } from "../../redis/types.js";
 
 /** What Redis itself uses when the setting cannot be read: `zset-max-listpack-entries` (ziplist before 7.0) = 128. */
 export const DEFAULT_LISTPACK_ENTRIES = 128;
-
-/** A server that refuses a command (ACL, a managed service's renamed or blocked commands) answers like this. */
-const REFUSED = /NOPERM|unknown command|unknown subcommand|not allowed|disabled/i;
 
 export interface ListpackLimit {
   /** Up to this many members a sorted set is stored as one compact listpack; one more and it becomes a skiplist. */
@@ -27,9 +25,10 @@ export async function listpackLimit(redis: RedisCaller): Promise<ListpackLimit> 
     try {
       reply = await redis.call("CONFIG", "GET", setting);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (!REFUSED.test(message)) throw err;
-      return { entries: DEFAULT_LISTPACK_ENTRIES, source: "default", setting, refused: message };
+      // Refused: an ACL, a managed service's renamed or blocked CONFIG.
+      if (!isRefusedCommand(err)) throw err;
+      const refused = err instanceof Error ? err.message : String(err);
+      return { entries: DEFAULT_LISTPACK_ENTRIES, source: "default", setting, refused };
     }
     if (Array.isArray(reply) && reply.length >= 2) return { entries: Number(reply[1]), source: "config", setting };
   }
@@ -63,8 +62,7 @@ export async function boardMemory(
     const reply = await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0");
     return { bytes: reply === null ? null : Number(reply) };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (!REFUSED.test(message)) throw err;
-    return { bytes: null, refused: message };
+    if (!isRefusedCommand(err)) throw err;
+    return { bytes: null, refused: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -1,6 +1,6 @@
 import { defineScript, runScript } from "../../redis/script.js";
 import type { RedisCaller } from "../../redis/types.js";
-import { isUnknownCommand } from "../../redis/classify-error.js";
+import { isUnknownCommand, replyCode } from "../../redis/classify-error.js";
 
 /**
  * One stream entry: its id (the server's, `1705314659500-0`) and its fields; null fields for an entry deleted since.
@@ -38,7 +38,7 @@ export async function createConsumerGroup(
     await redis.call("XGROUP", "CREATE", stream, group, startId, "MKSTREAM");
     return true;
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith("BUSYGROUP")) return false;
+    if (replyCode(err) === "BUSYGROUP") return false;
     throw err;
   }
 }
