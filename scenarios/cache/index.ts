@@ -9,11 +9,11 @@ import stampedeEarlyExpiry from "./stampede-early-expiry.js";
 import stampedeLock from "./stampede-lock.js";
 import stampedeNone from "./stampede-none.js";
 import staleSetRace from "./stale-set-race.js";
-import type { Protection } from "./stampede.js";
 import { topologyScenarios } from "./topology.js";
-import type { WorkloadParams, WorkloadState } from "./workload.js";
+import type { WorkloadState } from "./workload.js";
 import writeBehind from "./write-behind.js";
 import writeThrough from "./write-through.js";
+import type { Protection, WorkloadParams } from "./params.js";
 
 export const strategyScenarios: Record<Strategy, ScenarioDef<WorkloadParams, WorkloadState>> = {
   "cache-aside": cacheAside,
@@ -45,10 +45,20 @@ export const cacheScenarios = [
   ...Object.values(topologyScenarios),
 ];
 
-export { defaultWorkloadParams, type WorkloadParams } from "./workload.js";
-export { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
-export { defaultEventParams, type EventInvalidationParams } from "./invalidate-event.js";
-export { defaultStampedeParams, protections, type Protection, type StampedeParams } from "./stampede.js";
-export type { RaceParams } from "./stale-set-race.js";
-export { defaultTopologyParams, type Topology, type TopologyParams } from "./topology.js";
-export type { OriginParams } from "./origin.js";
+export {
+  defaultEventParams,
+  defaultInvalidationParams,
+  defaultStampedeParams,
+  defaultTopologyParams,
+  defaultWorkloadParams,
+  protections,
+  type EventInvalidationParams,
+  type InvalidationParams,
+  type OriginParams,
+  type Protection,
+  type RaceParams,
+  type StampedeParams,
+  type Topology,
+  type TopologyParams,
+  type WorkloadParams,
+} from "./params.js";

@@ -12,30 +12,9 @@ import {
   type UserRow,
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
+import { ms, openOrigin, originState, originTitle, p50, releaseOrigin, sleep, type OriginState } from "./origin.js";
+import { CHAPTER_PUBSUB, defaultEventParams, type EventInvalidationParams } from "./params.js";
 import { publishEvidence, staleEvidence } from "./evidence.js";
-import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
-import {
-  CHAPTER_PUBSUB,
-  ms,
-  openOrigin,
-  originState,
-  originTitle,
-  p50,
-  releaseOrigin,
-  sleep,
-  type OriginState,
-} from "./origin.js";
-
-export interface EventInvalidationParams extends InvalidationParams {
-  /** App instances, each with a connection for reads, one subscribed to the channel, and an in-process cache. */
-  instances: number;
-}
-
-export const defaultEventParams: EventInvalidationParams = {
-  ...defaultInvalidationParams,
-  ttlMs: 60_000,
-  instances: 3,
-};
 
 /** One app server: its connections, its in-process cache, and the invalidations it has received. */
 interface Instance {

@@ -4,8 +4,6 @@ import { commandsNamed, commandsOn, lastSeq } from "../../src/runner/evidence.js
 import { dbEvidence } from "./evidence.js";
 import { defineScenario, type ScenarioContext } from "../../src/runner/types.js";
 import {
-  CHAPTER_CACHING,
-  DEFAULT_ORIGIN,
   dbStatements,
   ms,
   openOrigin,
@@ -13,18 +11,9 @@ import {
   originTitle,
   releaseOrigin,
   sleep,
-  type OriginParams,
   type OriginState,
 } from "./origin.js";
-
-export interface InvalidationParams extends OriginParams {
-  /** Users the scenario reads and writes (1…keys). */
-  keys: number;
-  /** TTL of the cache entries, ms. */
-  ttlMs: number;
-}
-
-export const defaultInvalidationParams: InvalidationParams = { ...DEFAULT_ORIGIN, keys: 3, ttlMs: 200 };
+import { CHAPTER_CACHING, defaultInvalidationParams, type InvalidationParams } from "./params.js";
 
 interface TtlRead {
   round: number;

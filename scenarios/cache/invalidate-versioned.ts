@@ -2,16 +2,8 @@ import { bumpNamespaceVersion, ensureNamespaceVersion, readVersioned } from "../
 import { stallWords } from "../../src/runner/stalls.js";
 import { commandsOn, commandsWhere } from "../../src/runner/evidence.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
-import { defaultInvalidationParams, type InvalidationParams } from "./invalidate-ttl.js";
-import {
-  CHAPTER_CACHING,
-  openOrigin,
-  originState,
-  originTitle,
-  releaseOrigin,
-  sleep,
-  type OriginState,
-} from "./origin.js";
+import { openOrigin, originState, originTitle, releaseOrigin, sleep, type OriginState } from "./origin.js";
+import { CHAPTER_CACHING, defaultInvalidationParams, type InvalidationParams } from "./params.js";
 
 interface VersionedRead {
   phase: "before" | "after";

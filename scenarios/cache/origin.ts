@@ -10,23 +10,7 @@ import {
 import type { RecordedCommand } from "../../src/redis/recorder.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import { round, roundOrNull } from "../../src/stats.js";
-
-export const CHAPTER_CACHING = "4.1 Caching patterns";
-export const CHAPTER_PUBSUB = "4.8 Common architecture patterns (3: pub/sub for cache invalidation)";
-
-/** Where the origin database is and how far away it pretends to be. */
-export interface OriginParams {
-  /**
-   * `sqlite` (a temporary file), `sqlite:<path>`, or a PostgreSQL URL without its password (the CLI moves a
-   * password into PGPASSWORD, so it never appears in the report's params).
-   */
-  db: string;
-  /** Sleep before each statement (a database one network hop away). */
-  dbLatencyMs: number;
-}
-
-/** SQLite is in-process (microseconds per statement); 1 ms models the network hop a real database sits behind. */
-export const DEFAULT_ORIGIN: OriginParams = { db: "sqlite", dbLatencyMs: 1 };
+import type { OriginParams } from "./params.js";
 
 /** What every cache scenario keeps outside Redis, released by the teardown. */
 export interface OriginState {

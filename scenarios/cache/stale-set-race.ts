@@ -13,26 +13,9 @@ import {
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type TableData } from "../../src/runner/types.js";
 import { SCRIPTS } from "../../src/runner/support.js";
+import { openOrigin, originState, originTitle, releaseOrigin, type OriginState } from "./origin.js";
+import { CHAPTER_CACHING, defaultRaceParams, type RaceParams } from "./params.js";
 import { commandsOn } from "../../src/runner/evidence.js";
-import {
-  CHAPTER_CACHING,
-  DEFAULT_ORIGIN,
-  openOrigin,
-  originState,
-  originTitle,
-  releaseOrigin,
-  type OriginParams,
-  type OriginState,
-} from "./origin.js";
-
-export interface RaceParams extends OriginParams {
-  /** TTL of the cache entries: how long the stale copy survives without the fix. */
-  ttlMs: number;
-  /** How long a writer's tombstone lives (longer than any read in flight). */
-  tombstoneTtlMs: number;
-  /** Reads after the race (each one is stale without the fix). */
-  reads: number;
-}
 
 interface Actor {
   redis: Redis;
@@ -73,7 +56,7 @@ export default defineScenario<RaceParams, RaceState>({
     "connections. The fix shown: the writer leaves a tombstone with the new version instead of deleting, and every " +
     "fill goes through a script that refuses a version older than what the entry holds.",
   chapter: CHAPTER_CACHING,
-  defaults: { ...DEFAULT_ORIGIN, ttlMs: 60_000, tombstoneTtlMs: 5_000, reads: 3 },
+  defaults: defaultRaceParams,
   init: () => ({
     ...originState(),
     versions: new Map(),

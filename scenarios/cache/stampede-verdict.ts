@@ -7,8 +7,9 @@ import type { Evidence } from "../../src/check-failure.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import { stallWords } from "../../src/runner/stalls.js";
 import { dbStatements, ms, p50, p99 } from "./origin.js";
-import { BETA, lockTtlOf, type Protection, type StampedeParams, type StampedeState } from "./stampede-params.js";
+import type { StampedeState } from "./stampede-state.js";
 import { round, roundPercent } from "../../src/stats.js";
+import { BETA, lockTtlOf, type Protection, type StampedeParams } from "./params.js";
 
 /** The request's first GET found no entry. */
 export function foundMissing(f: StampedeFetch): boolean {

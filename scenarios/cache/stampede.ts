@@ -12,26 +12,19 @@ import {
 } from "../../src/patterns/cache/index.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef } from "../../src/runner/types.js";
 import { SCRIPTS } from "../../src/runner/support.js";
-import { CHAPTER_CACHING, ms, openOrigin, originState, originTitle, p50, releaseOrigin, sleep } from "./origin.js";
+import { ms, openOrigin, originState, originTitle, p50, releaseOrigin, sleep } from "./origin.js";
+import type { Client, StampedeState } from "./stampede-state.js";
+import { foundMissing, verdict } from "./stampede-verdict.js";
 import {
-  defaultStampedeParams,
   BETA,
+  CHAPTER_CACHING,
+  defaultStampedeParams,
   lockTtlOf,
-  type Client,
   type Protection,
   type StampedeParams,
-  type StampedeState,
-} from "./stampede-params.js";
-import { foundMissing, verdict } from "./stampede-verdict.js";
+} from "./params.js";
 
 export { explainLoads } from "./stampede-verdict.js";
-export {
-  defaultStampedeParams,
-  lockTtlOf,
-  protections,
-  type Protection,
-  type StampedeParams,
-} from "./stampede-params.js";
 
 const POLL_MS = 10;
 

@@ -10,7 +10,8 @@ import {
   type UserRow,
 } from "../../src/patterns/cache/index.js";
 import type { TableData } from "../../src/runner/types.js";
-import type { Ctx, Instance, Source, Topology, TopologyState } from "./topology-params.js";
+import type { Ctx, Instance, Source, TopologyState } from "./topology-state.js";
+import type { Topology } from "./params.js";
 
 /** The key of a user's entry: under the run's prefix (on a sidecar it is the throwaway server's only data). */
 export function entryKey(ctx: Ctx, topology: Topology, id: number): string {

@@ -14,16 +14,8 @@ import { startThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { defineScenario, type ScenarioContext, type ScenarioDef, type TableData } from "../../src/runner/types.js";
 import { noServerBinary, resolveServerBinary } from "../primary/server.js";
 import { openOrigin, originState, originTitle, p50, p99, releaseOrigin, sleep } from "./origin.js";
+import type { Ctx, Instance, TopologyState } from "./topology-state.js";
 import { dbEvidence, staleEvidence } from "./evidence.js";
-import {
-  CHAPTER_SIDECAR,
-  defaultTopologyParams,
-  type Ctx,
-  type Instance,
-  type Topology,
-  type TopologyParams,
-  type TopologyState,
-} from "./topology-params.js";
 import {
   entryKey,
   everyInstanceReads,
@@ -33,8 +25,7 @@ import {
   tcpAddress,
   writeThrough,
 } from "./topology-reads.js";
-
-export { CHAPTER_SIDECAR, defaultTopologyParams, type Topology, type TopologyParams } from "./topology-params.js";
+import { CHAPTER_SIDECAR, defaultTopologyParams, type Topology, type TopologyParams } from "./params.js";
 
 function steps(topology: Topology, p: TopologyParams) {
   const n = p.instances;

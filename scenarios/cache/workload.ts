@@ -24,8 +24,6 @@ import { SCRIPTS } from "../../src/runner/support.js";
 import { readsEvidence } from "./evidence.js";
 import { commandsWhere } from "../../src/runner/evidence.js";
 import {
-  CHAPTER_CACHING,
-  DEFAULT_ORIGIN,
   dbStatements,
   ms,
   openOrigin,
@@ -36,37 +34,11 @@ import {
   ratio,
   releaseOrigin,
   since,
-  type OriginParams,
   type OriginState,
 } from "./origin.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 import { round, roundPercent } from "../../src/stats.js";
-
-export interface WorkloadParams extends OriginParams {
-  /** Users 1…keys. */
-  keys: number;
-  reads: number;
-  writes: number;
-  /** TTL of every cache entry, ms (real: Redis expires them). */
-  ttlMs: number;
-  seed: number;
-  /** Write-behind: most writes one flush takes, the pause between flushes, and whether the worker dies. */
-  batchSize: number;
-  flushIntervalMs: number;
-  crashBeforeFlush: boolean;
-}
-
-export const defaultWorkloadParams: WorkloadParams = {
-  ...DEFAULT_ORIGIN,
-  keys: 20,
-  reads: 100,
-  writes: 20,
-  ttlMs: 60_000,
-  seed: 7,
-  batchSize: 10,
-  flushIntervalMs: 10,
-  crashBeforeFlush: false,
-};
+import { CHAPTER_CACHING, defaultWorkloadParams, type WorkloadParams } from "./params.js";
 
 export interface ReadRecord {
   seq: number;

@@ -12,7 +12,8 @@ import {
 import { tag } from "../../src/redis/keys.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import { dbStatements, ms, p50 } from "./origin.js";
-import { committed, workloadScenario, type StrategyImpl, type WorkloadParams, type WorkloadState } from "./workload.js";
+import { committed, workloadScenario, type StrategyImpl, type WorkloadState } from "./workload.js";
+import type { WorkloadParams } from "./params.js";
 import { commandsOn } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/check-failure.js";
 

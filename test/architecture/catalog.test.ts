@@ -1,8 +1,10 @@
 /**
- * One module shape per pattern: every scenario's id is `<pattern>/<file>` and lives in scenarios/<pattern>/<file>.ts,
- * and each command's choices (--algo, --variant, --kind, --strategy…) name scenarios that exist.
+ * One module shape per pattern: every folder of scenarios/ is a pattern of the catalog, with index.ts (its scenarios,
+ * what the catalog loads) and params.ts (its parameters and their defaults); every scenario's id is
+ * `<pattern>/<file>` and lives in scenarios/<pattern>/<file>.ts; and each command's choices (--algo, --variant,
+ * --kind, --strategy…) name scenarios that exist.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalog } from "../../scenarios/index.js";
@@ -31,6 +33,28 @@ async function idsOf(pattern: string): Promise<string[]> {
 }
 
 describe("the scenario catalog", () => {
+  it("every folder of scenarios/ is a pattern of the catalog, loaded from its index.ts, with its params.ts", () => {
+    const folders = readdirSync(join(ROOT, "scenarios"), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    expect(folders).toEqual(catalog.map((e) => e.name).sort());
+    const catalogSource = readFileSync(join(ROOT, "scenarios", "index.ts"), "utf8");
+    for (const pattern of folders) {
+      expect(existsSync(join(ROOT, "scenarios", pattern, "index.ts")), `scenarios/${pattern}/index.ts`).toBe(true);
+      const entry = catalogSource.slice(catalogSource.indexOf(`name: "${pattern}"`));
+      expect(entry.slice(0, entry.indexOf("\n  },")), `the ${pattern} entry loads its index.ts`).toContain(
+        `import("./${pattern}/index.js")`,
+      );
+      const params = join(ROOT, "scenarios", pattern, "params.ts");
+      expect(existsSync(params), `scenarios/${pattern}/params.ts`).toBe(true);
+      // The parameters' type and a defaults object of that type, as every pattern declares them.
+      expect(readFileSync(params, "utf8"), `scenarios/${pattern}/params.ts`).toMatch(
+        /export interface (\w*Params)\b[\s\S]*export const \w+: \1 = \{/,
+      );
+    }
+  });
+
   it("names each pattern once, and every scenario id is <pattern>/<file> with that file in scenarios/<pattern>/", async () => {
     const names = catalog.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultTopologyParams, remoteScenario, sidecarScenario } from "../../scenarios/cache/topology.js";
+import { defaultTopologyParams } from "../../scenarios/cache/params.js";
+import { remoteScenario, sidecarScenario } from "../../scenarios/cache/topology.js";
 import { useScenarioHarness } from "../helpers/scenario.js";
 
 const harness = useScenarioHarness();
