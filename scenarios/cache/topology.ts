@@ -349,7 +349,7 @@ function topologyScenario(topology: Topology): ScenarioDef<TopologyParams, Topol
           "all, at the price of a network round trip per read.",
     chapter: CHAPTER_SIDECAR,
     defaults: defaultTopologyParams,
-    ...(topology === "sidecar" ? { unavailable: (p: TopologyParams) => noServerBinary(p.serverBinary) } : {}),
+    ...(topology === "sidecar" ? { unavailable: noServerBinary } : {}),
     init: () => ({
       ...originState(),
       instances: [],

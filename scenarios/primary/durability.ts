@@ -27,7 +27,7 @@ export function durabilityScenario(setting: PersistenceSetting): ScenarioDef<Pri
       "files, and every acknowledged write that did not come back is counted.",
     chapter: CHAPTER,
     defaults: primaryDefaults,
-    unavailable: (p) => noServerBinary(p.serverBinary),
+    unavailable: noServerBinary,
     init: () => ({
       stats: {},
       played: new Map(),

@@ -29,6 +29,7 @@ import type { GlobalOptions } from "./options/common.js";
 import { createRenderer } from "./render/index.js";
 import type { Renderer } from "./render/renderer.js";
 import { watchInterrupts } from "./interrupt.js";
+import { flagOfParam } from "./param-flags.js";
 import { delayedProgress } from "./render/progress.js";
 import { redactUrl } from "../redis/redact.js";
 
@@ -317,6 +318,7 @@ export async function openRun(
     newClient: (label, options) => connection.newClient(label, options),
     claim,
     stallHook: stallHookFrom(process.env.REDIS_PATTERNS_TEST_STALL),
+    nameParam: flagOfParam,
   };
   watchForeignKeys(recorder, env.keys);
   // Every key the run writes gets a TTL as it is written (unless its pattern gives one): a lost run self-cleans.

@@ -15,6 +15,7 @@ import { supportFromVersion, unmetNeeds, type ServerSupport } from "./support.js
 import type {
   CheckResult,
   MetricValue,
+  NameParam,
   ScenarioContext,
   ScenarioDef,
   ScenarioResult,
@@ -37,6 +38,8 @@ export interface RunEnv {
   claim?: PrefixClaim;
   /** Gives every key the run writes a TTL (src/redis/ttl-guard.ts); stopped by cleanupRun. */
   ttl?: TtlGuard;
+  /** How messages name a parameter (the CLI: its flag); the parameter's own name when absent. */
+  nameParam?: NameParam;
   /** Tests only: called at each `ctx.stalls.point(name)`, e.g. to busy-wait there (a stalled machine, on purpose). */
   stallHook?: (scenario: string, point: string) => void;
 }
@@ -103,7 +106,8 @@ export async function runScenario(
   env.keys.owner = def.id;
   onEvent({ type: "scenario-start", id: def.id, title });
   const needs = typeof def.needs === "function" ? def.needs(params) : (def.needs ?? []);
-  const unmet = unmetNeeds(needs, support) ?? def.unavailable?.(params, support);
+  const nameParam: NameParam = env.nameParam ?? ((param) => param);
+  const unmet = unmetNeeds(needs, support) ?? def.unavailable?.(params, support, nameParam);
   if (unmet !== undefined) {
     // Nothing is sent: the server was asked once, by the probe, and it lacks what the scenario cannot do without.
     result.status = "skipped";
@@ -120,6 +124,7 @@ export async function runScenario(
   const others: Connection[] = [];
   const ctx: ScenarioContext<unknown> = {
     params,
+    nameParam,
     redis: env.redis,
     keys: env.keys,
     clock: clockFor(env.clockMode),

@@ -153,8 +153,16 @@ export interface ScenarioResult {
 }
 
 /** What a step sees: the recorded client, the run's key space and clock, and ways to report. Nothing here prints. */
+/**
+ * Names a parameter in a message (a skip reason, an error, a note): its own name (`serverBinary`) unless the caller
+ * words it otherwise (the CLI: its flag, `--server-binary`). Scenarios know no CLI flags.
+ */
+export type NameParam = (param: string) => string;
+
 export interface ScenarioContext<P> {
   readonly params: P;
+  /** How the caller names a parameter in a message (the CLI: its flag). */
+  readonly nameParam: NameParam;
   readonly redis: Redis;
   readonly keys: KeySpace;
   readonly clock: Clock;
@@ -236,7 +244,7 @@ export interface ScenarioDef<P, S = Record<string, never>> {
    * Any other reason this scenario cannot run here (no redis-server binary to start a replica, …): return the
    * reason, and the scenario is skipped with it, as for `needs`. Checked before anything is sent.
    */
-  unavailable?(params: P, server: ServerSupport): string | undefined;
+  unavailable?(params: P, server: ServerSupport, nameParam: NameParam): string | undefined;
   /**
    * An upper estimate, in bytes, of the memory the scenario's keys take on the target at their peak, from its
    * parameters (ELEMENT_BYTES in src/redis/memory.ts): the eviction guard refuses a run that could make a server with
