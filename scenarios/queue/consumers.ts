@@ -121,6 +121,17 @@ export function work(
   }
 }
 
+/** A consumer's batch: up to `size` messages taken one at a time, fewer when the queue runs dry. */
+export async function takeBatch(size: number, takeOne: () => Promise<Delivery | null>): Promise<Delivery[]> {
+  const batch: Delivery[] = [];
+  for (let i = 0; i < size; i++) {
+    const delivery = await takeOne();
+    if (!delivery) break;
+    batch.push(delivery);
+  }
+  return batch;
+}
+
 /**
  * A consumer dies in the middle of a batch, at a fixed point so every run fails the same way: the batch's earlier
  * messages are finished and acknowledged, the second-to-last is worked on (the e-mail goes out) but never
@@ -307,16 +318,7 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
   });
   ctx.table({
     title: "Every produced message ends one way: acknowledged + worked on, never acknowledged + dead-lettered + lost",
-    columns: [
-      "produced",
-      "acknowledged",
-      "never acknowledged",
-      "dead-lettered",
-      "lost",
-      "redelivered",
-      "duplicates",
-      "throughput",
-    ],
+    columns: [...TALLY_COLUMNS, "throughput"],
     rows: [
       [
         counts.produced,
@@ -332,6 +334,17 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
   });
   return counts;
 }
+
+/** The tally of a run's messages, one column each: the scenario's table and the CLI's comparison of the queues. */
+export const TALLY_COLUMNS = [
+  "produced",
+  "acknowledged",
+  "never acknowledged",
+  "dead-lettered",
+  "lost",
+  "redelivered",
+  "duplicates",
+] as const;
 
 export function fmtThroughput(perSec: number | null): string {
   return perSec === null ? "–" : `${perSec.toLocaleString("en-US")} msg/s`;

@@ -13,6 +13,7 @@ import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
   connectionOf,
   crashMidBatch,
+  takeBatch,
   crashPlan,
   drainMeter,
   initQueueState,
@@ -114,12 +115,7 @@ export default defineScenario<QueueParams, QueueState>({
           run: async (ctx, state) => {
             for (const consumer of [plan.dies, plan.restarts]) {
               const conn = await connectionOf(ctx, state, "list", consumer);
-              const batch: Delivery[] = [];
-              for (let i = 0; i < p.batch; i++) {
-                const delivery = await take(ctx, state, consumer, conn);
-                if (!delivery) break;
-                batch.push(delivery);
-              }
+              const batch = await takeBatch(p.batch, () => take(ctx, state, consumer, conn));
               // With a plain list there is nothing to acknowledge: the work being done is all there is.
               await crashMidBatch(
                 ctx,

@@ -19,6 +19,7 @@ import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
   connectionOf,
   crashMidBatch,
+  takeBatch,
   crashPlan,
   initQueueState,
   list,
@@ -27,7 +28,6 @@ import {
   sameIds,
   unfinishedByCrash,
   work,
-  type Delivery,
   checkDuplicates,
   checkNothingLost,
 } from "./consumers.js";
@@ -98,12 +98,7 @@ export default defineScenario<QueueParams, ReliableState>({
             for (const consumer of [plan.dies, plan.restarts]) {
               const conn = await connectionOf(ctx, state, "reliable", consumer);
               await registerConsumer(conn, queueKeys(ctx), consumer);
-              const batch: Delivery[] = [];
-              for (let i = 0; i < p.batch; i++) {
-                const delivery = await take(ctx, state, consumer, conn);
-                if (!delivery) break;
-                batch.push(delivery);
-              }
+              const batch = await takeBatch(p.batch, () => take(ctx, state, consumer, conn));
               await crashMidBatch(
                 ctx,
                 state,

@@ -1,4 +1,4 @@
-import { queueScenarios, type QueueParams } from "../../../scenarios/queue/index.js";
+import { queueScenarios, TALLY_COLUMNS, type QueueParams } from "../../../scenarios/queue/index.js";
 import { UsageError } from "../../errors.js";
 import { queueKinds } from "../../patterns/queue/index.js";
 import { planRun } from "../../runner/runner.js";
@@ -56,18 +56,7 @@ export function compareQueues(results: ScenarioResult[]): TableData {
     title: crash
       ? "The same crashes, three queues (consumer-1 dies for good, consumer-2 restarts)"
       : "Three queues, no crash",
-    columns: [
-      "queue",
-      "produced",
-      "acknowledged",
-      "never acknowledged",
-      "dead-lettered",
-      "lost",
-      "redelivered",
-      "duplicates",
-      "throughput (msg/s)",
-      "checks",
-    ],
+    columns: ["queue", ...TALLY_COLUMNS, "throughput (msg/s)", "checks"],
     rows: results.map((r) => [
       r.id.replace("queue/", ""),
       num(r.metrics.produced),

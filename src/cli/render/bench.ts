@@ -21,8 +21,14 @@ export interface BenchRound {
   redisBenchmark?: { runs: RedisBenchmarkRun[]; opsPerSec: number };
 }
 
-/** The one document `bench --json` prints; the figures at the top are the recording-off run (median round). */
-export interface BenchReport {
+/**
+ * The one document `bench --json` prints; the figures at the top are the recording-off run (median round): its
+ * throughput, latencies and CPU as src/bench/run.ts measures them.
+ */
+export interface BenchReport extends Pick<
+  PhaseResult,
+  "opsPerSec" | "p50Ms" | "p95Ms" | "p99Ms" | "maxMs" | "meanMs" | "clientCpu" | "clientCpuUsPerOp" | "serverCpu"
+> {
   schemaVersion: 1;
   ok: boolean;
   command: "bench";
@@ -43,16 +49,6 @@ export interface BenchReport {
   machine: { cores: number; cpu: string; node: string; serverIsLocal: boolean; loadAverage: number };
   opsRequested: number | null;
   opsCompleted: number;
-  opsPerSec: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  meanMs: number;
-  clientCpu: number;
-  /** The client's CPU time per operation (all its threads or processes), µs. */
-  clientCpuUsPerOp: number;
-  serverCpu: number | null;
   /** Redis's main-thread CPU time per operation, µs. */
   serverCpuUsPerOp: number | null;
   /** The recording-off run's latency distribution (median round), merged over every thread or process. */
