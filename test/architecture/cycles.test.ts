@@ -3,21 +3,15 @@
  * loop back. Read from the TypeScript syntax tree (static imports and re-exports, `import type`, `import("…")`), so
  * a type-only loop counts too: it still means two files that cannot be understood one without the other.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
+import { sourceFiles } from "../helpers/source-files.js";
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.ts$/.test(entry.name) && !entry.name.endsWith(".d.ts")) out.push(path);
-  }
-  return out;
-}
+/** The files this test reads. */
+const SOURCES = /(?<!\.d)\.ts$/;
 
 /** The files (relative to the root, with "/") a file imports from this repository. */
 function localImports(file: string, text: string): string[] {
@@ -76,7 +70,7 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
   return cycles;
 }
 
-const FILES = [...sourceFiles("src"), ...sourceFiles("scenarios")];
+const FILES = [...sourceFiles("src", SOURCES), ...sourceFiles("scenarios", SOURCES)];
 
 describe("import cycles", () => {
   it("there are none among src/ and scenarios/", () => {

@@ -14,7 +14,7 @@
  * (dist/bundle), where the packages are inlined into chunks: esbuild's metafile (dist/bundle-meta.json, written by
  * `npm run build`) says which sources each chunk holds, so a loaded chunk counts as loading every package in it.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,10 @@ import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { useRedisServer } from "../helpers/redis.js";
 import { ROOT, assertBuilt, runCli } from "../helpers/cli.js";
+import { sourceFiles } from "../helpers/source-files.js";
+
+/** The files this test reads. */
+const SOURCES = /(?<!\.d)\.(ts|mts|cts)$/;
 
 const UI_PACKAGES = ["chalk", "ora", "commander", "@inquirer/"];
 const FORBIDDEN_COMMANDS = ["flushdb", "flushall", "keys"];
@@ -38,16 +42,6 @@ const IMPORT_RULES: { from: string; mayNotImport: string[] }[] = [
 
 const isLibrary = (file: string): boolean =>
   (file.startsWith("src/") && !file.startsWith("src/cli/")) || file.startsWith("scenarios/");
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts|cts)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) out.push(path);
-  }
-  return out;
-}
 
 /** Every module specifier a file refers to: static imports and re-exports, `import("…")`, `require("…")`, import types. */
 function specifiers(sf: ts.SourceFile): { spec: string; line: number }[] {
@@ -175,7 +169,7 @@ function check(file: string, text: string): string[] {
   return problems;
 }
 
-const FILES = [...sourceFiles("src"), ...sourceFiles("scenarios")];
+const FILES = [...sourceFiles("src", SOURCES), ...sourceFiles("scenarios", SOURCES)];
 
 describe("the layering rule", () => {
   it("finds the source files", () => {

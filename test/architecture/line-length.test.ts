@@ -4,22 +4,16 @@
  * (or its parts named), a long comment is reflowed, help text inside a template continues with a backslash-newline.
  * Characters are counted as Unicode code points, as an editor's column does for this code.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
+import { sourceFiles } from "../helpers/source-files.js";
+
+/** The files this test reads. */
+const SOURCES = /\.(ts|lua)$/;
 
 const MAX_LINE = 120;
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|lua)$/.test(entry.name)) out.push(path);
-  }
-  return out;
-}
 
 /** "file:line (n characters)" for each line of `text` longer than MAX_LINE. */
 function longLines(file: string, text: string): string[] {
@@ -38,7 +32,7 @@ describe(`no line over ${MAX_LINE} characters`, () => {
   });
 
   it.each(["src", "scenarios"])("%s/", (dir) => {
-    const files = sourceFiles(dir);
+    const files = sourceFiles(dir, SOURCES);
     expect(files.length).toBeGreaterThan(10);
     expect(files.flatMap((f) => longLines(f, readFileSync(join(ROOT, f), "utf8")))).toEqual([]);
   });

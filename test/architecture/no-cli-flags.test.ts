@@ -6,7 +6,7 @@
  * src/patterns/ and scenarios/, and in a scenario's skip reasons (its `unavailable`, and the functions it calls), is
  * checked against every long option the CLI declares. No exceptions.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import ts from "typescript";
@@ -14,18 +14,9 @@ import { describe, expect, it } from "vitest";
 import { PARAM_FLAGS } from "../../src/cli/param-flags.js";
 import { createProgram } from "../../src/cli/program.js";
 import { roleNames, UserFileError } from "../../src/patterns/shared/user-file.js";
+import { sourceFiles } from "../helpers/source-files.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith(".ts")) out.push(path);
-  }
-  return out;
-}
 
 function longFlags(command: Command): string[] {
   const own = command.options.map((o) => o.long).filter((f): f is string => f !== undefined);

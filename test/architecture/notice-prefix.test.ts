@@ -4,10 +4,14 @@
  * shape is one edit. Read from the syntax tree: every string literal and template text under src/, scenarios/ and
  * bin/ (comments do not count).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { sourceFiles } from "../helpers/source-files.js";
+
+/** The files this test reads. */
+const SOURCES = /\.(ts|mts|js|mjs)$/;
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const PREFIX = "redis-patterns: ";
@@ -17,16 +21,6 @@ const ALLOWED: Record<string, string> = {
   "src/cli/notice.ts": "the one writer",
   "bin/redis-patterns.js": "its line for a checkout not built yet: there is no compiled notice.ts to import",
 };
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) out.push(path);
-  }
-  return out;
-}
 
 /** The lines of `source` where a string literal or a piece of template text contains the prefix. */
 function prefixWrites(path: string, source: string): number[] {
@@ -55,7 +49,11 @@ describe("the 'redis-patterns: ' stderr prefix", () => {
   });
 
   it("is written only by src/cli/notice.ts (and bin/'s not-built line)", () => {
-    const files = [...sourceFiles("src"), ...sourceFiles("scenarios"), ...sourceFiles("bin")];
+    const files = [
+      ...sourceFiles("src", SOURCES),
+      ...sourceFiles("scenarios", SOURCES),
+      ...sourceFiles("bin", SOURCES),
+    ];
     expect(files.length).toBeGreaterThan(100);
     const offenders = files
       .filter((path) => ALLOWED[path] === undefined)
