@@ -49,6 +49,15 @@ describe("README.md and docs/", () => {
     expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(README_MAX_BYTES);
   });
 
+  it("README.md has no line over 120 characters, table rows aside (a Markdown row cannot be wrapped)", () => {
+    const long = readme
+      .split("\n")
+      .map((line, i) => ({ line, n: i + 1, length: [...line].length }))
+      .filter(({ line, length }) => length > 120 && !line.startsWith("|"))
+      .map(({ n, length }) => `README.md:${n} (${length} characters)`);
+    expect(long).toEqual([]);
+  });
+
   it("README.md has the set-up commands, ten examples, the global options, data safety, exit codes and links", () => {
     const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     expect(headings).toEqual(
