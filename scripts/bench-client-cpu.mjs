@@ -9,7 +9,7 @@
 // port. Needs `npm run build` first (and in each BEFORE checkout).
 //   BEFORE=original=/tmp/orig,main=/tmp/main node scripts/bench-client-cpu.mjs     (docs/bench.md, "Session 4")
 //   RECORDER=1 REPS=15 node scripts/bench-client-cpu.mjs
-//   RECORDER=slices SLICES=60 SLICE=8000 node scripts/bench-client-cpu.mjs
+//   RECORDER=slices SLICES=60 SLICE=8000 [RECORDER_BEFORE=/tmp/main] node scripts/bench-client-cpu.mjs
 //   OPS_P1=10000 OPS_P16=40000 REPS=5 ONLY=cache/read,hll/pfadd PIPELINES=16
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
@@ -66,17 +66,30 @@ const median = (xs) => {
 const f = (x) => x.toFixed(1);
 
 // RECORDER=slices: the recorder's cost inside one process, as one benchmark thread runs the operation (its wire
-// connections, lanes and histogram), recording off and on alternating every SLICE operations, SLICES pairs: adjacent
-// slices see the same load, and the ratio of the summed CPU times has a bootstrap interval.
+// connections, lanes and histogram), recording off and on alternating every SLICE operations, SLICES rounds: adjacent
+// slices see the same load, and each variant's ratio of summed CPU times to "off" has a bootstrap interval over the
+// rounds. Variants, in a rotating order each round: off; "bench" (this checkout's recorder as bench's threads use
+// it, `retain: 0`); "full" (a recorder that keeps every command, as a scenario run's does: a new one per slice);
+// with RECORDER_BEFORE=<dir> (an older checkout, built), "before" (its recorder with `retain: 0`).
 if (process.env.RECORDER === "slices") {
   const { CommandRecorder } = await import(pathToFileURL(join(ROOT, "dist/src/redis/recorder.js")).href);
   const { LatencyHistogram } = await import(pathToFileURL(join(ROOT, "dist/src/stats.js")).href);
+  const Before = process.env.RECORDER_BEFORE
+    ? (await import(pathToFileURL(join(process.env.RECORDER_BEFORE, "dist/src/redis/recorder.js")).href))
+        .CommandRecorder
+    : undefined;
   const SLICES = Number(process.env.SLICES ?? 60);
   const SLICE = Number(process.env.SLICE ?? 8_000);
+  const VARIANTS = [
+    { name: "bench", make: () => new CommandRecorder({ retain: 0 }), fresh: false },
+    ...(process.env.FULL === "0" ? [] : [{ name: "full", make: () => new CommandRecorder(), fresh: true }]),
+    ...(Before ? [{ name: "before", make: () => new Before({ retain: 0 }), fresh: false }] : []),
+  ];
   console.log(
     `load average ${loadavg()
       .map((x) => x.toFixed(1))
-      .join(" ")}; ${SLICES} pairs of ${SLICE} operations; µs of client CPU per op, recorder off / on`,
+      .join(" ")}; ${SLICES} rounds of ${SLICE} operations; µs of client CPU per op: off, then each recorder ` +
+      `(${VARIANTS.map((v) => v.name).join(", ")}) with its cost`,
   );
   const rows = [];
   for (const op of after.ops.HOT_OPERATIONS) {
@@ -89,14 +102,15 @@ if (process.env.RECORDER === "slices") {
       for (const script of op.scripts) await info.call("SCRIPT", "LOAD", script.lua);
       const clients = [];
       for (let n = 0; n < CLIENTS; n++) clients.push(await WireClient.connect(connection));
-      const recorder = new CommandRecorder({ retain: 0 });
-      const hooks = clients.map((_, n) => recorder.wireHooks(`bench-${n}`));
+      const kept = VARIANTS.map((v) => (v.fresh ? undefined : v.make()));
       const lanes = clients.flatMap((_, n) =>
         Array.from({ length: pipeline }, (_, p) => ({ n, state: op.lane?.(n * pipeline + p) ?? {} })),
       );
       // One slice: the worker's loop (src/bench/worker.ts), SLICE operations, its CPU time per operation.
-      const slice = async (record) => {
-        clients.forEach((c, n) => (c.hooks = record ? hooks[n] : undefined));
+      // `v`: -1 for off, else the variant's index.
+      const slice = async (v) => {
+        const recorder = v < 0 ? undefined : (kept[v] ?? VARIANTS[v].make());
+        clients.forEach((c, n) => (c.hooks = recorder?.wireHooks(`bench-${n}`)));
         const histogram = new LatencyHistogram();
         let started = 0;
         const t0 = process.cpuUsage();
@@ -115,47 +129,48 @@ if (process.env.RECORDER === "slices") {
         const cpu = process.cpuUsage(t0);
         return (cpu.user + cpu.system) / histogram.total;
       };
-      for (let i = 0; i < 3; i++) await slice(i % 2 === 1);
-      const off = [];
-      const on = [];
-      for (let i = 0; i < SLICES; i++) {
-        if (i % 2 === 0) {
-          off.push(await slice(false));
-          on.push(await slice(true));
-        } else {
-          on.push(await slice(true));
-          off.push(await slice(false));
+      const order = [-1, ...VARIANTS.map((_, i) => i)];
+      for (const v of order) await slice(v);
+      const cpu = order.map(() => []);
+      for (let r = 0; r < SLICES; r++) {
+        // Rotate which variant goes first, so none always follows another.
+        for (let j = 0; j < order.length; j++) {
+          const k = (j + r) % order.length;
+          cpu[k].push(await slice(order[k]));
         }
       }
       for (const c of clients) c.disconnect();
       await info.call("FLUSHALL");
       const sum = (xs, idx) => idx.reduce((t, i) => t + xs[i], 0);
-      const all = off.map((_, i) => i);
-      const cost = (idx) => sum(on, idx) / sum(off, idx) - 1;
-      // 2,000 resamples of the pairs: the 2.5th and 97.5th percentiles of the cost.
+      const all = cpu[0].map((_, i) => i);
+      // 2,000 resamples of the rounds: the 2.5th and 97.5th percentiles of each variant's cost.
       let seed = 1;
       const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-      const boots = Array.from({ length: 2_000 }, () => cost(all.map(() => Math.floor(random() * SLICES)))).sort(
-        (a, b) => a - b,
-      );
-      const pairs = on.map((x, i) => x / off[i] - 1);
-      const row = {
-        id: op.id,
-        pipeline,
-        offUsPerOp: sum(off, all) / SLICES,
-        onUsPerOp: sum(on, all) / SLICES,
-        costPct: cost(all) * 100,
-        interval95Pct: [boots[50] * 100, boots[1_949] * 100],
-        medianPairPct: median(pairs) * 100,
-        commandsPerOp: recorder.total / (SLICES * SLICE + SLICE),
-        load: loadavg()[0],
-      };
+      const resamples = Array.from({ length: 2_000 }, () => all.map(() => Math.floor(random() * SLICES)));
+      const row = { id: op.id, pipeline, offUsPerOp: sum(cpu[0], all) / SLICES, load: loadavg()[0], variants: [] };
+      for (let v = 0; v < VARIANTS.length; v++) {
+        const on = cpu[v + 1];
+        const cost = (idx) => sum(on, idx) / sum(cpu[0], idx) - 1;
+        const boots = resamples.map(cost).sort((a, b) => a - b);
+        row.variants.push({
+          name: VARIANTS[v].name,
+          usPerOp: sum(on, all) / SLICES,
+          costPct: cost(all) * 100,
+          interval95Pct: [boots[50] * 100, boots[1_949] * 100],
+          medianRoundPct: median(on.map((x, i) => x / cpu[0][i] - 1)) * 100,
+        });
+      }
       rows.push(row);
       console.log(
-        `${op.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} off ${f(row.offUsPerOp)} on ${f(row.onUsPerOp)}  ` +
-          `recorder ${row.costPct.toFixed(1)} % ` +
-          `(95 % interval ${row.interval95Pct.map((x) => x.toFixed(1)).join(" … ")}; ` +
-          `median pair ${row.medianPairPct.toFixed(1)} %)  load ${row.load.toFixed(1)}`,
+        `${op.id.padEnd(26)} -P ${String(pipeline).padEnd(2)} off ${f(row.offUsPerOp)}` +
+          row.variants
+            .map(
+              (v) =>
+                `  ${v.name} ${f(v.usPerOp)} ${v.costPct >= 0 ? "+" : ""}${v.costPct.toFixed(1)} % ` +
+                `(${v.interval95Pct.map((x) => x.toFixed(1)).join(" … ")}; median ${v.medianRoundPct.toFixed(1)})`,
+            )
+            .join("") +
+          `  load ${row.load.toFixed(1)}`,
       );
     }
   }

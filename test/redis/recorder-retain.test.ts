@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { WireClient } from "../../src/bench/wire-client.js";
 import { CommandRecorder, type RecordedCommand } from "../../src/redis/recorder.js";
 import { testPrefix, useRedisServer } from "../helpers/redis.js";
 
@@ -99,5 +100,37 @@ describe("CommandRecorder with retain", () => {
     expect(a!.reply).toBe("a".repeat(200_000));
     expect(b!.reply).toBe("b".repeat(200_000));
     expect(h!.reply).toEqual(["f", "x".repeat(100_000)]);
+  });
+
+  it("through bench's wire client, past `retain` a command is only counted, unless someone listens", async () => {
+    const recorder = new CommandRecorder({ retain: 2 });
+    const wire = await WireClient.connect({ host: server().host, port: server().port });
+    try {
+      wire.hooks = recorder.wireHooks("bench-1");
+      const key = testPrefix("wire-retain");
+      // Pipelined (one write): the two kept commands are exact, the three others counted.
+      const replies = await Promise.all([1, 2, 3, 4, 5].map(() => wire.call("INCR", key)));
+      expect(replies).toEqual([1, 2, 3, 4, 5]);
+      expect(recorder.total).toBe(5);
+      expect(recorder.commands.map((c) => [c.seq, c.argv, c.reply])).toEqual([
+        [1, ["INCR", key], 1],
+        [2, ["INCR", key], 2],
+      ]);
+      // A listener sees every command from then on, in full, with its reply; still none of them is kept.
+      const seen: [string, string[], unknown][] = [];
+      const stop = recorder.onCommand((c, event) => seen.push([event, c.argv, c.reply]));
+      await Promise.all([wire.call("INCR", key), wire.call("DEL", key)]);
+      stop();
+      expect(seen).toEqual([
+        ["sent", ["INCR", key], undefined],
+        ["sent", ["DEL", key], undefined],
+        ["replied", ["INCR", key], 6],
+        ["replied", ["DEL", key], 1],
+      ]);
+      expect(recorder.total).toBe(7);
+      expect(recorder.commands).toHaveLength(2);
+    } finally {
+      await wire.quit();
+    }
   });
 });
