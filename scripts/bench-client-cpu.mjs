@@ -11,11 +11,10 @@
 //   RECORDER=1 REPS=15 node scripts/bench-client-cpu.mjs
 //   RECORDER=slices SLICES=60 SLICE=8000 [RECORDER_BEFORE=/tmp/main] node scripts/bench-client-cpu.mjs
 //   OPS_P1=10000 OPS_P16=40000 REPS=5 ONLY=cache/read,hll/pfadd PIPELINES=16
-import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { startRedisServer } from "./redis-server.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const REPS = Number(process.env.REPS ?? 5);
@@ -36,25 +35,7 @@ for (const spec of process.env.BEFORE?.split(",") ?? []) {
 }
 const { WireClient } = await import(pathToFileURL(join(ROOT, "dist/src/bench/wire-client.js")).href);
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port: p } = s.address();
-    s.close(() => resolve(p));
-  });
-});
-const server = spawn(
-  "redis-server",
-  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-  {
-    stdio: "ignore",
-  },
-);
-process.on("exit", () => server.kill());
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
-for (let i = 0; i < 100; i++) {
-  if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { port, stop: stopServer } = await startRedisServer();
 const info = await WireClient.connect({ host: "127.0.0.1", port });
 const connection = { host: "127.0.0.1", port };
 
@@ -177,7 +158,7 @@ if (process.env.RECORDER === "slices") {
   if (process.env.JSON_OUT)
     (await import("node:fs")).writeFileSync(process.env.JSON_OUT, JSON.stringify(rows, null, 2));
   await info.quit();
-  server.kill();
+  stopServer();
   process.exit(0);
 }
 
@@ -259,4 +240,4 @@ console.log(`load average during the run: ${f(Math.min(...loads))}…${f(Math.ma
 if (process.env.JSON_OUT)
   (await import("node:fs")).writeFileSync(process.env.JSON_OUT, JSON.stringify(results, null, 2));
 await info.quit();
-server.kill();
+stopServer();

@@ -8,12 +8,12 @@
 // With BEFORE=<dir> (an older checkout, built), its seedBoard and recorder run too, beside this one's (the order
 // alternating), in every pair. Starts its own redis-server on a free port. Needs `npm run build` first.
 //   PAIRS=5 N=1000000 [BEFORE=/tmp/main] node scripts/bulk-load.mjs
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { startRedisServer } from "./redis-server.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PAIRS = Number(process.env.PAIRS ?? 5);
@@ -28,22 +28,7 @@ for (const [name, dir] of [["seed", ROOT], ...(process.env.BEFORE ? [["before", 
   versions.push({ name, seedBoard, CommandRecorder });
 }
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port: p } = s.address();
-    s.close(() => resolve(p));
-  });
-});
-const server = spawn(
-  "redis-server",
-  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-  { stdio: "ignore" },
-);
-process.on("exit", () => server.kill());
-for (let i = 0; i < 100; i++) {
-  if (spawnSync("redis-cli", ["-p", String(port), "PING"], { encoding: "utf8" }).stdout.trim() === "PONG") break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { port, stop: stopServer } = await startRedisServer();
 const admin = new Redis({ port, host: "127.0.0.1", commandTimeout: 120_000 });
 const serverCpuMs = async () => {
   const info = await admin.info("cpu");
@@ -147,5 +132,5 @@ console.log(
 if (process.env.JSON_OUT) writeFileSync(process.env.JSON_OUT, JSON.stringify(rows, null, 2));
 rmSync(dir, { recursive: true, force: true });
 admin.disconnect();
-server.kill();
+stopServer();
 process.exit(0);
