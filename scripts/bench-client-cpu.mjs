@@ -49,7 +49,7 @@ const f = (x) => x.toFixed(1);
 // RECORDER=slices: the recorder's cost inside one process, as one benchmark thread runs the operation (its wire
 // connections, lanes and histogram), recording off and on alternating every SLICE operations, SLICES rounds: adjacent
 // slices see the same load, and each variant's ratio of summed CPU times to "off" has a bootstrap interval over the
-// rounds. Variants, in a rotating order each round: off; "bench" (this checkout's recorder as bench's threads use
+// rounds. Variants, in a new random order each round: off; "bench" (this checkout's recorder as bench's threads use
 // it, `retain: 0`); "full" (a recorder that keeps every command, as a scenario run's does: a new one per slice);
 // with RECORDER_BEFORE=<dir> (an older checkout, built), "before" (its recorder with `retain: 0`).
 if (process.env.RECORDER === "slices") {
@@ -113,12 +113,17 @@ if (process.env.RECORDER === "slices") {
       const order = [-1, ...VARIANTS.map((_, i) => i)];
       for (const v of order) await slice(v);
       const cpu = order.map(() => []);
+      // A new order every round (seeded shuffle): a slice pays for some of the garbage the one before it left, so
+      // no variant may always follow the same other one.
+      let shuffleSeed = 7;
+      const next = () => (shuffleSeed = (shuffleSeed * 48271) % 2147483647) / 2147483647;
       for (let r = 0; r < SLICES; r++) {
-        // Rotate which variant goes first, so none always follows another.
-        for (let j = 0; j < order.length; j++) {
-          const k = (j + r) % order.length;
-          cpu[k].push(await slice(order[k]));
+        const round = order.map((_, k) => k);
+        for (let j = round.length - 1; j > 0; j--) {
+          const m = Math.floor(next() * (j + 1));
+          [round[j], round[m]] = [round[m], round[j]];
         }
+        for (const k of round) cpu[k].push(await slice(order[k]));
       }
       for (const c of clients) c.disconnect();
       await info.call("FLUSHALL");
