@@ -1,5 +1,8 @@
 // A throwaway redis-server for the measuring scripts: no persistence, on a free port of 127.0.0.1, stopped when the
-// script exits (Ctrl-C too). Resolves once it answers PING.
+// script exits (Ctrl-C too). Resolves once it answers PING. It runs in a session of its own (`detached`), as a Redis
+// server started as a service does: with Linux's autogroup scheduling (on by default) the CPU is shared between
+// sessions first, so in the script's session the client would compete with the server for one share (redis-cli, which
+// needs almost no CPU, would not) and a busy machine would weigh on the two sides unequally.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -13,7 +16,7 @@ export async function startRedisServer() {
   const server = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
+    { stdio: "ignore", detached: true },
   );
   process.on("exit", () => server.kill());
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
