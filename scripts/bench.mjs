@@ -66,10 +66,11 @@ function cli(args) {
 }
 
 const port = await freePort();
+// In a session of its own, as a server run as a service is: see scripts/redis-server.mjs (autogroup scheduling).
 const server = spawn(
   "redis-server",
   ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-  { stdio: "ignore" },
+  { stdio: "ignore", detached: true },
 );
 const url = `redis://127.0.0.1:${port}`;
 process.on("exit", () => server.kill());
