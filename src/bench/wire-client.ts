@@ -52,6 +52,8 @@ export class WireClient implements RedisCaller {
   /** The unparsed tail of the last read (a reply not complete yet), copied out of the reused read buffer. */
   private rest: Buffer | undefined;
   private token: unknown;
+  /** When the current read arrived (performance.now()), or -1 until a reply in it needs it. */
+  private readAt = -1;
   private closed: Error | undefined;
   private readonly socket: Socket;
   /** The command recorder's hooks (bench's "recording on" phase): told of each command, write and reply. */
@@ -145,7 +147,8 @@ export class WireClient implements RedisCaller {
 
   private readonly flush = (): void => {
     this.flushing = false;
-    if (this.hooks) this.hooks.written(performance.now());
+    // A clock reading only when the recorder keeps one of the commands in this write.
+    if (this.hooks !== undefined && this.hooks.unwritten > 0) this.hooks.written(performance.now());
     const parts = this.parts;
     if (parts === undefined) {
       if (this.out.length > 0) this.socket.write(this.out);
@@ -171,8 +174,9 @@ export class WireClient implements RedisCaller {
       this.rest = undefined;
     }
     this.pos = 0;
-    // One clock reading per read, for the recorder: the time every reply in it arrived.
-    const at = this.hooks ? performance.now() : 0;
+    // At most one clock reading per read, for the recorder: the time every reply in it arrived (read when the first
+    // reply the recorder keeps is settled).
+    this.readAt = -1;
     while (this.pos < this.end) {
       const start = this.pos;
       const value = this.parse();
@@ -180,11 +184,11 @@ export class WireClient implements RedisCaller {
         this.rest = Buffer.from(this.buf.subarray(start, this.end));
         break;
       }
-      this.settle(value, at);
+      this.settle(value);
     }
   }
 
-  private settle(value: unknown, at: number): void {
+  private settle(value: unknown): void {
     const queue = this.queue;
     const i = this.head;
     if (i >= queue.length) return;
@@ -202,13 +206,13 @@ export class WireClient implements RedisCaller {
         this.head = 0;
       }
     }
-    if (value instanceof ReplyError) {
-      if (this.hooks && token !== undefined) this.hooks.failed(token, value, at);
-      reject(value);
-    } else {
-      if (this.hooks && token !== undefined) this.hooks.replied(token, value, at);
-      resolve(value);
+    if (this.hooks !== undefined && token !== undefined) {
+      if (this.readAt < 0) this.readAt = performance.now();
+      if (value instanceof ReplyError) this.hooks.failed(token, value, this.readAt);
+      else this.hooks.replied(token, value, this.readAt);
     }
+    if (value instanceof ReplyError) reject(value);
+    else resolve(value);
   }
 
   /** The integer that ends the current line (a length, a count, an integer reply), or INCOMPLETE. */

@@ -15,6 +15,8 @@ export interface RecorderHooks {
   sent(name: string, args: readonly unknown[]): unknown;
   /** The commands queued since the last write went out in one write, at `at`. */
   written(at: number): void;
+  /** How many of the commands queued since the last write the recorder keeps (0: `written` need not be called). */
+  readonly unwritten: number;
   /** A reply (or an error reply, or the connection's failure) read at `at`. */
   replied(token: unknown, value: unknown, at: number): void;
   failed(token: unknown, err: Error, at: number): void;
@@ -296,6 +298,9 @@ export class CommandRecorder {
           unwritten[i] = undefined;
         }
         queued = 0;
+      },
+      get unwritten() {
+        return queued;
       },
       replied: (token, value, at) => (token as Slot).settle(value, undefined, at),
       failed: (token, err, at) => (token as Slot).settle(undefined, err, at),
