@@ -91,7 +91,7 @@ type Pipeline = ReturnType<Redis["pipeline"]>;
 export async function flatQueuer(): Promise<(pipeline: Pipeline, name: string, args: RedisArg[]) => void> {
   const ioredis = await import("ioredis");
   // Node gives the CommonJS module's named exports; the esbuild bundle only its `default` (module.exports).
-  const Command = ioredis.Command ?? (ioredis as unknown as { default: typeof ioredis }).default.Command;
+  const { Command } = ioredis.Command ? ioredis : (ioredis as unknown as { default: typeof ioredis }).default;
   return (pipeline, name, args) => {
     const queue = pipeline as unknown as CommandQueue;
     const options = queue.options;
