@@ -85,8 +85,9 @@ type Pipeline = ReturnType<Redis["pipeline"]>;
  * then holds as is. `pipeline.call(name, ...args)` copies the arguments three times (the rest parameter, a `shift`,
  * and Command's `Array.prototype.flat`, about 75 ns per argument in V8): for a bulk load of a million leaderboard
  * members, 2,000,000 arguments, that was more than half of the CPU spent building and encoding the commands
- * (docs/bench.md, "Session 5"). The command, its bytes on the wire and its recorded trace are the same. With a key prefix configured it uses `call`,
- * which applies it. ioredis's `Command` is imported here when a bulk load starts, not with this module.
+ * (docs/bench.md, "Session 5"). The command, its bytes on the wire and its recorded trace are the same. With a key
+ * prefix configured it uses `call`, which applies it. ioredis's `Command` is imported when a bulk load starts, not
+ * with this module.
  */
 export async function flatQueuer(): Promise<(pipeline: Pipeline, name: string, args: RedisArg[]) => void> {
   const ioredis = await import("ioredis");
