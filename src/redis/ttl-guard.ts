@@ -84,12 +84,22 @@ interface KeyState {
   inflight: Map<object, number>;
   /** The key's TTL is the guard's (its EXPIRE … NX set it): renewed while the run lives, extended by --keep. */
   ours: boolean;
+  /**
+   * Guard EXPIREs sent after a script and not answered yet. While one is out, `covered` is only a hope: the key may
+   * not have existed when it ran (the script failed with NOSCRIPT, or did not write), so a write sent meanwhile gets
+   * its own. (After a plain write that succeeded the key exists when its EXPIRE runs.)
+   */
+  checking: number;
+  /** A guard EXPIRE answered 1 (the key exists with the guard's TTL) and nothing since may have deleted it. */
+  confirmed: boolean;
 }
 
 interface Pending {
   key: string;
   /** Whether the command that wrote it failed, known by the time the guard's EXPIRE is answered. */
   failed: () => boolean;
+  /** A script wrote it: it may not have created the key, so an EXPIRE answered 0 proves no TTL is there. */
+  script: boolean;
 }
 
 /**
@@ -181,6 +191,7 @@ export class TtlGuard {
       const effect = effectOf(name, args, position, keys.length);
       if (effect === undefined) continue;
       const st = this.stateOf(key);
+      if (effect !== "add") st.confirmed = false;
       if (effect === "ttl") {
         st.covered = false;
         st.ours = false;
@@ -202,15 +213,16 @@ export class TtlGuard {
           (last as unknown as { promise: Promise<unknown> }).promise.then(done, done);
         });
         if (effect === "shrink") continue;
-      } else if (st.covered && !this.busyElsewhere(st, redis)) continue;
-      this.enqueue(redis, { key, failed: () => failed || this.keys.isForeign(key) });
+      } else if (st.covered && st.checking === 0 && !this.busyElsewhere(st, redis)) continue;
+      const script = SCRIPT_CALLS.has(name);
+      this.enqueue(redis, { key, failed: () => failed || this.keys.isForeign(key), script });
     }
   };
 
   private stateOf(key: string): KeyState {
     let st = this.state.get(key);
     if (!st) {
-      st = { covered: false, inflight: new Map(), ours: false };
+      st = { covered: false, inflight: new Map(), ours: false, checking: 0, confirmed: false };
       this.state.set(key, st);
     }
     return st;
@@ -252,16 +264,27 @@ export class TtlGuard {
       seen.add(item.key);
       const st = this.stateOf(item.key);
       st.covered = !this.busyElsewhere(st, redis);
+      if (item.script) st.checking++;
       this.send(redis, this.expireArgv(item.key, "NX")).then(
         (reply) => {
-          if (Number(reply) !== 1) return;
+          if (item.script) st.checking--;
+          if (Number(reply) !== 1) {
+            // 0: the key has a TTL, or does not exist. After a write that failed, or a script (which may not have
+            // written it), it may not exist: the next write that may create it must send EXPIRE again.
+            if ((item.failed() || item.script) && !st.confirmed) st.covered = false;
+            return;
+          }
+          st.confirmed = true;
           if (item.failed() || batchFailed) {
             // The write did not happen (someone else's key, an aborted transaction): undo the TTL, leave it as it was.
             st.ours = false;
             this.send(redis, ["PERSIST", item.key]).catch(() => undefined);
           } else st.ours = true;
         },
-        () => (st.covered = false),
+        () => {
+          if (item.script) st.checking--;
+          st.covered = false;
+        },
       );
     }
   }

@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { KeySpace } from "../../src/redis/keys.js";
 import { capTtl, watchForeignKeys } from "../../src/redis/ownership.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
+import { acquireFencedLockScript } from "../../src/patterns/lock/fencing.js";
+import { runScript } from "../../src/redis/script.js";
 import { RUN_KEY_TTL_S, TtlGuard } from "../../src/redis/ttl-guard.js";
 import { scanKeys, waitFor } from "../helpers/cli.js";
 import { digest } from "../helpers/foreign-data.js";
@@ -77,6 +79,33 @@ describe("the TTL guard", () => {
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(BOUND_MS);
     expect(guardArgv()).toEqual([`EXPIRE ${stream} ${RUN_KEY_TTL_S} NX`]);
+  });
+
+  it("a key a script creates after its EVALSHA failed (NOSCRIPT) gets a TTL, though the EXPIRE before found no key", async () => {
+    // The fencing lock: EVALSHA → NOSCRIPT on three connections at once, each followed by an EXPIRE … NX that finds
+    // no counter (0); then the EVAL fallback creates it with INCR. The guard must not take those 0s for "covered".
+    const lock = keys.key("lock", "{order}", "lock");
+    const fence = keys.key("lock", "{order}", "fence");
+    const others = [1, 2].map((n) => {
+      const conn = plainClient(server());
+      recorder.attach(conn, `worker-${n}`).endHandshake();
+      return conn;
+    });
+    try {
+      await admin.script("FLUSH");
+      const all = [recorded, ...others];
+      const grants = await Promise.all(
+        all.map((conn, i) => runScript(conn, acquireFencedLockScript, [lock, fence], [`owner-${i}`, "5000"])),
+      );
+      expect(grants.filter((g) => Number(g) > 0)).toHaveLength(1);
+      await settled();
+      for (const conn of others) await conn.ping();
+      const pttl = await admin.pttl(fence);
+      expect(pttl, "the fencing counter's TTL").toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(BOUND_MS);
+    } finally {
+      for (const conn of others) conn.disconnect();
+    }
   });
 
   it("renews the TTL of a key it adopted (written with the guard's TTL by its caller), never adds one", async () => {
