@@ -103,7 +103,11 @@ describe("a server stalled past --timeout: the cleanup waits it out", () => {
 
   it("DEBUG SLEEP 2 with --timeout 500ms: every key deleted", async () => {
     const prefix = fresh("sleep");
-    const run = await startWriting(["queue", "--timeout", "500ms"], prefix);
+    // A run that sends a request every ~130 ms for ~5 s (a real-clock window): the stall is sure to catch it mid-run.
+    // A short scenario (queue, 1.4 s) could end before its first key was seen, and the stall then hit nobody (exit 0).
+    const args = ["ratelimit", "--algo", "sliding-log", "--clock", "real", "--window", "2s", "--traffic", "steady"];
+    const run = await startWriting([...args, "--timeout", "500ms"], prefix);
+    expect(run.child.exitCode, "the run ended before the stall").toBeNull();
     // DEBUG SLEEP blocks the whole server, the admin connection included: sent from a connection of its own.
     const sleeper = plainClient(server());
     try {
