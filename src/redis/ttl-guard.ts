@@ -36,6 +36,12 @@ const SHRINK = new Set(
 /** Commands that move an element from the first key to the second: the source shrinks, the destination grows. */
 const MOVE = new Set("lmove blmove rpoplpush brpoplpush smove".split(" "));
 
+/** PERSIST, or SET/GETEX … PERSIST: a TTL dropped on purpose. */
+function dropsTtl(name: string, args: readonly string[]): boolean {
+  if (name === "persist") return true;
+  return (name === "set" || name === "getex") && args.some((a) => a.toUpperCase() === "PERSIST");
+}
+
 /** How a command leaves a key: see `TtlGuard`. */
 type Effect = "add" | "shrink" | "ttl" | "other";
 
@@ -199,6 +205,8 @@ export class TtlGuard {
       }
       if (effect === "shrink" || effect === "other") {
         st.covered = false;
+        // PERSIST on purpose (a scenario's): the renewal must not give the key its TTL back.
+        if (effect === "shrink" && dropsTtl(name, args)) st.ours = false;
         // Until it is answered (for a batch: its last command), this command may still delete the key after a
         // guard EXPIRE sent on another connection.
         st.inflight.set(redis, (st.inflight.get(redis) ?? 0) + 1);
@@ -311,10 +319,17 @@ export class TtlGuard {
     return command.promise;
   }
 
-  /** Extend the guard's TTLs to their full length again (EXPIRE … GT: never shortens, never adds one). */
+  /**
+   * Extend the guard's TTLs to their full length again (EXPIRE … GT never shortens one). EXPIRE … NX first: a key
+   * that expired anyway (the server out of reach for longer than the TTL left) and was then re-created by a write the
+   * guard never saw (bench's workers, redis-benchmark) or took for covered has no TTL: it gets the guard's again.
+   */
   private renew(): void {
     if (this.stopped) return;
     const redis = this.redis();
-    for (const key of this.ours()) this.send(redis, this.expireArgv(key, "GT")).catch(() => undefined);
+    for (const key of this.ours()) {
+      this.send(redis, this.expireArgv(key, "NX")).catch(() => undefined);
+      this.send(redis, this.expireArgv(key, "GT")).catch(() => undefined);
+    }
   }
 }

@@ -108,7 +108,7 @@ describe("the TTL guard", () => {
     }
   });
 
-  it("renews the TTL of a key it adopted (written with the guard's TTL by its caller), never adds one", async () => {
+  it("renews the TTL of a key it adopted (written with the guard's TTL by its caller), never creates one", async () => {
     const entry = keys.key("bench", "{e}");
     const missing = keys.key("bench", "{m}");
     await recorded.set(entry, "v", "EX", 60);
@@ -118,6 +118,21 @@ describe("the TTL guard", () => {
     await settled();
     expect(await admin.ttl(entry)).toBeGreaterThan(60);
     expect(await admin.exists(missing)).toBe(0);
+  });
+
+  it("a key of its own that expired and was re-created without a TTL behind its back gets one at the renewal", async () => {
+    const board = keys.key("bench", "{b}");
+    await recorded.zadd(board, 1, "p1");
+    await settled();
+    expect(guard.ours()).toEqual(new Set([board]));
+    // As after the server was out of reach past the TTL: the key expired, then a worker's ZINCRBY (a connection the
+    // guard does not sit on) re-created it without one.
+    await admin.del(board);
+    await admin.zincrby(board, 1, "p1");
+    expect(await admin.pttl(board)).toBe(-1);
+    (guard as unknown as { renew(): void }).renew();
+    await settled();
+    expect(await admin.ttl(board)).toBeGreaterThan(RUN_KEY_TTL_S - 5);
   });
 
   it("sends EXPIRE after a whole pipeline and after EXEC, never inside them", async () => {
@@ -162,6 +177,9 @@ describe("the TTL guard", () => {
     await recorded.persist(counter);
     await settled();
     expect(await admin.pttl(counter)).toBe(-1);
+    (guard as unknown as { renew(): void }).renew();
+    await settled();
+    expect(await admin.pttl(counter), "the renewal gave a PERSISTed key a TTL").toBe(-1);
   });
 
   describe("someone else's key under the prefix is left exactly as it was", () => {
