@@ -137,7 +137,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
     const port = options.port ?? (await freePort());
     let child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
     // Stopped on every exit path below; a SIGKILL of this process, which runs none of them, by its watcher.
-    killWithParent(child);
+    killWithParent(child, dir);
     const unregister = register(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
@@ -167,7 +167,7 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
           if (stopped) throw new Error("restart() after stop(): the server's directory is gone");
           await killChild(child);
           child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
-          killWithParent(child);
+          killWithParent(child, dir);
           const again = await waitUntilListening(child, port, startTimeoutMs);
           if (again !== true) {
             await stopChild(child, null);

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeWithParent } from "../../redis/kill-with-parent.js";
 import type { ReplyValue } from "../../redis/recorder.js";
 import {
   delay,
@@ -57,7 +58,12 @@ export async function openSqliteOrigin(
   };
   if (tempDir) {
     // Closing removes the temporary file; this also covers a process that exits without closing (Ctrl-C twice).
-    shared.removeOnExit = () => rmSync(tempDir, { recursive: true, force: true });
+    // A SIGKILL runs no handler: a watcher process removes it then.
+    const unwatch = removeWithParent(tempDir);
+    shared.removeOnExit = () => {
+      rmSync(tempDir, { recursive: true, force: true });
+      unwatch();
+    };
     process.once("exit", shared.removeOnExit);
   }
   return new SqliteOrigin(shared, options, options.client ?? "main", true);
@@ -231,9 +237,10 @@ class SqliteOrigin implements OriginDb {
       for (const other of this.shared.open) if (other !== this) other.closeHandle();
     }
     this.closeHandle();
-    if (this.root && this.shared.tempDir) {
-      rmSync(this.shared.tempDir, { recursive: true, force: true });
-      if (this.shared.removeOnExit) process.off("exit", this.shared.removeOnExit);
+    const remove = this.root ? this.shared.removeOnExit : undefined;
+    if (remove) {
+      process.off("exit", remove);
+      remove();
     }
   }
 
