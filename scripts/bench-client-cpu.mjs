@@ -11,9 +11,13 @@
 //   RECORDER=1 REPS=15 node scripts/bench-client-cpu.mjs
 //   RECORDER=slices SLICES=60 SLICE=8000 [RECORDER_BEFORE=/tmp/main] node scripts/bench-client-cpu.mjs
 //   OPS_P1=10000 OPS_P16=40000 REPS=5 ONLY=cache/read,hll/pfadd PIPELINES=16
+// FLOOR=1 (with PIPELINES=1) adds "floor": the operation's commands on plain sockets with nothing between a reply and
+// the next command (scripts/raw-floor.mjs), the least CPU per operation a Node client can spend.
+//   BEFORE=original=/tmp/orig FLOOR=1 PIPELINES=1 OPS_P1=100000 REPS=3 node scripts/bench-client-cpu.mjs
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { rawFloor } from "./raw-floor.mjs";
 import { startRedisServer } from "./redis-server.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,6 +26,7 @@ const OPS = { 1: Number(process.env.OPS_P1 ?? 10_000), 16: Number(process.env.OP
 const PIPELINES = (process.env.PIPELINES ?? "1,16").split(",").map(Number);
 const ONLY = process.env.ONLY?.split(",");
 const CLIENTS = Number(process.env.CLIENTS ?? 50);
+if (process.env.FLOOR && PIPELINES.some((p) => p !== 1)) throw new Error("FLOOR=1 measures -P 1 only: set PIPELINES=1");
 
 const load = async (dir) => ({
   run: await import(pathToFileURL(join(dir, "dist/src/bench/run.js")).href),
@@ -173,7 +178,12 @@ const variants = process.env.RECORDER
       { name: "recorder off", lib: after, record: false },
       { name: "recorder on", lib: after, record: true },
     ]
-  : [...before, { name: "after", lib: after, record: false }];
+  : [
+      ...before,
+      // FLOOR=1: what no Node client goes below (scripts/raw-floor.mjs), measured under the same load.
+      ...(process.env.FLOOR ? [{ name: "floor", floor: true }] : []),
+      { name: "after", lib: after, record: false },
+    ];
 
 const loads = [loadavg()[0]];
 console.log(
@@ -190,15 +200,21 @@ for (const op of after.ops.HOT_OPERATIONS) {
       const order = rep % 2 === 0 ? variants.map((_, i) => i) : variants.map((_, i) => i).reverse();
       for (const v of order) {
         const variant = variants[v];
-        const vop = variant.lib.ops.HOT_OPERATIONS.find((o) => o.id === op.id);
+        const lib = variant.lib ?? after;
+        const vop = lib.ops.HOT_OPERATIONS.find((o) => o.id === op.id);
         const prefix = `cpu${rep}${v}`;
         const entities = vop.entities === "shared" ? 1 : CLIENTS;
         const keys = [];
-        for (let n = 0; n < entities; n++)
-          keys.push(variant.lib.ops.entityKeys(prefix, vop, variant.lib.ops.entityId(n)));
+        for (let n = 0; n < entities; n++) keys.push(lib.ops.entityKeys(prefix, vop, lib.ops.entityId(n)));
         await vop.setup?.(info, keys);
         for (const script of vop.scripts) await info.call("SCRIPT", "LOAD", script.lua);
-        const phase = await variant.lib.run.runPatternPhase(info, {
+        if (variant.floor) {
+          const ops = OPS[pipeline] ?? 20_000;
+          cpu[v].push(await rawFloor({ port, op: vop, keysOf: (n) => keys[n], clients: CLIENTS, ops }));
+          await info.call("FLUSHALL");
+          continue;
+        }
+        const phase = await lib.run.runPatternPhase(info, {
           op: vop,
           prefix,
           connection,
