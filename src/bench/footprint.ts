@@ -1,5 +1,6 @@
 import { DEFAULT_SCENARIO_FOOTPRINT, ELEMENT_BYTES } from "../redis/memory.js";
 import type { HotOperation } from "./operations.js";
+import { warmupOpsFor } from "./run.js";
 
 /** The operations per second assumed for a `--duration` phase when estimating what a stream grows to (generous). */
 const ASSUMED_OPS_PER_SEC = 200_000;
@@ -7,7 +8,8 @@ const ASSUMED_OPS_PER_SEC = 200_000;
 /**
  * An upper estimate of what `bench` keeps on the server at its peak, for the eviction guard: a few small keys per
  * client (or one shared board of 1,000 players, one HyperLogLog), plus, for the queue, one stream entry per operation
- * of every phase (recorder off, on, and redis-benchmark's run of the same count), since acked entries stay.
+ * of every phase (recorder off, on, and redis-benchmark's run of the same count) and of the two Node phases' warm-ups,
+ * since acked entries stay.
  */
 export function benchFootprint(
   op: Pick<HotOperation, "id" | "entities" | "suffixes">,
@@ -19,7 +21,9 @@ export function benchFootprint(
   if (op.id.startsWith("hll/")) bytes += ELEMENT_BYTES.hll;
   if (op.id.startsWith("queue/")) {
     const perPhase = opts.duration === undefined ? opts.ops : (opts.duration / 1000) * ASSUMED_OPS_PER_SEC;
-    bytes += 3 * opts.rounds * perPhase * ELEMENT_BYTES.streamEntry;
+    // The two Node phases also run their untimed warm-up first.
+    const warmup = warmupOpsFor(opts.duration === undefined ? opts.ops : undefined);
+    bytes += opts.rounds * (3 * perPhase + 2 * warmup) * ELEMENT_BYTES.streamEntry;
   }
   return Math.max(DEFAULT_SCENARIO_FOOTPRINT, Math.ceil(bytes));
 }

@@ -10,6 +10,17 @@ import type { HotOperation } from "./operations.js";
 import type { WorkerJob, WorkerResult } from "./worker.js";
 import { LatencyHistogram, round } from "../stats.js";
 
+/**
+ * Untimed operations before each timed run (PhaseConfig.warmupOps): a fresh benchmark thread's first few thousand
+ * operations cost 2–4× a warm one's CPU (docs/bench.md), a cost of the client's JIT, not of the server.
+ */
+export const BENCH_WARMUP_OPS = 10_000;
+
+/** The warm-up for a run of `ops` operations (undefined: a timed duration): BENCH_WARMUP_OPS, at most `ops`. */
+export function warmupOpsFor(ops: number | undefined): number {
+  return Math.min(BENCH_WARMUP_OPS, ops ?? BENCH_WARMUP_OPS);
+}
+
 export interface PhaseConfig {
   op: HotOperation;
   prefix: string;
@@ -23,6 +34,12 @@ export interface PhaseConfig {
   durationMs?: number;
   record: boolean;
   commandTimeoutMs: number;
+  /**
+   * Operations run before the timed run and not counted (split over the threads or processes like `ops`): a fresh
+   * thread runs the client's code interpreted until V8 has compiled it, which costs a few times a warm operation's
+   * CPU for its first thousands of operations. 0 or unset: none.
+   */
+  warmupOps?: number;
   /** Aborting stops the threads at once (Ctrl-C); the phase then rejects. */
   signal?: AbortSignal;
 }
@@ -82,6 +99,12 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
           config.ops,
           groups.map((g) => g.length),
         );
+  const warmups = config.warmupOps
+    ? splitOps(
+        config.warmupOps,
+        groups.map((g) => g.length),
+      )
+    : [];
   const workers = groups.map((clients, t) => {
     const job: WorkerJob = {
       connection: config.connection,
@@ -93,6 +116,7 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
       durationMs: config.durationMs,
       record: config.record,
       commandTimeoutMs: config.commandTimeoutMs,
+      warmupOps: warmups[t] ?? 0,
     };
     return processes ? forkedUnit(job) : threadUnit(job);
   });

@@ -28,6 +28,8 @@ export interface WorkerJob {
   durationMs?: number;
   record: boolean;
   commandTimeoutMs: number;
+  /** Untimed operations before "ready" (PhaseConfig.warmupOps): the timed run starts with the code compiled. */
+  warmupOps: number;
 }
 
 export interface WorkerResult {
@@ -116,6 +118,47 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
     recording?.endHandshake();
     clients.push(redis as unknown as BenchClient);
   }
+  const histogram = new LatencyHistogram();
+  let started = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let deadline = Number.POSITIVE_INFINITY;
+  let limit: number | undefined = job.warmupOps;
+  const more = () => !gone && (limit === undefined ? performance.now() < deadline : started < limit);
+  const lanes = job.clients.flatMap((n, c) => {
+    const redis = clients[c]!;
+    const keys = entityKeys(job.prefix, op, entityId(op.entities === "shared" ? 0 : n));
+    return Array.from({ length: job.pipeline }, (_, p) => ({
+      redis,
+      keys,
+      state: op.lane?.(n * job.pipeline + p) ?? {},
+    }));
+  });
+  /** Every lane runs operations while `more()`; timed ones record their latency (the warm-up's do not). */
+  const runLanes = (timed: boolean) =>
+    Promise.all(
+      lanes.map(async ({ redis, keys, state }) => {
+        // One clock reading per operation: an operation's end is the next one's start (the loop in between,
+        // recording the histogram entry, takes well under a microsecond).
+        let t0 = performance.now();
+        while (more()) {
+          const i = started++;
+          try {
+            await op.run(redis, keys, state, i);
+          } catch (err) {
+            if (!timed) return; // the timed run meets it again, and reports it
+            errors += 1;
+            firstError ??= err instanceof Error ? err.message : String(err);
+          }
+          if (!timed) continue;
+          const t1 = performance.now();
+          histogram.record((t1 - t0) * 1000);
+          t0 = t1;
+        }
+      }),
+    );
+  if (job.warmupOps > 0) await runLanes(false);
+  const recordedBefore = recorder?.total ?? 0;
   if (gone) {
     for (const client of clients) client.disconnect();
     return;
@@ -123,49 +166,17 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
   parent.post({ type: "ready" });
   await parent.next();
   const cpuBefore = parentPort ? undefined : process.cpuUsage();
-
-  const histogram = new LatencyHistogram();
-  let started = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const deadline = job.ops === undefined ? performance.now() + (job.durationMs ?? 0) : Number.POSITIVE_INFINITY;
-  const more = () => !gone && (job.ops === undefined ? performance.now() < deadline : started < job.ops);
-  const lanes: Promise<void>[] = [];
-  job.clients.forEach((n, c) => {
-    const redis = clients[c]!;
-    const shared = op.entities === "shared";
-    const keys = entityKeys(job.prefix, op, entityId(shared ? 0 : n));
-    for (let p = 0; p < job.pipeline; p++) {
-      const lane = op.lane?.(n * job.pipeline + p) ?? {};
-      lanes.push(
-        (async () => {
-          // One clock reading per operation: an operation's end is the next one's start (the loop in between,
-          // recording the histogram entry, takes well under a microsecond).
-          let t0 = performance.now();
-          while (more()) {
-            const i = started++;
-            try {
-              await op.run(redis, keys, lane, i);
-            } catch (err) {
-              errors += 1;
-              firstError ??= err instanceof Error ? err.message : String(err);
-            }
-            const t1 = performance.now();
-            histogram.record((t1 - t0) * 1000);
-            t0 = t1;
-          }
-        })(),
-      );
-    }
-  });
-  await Promise.all(lanes);
+  started = 0;
+  limit = job.ops;
+  if (job.ops === undefined) deadline = performance.now() + (job.durationMs ?? 0);
+  await runLanes(true);
   const cpu = cpuBefore ? process.cpuUsage(cpuBefore) : undefined;
   const result: WorkerResult = {
     ops: histogram.total,
     errors,
     firstError,
     histogram: histogram.toData(),
-    recorded: recorder?.total ?? 0,
+    recorded: (recorder?.total ?? 0) - recordedBefore,
     ...(cpu ? { cpuMicros: cpu.user + cpu.system } : {}),
   };
   parent.post({ type: "done", result });

@@ -230,6 +230,26 @@ describe("bench --json", () => {
     expectConsistent(report.rounds[0]!.recordingOff, null);
     expect(report.rounds[0]!.recordingOff.wallMs).toBeGreaterThanOrEqual(300);
   });
+
+  it("each timed run starts warm: first min(10,000, --ops) untimed operations, which the server sees, not the figures", async () => {
+    const prefix = testPrefix("benchwarm");
+    await redis.call("CONFIG", "RESETSTAT");
+    const args = ["bench", "cache", "--ops", "1500", "--clients", "10", "--json", "--url", server().url];
+    const result = await runCli([...args, "--prefix", prefix]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<BenchJson & { config: { warmupOps: number } }>(result);
+    expect(report.config.warmupOps).toBe(1500);
+    expectConsistent(report.rounds[0]!.recordingOff, 1500);
+    expectConsistent(report.rounds[0]!.recordingOn, 1500);
+    // Per phase (recorder off, on) 1,500 warm-up GETs and 1,500 timed ones; one more for the printed sample, and the
+    // GET in the script that gives the run's marker back.
+    const stats = String(await redis.call("INFO", "commandstats"));
+    const gets = Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1]);
+    expect(gets).toBe(2 * (1500 + 1500) + 2);
+    // The recorder counts only the timed run's commands.
+    expect(report.recordingOn.commandsRecorded).toBe(1500);
+    expect(await scanKeys(redis, prefix)).toEqual([]);
+  }, 60_000);
 });
 
 describe("bench, human output and usage", () => {

@@ -7,6 +7,7 @@ import {
   classifyBottleneck,
   defaultThreads,
   runPatternPhase,
+  warmupOpsFor,
   type Bottleneck,
   type PhaseResult,
 } from "../../bench/run.js";
@@ -131,6 +132,7 @@ export async function benchCommand(opts: BenchCliOptions): Promise<void> {
       ops: opts.duration === undefined ? opts.ops : undefined,
       durationMs: opts.duration,
       commandTimeoutMs: opts.timeout,
+      warmupOps: warmupOpsFor(opts.duration === undefined ? opts.ops : undefined),
     };
     for (let r = 0; r < opts.rounds; r++) {
       const guard = () => {
@@ -321,6 +323,7 @@ function buildReport(input: {
       threads: input.processes === undefined ? input.threads : 0,
       processes: input.processes ?? 0,
       rounds: opts.rounds,
+      warmupOps: warmupOpsFor(opts.duration === undefined ? opts.ops : undefined),
     },
     machine: {
       cores: input.cores,

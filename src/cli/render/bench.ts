@@ -45,6 +45,8 @@ export interface BenchReport extends Pick<
     /** Forked OS processes (--processes; 0 with worker threads). */
     processes: number;
     rounds: number;
+    /** Untimed operations run before each timed run (split over the threads or processes), so it starts warm. */
+    warmupOps: number;
   };
   machine: { cores: number; cpu: string; node: string; serverIsLocal: boolean; loadAverage: number };
   opsRequested: number | null;
@@ -116,7 +118,9 @@ export function printBenchReport(report: BenchReport, opts: GlobalOptions, strea
   head[0] = c.bold(title) + c.dim(head[0]!.slice(title.length));
   out.push(head[0], ...head.slice(1).map((l) => c.dim(l)));
   out.push(...para(report.operation.what));
-  const perRun = cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`;
+  const perRun =
+    (cfg.ops !== null ? `${cfg.ops.toLocaleString("en-US")} operations` : `${cfg.durationMs} ms`) +
+    (cfg.warmupOps > 0 ? ` (after ${cfg.warmupOps.toLocaleString("en-US")} untimed)` : "");
   const workers =
     cfg.processes > 0 ? `${cfg.processes} processes` : `${cfg.threads} worker thread${cfg.threads === 1 ? "" : "s"}`;
   out.push(
