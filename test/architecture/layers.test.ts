@@ -9,8 +9,8 @@
  *    src/cli imports scenarios/;
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
  *    or an ioredis method).
- * And at run time: `--help` and `--version` load none of ioredis, ora or chalk (watched by a module resolve
- * hook), while a real `ratelimit` run does (the control that shows the hook sees them). bin/ runs the esbuild bundle
+ * And at run time: `--help` and `--version` load none of ioredis, ora or chalk, nor node:crypto (watched by a module
+ * resolve hook), while a real `ratelimit` run does (the control that shows the hook sees them). bin/ runs the esbuild bundle
  * (dist/bundle), where the packages are inlined into chunks: esbuild's metafile (dist/bundle-meta.json, written by
  * `npm run build`) says which sources each chunk holds, so a loaded chunk counts as loading every package in it.
  */
@@ -310,6 +310,8 @@ describe("--help and --version load no Redis client and no terminal UI", () => {
     expect(run.lines.some((l) => l.includes("/dist/bundle/cli.js"))).toBe(true);
     expect(run.packages.has("commander")).toBe(true);
     for (const pkg of HEAVY) expect(run.packages.has(pkg), `${args.join(" ")} loaded ${pkg}`).toBe(false);
+    // Nor node:crypto (about 8 ms of start-up): a run's prefix and scripts need it, help does not.
+    expect(run.lines.filter((l) => l.includes("node:crypto"))).toEqual([]);
   });
 
   it("no arguments at all (help on stderr, exit 2)", async () => {
