@@ -4,7 +4,7 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectError } from "../errors.js";
-import { killWithParent } from "./kill-with-parent.js";
+import { killWithParent, removeWithParent } from "./kill-with-parent.js";
 import { versionFromBanner } from "./server-info.js";
 
 /** A real `redis-server` started for one run (or one test file): no persistence, a temporary directory, a free port. */
@@ -115,6 +115,13 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
     throw new ConnectError(`no Redis answers and there is no redis-server binary to start one: ${INSTALL_HINT}`);
   }
   const dir = mkdtempSync(join(tmpdir(), "redis-patterns-"));
+  // Kept while the server lives and across a kill() and restart(); a SIGKILL of this process, which runs none of the
+  // paths below, leaves it to its watcher.
+  const unwatchDir = removeWithParent(dir);
+  const removeDir = () => {
+    rmSync(dir, { recursive: true, force: true });
+    unwatchDir();
+  };
   const argsFor = (port: number): string[] => [
     // redis-server takes a config file only as its first argument.
     ...(options.configFile ? [options.configFile] : []),
@@ -137,10 +144,10 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
     const port = options.port ?? (await freePort());
     let child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
     // Stopped on every exit path below; a SIGKILL of this process, which runs none of them, by its watcher.
-    killWithParent(child, dir);
+    killWithParent(child);
     const unregister = register(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     });
     const up = await waitUntilListening(child, port, startTimeoutMs);
     if (up === true) {
@@ -159,7 +166,8 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
         },
         stop: async () => {
           stopped = true;
-          await stopChild(child, dir);
+          await stopChild(child);
+          removeDir();
           unregister();
         },
         kill: () => killChild(child),
@@ -167,10 +175,10 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
           if (stopped) throw new Error("restart() after stop(): the server's directory is gone");
           await killChild(child);
           child = spawn(binary, argsFor(port), { stdio: ["ignore", "pipe", "pipe"] });
-          killWithParent(child, dir);
+          killWithParent(child);
           const again = await waitUntilListening(child, port, startTimeoutMs);
           if (again !== true) {
-            await stopChild(child, null);
+            await stopChild(child);
             throw new ConnectError(
               `could not restart redis-server: ${again.trim().split("\n").pop() ?? "unknown error"}`,
             );
@@ -180,10 +188,10 @@ export async function startThrowawayServer(options: ThrowawayOptions = {}): Prom
         },
       };
     }
-    await stopChild(child, null);
+    await stopChild(child);
     unregister();
     if (attempt === 4 || options.port !== undefined || !/in use/i.test(up)) {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
       throw new ConnectError(`could not start redis-server: ${up.trim().split("\n").pop() ?? "unknown error"}`);
     }
   }
@@ -251,7 +259,7 @@ async function killChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function stopChild(child: ChildProcess, dir: string | null): Promise<void> {
+async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
@@ -259,5 +267,4 @@ async function stopChild(child: ChildProcess, dir: string | null): Promise<void>
     await exited;
     clearTimeout(timer);
   }
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * them outlives it, nor its directory. A SIGKILL of the CLI, which runs none of its handlers, is covered by a watcher
  * per server (src/redis/kill-with-parent.ts), which also removes the server's directory.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -129,6 +129,23 @@ describe("temporary directories never outlive the run", () => {
     }
     return undefined;
   }
+
+  it("SIGKILL after a throwaway server was killed (kept for a restart): its directory is removed too", async () => {
+    const module = new URL("../../dist/src/redis/throwaway-server.js", import.meta.url).href;
+    const script =
+      `const { startThrowawayServer } = await import(${JSON.stringify(module)});` +
+      "const s = await startThrowawayServer(); await s.kill(); console.log(s.dir); setInterval(() => {}, 1000);";
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    await waitFor("the server's directory", async () => out.includes("\n"), 20_000);
+    const dir = out.trim();
+    expect(existsSync(dir), dir).toBe(true);
+    child.kill("SIGKILL");
+    await waitFor(`${dir} to be removed`, async () => !existsSync(dir), 10_000);
+  }, 60_000);
 
   it("SIGKILL of cache: the embedded SQLite origin's temporary directory is removed (by its watcher)", async () => {
     const run = startCli(["cache", "--reads", "1000000", "--url", server().url, "--json"], { timeoutMs: 60_000 });
