@@ -15,6 +15,8 @@ import { LOCK_ALGORITHMS } from "../../src/cli/options/lock.js";
 import { QUEUE_KINDS } from "../../src/cli/options/queue.js";
 import { RATE_LIMIT_ALGORITHMS } from "../../src/cli/options/ratelimit-algorithms.js";
 import { SESSION_VARIANTS } from "../../src/cli/options/session.js";
+import { createProgram } from "../../src/cli/program.js";
+import { PATTERNS as DOCTOR_PATTERNS } from "../../src/doctor/requirements.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -89,6 +91,21 @@ describe("the scenario catalog", () => {
       expect(existsSync(join(ROOT, "scenarios", `${id}.ts`)), `scenarios/${id}.ts`).toBe(true);
       // Redlock needs five masters of its own, so smoke (which runs the catalog) leaves it to `lock --algo redlock`.
       if (id !== "lock/redlock") expect(ids, choice).toContain(id);
+    }
+  });
+
+  it("doctor judges exactly the catalog's patterns, and the help of doctor and tour names each of them", () => {
+    // doctor's requirements table is its own list (what each pattern sends); a pattern missing there is never judged.
+    expect([...DOCTOR_PATTERNS].sort()).toEqual(catalog.map((e) => e.name).sort());
+    const program = createProgram();
+    const help = (name: string) =>
+      program.commands
+        .find((c) => c.name() === name)!
+        .helpInformation()
+        .replace(/\s+/g, " ");
+    for (const name of catalog.map((e) => e.name)) {
+      expect(help("doctor"), `doctor --help names ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+      expect(help("tour"), `tour --help names ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
     }
   });
 });

@@ -38,7 +38,7 @@ export function declareDoctor(program: Command, run: (opts: DoctorCliOptions) =>
     )
     .option(
       "--only <patterns>",
-      "judge only these patterns, comma-separated: ratelimit,cache,session,leaderboard,hll,analytics,lock,queue",
+      `judge only these patterns, comma-separated (ratelimit,lock), from: ${DOCTOR_PATTERNS.join(", ")}`,
       option(parsePatternList),
     )
     .option(

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+// The catalog is data (its scenarios load lazily), so --help stays cheap.
+import { catalog } from "../../../scenarios/index.js";
 import type { GlobalOptions } from "./common.js";
 
 export interface TourCliOptions extends GlobalOptions {
@@ -15,10 +17,7 @@ export function declareTour(program: Command, run: (opts: TourCliOptions) => Pro
       "a guided walkthrough of every pattern: each step explained, each command shown before it is sent, " +
         "parameters to change, a sandbox for your own commands",
     )
-    .argument(
-      "[pattern]",
-      "a pattern (ratelimit, cache, session, leaderboard, lock, hll, analytics, queue) or one scenario (lock/no-lock)",
-    )
+    .argument("[pattern]", `a pattern (${catalog.map((e) => e.name).join(", ")}) or one scenario (lock/no-lock)`)
     .option("--no-input", "never prompt: refuse with exit 2 (what a script or CI gets anyway)")
     .addHelpText(
       "after",
