@@ -9,27 +9,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeWithParent } from "../../redis/kill-with-parent.js";
-import type { ReplyValue } from "../../redis/recorder.js";
-import {
-  delay,
-  latestPerId,
-  newCounts,
-  rowReply,
-  runStatement,
-  type OriginCounts,
-  type OriginDb,
-  type OriginDbOptions,
-  type UserRow,
-} from "./origin-db.js";
+import { newCounts, type OriginDb, type OriginDbOptions, type UserRow } from "./origin-db.js";
 import { sqliteDriver, type SqliteDriver, type SqliteDriverName, type SqliteHandle } from "./sqlite-driver.js";
+import { SqlOrigin, type SqlDialect, type SqlShared } from "./sql-origin.js";
 
-interface Shared {
+interface Shared extends SqlShared {
   file: string;
   /** Set when the file is ours to remove. */
   tempDir?: string;
-  counts: OriginCounts;
-  /** Set once this run's CREATE TABLE succeeded: only then may it drop the table. */
-  created: boolean;
   open: Set<SqliteOrigin>;
   driver: SqliteDriver;
   /**
@@ -39,6 +26,19 @@ interface Shared {
   handle?: SqliteHandle;
   removeOnExit?: () => void;
 }
+
+const sqlite: SqlDialect = {
+  param: () => "?",
+  seed: (t) =>
+    `INSERT INTO ${t} (id, name, version) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE ` +
+    `i < ?) SELECT i, 'user ' || i, 1 FROM n`,
+  batch: (count) => {
+    const rows = Array.from({ length: count }, (_, i) =>
+      i === 0 ? "SELECT ? AS id, ? AS name, ? AS version" : "SELECT ?, ?, ?",
+    );
+    return `(${rows.join(" UNION ALL ")}) AS v`;
+  },
+};
 
 export async function openSqliteOrigin(
   options: OriginDbOptions,
@@ -69,22 +69,19 @@ export async function openSqliteOrigin(
   return new SqliteOrigin(shared, options, options.client ?? "main", true);
 }
 
-class SqliteOrigin implements OriginDb {
+class SqliteOrigin extends SqlOrigin {
   readonly kind = "sqlite" as const;
-  readonly table: string;
-  readonly counts: OriginCounts;
   readonly driver: SqliteDriverName;
   readonly engine: string;
   private readonly db: SqliteHandle;
 
   constructor(
     private readonly shared: Shared,
-    private readonly options: OriginDbOptions,
-    readonly client: string,
+    options: OriginDbOptions,
+    client: string,
     private readonly root: boolean,
   ) {
-    this.table = options.table;
-    this.counts = shared.counts;
+    super(shared, options, client, sqlite);
     this.driver = shared.driver.name;
     this.engine = `SQLite ${shared.driver.version} on ${shared.driver.name === "wasm" ? "WebAssembly" : "node:sqlite"}`;
     this.db = shared.handle ?? this.openHandle();
@@ -115,117 +112,12 @@ class SqliteOrigin implements OriginDb {
     return db;
   }
 
-  /** Record one statement; the latency sleep and the synchronous call run inside the recorded call. */
-  private run<T>(sql: string, params: (string | number)[], exec: () => T, reply: (value: T) => ReplyValue): Promise<T> {
-    const record = this.options.record ?? runStatement;
-    const latency = this.options.latencyMs ?? 0;
-    return record(
-      this.client,
-      [sql, ...params.map(String)],
-      async () => {
-        await delay(latency);
-        return exec();
-      },
-      reply,
-    );
+  protected query(sql: string, params: (string | number)[]): UserRow[] {
+    return this.db.all(sql, params) as unknown as UserRow[];
   }
 
-  async createTable(users: number): Promise<void> {
-    const t = this.table;
-    const create = `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)`;
-    await this.run(
-      create,
-      [],
-      () => this.db.run(create),
-      () => "CREATE TABLE",
-    );
-    this.shared.created = true;
-    const seed =
-      `INSERT INTO ${t} (id, name, version) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE ` +
-      `i < ?) SELECT i, 'user ' || i, 1 FROM n`;
-    await this.run(
-      seed,
-      [users],
-      () => this.db.run(seed, [users]),
-      (n) => `INSERT ${n}`,
-    );
-  }
-
-  async readUser(id: number): Promise<UserRow | null> {
-    const sql = `SELECT id, name, version FROM ${this.table} WHERE id = ?`;
-    this.counts.reads += 1;
-    return this.run(sql, [id], () => this.db.get(sql, [id]) as UserRow | null, rowReply);
-  }
-
-  async readAllUsers(): Promise<UserRow[]> {
-    const sql = `SELECT id, name, version FROM ${this.table} ORDER BY id`;
-    return this.run(
-      sql,
-      [],
-      () => this.db.all(sql) as unknown as UserRow[],
-      (rows) => `${rows.length} rows`,
-    );
-  }
-
-  async updateUser(row: UserRow): Promise<number> {
-    const sql = `UPDATE ${this.table} SET name = ?, version = ? WHERE id = ?`;
-    const changed = await this.run(
-      sql,
-      [row.name, row.version, row.id],
-      () => this.db.run(sql, [row.name, row.version, row.id]),
-      (n) => `UPDATE ${n}`,
-    );
-    this.counts.writes += changed;
-    this.counts.writeStatements += 1;
-    return changed;
-  }
-
-  async applyWrites(rows: readonly UserRow[]): Promise<number> {
-    const latest = latestPerId(rows);
-    if (latest.length === 0) return 0;
-    const t = this.table;
-    const values = latest
-      .map((_, i) => (i === 0 ? "SELECT ? AS id, ? AS name, ? AS version" : "SELECT ?, ?, ?"))
-      .join(" UNION ALL ");
-    const sql =
-      `UPDATE ${t} SET name = v.name, version = v.version FROM (${values}) AS v WHERE ${t}.id = v.id ` +
-      `AND ${t}.version < v.version`;
-    const params = latest.flatMap((r) => [r.id, r.name, r.version]);
-    const changed = await this.run(
-      sql,
-      params,
-      () => this.db.run(sql, params),
-      (n) => `UPDATE ${n}`,
-    );
-    this.counts.writes += changed;
-    this.counts.writeStatements += 1;
-    return changed;
-  }
-
-  async renameAllUsers(suffix: string): Promise<number> {
-    const sql = `UPDATE ${this.table} SET name = name || ?, version = version + 1`;
-    const changed = await this.run(
-      sql,
-      [suffix],
-      () => this.db.run(sql, [suffix]),
-      (n) => `UPDATE ${n}`,
-    );
-    this.counts.writes += changed;
-    this.counts.writeStatements += 1;
-    return changed;
-  }
-
-  async dropTable(): Promise<void> {
-    // Only a table this run created: if CREATE TABLE failed, the name belongs to someone else.
-    if (!this.shared.created) return;
-    this.shared.created = false;
-    const sql = `DROP TABLE ${this.table}`;
-    await this.run(
-      sql,
-      [],
-      () => this.db.run(sql),
-      () => "DROP TABLE",
-    );
+  protected execute(sql: string, params: (string | number)[]): number {
+    return this.db.run(sql, params);
   }
 
   async connect(client: string): Promise<OriginDb> {
