@@ -2,6 +2,8 @@ import type { Redis } from "ioredis";
 import {
   DeliveryLedger,
   emailMessages,
+  encodeMessage,
+  enqueueMessage,
   sendEmail,
   type EmailMessage,
   type QueueCounts,
@@ -63,8 +65,14 @@ export function consumerName(n: number): string {
   return `consumer-${n}`;
 }
 
+/** Who crashes: consumer-1 for good, consumer-2 to restart. */
+export interface CrashPlan {
+  dies: string;
+  restarts: string;
+}
+
 /** Who crashes (with `crash`): consumer-1 for good, consumer-2 to restart; the rest keep working. */
-export function crashPlan(p: QueueParams): { dies: string; restarts: string } | undefined {
+export function crashPlan(p: QueueParams): CrashPlan | undefined {
   if (!p.crash) return undefined;
   if (p.consumers < 2) throw new Error("a crash needs at least 2 consumers: one dies for good, one restarts");
   return { dies: consumerName(1), restarts: consumerName(2) };
@@ -74,6 +82,22 @@ export function crashPlan(p: QueueParams): { dies: string; restarts: string } | 
 export function liveConsumers(p: QueueParams): string[] {
   const all = Array.from({ length: p.consumers }, (_, i) => consumerName(i + 1));
   return p.crash ? all.slice(1) : all;
+}
+
+/** The list queues' producer, on its own connection: LPUSH every message onto `queue`. The queue's length after. */
+export async function pushAll(
+  ctx: ScenarioContext<QueueParams>,
+  state: QueueState,
+  kind: QueueKind,
+  queue: string,
+): Promise<number> {
+  const producer = await ctx.connect(`${kind}:producer`);
+  let length = 0;
+  for (const message of state.messages) {
+    length = await enqueueMessage(producer, queue, encodeMessage(message));
+    state.ledger.produced(message.id);
+  }
+  return length;
 }
 
 /**
@@ -93,17 +117,6 @@ export async function connectionOf(
   return conn;
 }
 
-/**
- * The crash: the consumer's connection is closed, as when its process dies. No command is sent: the server just
- * sees the socket close. Waits until the client has let go of it.
- */
-export async function killConnection(conn: Redis): Promise<void> {
-  if (conn.status === "end") return;
-  const ended = new Promise<void>((resolve) => conn.once("end", () => resolve()));
-  conn.disconnect();
-  await ended;
-}
-
 /** The consumer's work on a message (send the e-mail), entered in the ledger. False when it failed (poison). */
 export function work(
   state: QueueState,
@@ -119,67 +132,6 @@ export function work(
     state.ledger.failed(message.id, consumer, error);
     return { ok: false, error };
   }
-}
-
-/** A consumer's batch: up to `size` messages taken one at a time, fewer when the queue runs dry. */
-export async function takeBatch(size: number, takeOne: () => Promise<Delivery | null>): Promise<Delivery[]> {
-  const batch: Delivery[] = [];
-  for (let i = 0; i < size; i++) {
-    const delivery = await takeOne();
-    if (!delivery) break;
-    batch.push(delivery);
-  }
-  return batch;
-}
-
-/**
- * A consumer dies in the middle of a batch, at a fixed point so every run fails the same way: the batch's earlier
- * messages are finished and acknowledged, the second-to-last is worked on (the e-mail goes out) but never
- * acknowledged, the last is never started. Then its connection closes.
- */
-export async function crashMidBatch(
-  ctx: ScenarioContext<QueueParams>,
-  state: QueueState,
-  consumer: string,
-  conn: Redis,
-  batch: Delivery[],
-  acknowledge: (delivery: Delivery) => Promise<void>,
-  restarts: boolean,
-): Promise<CrashRecord> {
-  const record: CrashRecord = {
-    consumer,
-    restarts,
-    taken: batch.map((d) => d.message.id),
-    finished: [],
-    doneNotAcked: [],
-    notStarted: [],
-  };
-  for (const [i, delivery] of batch.entries()) {
-    const id = delivery.message.id;
-    if (i === batch.length - 1) {
-      record.notStarted.push(id);
-      continue;
-    }
-    const done = work(state, consumer, delivery.message);
-    if (!done.ok) record.notStarted.push(id);
-    else if (i === batch.length - 2) record.doneNotAcked.push(id);
-    else {
-      await acknowledge(delivery);
-      record.finished.push(id);
-    }
-  }
-  await killConnection(conn);
-  state.crashes.push(record);
-  const parts = [
-    record.finished.length > 0 ? `finished ${record.finished.join(", ")}` : "",
-    record.doneNotAcked.length > 0 ? `sent ${record.doneNotAcked.join(", ")} but died before acknowledging it` : "",
-    record.notStarted.length > 0 ? `never started ${record.notStarted.join(", ")}` : "",
-  ].filter(Boolean);
-  ctx.note(
-    `${consumer} took ${record.taken.join(", ") || "nothing"}; ${parts.join("; ") || "had nothing to do"}. Its ` +
-      `connection closed (the process died)${restarts ? "; it will restart" : ", for good"}.`,
-  );
-  return record;
 }
 
 /** Run consumer loops concurrently and wait for all of them; the first failure is rethrown once all have stopped. */
@@ -316,35 +268,45 @@ export function reportCounts(ctx: ScenarioContext<QueueParams>, state: QueueStat
       { label: "lost", value: fate.lost },
     ],
   });
+  const tally: Record<TallyMetric, number> = {
+    produced: counts.produced,
+    ackedMessages: fate.acked,
+    unacked: fate.unacked,
+    deadLettered: fate.deadLettered,
+    lost: fate.lost,
+    redelivered: counts.redelivered,
+    duplicates: counts.duplicates,
+  };
   ctx.table({
     title: "Every produced message ends one way: acknowledged + worked on, never acknowledged + dead-lettered + lost",
     columns: [...TALLY_COLUMNS, "throughput"],
-    rows: [
-      [
-        counts.produced,
-        fate.acked,
-        fate.unacked,
-        fate.deadLettered,
-        fate.lost,
-        counts.redelivered,
-        counts.duplicates,
-        fmtThroughput(throughput(state)),
-      ],
-    ],
+    rows: [[...tallyRow((m) => tally[m]), fmtThroughput(throughput(state))]],
   });
   return counts;
 }
 
-/** The tally of a run's messages, one column each: the scenario's table and the CLI's comparison of the queues. */
-export const TALLY_COLUMNS = [
-  "produced",
-  "acknowledged",
-  "never acknowledged",
-  "dead-lettered",
-  "lost",
-  "redelivered",
-  "duplicates",
+/**
+ * The tally of a run's messages: each column and the metric the run reports it as, in order. The scenario's table and
+ * the CLI's comparison of the queues (which reads the metrics back) both lay their rows out by it.
+ */
+export const TALLY = [
+  { column: "produced", metric: "produced" },
+  { column: "acknowledged", metric: "ackedMessages" },
+  { column: "never acknowledged", metric: "unacked" },
+  { column: "dead-lettered", metric: "deadLettered" },
+  { column: "lost", metric: "lost" },
+  { column: "redelivered", metric: "redelivered" },
+  { column: "duplicates", metric: "duplicates" },
 ] as const;
+
+export type TallyMetric = (typeof TALLY)[number]["metric"];
+
+export const TALLY_COLUMNS = TALLY.map((t) => t.column);
+
+/** One tally row: each column's value, in the tally's order. */
+export function tallyRow<T>(value: (metric: TallyMetric) => T): T[] {
+  return TALLY.map((t) => value(t.metric));
+}
 
 export function fmtThroughput(perSec: number | null): string {
   return perSec === null ? "–" : `${perSec.toLocaleString("en-US")} msg/s`;

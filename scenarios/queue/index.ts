@@ -14,4 +14,4 @@ export const queueScenarios: Record<QueueKind, ScenarioDef<QueueParams, any>> = 
 };
 
 export { defaultQueueParams, type QueueParams } from "./params.js";
-export { TALLY_COLUMNS } from "./consumers.js";
+export { TALLY_COLUMNS, tallyRow } from "./consumers.js";

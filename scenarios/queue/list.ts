@@ -1,19 +1,12 @@
 import { commandsOn } from "../../src/runner/evidence.js";
 import type { Redis } from "ioredis";
-import {
-  decodeMessage,
-  encodeMessage,
-  enqueueMessage,
-  queueFeatures,
-  takeMessage,
-} from "../../src/patterns/queue/index.js";
+import { decodeMessage, queueFeatures, takeMessage } from "../../src/patterns/queue/index.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type ScenarioContext, type StepDef } from "../../src/runner/types.js";
 import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
   connectionOf,
-  crashMidBatch,
-  takeBatch,
+  pushAll,
   crashPlan,
   drainMeter,
   initQueueState,
@@ -28,6 +21,7 @@ import {
   type QueueState,
 } from "./consumers.js";
 import { messageEvidence } from "./evidence.js";
+import { crashBoth, takeBatch } from "./crash.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 
 type Ctx = ScenarioContext<QueueParams>;
@@ -92,12 +86,7 @@ export default defineScenario<QueueParams, QueueState>({
           "LPUSH adds on the left, BRPOP takes from the right: the oldest message is served first. The list " +
           "holds the only copy of each message.",
         run: async (ctx, state) => {
-          const producer = await ctx.connect("list:producer");
-          let length = 0;
-          for (const message of state.messages) {
-            length = await enqueueMessage(producer, queueKey(ctx), encodeMessage(message));
-            state.ledger.produced(message.id);
-          }
+          const length = await pushAll(ctx, state, "list", queueKey(ctx));
           ctx.note(
             `${length} messages waiting (${state.messages[0]?.id} … ${state.messages[state.messages.length - 1]?.id})`,
           );
@@ -112,22 +101,12 @@ export default defineScenario<QueueParams, QueueState>({
             `Each consumer works on ${p.batch} messages at once (${p.batch} BRPOPs). The crash point is fixed, ` +
             `so every run fails the same way: the batch's first messages are finished, the second-to-last is ` +
             `sent but not acknowledged, the last is never started.`,
-          run: async (ctx, state) => {
-            for (const consumer of [plan.dies, plan.restarts]) {
-              const conn = await connectionOf(ctx, state, "list", consumer);
-              const batch = await takeBatch(p.batch, () => take(ctx, state, consumer, conn));
+          run: (ctx, state) =>
+            crashBoth(ctx, state, "list", plan, {
+              takeBatch: (consumer, conn) => takeBatch(p.batch, () => take(ctx, state, consumer, conn)),
               // With a plain list there is nothing to acknowledge: the work being done is all there is.
-              await crashMidBatch(
-                ctx,
-                state,
-                consumer,
-                conn,
-                batch,
-                async (d) => state.ledger.acked(d.message.id, consumer),
-                consumer === plan.restarts,
-              );
-            }
-          },
+              acknowledge: async (consumer, _conn, d) => state.ledger.acked(d.message.id, consumer),
+            }),
         },
         {
           title: "What the crashes left in Redis: nothing of the messages they held",

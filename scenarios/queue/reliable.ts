@@ -6,8 +6,6 @@ import { commandsNamed } from "../../src/runner/evidence.js";
  */
 import {
   decodeMessage,
-  encodeMessage,
-  enqueueMessage,
   registerConsumer,
   registeredConsumers,
   resumeUnfinished,
@@ -18,8 +16,7 @@ import { defineScenario, type StepDef } from "../../src/runner/types.js";
 import { CHAPTER, defaultQueueParams, type QueueParams } from "./params.js";
 import {
   connectionOf,
-  crashMidBatch,
-  takeBatch,
+  pushAll,
   crashPlan,
   initQueueState,
   list,
@@ -32,6 +29,7 @@ import {
   checkNothingLost,
 } from "./consumers.js";
 import { messageEvidence } from "./evidence.js";
+import { crashBoth, takeBatch } from "./crash.js";
 import { ELEMENT_BYTES as B } from "../../src/redis/memory.js";
 import { acknowledge, drainAll, fmtTime, moveOf, queueKeys, take, type ReliableState } from "./reliable-consumer.js";
 
@@ -76,12 +74,7 @@ export default defineScenario<QueueParams, ReliableState>({
                 `deprecated since 6.2`,
             );
           }
-          const producer = await ctx.connect("reliable:producer");
-          let length = 0;
-          for (const message of state.messages) {
-            length = await enqueueMessage(producer, queueKeys(ctx).queue, encodeMessage(message));
-            state.ledger.produced(message.id);
-          }
+          const length = await pushAll(ctx, state, "reliable", queueKeys(ctx).queue);
           ctx.note(`${length} messages waiting`);
         },
       },
@@ -94,22 +87,14 @@ export default defineScenario<QueueParams, ReliableState>({
             `Each registers (SADD), then takes ${p.batch} messages: ${move} into its processing list, HSET of ` +
             `the time taken. Same crash point as the simple queue: first finished (LREM + HDEL in one MULTI), ` +
             `second sent but not acknowledged, last never started.`,
-          run: async (ctx, state) => {
-            for (const consumer of [plan.dies, plan.restarts]) {
-              const conn = await connectionOf(ctx, state, "reliable", consumer);
-              await registerConsumer(conn, queueKeys(ctx), consumer);
-              const batch = await takeBatch(p.batch, () => take(ctx, state, consumer, conn));
-              await crashMidBatch(
-                ctx,
-                state,
-                consumer,
-                conn,
-                batch,
-                (d) => acknowledge(ctx, state, consumer, conn, d),
-                consumer === plan.restarts,
-              );
-            }
-          },
+          run: (ctx, state) =>
+            crashBoth(ctx, state, "reliable", plan, {
+              takeBatch: async (consumer, conn) => {
+                await registerConsumer(conn, queueKeys(ctx), consumer);
+                return takeBatch(p.batch, () => take(ctx, state, consumer, conn));
+              },
+              acknowledge: (consumer, conn, d) => acknowledge(ctx, state, consumer, conn, d),
+            }),
         },
         {
           title: "What the crashes left in Redis: the processing lists still hold every unfinished message",

@@ -15,11 +15,11 @@ import { tag } from "../../src/redis/keys.js";
 import type { ServerSupport } from "../../src/runner/support.js";
 import type { ScenarioContext } from "../../src/runner/types.js";
 import type { QueueParams } from "./params.js";
-import { connectionOf, crashPlan, drainMeter, work, type Delivery, type QueueState } from "./consumers.js";
+import { connectionOf, drainMeter, work, type Delivery, type QueueState } from "./consumers.js";
 
 export type Ctx = ScenarioContext<QueueParams>;
 
-export type CrashPlan = NonNullable<ReturnType<typeof crashPlan>>;
+export type { CrashPlan } from "./consumers.js";
 
 /** The chapter's group name. */
 export const GROUP = "email-workers";

@@ -13,7 +13,8 @@ import {
   removeConsumer,
 } from "../../src/patterns/queue/index.js";
 import { sleep } from "../../src/runner/clock.js";
-import { connectionOf, crashMidBatch, drainMeter, list, runConcurrently, sameIds, type Delivery } from "./consumers.js";
+import { crashBoth } from "./crash.js";
+import { connectionOf, drainMeter, list, runConcurrently, sameIds, type Delivery } from "./consumers.js";
 import { messageEvidence } from "./evidence.js";
 import { commandsNamed } from "../../src/runner/evidence.js";
 import {
@@ -57,23 +58,14 @@ export async function produce(ctx: Ctx, state: StreamState): Promise<void> {
 }
 
 /** The two crashing consumers each read a batch and die part-way through it. */
-export async function crashMidBatches(ctx: Ctx, state: StreamState, plan: CrashPlan): Promise<void> {
-  for (const consumer of [plan.dies, plan.restarts]) {
-    const conn = await connectionOf(ctx, state, "stream", consumer);
-    const { deliveries } = await read(ctx, state, consumer, conn, ">");
-    await crashMidBatch(
-      ctx,
-      state,
-      consumer,
-      conn,
-      deliveries,
-      async (d) => {
-        if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [d.ref])) === 1)
-          state.ledger.acked(d.message.id, consumer);
-      },
-      consumer === plan.restarts,
-    );
-  }
+export function crashMidBatches(ctx: Ctx, state: StreamState, plan: CrashPlan): Promise<void> {
+  return crashBoth(ctx, state, "stream", plan, {
+    takeBatch: async (consumer, conn) => (await read(ctx, state, consumer, conn, ">")).deliveries,
+    acknowledge: async (consumer, conn, d) => {
+      if ((await acknowledgeEntries(conn, keysOf(ctx).stream, GROUP, [d.ref])) === 1)
+        state.ledger.acked(d.message.id, consumer);
+    },
+  });
 }
 
 /** XPENDING, summary and extended: exactly the crashed consumers' unacknowledged entries. */

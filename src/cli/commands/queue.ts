@@ -1,4 +1,4 @@
-import { queueScenarios, TALLY_COLUMNS, type QueueParams } from "../../../scenarios/queue/index.js";
+import { queueScenarios, TALLY_COLUMNS, tallyRow, type QueueParams } from "../../../scenarios/queue/index.js";
 import { UsageError } from "../../errors.js";
 import { queueKinds } from "../../patterns/queue/index.js";
 import { planRun } from "../../runner/runner.js";
@@ -59,13 +59,7 @@ export function compareQueues(results: ScenarioResult[]): TableData {
     columns: ["queue", ...TALLY_COLUMNS, "throughput (msg/s)", "checks"],
     rows: results.map((r) => [
       r.id.replace("queue/", ""),
-      num(r.metrics.produced),
-      num(r.metrics.ackedMessages),
-      num(r.metrics.unacked),
-      num(r.metrics.deadLettered),
-      num(r.metrics.lost),
-      num(r.metrics.redelivered),
-      num(r.metrics.duplicates),
+      ...tallyRow((metric) => num(r.metrics[metric])),
       num(r.metrics.throughput),
       `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
     ]),
