@@ -53,6 +53,22 @@ async function servers(ctx: Ctx, state: LostUpdateState): Promise<{ a: Redis; b:
   return { a: state.a, b: state.b };
 }
 
+/**
+ * The start of each race: both app servers, a new session logged in on server-a (the JSON with SET … EX, or a hash
+ * with HSET + EXPIRE), the table's first row, and where in the trace the race begins.
+ */
+async function startRace(ctx: Ctx, state: LostUpdateState, session: "json" | "hash") {
+  const { a, b } = await servers(ctx, state);
+  const key = sessionKey(ctx, newSessionId());
+  const mark = ctx.commands().length;
+  const ttl = ctx.params.ttlSeconds;
+  if (session === "json") await saveSession(a, key, BASE, ttl);
+  else await createHashSession(a, key, BASE, ttl);
+  const login = session === "json" ? `SET … EX ${ttl}` : `HSET + EXPIRE ${ttl}`;
+  const rows: Row[] = [["login", "server-a", login, show(BASE)]];
+  return { a, b, key, mark, rows };
+}
+
 export default defineScenario<SessionParams, LostUpdateState>({
   id: "session/lost-update",
   title: "The lost update: two requests rewrite the whole session; field-level writes keep both",
@@ -75,11 +91,7 @@ export default defineScenario<SessionParams, LostUpdateState>({
         "Order: A reads, B reads, A writes (cart_size 1), B writes (theme dark) from the copy it read before A's " +
         "write.",
       run: async (ctx, state) => {
-        const { a, b } = await servers(ctx, state);
-        const key = sessionKey(ctx, newSessionId());
-        const mark = ctx.commands().length;
-        await saveSession(a, key, BASE, p.ttlSeconds);
-        const rows: Row[] = [["login", "server-a", `SET … EX ${p.ttlSeconds}`, show(BASE)]];
+        const { a, b, key, mark, rows } = await startRace(ctx, state, "json");
         const seenA = (await readSession(a, key))!;
         rows.push(["A reads", "server-a", "GET", show(seenA)]);
         const seenB = (await readSession(b, key))!;
@@ -123,11 +135,7 @@ export default defineScenario<SessionParams, LostUpdateState>({
       title: "Field-level writes on a hash: A's HINCRBY and B's HSET touch only their field",
       say: "The same order (A reads, B reads, A writes, B writes), but each write names only the field it changes.",
       run: async (ctx, state) => {
-        const { a, b } = await servers(ctx, state);
-        const key = sessionKey(ctx, newSessionId());
-        const mark = ctx.commands().length;
-        await createHashSession(a, key, BASE, p.ttlSeconds);
-        const rows: Row[] = [["login", "server-a", `HSET + EXPIRE ${p.ttlSeconds}`, show(BASE)]];
+        const { a, b, key, mark, rows } = await startRace(ctx, state, "hash");
         rows.push(["A reads", "server-a", "HGETALL", show(await readHashSession(a, key))]);
         rows.push(["B reads", "server-b", "HGETALL", show(await readHashSession(b, key))]);
         const cart = await addToCart(a, key, { ttlSeconds: p.ttlSeconds, items: Number(CHANGE_A.value) });
@@ -159,11 +167,7 @@ export default defineScenario<SessionParams, LostUpdateState>({
         "its WATCH and runs nothing (EXEC → nil), so B reads again, reapplies its change to A's version and " +
         "commits.",
       run: async (ctx, state) => {
-        const { a, b } = await servers(ctx, state);
-        const key = sessionKey(ctx, newSessionId());
-        const mark = ctx.commands().length;
-        await saveSession(a, key, BASE, p.ttlSeconds);
-        const rows: Row[] = [["login", "server-a", `SET … EX ${p.ttlSeconds}`, show(BASE)]];
+        const { a, b, key, mark, rows } = await startRace(ctx, state, "json");
         const seenA = (await watchSession(a, key))!;
         rows.push(["A reads", "server-a", "WATCH, GET", show(seenA)]);
         let seenB: SessionData = (await watchSession(b, key))!;
