@@ -1,6 +1,5 @@
-import { readCacheAside, writeCacheAside } from "../../src/patterns/cache/index.js";
-import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
-import { readsEvidence } from "./evidence.js";
+import { writeCacheAside } from "../../src/patterns/cache/index.js";
+import { committing, entryKey, strategyReads, workloadScenario, type StrategyImpl } from "./workload.js";
 
 export const cacheAside: StrategyImpl = {
   strategy: "cache-aside",
@@ -11,21 +10,8 @@ export const cacheAside: StrategyImpl = {
     "next read loads the new row. The most common pattern: only what is read is cached, and a cache outage only " +
     "slows reads down.",
   readsAndWrites: "A read: GET, and on a miss SELECT + SET … PX. A write: UPDATE, then DEL of the entry.",
-  read: (ctx, _state, db, id) =>
-    readCacheAside(ctx.redis, db, cacheKey(ctx, "cache-aside", id), id, { ttlMs: ctx.params.ttlMs }),
   async write(ctx, state, db, row) {
-    await writeCacheAside(
-      ctx.redis,
-      {
-        updateUser: async (r) => {
-          const n = await db.updateUser(r);
-          committed(state, r);
-          return n;
-        },
-      },
-      cacheKey(ctx, "cache-aside", row.id),
-      row,
-    );
+    await writeCacheAside(ctx.redis, committing(state, db), entryKey(ctx, cacheAside, row.id), row);
   },
   verdict(ctx, state) {
     const stale = state.reads.filter((r) => r.stale).length;
@@ -36,10 +22,11 @@ export const cacheAside: StrategyImpl = {
         expected: 0,
         actual: stale,
         detail: "with concurrent requests a reader's late SET can undo the DEL: see cache --race",
-        evidence: readsEvidence(
-          state.workloadCommands,
+        evidence: strategyReads(
+          ctx,
+          cacheAside,
+          state,
           state.reads.filter((r) => r.stale),
-          (id) => cacheKey(ctx, "cache-aside", id),
         ),
       },
     );

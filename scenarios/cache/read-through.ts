@@ -1,6 +1,5 @@
 import { createReadThroughCache, writeAround, type ReadThroughCache } from "../../src/patterns/cache/index.js";
-import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
-import { readsEvidence } from "./evidence.js";
+import { committed, entryKey, strategyReads, workloadScenario, type StrategyImpl } from "./workload.js";
 
 export const readThrough: StrategyImpl = {
   strategy: "read-through",
@@ -16,7 +15,7 @@ export const readThrough: StrategyImpl = {
   async prepare(ctx, state, db) {
     state.extra.cache = createReadThroughCache({
       redis: ctx.redis,
-      keyFor: (id) => cacheKey(ctx, "read-through", id),
+      keyFor: (id) => entryKey(ctx, readThrough, id),
       load: (id) => db.readUser(id),
       ttlMs: ctx.params.ttlMs,
     });
@@ -40,10 +39,11 @@ export const readThrough: StrategyImpl = {
         detail:
           `${stale.length} stale read${stale.length === 1 ? "" : "s"}: the price of write-around until the TTL ` +
           `(${ctx.params.ttlMs} ms) ends`,
-        evidence: readsEvidence(
-          state.workloadCommands,
+        evidence: strategyReads(
+          ctx,
+          readThrough,
+          state,
           stale.filter((r) => !explained.includes(r)),
-          (id) => cacheKey(ctx, "read-through", id),
         ),
       },
     );

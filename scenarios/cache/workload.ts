@@ -6,6 +6,7 @@ import {
   generateWorkload,
   modelStrategy,
   percentile,
+  readCacheAside,
   type CacheRead,
   type OriginDb,
   type Strategy,
@@ -13,6 +14,7 @@ import {
   type WorkloadOp,
 } from "../../src/patterns/cache/index.js";
 import type { RecordedCommand } from "../../src/redis/recorder.js";
+import type { Evidence } from "../../src/check-failure.js";
 import {
   defineScenario,
   type ScenarioContext,
@@ -83,7 +85,10 @@ export interface StrategyImpl {
   explain: string;
   /** Words for the workload step: what a read and a write send. */
   readsAndWrites: string;
-  read(ctx: ScenarioContext<WorkloadParams>, state: WorkloadState, db: OriginDb, id: number): Promise<CacheRead>;
+  /** A read; without one, a cache-aside read of the strategy's entry ({@link entryKey}). */
+  read?(ctx: ScenarioContext<WorkloadParams>, state: WorkloadState, db: OriginDb, id: number): Promise<CacheRead>;
+  /** The strategy's entry for a user, where it is not {@link cacheKey}'s. */
+  keyOf?(ctx: ScenarioContext<WorkloadParams>, id: number): string;
   write(ctx: ScenarioContext<WorkloadParams>, state: WorkloadState, db: OriginDb, row: UserRow): Promise<void>;
   /** After the table exists, before the workload (write-behind starts its worker). */
   prepare?(ctx: ScenarioContext<WorkloadParams>, state: WorkloadState, db: OriginDb): Promise<void>;
@@ -95,6 +100,32 @@ export interface StrategyImpl {
 
 export function cacheKey(ctx: ScenarioContext<WorkloadParams>, strategy: Strategy, id: number): string {
   return ctx.keys.key("cache", strategy, "user", id);
+}
+
+/** The entry a strategy caches a user in. */
+export function entryKey(ctx: ScenarioContext<WorkloadParams>, impl: StrategyImpl, id: number): string {
+  return impl.keyOf ? impl.keyOf(ctx, id) : cacheKey(ctx, impl.strategy, id);
+}
+
+/** A verdict's reads as evidence: the workload's commands on those users' entries, the first read. */
+export function strategyReads(
+  ctx: ScenarioContext<WorkloadParams>,
+  impl: StrategyImpl,
+  state: WorkloadState,
+  reads: readonly ReadRecord[],
+): () => Evidence {
+  return readsEvidence(state.workloadCommands, reads, (id) => entryKey(ctx, impl, id));
+}
+
+/** The database as a write path sees it: each UPDATE, once committed, entered in the app's view of the database. */
+export function committing(state: WorkloadState, db: OriginDb): Pick<OriginDb, "updateUser"> {
+  return {
+    updateUser: async (row) => {
+      const n = await db.updateUser(row);
+      committed(state, row);
+      return n;
+    },
+  };
 }
 
 export function workloadScenario(impl: StrategyImpl): ScenarioDef<WorkloadParams, WorkloadState> {
@@ -167,7 +198,11 @@ async function runWorkload(
     const before = ctx.commands().length;
     const t0 = performance.now();
     if (op.kind === "read") {
-      const read = await impl.read(ctx, state, db, op.id);
+      const read = impl.read
+        ? await impl.read(ctx, state, db, op.id)
+        : await readCacheAside(ctx.redis, db, entryKey(ctx, impl, op.id), op.id, {
+            ttlMs: ctx.params.ttlMs,
+          });
       const took = since(t0);
       if (!read.row) throw new Error(`user ${op.id} is missing from the database`);
       const dbVersion = state.dbVersions.get(op.id) ?? 1;
@@ -252,7 +287,7 @@ async function verdict(ctx: ScenarioContext<WorkloadParams>, state: WorkloadStat
             `redis ${JSON.stringify({ hit: first.hit, version: first.version })}, ` +
             `model ${JSON.stringify({ hit: model.reads[diff]?.hit, version: model.reads[diff]?.version })}`
           : undefined,
-        evidence: readsEvidence(state.workloadCommands, first ? [first] : [], (id) => cacheKey(ctx, impl.strategy, id)),
+        evidence: strategyReads(ctx, impl, state, first ? [first] : []),
       },
     );
   } else {

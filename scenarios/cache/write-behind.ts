@@ -2,7 +2,6 @@ import type { Redis } from "ioredis";
 import {
   pendingWrites,
   percentile,
-  readCacheAside,
   startWriteBehindWorker,
   writeBehind,
   type FlushResult,
@@ -103,7 +102,7 @@ export const writeBehindImpl: StrategyImpl = {
         `every ${p.flushIntervalMs} ms`,
     );
   },
-  read: (ctx, _state, db, id) => readCacheAside(ctx.redis, db, entryKey(ctx, id), id, { ttlMs: ctx.params.ttlMs }),
+  keyOf: entryKey,
   async write(ctx, state, _db, row) {
     const x = extra(state);
     // --crash-before-flush: the worker dies before the last few writes, so they are acknowledged but never flushed,

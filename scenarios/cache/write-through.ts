@@ -1,7 +1,6 @@
-import { percentile, readCacheAside, writeThrough } from "../../src/patterns/cache/index.js";
+import { percentile, writeThrough } from "../../src/patterns/cache/index.js";
 import { dbStatements, ms } from "./origin.js";
-import { cacheKey, committed, workloadScenario, type StrategyImpl } from "./workload.js";
-import { readsEvidence } from "./evidence.js";
+import { committing, entryKey, strategyReads, workloadScenario, type StrategyImpl } from "./workload.js";
 
 export const writeThroughImpl: StrategyImpl = {
   strategy: "write-through",
@@ -11,34 +10,21 @@ export const writeThroughImpl: StrategyImpl = {
     "returns, so the cache is always up to date: no stale reads. Writes are slower (two systems per write), and the " +
     "cache fills with users that were written whether or not anyone reads them. Reads are cache-aside reads.",
   readsAndWrites: "A read: GET, and on a miss SELECT + SET … PX. A write: UPDATE, then SET of the new row … PX.",
-  read: (ctx, _state, db, id) =>
-    readCacheAside(ctx.redis, db, cacheKey(ctx, "write-through", id), id, { ttlMs: ctx.params.ttlMs }),
   async write(ctx, state, db, row) {
-    await writeThrough(
-      ctx.redis,
-      {
-        updateUser: async (r) => {
-          const n = await db.updateUser(r);
-          committed(state, r);
-          return n;
-        },
-      },
-      cacheKey(ctx, "write-through", row.id),
-      row,
-      {
-        ttlMs: ctx.params.ttlMs,
-      },
-    );
+    await writeThrough(ctx.redis, committing(state, db), entryKey(ctx, writeThroughImpl, row.id), row, {
+      ttlMs: ctx.params.ttlMs,
+    });
   },
   verdict(ctx, state) {
     const stale = state.reads.filter((r) => r.stale).length;
     ctx.check("write-through serves no stale reads", stale === 0, {
       expected: 0,
       actual: stale,
-      evidence: readsEvidence(
-        state.workloadCommands,
+      evidence: strategyReads(
+        ctx,
+        writeThroughImpl,
+        state,
         state.reads.filter((r) => r.stale),
-        (id) => cacheKey(ctx, "write-through", id),
       ),
     });
     const updates = dbStatements(state.workloadCommands)
