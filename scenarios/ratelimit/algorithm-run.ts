@@ -25,8 +25,11 @@ export {
   fmtTime,
   limiterKey,
   limitLabel,
+  windowOptions,
   type Decision,
   type Limiter,
+  type LimiterReply,
+  type ModelDecision,
   type Outcome,
   type RateLimitState,
 } from "./limiter.js";

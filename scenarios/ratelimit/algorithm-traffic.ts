@@ -70,9 +70,10 @@ export async function sendRequests(
     const now: Now =
       ctx.clock.mode === "real" && limiter.serverTime ? "server" : ctx.clock.mode === "real" ? Date.now() : req.at;
     const mark = ctx.keys.mark();
-    const decision = await limiter.call(ctx, req.client, now, req.seq, padding);
+    const reply = await limiter.call(ctx, req.client, now, req.seq, padding);
     for (const key of ctx.keys.createdSince(mark)) rememberKey(state, req.client, key);
-    state.decisions.push(decision);
+    const { at, allowed, numbers, detail } = reply;
+    state.decisions.push({ seq: req.seq, client: req.client, at, cost: ctx.params.cost, allowed, numbers, detail });
   }
   const sent = ctx.commands().slice(before);
   state.requestCommands += sent.length;

@@ -4,8 +4,10 @@ import {
   fixedWindowLimit,
   modelFixedWindow,
 } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
+import { limitLabel, limiterKey, rateLimitScenario, windowOptions, type Limiter } from "./algorithm-run.js";
 import { windowEvidence } from "./evidence.js";
+
+const numbers = (r: { count: number }) => ({ count: r.count });
 
 export const fixedWindow: Limiter = {
   algo: "fixed-window",
@@ -15,29 +17,14 @@ export const fixedWindow: Limiter = {
     "crash between the two can never leave a counter without expiry). Cheapest of the four, but a burst on both " +
     "sides of a window edge passes twice: up to 2 × limit within a moment.",
   serverTime: false,
-  async call(ctx, client, now, seq, ttlPaddingMs) {
+  async call(ctx, client, now, _seq, ttlPaddingMs) {
     const p = ctx.params;
     const at = now === "server" ? Date.now() : now;
     const key = limiterKey(ctx, client, "fw", fixedWindowLabel(at, p.windowMs));
-    const r = await fixedWindowLimit(ctx.redis, key, {
-      limit: p.limit,
-      windowMs: p.windowMs,
-      cost: p.cost,
-      now: at,
-      ttlPaddingMs,
-    });
-    return {
-      seq,
-      client,
-      at,
-      cost: p.cost,
-      allowed: r.allowed,
-      numbers: { count: r.count },
-      detail: `count ${r.count}/${p.limit}`,
-    };
+    const r = await fixedWindowLimit(ctx.redis, key, windowOptions(p, at, ttlPaddingMs));
+    return { at, allowed: r.allowed, numbers: numbers(r), detail: `count ${r.count}/${p.limit}` };
   },
-  model: (requests, p) =>
-    modelFixedWindow(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
+  model: (requests, p) => modelFixedWindow(requests, p).map((r) => ({ allowed: r.allowed, numbers: numbers(r) })),
   checks(ctx, { decisions, maxAllowed }) {
     const p = ctx.params;
     let worst = 0;

@@ -19,6 +19,12 @@ export interface Decision {
   detail: string;
 }
 
+/** What one call of the algorithm decided: the time it used, the decision, its numbers and a few words. */
+export type LimiterReply = Pick<Decision, "at" | "allowed" | "numbers" | "detail">;
+
+/** What the reference model decides for a request: the decision and the numbers Redis must match. */
+export type ModelDecision = Pick<Decision, "allowed" | "numbers">;
+
 /** What a scenario needs from an algorithm: which keys, one call, the reference model, and its words. */
 export interface Limiter {
   algo: RateLimitAlgorithm;
@@ -32,8 +38,8 @@ export interface Limiter {
     now: Now,
     seq: number,
     ttlPaddingMs: number,
-  ): Promise<Decision>;
-  model(requests: ModelRequest[], p: RateLimitParams): Omit<Decision, "seq" | "client" | "at" | "cost">[];
+  ): Promise<LimiterReply>;
+  model(requests: ModelRequest[], p: RateLimitParams): ModelDecision[];
   /** Checks specific to the algorithm, once every request has been decided and the keys inspected. */
   checks(ctx: ScenarioContext<RateLimitParams>, outcome: Outcome): Promise<void> | void;
 }
@@ -64,6 +70,11 @@ export function limiterKey(
   ...parts: (string | number)[]
 ): string {
   return ctx.keys.key("ratelimit", tag(client), ...parts);
+}
+
+/** The window algorithms' options for one request: the parameters' limit, window and cost, its time. */
+export function windowOptions<N>(p: RateLimitParams, now: N, ttlPaddingMs: number) {
+  return { limit: p.limit, windowMs: p.windowMs, cost: p.cost, now, ttlPaddingMs };
 }
 
 export function rememberKey(state: RateLimitState, client: string, key: string): void {

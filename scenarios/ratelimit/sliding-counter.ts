@@ -1,6 +1,12 @@
 import { fixedWindowLabel, modelSlidingCounter, slidingCounterLimit } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, round, type Limiter } from "./algorithm-run.js";
+import { limitLabel, limiterKey, rateLimitScenario, round, windowOptions, type Limiter } from "./algorithm-run.js";
 import { windowEvidence } from "./evidence.js";
+
+const numbers = (r: { estimate: number; current: number; previous: number }) => ({
+  estimate: r.estimate,
+  current: r.current,
+  previous: r.previous,
+});
 
 export const slidingCounter: Limiter = {
   algo: "sliding-counter",
@@ -10,37 +16,23 @@ export const slidingCounter: Limiter = {
     "the sliding window) + current. Two small counters per client and smooth at the edges; the price is an " +
     "approximation that assumes the previous window's requests were spread evenly.",
   serverTime: false,
-  async call(ctx, client, now, seq, ttlPaddingMs) {
+  async call(ctx, client, now, _seq, ttlPaddingMs) {
     const p = ctx.params;
     const at = now === "server" ? Date.now() : now;
     // Both keys share the client's hash tag, so the script's two keys live in one cluster slot.
     const current = limiterKey(ctx, client, "sc", fixedWindowLabel(at, p.windowMs));
     const previous = limiterKey(ctx, client, "sc", fixedWindowLabel(at - p.windowMs, p.windowMs));
-    const r = await slidingCounterLimit(ctx.redis, current, previous, {
-      limit: p.limit,
-      windowMs: p.windowMs,
-      cost: p.cost,
-      now: at,
-      ttlPaddingMs,
-    });
+    const r = await slidingCounterLimit(ctx.redis, current, previous, windowOptions(p, at, ttlPaddingMs));
     return {
-      seq,
-      client,
       at,
-      cost: p.cost,
       allowed: r.allowed,
-      numbers: { estimate: r.estimate, current: r.current, previous: r.previous },
+      numbers: numbers(r),
       detail:
         `${r.previous} × ${round(r.weight)} + ${r.allowed ? r.current - p.cost : r.current} ` +
         `= ${round(r.estimate)}`,
     };
   },
-  model: (requests, p) =>
-    modelSlidingCounter(requests, p).map((r) => ({
-      allowed: r.allowed,
-      numbers: { estimate: r.estimate, current: r.current, previous: r.previous },
-      detail: "",
-    })),
+  model: (requests, p) => modelSlidingCounter(requests, p).map((r) => ({ allowed: r.allowed, numbers: numbers(r) })),
   checks(ctx, { decisions, maxAllowed }) {
     const p = ctx.params;
     // Not exact: the weighted estimate can let a little more than the limit through in some sliding window, but

@@ -1,7 +1,9 @@
 import { modelSlidingLog, slidingLogLimit } from "../../src/patterns/ratelimit/index.js";
-import { limitLabel, limiterKey, rateLimitScenario, type Limiter } from "./algorithm-run.js";
+import { limitLabel, limiterKey, rateLimitScenario, windowOptions, type Limiter } from "./algorithm-run.js";
 import { windowEvidence } from "./evidence.js";
 import { commandsNamed } from "../../src/runner/evidence.js";
+
+const numbers = (r: { count: number }) => ({ count: r.count });
 
 export const slidingLog: Limiter = {
   algo: "sliding-log",
@@ -16,26 +18,15 @@ export const slidingLog: Limiter = {
     const key = limiterKey(ctx, client, "log");
     // The request id makes members unique across app instances too; the run prefix keeps it readable here.
     const requestId = `${ctx.keys.prefix.split(":").pop()}-${seq}`;
-    const r = await slidingLogLimit(ctx.redis, key, {
-      limit: p.limit,
-      windowMs: p.windowMs,
-      cost: p.cost,
-      now,
-      requestId,
-      ttlPaddingMs,
-    });
+    const r = await slidingLogLimit(ctx.redis, key, { ...windowOptions(p, now, ttlPaddingMs), requestId });
     return {
-      seq,
-      client,
       at: r.now,
-      cost: p.cost,
       allowed: r.allowed,
-      numbers: { count: r.count },
+      numbers: numbers(r),
       detail: `${r.count}/${p.limit} in the last ${p.windowMs} ms`,
     };
   },
-  model: (requests, p) =>
-    modelSlidingLog(requests, p).map((r) => ({ allowed: r.allowed, numbers: { count: r.count }, detail: "" })),
+  model: (requests, p) => modelSlidingLog(requests, p).map((r) => ({ allowed: r.allowed, numbers: numbers(r) })),
   async checks(ctx, { decisions, maxAllowed }) {
     const p = ctx.params;
     ctx.check("never more than the limit in any window", maxAllowed <= p.limit, {

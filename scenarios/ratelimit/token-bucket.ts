@@ -2,6 +2,8 @@ import { modelTokenBucket, tokenBucketLimit } from "../../src/patterns/ratelimit
 import { limiterKey, rateLimitScenario, round, type Limiter } from "./algorithm-run.js";
 import { SCENARIO_TTL_PADDING_MS } from "./params.js";
 
+const numbers = (r: { tokens: number; retryAfterMs: number }) => ({ tokens: r.tokens, retryAfterMs: r.retryAfterMs });
+
 export const tokenBucket: Limiter = {
   algo: "token-bucket",
   title: (p) => `Token bucket, ${p.burst} tokens, refilled at ${round(p.ratePerSec)}/s`,
@@ -11,7 +13,7 @@ export const tokenBucket: Limiter = {
     "read-modify-write cannot race. Allows bursts up to the bucket size, then a steady rate; the key expires " +
     "once the bucket would be full again.",
   serverTime: true,
-  async call(ctx, client, now, seq, ttlPaddingMs) {
+  async call(ctx, client, now, _seq, ttlPaddingMs) {
     const p = ctx.params;
     const key = limiterKey(ctx, client, "tb");
     const r = await tokenBucketLimit(ctx.redis, key, {
@@ -22,22 +24,9 @@ export const tokenBucket: Limiter = {
       ttlPaddingMs,
     });
     const retry = r.allowed ? "" : r.retryAfterMs < 0 ? ", never (cost > burst)" : `, retry in ${r.retryAfterMs} ms`;
-    return {
-      seq,
-      client,
-      at: r.now,
-      cost: p.cost,
-      allowed: r.allowed,
-      numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs },
-      detail: `${round(r.tokens)} tokens left${retry}`,
-    };
+    return { at: r.now, allowed: r.allowed, numbers: numbers(r), detail: `${round(r.tokens)} tokens left${retry}` };
   },
-  model: (requests, p) =>
-    modelTokenBucket(requests, p).map((r) => ({
-      allowed: r.allowed,
-      numbers: { tokens: r.tokens, retryAfterMs: r.retryAfterMs },
-      detail: "",
-    })),
+  model: (requests, p) => modelTokenBucket(requests, p).map((r) => ({ allowed: r.allowed, numbers: numbers(r) })),
   checks(ctx, { decisions, state }) {
     const p = ctx.params;
     const lowest = Math.min(...decisions.map((d) => d.numbers.tokens ?? 0));
