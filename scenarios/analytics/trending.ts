@@ -56,6 +56,16 @@ async function sendViews(ctx: Ctx, state: TrendingState, views: readonly string[
   state.views += views.length;
 }
 
+/** Two rankings side by side, row by row: place, then each one's member and score ("–" past its end). */
+function sideBySide(left: readonly ScoredItem[], right: readonly ScoredItem[]): (string | number)[][] {
+  const cells = (item: ScoredItem | undefined) => [item?.member ?? "–", item ? fmtScore(item.score) : "–"];
+  return Array.from({ length: Math.max(left.length, right.length) }, (_, i) => [
+    i + 1,
+    ...cells(left[i]),
+    ...cells(right[i]),
+  ]);
+}
+
 function topTable(title: string, items: readonly ScoredItem[]) {
   return {
     title,
@@ -131,13 +141,7 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const after = await topTrending(ctx.redis, state.board, 10);
         ctx.table({
           columns: ["#", "before", "score", "after", "score"],
-          rows: before.map((b, i) => [
-            i + 1,
-            b.member,
-            fmtScore(b.score),
-            after[i]?.member ?? "–",
-            after[i] ? fmtScore(after[i]!.score) : "–",
-          ]),
+          rows: sideBySide(before, after),
         });
         const sameOrder = before.length === after.length && before.every((b, i) => b.member === after[i]!.member);
         ctx.check("one decay keeps the top 10's order", sameOrder, {
@@ -183,13 +187,7 @@ export default defineScenario<AnalyticsParams, TrendingState>({
         const never = await topTrending(ctx.redis, state.undecayed, 10);
         ctx.table({
           columns: ["#", `decayed (× ${p.decay} per hour)`, "score", "never decayed", "views"],
-          rows: Array.from({ length: Math.max(decayed.length, never.length) }, (_, i) => [
-            i + 1,
-            decayed[i]?.member ?? "–",
-            decayed[i] ? fmtScore(decayed[i]!.score) : "–",
-            never[i]?.member ?? "–",
-            never[i] ? fmtScore(never[i]!.score) : "–",
-          ]),
+          rows: sideBySide(decayed, never),
         });
         const viewCounts = modelTrending(state.events.filter((e) => e.kind === "view"));
         const neverScores = await allScores(ctx.redis, state.undecayed);
