@@ -57,8 +57,8 @@ export class EvictionRiskError extends RedisPatternsError {
 
 /**
  * One or more checks of a scenario failed; the results were already shown. `failures` holds each failed check with
- * its expected and actual values and evidence, as the report's `failures` does (bench's failed operations or cleanup,
- * doctor's unsupported patterns, in the same shape).
+ * its expected and actual values and evidence, as the report's `failures` does (a scenario that stopped on an error,
+ * bench's failed operations or cleanup, doctor's unsupported patterns, in the same shape).
  */
 export class CheckFailedError extends RedisPatternsError {
   readonly exitCode = ExitCode.checkFailed;

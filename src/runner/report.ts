@@ -1,4 +1,4 @@
-import type { CheckFailure } from "../check-failure.js";
+import { keepEvidence, type CheckFailure } from "../check-failure.js";
 import type { Target } from "../redis/connection.js";
 import type { RecordedCommand } from "../redis/recorder.js";
 import { scriptBySha } from "../redis/script.js";
@@ -18,7 +18,10 @@ export interface RunReport {
   /** What was sent before the scenarios: the connection handshake (AUTH redacted) and the server description. */
   setup: { commands: RecordedCommand[] };
   scenarios: ScenarioResult[];
-  /** Every check that did not hold, scenario by scenario: expected, actual and the evidence (checkFailures). */
+  /**
+   * Every check that did not hold, scenario by scenario, and every scenario that stopped on an error (as the check
+   * {@link RAN_TO_THE_END}): expected, actual and the evidence (checkFailures).
+   */
   failures: CheckFailure[];
   /** A table across scenarios (e.g. `ratelimit --compare`). */
   summary?: TableData;
@@ -34,9 +37,38 @@ export function checkFailure(scenario: string, { name, ok: _ok, ...rest }: Check
   return { scenario, check: name, ...rest };
 }
 
-/** The checks that did not hold, scenario by scenario. */
+/** How many of the last commands before an error are its evidence: what led up to it, and the refused command. */
+export const ERROR_EVIDENCE_COMMANDS = 6;
+
+/** The check a scenario that stopped on an error failed, in `failures` with the checks that did not hold. */
+export const RAN_TO_THE_END = "the scenario ran to the end";
+
+/**
+ * A scenario that stopped on an error, as a failed check: expected no error, actual the error, where it stopped (the
+ * step and the command the server refused), and as evidence the last commands of that step (ERROR_EVIDENCE_COMMANDS)
+ * with their replies and errors. Undefined for a scenario that did not error.
+ */
+export function errorFailure(s: ScenarioResult): CheckFailure | undefined {
+  if (s.error === undefined) return undefined;
+  const where = s.errorAt;
+  const step = where ? s.steps.findLast((st) => st.title === where.step) : s.steps.at(-1);
+  const evidence = keepEvidence({ commands: (step?.commands ?? []).slice(-ERROR_EVIDENCE_COMMANDS) });
+  return {
+    scenario: s.id,
+    check: RAN_TO_THE_END,
+    expected: "no error",
+    actual: s.error,
+    ...(where ? { detail: `stopped in "${where.step}"${where.command ? ` at: ${where.command}` : ""}` } : {}),
+    ...(Object.keys(evidence).length > 0 ? { evidence } : {}),
+  };
+}
+
+/** The checks that did not hold and the scenarios that stopped on an error, scenario by scenario, in run order. */
 export function checkFailures(scenarios: readonly ScenarioResult[]): CheckFailure[] {
-  return scenarios.flatMap((s) => s.checks.filter((c) => !c.ok).map((c) => checkFailure(s.id, c)));
+  return scenarios.flatMap((s) => {
+    const stopped = errorFailure(s);
+    return [...(stopped ? [stopped] : []), ...s.checks.filter((c) => !c.ok).map((c) => checkFailure(s.id, c))];
+  });
 }
 
 /** The scripts a set of commands ran, each once, with their source. */

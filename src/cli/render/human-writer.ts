@@ -1,6 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import type { RecordedCommand } from "../../redis/recorder.js";
-import { checkFailure } from "../../runner/report.js";
+import { checkFailure, errorFailure } from "../../runner/report.js";
 import type { CheckResult, ScenarioResult, TableData } from "../../runner/types.js";
 import { formatValueCell } from "../format.js";
 import { failureText } from "./failure.js";
@@ -146,6 +146,29 @@ export class HumanWriter {
       .join(", ");
     this.bullet(margin, c.red("✗"), `${check.name}${values ? ` — ${values}` : ""}${f.detail ? ` (${f.detail})` : ""}`);
     if (evidence) for (const line of f.evidence) this.bullet(margin + 2, " ", line, c.dim);
+  }
+
+  /**
+   * Why a scenario stopped: its error after `label`, where (`in "step" at: command`, at `whereMargin`) unless that
+   * is undefined, and its evidence as a failed check's (the step's last commands, with replies) unless `evidence` is
+   * false (errorFailure).
+   */
+  protected stopped(
+    result: ScenarioResult,
+    margin: number,
+    label: string,
+    whereMargin: number | undefined,
+    evidence = true,
+  ): void {
+    const c = this.c;
+    const failure = errorFailure(result);
+    if (!failure) return;
+    this.bullet(margin, c.red(label), String(failure.actual));
+    const at = result.errorAt;
+    if (at && whereMargin !== undefined)
+      this.bullet(whereMargin, c.dim("in"), `"${at.step}"${at.command ? ` at: ${at.command}` : ""}`, c.dim);
+    if (evidence)
+      for (const line of failureText(failure, this.prefix).evidence) this.bullet(margin + 2, " ", line, c.dim);
   }
 
   protected table(data: TableData, margin: number, maxRows?: number, oneLine = false): void {

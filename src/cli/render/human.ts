@@ -115,7 +115,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
       if (!(this.brief && quiet)) this.step(step, i);
     });
     this.tablesAt = undefined;
-    if (result.error) this.bullet(3, c.red("✗ stopped:"), result.error);
+    this.stopped(result, 3, "✗ stopped:", undefined);
     const failed = result.checks.filter((ch) => !ch.ok);
     if (failed.length > 0) {
       this.out();
@@ -139,14 +139,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
     }
     if (result.error) {
       this.out();
-      this.bullet(3, c.red("✗ stopped:"), result.error);
-      if (result.errorAt)
-        this.bullet(
-          5,
-          c.dim("in"),
-          `"${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`,
-          c.dim,
-        );
+      this.stopped(result, 3, "✗ stopped:", 5);
     }
     if (result.checks.length > 0) {
       this.out(`\n   ${c.bold("Checks")}`);
@@ -182,16 +175,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
     if (result.skipped) this.bullet(4, c.yellow("skipped:"), result.skipped);
     if (result.inconclusive) this.bullet(4, c.yellow("inconclusive:"), result.inconclusive);
     for (const fallback of result.fallbacks ?? []) this.bullet(4, c.dim("fallback:"), fallback, c.dim);
-    if (result.error) {
-      this.bullet(4, c.red("stopped:"), result.error);
-      if (result.errorAt)
-        this.bullet(
-          4,
-          c.dim("in"),
-          `"${result.errorAt.step}"${result.errorAt.command ? ` at: ${result.errorAt.command}` : ""}`,
-          c.dim,
-        );
-    }
+    this.stopped(result, 4, "stopped:", 4);
     for (const check of result.checks.filter((ch) => !ch.ok)) this.checkLine(check, 4);
   }
 
@@ -298,7 +282,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
         const r = results[0]!;
         const v = verdictText(r);
         this.out(`${v.ok ? c.green(v.text) : c.red(v.text)}  ${c.bold(r.id)}`);
-        if (r.error) this.bullet(3, c.red("✗ stopped:"), r.error);
+        this.stopped(r, 3, "✗ stopped:", undefined, false);
         for (const check of r.checks) this.checkLine(check, 3, false);
         this.metrics(r, 3);
       } else {
@@ -309,7 +293,7 @@ export class HumanRenderer extends HumanWriter implements Renderer {
             `${v.ok ? c.green(v.text.slice(0, 1)) : c.red(v.text.slice(0, 1))} ` +
               `${padEnd(truncateMiddle(r.id, idWidth), idWidth)}  ${c.dim(v.text.slice(2))}`,
           );
-          if (r.error) this.bullet(4, c.red("stopped:"), r.error);
+          this.stopped(r, 4, "stopped:", undefined, false);
           // Failed checks in full; passed ones are counted in the verdict line, and listed with their evidence by
           // the scenario's own run (--variant), --trace full and --json.
           for (const check of r.checks.filter((ch) => !ch.ok || !this.brief)) this.checkLine(check, 4, false);

@@ -1,4 +1,4 @@
-import { checkFailure, type RunReport } from "../../runner/report.js";
+import { checkFailure, errorFailure, type RunReport } from "../../runner/report.js";
 import { failureText } from "./failure.js";
 import type { ScenarioResult } from "../../runner/types.js";
 
@@ -36,12 +36,15 @@ function testcase(s: ScenarioResult, prefix: string): string {
       `      <failure message="${esc(`${why} (--strict)`)}" ` +
         `type="${s.status === "skipped" ? "Skipped" : "Inconclusive"}">${esc(why)}</failure>`,
     );
-  if (s.error) {
-    // Where it happened and what the server was sent, then its words: enough to act on from the CI page alone.
+  const stopped = errorFailure(s);
+  if (s.error && stopped) {
+    // Where it happened and what the server was sent, then its words, then the evidence as a failed check's (the
+    // step's last commands with their replies): enough to act on from the CI page alone.
     const where = [
       s.errorAt ? `step: ${s.errorAt.step}` : "",
       s.errorAt?.command ? `command: ${s.errorAt.command}` : "",
       `error: ${s.error}`,
+      ...failureText(stopped, prefix).evidence,
     ].filter(Boolean);
     body.push(`      <error message="${esc(s.error)}" type="ScenarioError">${esc(where.join("\n"))}</error>`);
   }
@@ -63,8 +66,8 @@ function testcase(s: ScenarioResult, prefix: string): string {
 /**
  * The smoke report as JUnit XML, which CI systems display: a testsuite per pattern, a testcase per scenario, failed
  * checks as <failure> with their expected and actual values and evidence (failureText, as the terminal words them),
- * a scenario that stopped on an error as <error>, a skipped or inconclusive one as <skipped message="why">, or as
- * <failure> when it fails the run (smoke --strict).
+ * a scenario that stopped on an error as <error> (where, the error, and its evidence: errorFailure), a skipped or
+ * inconclusive one as <skipped message="why">, or as <failure> when it fails the run (smoke --strict).
  */
 export function toJunit(report: RunReport): string {
   const byPattern = new Map<string, ScenarioResult[]>();
