@@ -49,6 +49,8 @@ export interface PhaseResult {
   ops: number;
   errors: number;
   firstError?: string;
+  /** The command the first error answered, as sent, where it is known (WorkerResult.firstErrorCommand). */
+  firstErrorCommand?: string[];
   wallMs: number;
   opsPerSec: number;
   p50Ms: number;
@@ -138,21 +140,22 @@ export async function runPatternPhase(info: RedisCaller, config: PhaseConfig): P
     const serverAfter = await serverCpuSeconds(info);
     const histogram = new LatencyHistogram();
     let errors = 0;
-    let firstError: string | undefined;
+    let first: WorkerResult | undefined;
     let recorded = 0;
     // This process (with its threads), plus each forked process's own CPU time.
     let cpuMicros = cpu.user + cpu.system;
     for (const { result } of results) {
       histogram.merge(result.histogram);
       errors += result.errors;
-      firstError ??= result.firstError;
+      if (first === undefined && result.firstError !== undefined) first = result;
       recorded += result.recorded;
       cpuMicros += result.cpuMicros ?? 0;
     }
     return {
       ops: histogram.total,
       errors,
-      ...(firstError ? { firstError } : {}),
+      ...(first?.firstError ? { firstError: first.firstError } : {}),
+      ...(first?.firstErrorCommand ? { firstErrorCommand: first.firstErrorCommand } : {}),
       wallMs: round(wallMs, 1),
       opsPerSec: Math.round((histogram.total / wallMs) * 1000),
       p50Ms: micros(histogram.percentile(50)),

@@ -11,7 +11,7 @@ import type { RedisArg, RedisCaller } from "../redis/types.js";
  *
  * Where its CPU goes (docs/bench.md, "Session 4"): the socket is read into one reused buffer (`onread`: no Buffer
  * and no stream event per chunk), lengths and integers are read from the bytes (no string per header line), and the
- * commands in flight are three parallel entries in one array (no object or closure per command).
+ * commands in flight are five parallel entries in one array (no object or closure per command).
  */
 export interface WireOptions {
   host: string;
@@ -23,9 +23,14 @@ export interface WireOptions {
   timeoutMs?: number;
 }
 
+/** An error reply, with the command it answered, as ioredis names it on its ReplyError. */
 export class ReplyError extends Error {
   override name = "ReplyError";
+  command?: { name: string; args: RedisArg[] };
 }
+
+/** The entries of one command in flight: resolve, reject, the hooks' token, the command and its arguments. */
+const STRIDE = 5;
 
 const INCOMPLETE = Symbol("incomplete");
 type Incomplete = typeof INCOMPLETE;
@@ -38,7 +43,7 @@ const SAFE_DIGITS = 15;
 const SETTLED = Promise.resolve();
 
 export class WireClient implements RedisCaller {
-  /** Commands in flight, oldest first from `head`: resolve, reject and the hooks' token of each, in a row. */
+  /** Commands in flight, oldest first from `head`: the STRIDE entries of each, in a row. */
   private queue: unknown[] = [];
   private head = 0;
   /** What the next write sends: RESP text, and (only once a Buffer argument came) the parts before it. */
@@ -52,6 +57,9 @@ export class WireClient implements RedisCaller {
   /** The unparsed tail of the last read (a reply not complete yet), copied out of the reused read buffer. */
   private rest: Buffer | undefined;
   private token: unknown;
+  /** The command `call` is queueing, for its error reply (bench names the command a failed operation got). */
+  private command = "";
+  private args: RedisArg[] = [];
   /** When the current read arrived (performance.now()), or -1 until a reply in it needs it. */
   private readAt = -1;
   private closed: Error | undefined;
@@ -124,6 +132,8 @@ export class WireClient implements RedisCaller {
       void SETTLED.then(this.flush);
     }
     this.token = this.hooks?.sent(command, args);
+    this.command = command;
+    this.args = args;
     return new Promise(this.enqueue);
   }
 
@@ -142,7 +152,7 @@ export class WireClient implements RedisCaller {
   }
 
   private readonly enqueue = (resolve: (value: unknown) => void, reject: (err: Error) => void): void => {
-    this.queue.push(resolve, reject, this.token);
+    this.queue.push(resolve, reject, this.token, this.command, this.args);
   };
 
   private readonly flush = (): void => {
@@ -195,13 +205,14 @@ export class WireClient implements RedisCaller {
     const resolve = queue[i] as (value: unknown) => void;
     const reject = queue[i + 1] as (err: Error) => void;
     const token = queue[i + 2];
-    if (i + 3 === queue.length) {
+    if (value instanceof ReplyError) value.command = { name: queue[i + 3] as string, args: queue[i + 4] as RedisArg[] };
+    if (i + STRIDE === queue.length) {
       queue.length = 0;
       this.head = 0;
     } else {
-      queue[i] = queue[i + 1] = queue[i + 2] = undefined;
-      this.head = i + 3;
-      if (this.head > 3072 && this.head * 2 > queue.length) {
+      queue[i] = queue[i + 1] = queue[i + 2] = queue[i + 3] = queue[i + 4] = undefined;
+      this.head = i + STRIDE;
+      if (this.head > 1024 * STRIDE && this.head * 2 > queue.length) {
         queue.splice(0, this.head);
         this.head = 0;
       }
@@ -290,7 +301,7 @@ export class WireClient implements RedisCaller {
     this.closed = err;
     const queue = this.queue;
     const at = performance.now();
-    for (let i = this.head; i + 2 < queue.length; i += 3) {
+    for (let i = this.head; i + STRIDE - 1 < queue.length; i += STRIDE) {
       if (this.hooks && queue[i + 2] !== undefined) this.hooks.failed(queue[i + 2], err, at);
       (queue[i + 1] as (err: Error) => void)(err);
     }

@@ -36,6 +36,8 @@ export interface WorkerResult {
   ops: number;
   errors: number;
   firstError?: string;
+  /** The command the first error answered, as sent, where the error names it (an error reply does). */
+  firstErrorCommand?: string[];
   histogram: HistogramData;
   /** Commands the thread's recorder saw (0 when recording was off). */
   recorded: number;
@@ -66,6 +68,20 @@ function channel(): Channel {
     next: () => new Promise((resolve) => process.once("message", resolve)),
     onGone: (stop) => process.once("disconnect", stop),
   };
+}
+
+/**
+ * The command an error reply answered, as sent (`EVALSHA <sha> 1 <key> …`): ioredis's ReplyError and the wire
+ * client's both name it (`command: { name, args }`); undefined for an error that names none (a timeout, a lost
+ * connection).
+ */
+function failedCommand(err: unknown): string[] | undefined {
+  const command = (err as { command?: { name?: unknown; args?: unknown } } | null | undefined)?.command;
+  if (typeof command?.name !== "string" || !Array.isArray(command.args)) return undefined;
+  return [
+    command.name.toUpperCase(),
+    ...command.args.map((a: unknown) => (Buffer.isBuffer(a) ? a.toString() : String(a))),
+  ];
 }
 
 async function main(parent: Channel, job: WorkerJob): Promise<void> {
@@ -122,6 +138,7 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
   let started = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let firstErrorCommand: string[] | undefined;
   let deadline = Number.POSITIVE_INFINITY;
   let limit: number | undefined = job.warmupOps;
   const more = () => !gone && (limit === undefined ? performance.now() < deadline : started < limit);
@@ -148,7 +165,10 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
           } catch (err) {
             if (!timed) return; // the timed run meets it again, and reports it
             errors += 1;
-            firstError ??= err instanceof Error ? err.message : String(err);
+            if (firstError === undefined) {
+              firstError = err instanceof Error ? err.message : String(err);
+              firstErrorCommand = failedCommand(err);
+            }
           }
           if (!timed) continue;
           const t1 = performance.now();
@@ -175,6 +195,7 @@ async function main(parent: Channel, job: WorkerJob): Promise<void> {
     ops: histogram.total,
     errors,
     firstError,
+    ...(firstErrorCommand ? { firstErrorCommand } : {}),
     histogram: histogram.toData(),
     recorded: (recorder?.total ?? 0) - recordedBefore,
     ...(cpu ? { cpuMicros: cpu.user + cpu.system } : {}),

@@ -42,6 +42,23 @@ describe("WireClient", () => {
     expect(await c.call("DEL", `${k}:s`, `${k}:n`, `${k}:l`, `${k}:x`)).toBe(4);
   });
 
+  it("names the command an error reply answered, as ioredis does, also in a pipelined write", async () => {
+    const c = await client();
+    const k = testPrefix("wire");
+    await c.call("SET", `${k}:s`, "text");
+    const settled = await Promise.allSettled([
+      c.call("ECHO", "before"),
+      c.call("INCRBY", `${k}:s`, 2),
+      c.call("ECHO", "after"),
+      c.call("LPUSH", `${k}:s`, "x"),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
+    const command = (r: PromiseSettledResult<unknown>) => (r as PromiseRejectedResult).reason.command as unknown;
+    expect(command(settled[1]!)).toEqual({ name: "INCRBY", args: [`${k}:s`, 2] });
+    expect(command(settled[3]!)).toEqual({ name: "LPUSH", args: [`${k}:s`, "x"] });
+    await c.call("DEL", `${k}:s`);
+  });
+
   it("pipelines what is issued in one tick, keeps replies in order, reads a reply split over many chunks", async () => {
     const c = await client();
     const k = testPrefix("wire");
