@@ -295,9 +295,13 @@ function refusedCommand(commands: readonly RecordedCommand[]): RecordedCommand |
   return commands.find((c) => c.batch?.id === last.batch!.id && c.error !== undefined && c !== last) ?? last;
 }
 
-/** An argv for one line: long arguments (a script's source, a big value) cut to their start and size. */
-export function shortArgv(argv: readonly string[]): string {
-  return argv.map((a) => (a.length > 60 ? `${a.slice(0, 40).replace(/\s+/g, " ")}…(${a.length} bytes)` : a)).join(" ");
+/**
+ * An argv for one line: arguments longer than `longest` (a script's source, a big value) cut to their start and size.
+ */
+export function shortArgv(argv: readonly string[], longest = 60): string {
+  return argv
+    .map((a) => (a.length > longest ? `${a.slice(0, 40).replace(/\s+/g, " ")}…(${a.length} bytes)` : a))
+    .join(" ");
 }
 
 /** What the scenario itself sent: not the connection handshake, not the run's TTL guard (src/redis/ttl-guard.ts). */

@@ -72,6 +72,8 @@ export interface BenchReport extends Pick<
   redisBenchmarkCpuUsPerOp?: number | null;
   errors: number;
   firstError?: string;
+  /** The command the first error answered, as a worker sent it, where the error named it (an error reply does). */
+  firstErrorCommand?: string[];
   rounds: BenchRound[];
   notes: string[];
   sample: { commands: RecordedCommand[] };
