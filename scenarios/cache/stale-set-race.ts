@@ -8,6 +8,7 @@ import {
   readFenced,
   setCachedUser,
   userName,
+  type CacheRead,
   type OriginDb,
   type UserRow,
 } from "../../src/patterns/cache/index.js";
@@ -46,6 +47,52 @@ function timelineTable(state: RaceState, run: RaceState["timeline"][number]["run
   };
 }
 
+/**
+ * The race's first half, the same with and without the fix: the reader's GET misses and its SELECT reads v1, then the
+ * writer commits v2, each logged in the run's timeline. What follows (DEL or a tombstone, the reader's fill) differs.
+ */
+async function readThenUpdate(
+  ctx: ScenarioContext<RaceParams>,
+  state: RaceState,
+  run: RaceState["timeline"][number]["run"],
+  variant: string,
+  id: number,
+) {
+  const { reader, writer } = state as Required<RaceState>;
+  const k = key(ctx, variant, id);
+  const log = (who: string, what: string, result: string) => state.timeline.push({ run, who, what, result });
+  log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
+  const old = await reader.db.readUser(id);
+  log("reader", `SELECT user ${id}`, show(old));
+  await writer.db.updateUser({ id, name: userName(id, 2), version: 2 });
+  state.versions.set(id, 2);
+  log("writer", `UPDATE user ${id}`, "v2 committed");
+  return { reader, writer, k, old: old!, log };
+}
+
+/**
+ * The later reads of one user, `reads` of them through `read`: each counted as a hit or a miss, judged stale against
+ * the database's version (counted in `outcome`), as a table.
+ */
+async function laterReads(
+  ctx: ScenarioContext<RaceParams>,
+  state: RaceState,
+  id: number,
+  outcome: { stale: number },
+  read: () => Promise<CacheRead>,
+): Promise<TableData> {
+  const rows: TableData["rows"] = [];
+  for (let i = 0; i < ctx.params.reads; i++) {
+    const { hit, row } = await read();
+    if (hit) state.hits += 1;
+    else state.misses += 1;
+    const stale = (row?.version ?? 0) < (state.versions.get(id) ?? 1);
+    if (stale) outcome.stale += 1;
+    rows.push([i + 1, hit ? "hit" : "miss", show(row), `v${state.versions.get(id)}`, stale ? "✗ stale" : "✓"]);
+  }
+  return { columns: ["read", "", "returned", "database has", ""], rows };
+}
+
 export default defineScenario<RaceParams, RaceState>({
   id: "cache/stale-set-race",
   title: (p) => `The cache-aside stale-set race, reproduced step by step, and a fix · ${originTitle(p)}`,
@@ -82,19 +129,9 @@ export default defineScenario<RaceParams, RaceState>({
         "The reader's GET misses and its SELECT returns v1. Before it stores v1, the writer commits v2 and " +
         "deletes the entry. The reader's SET then puts v1 back.",
       run: async (ctx, state) => {
-        const { reader, writer } = state as Required<RaceState>;
-        const k = key(ctx, "plain", 1);
-        const log = (who: string, what: string, result: string) =>
-          state.timeline.push({ run: "without the fix", who, what, result });
-        log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
-        const old = await reader.db.readUser(1);
-        log("reader", "SELECT user 1", show(old));
-        const v2: UserRow = { id: 1, name: userName(1, 2), version: 2 };
-        await writer.db.updateUser(v2);
-        state.versions.set(1, 2);
-        log("writer", "UPDATE user 1", "v2 committed");
+        const { reader, writer, k, old, log } = await readThenUpdate(ctx, state, "without the fix", "plain", 1);
         log("writer", `DEL ${k}`, (await deleteCachedUser(writer.redis, k)) ? "deleted" : "(nothing to delete)");
-        await setCachedUser(reader.redis, k, old!, p.ttlMs);
+        await setCachedUser(reader.redis, k, old, p.ttlMs);
         log("reader", `SET ${k} v1 PX ${p.ttlMs}`, "OK: the old row is back in the cache");
         ctx.table(timelineTable(state, "without the fix"));
       },
@@ -104,24 +141,12 @@ export default defineScenario<RaceParams, RaceState>({
       say: "Plain cache-aside reads: they hit, and return v1 while the database holds v2.",
       run: async (ctx, state) => {
         const k = key(ctx, "plain", 1);
-        const rows: TableData["rows"] = [];
-        for (let i = 0; i < p.reads; i++) {
-          const read = await readCacheAside(ctx.redis, state.db!, k, 1, { ttlMs: p.ttlMs });
-          if (read.hit) state.hits += 1;
-          else state.misses += 1;
-          const stale = (read.row?.version ?? 0) < (state.versions.get(1) ?? 1);
-          if (stale) state.without.stale += 1;
-          rows.push([
-            i + 1,
-            read.hit ? "hit" : "miss",
-            show(read.row),
-            `v${state.versions.get(1)}`,
-            stale ? "✗ stale" : "✓",
-          ]);
-        }
+        const reads = await laterReads(ctx, state, 1, state.without, () =>
+          readCacheAside(ctx.redis, state.db!, k, 1, { ttlMs: p.ttlMs }),
+        );
         state.without.cached = await getCachedUser(ctx.redis, k);
         state.without.pttl = Number(await ctx.redis.call("PTTL", k));
-        ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
+        ctx.table(reads);
         ctx.note(`the stale entry stays for its whole TTL: PTTL ${state.without.pttl} ms`);
         ctx.check(
           "the race reproduces without the fix: the cache holds v1 while the database holds v2, and every read " +
@@ -144,20 +169,10 @@ export default defineScenario<RaceParams, RaceState>({
         `The writer replaces the entry by a tombstone carrying v2 (PX ${p.tombstoneTtlMs}) instead of deleting ` +
         `it; the reader fills through the fill-if-newer script, which refuses v1.`,
       run: async (ctx, state) => {
-        const { reader, writer } = state as Required<RaceState>;
-        const k = key(ctx, "fenced", 2);
-        const log = (who: string, what: string, result: string) =>
-          state.timeline.push({ run: "with the fix", who, what, result });
-        log("reader", `GET ${k}`, show(await getCachedUser(reader.redis, k)));
-        const old = await reader.db.readUser(2);
-        log("reader", "SELECT user 2", show(old));
-        const v2: UserRow = { id: 2, name: userName(2, 2), version: 2 };
-        await writer.db.updateUser(v2);
-        state.versions.set(2, 2);
-        log("writer", "UPDATE user 2", "v2 committed");
+        const { reader, writer, k, old, log } = await readThenUpdate(ctx, state, "with the fix", "fenced", 2);
         const tomb = await invalidateWithTombstone(writer.redis, k, 2, 2, p.tombstoneTtlMs);
         log("writer", `tombstone v2 on ${k} (EVALSHA fill-if-newer)`, tomb ? "stored" : "refused");
-        const stored = await fillIfNewer(reader.redis, k, old!, p.ttlMs);
+        const stored = await fillIfNewer(reader.redis, k, old, p.ttlMs);
         state.with.refused = !stored;
         log(
           "reader",
@@ -172,23 +187,11 @@ export default defineScenario<RaceParams, RaceState>({
       say: "The first read finds the tombstone (a miss), loads v2 and fills it; the others hit v2.",
       run: async (ctx, state) => {
         const k = key(ctx, "fenced", 2);
-        const rows: TableData["rows"] = [];
-        for (let i = 0; i < p.reads; i++) {
-          const read = await readFenced(ctx.redis, state.db!, k, 2, { ttlMs: p.ttlMs });
-          if (read.hit) state.hits += 1;
-          else state.misses += 1;
-          const stale = (read.row?.version ?? 0) < (state.versions.get(2) ?? 1);
-          if (stale) state.with.stale += 1;
-          rows.push([
-            i + 1,
-            read.hit ? "hit" : "miss",
-            show(read.row),
-            `v${state.versions.get(2)}`,
-            stale ? "✗ stale" : "✓",
-          ]);
-        }
+        const reads = await laterReads(ctx, state, 2, state.with, () =>
+          readFenced(ctx.redis, state.db!, k, 2, { ttlMs: p.ttlMs }),
+        );
         state.with.cached = await getCachedUser(ctx.redis, k);
-        ctx.table({ columns: ["read", "", "returned", "database has", ""], rows });
+        ctx.table(reads);
         ctx.check("with the fix the reader's late fill of v1 was refused", state.with.refused, {
           expected: "refused",
           actual: state.with.refused ? "refused" : "stored",
