@@ -1,4 +1,5 @@
 import type { ReplyValue } from "../redis/recorder.js";
+import type { ScenarioResult } from "../runner/types.js";
 
 /** Arguments longer than this are shortened in human output, with a visible marker; --json always has them whole. */
 export const MAX_ARG_CHARS = 64;
@@ -87,4 +88,9 @@ export function formatValueCell(value: unknown): string {
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "string") return value;
   return JSON.stringify(value);
+}
+
+/** A comparison table's "checks" cell for one scenario: `3/4 ✗`, passed of all, and whether it leaves the run ok. */
+export function checksCell(r: Pick<ScenarioResult, "checks" | "ok">): string {
+  return `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`;
 }

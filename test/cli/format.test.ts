@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { displayArg, displayArgv, formatMs, formatReply, quoteArg } from "../../src/cli/format.js";
+import { checksCell, displayArg, displayArgv, formatMs, formatReply, quoteArg } from "../../src/cli/format.js";
 
 describe("quoteArg / displayArg", () => {
   it.each([
@@ -45,5 +45,14 @@ describe("formatMs", () => {
     expect(formatMs(0.234)).toBe("0.23 ms");
     expect(formatMs(12.34)).toBe("12.3 ms");
     expect(formatMs(1234)).toBe("1.23 s");
+  });
+});
+
+describe("checksCell", () => {
+  it("writes a comparison's checks cell: passed of all, and whether the scenario leaves the run ok", () => {
+    const check = (ok: boolean) => ({ name: "c", ok, expected: 0, actual: 0 });
+    expect(checksCell({ checks: [check(true), check(true)], ok: true })).toBe("2/2 ✓");
+    expect(checksCell({ checks: [check(true), check(false)], ok: false })).toBe("1/2 ✗");
+    expect(checksCell({ checks: [], ok: false })).toBe("0/0 ✗");
   });
 });

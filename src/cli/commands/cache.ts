@@ -12,6 +12,7 @@ import { planRun, type ScenarioRun } from "../../runner/runner.js";
 import type { ScenarioDef, ScenarioResult, TableData } from "../../runner/types.js";
 import { STAMPEDE_PROTECTIONS, type CacheCliOptions } from "../options/cache.js";
 import { runSession } from "../session.js";
+import { checksCell } from "../format.js";
 
 type Mode = "workload" | "invalidate" | "stampede" | "race" | "topology";
 
@@ -174,7 +175,6 @@ export async function cacheCommand(opts: CacheCliOptions): Promise<void> {
   await runSession(opts, { command: "cache", ...plan });
 }
 
-const checks = (r: ScenarioResult) => `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`;
 const pair = (a: unknown, b: unknown) => `${a ?? "–"} / ${b ?? "–"}`;
 
 /** One row per strategy: hits and stale reads next to the latency of a hit, a miss and a write. */
@@ -210,7 +210,7 @@ export function strategyTable(results: ScenarioResult[]): TableData {
       r.metrics.dbWrites ?? null,
       r.metrics.staleReads ?? null,
       r.metrics.lostWrites ?? "–",
-      checks(r),
+      checksCell(r),
     ]),
   };
 }
@@ -244,7 +244,7 @@ export function stampedeTable(results: ScenarioResult[]): TableData {
       r.metrics.latencyP99Ms ?? null,
       r.metrics.latencyMaxMs ?? null,
       r.metrics.commandsPerRequest ?? null,
-      checks(r),
+      checksCell(r),
     ]),
   };
 }
@@ -274,7 +274,7 @@ export function topologyTable(results: ScenarioResult[]): TableData {
       m(r, "staleReadsWithPubSub") ?? "–",
       m(r, "staleReadsWhileDisconnected") ?? "–",
       m(r, "dbReadsToWarm"),
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+      checksCell(r),
     ]),
   };
 }

@@ -18,6 +18,7 @@ import type { LockCliOptions } from "../options/lock.js";
 import { runSession } from "../session.js";
 import { wantsLockScript } from "../options/lock-script.js";
 import { writeNotice } from "../notice.js";
+import { checksCell } from "../format.js";
 
 /** Command-line options → scenario parameters. The stall defaults to twice the TTL and must exceed it. */
 export function lockParams(opts: LockCliOptions): LockParams {
@@ -132,7 +133,7 @@ export function compareTable(results: ScenarioResult[]): TableData {
       m(r, "staleWritesAccepted"),
       m(r, "renewals"),
       m(r, "waitP99Ms"),
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+      checksCell(r),
     ]),
   };
 }

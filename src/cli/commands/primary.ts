@@ -5,6 +5,7 @@ import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { PrimaryCliOptions } from "../options/primary.js";
 import { runSession } from "../session.js";
 import { writeNotice } from "../notice.js";
+import { checksCell } from "../format.js";
 
 export function primaryParams(opts: PrimaryCliOptions): PrimaryParams {
   return {
@@ -66,7 +67,7 @@ export function compareTable(results: ScenarioResult[]): TableData {
       m(r, "promiseMachineCrash"),
       m(r, "writeP50Ms"),
       m(r, "writeP99Ms"),
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+      checksCell(r),
     ]),
   };
 }

@@ -5,6 +5,7 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { QueueCliOptions } from "../options/queue.js";
 import { runSession } from "../session.js";
+import { checksCell } from "../format.js";
 
 /** Command-line options → scenario parameters, refusing combinations that could not show what they promise. */
 export function queueParams(opts: QueueCliOptions): QueueParams {
@@ -61,7 +62,7 @@ export function compareQueues(results: ScenarioResult[]): TableData {
       r.id.replace("queue/", ""),
       ...tallyRow((metric) => num(r.metrics[metric])),
       num(r.metrics.throughput),
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+      checksCell(r),
     ]),
   };
 }

@@ -7,6 +7,7 @@ import type { RateLimitCliOptions } from "../options/ratelimit.js";
 import { runSession } from "../session.js";
 import { UsageError } from "../../errors.js";
 import { wantsUserScript } from "../options/ratelimit-script.js";
+import { checksCell } from "../format.js";
 
 /** Command-line options → scenario parameters; the defaults follow from --limit and --window. */
 export function rateLimitParams(opts: RateLimitCliOptions): RateLimitParams {
@@ -65,7 +66,7 @@ export function compareTable(results: ScenarioResult[]): TableData {
       r.metrics.commandsPerRequest ?? null,
       r.metrics.roundTripsPerRequest ?? null,
       r.metrics.bytesPerIdentifier ?? null,
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
+      checksCell(r),
     ]),
   };
 }

@@ -3,6 +3,7 @@ import { planRun } from "../../runner/runner.js";
 import type { ScenarioResult, TableData } from "../../runner/types.js";
 import type { SessionCliOptions } from "../options/session.js";
 import { runSession } from "../session.js";
+import { checksCell } from "../format.js";
 
 /** Command-line options → scenario parameters. */
 export function sessionParams(opts: SessionCliOptions): SessionParams {
@@ -52,10 +53,6 @@ export function summaryTable(results: ScenarioResult[]): TableData {
   return {
     title: "Sessions, side by side",
     columns: ["variant", "what it showed", "checks"],
-    rows: results.map((r) => [
-      r.id.replace("session/", ""),
-      headline(r),
-      `${r.checks.filter((c) => c.ok).length}/${r.checks.length}${r.ok ? " ✓" : " ✗"}`,
-    ]),
+    rows: results.map((r) => [r.id.replace("session/", ""), headline(r), checksCell(r)]),
   };
 }
