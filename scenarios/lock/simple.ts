@@ -1,9 +1,9 @@
-import { acquireLock, overlappingHolds, type LockAlgorithm } from "../../src/patterns/lock/index.js";
+import { overlappingHolds, type LockAlgorithm } from "../../src/patterns/lock/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
-import { lockKey, type Ctx } from "./params.js";
+import type { Ctx } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
 import { pitfallEvidence } from "./pitfalls.js";
-import { plainCounter, type LockState, type LockVariant } from "./workers.js";
+import { plainLock, type LockState, type LockVariant } from "./workers.js";
 
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
 export function lateReleaseChecks(ctx: Ctx, state: LockState, algo: LockAlgorithm): void {
@@ -51,12 +51,7 @@ export const simple: LockVariant = {
     "a Lua compare-and-delete, so a holder can only delete its own lock. The TTL frees the lock if its holder " +
     "dies, and also under a holder that is merely slow: the expiry pitfall, shown for real.",
   watchdog: false,
-  ...plainCounter("simple"),
-  async tryAcquire(ctx, redis, token) {
-    return (await acquireLock(redis, lockKey(ctx, "simple"), { token, ttlMs: ctx.params.ttlMs }))
-      ? { fence: null }
-      : null;
-  },
+  ...plainLock("simple"),
   checks(ctx, state) {
     lateReleaseChecks(ctx, state, "simple");
     const pit = state.pitfall;

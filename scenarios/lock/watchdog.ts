@@ -1,10 +1,10 @@
-import { acquireLock, overlappingHolds } from "../../src/patterns/lock/index.js";
+import { overlappingHolds } from "../../src/patterns/lock/index.js";
 import { stallWords } from "../../src/runner/stalls.js";
 import { counterKey, lockKey } from "./params.js";
 import { commandsOn } from "../../src/runner/evidence.js";
 import { lockScenario } from "./algorithm-run.js";
 import { pitfallEvidence } from "./pitfalls.js";
-import { plainCounter, type LockVariant } from "./workers.js";
+import { plainLock, type LockVariant } from "./workers.js";
 
 export const watchdog: LockVariant = {
   algo: "watchdog",
@@ -18,12 +18,7 @@ export const watchdog: LockVariant = {
     "while a dead holder's lock still expires within one TTL. When a renewal answers 0 the holder is told " +
     "(LockLostError) and stops.",
   watchdog: true,
-  ...plainCounter("watchdog"),
-  async tryAcquire(ctx, redis, token) {
-    return (await acquireLock(redis, lockKey(ctx, "watchdog"), { token, ttlMs: ctx.params.ttlMs }))
-      ? { fence: null }
-      : null;
-  },
+  ...plainLock("watchdog"),
   checks(ctx, state) {
     const p = ctx.params;
     const pit = state.pitfall;

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import {
+  acquireLock,
   newLockToken,
   percentile,
   releaseLock,
@@ -156,9 +157,17 @@ export interface LockVariant {
   figure(ctx: Ctx, state: LockState): void;
 }
 
-/** The counter as a plain string key (GET, add 1 in JavaScript, SET): the simple lock's and the watchdog's resource. */
-export function plainCounter(algo: LockAlgorithm): Pick<LockVariant, "init" | "read" | "write"> {
+/**
+ * The simple lock's and the watchdog's lock and resource: SET NX PX with the worker's token (no fencing token), and
+ * the counter as a plain string key (GET, add 1 in JavaScript, SET).
+ */
+export function plainLock(algo: LockAlgorithm): Pick<LockVariant, "tryAcquire" | "init" | "read" | "write"> {
   return {
+    async tryAcquire(ctx, redis, token) {
+      return (await acquireLock(redis, lockKey(ctx, algo), { token, ttlMs: ctx.params.ttlMs }))
+        ? { fence: null }
+        : null;
+    },
     async init(ctx) {
       await ctx.redis.call("SET", counterKey(ctx, algo), "0");
     },
