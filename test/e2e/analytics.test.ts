@@ -1,33 +1,16 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns analytics` as a user runs it: human output, --json, and usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis, run } = usePatternCli("analytics");
 
 describe("analytics, human output", () => {
   it("runs the three kinds with every check passing and no key left", async () => {
     const prefix = testPrefix("an-human");
-    const result = await runCli([
-      "analytics",
-      "--url",
-      server().url,
-      "--prefix",
-      prefix,
-      "--trace",
-      "full",
-      "--width",
-      "250",
-    ]);
+    const result = await run(["--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
@@ -45,23 +28,11 @@ describe("analytics, human output", () => {
     expect(out).toMatch(/XADD \S+:metrics:\{cpu\} 1705312800000-0 value \d+\.\d host server1/);
     expect(out).toMatch(/XTRIM \S+:trim-maxlen-approx MAXLEN ~ 80/);
     expect(out).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--kind trending runs only that one", async () => {
-    const result = await runCli([
-      "analytics",
-      "--kind",
-      "trending",
-      "--decay",
-      "0.5",
-      "--trace",
-      "off",
-      "--width",
-      "250",
-      "--url",
-      server().url,
-    ]);
+    const result = await run(["--kind", "trending", "--decay", "0.5", "--trace", "off"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
       "━━ analytics/trending · Trending articles: ZINCRBY per view, every score × 0.5 each hour",
@@ -98,7 +69,7 @@ describe("analytics --json", () => {
     const [ts] = report.scenarios;
     expect(ts!.metrics).toMatchObject({ samples: 160, windowSamples: 16, buckets: 8 });
     expect(ts!.checks.every((c) => c.ok)).toBe(true);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });
 
@@ -111,7 +82,7 @@ describe("analytics usage errors exit 2 before connecting", () => {
     [["--bucket", "10m", "--last", "5m"], /--bucket must not be longer than --last/],
     [["--hours", "0"], /--hours must be between 1 and 336, not 0/],
   ])("analytics %j", async (args, message) => {
-    const result = await runCli(["analytics", ...args, "--url", "redis://127.0.0.1:1"]);
+    const result = await runCli(["analytics", ...args, ...NOWHERE]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(message);

@@ -1,21 +1,13 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findRedisBenchmark } from "../../src/bench/redis-benchmark.js";
 import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 /**
  * `redis-patterns bench` as a user runs it. These check that the numbers are complete and consistent with each other
  * (every requested operation counted, percentiles ordered, the ratio what its parts say), never how fast anything is.
  */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis } = useRedisClient();
 
 interface Phase {
   ops: number;
@@ -128,7 +120,7 @@ describe("bench --json", () => {
     // One key per client, deleted at the end (a full bucket's key may have expired by itself before: ≤ 50).
     expect(report.cleanup.keys).toBe(50);
     expect(report.cleanup.deleted).toBeLessThanOrEqual(50);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   const patterns: [args: string[], id: string, commandsPerOp: number][] = [
@@ -175,7 +167,7 @@ describe("bench --json", () => {
       expect(report.operation.commands).toHaveLength(commandsPerOp);
       expect(report.sample.commands.map((c) => c.argv[0])).toEqual(report.operation.commands);
       expect(report.cleanup.deleted).toBeLessThanOrEqual(report.cleanup.keys);
-      expect(await scanKeys(redis, prefix)).toEqual([]);
+      expect(await scanKeys(redis(), prefix)).toEqual([]);
     },
   );
 
@@ -208,7 +200,7 @@ describe("bench --json", () => {
     expect(report.latencyHistogram).toEqual(report.rounds[0]!.recordingOff.histogram);
     expect(report.clientCpuUsPerOp).toBe(report.rounds[0]!.recordingOff.clientCpuUsPerOp);
     expect(report.serverCpuUsPerOp === null || report.serverCpuUsPerOp > 0).toBe(true);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--duration runs for a time instead of a count", async () => {
@@ -233,7 +225,7 @@ describe("bench --json", () => {
 
   it("each timed run starts warm: first min(10,000, --ops) untimed operations, which the server sees, not the figures", async () => {
     const prefix = testPrefix("benchwarm");
-    await redis.call("CONFIG", "RESETSTAT");
+    await redis().call("CONFIG", "RESETSTAT");
     const args = ["bench", "cache", "--ops", "1500", "--clients", "10", "--json", "--url", server().url];
     const result = await runCli([...args, "--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
@@ -243,12 +235,12 @@ describe("bench --json", () => {
     expectConsistent(report.rounds[0]!.recordingOn, 1500);
     // Per phase (recorder off, on) 1,500 warm-up GETs and 1,500 timed ones; one more for the printed sample, and the
     // GET in the script that gives the run's marker back.
-    const stats = String(await redis.call("INFO", "commandstats"));
+    const stats = String(await redis().call("INFO", "commandstats"));
     const gets = Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1]);
     expect(gets).toBe(2 * (1500 + 1500) + 2);
     // The recorder counts only the timed run's commands.
     expect(report.recordingOn.commandsRecorded).toBe(1500);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   }, 60_000);
 });
 
@@ -342,7 +334,7 @@ describe("bench --vs-redis-benchmark", () => {
       expect(report.redisBenchmarkOpsPerSec).toBe(rb.opsPerSec);
       expect(report.ratioVsRedisBenchmark).toBeCloseTo(report.opsPerSec / rb.opsPerSec, 2);
       // redis-benchmark wrote to the same keys (its __rand_int__ is the 12-digit client id): all deleted.
-      expect(await scanKeys(redis, prefix)).toEqual([]);
+      expect(await scanKeys(redis(), prefix)).toEqual([]);
     },
   );
 

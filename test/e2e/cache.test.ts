@@ -1,19 +1,12 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys, startCli, waitFor } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys, startCli, waitFor } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import { POSTGRES_URL, postgresAnswers, postgresCacheTables } from "../patterns/cache/context.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns cache` as a user runs it: human and --json output, exit codes, nothing left behind. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis, run } = usePatternCli("cache");
 
 const url = () => server().url;
 const commandsOf = (report: Report) => report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands));
@@ -21,7 +14,7 @@ const commandsOf = (report: Report) => report.scenarios.flatMap((s) => s.steps.f
 describe("cache (human)", () => {
   it("compares the four strategies over SQLite, with database statements in the trace", async () => {
     const prefix = testPrefix("e2e-cache");
-    const result = await runCli(["cache", "--url", url(), "--prefix", prefix, "--trace", "full", "--width", "250"]);
+    const result = await run(["--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toMatch(ANSI);
     for (const id of ["cache/cache-aside", "cache/read-through", "cache/write-through", "cache/write-behind"])
@@ -31,11 +24,11 @@ describe("cache (human)", () => {
     expect(result.stdout).toMatch(/\[worker\] \[db\] UPDATE rp_cache_\w+ SET name = v\.name/);
     expect(result.stdout).toMatch(/\[db\] DROP TABLE rp_cache_\w+/);
     expect(result.stdout).toContain("✓ all checks passed");
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("the stale-set race, step by step", async () => {
-    const result = await runCli(["cache", "--race", "--url", url(), "--trace", "full", "--width", "250"]);
+    const result = await run(["--race"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("━━ cache/stale-set-race");
     expect(result.stdout).toMatch(/\[reader\] SET \S+:cache:race:plain:user:1/);
@@ -72,7 +65,7 @@ describe("cache --json", () => {
     expect(
       db.every((c) => typeof c.argv[0] === "string" && /^(CREATE|INSERT|SELECT|UPDATE|DROP)\b/.test(c.argv[0])),
     ).toBe(true);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--invalidate event: instances subscribe on their own connections; the one that was away reconnects on a new one", async () => {
@@ -152,7 +145,7 @@ describe("SIGINT during a run", () => {
       // A data key, not just the run's marker (<prefix>:rp-run).
       await waitFor(
         `a key under ${prefix}`,
-        async () => (await scanKeys(redis, prefix)).some((k) => !k.endsWith(":rp-run")),
+        async () => (await scanKeys(redis(), prefix)).some((k) => !k.endsWith(":rp-run")),
         15_000,
       );
     } catch (err) {
@@ -162,7 +155,7 @@ describe("SIGINT during a run", () => {
     child.kill("SIGINT");
     const result = await done;
     expect(result.code, result.stderr).toBe(130);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
     const report = parseJsonOutput<Report & { interrupted?: boolean }>(result);
     expect(report.interrupted).toBe(true);
     const steps = report.scenarios[0]!.steps;
@@ -174,7 +167,6 @@ describe("SIGINT during a run", () => {
 });
 
 describe("usage errors exit 2 before connecting", () => {
-  const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
     [
       ["--strategy", "write-around"],

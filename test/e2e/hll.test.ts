@@ -1,33 +1,16 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns hll` as a user runs it: human output, --json, and usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis, run } = usePatternCli("hll");
 
 describe("hll, human output", () => {
   it("runs both scenarios with every check passing, the chapter's figures, and no key left", async () => {
     const prefix = testPrefix("hll-human");
-    const result = await runCli([
-      "hll",
-      "--url",
-      server().url,
-      "--prefix",
-      prefix,
-      "--trace",
-      "full",
-      "--width",
-      "250",
-    ]);
+    const result = await run(["--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
@@ -43,7 +26,7 @@ describe("hll, human output", () => {
     expect(out).toMatch(/memory of one HyperLogLog counter │ 12 KB per counter │ 12,304 bytes/);
     expect(out).toMatch(/error of one PFCOUNT\s+│ ~0\.81% error/);
     expect(out).toMatch(/✓ all checks passed \(2 scenarios, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });
 
@@ -78,7 +61,7 @@ describe("hll --json", () => {
     expect(pfadd.every((c) => c.batch?.kind === "pipeline")).toBe(true);
     expect(unique!.figures.map((f) => f.chapter)).toEqual(["12 KB per counter", "~0.81% error", "~0.81% error"]);
     expect(typeof weekly!.metrics.weeklyEstimate).toBe("number");
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });
 
@@ -88,7 +71,7 @@ describe("hll usage errors exit 2 before connecting", () => {
     [["--trials", "x"], /--trials must be a whole number, not "x"/],
     [["--days", "1"], /--days must be between 2 and 31, not 1/],
   ])("hll %j", async (args, message) => {
-    const result = await runCli(["hll", ...args, "--url", "redis://127.0.0.1:1"]);
+    const result = await runCli(["hll", ...args, ...NOWHERE]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(message);

@@ -1,17 +1,9 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ANSI, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 /** The terminal output: checks, the comparison table, and when colours are (not) used. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis } = useRedisClient();
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
 
@@ -49,7 +41,7 @@ describe("one algorithm at a time", () => {
     expect(result.stdout).toMatch(/EVALSHA [0-9a-f]{40} \d+ "?test:/);
     expect(result.stdout).toMatch(/✓ all checks passed \(1 scenario, \d+ commands\)/);
     expect(result.stdout).not.toContain("Compared on the same traffic");
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });
 
@@ -85,7 +77,7 @@ describe("comparing the four", () => {
     for (const algo of ALGORITHMS.slice(1)) expect(maxInWindow(algo)).toBe(10);
     expect(out).toMatch(/✓ all checks passed \(4 scenarios, \d+ commands\)/);
     expect(out).not.toMatch(/EVALSHA/); // --trace off
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--algo with --compare still runs all four", async () => {

@@ -1,20 +1,12 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseJsonOutput, scanKeys, startCli, waitFor } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 /**
  * Ctrl-C in the middle of a run: the CLI cleans up what it wrote and exits 130. A real-clock run paces its requests
  * over about two windows (~4 s here), long enough to interrupt it once its first key exists.
  */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis } = useRedisClient();
 
 const PACED = [
   "ratelimit",
@@ -43,7 +35,7 @@ describe.each([
       // A data key, not just the run's marker (<prefix>:rp-run): the interrupt must land with state to clean up.
       await waitFor(
         `a key under ${prefix}`,
-        async () => (await scanKeys(redis, prefix)).some((k) => !k.endsWith(":rp-run")),
+        async () => (await scanKeys(redis(), prefix)).some((k) => !k.endsWith(":rp-run")),
         15_000,
       );
     } catch (err) {
@@ -56,7 +48,7 @@ describe.each([
     expect(result.code, result.stderr).toBe(130);
     expect(result.signal).toBeNull();
     expect(result.stderr).toMatch(/^redis-patterns: interrupted: cleaning up/m);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
     if (mode === "--json") {
       const report = parseJsonOutput<{
         ok: boolean;

@@ -1,19 +1,11 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 import type { RecordedCommand as Command } from "../../src/redis/recorder.js";
 
 /** `--json`: one document on stdout, nothing else, with the documented shape. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis } = useRedisClient();
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"];
 
@@ -98,7 +90,7 @@ describe("ratelimit --json", () => {
       expect(cmd.argv[0]?.toUpperCase()).toBe("UNLINK");
       for (const key of cmd.argv.slice(1)) expect(key.startsWith(`${prefix}:`), key).toBe(true);
     }
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("with --algo, the document holds that one scenario", async () => {
@@ -162,6 +154,6 @@ describe("ratelimit --json", () => {
       keys: [`${prefix}:ratelimit:{alice}:tb`],
       left: [],
     });
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });

@@ -1,18 +1,10 @@
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `--keep` leaves a run's keys; `cleanup --prefix` removes exactly those and nothing else. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis } = useRedisClient();
 
 /** The kept keys plus the run's marker, sorted as scanKeys returns them. */
 const withMarker = (keys: string[]) => [...keys, `${keys[0]!.replace(/:ratelimit:.*$/, "")}:rp-run`].sort();
@@ -29,12 +21,12 @@ describe("--keep, then cleanup", () => {
   let kept: string[] = [];
 
   beforeAll(async () => {
-    for (const key of bystanders) await redis.set(key, "bystander", "EX", 600);
+    for (const key of bystanders) await redis().set(key, "bystander", "EX", 600);
   });
   afterAll(async () => {
-    await redis.del(...bystanders);
-    const left = await scanKeys(redis, prefix);
-    if (left.length > 0) await redis.del(...left);
+    await redis().del(...bystanders);
+    const left = await scanKeys(redis(), prefix);
+    if (left.length > 0) await redis().del(...left);
   });
 
   it("--keep leaves the run's keys, all of them named in the report", async () => {
@@ -47,11 +39,11 @@ describe("--keep, then cleanup", () => {
     expect(after.at(-1)).toEqual(["quit"]);
     expect(after.filter((argv) => /^(del|unlink)$/i.test(argv[0]!))).toEqual([]);
 
-    kept = (await scanKeys(redis, prefix)).filter((k) => k !== `${prefix}:rp-run`);
+    kept = (await scanKeys(redis(), prefix)).filter((k) => k !== `${prefix}:rp-run`);
     expect(kept.length).toBeGreaterThan(0);
     const named = new Set(report.scenarios.flatMap((s) => s.steps.flatMap((st) => st.commands.flatMap((c) => c.argv))));
     for (const key of kept) expect(named.has(key), `${key} is not in the report`).toBe(true);
-    for (const key of kept) expect(await redis.pttl(key), `${key} has no TTL`).toBeGreaterThan(0);
+    for (const key of kept) expect(await redis().pttl(key), `${key} has no TTL`).toBeGreaterThan(0);
   });
 
   it("human --keep says how to clean up", async () => {
@@ -79,10 +71,10 @@ describe("--keep, then cleanup", () => {
           "m",
         ),
       );
-      expect((await scanKeys(redis, prefix2)).length).toBeGreaterThan(0);
+      expect((await scanKeys(redis(), prefix2)).length).toBeGreaterThan(0);
     } finally {
-      const left = await scanKeys(redis, prefix2);
-      if (left.length > 0) await redis.del(...left);
+      const left = await scanKeys(redis(), prefix2);
+      if (left.length > 0) await redis().del(...left);
     }
   });
 
@@ -91,8 +83,8 @@ describe("--keep, then cleanup", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}: left by a --keep run`);
     expect(result.stdout).toContain(`would delete ${kept.length} keys under ${prefix}:, deleted 0`);
-    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
-    for (const key of bystanders) expect(await redis.exists(key), key).toBe(1);
+    expect(await scanKeys(redis(), prefix)).toEqual(withMarker(kept));
+    for (const key of bystanders) expect(await redis().exists(key), key).toBe(1);
   });
 
   it("cleanup --dry-run --json reports what it would delete", async () => {
@@ -101,21 +93,21 @@ describe("--keep, then cleanup", () => {
     const doc = parseJsonOutput<{ dryRun: boolean; found: number; deleted: number; keys: string[] }>(result);
     expect(doc).toMatchObject({ dryRun: true, found: kept.length, deleted: 0 });
     expect([...doc.keys].sort()).toEqual(kept);
-    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
+    expect(await scanKeys(redis(), prefix)).toEqual(withMarker(kept));
   });
 
   it("cleanup without --prefix exits 2 and deletes nothing", async () => {
     const result = await runCli(["cleanup", "--url", server().url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cleanup needs --prefix/);
-    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
+    expect(await scanKeys(redis(), prefix)).toEqual(withMarker(kept));
   });
 
   it.each(["a*", `${prefix}*`, `${prefix}:?`, "ab"])("cleanup --prefix %s exits 2 and deletes nothing", async (bad) => {
     const result = await runCli(["cleanup", "--prefix", bad, "--url", server().url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--prefix/);
-    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
+    expect(await scanKeys(redis(), prefix)).toEqual(withMarker(kept));
   });
 
   it("cleanup off a terminal without --yes lists the keys and deletes nothing (exit 2)", async () => {
@@ -123,15 +115,15 @@ describe("--keep, then cleanup", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toContain(`found ${kept.length} keys under ${prefix}:`);
     expect(result.stderr).toMatch(/add --yes to confirm/);
-    expect(await scanKeys(redis, prefix)).toEqual(withMarker(kept));
+    expect(await scanKeys(redis(), prefix)).toEqual(withMarker(kept));
   });
 
   it("cleanup removes exactly the run's keys", async () => {
     const result = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`deleted ${kept.length} keys under ${prefix}: and the run's marker`);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
-    for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
+    for (const key of bystanders) expect(await redis().exists(key), `${key} was deleted`).toBe(1);
   });
 
   it("a trailing colon on --prefix means the same prefix", async () => {
@@ -146,11 +138,11 @@ describe("--keep, then cleanup", () => {
       server().url,
     ]);
     expect(again.code, again.stderr).toBe(0);
-    expect((await scanKeys(redis, prefix)).length).toBeGreaterThan(1);
+    expect((await scanKeys(redis(), prefix)).length).toBeGreaterThan(1);
     const result = await runCli(["cleanup", "--prefix", `${prefix}:`, "--yes", "--url", server().url]);
     expect(result.code, result.stderr).toBe(0);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
-    for (const key of bystanders) expect(await redis.exists(key), `${key} was deleted`).toBe(1);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
+    for (const key of bystanders) expect(await redis().exists(key), `${key} was deleted`).toBe(1);
   });
 
   it("cleanup again finds no run marker: refused in one line, exit 2", async () => {

@@ -1,33 +1,16 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns leaderboard` as a user runs it: human output, --json, and usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { server, redis, run } = usePatternCli("leaderboard");
 
 describe("leaderboard, human output", () => {
   it("runs all three parts with every check passing, the chapter's figures and no key left", async () => {
     const prefix = testPrefix("lb-human");
-    const result = await runCli([
-      "leaderboard",
-      "--url",
-      server().url,
-      "--prefix",
-      prefix,
-      "--trace",
-      "full",
-      "--width",
-      "250",
-    ]);
+    const result = await run(["--prefix", prefix]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toMatch(ANSI);
@@ -44,7 +27,7 @@ describe("leaderboard, human output", () => {
     expect(out).toMatch(/ZUNIONSTORE .+ 7 .+:day:2024-01-09.+:day:2024-01-15.* AGGREGATE SUM/);
     expect(out).toMatch(/memory of a sorted set with 1M members │ ~100 MB/);
     expect(out).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--trace summary keeps a long step short", async () => {
@@ -83,7 +66,7 @@ describe("leaderboard --json", () => {
     expect(zadds.map((c) => c.argv.length)).toEqual([2002, 2002, 1002]);
     expect(zadds.every((c) => c.batch?.kind === "pipeline")).toBe(true);
     expect(global!.figures.map((f) => f.chapter)).toEqual(["~100 MB", "fast even with millions of members"]);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--variant time-scoped --aggregate min --days 3 builds one 3-day board with MIN", async () => {
@@ -110,7 +93,6 @@ describe("leaderboard --json", () => {
 });
 
 describe("leaderboard usage errors exit 2", () => {
-  const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
     { args: ["--players", "0"], says: /--players must be between 1 and 1000000, not 0/ },
     { args: ["--players", "2000000"], says: /--players must be between 1 and 1000000/ },

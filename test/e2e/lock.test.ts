@@ -1,32 +1,13 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns lock` as a user runs it: the comparison table, --json with the metrics, --no-lock, usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { redis, run } = usePatternCli("lock");
 
 const ALGORITHMS = ["simple", "watchdog", "fencing"] as const;
-
-function run(args: string[]) {
-  return runCli([
-    "lock",
-    "--url",
-    server().url,
-    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
-    "--width",
-    "250",
-    ...args,
-  ]);
-}
 
 describe("lock", () => {
   it("without --algo runs the three algorithms and ends with one comparison table", async () => {
@@ -46,7 +27,7 @@ describe("lock", () => {
         algo,
       ).toMatch(/│ 30\s+│ 30\s+│.*\d+\/\d+ ✓\s+│$/);
     expect(result.stdout).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it.each(ALGORITHMS)("--algo %s --json: one document, the metrics, every check passing", async (algo) => {
@@ -65,7 +46,7 @@ describe("lock", () => {
     expect(report.summary).toBeUndefined();
     const clients = new Set(s!.steps.flatMap((st) => st.commands.map((c) => c.client)));
     expect([...clients].sort()).toEqual(["main", "worker-1", "worker-2", "worker-3", "worker-4"]);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--no-lock --json: updates lost, and the checks that say so pass", async () => {
@@ -78,7 +59,7 @@ describe("lock", () => {
     expect(s!.metrics.finalCount).toBe(6);
     expect(s!.metrics.expectedCount).toBe(24);
     expect(s!.metrics.lostUpdates).toBe(18);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it.each([
@@ -96,7 +77,7 @@ describe("lock", () => {
       says: /unknown lock algorithm "paxos": choose one of simple, watchdog, fencing, redlock/,
     },
   ])("usage error: $name exits 2 with one line, before connecting", async ({ args, says }) => {
-    const result = await runCli(["lock", ...args, "--url", "redis://127.0.0.1:1"]);
+    const result = await runCli(["lock", ...args, ...NOWHERE]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(says);

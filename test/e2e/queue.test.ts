@@ -1,32 +1,13 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns queue` as a user runs it: human output, --json, usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { redis, run } = usePatternCli("queue");
 
 const KINDS = ["list", "reliable", "stream"];
-
-function run(args: string[]) {
-  return runCli([
-    "queue",
-    "--url",
-    server().url,
-    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
-    "--width",
-    "250",
-    ...args,
-  ]);
-}
 
 describe("queue, human output", () => {
   it("with no flags: the three kinds, the same crashes, and a table where only the list loses messages", async () => {
@@ -63,7 +44,7 @@ describe("queue, human output", () => {
     }
     expect(result.stdout).toContain("a consumer that crashes after BRPOP loses messages (the pitfall)");
     expect(result.stdout).toMatch(/✓ all checks passed \(3 scenarios, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--kind stream: every command, labelled by consumer", async () => {
@@ -105,7 +86,7 @@ describe("queue --json", () => {
     expect(lost).toEqual({ "queue/list": 2, "queue/reliable": 0, "queue/stream": 0 });
     expect(report.summary?.rows).toHaveLength(3);
     expect(report.cleanup.deleted).toBeGreaterThan(0);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("--kind list --no-crash: nothing lost, and no crash steps", async () => {
@@ -120,7 +101,6 @@ describe("queue --json", () => {
 });
 
 describe("queue usage errors exit 2 before connecting", () => {
-  const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
     { args: ["--kind", "kafka"], says: /unknown queue kind "kafka": choose one of list, reliable, stream/ },
     { args: ["--consumers", "1"], says: /--consumers must be at least 2 with a crash/ },

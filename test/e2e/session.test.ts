@@ -1,32 +1,13 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANSI, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns session` as a user runs it: human output, --json, usage errors. */
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis?.quit();
-});
+const { redis, run } = usePatternCli("session");
 
 const VARIANTS = ["string", "hash", "lost-update", "read-latency"];
-
-function run(args: string[]) {
-  return runCli([
-    "session",
-    "--url",
-    server().url,
-    ...(args.includes("--trace") ? [] : ["--trace", "full"]),
-    "--width",
-    "250",
-    ...args,
-  ]);
-}
 
 describe("session, human output", () => {
   it("--variant string shows GETEX sliding the TTL, logout and expiry, every check passing", async () => {
@@ -43,7 +24,7 @@ describe("session, human output", () => {
     expect(checks.length).toBeGreaterThanOrEqual(5);
     for (const line of checks) expect(line).toMatch(/^\s+✓ /);
     expect(result.stdout).toMatch(/✓ all checks passed \(1 scenario, \d+ commands\)/);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
   it("without --variant all four run, with the side-by-side table and the latency figure", async () => {
@@ -82,12 +63,11 @@ describe("session --json", () => {
     expect([...clients].sort()).toEqual(["server-1", "server-2"]);
     expect(report.summary?.rows).toHaveLength(4);
     expect(report.cleanup.deleted).toBeGreaterThan(0);
-    expect(await scanKeys(redis, prefix)).toEqual([]);
+    expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 });
 
 describe("session usage errors exit 2 before connecting", () => {
-  const NOWHERE = ["--url", "redis://127.0.0.1:1"];
   it.each([
     { args: ["--ttl", "1.5s"], says: /--ttl must be whole seconds/ },
     {

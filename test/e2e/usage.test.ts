@@ -1,14 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { NOWHERE, ROOT, runCli } from "../helpers/cli.js";
 
 /**
  * Usage errors, --help and --version. None of these may reach a server; the runs that would connect point at a port
  * nothing listens on, so a missing validation shows up as exit 3 instead of a run against someone's Redis.
  */
-const NOWHERE = ["--url", "redis://127.0.0.1:1"];
-
 describe("usage errors exit 2 with a message that says what is wrong", () => {
   const cases: { name: string; args: string[]; says: RegExp[] }[] = [
     {

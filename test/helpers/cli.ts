@@ -132,6 +132,9 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return startCli(args, options).done;
 }
 
+/** A URL where nothing listens (port 1): for runs that must stop before connecting, such as usage errors. */
+export const NOWHERE = ["--url", "redis://127.0.0.1:1"];
+
 /** Parse stdout as exactly one JSON document (JSON.parse rejects anything before or after it). */
 export function parseJsonOutput<T = Record<string, unknown>>(result: CliResult): T {
   try {

@@ -104,6 +104,28 @@ export function plainClient(server: Pick<ThrowawayServer, "host" | "port">, opti
   });
 }
 
+export interface RedisContext {
+  server(): ThrowawayServer;
+  /** The file's plain client (plainClient), connected before the first test and disconnected after the last. */
+  redis(): Redis;
+}
+
+/**
+ * A real redis-server for this test file (useRedisServer, with the same `options`) and one plain client to it for
+ * assertions and set-up; `clientOptions` go to plainClient (e.g. the password of a server started with
+ * --requirepass). Called inside a describe block, both belong to that block.
+ */
+export function useRedisClient(options: string[] | ServerOptions = [], clientOptions: RedisOptions = {}): RedisContext {
+  const server = useRedisServer(options);
+  const redis = useForFile(
+    "client",
+    async () => plainClient(server(), clientOptions),
+    async (client) => client.disconnect(),
+    20_000,
+  );
+  return { server, redis };
+}
+
 let seq = 0;
 /** A key prefix unique to one test, so tests never see each other's keys and clean only their own. */
 export function testPrefix(name = "t"): string {
@@ -111,16 +133,13 @@ export function testPrefix(name = "t"): string {
   return `test:${name}:${process.pid}:${seq}:${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export interface PrefixedRedis {
-  /** The file's main client. */
-  redis(): Redis;
+export interface PrefixedRedis extends RedisContext {
   /** A second client, for a concurrent writer or a second app server (WATCH belongs to a connection). */
   other(): Redis;
   /** One more client on demand (concurrent consumers), disconnected after the file. */
   another(): Redis;
   /** This test's key prefix; a fresh one for every test. */
   prefix(): string;
-  server(): ThrowawayServer;
 }
 
 /**
@@ -128,30 +147,27 @@ export interface PrefixedRedis {
  * test only the keys under that prefix are removed (SCAN MATCH, never KEYS or FLUSHDB).
  */
 export function usePrefixedRedis(name: string, serverArgs: string[] = []): PrefixedRedis {
-  const server = useRedisServer(serverArgs);
-  let main: Redis | undefined;
+  const { server, redis } = useRedisClient(serverArgs);
   let second: Redis | undefined;
   const extra: Redis[] = [];
   let prefix = testPrefix(name);
-  const need = (c: Redis | undefined): Redis => {
-    if (!c) throw new Error("client not connected yet");
-    return c;
-  };
   beforeAll(() => {
-    main = plainClient(server());
     second = plainClient(server());
   });
   afterEach(async () => {
-    const keys = await scanPrefix(need(main), prefix);
-    if (keys.length > 0) await need(main).unlink(...keys);
+    const keys = await scanPrefix(redis(), prefix);
+    if (keys.length > 0) await redis().unlink(...keys);
     prefix = testPrefix(name);
   });
   afterAll(() => {
-    for (const c of [main, second, ...extra]) c?.disconnect();
+    for (const c of [second, ...extra]) c?.disconnect();
   });
   return {
-    redis: () => need(main),
-    other: () => need(second),
+    redis,
+    other: () => {
+      if (!second) throw new Error("client not connected yet");
+      return second;
+    },
     another: () => {
       const c = plainClient(server());
       extra.push(c);
