@@ -1,20 +1,12 @@
 /** The sandbox's HELP (from COMMAND DOCS, or why not) and its reply layout, without a terminal. */
-import type { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { commandHelp, helpLines } from "../../src/cli/tour/sandbox-help.js";
 import { replyLines } from "../../src/cli/tour/sandbox-prompt.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let redis: Redis | undefined;
-/** One command to the test server, on a client opened by the first call. */
-const call = (...argv: string[]) => {
-  redis ??= plainClient(server());
-  return redis.call(argv[0]!, ...argv.slice(1));
-};
-afterAll(async () => {
-  await redis?.quit();
-});
+const { redis } = useRedisClient();
+/** One command to the test server, on the file's client. */
+const call = (...argv: string[]) => redis().call(argv[0]!, ...argv.slice(1));
 
 describe("sandbox HELP", () => {
   it("prints the syntax, summary and facts from the server's COMMAND DOCS", async () => {

@@ -5,17 +5,15 @@
  * (ACL GETUSER) but not run ACL DRYRUN — where the evaluation made here is compared with the server's own DRYRUN.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATTERNS, type PatternName, type Verdict } from "../../src/doctor/index.js";
 import { commandsFor, sampleArgv } from "../../src/doctor/requirements.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 import { runDoctor, verdictMap } from "./run-doctor.js";
 
 const PASSWORD = `admin-${randomBytes(6).toString("hex")}`;
 const USER_PASSWORD = `user-${randomBytes(6).toString("hex")}`;
-const server = useRedisServer(["--requirepass", PASSWORD]);
-let admin: Redis;
+const { server, redis: admin } = useRedisClient(["--requirepass", PASSWORD], { password: PASSWORD });
 
 const USERS: Record<string, string[]> = {
   noeval: ["+@all", "-eval", "-evalsha", "~*", "&*"],
@@ -41,14 +39,12 @@ const url = (user: string) =>
   `redis://${user}:${encodeURIComponent(user === "default" ? PASSWORD : USER_PASSWORD)}@127.0.0.1:${server().port}`;
 
 beforeAll(async () => {
-  admin = plainClient(server(), { password: PASSWORD });
   for (const [name, rules] of Object.entries(USERS))
-    await admin.call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
+    await admin().call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
 });
 
 afterAll(async () => {
-  await admin?.call("ACL", "DELUSER", ...Object.keys(USERS));
-  await admin?.quit();
+  await admin().call("ACL", "DELUSER", ...Object.keys(USERS));
 });
 
 describe("doctor on a server with --requirepass", () => {
@@ -151,7 +147,7 @@ describe("doctor on a server with --requirepass", () => {
     };
     const disagreements: string[] = [];
     for (const label of commandsFor(PATTERNS)) {
-      const answer = String(await admin.call("ACL", "DRYRUN", "getuser", ...sampleArgv(label, names)));
+      const answer = String(await admin().call("ACL", "DRYRUN", "getuser", ...sampleArgv(label, names)));
       const server = answer === "OK" ? "allowed" : "denied";
       if (facts.acl.commands[label]?.permission !== server)
         disagreements.push(`${label}: here ${facts.acl.commands[label]?.permission}, server ${answer}`);

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lines, parseJsonOutput, runCli, scanKeys, type CliResult } from "../helpers/cli.js";
-import { testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 /**
  * Authentication against a real redis-server with --requirepass and ACL users: exit 4 for WRONGPASS, NOAUTH and
@@ -24,8 +24,7 @@ const SECRETS = [
 
 const QUICK = ["ratelimit", "--algo", "fixed-window"];
 
-const server = useRedisServer(["--requirepass", PASSWORD]);
-let admin: Redis;
+const { server, redis: admin } = useRedisClient(["--requirepass", PASSWORD], { password: PASSWORD });
 
 function url(userinfo: string, path = ""): string {
   return `redis://${userinfo}127.0.0.1:${server().port}${path}`;
@@ -46,21 +45,13 @@ function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
 }
 
 beforeAll(async () => {
-  admin = new Redis({
-    host: server().host,
-    port: server().port,
-    password: PASSWORD,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
   // `limited` may do anything except run scripts, which every rate limiter needs.
-  await admin.call("ACL", "SETUSER", "limited", "on", `>${LIMITED_PASSWORD}`, "~*", "+@all", "-evalsha", "-eval");
-  await admin.call("ACL", "SETUSER", "full", "on", `>${FULL_PASSWORD}`, "~*", "+@all");
+  await admin().call("ACL", "SETUSER", "limited", "on", `>${LIMITED_PASSWORD}`, "~*", "+@all", "-evalsha", "-eval");
+  await admin().call("ACL", "SETUSER", "full", "on", `>${FULL_PASSWORD}`, "~*", "+@all");
 });
 
 afterAll(async () => {
-  await admin?.call("ACL", "DELUSER", "limited", "full");
-  await admin?.quit();
+  await admin().call("ACL", "DELUSER", "limited", "full");
 });
 
 describe.each([
@@ -121,7 +112,7 @@ describe.each([
       expect(doc.target.url).toMatch(/^redis:\/\/limited:\*\*\*@127\.0\.0\.1:\d+/);
     }
     expectNoSecret(result);
-    expect(await scanKeys(admin, prefix)).toEqual([]);
+    expect(await scanKeys(admin(), prefix)).toEqual([]);
   });
 
   it("the right password for the default user works", async () => {
@@ -138,7 +129,7 @@ describe.each([
       expect(result.stdout).toMatch(/✓ all checks passed/);
     }
     expectNoSecret(result);
-    expect(await scanKeys(admin, prefix)).toEqual([]);
+    expect(await scanKeys(admin(), prefix)).toEqual([]);
   });
 
   it("an ACL user and password in the URL work", async () => {
@@ -151,7 +142,7 @@ describe.each([
         target: { url: expect.stringMatching(/^redis:\/\/full:\*\*\*@/) },
       });
     expectNoSecret(result);
-    expect(await scanKeys(admin, prefix)).toEqual([]);
+    expect(await scanKeys(admin(), prefix)).toEqual([]);
   });
 });
 
@@ -175,7 +166,7 @@ describe("a database number in the URL", () => {
       const keys = (await scanKeys(inDb3, prefix)).filter((k) => !k.endsWith(":rp-run"));
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => k.startsWith(`${prefix}:`))).toBe(true);
-      expect(await scanKeys(admin, prefix)).toEqual([]); // nothing in db 0
+      expect(await scanKeys(admin(), prefix)).toEqual([]); // nothing in db 0
 
       const cleaned = await runCli(["cleanup", "--prefix", prefix, "--yes", "--url", db3]);
       expect(cleaned.code, cleaned.stderr).toBe(0);

@@ -3,26 +3,18 @@
  * step by step (each command held until Enter), the sandbox, a parameter change, Ctrl-C, and no keys left behind;
  * plus the refusals where nobody can answer a prompt.
  */
-import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 import { TmuxCli, hasTmux } from "../helpers/tmux.js";
 
-const server = useRedisServer();
-let redis: Redis;
-beforeAll(() => {
-  redis = plainClient(server());
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const { server, redis } = useRedisClient();
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    const [next, keys] = await redis().scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     found.push(...keys);
     cursor = next;
   } while (cursor !== "0");
@@ -57,11 +49,11 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
       await t.waitFor("next ▸", { count: shown + 1 });
     }
     await t.waitFor(`next ▸ SET ${counter} 0`);
-    expect(await redis.exists(counter)).toBe(0);
+    expect(await redis().exists(counter)).toBe(0);
     const replies = t.count("→ OK");
     t.send("Enter");
     await t.waitFor("→ OK", { count: replies + 1 });
-    expect(await redis.get(counter)).toBe("0");
+    expect(await redis().get(counter)).toBe("0");
     t.type("a"); // the rest of the step without stopping
     await t.waitFor("Step 2/2 · Verdict");
     await t.waitFor("Run the whole step");
@@ -71,12 +63,12 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     await t.waitFor(`every key name is placed under ${prefix}:`);
     t.type(`SET greeting "hello world"`);
     await t.waitFor(`SET ${prefix}:greeting "hello world"  → OK`);
-    expect(await redis.get(`${prefix}:greeting`)).toBe("hello world");
+    expect(await redis().get(`${prefix}:greeting`)).toBe("hello world");
     t.type("FLUSHALL");
     await t.waitFor("FLUSHALL is refused in the sandbox: it deletes every key in every database");
     t.type("KEYS *");
     await t.waitFor("KEYS is refused in the sandbox");
-    expect(await redis.dbsize()).toBe(3); // the two keys and the run's marker (<prefix>:rp-run)
+    expect(await redis().dbsize()).toBe(3); // the two keys and the run's marker (<prefix>:rp-run)
     t.send("Enter"); // an empty line leaves the sandbox
     await t.waitFor("Run the whole step");
 
@@ -96,7 +88,7 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Enter"); // Done
     await t.waitFor("deleted the 2 keys of the previous run");
     await t.waitFor("Step 1/2 · 10 rounds: all 4 workers GET the counter");
-    expect(await redis.exists(`${prefix}:greeting`, counter)).toBe(0);
+    expect(await redis().exists(`${prefix}:greeting`, counter)).toBe(0);
 
     // Ctrl-C in the middle of a step (a command held at its prompt): keys cleaned, exit 130.
     await t.waitFor("Run the whole step");
@@ -128,9 +120,9 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     t.send("Down", "Enter");
     // Wait until the step is writing, then interrupt it mid-way.
     const deadline = Date.now() + 15_000;
-    while (Number((await redis.get(counter)) ?? 0) < 10 && Date.now() < deadline)
+    while (Number((await redis().get(counter)) ?? 0) < 10 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    expect(Number(await redis.get(counter))).toBeGreaterThanOrEqual(10);
+    expect(Number(await redis().get(counter))).toBeGreaterThanOrEqual(10);
     t.send("C-c");
     expect(await t.exitCode()).toBe(130);
     expect(t.screen()).toContain("interrupted: cleaning up the run's keys");

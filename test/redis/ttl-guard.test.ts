@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeySpace } from "../../src/redis/keys.js";
 import { capTtl, watchForeignKeys } from "../../src/redis/ownership.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
@@ -15,20 +15,14 @@ import { runScript } from "../../src/redis/script.js";
 import { RUN_KEY_TTL_S, TtlGuard } from "../../src/redis/ttl-guard.js";
 import { scanKeys, waitFor } from "../helpers/cli.js";
 import { digest } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { plainClient, useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let recorded: Redis;
 let recorder: CommandRecorder;
 let keys: KeySpace;
 let guard: TtlGuard;
 const BOUND_MS = RUN_KEY_TTL_S * 1000;
-
-beforeAll(() => {
-  admin = plainClient(server());
-});
-afterAll(() => admin?.disconnect());
 beforeEach(() => {
   recorded = plainClient(server());
   recorder = new CommandRecorder();
@@ -40,8 +34,8 @@ beforeEach(() => {
 });
 afterEach(async () => {
   guard.stop();
-  const left = await scanKeys(admin, keys.prefix);
-  if (left.length > 0) await admin.del(...left);
+  const left = await scanKeys(admin(), keys.prefix);
+  if (left.length > 0) await admin().del(...left);
   recorded.disconnect();
 });
 
@@ -64,7 +58,7 @@ describe("the TTL guard", () => {
     await recorded.zadd(board, 2, "bob");
     await recorded.zincrby(board, 1, "bob");
     await settled();
-    const pttl = await admin.pttl(board);
+    const pttl = await admin().pttl(board);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(BOUND_MS);
     expect(guardArgv()).toEqual([`EXPIRE ${board} ${RUN_KEY_TTL_S} NX`]);
@@ -75,7 +69,7 @@ describe("the TTL guard", () => {
     const stream = keys.key("queue", "{s}");
     await recorded.call("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM");
     await settled();
-    const pttl = await admin.pttl(stream);
+    const pttl = await admin().pttl(stream);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(BOUND_MS);
     expect(guardArgv()).toEqual([`EXPIRE ${stream} ${RUN_KEY_TTL_S} NX`]);
@@ -92,7 +86,7 @@ describe("the TTL guard", () => {
       return conn;
     });
     try {
-      await admin.script("FLUSH");
+      await admin().script("FLUSH");
       const all = [recorded, ...others];
       const grants = await Promise.all(
         all.map((conn, i) => runScript(conn, acquireFencedLockScript, [lock, fence], [`owner-${i}`, "5000"])),
@@ -100,7 +94,7 @@ describe("the TTL guard", () => {
       expect(grants.filter((g) => Number(g) > 0)).toHaveLength(1);
       await settled();
       for (const conn of others) await conn.ping();
-      const pttl = await admin.pttl(fence);
+      const pttl = await admin().pttl(fence);
       expect(pttl, "the fencing counter's TTL").toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(BOUND_MS);
     } finally {
@@ -116,8 +110,8 @@ describe("the TTL guard", () => {
     expect(guard.ours()).toEqual(new Set([entry, missing]));
     (guard as unknown as { renew(): void }).renew();
     await settled();
-    expect(await admin.ttl(entry)).toBeGreaterThan(60);
-    expect(await admin.exists(missing)).toBe(0);
+    expect(await admin().ttl(entry)).toBeGreaterThan(60);
+    expect(await admin().exists(missing)).toBe(0);
   });
 
   it("a key of its own that expired and was re-created without a TTL behind its back gets one at the renewal", async () => {
@@ -127,12 +121,12 @@ describe("the TTL guard", () => {
     expect(guard.ours()).toEqual(new Set([board]));
     // As after the server was out of reach past the TTL: the key expired, then a worker's ZINCRBY (a connection the
     // guard does not sit on) re-created it without one.
-    await admin.del(board);
-    await admin.zincrby(board, 1, "p1");
-    expect(await admin.pttl(board)).toBe(-1);
+    await admin().del(board);
+    await admin().zincrby(board, 1, "p1");
+    expect(await admin().pttl(board)).toBe(-1);
     (guard as unknown as { renew(): void }).renew();
     await settled();
-    expect(await admin.ttl(board)).toBeGreaterThan(RUN_KEY_TTL_S - 5);
+    expect(await admin().ttl(board)).toBeGreaterThan(RUN_KEY_TTL_S - 5);
   });
 
   it("sends EXPIRE after a whole pipeline and after EXEC, never inside them", async () => {
@@ -149,7 +143,7 @@ describe("the TTL guard", () => {
     expect(argv.slice(0, 4)).toEqual(["RPUSH", "SADD", "EXPIRE", "EXPIRE"]);
     expect(argv.slice(4, 8)).toEqual(["MULTI", "RPUSH", "HSET", "EXEC"]);
     expect(argv[8]).toBe("EXPIRE");
-    for (const key of await scanKeys(admin, keys.prefix)) expect(await admin.pttl(key), key).toBeGreaterThan(0);
+    for (const key of await scanKeys(admin(), keys.prefix)) expect(await admin().pttl(key), key).toBeGreaterThan(0);
   });
 
   it("leaves a TTL the pattern set (NX), and a key re-created after it was emptied gets one again", async () => {
@@ -158,11 +152,11 @@ describe("the TTL guard", () => {
     const list = keys.key("queue", "{jobs}");
     await recorded.lpush(list, "job-1");
     await recorded.rpop(list);
-    expect(await admin.exists(list)).toBe(0);
+    expect(await admin().exists(list)).toBe(0);
     await recorded.lpush(list, "job-2");
     await settled();
-    expect(await admin.pttl(cached)).toBeLessThanOrEqual(30_000);
-    const pttl = await admin.pttl(list);
+    expect(await admin().pttl(cached)).toBeLessThanOrEqual(30_000);
+    const pttl = await admin().pttl(list);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(BOUND_MS);
     expect(guardArgv()).toEqual([`EXPIRE ${list} ${RUN_KEY_TTL_S} NX`, `EXPIRE ${list} ${RUN_KEY_TTL_S} NX`]);
@@ -173,13 +167,13 @@ describe("the TTL guard", () => {
     await recorded.set(counter, "1");
     await recorded.set(counter, "2");
     await settled();
-    expect(await admin.pttl(counter)).toBeGreaterThan(0);
+    expect(await admin().pttl(counter)).toBeGreaterThan(0);
     await recorded.persist(counter);
     await settled();
-    expect(await admin.pttl(counter)).toBe(-1);
+    expect(await admin().pttl(counter)).toBe(-1);
     (guard as unknown as { renew(): void }).renew();
     await settled();
-    expect(await admin.pttl(counter), "the renewal gave a PERSISTed key a TTL").toBe(-1);
+    expect(await admin().pttl(counter), "the renewal gave a PERSISTed key a TTL").toBe(-1);
   });
 
   describe("someone else's key under the prefix is left exactly as it was", () => {
@@ -187,8 +181,8 @@ describe("the TTL guard", () => {
     let before: string;
     beforeEach(async () => {
       theirs = keys.key("leaderboard", "{global}");
-      await admin.hset(theirs, "owner", "someone else");
-      before = await digest(admin);
+      await admin().hset(theirs, "owner", "someone else");
+      before = await digest(admin());
     });
     const cases: [string, () => Promise<unknown>][] = [
       ["a plain write", () => recorded.zadd(theirs, 1, "alice").catch(() => undefined)],
@@ -217,9 +211,9 @@ describe("the TTL guard", () => {
       it(`after a WRONGTYPE in ${how}`, async () => {
         await write();
         await settled();
-        await waitFor("the guard's PERSIST, if it set a TTL", async () => Number(await admin.pttl(theirs)) === -1);
-        expect(await admin.hget(theirs, "owner")).toBe("someone else");
-        expect(await digest(admin)).toBe(before);
+        await waitFor("the guard's PERSIST, if it set a TTL", async () => Number(await admin().pttl(theirs)) === -1);
+        expect(await admin().hget(theirs, "owner")).toBe("someone else");
+        expect(await digest(admin())).toBe(before);
         // Not vacuous: the guard did set a TTL on it (NX on a key without one) and took it back.
         expect(guardArgv()).toEqual([`EXPIRE ${theirs} ${RUN_KEY_TTL_S} NX`, `PERSIST ${theirs}`]);
       });
@@ -232,7 +226,7 @@ describe("the TTL guard", () => {
     await settled();
     guard.stop();
     await capTtl(recorded, [board], 86_400_000, guard.ours());
-    expect(await admin.pttl(board)).toBeGreaterThan(BOUND_MS);
+    expect(await admin().pttl(board)).toBeGreaterThan(BOUND_MS);
   });
 });
 
@@ -269,11 +263,11 @@ describe("the TTL guard against a process killed right after a write", () => {
       timeout: 60_000,
     });
     expect(run.signal, run.stderr).toBe("SIGKILL");
-    const left = await scanKeys(admin, prefix);
+    const left = await scanKeys(admin(), prefix);
     expect(left.length).toBeGreaterThanOrEqual(20);
     const withoutTtl = [];
-    for (const key of left) if ((await admin.pttl(key)) === -1) withoutTtl.push(key);
-    await admin.del(...left);
+    for (const key of left) if ((await admin().pttl(key)) === -1) withoutTtl.push(key);
+    await admin().del(...left);
     expect(withoutTtl).toEqual([]);
   });
 });

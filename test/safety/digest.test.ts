@@ -9,10 +9,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ThrowawayServer } from "../../src/redis/throwaway-server.js";
 import type { RunReport } from "../../src/runner/report.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 import { assertBuilt, firstJsonDocument, runCli, startCli, type CliResult } from "../helpers/cli.js";
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
@@ -23,19 +23,18 @@ const KEEP_PREFIX = `rp:kept${randomBytes(3).toString("hex")}`;
 const OTHER_RUNS = ["rp:deadbeef", "rp:other", "rp:00000000", "rp:ffffffff"];
 const CLIENTS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 
 async function digest(): Promise<string> {
-  return String(await admin.call("DEBUG", "DIGEST"));
+  return String(await admin().call("DEBUG", "DIGEST"));
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    const [next, keys] = await admin().scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     found.push(...keys);
     cursor = next;
   } while (cursor !== "0");
@@ -108,15 +107,12 @@ async function fill(redis: Redis): Promise<number> {
 
 beforeAll(async () => {
   assertBuilt();
-  admin = plainClient(server());
-  const n = await fill(admin);
+  const n = await fill(admin());
   expect(n).toBeGreaterThan(5000);
-  expect(await admin.dbsize()).toBeGreaterThan(5000);
+  expect(await admin().dbsize()).toBeGreaterThan(5000);
   baseline = await digest();
   expect(baseline).not.toMatch(/^0+$/);
 }, 30_000);
-
-afterAll(() => admin?.disconnect());
 
 function url(user?: { name: string; password: string }): string {
   const s: ThrowawayServer = server();
@@ -195,19 +191,19 @@ describe("a run leaves someone else's data exactly as it was", () => {
 
   it("a run refused EVALSHA by an ACL fails with exit 4 and changes nothing", async () => {
     const user = { name: `noevalsha${randomBytes(3).toString("hex")}`, password: randomBytes(8).toString("hex") };
-    await admin.call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-evalsha");
+    await admin().call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-evalsha");
     try {
       const result = await runCli(["ratelimit", "--compare", "--json", "--url", url(user)]);
       expect(firstJsonDocument<RunReport>(result.stdout).error?.message).toMatch(/NOPERM/);
       await expectUntouched(result, 4);
     } finally {
-      await admin.call("ACL", "DELUSER", user.name);
+      await admin().call("ACL", "DELUSER", user.name);
     }
   });
 
   it("a run that fails after writing keys (PTTL refused by an ACL) still deletes them: exit 4, nothing changed", async () => {
     const user = { name: `nopttl${randomBytes(3).toString("hex")}`, password: randomBytes(8).toString("hex") };
-    await admin.call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-pttl");
+    await admin().call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-pttl");
     try {
       const result = await runCli([
         "ratelimit",
@@ -225,7 +221,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
       expect(report.cleanup.deleted).toBe(report.cleanup.keys);
       await expectUntouched(result, 4);
     } finally {
-      await admin.call("ACL", "DELUSER", user.name);
+      await admin().call("ACL", "DELUSER", user.name);
     }
   });
 
@@ -262,19 +258,16 @@ describe("a run leaves someone else's data exactly as it was", () => {
 });
 
 describe("a --prefix that already holds someone's keys", () => {
-  const other = useRedisServer();
-  let redis: Redis;
+  const { server: other, redis } = useRedisClient();
   beforeAll(async () => {
-    redis = plainClient(other());
-    await redis.set("app:ratelimit:{alice}:fw:202401151030", "3");
-    await redis.hset("app:ratelimit:{alice}:tb", "tokens", "1", "ts", "1705314600000");
-    await redis.set("app:unrelated", "x");
+    await redis().set("app:ratelimit:{alice}:fw:202401151030", "3");
+    await redis().hset("app:ratelimit:{alice}:tb", "tokens", "1", "ts", "1705314600000");
+    await redis().set("app:unrelated", "x");
   });
-  afterAll(() => redis?.disconnect());
 
   // The run deletes every key it names, so a user-chosen prefix that already holds keys is refused up front.
   it("is left as it was: the run refuses to start (exit 2)", async () => {
-    const before = String(await redis.call("DEBUG", "DIGEST"));
+    const before = String(await redis().call("DEBUG", "DIGEST"));
     const result = await runCli([
       "ratelimit",
       "--algo",
@@ -287,6 +280,6 @@ describe("a --prefix that already holds someone's keys", () => {
     ]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/--prefix app already holds keys/);
-    expect(String(await redis.call("DEBUG", "DIGEST"))).toBe(before);
+    expect(String(await redis().call("DEBUG", "DIGEST"))).toBe(before);
   });
 });

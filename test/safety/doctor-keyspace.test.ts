@@ -5,14 +5,12 @@
  * pattern, never "✓ ok". Real ACL users on a real redis-server holding someone else's keys; DEBUG DIGEST compared.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 const password = randomBytes(8).toString("hex");
 const USERS: Record<string, string[]> = {
@@ -25,13 +23,11 @@ const USERS: Record<string, string[]> = {
 };
 
 beforeAll(async () => {
-  admin = plainClient(server());
-  await fillForeignData(admin, 2000);
+  await fillForeignData(admin(), 2000);
   for (const [name, rules] of Object.entries(USERS))
-    await admin.call("ACL", "SETUSER", name, "on", `>${password}`, ...rules);
-  baseline = await digest(admin);
+    await admin().call("ACL", "SETUSER", name, "on", `>${password}`, ...rules);
+  baseline = await digest(admin());
 }, 30_000);
-afterAll(() => admin?.disconnect());
 
 const url = (user: string) => `redis://${user}:${password}@${server().host}:${server().port}`;
 
@@ -54,7 +50,7 @@ describe("doctor for a user who cannot touch the tool's keyspace", () => {
       const human = await runCli(["doctor", "--width", "200", "--url", url(user)]);
       expect(human.stdout).not.toMatch(/✓ ok/);
       expect(human.stdout).toMatch(/0 of \d+ patterns ok/);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await digest(admin())).toBe(baseline);
     });
   }
 
@@ -62,13 +58,13 @@ describe("doctor for a user who cannot touch the tool's keyspace", () => {
     const result = await runCli(["doctor", "--json", "--url", url("allKeysNoAcl")]);
     const doc = parseJsonOutput<Verdicts>(result);
     expect(doc.doctor.verdicts.filter((v) => v.verdict === "unsupported").map((v) => v.pattern)).toEqual([]);
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   });
 
   it("and a run by the ~app:* user is refused by the server before it writes anything (exit 4)", async () => {
     const result = await runCli(["ratelimit", "--algo", "token-bucket", "--url", url("appOnly")]);
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toMatch(/NOPERM/);
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   });
 });

@@ -6,10 +6,10 @@
  * against a real redis-server holding thousands of someone else's keys and compares DEBUG DIGEST.
  */
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(String(await redis.call("INFO", "memory")))![1]);
@@ -23,16 +23,13 @@ async function nearlyFull(redis: Redis, policy: string, free: number): Promise<v
 
 /** A redis-server of its own for a describe block, filled with someone else's keys; its digest before any run. */
 function useFilledServer(count = 3000) {
-  const server = useRedisServer();
-  let client: Redis | undefined;
+  const { server, redis: admin } = useRedisClient();
   let before = "";
   beforeAll(async () => {
-    client = plainClient(server());
-    await fillForeignData(client, count);
-    before = await digest(client);
+    await fillForeignData(admin(), count);
+    before = await digest(admin());
   }, 30_000);
-  afterAll(() => client?.disconnect());
-  return { server, admin: () => client!, baseline: () => before };
+  return { server, admin, baseline: () => before };
 }
 
 async function evictedKeys(redis: Redis): Promise<number> {

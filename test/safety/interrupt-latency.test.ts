@@ -9,22 +9,18 @@
  * may be loaded); the requirement is 1 s, and docs/safety.md gives the figures measured idle and at load 20.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { markerKey } from "../../src/redis/ownership.js";
 import { scanKeys, startCli, waitFor } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 beforeAll(async () => {
-  admin = plainClient(server());
-  await fillForeignData(admin, 2000);
-  baseline = await digest(admin);
+  await fillForeignData(admin(), 2000);
+  baseline = await digest(admin());
 }, 30_000);
-afterAll(() => admin?.disconnect());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,7 +59,7 @@ describe("SIGINT in a long loop: exit 130 within the bound, nothing left", () =>
         await waitFor(
           "the run's first key",
           async () =>
-            run.child.exitCode !== null || (await scanKeys(admin, prefix)).some((k) => k !== markerKey(prefix)),
+            run.child.exitCode !== null || (await scanKeys(admin(), prefix)).some((k) => k !== markerKey(prefix)),
           30_000,
         );
         await sleep(when.afterKeyMs!);
@@ -75,8 +71,8 @@ describe("SIGINT in a long loop: exit 130 within the bound, nothing left", () =>
       const ms = Date.now() - sent;
       expect(result.code, result.stderr).toBe(130);
       expect(ms, `exit ${ms} ms after SIGINT`).toBeLessThan(when.sanityMs ?? 5_000);
-      expect(await scanKeys(admin, prefix)).toEqual([]);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await scanKeys(admin(), prefix)).toEqual([]);
+      expect(await digest(admin())).toBe(baseline);
     }, 120_000);
   }
 });

@@ -6,23 +6,19 @@
  * DIGEST compared before and after.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cleanupCommand } from "../../src/cli/run-cleanup.js";
 import { markerKey } from "../../src/redis/ownership.js";
 import { runCli, scanKeys, startCli, waitFor, type CliResult } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { plainClient, useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 beforeAll(async () => {
-  admin = plainClient(server());
-  await fillForeignData(admin);
-  baseline = await digest(admin);
+  await fillForeignData(admin());
+  baseline = await digest(admin());
 }, 30_000);
-afterAll(() => admin?.disconnect());
 
 const fresh = (name: string) => `rp:${name}${randomBytes(3).toString("hex")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +28,7 @@ async function startWriting(args: string[], prefix: string, timeoutMs = 60_000) 
   const run = startCli([...args, "--prefix", prefix, "--trace", "off", "--url", server().url], { timeoutMs });
   await waitFor(
     `a key of ${args.join(" ")}`,
-    async () => run.child.exitCode !== null || (await scanKeys(admin, prefix)).some((k) => k !== markerKey(prefix)),
+    async () => run.child.exitCode !== null || (await scanKeys(admin(), prefix)).some((k) => k !== markerKey(prefix)),
     20_000,
   );
   return run;
@@ -40,12 +36,12 @@ async function startWriting(args: string[], prefix: string, timeoutMs = 60_000) 
 
 /** The run's connections: every client named redis-patterns (CLIENT KILL … SKIPME yes spares the admin's own). */
 async function killRunConnections(): Promise<void> {
-  await admin.call("CLIENT", "KILL", "TYPE", "normal");
+  await admin().call("CLIENT", "KILL", "TYPE", "normal");
 }
 
 async function expectNothingLeft(result: CliResult, prefix: string): Promise<void> {
-  expect(await scanKeys(admin, prefix), `keys left; stderr: ${result.stderr}`).toEqual([]);
-  expect(await digest(admin)).toBe(baseline);
+  expect(await scanKeys(admin(), prefix), `keys left; stderr: ${result.stderr}`).toEqual([]);
+  expect(await digest(admin())).toBe(baseline);
 }
 
 describe("CLIENT KILL TYPE normal mid-run: the cleanup reconnects and deletes what the run created", () => {
@@ -93,7 +89,7 @@ describe("a server stalled past --timeout: the cleanup waits it out", () => {
   it("CLIENT PAUSE 3 s with --timeout 500ms: exit 3, every key deleted", async () => {
     const prefix = fresh("pause");
     const run = await startWriting(["session", "--timeout", "500ms"], prefix);
-    await admin.call("CLIENT", "PAUSE", "3000", "ALL");
+    await admin().call("CLIENT", "PAUSE", "3000", "ALL");
     const result = await run.done;
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/cleanup failed \(Command timed out\): retrying/);
@@ -139,7 +135,7 @@ describe("CLIENT PAUSE past --timeout at a random moment, in every pattern: noth
       const delayMs = Math.floor(Math.random() * 400);
       const run = await startWriting([...args, "--timeout", "500ms"], prefix);
       await sleep(delayMs);
-      await admin.call("CLIENT", "PAUSE", "2000", "ALL");
+      await admin().call("CLIENT", "PAUSE", "2000", "ALL");
       const result = await run.done;
       // Exit 3 when a command timed out in the pause; 0 or 1 when the pause fell where nothing was waiting on it.
       expect([0, 1, 3], `paused ${delayMs} ms after the first key; ${result.stderr}`).toContain(result.code);
@@ -190,12 +186,12 @@ describe("when the cleanup truly cannot finish", () => {
     const prefix = fresh("stuck");
     const run = await startWriting(["session", "--timeout", "300ms"], prefix);
     // Writes paused longer than the cleanup's patience (10 s with --timeout 300ms); then lifted.
-    await admin.call("CLIENT", "PAUSE", "30000", "WRITE");
+    await admin().call("CLIENT", "PAUSE", "30000", "WRITE");
     let result: CliResult;
     try {
       result = await run.done;
     } finally {
-      await admin.call("CLIENT", "UNPAUSE");
+      await admin().call("CLIENT", "UNPAUSE");
     }
     expect(result.code, result.stderr).toBe(3);
     const last = result.stderr.trim().split("\n").at(-1)!;

@@ -6,32 +6,29 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KeySpace } from "../../src/redis/keys.js";
 import { PrefixClaim, markerKey, parseMarker, watchForeignKeys } from "../../src/redis/ownership.js";
 import { CommandRecorder } from "../../src/redis/recorder.js";
 import { cleanupRun } from "../../src/runner/runner.js";
 import { parseJsonOutput, runCli, scanKeys, startCli, waitFor, type CliResult } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { plainClient, useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 
 beforeAll(async () => {
-  admin = plainClient(server());
-  expect(await fillForeignData(admin)).toBeGreaterThan(3000);
-  baseline = await digest(admin);
+  expect(await fillForeignData(admin())).toBeGreaterThan(3000);
+  baseline = await digest(admin());
 }, 30_000);
-afterAll(() => admin?.disconnect());
 
 const url = () => server().url;
 const fresh = (name: string) => `rp:${name}${randomBytes(3).toString("hex")}`;
 
 async function expectUntouched(result: CliResult, code: number): Promise<void> {
   expect(result.code, `exit code; stderr: ${result.stderr}`).toBe(code);
-  expect(await digest(admin)).toBe(baseline);
+  expect(await digest(admin())).toBe(baseline);
 }
 
 describe("case 1: a prefix is normalised before every check", () => {
@@ -78,27 +75,27 @@ describe("case 2: cleanup deletes what a run's marker vouches for, never by patt
       url(),
     ]);
     expect(kept.code, kept.stderr).toBe(0);
-    const keys = (await scanKeys(admin, prefix)).filter((k) => k !== markerKey(prefix));
+    const keys = (await scanKeys(admin(), prefix)).filter((k) => k !== markerKey(prefix));
     expect(keys.length).toBeGreaterThan(0);
     // Kept keys carry a TTL of at most a day; the marker lists them.
     for (const key of keys) {
-      const pttl = await admin.pttl(key);
+      const pttl = await admin().pttl(key);
       expect(pttl, key).toBeGreaterThan(0);
       expect(pttl, key).toBeLessThanOrEqual(86_400_000);
     }
-    const marker = parseMarker(await admin.get(markerKey(prefix)));
+    const marker = parseMarker(await admin().get(markerKey(prefix)));
     expect(marker?.state).toBe("kept");
     expect([...(marker?.keys ?? [])].sort()).toEqual(keys);
 
     // Someone else writes under the prefix afterwards: not the run's, so cleanup leaves it.
     const intruder = `${prefix}:ratelimit:{zed}:theirs`;
-    await admin.set(intruder, "not the run's");
+    await admin().set(intruder, "not the run's");
 
     const unconfirmed = await runCli(["cleanup", "--prefix", prefix, "--url", url()]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stdout).toContain(`found ${keys.length} keys under ${prefix}: left by a --keep run`);
     expect(unconfirmed.stderr).toMatch(/add --yes to confirm/);
-    expect((await scanKeys(admin, prefix)).length).toBe(keys.length + 2);
+    expect((await scanKeys(admin(), prefix)).length).toBe(keys.length + 2);
 
     const dry = await runCli(["cleanup", "--prefix", prefix, "--dry-run", "--json", "--url", url()]);
     const listed = parseJsonOutput<{ keys: string[]; left: string[]; deleted: number }>(dry);
@@ -107,8 +104,8 @@ describe("case 2: cleanup deletes what a run's marker vouches for, never by patt
 
     const done = await runCli(["cleanup", "--prefix", prefix, "--yes", "--json", "--url", url()]);
     expect(parseJsonOutput<{ deleted: number }>(done).deleted).toBe(keys.length);
-    expect(await scanKeys(admin, prefix)).toEqual([intruder]);
-    await admin.del(intruder);
+    expect(await scanKeys(admin(), prefix)).toEqual([intruder]);
+    await admin().del(intruder);
     await expectUntouched(done, 0);
   });
 });
@@ -126,7 +123,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
       for (const o of outcomes.filter((o) => o.status === "rejected"))
         expect(String((o as PromiseRejectedResult).reason)).toMatch(/in use by another redis-patterns run/);
       expect(await (won[0] as PromiseFulfilledResult<PrefixClaim>).value.release()).toBe(true);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await digest(admin())).toBe(baseline);
     } finally {
       for (const c of clients) c.disconnect();
     }
@@ -143,7 +140,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
         requireEmpty: true,
         renew: false,
       });
-      const held = await admin.get(markerKey(prefix));
+      const held = await admin().get(markerKey(prefix));
       const [second, third] = await Promise.all([
         runCli(["queue", "--prefix", prefix, "--url", url()]),
         runCli(["ratelimit", "--prefix", `${prefix}:`, "--url", url()]),
@@ -154,10 +151,10 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
           /is in use by another redis-patterns run [0-9a-f]+ \(pid \d+ on .*redis-patterns other\)/,
         );
       }
-      expect(await admin.get(markerKey(prefix))).toBe(held);
-      expect(await scanKeys(admin, prefix)).toEqual([markerKey(prefix)]);
+      expect(await admin().get(markerKey(prefix))).toBe(held);
+      expect(await scanKeys(admin(), prefix)).toEqual([markerKey(prefix)]);
       expect(await claim.release()).toBe(true);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await digest(admin())).toBe(baseline);
     } finally {
       holder.disconnect();
     }
@@ -181,7 +178,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
       "--url",
       url(),
     ]);
-    await waitFor("the first run's marker", async () => (await admin.exists(markerKey(prefix))) === 1);
+    await waitFor("the first run's marker", async () => (await admin().exists(markerKey(prefix))) === 1);
     const second = await runCli(["ratelimit", "--prefix", prefix, "--url", url()]);
     const result = await first.done;
     // Either the second run met the first run's marker (exit 2), or the first had already finished and given the
@@ -190,7 +187,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
     else expect(second.code, second.stderr).toBe(0);
     expect(parseJsonOutput<{ ok: boolean }>(result).ok).toBe(true);
     await expectUntouched(result, 0);
-    expect(await scanKeys(admin, prefix)).toEqual([]);
+    expect(await scanKeys(admin(), prefix)).toEqual([]);
   }, 40_000);
 
   it("a user prefix that holds other data is refused, and the claim is withdrawn", async () => {
@@ -216,16 +213,16 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
       const theirs = keys.key("ratelimit", "{alice}", "tb");
       const ours = keys.key("ratelimit", "{alice}", "fw", 1);
       // Someone else's hash appears where the run expected to write a counter.
-      await admin.hset(theirs, "tokens", "1");
+      await admin().hset(theirs, "tokens", "1");
       await recorded.call("SET", ours, "1");
       await expect(recorded.call("INCR", theirs)).rejects.toThrow(/WRONGTYPE/);
       const cleanup = await cleanupRun({ redis: recorded, recorder, keys }, false);
       expect(cleanup.deleted).toBe(1);
       expect(cleanup.left).toEqual([theirs]);
-      expect(await admin.hget(theirs, "tokens")).toBe("1");
-      expect(await admin.exists(ours)).toBe(0);
-      await admin.del(theirs);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await admin().hget(theirs, "tokens")).toBe("1");
+      expect(await admin().exists(ours)).toBe(0);
+      await admin().del(theirs);
+      expect(await digest(admin())).toBe(baseline);
       recorded.disconnect();
     });
 
@@ -240,7 +237,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
         watchForeignKeys(recorder, keys);
         const theirs = keys.key("leaderboard", "{global}");
         const ours = keys.key("leaderboard", "{global}", "copy");
-        await admin.hset(theirs, "owner", "someone else");
+        await admin().hset(theirs, "owner", "someone else");
         if (how === "pipeline") {
           const replies = await recorded.pipeline().set(ours, "1").zadd(theirs, 1, "alice").exec();
           expect(String(replies?.[1]?.[0])).toMatch(/WRONGTYPE/);
@@ -250,11 +247,11 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
         }
         const cleanup = await cleanupRun({ redis: recorded, recorder, keys }, false);
         expect(cleanup.deleted).toBe(1);
-        expect(await admin.exists(ours)).toBe(0);
-        expect(await admin.hget(theirs, "owner")).toBe("someone else");
-        expect(await digest(admin)).not.toBe(baseline);
-        await admin.del(theirs);
-        expect(await digest(admin)).toBe(baseline);
+        expect(await admin().exists(ours)).toBe(0);
+        expect(await admin().hget(theirs, "owner")).toBe("someone else");
+        expect(await digest(admin())).not.toBe(baseline);
+        await admin().del(theirs);
+        expect(await digest(admin())).toBe(baseline);
         recorded.disconnect();
       });
     }

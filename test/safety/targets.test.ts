@@ -2,21 +2,17 @@
  * Targets and sizes (issue 12, cases 6 and 7): a database index the server rejects, and sizes beyond what a run can
  * hold in memory, fail with exit 2 naming the problem before anything is written; the data stays as it was.
  */
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { digest, fillForeignData } from "../helpers/foreign-data.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
-let admin: Redis;
+const { server, redis: admin } = useRedisClient();
 let baseline: string;
 beforeAll(async () => {
-  admin = plainClient(server());
-  await fillForeignData(admin, 1000);
-  baseline = await digest(admin);
+  await fillForeignData(admin(), 1000);
+  baseline = await digest(admin());
 }, 30_000);
-afterAll(() => admin?.disconnect());
 
 describe("case 6: a database index the server rejects", () => {
   it.each(["16", "99999999999999999999", "2147483647"])("/%s: exit 2 before any write, naming it", async (db) => {
@@ -24,7 +20,7 @@ describe("case 6: a database index the server rejects", () => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`database ${db}`));
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   });
 
   it("cleanup and doctor refuse it too", async () => {
@@ -33,13 +29,13 @@ describe("case 6: a database index the server rejects", () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/database 16 is not available/);
     }
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   });
 
   it("a database that exists (15) still works", async () => {
     const result = await runCli(["ratelimit", "--algo", "token-bucket", "--url", `${server().url}/15`]);
     expect(result.code, result.stderr).toBe(0);
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   });
 });
 
@@ -61,7 +57,7 @@ describe("case 7: sizes are bounded, derived ones included", () => {
       const result = await runCli(["ratelimit", ...args, "--url", server().url]);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(message);
-      expect(await digest(admin)).toBe(baseline);
+      expect(await digest(admin())).toBe(baseline);
     });
   }
 
@@ -78,6 +74,6 @@ describe("case 7: sizes are bounded, derived ones included", () => {
       server().url,
     ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(await digest(admin)).toBe(baseline);
+    expect(await digest(admin())).toBe(baseline);
   }, 60_000);
 });
