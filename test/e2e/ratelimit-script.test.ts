@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, parseJsonOutput, runCli } from "../helpers/cli.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 import { scanPrefix } from "../../src/redis/cleanup.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
-const server = useRedisServer();
+const { server, redis } = useRedisClient();
 const dir = mkdtempSync(join(tmpdir(), "ratelimit-script-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const example = (name: string) => join(ROOT, "examples", "ratelimit", name);
@@ -37,12 +37,7 @@ describe("redis-patterns ratelimit --script", () => {
     expect(xml).toMatch(/<testcase classname="redis-patterns.ratelimit" name="ratelimit\/script"/);
     expect(xml).not.toMatch(/<failure/);
     // Nothing the script wrote is left behind.
-    const redis = plainClient(server());
-    try {
-      expect(await scanPrefix(redis, "rp")).toEqual([]);
-    } finally {
-      redis.disconnect();
-    }
+    expect(await scanPrefix(redis(), "rp")).toEqual([]);
   });
 
   it("a violation: exit 1; --json and --junit carry the violated check with the shortest sequence", async () => {

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { allScenarios } from "../../scenarios/index.js";
 import { freePort, startThrowawayServer } from "../../src/redis/throwaway-server.js";
 import { ROOT, parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 import type { RunReport } from "../../src/runner/report.js";
 
-const server = useRedisServer();
+const { server, redis } = useRedisClient();
 const dir = mkdtempSync(join(tmpdir(), "smoke-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -85,8 +85,7 @@ describe("redis-patterns smoke", () => {
 
   it("a run that would write more keys than --max-keys stops that scenario (exit 1, a JUnit error), and leaves nothing", async () => {
     const file = join(dir, "fail.xml");
-    const redis = plainClient(server());
-    const before = String(await redis.call("DEBUG", "DIGEST"));
+    const before = String(await redis().call("DEBUG", "DIGEST"));
     // The default fixed-window run names 2 keys and the token bucket 1: with a budget of 2 for the run, the second fails.
     const result = await runCli([
       "smoke",
@@ -106,8 +105,7 @@ describe("redis-patterns smoke", () => {
     const xml = readFileSync(file, "utf8");
     expect(elements(xml, "testsuites")[0]).toMatchObject({ tests: "2", errors: "1" });
     expect(xml).toMatch(/<error message="[^"]*--max-keys/);
-    expect(String(await redis.call("DEBUG", "DIGEST"))).toBe(before);
-    redis.disconnect();
+    expect(String(await redis().call("DEBUG", "DIGEST"))).toBe(before);
   });
 
   it("--wait waits for a server that starts later", async () => {

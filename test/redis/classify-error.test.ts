@@ -12,7 +12,7 @@ import {
   redisProblem,
   replyCode,
 } from "../../src/redis/classify-error.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
 /** One classifier, two wordings: while connecting (naming the target) and for what escapes a step. */
 describe("redisProblem", () => {
@@ -122,10 +122,10 @@ describe("commandRefusal", () => {
 
 /** The classifier against what a real server answers (not the words above, typed from memory). */
 describe("the classifier against a real server", () => {
-  const server = useRedisServer();
+  const { redis: client } = useRedisClient();
 
   it("names each refusal and reply code as the server words it", async () => {
-    const redis = plainClient(server());
+    const redis = client();
     const refusal = async (...argv: string[]) =>
       redis.call(argv[0]!, ...argv.slice(1)).then(
         () => {
@@ -153,7 +153,6 @@ describe("the classifier against a real server", () => {
       expect(replyCode(await refusal("XGROUP", "CREATE", `${key}:s`, "g", "$"))).toBe("BUSYGROUP");
     } finally {
       await redis.call("DEL", key, `${key}:s`).catch(() => undefined);
-      redis.disconnect();
     }
   });
 });

@@ -9,7 +9,7 @@ import {
   versionFromBanner,
 } from "../../src/redis/server-info.js";
 import { redisServerVersion } from "../../src/redis/throwaway-server.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
 /** What a server says about itself, read in one module: INFO fields, name, mode, CPU time, versions. */
 describe("server-info, pure", () => {
@@ -49,18 +49,13 @@ describe("server-info, pure", () => {
 });
 
 describe("server-info, against a real server", () => {
-  const server = useRedisServer();
+  const { redis } = useRedisClient();
 
   it("the header's server, version and mode, and the CPU time INFO cpu gives", async () => {
-    const redis = plainClient(server());
-    try {
-      const version = redisServerVersion();
-      expect(await describeServer(redis)).toEqual({ server: "Redis", version, mode: "standalone" });
-      const seconds = serverCpuSecondsOf(parseInfo(String(await redis.call("INFO", "cpu"))));
-      expect(seconds).not.toBeNull();
-      expect(seconds).toBeGreaterThanOrEqual(0);
-    } finally {
-      redis.disconnect();
-    }
+    const version = redisServerVersion();
+    expect(await describeServer(redis())).toEqual({ server: "Redis", version, mode: "standalone" });
+    const seconds = serverCpuSecondsOf(parseInfo(String(await redis().call("INFO", "cpu"))));
+    expect(seconds).not.toBeNull();
+    expect(seconds).toBeGreaterThanOrEqual(0);
   });
 });
