@@ -9,21 +9,16 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseJsonOutput, runCli, startCli } from "../helpers/cli.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { plainClient, useRedisClient } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
-const server = useRedisServer();
+const { server, redis: admin } = useRedisClient();
 const dir = mkdtempSync(join(tmpdir(), "smoke-field-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A URL for an ACL user with every permission but the ones taken away. */
 async function userUrl(name: string, ...rules: string[]): Promise<string> {
-  const admin = plainClient(server());
-  try {
-    await admin.call("ACL", "SETUSER", name, "reset", "on", ">pw", "~*", "&*", "+@all", ...rules);
-  } finally {
-    admin.disconnect();
-  }
+  await admin().call("ACL", "SETUSER", name, "reset", "on", ">pw", "~*", "&*", "+@all", ...rules);
   return `redis://${name}:pw@${server().host}:${server().port}`;
 }
 
@@ -117,8 +112,7 @@ describe("smoke in the field", () => {
   });
 
   it("OOM inside MULTI is named OOM (not only EXECABORT), and every scenario still runs", async () => {
-    const admin = plainClient(server());
-    await admin.call("CONFIG", "SET", "maxmemory", "1");
+    await admin().call("CONFIG", "SET", "maxmemory", "1");
     try {
       const result = await runCli([
         "smoke",
@@ -139,8 +133,7 @@ describe("smoke in the field", () => {
         expect(s.errorAt?.command, s.id).not.toMatch(/^exec/i);
       }
     } finally {
-      await admin.call("CONFIG", "SET", "maxmemory", "0");
-      admin.disconnect();
+      await admin().call("CONFIG", "SET", "maxmemory", "0");
     }
   });
 
