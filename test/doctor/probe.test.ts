@@ -3,28 +3,16 @@
  * no persistence, AOF, RDB only, allkeys-lru with a memory limit, and doctor writing nothing (DEBUG DIGEST).
  * ACL users and renamed commands are in probe-acl.test.ts and probe-renamed.test.ts.
  */
-import type { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluatePatterns, PATTERNS, type PatternName, type Verdict } from "../../src/doctor/index.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { evaluatePatterns, PATTERNS, type PatternName } from "../../src/doctor/index.js";
+import { useRedisClient, useRedisServer } from "../helpers/redis.js";
+import { ALL_OK } from "./facts-fixtures.js";
 import { runDoctor, verdictMap } from "./run-doctor.js";
 
-const plain = useRedisServer();
+const { server: plain, redis: admin } = useRedisClient();
 const aof = useRedisServer(["--appendonly", "yes", "--appendfsync", "everysec"]);
 const rdb = useRedisServer(["--save", "3600 1"]);
 const evicting = useRedisServer(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes"]);
-
-const ALL_OK: Record<PatternName, Verdict> = {
-  ratelimit: "ok",
-  cache: "ok",
-  session: "ok",
-  leaderboard: "ok",
-  hll: "ok",
-  analytics: "ok",
-  lock: "ok",
-  queue: "ok",
-  primary: "ok",
-};
 
 describe('a server with no persistence (save "", appendonly no)', () => {
   it("reads the facts: version, mode, persistence, memory, Lua, clock, latency, ACL", async () => {
@@ -57,15 +45,14 @@ describe('a server with no persistence (save "", appendonly no)', () => {
   });
 
   it("writes nothing: the dataset digest and key count are unchanged, and only reads were sent", async () => {
-    const admin: Redis = plainClient(plain());
     try {
-      await admin.set("doctor-test:user-key", "keep me");
-      await admin.zadd("doctor-test:board", 1, "a", 2, "b");
-      const digest = await admin.call("DEBUG", "DIGEST");
-      const size = await admin.dbsize();
+      await admin().set("doctor-test:user-key", "keep me");
+      await admin().zadd("doctor-test:board", 1, "a", 2, "b");
+      const digest = await admin().call("DEBUG", "DIGEST");
+      const size = await admin().dbsize();
       const { commands } = await runDoctor(plain().url);
-      expect(await admin.call("DEBUG", "DIGEST")).toBe(digest);
-      expect(await admin.dbsize()).toBe(size);
+      expect(await admin().call("DEBUG", "DIGEST")).toBe(digest);
+      expect(await admin().dbsize()).toBe(size);
       const names = new Set(commands.map((c) => c.argv[0]!.toUpperCase()));
       expect([...names].sort()).toEqual(["ACL", "CONFIG", "EVAL", "INFO", "PING", "TIME"]);
       expect(commands.filter((c) => c.argv[0] === "CONFIG").every((c) => c.argv[1] === "GET")).toBe(true);
@@ -77,8 +64,7 @@ describe('a server with no persistence (save "", appendonly no)', () => {
         "return redis.call('TIME')",
       ]);
     } finally {
-      await admin.del("doctor-test:user-key", "doctor-test:board");
-      await admin.quit();
+      await admin().del("doctor-test:user-key", "doctor-test:board");
     }
   });
 
