@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -11,15 +11,7 @@ describe("analytics, human output", () => {
   it("runs the three kinds with every check passing and no key left", async () => {
     const prefix = testPrefix("an-human");
     const result = await run(["--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toBe("");
-    expect(result.stdout).not.toMatch(ANSI);
-    const out = result.stdout;
-    for (const id of ["analytics/counters", "analytics/trending", "analytics/timeseries"])
-      expect(out).toContain(`━━ ${id} · `);
-    const checks = out.split("\n").filter((l) => /^\s+[✓✗] /.test(l));
-    expect(checks.length).toBeGreaterThanOrEqual(20);
-    for (const line of checks) expect(line).toMatch(/^\s+✓ /);
+    const out = expectPassingRun(result, ["analytics/counters", "analytics/trending", "analytics/timeseries"], 20);
     expect(out).toMatch(/┌ MULTI\/EXEC transaction: one round trip/);
     expect(out).toMatch(/EXPIRE \S+:pageviews:\{homepage\}:2024-01-15 2592000 NX/);
     expect(out).toMatch(/MGET \S+:api:calls:user:\{123\}:2024-01-15-00 /);

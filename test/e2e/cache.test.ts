@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys, startCli, waitFor } from "../helpers/cli.js";
+import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys, startCli, waitForDataKey } from "../helpers/cli.js";
 import { usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import { POSTGRES_URL, postgresAnswers, postgresCacheTables } from "../patterns/cache/context.js";
@@ -141,17 +141,7 @@ describe("SIGINT during a run", () => {
       ["cache", "--invalidate", "ttl", "--ttl", "2s", ...db, "--json", "--prefix", prefix, "--url", url()],
       { timeoutMs: 30_000 },
     );
-    try {
-      // A data key, not just the run's marker (<prefix>:rp-run).
-      await waitFor(
-        `a key under ${prefix}`,
-        async () => (await scanKeys(redis(), prefix)).some((k) => !k.endsWith(":rp-run")),
-        15_000,
-      );
-    } catch (err) {
-      child.kill("SIGKILL");
-      throw err;
-    }
+    await waitForDataKey(child, redis(), prefix);
     child.kill("SIGINT");
     const result = await done;
     expect(result.code, result.stderr).toBe(130);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -11,14 +11,7 @@ describe("hll, human output", () => {
   it("runs both scenarios with every check passing, the chapter's figures, and no key left", async () => {
     const prefix = testPrefix("hll-human");
     const result = await run(["--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toBe("");
-    expect(result.stdout).not.toMatch(ANSI);
-    const out = result.stdout;
-    for (const id of ["hll/unique-count", "hll/weekly-merge"]) expect(out).toContain(`━━ ${id} · `);
-    const checks = out.split("\n").filter((l) => /^\s+[✓✗] /.test(l));
-    expect(checks.length).toBeGreaterThanOrEqual(7);
-    for (const line of checks) expect(line).toMatch(/^\s+✓ /);
+    const out = expectPassingRun(result, ["hll/unique-count", "hll/weekly-merge"], 7);
     // --trace full: a 10,000-item PFADD with every argument as sent.
     expect(out).toMatch(/PFADD \S+:unique-ips:\{api\} (\d+\.\d+\.\d+\.\d+ ){1000,}/);
     expect(out).toMatch(/BITFIELD_RO \S+ GET u8 32 {2}→ 1\) \(integer\) 0/);

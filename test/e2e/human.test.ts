@@ -1,28 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, runCli, scanKeys } from "../helpers/cli.js";
-import { testPrefix, useRedisClient } from "../helpers/redis.js";
+import { ANSI, NOWHERE, runCli, scanKeys } from "../helpers/cli.js";
+import { usePatternCli } from "../helpers/pattern-cli.js";
+import { testPrefix } from "../helpers/redis.js";
 
 /** The terminal output: checks, the comparison table, and when colours are (not) used. */
-const { server, redis } = useRedisClient();
+const { server, redis, run } = usePatternCli("ratelimit");
 
 const ALGORITHMS = ["fixed-window", "sliding-log", "sliding-counter", "token-bucket"] as const;
-
-function run(args: string[], env: Record<string, string | undefined> = {}) {
-  return runCli(
-    [
-      "ratelimit",
-      "--url",
-      server().url,
-      ...(args.includes("--trace") ? [] : ["--trace", "full"]),
-      "--width",
-      "250",
-      ...args,
-    ],
-    {
-      env,
-    },
-  );
-}
 
 describe("one algorithm at a time", () => {
   it.each(ALGORITHMS)("--algo %s exits 0 and shows its checks passing", async (algo) => {
@@ -108,7 +92,7 @@ describe("colours", () => {
   ];
 
   it.each(cases)("$name → colour: $colour", async ({ env, flags = [], colour }) => {
-    const result = await run(["--algo", "token-bucket", "--trace", "off", ...flags], env);
+    const result = await run(["--algo", "token-bucket", "--trace", "off", ...flags], { env });
     expect(result.code, result.stderr).toBe(0);
     if (colour) expect(result.stdout).toMatch(ANSI);
     else expect(result.stdout).not.toMatch(ANSI);
@@ -116,7 +100,7 @@ describe("colours", () => {
   });
 
   it("error lines on stderr carry no colour codes, even with FORCE_COLOR=1", async () => {
-    const result = await runCli(["ratelimit", "--url", "redis://127.0.0.1:1"], { env: { FORCE_COLOR: "1" } });
+    const result = await runCli(["ratelimit", ...NOWHERE], { env: { FORCE_COLOR: "1" } });
     expect(result.code).toBe(3);
     expect(result.stderr).not.toMatch(ANSI);
   });

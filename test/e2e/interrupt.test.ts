@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseJsonOutput, scanKeys, startCli, waitFor } from "../helpers/cli.js";
+import { parseJsonOutput, scanKeys, startCli, waitForDataKey } from "../helpers/cli.js";
 import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 /**
@@ -31,17 +31,7 @@ describe.each([
     const { child, done } = startCli([...PACED, ...extra, "--prefix", prefix, "--url", server().url], {
       timeoutMs: 30_000,
     });
-    try {
-      // A data key, not just the run's marker (<prefix>:rp-run): the interrupt must land with state to clean up.
-      await waitFor(
-        `a key under ${prefix}`,
-        async () => (await scanKeys(redis(), prefix)).some((k) => !k.endsWith(":rp-run")),
-        15_000,
-      );
-    } catch (err) {
-      child.kill("SIGKILL");
-      throw err;
-    }
+    await waitForDataKey(child, redis(), prefix);
     child.kill("SIGINT");
     const result = await done;
 

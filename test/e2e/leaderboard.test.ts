@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -11,15 +11,7 @@ describe("leaderboard, human output", () => {
   it("runs all three parts with every check passing, the chapter's figures and no key left", async () => {
     const prefix = testPrefix("lb-human");
     const result = await run(["--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toBe("");
-    expect(result.stdout).not.toMatch(ANSI);
-    const out = result.stdout;
-    for (const id of ["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"])
-      expect(out).toContain(`━━ ${id} · `);
-    const checks = out.split("\n").filter((l) => /^\s+[✓✗] /.test(l));
-    expect(checks.length).toBeGreaterThan(20);
-    for (const line of checks) expect(line).toMatch(/^\s+✓ /);
+    const out = expectPassingRun(result, ["leaderboard/global", "leaderboard/time-scoped", "leaderboard/ties"], 21);
     // The chapter's commands, as sent (--trace full: the 1,000-member ZADD with every member).
     expect(out).toMatch(/ZADD \S+:leaderboard:\{global\} 1881 player:0001 (\S+ \S+ ){990,}/);
     expect(out).toMatch(/ZINCRBY \S+:\{global\} 50 player:alice {2}→ "1550"/);

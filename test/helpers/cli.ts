@@ -190,6 +190,28 @@ export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> 
   return [...found].sort();
 }
 
+/**
+ * Wait until the run `child` has written a key under `prefix` besides its marker (<prefix>:rp-run), so that an
+ * interrupt lands with state to clean up; kill the child and fail when none comes within `timeoutMs`.
+ */
+export async function waitForDataKey(
+  child: ChildProcess,
+  redis: Redis,
+  prefix: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  try {
+    await waitFor(
+      `a key under ${prefix}`,
+      async () => (await scanKeys(redis, prefix)).some((k) => !k.endsWith(":rp-run")),
+      timeoutMs,
+    );
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+}
+
 /** Poll until `probe` returns true, or fail after `timeoutMs`. For waiting on another process, never as an assertion. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -80,18 +80,23 @@ describe("buildPeriodBoard", () => {
       ["d", 70],
     ]),
   ];
+  /** Each of `days` recorded as one daily board (a TTL of 600 s); returns their keys, day 0 first. */
+  async function recordDays(): Promise<string[]> {
+    const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
+    for (const [i, day] of days.entries())
+      await recordDailyGames(
+        redis(),
+        keys[i]!,
+        [...day].map(([player, points]) => ({ player, points })),
+        600,
+      );
+    return keys;
+  }
 
   it.each(["SUM", "MAX", "MIN"] as Aggregate[])(
     "AGGREGATE %s equals the JS union, over the days each player played",
     async (aggregate) => {
-      const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
-      for (const [i, day] of days.entries())
-        await recordDailyGames(
-          redis(),
-          keys[i]!,
-          [...day].map(([player, points]) => ({ player, points })),
-          600,
-        );
+      const keys = await recordDays();
       const dest = `${prefix()}:{lb}:week:${aggregate}`;
       expect(await buildPeriodBoard(redis(), dest, keys, aggregate, 600)).toBe(4);
       const model = rankPlayers([...unionScores(days, aggregate)].map(([player, score]) => ({ player, score })));
@@ -105,14 +110,7 @@ describe("buildPeriodBoard", () => {
   );
 
   it("treats an expired (missing) day as empty: the rolling board loses it", async () => {
-    const keys = days.map((_, i) => `${prefix()}:{lb}:day:${i}`);
-    for (const [i, day] of days.entries())
-      await recordDailyGames(
-        redis(),
-        keys[i]!,
-        [...day].map(([player, points]) => ({ player, points })),
-        600,
-      );
+    const keys = await recordDays();
     await redis().del(keys[0]!);
     const dest = `${prefix()}:{lb}:week`;
     await buildPeriodBoard(redis(), dest, keys, "SUM", 600);
