@@ -57,7 +57,7 @@ describe("the scenario catalog", () => {
     }
   });
 
-  it("names each pattern once, and every scenario id is <pattern>/<file> with that file in scenarios/<pattern>/", async () => {
+  it("names each pattern once; every scenario id is <pattern>/<file>, a file in scenarios/<pattern>/", async () => {
     const names = catalog.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);
     const all: string[] = [];

@@ -79,7 +79,8 @@ describe("every scenario check gives expected, actual and evidence", () => {
 
   it("scenarios/", () => {
     const sites = sourceFiles("scenarios").flatMap((f) => checkSites(f, readFileSync(join(ROOT, f), "utf8")));
-    // The walk reaches the catalogue's checks (175 when this test was written): a walker that finds none proves nothing.
+    // The walk reaches the catalogue's checks (175 when this test was written): a walker that finds none proves
+    // nothing.
     expect(sites.length).toBeGreaterThan(150);
     expect(sites.filter((s) => s.missing.length > 0).map((s) => `${s.where}: no ${s.missing.join(", ")}`)).toEqual([]);
   });

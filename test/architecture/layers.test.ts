@@ -10,9 +10,10 @@
  *  - no file under src/ or scenarios/ sends FLUSHDB, FLUSHALL or KEYS (as a command name string, a Lua redis.call,
  *    or an ioredis method).
  * And at run time: `--help` and `--version` load none of ioredis, ora or chalk, nor node:crypto (watched by a module
- * resolve hook), while a real `ratelimit` run does (the control that shows the hook sees them). bin/ runs the esbuild bundle
- * (dist/bundle), where the packages are inlined into chunks: esbuild's metafile (dist/bundle-meta.json, written by
- * `npm run build`) says which sources each chunk holds, so a loaded chunk counts as loading every package in it.
+ * resolve hook), while a real `ratelimit` run does (the control that shows the hook sees them). bin/ runs the
+ * esbuild bundle (dist/bundle), where the packages are inlined into chunks: esbuild's metafile
+ * (dist/bundle-meta.json, written by `npm run build`) says which sources each chunk holds, so a loaded chunk counts
+ * as loading every package in it.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,7 +44,10 @@ const IMPORT_RULES: { from: string; mayNotImport: string[] }[] = [
 const isLibrary = (file: string): boolean =>
   (file.startsWith("src/") && !file.startsWith("src/cli/")) || file.startsWith("scenarios/");
 
-/** Every module specifier a file refers to: static imports and re-exports, `import("…")`, `require("…")`, import types. */
+/**
+ * Every module specifier a file refers to: static imports and re-exports, `import("…")`, `require("…")`, import
+ * types.
+ */
 function specifiers(sf: ts.SourceFile): { spec: string; line: number }[] {
   const out: { spec: string; line: number }[] = [];
   const add = (node: ts.Node, lit: ts.Node | undefined) => {
@@ -95,7 +99,10 @@ function isTypeOrPropertyName(node: ts.Node): boolean {
   return ts.isElementAccessExpression(parent) && parent.argumentExpression === node;
 }
 
-/** The violations in one file (path relative to the root, with "/"). Exported shape kept small so controls can feed it text. */
+/**
+ * The violations in one file (path relative to the root, with "/"). Exported shape kept small so controls can feed
+ * it text.
+ */
 function check(file: string, text: string): string[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const problems: string[] = [];
@@ -138,7 +145,8 @@ function check(file: string, text: string): string[] {
         problems.push(`${where(node)} uses ${path} (only bin/redis-patterns.js exits)`);
       }
     }
-    // Command names as string values: "FLUSHDB", 'keys', `flushall` (not a type like Pick<T, "keys">, nor a property name).
+    // Command names as string values: "FLUSHDB", 'keys', `flushall` (not a type like Pick<T, "keys">, nor a property
+    // name).
     if (
       (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) &&
       FORBIDDEN_COMMANDS.includes(node.text.trim().toLowerCase()) &&

@@ -97,7 +97,8 @@ describe("completion", () => {
     expect(script.code, script.stderr).toBe(0);
     const complete = (...words: string[]) => {
       const program = `${script.stdout}
-COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _redis_patterns; printf '%s\\n' "\${COMPREPLY[@]}"`;
+COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _redis_patterns
+printf '%s\\n' "\${COMPREPLY[@]}"`;
       const run = spawnSync("bash", ["-c", program], { encoding: "utf8" });
       expect(run.stderr).toBe("");
       return run.stdout.split("\n").filter(Boolean);

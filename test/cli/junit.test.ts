@@ -54,13 +54,14 @@ describe("toJunit", () => {
     expect(xml).toContain('<testsuite name="ratelimit" tests="2" failures="1" errors="0" skipped="0" time="0.024">');
     expect(xml).toContain('<testsuite name="lock" tests="1" failures="0" errors="1"');
     expect(xml).toContain(
-      '<failure message="never &gt; limit &amp; &quot;&lt;b&gt;&quot;" type="CheckFailed">expected: &quot;≤ 10&quot;\nactual: 20</failure>',
+      '<failure message="never &gt; limit &amp; &quot;&lt;b&gt;&quot;" type="CheckFailed">' +
+        "expected: &quot;≤ 10&quot;\nactual: 20</failure>",
     );
     expect(xml).toContain('<error message="connection &lt;lost&gt;" type="ScenarioError">');
     expect(xml).toContain("<system-out>✓ ok one</system-out>");
   });
 
-  it("a skipped scenario carries its reason; an error names the step, the command as sent and the server's words", () => {
+  it("a skipped scenario carries its reason; an error names the step, the command sent and the server's words", () => {
     const xml = toJunit(
       report([
         scenario("analytics/timeseries", {
@@ -82,7 +83,7 @@ describe("toJunit", () => {
     );
   });
 
-  it("with --strict a skipped or inconclusive scenario (not ok) is a <failure> with its reason, not a <skipped>", () => {
+  it("with --strict a skipped or inconclusive scenario (not ok) is a <failure> with its reason, not <skipped>", () => {
     const xml = toJunit(
       report([
         scenario("analytics/timeseries", {

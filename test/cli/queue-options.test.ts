@@ -17,7 +17,7 @@ async function parse(argv: string): Promise<QueueCliOptions> {
 }
 
 describe("queue options", () => {
-  it("defaults: all kinds, a crash, 12 messages, 3 consumers, batches of 3, 100 ms blocks, 150 ms visibility, 3 deliveries, a poison message", async () => {
+  it("defaults: all kinds, crash, poison message; 12 messages, 3 consumers, batches of 3, 3 deliveries", async () => {
     const opts = await parse("queue");
     expect(opts.kind).toBeUndefined();
     expect(opts.crash).toBeUndefined();

@@ -113,7 +113,9 @@ const cases: Case[] = [
     absent: ["algo", "rate", "burst", "requests", "url", "prefix", "tlsCa"],
   },
   {
-    argv: "ratelimit --algo token-bucket --limit 5 --window 10s --rate 100/m --burst 3 --cost 2 --requests 7 --clients 2 --traffic steady --clock real --json --prefix rp:x --keep --timeout 2 --trace summary",
+    argv:
+      "ratelimit --algo token-bucket --limit 5 --window 10s --rate 100/m --burst 3 --cost 2 --requests 7 --clients 2 " +
+      "--traffic steady --clock real --json --prefix rp:x --keep --timeout 2 --trace summary",
     handler: "ratelimit",
     opts: {
       algo: "token-bucket",
@@ -192,7 +194,9 @@ const cases: Case[] = [
     absent: ["strategy", "dbLatency", "ttl", "invalidate", "protect", "instances"],
   },
   {
-    argv: "cache --strategy write-behind --crash-before-flush --db postgres://u@h:5432/d --db-latency 0 --reads 50 --writes 5 --keys 9 --ttl 500ms --seed 3 --batch 4 --flush-interval 25ms",
+    argv:
+      "cache --strategy write-behind --crash-before-flush --db postgres://u@h:5432/d --db-latency 0 --reads 50 " +
+      "--writes 5 --keys 9 --ttl 500ms --seed 3 --batch 4 --flush-interval 25ms",
     handler: "cache",
     opts: {
       strategy: "write-behind",

@@ -33,7 +33,9 @@ describe("sandbox HELP", () => {
     };
     await expect(commandHelp(["set"], redis6, "Redis 6.2.14")).resolves.toEqual({
       ok: false,
-      line: "HELP needs COMMAND DOCS (Redis 7.0 and later), which this server (Redis 6.2.14) does not have; the command's page: https://redis.io/docs/latest/commands/set/",
+      line:
+        "HELP needs COMMAND DOCS (Redis 7.0 and later), which this server (Redis 6.2.14) does not have; " +
+        "the command's page: https://redis.io/docs/latest/commands/set/",
     });
     await expect(commandHelp(["nosuch"], call, "Redis 7")).resolves.toEqual({
       ok: false,

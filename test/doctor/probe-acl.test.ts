@@ -76,7 +76,7 @@ describe("doctor on a server with --requirepass", () => {
     );
   });
 
-  it("a user without CONFIG: persistence and memory come from INFO, the refusal is reported, nothing fails", async () => {
+  it("a user without CONFIG: persistence and memory come from INFO, the refusal reported, nothing fails", async () => {
     const { facts, verdicts } = await runDoctor(url("noconfig"));
     expect(facts.unknowns.map((u) => u.what)).toEqual([
       "CONFIG GET maxmemory",
@@ -116,7 +116,7 @@ describe("doctor on a server with --requirepass", () => {
     expect(verdictMap(verdicts)).toEqual(Object.fromEntries(PATTERNS.map((p) => [p, "unsupported"])));
   });
 
-  it("a user that may read its rules but not run ACL DRYRUN: the rules are evaluated here, and agree with the server's DRYRUN", async () => {
+  it("may read its rules, not run ACL DRYRUN: the rules, evaluated here, agree with the server's DRYRUN", async () => {
     const { facts, verdicts, commands } = await runDoctor(url("getuser"), PATTERNS, 5, "test:doctor-acl");
     expect(facts.acl.method).toBe("getuser");
     // The trace keeps GETUSER's reply but not the password hash in it.

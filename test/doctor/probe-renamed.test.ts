@@ -32,7 +32,7 @@ describe("a server with CONFIG, EVAL, EVALSHA, GETEX, BLMOVE and XAUTOCLAIM rena
     expect(facts.lua).toMatchObject({ runs: false, runsError: expect.stringMatching(/unknown command 'EVAL'/) });
   });
 
-  it("ratelimit and lock are unsupported, the scripted variants unavailable; session and queue name their fallbacks", async () => {
+  it("ratelimit and lock unsupported, scripted variants unavailable; session and queue name fallbacks", async () => {
     const { verdicts } = await runDoctor(renamed().url);
     expect(verdictMap(verdicts)).toEqual({
       ratelimit: "unsupported",

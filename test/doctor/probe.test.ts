@@ -77,7 +77,7 @@ describe('a server with no persistence (save "", appendonly no)', () => {
     expect(checked).not.toContain("PFADD");
   });
 
-  it("every command goes through the given client (nothing unrecorded): the PING count is the one asked for", async () => {
+  it("every command goes through the given client (none unrecorded): the PING count is the one asked for", async () => {
     const { commands } = await runDoctor(plain().url, PATTERNS, 7);
     expect(commands.filter((c) => c.argv[0] === "PING")).toHaveLength(7);
     expect(commands.filter((c) => c.argv[0] === "TIME")).toHaveLength(5);

@@ -223,7 +223,7 @@ describe("bench --json", () => {
     expect(report.rounds[0]!.recordingOff.wallMs).toBeGreaterThanOrEqual(300);
   });
 
-  it("each timed run starts warm: first min(10,000, --ops) untimed operations, which the server sees, not the figures", async () => {
+  it("timed runs start warm: min(10,000, --ops) untimed ops first, seen by the server, not the figures", async () => {
     const prefix = testPrefix("benchwarm");
     await redis().call("CONFIG", "RESETSTAT");
     const args = ["bench", "cache", "--ops", "1500", "--clients", "10", "--json", "--url", server().url];

@@ -7,7 +7,7 @@ import type { RunReport as Report } from "../../src/runner/report.js";
 const server = useRedisServer();
 
 describe("cache --topology", () => {
-  it("both, --json: stale reads on sidecars and none on the shared cache, one summary row each, keys cleaned", async () => {
+  it("both, --json: stale reads on sidecars, none on the shared cache, a summary row each, keys cleaned", async () => {
     const res = await runCli([
       "cache",
       "--url",

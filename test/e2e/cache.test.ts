@@ -68,7 +68,7 @@ describe("cache --json", () => {
     expect(await scanKeys(redis(), prefix)).toEqual([]);
   });
 
-  it("--invalidate event: instances subscribe on their own connections; the one that was away reconnects on a new one", async () => {
+  it("--invalidate event: instances subscribe on own connections; the one away reconnects on a new one", async () => {
     const result = await runCli(["cache", "--invalidate", "event", "--instances", "3", "--json", "--url", url()]);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report>(result);

@@ -74,7 +74,7 @@ describe("check failures: expected, actual and evidence, the same in human, --js
       for (const line of lines) expect(xml).toContain(line.replace(/^(expected|actual) /, "$1: "));
   });
 
-  it("a user's lock release without an owner check: the probe's commands are the evidence, in every output", async () => {
+  it("a user's lock release with no owner check: the probe's commands are the evidence, in every output", async () => {
     const lock = (name: string) => join(ROOT, "examples", "lock", `${name}.lua`);
     const args = ["lock", "--acquire-script", lock("acquire"), "--release-script", lock("release-no-owner-check")];
     const json = await runCli([...args, "--url", server().url, "--json"]);

@@ -37,7 +37,7 @@ describe("redis-patterns lock --acquire-script", () => {
     expect(xml).toContain("worker-2 release(token-2) → yes");
   });
 
-  it("a correct lock: exit 0; a script that does not compile: one line, exit 2; a missing --release-script: exit 2", async () => {
+  it("a correct lock: exit 0; an uncompilable script: one line, exit 2; no --release-script: exit 2", async () => {
     const ok = await runCli([
       "lock",
       "--url",

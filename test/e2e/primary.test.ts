@@ -7,7 +7,7 @@ import type { RunReport as Report } from "../../src/runner/report.js";
 const server = useRedisServer();
 
 describe("primary", () => {
-  it("--json, every setting: one comparison row each; AOF always loses nothing, none loses all; only INFO on --url", async () => {
+  it("--json, every setting: a row each; AOF always loses nothing, none loses all; only INFO on --url", async () => {
     const res = await runCli(["primary", "--url", server().url, "--json", "--kill-after", "700ms", "--rate", "400"]);
     expect(res.code, res.stderr).toBe(0);
     const report = parseJsonOutput<Report>(res);
@@ -34,7 +34,7 @@ describe("primary", () => {
     expect(report.cleanup.keys).toBe(0);
   });
 
-  it("human, one setting: said on stderr, the chapter's words beside the measurement, the comparison table", async () => {
+  it("human, one setting: said on stderr, the chapter's words by the measurement, the comparison table", async () => {
     const res = await runCli(
       ["primary", "--url", server().url, "--persistence", "aof-always", "--kill-after", "500ms", "--trace", "off"],
       { env: { COLUMNS: "200" } },
@@ -47,7 +47,7 @@ describe("primary", () => {
     expect(res.stdout).toMatch(/│ aof-always +│ \d+ +│ 0 +│ 0 +│/);
   });
 
-  it("a binary that is not redis-server: the scenario is skipped with the reason, and the command exits 1", async () => {
+  it("a binary that is not redis-server: the scenario is skipped with the reason, the command exits 1", async () => {
     const res = await runCli([
       "primary",
       "--url",
@@ -81,7 +81,7 @@ describe("primary", () => {
 });
 
 describe("without a redis-server binary on PATH", () => {
-  it("smoke skips the scenarios that start their own servers, with the reason; the rest still runs (exit 0)", async () => {
+  it("smoke skips the scenarios that start their own servers, with the reason; the rest runs (exit 0)", async () => {
     const res = await runCli(
       ["smoke", "--url", server().url, "--only", "primary/*,cache/sidecar,cache/remote", "--json"],
       { env: { PATH: "/nonexistent" } },

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const example = (name: string) => join(ROOT, "examples", "ratelimit", name);
 
 describe("redis-patterns ratelimit --script", () => {
-  it("a correct limiter: exit 0, the trace shows SCRIPT LOAD and every EVALSHA, a JUnit file without failures", async () => {
+  it("a correct limiter: exit 0, SCRIPT LOAD and each EVALSHA in the trace, JUnit without failures", async () => {
     const junit = join(dir, "ok.xml");
     const r = await runCli([
       "ratelimit",

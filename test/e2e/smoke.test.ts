@@ -83,10 +83,11 @@ describe("redis-patterns smoke", () => {
     }
   });
 
-  it("a run that would write more keys than --max-keys stops that scenario (exit 1, a JUnit error), and leaves nothing", async () => {
+  it("a run writing more keys than --max-keys stops that scenario (exit 1, JUnit error), leaves nothing", async () => {
     const file = join(dir, "fail.xml");
     const before = String(await redis().call("DEBUG", "DIGEST"));
-    // The default fixed-window run names 2 keys and the token bucket 1: with a budget of 2 for the run, the second fails.
+    // The default fixed-window run names 2 keys and the token bucket 1: with a budget of 2 for the run, the second
+    // fails.
     const result = await runCli([
       "smoke",
       "--only",

@@ -32,7 +32,7 @@ afterEach(() => {
 });
 
 describe.skipIf(!hasTmux())("tour in a terminal", () => {
-  it("steps through a walkthrough, runs the sandbox, changes a parameter, and Ctrl-C leaves no key behind", async () => {
+  it("steps through a walkthrough, runs the sandbox, changes a parameter; Ctrl-C leaves no key behind", async () => {
     const prefix = testPrefix("tour");
     const counter = `${prefix}:lock:no-lock:{order-456}:counter`;
     const t = tour(["--url", server().url, "--prefix", prefix, "tour", "lock/no-lock"]);
@@ -142,7 +142,7 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
     expect(await keysUnder(prefix)).toEqual([]);
   });
 
-  it("the sandbox: ↑ recalls, Tab completes commands and this session's keys, HELP, and a long reply pages", async () => {
+  it("the sandbox: ↑ recalls, Tab completes commands and this session's keys, HELP, a long reply pages", async () => {
     const prefix = testPrefix("tour");
     const t = TmuxCli.start(["--url", server().url, "--prefix", prefix, "tour"], {}, { columns: 120, rows: 30 });
     sessions.push(t);
@@ -213,7 +213,8 @@ describe.skipIf(!hasTmux())("tour in a terminal", () => {
   it("jumps from a walkthrough to the pitfall demonstrations", async () => {
     const t = tour(["--url", server().url, "tour", "lock/fencing"]);
     await t.waitFor("Run the whole step");
-    // step, run, skip, params, sandbox, pitfalls, menu: the list wraps, so Up twice is "Skip to the pitfall demonstrations".
+    // step, run, skip, params, sandbox, pitfalls, menu: the list wraps, so Up twice is "Skip to the pitfall
+    // demonstrations".
     t.send("Up", "Up", "Enter");
     await t.waitFor("Which pitfall?");
     for (const line of [
@@ -273,7 +274,8 @@ describe("tour without a terminal", () => {
     const result = await runCli(["--url", server().url, "tour"]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toEqual([
-      "redis-patterns: tour is interactive and cannot run here (stdin is not a terminal): run a pattern command instead, e.g. redis-patterns ratelimit, or smoke for all of them",
+      "redis-patterns: tour is interactive and cannot run here (stdin is not a terminal): " +
+        "run a pattern command instead, e.g. redis-patterns ratelimit, or smoke for all of them",
     ]);
     expect(result.stdout).toBe("");
   });

@@ -90,7 +90,7 @@ describe("usage errors exit 2 with a message that says what is wrong", () => {
     expect(result.stderr).toMatch(/Usage: redis-patterns/);
   });
 
-  it("with --json every usage error is the same document on stdout, whoever finds it (option parser or command)", async () => {
+  it("with --json every usage error is the same document on stdout, whoever finds it (parser or command)", async () => {
     const cases = [
       ["ratelimit", "--json", "--limit", "0", ...NOWHERE], // an option's value (the parser)
       ["ratelimit", "--json", "--no-such-option", ...NOWHERE], // an unknown option (the parser)

@@ -22,7 +22,8 @@ const ENTRY = join(ROOT, "dist", "bundle", "cli.js");
 export function assertBuilt(): void {
   if (!existsSync(ENTRY)) {
     throw new Error(
-      `${relative(ROOT, ENTRY)} is missing: the end-to-end tests run the built CLI. Run \`npm run build\` (or \`npm test\`, which builds first).`,
+      `${relative(ROOT, ENTRY)} is missing: the end-to-end tests run the built CLI. ` +
+        "Run `npm run build` (or `npm test`, which builds first).",
     );
   }
   const built = statSync(ENTRY).mtimeMs;
@@ -30,7 +31,8 @@ export function assertBuilt(): void {
   if (newer && newer.mtimeMs > built + 1_000) {
     // A warning, not a failure: the sources may be mid-edit, and `npm test` always builds first.
     console.warn(
-      `warning: ${relative(ROOT, newer.path)} is newer than dist/; run \`npm run build\` so the end-to-end tests see it`,
+      `warning: ${relative(ROOT, newer.path)} is newer than dist/; ` +
+        "run `npm run build` so the end-to-end tests see it",
     );
   }
 }
@@ -111,7 +113,8 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
       child.kill("SIGKILL");
       reject(
         new Error(
-          `redis-patterns ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          `redis-patterns ${args.join(" ")} did not exit within ${timeoutMs} ms\n` +
+            `stdout:\n${stdout}\nstderr:\n${stderr}`,
         ),
       );
     }, timeoutMs);
@@ -212,7 +215,10 @@ export async function waitForDataKey(
   }
 }
 
-/** Poll until `probe` returns true, or fail after `timeoutMs`. For waiting on another process, never as an assertion. */
+/**
+ * Poll until `probe` returns true, or fail after `timeoutMs`. For waiting on another process, never as an
+ * assertion.
+ */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -31,7 +31,9 @@ export class TmuxCli {
     const assignments = Object.entries({ NO_COLOR: "1", ...env })
       .map(([k, v]) => `${k}='${v}'`)
       .join(" ");
-    const command = `cd '${ROOT}' && env -u CI -u REDIS_URL -u FORCE_COLOR ${assignments} node bin/redis-patterns.js ${quoted}; echo "EXIT=$?"; sleep 120`;
+    const command =
+      `cd '${ROOT}' && env -u CI -u REDIS_URL -u FORCE_COLOR ${assignments} ` +
+      `node bin/redis-patterns.js ${quoted}; echo "EXIT=$?"; sleep 120`;
     execFileSync("tmux", [
       "-L",
       session.socket,
@@ -50,7 +52,10 @@ export class TmuxCli {
     return session;
   }
 
-  /** The screen and its scrollback, as plain text; lines the terminal wrapped are joined again (unless `joined` is false). */
+  /**
+   * The screen and its scrollback, as plain text; lines the terminal wrapped are joined again (unless `joined` is
+   * false).
+   */
   screen(joined = true): string {
     return execFileSync(
       "tmux",

@@ -39,10 +39,10 @@ function cell(run: MatrixRun, pattern: string, note: (text: string) => number): 
   const skipped = mine.filter((s) => s.status === "skipped");
   const fallbacks = [...new Set(mine.flatMap((s) => (s.fallbacks ?? []).map(shortFallback)))];
   const parts: string[] = [];
-  if (skipped.length > 0)
-    parts.push(
-      `skipped ${skipped.length}/${mine.length} ${skipped.map((s) => `[${note(`${s.id}: ${s.skipped ?? ""}`)}]`).join("")}`,
-    );
+  if (skipped.length > 0) {
+    const notes = skipped.map((s) => `[${note(`${s.id}: ${s.skipped ?? ""}`)}]`).join("");
+    parts.push(`skipped ${skipped.length}/${mine.length} ${notes}`);
+  }
   if (fallbacks.length > 0) parts.push(`fallback ${fallbacks.map((f) => `[${note(f)}]`).join("")}`);
   return parts.length > 0 ? parts.join(", ") : "✓";
 }

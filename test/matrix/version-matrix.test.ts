@@ -70,7 +70,8 @@ describe.runIf(binaries.length > 0)("version matrix", () => {
 
   for (const binary of binaries) {
     const version = redisServerVersion(binary) ?? "unknown";
-    it(`${binary.includes("valkey") ? "Valkey" : "Redis"} ${version}: smoke has no failure, skips name what is missing, DEBUG DIGEST unchanged; doctor finds nothing unsupported`, async () => {
+    const name = `${binary.includes("valkey") ? "Valkey" : "Redis"} ${version}`;
+    it(`${name}: smoke: no failure, skips say what is missing, same digest; doctor: nothing unsupported`, async () => {
       const major = Number(version.split(".")[0]);
       // DEBUG needs enabling from Redis 7 (Valkey's 8 is a 7.2 underneath); 6.x does not know the option.
       const server = await startThrowawayServer({

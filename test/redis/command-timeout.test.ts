@@ -26,7 +26,7 @@ describe("connectTarget: a connect timeout apart from the command timeout", () =
     }
   }
 
-  it("connects through a server busy longer than the command timeout, then times commands out at the command timeout", async () => {
+  it("connects through a server busy past the command timeout, then times commands out at that timeout", async () => {
     await pause(400);
     connection = await connectTarget({
       url: server().url,

@@ -55,7 +55,7 @@ describe("CommandRecorder with retain", () => {
     expect(all.commands.map((c) => c.seq)).toEqual(all.commands.map((_, i) => i + 1));
   });
 
-  it("an entry handed out before its reply gets the reply when it comes; replies read later are converted then", async () => {
+  it("an entry handed out before its reply gets it when it comes; replies read later are converted then", async () => {
     const recorder = new CommandRecorder();
     const redis = await recorded(recorder);
     const key = testPrefix("lazy");
@@ -80,7 +80,7 @@ describe("CommandRecorder with retain", () => {
     expect(later.every((c) => c.ms > 0)).toBe(true);
   });
 
-  it("large Buffer replies read later are still exact (the parser assembles replies spanning several reads in a pool)", async () => {
+  it("large Buffer replies read later stay exact (the parser joins replies spanning reads in a pool)", async () => {
     const recorder = new CommandRecorder();
     const redis = await recorded(recorder);
     const key = testPrefix("big");

@@ -17,7 +17,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe("throwaway redis-server", () => {
-  it("never takes a server it did not start for its own: a port another redis-server holds is not a start", async () => {
+  it("never takes a server it did not start as its own: a port another redis-server holds is not a start", async () => {
     // Between freePort() and our server's bind another process can take the port (parallel test suites do): the
     // port then answers, but our redis-server exits with "Address already in use". Reproduced with a fixed port.
     const other = await startThrowawayServer();

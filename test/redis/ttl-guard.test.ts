@@ -75,7 +75,7 @@ describe("the TTL guard", () => {
     expect(guardArgv()).toEqual([`EXPIRE ${stream} ${RUN_KEY_TTL_S} NX`]);
   });
 
-  it("a key a script creates after its EVALSHA failed (NOSCRIPT) gets a TTL, though the EXPIRE before found no key", async () => {
+  it("a key a script creates after its EVALSHA failed (NOSCRIPT) gets a TTL, though EXPIRE found none", async () => {
     // The fencing lock: EVALSHA → NOSCRIPT on three connections at once, each followed by an EXPIRE … NX that finds
     // no counter (0); then the EVAL fallback creates it with INCR. The guard must not take those 0s for "covered".
     const lock = keys.key("lock", "{order}", "lock");
@@ -114,7 +114,7 @@ describe("the TTL guard", () => {
     expect(await admin().exists(missing)).toBe(0);
   });
 
-  it("a key of its own that expired and was re-created without a TTL behind its back gets one at the renewal", async () => {
+  it("its own key, expired and re-created without a TTL behind its back, gets one at the renewal", async () => {
     const board = keys.key("bench", "{b}");
     await recorded.zadd(board, 1, "p1");
     await settled();

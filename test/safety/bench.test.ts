@@ -60,7 +60,7 @@ describe("bench owns its prefix", () => {
     }
   }, 120_000);
 
-  it("refuses a prefix holding someone's keys, one held by another run, and one that normalises to nothing", async () => {
+  it("refuses a prefix holding someone's keys, one held by another run, one that normalises to nothing", async () => {
     const held = newPrefix();
     const marker = JSON.stringify({
       tool: "redis-patterns",

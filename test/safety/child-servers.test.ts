@@ -82,7 +82,7 @@ async function redlockWithServersUp(): Promise<{ run: ReturnType<typeof startCli
 
 describe("throwaway redis-servers never outlive the run", () => {
   for (const signals of [["SIGINT", "SIGINT"], ["SIGTERM"], ["SIGHUP"], ["SIGTERM", "SIGTERM"]] as NodeJS.Signals[][]) {
-    it(`${signals.join(" + ")} while lock --algo redlock has its servers up: exit 130, every server stopped`, async () => {
+    it(`${signals.join(" + ")} while lock --algo redlock has servers up: exit 130, every server stopped`, async () => {
       const { run, servers } = await redlockWithServersUp();
       const dirs = await serverDirs(servers);
       for (const signal of signals) run.child.kill(signal);

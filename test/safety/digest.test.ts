@@ -201,7 +201,7 @@ describe("a run leaves someone else's data exactly as it was", () => {
     }
   });
 
-  it("a run that fails after writing keys (PTTL refused by an ACL) still deletes them: exit 4, nothing changed", async () => {
+  it("a run failing after writing keys (PTTL denied by ACL) still deletes them: exit 4, nothing changed", async () => {
     const user = { name: `nopttl${randomBytes(3).toString("hex")}`, password: randomBytes(8).toString("hex") };
     await admin().call("ACL", "SETUSER", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "-pttl");
     try {

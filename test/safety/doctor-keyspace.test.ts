@@ -37,7 +37,7 @@ interface Verdicts {
 
 describe("doctor for a user who cannot touch the tool's keyspace", () => {
   for (const user of ["appOnly", "appOnlyNoAcl"]) {
-    it(`${user} (${USERS[user]!.join(" ")}): every pattern unsupported, with the reason; exit 1; nothing written`, async () => {
+    it(`${user} (${USERS[user]!.join(" ")}): each pattern unsupported, with why; exit 1; nothing written`, async () => {
       const result = await runCli(["doctor", "--json", "--url", url(user)]);
       expect(result.code, result.stderr).toBe(1);
       const doc = parseJsonOutput<Verdicts>(result);

@@ -54,7 +54,8 @@ describe("an evicting policy near the limit: the run is refused before any write
           expect(stderr).toHaveLength(1);
           expect(stderr[0]).toMatch(
             new RegExp(
-              `^redis-patterns: eviction risk: used [\\d.]+ MiB of maxmemory [\\d.]+ MiB with maxmemory-policy ${policy} .*--force`,
+              "^redis-patterns: eviction risk: used [\\d.]+ MiB of maxmemory [\\d.]+ MiB " +
+                `with maxmemory-policy ${policy} .*--force`,
             ),
           );
           expect(await digest(admin())).toBe(baseline());

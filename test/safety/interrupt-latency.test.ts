@@ -49,7 +49,8 @@ describe("SIGINT in a long loop: exit 130 within the bound, nothing left", () =>
     [["primary"], { atMs: 4_000 }],
   ];
   for (const [args, when] of cases) {
-    it(`${args.join(" ")} (${when.atMs !== undefined ? `at ${when.atMs} ms` : `${when.afterKeyMs} ms after its first key`})`, async () => {
+    const moment = when.atMs !== undefined ? `at ${when.atMs} ms` : `${when.afterKeyMs} ms after its first key`;
+    it(`${args.join(" ")} (${moment})`, async () => {
       const prefix = `rp:int${randomBytes(3).toString("hex")}`;
       const run = startCli([...args, "--prefix", prefix, "--trace", "off", "--url", server().url], {
         timeoutMs: 90_000,

@@ -210,10 +210,12 @@ describe("the cleanup command shown", () => {
     expect(cleanupCommand({}, "rp:abc", undefined)).toBe("redis-patterns cleanup --prefix rp:abc");
     expect(cleanupCommand({ url: "redis://127.0.0.1:6379" }, "rp:abc")).toBe("redis-patterns cleanup --prefix rp:abc");
     expect(cleanupCommand({ url: "redis://app:s3cret@db.internal:6380/2" }, "rp:abc")).toBe(
-      "redis-patterns cleanup --prefix rp:abc --url redis://app@db.internal:6380/2 (with the password in REDIS_PASSWORD, or --ask-pass)",
+      "redis-patterns cleanup --prefix rp:abc --url redis://app@db.internal:6380/2 " +
+        "(with the password in REDIS_PASSWORD, or --ask-pass)",
     );
     expect(cleanupCommand({}, "rp:abc", "redis://:pw@10.0.0.5:6379")).toBe(
-      "redis-patterns cleanup --prefix rp:abc --url redis://10.0.0.5:6379 (with the password in REDIS_PASSWORD, or --ask-pass)",
+      "redis-patterns cleanup --prefix rp:abc --url redis://10.0.0.5:6379 " +
+        "(with the password in REDIS_PASSWORD, or --ask-pass)",
     );
     expect(
       cleanupCommand(
@@ -221,7 +223,8 @@ describe("the cleanup command shown", () => {
         "my run",
       ),
     ).toBe(
-      "redis-patterns cleanup --prefix 'my run' --url redis://n1:7000 --url redis://n2:7001 --cluster --tls-ca '/etc/ca dir/ca.pem'",
+      "redis-patterns cleanup --prefix 'my run' --url redis://n1:7000 --url redis://n2:7001 " +
+        "--cluster --tls-ca '/etc/ca dir/ca.pem'",
     );
     expect(cleanupCommand({ url: "rediss://h:6380", insecure: true }, "rp:x")).toBe(
       "redis-patterns cleanup --prefix rp:x --url rediss://h:6380 --insecure",

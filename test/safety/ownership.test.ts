@@ -60,7 +60,7 @@ describe("case 2: cleanup deletes what a run's marker vouches for, never by patt
     });
   }
 
-  it("a kept run's cleanup lists its keys, asks (refused without --yes off a terminal), deletes only the manifest", async () => {
+  it("a kept run's cleanup lists keys, asks (refused without --yes off a tty), deletes only the manifest", async () => {
     const prefix = fresh("kept");
     const kept = await runCli([
       "ratelimit",
@@ -129,7 +129,7 @@ describe("case 4: one prefix, one run; only keys the run created are deleted", (
     }
   });
 
-  it("runs started on a prefix another run holds exit 2 before writing, and leave that run's marker alone", async () => {
+  it("runs started on a prefix another run holds exit 2 before writing and leave that run's marker alone", async () => {
     const prefix = fresh("busy");
     const holder = plainClient(server());
     try {

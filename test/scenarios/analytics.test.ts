@@ -73,7 +73,7 @@ describe.each([
 });
 
 describe("analytics/counters", () => {
-  it("on Redis 7 each event is one MULTI/EXEC of INCR + EXPIRE … NX, and the first EXPIRE of a bucket answers 1, later ones 0", async () => {
+  it("on Redis 7 each event: MULTI/EXEC of INCR + EXPIRE … NX; a bucket's first EXPIRE answers 1, then 0", async () => {
     const r = await harness.run(counters, defaultAnalyticsParams);
     expect(r.metrics).toMatchObject({ countMode: "multi", commandsPerEvent: 4, roundTripsPerEvent: 1 });
     const execs = r.steps.flatMap((s) => s.commands).filter((c) => /^exec$/i.test(c.argv[0]!));
@@ -94,7 +94,7 @@ describe("analytics/counters", () => {
     expect(mget.argv).toHaveLength(25);
   });
 
-  it("on a server before 7.0 (no EXPIRE … NX) the same counting runs as a Lua script, and its checks pass", async () => {
+  it("on a server before 7.0 (no EXPIRE … NX) the same counting runs as a Lua script; its checks pass", async () => {
     const env = harness.env();
     const old = { ...env, target: { ...env.target, version: "6.2.14" } };
     const r = await runScenario(planRun(counters, defaultAnalyticsParams), old);
@@ -111,7 +111,7 @@ describe("analytics/counters", () => {
 });
 
 describe("analytics/trending", () => {
-  it("decay puts the rising article on top; without decay the old hit stays there; the naive loop loses one view", async () => {
+  it("decay puts the rising article on top; without, the old hit stays; the naive loop loses a view", async () => {
     const r = await harness.run(trending, defaultAnalyticsParams);
     expect(r.metrics).toMatchObject({
       topDecayed: "article:812",

@@ -10,7 +10,7 @@ const failed = (r: Result) => r.checks.filter((c) => !c.ok);
 const commands = (r: Result) => r.steps.flatMap((s) => s.commands);
 
 describe("cache topology: a sidecar Redis per app instance vs one shared Redis", () => {
-  it("sidecar: the other instances serve the old row after a write; pub/sub fixes it, except for the instance away", async () => {
+  it("sidecar: the others serve the old row after a write; pub/sub fixes it, but for the instance away", async () => {
     const result = await harness.run(sidecarScenario, defaultTopologyParams);
     expect(result.error).toBeUndefined();
     expect(failed(result)).toEqual([]);

@@ -136,7 +136,7 @@ describe("what the scenarios demonstrate", () => {
   const metrics = async (def: Any, overrides: Record<string, unknown> = {}) =>
     (await harness.run(def, { ...def.defaults, ...overrides })).metrics;
 
-  it("on one workload, write-around leaves stale reads; cache-aside, write-through and write-behind serve none", async () => {
+  it("on one workload write-around leaves stale reads; cache-aside, write-through, write-behind none", async () => {
     const stale = Object.fromEntries(
       await Promise.all(
         Object.entries(strategyScenarios).map(async ([name, def]) => [name, (await metrics(def)).staleReads]),

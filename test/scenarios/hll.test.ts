@@ -43,7 +43,7 @@ describe.each([
 });
 
 describe("what hll/unique-count measures", () => {
-  it("the metrics the issue names, a dense 12 KB counter next to the chapter's figures, and few round trips", async () => {
+  it("the issue's metrics, a dense 12 KB counter next to the chapter's figures, and few round trips", async () => {
     const r = await harness.run(uniqueCount, defaultHllParams);
     for (const metric of ["estimate", "exact", "errorPct", "bytes"])
       expect(r.metrics[metric], metric).not.toBeUndefined();

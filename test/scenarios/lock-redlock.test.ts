@@ -14,7 +14,7 @@ function byClient(result: { steps: { commands: { client: string; argv: string[] 
 }
 
 describe("lock/redlock on 5 throwaway masters, stopping some during the run", () => {
-  it("acquires with 2 of 5 down, fails with 3 down, two clients never both hold it; every node's commands are labelled", async () => {
+  it("acquires with 2 of 5 down, fails with 3 down, never two holders; every node's commands labelled", async () => {
     const result = await harness.run(redlockScenario, redlockDefaults);
     expect(result.error).toBeUndefined();
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
@@ -53,7 +53,7 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
     expect(result.leftKeys).toEqual([]);
   });
 
-  it("with user-given nodes (one unreachable) it acquires on the rest, stops nothing, and leaves no lock key behind", async () => {
+  it("user-given nodes (one unreachable): acquires on the rest, stops nothing, leaves no lock key", async () => {
     const servers = await Promise.all([1, 2, 3].map(() => startThrowawayServer()));
     try {
       const nodes = [...servers.map((s) => s.url), "redis://127.0.0.1:1"];
@@ -92,7 +92,7 @@ describe("lock/redlock on 5 throwaway masters, stopping some during the run", ()
 });
 
 describe("lock/failover with a real master and replica", () => {
-  it("two holders after promotion; WAIT answered 1 when healthy and 0 when cut; the fencing token repeats", async () => {
+  it("two holders after promotion; WAIT answered 1 when healthy, 0 when cut; the fencing token repeats", async () => {
     const result = await harness.run(failoverScenario, failoverDefaults);
     expect(result.error).toBeUndefined();
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);

@@ -66,7 +66,7 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     }
   });
 
-  it("a release without an owner check: a non-owner deletes the lock, and an expired holder deletes the next owner's", async () => {
+  it("a release without an owner check: a non-owner deletes the lock; an expired holder, the next one's", async () => {
     const { result, failed } = await check("acquire", "release-no-owner-check");
     expect(failed).toEqual([CHECKS.foreignRelease, CHECKS.expiry]);
     expect(detail(result, CHECKS.foreignRelease)).toBe(
@@ -81,7 +81,8 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     const { result, failed } = await check("acquire-no-nx", "release");
     expect(failed).toContain(CHECKS.exclusion);
     expect(detail(result, CHECKS.exclusion)).toBe(
-      'sequence: worker-1 acquire(token-1, 10000 ms) → yes · worker-2 acquire(token-2, 10000 ms) → yes · worker-1 GET → "token-2"',
+      "sequence: worker-1 acquire(token-1, 10000 ms) → yes · worker-2 acquire(token-2, 10000 ms) → yes · " +
+        'worker-1 GET → "token-2"',
     );
   });
 
@@ -97,7 +98,7 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     expect(result.checks.find((c) => c.name === CHECKS.keys)?.actual).toMatch(/\{order-456\}:fence has no TTL$/);
   });
 
-  it("--fuzz: random operation sequences pass on a correct lock, and shrink to two operations on a broken one", async () => {
+  it("--fuzz: random sequences pass on a correct lock, and shrink to two operations on a broken one", async () => {
     const good = await check("acquire", "release", "extend", 150);
     expect(good.failed).toEqual([]);
     expect(good.result.checks.map((c) => c.name)).toContain(CHECKS.fuzz(150, 1));
@@ -106,7 +107,10 @@ describe("lock --acquire-script / --release-script / --extend-script", () => {
     const detail = bad.result.checks.find((c) => c.name === CHECKS.fuzz(150, 1))?.detail ?? "";
     // Someone acquires, someone else extends it: two operations, the second answered yes.
     expect(detail).toMatch(
-      /^sequence: worker-(\d) acquire\(token-\1\) → yes, the lock: token-\1 · worker-(?!\1)\d extend\(token-\d\) → yes, the lock: token-\1$/,
+      new RegExp(
+        String.raw`^sequence: worker-(\d) acquire\(token-\1\) → yes, the lock: token-\1 · ` +
+          String.raw`worker-(?!\1)\d extend\(token-\d\) → yes, the lock: token-\1$`,
+      ),
     );
   });
 

@@ -40,7 +40,7 @@ describe.each(lockAlgorithms)("lock/%s", (algo) => {
 });
 
 describe("what the lock scenarios demonstrate", () => {
-  it("simple: the expiry pitfall gives a double hold, the late release answers 0 and the stale write goes through", async () => {
+  it("simple: the expiry pitfall gives a double hold; the late release answers 0, the stale write lands", async () => {
     const result = await harness.run(lockScenarios.simple, defaultParams);
     expect(result.metrics.doubleHolds).toBeGreaterThanOrEqual(1);
     expect(result.metrics.staleWritesAccepted).toBe(1);

@@ -15,7 +15,10 @@ function failed(result: Result) {
   return result.checks.filter((c) => !c.ok);
 }
 
-/** Short runs: 600 ms of writes is enough to count; the bounds, not exact counts, are asserted (timing decides them). */
+/**
+ * Short runs: 600 ms of writes is enough to count; the bounds, not exact counts, are asserted (timing decides
+ * them).
+ */
 const params = { ...primaryDefaults, killAfterMs: 600 };
 
 describe("primary: acknowledged writes lost to a SIGKILL, per persistence setting", () => {
@@ -29,7 +32,7 @@ describe("primary: acknowledged writes lost to a SIGKILL, per persistence settin
     expect(result.leftKeys).toEqual([]);
   });
 
-  it("aof-always: no acknowledged write is lost, every match is whole; commands are labelled with the server", async () => {
+  it("aof-always: no acknowledged write lost, every match whole; commands are labelled with the server", async () => {
     const result = await harness.run(durabilityScenarios["aof-always"], params);
     expect(result.error).toBeUndefined();
     expect(failed(result)).toEqual([]);

@@ -95,7 +95,7 @@ describe("ratelimit --script: correct limiters pass every check", () => {
     expect(failed).toEqual([]);
   });
 
-  it("a sliding window counter decides exactly as the sliding-counter model, also under 60 random sequences", async () => {
+  it("a sliding window counter decides as the sliding-counter model, also under 60 random sequences", async () => {
     const { failed, result } = await check({
       script: "sliding-counter.lua",
       config: { semantics: "fixed", model: "sliding-counter" },
@@ -119,7 +119,7 @@ describe("ratelimit --script: correct limiters pass every check", () => {
 });
 
 describe("ratelimit --script: classic mistakes fail with the exact violation and the shortest sequence", () => {
-  it("a fixed window promised as sliding: 3 just after a window starts and 1 at the next edge (2 × limit)", async () => {
+  it("a fixed window promised as sliding: 3 just after a window starts, 1 at the next edge (2 × limit)", async () => {
     const { failed, result } = await check({ script: "fixed-window.lua" });
     expect(failed).toEqual([name("over-limit")]);
     expect(result.checks.find((x) => x.name === name("over-limit"))?.actual).toBe(
@@ -207,7 +207,7 @@ describe("ratelimit --script: classic mistakes fail with the exact violation and
 });
 
 describe("ratelimit --script --fuzz", () => {
-  it("finds the fixed window's boundary burst from random traffic, shrinks it, and the seed replays it exactly", async () => {
+  it("finds the fixed window's boundary burst in random traffic, shrinks it; the seed replays it exactly", async () => {
     const first = await check({ script: "fixed-window.lua", fuzz: 200, seed: 11 });
     const again = await check({ script: "fixed-window.lua", fuzz: 200, seed: 11 });
     const fuzzCheck = (r: ScenarioResult) =>

@@ -88,7 +88,7 @@ describe("what the scenarios demonstrate", () => {
 describe("a server without GETEX (renamed away, as on Redis < 6.2)", () => {
   const old = useScenarioHarness(["--rename-command", "GETEX", ""]);
 
-  it("the first GETEX is refused, the run says so and slides with GET + EXPIRE, and every check still passes", async () => {
+  it("the first GETEX is refused, the run says so and slides with GET + EXPIRE; every check still passes", async () => {
     const r = await old.run(sessionScenarios.string, defaultParams);
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.metrics.slidingRead).toBe("get+expire");

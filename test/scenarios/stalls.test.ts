@@ -43,7 +43,7 @@ async function runStalled<P, S>(
 const failed = (r: ScenarioResult) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
 describe("the stall monitor", () => {
-  it("measures a busy-wait as a stall of about its length, in the window that holds it, and one still going on", async () => {
+  it("measures a busy-wait as a stall of about its length, in the window holding it, and one still going", async () => {
     const monitor = startStallMonitor();
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -67,7 +67,7 @@ describe("the stall monitor", () => {
 describe("lock/watchdog under a stalled machine", () => {
   const params = defaultParams;
 
-  it("a stall past the TTL while worker-1 holds the lock: inconclusive, with the measured delay, never failed", async () => {
+  it("a stall past the TTL as worker-1 holds the lock: inconclusive (the delay measured), never failed", async () => {
     const r = await runStalled(lockScenarios.watchdog, params, { point: "lock-pitfall-stall", ms: 3 * params.ttlMs });
     expect(r.status, JSON.stringify(failed(r))).toBe("inconclusive");
     expect(r.ok).toBe(true);
@@ -87,7 +87,7 @@ describe("lock/watchdog under a stalled machine", () => {
     expect(r.inconclusive).toBeUndefined();
   });
 
-  it("a stall right as the lock is deleted under worker-1: inconclusive when its work ended before a renewal could tell it", async () => {
+  it("a stall as worker-1's lock is deleted: inconclusive if its work ended before a renewal could tell", async () => {
     const r = await runStalled(lockScenarios.watchdog, params, { point: "lock-renewal-fails", ms: 3 * params.ttlMs });
     expect(["inconclusive", "passed"]).toContain(r.status);
     expect(failed(r)).toEqual([]);

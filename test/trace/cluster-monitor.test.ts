@@ -21,8 +21,10 @@ import { MonitorTap, type MonitorLine } from "./monitor-tap.js";
 
 const cluster = useLocalCluster(3, 1);
 const standalone = useRedisServer();
-const REJECTED_BEFORE_RUNNING =
-  /^(MOVED|ASK|CROSSSLOT|TRYAGAIN|CLUSTERDOWN|ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|READONLY|EXECABORT)/;
+const REJECTED_BEFORE_RUNNING = new RegExp(
+  "^(MOVED|ASK|CROSSSLOT|TRYAGAIN|CLUSTERDOWN|ERR unknown command|ERR unknown subcommand|" +
+    "ERR wrong number of arguments|NOPERM|NOAUTH|READONLY|EXECABORT)",
+);
 
 interface NodeTap {
   address: string;
@@ -51,7 +53,10 @@ afterAll(async () => {
   }
 });
 
-/** All MONITOR lines up to now on one node, then forget them (a unique ECHO from the control connection marks the end). */
+/**
+ * All MONITOR lines up to now on one node, then forget them (a unique ECHO from the control connection marks the
+ * end).
+ */
 async function drain(t: NodeTap): Promise<MonitorLine[]> {
   const nonce = `drain-${randomBytes(8).toString("hex")}`;
   await t.control.call("ECHO", nonce);
@@ -165,7 +170,7 @@ function tagNodes(report: RunReport): Map<string, Set<string>> {
 }
 
 describe("the whole smoke suite on a 3×2 Redis Cluster", () => {
-  it("a limiter per user: six clients' limiter keys spread over the masters, and the trace matches MONITOR", async () => {
+  it("a limiter per user: six clients' limiter keys spread over the masters; the trace matches MONITOR", async () => {
     const run = await tracedRun(["ratelimit", "--algo", "sliding-counter", "--clients", "6"]);
     expect(run.code, run.stderr).toBe(0);
     const tags = tagNodes(run.report);
@@ -296,7 +301,7 @@ describe("connecting to a cluster, in process", () => {
     }
   }, 30_000);
 
-  it("records a MOVED the cluster client follows: the error on the stale node, then the command on the owner", async () => {
+  it("records a MOVED the cluster client follows: the error on the stale node, then the owner's command", async () => {
     const { connection, recorder } = await connect(cluster().seedUrl);
     const redis = connection.redis as unknown as { slots: string[][]; call(...a: string[]): Promise<unknown> };
     const key = `test:moved:${randomBytes(4).toString("hex")}`;

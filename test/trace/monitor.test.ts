@@ -21,7 +21,8 @@
  *    When EXEC is aborted because a WATCHed key changed (EXEC → nil) they never run, and MONITOR shows only MULTI
  *    and EXEC: the comparison leaves those queued commands out (the trace keeps them, with their QUEUED replies).
  * The comparison accounts for each of these explicitly: the trace may not contain an admin command, a skip_monitor
- * command other than the script calls, or a pre-execution rejection (asserted, via COMMAND INFO), and the handshake is compared with the redaction mark translated.
+ * command other than the script calls, or a pre-execution rejection (asserted, via COMMAND INFO), and the handshake
+ * is compared with the redaction mark translated.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
@@ -68,7 +69,7 @@ afterAll(async () => {
 });
 
 describe("what MONITOR shows on this server", () => {
-  it("redacts AUTH, hides admin commands and rejected ones, shows NOSCRIPT, EVAL before its lua lines, and QUIT", async () => {
+  it("redacts AUTH; hides admin and rejected commands; shows NOSCRIPT, EVAL before its lua lines, QUIT", async () => {
     const w = watched.secured;
     await drain(w);
     const probe = new Redis({
@@ -151,7 +152,7 @@ describe("the --json trace equals what MONITOR saw", () => {
     expect(run.report.scenarios.map((s) => s.id)).toEqual(ALGORITHMS.map((a) => `ratelimit/${a}`));
   });
 
-  it("session (all four variants: app servers on their own connections, pipelines, MULTI/EXEC, an aborted WATCH)", async () => {
+  it("session (four variants: app servers on own connections, pipelines, MULTI/EXEC, an aborted WATCH)", async () => {
     const run = await tracedRun(watched.plain, ["session"]);
     await expectExactTrace(watched.plain, run);
     expect(run.report.scenarios.map((s) => s.id)).toEqual([
@@ -160,7 +161,8 @@ describe("the --json trace equals what MONITOR saw", () => {
       "session/lost-update",
       "session/read-latency",
     ]);
-    // The aborted transaction is in the document (its SET answered QUEUED, its EXEC nil), and MONITOR shows no SET for it.
+    // The aborted transaction is in the document (its SET answered QUEUED, its EXEC nil), and MONITOR shows no SET
+    // for it.
     const aborted = documentedCommands(run.report).filter((c) => /^exec$/i.test(c.argv[0]!) && c.reply === null);
     expect(aborted).toHaveLength(1);
   });
@@ -201,7 +203,7 @@ describe("the --json trace equals what MONITOR saw", () => {
     expect(new Set(documentedCommands(run.report).map((c) => c.client))).toEqual(new Set(["main", "web-2"]));
   });
 
-  it("queue (list, reliable, stream; blocking pops and reads, consumers whose connection dies mid-batch send no QUIT)", async () => {
+  it("queue (list, reliable, stream; blocking pops and reads; consumers dying mid-batch send no QUIT)", async () => {
     const run = await tracedRun(watched.plain, ["queue"]);
     await expectExactTrace(watched.plain, run);
     expect(run.report.scenarios.map((s) => s.id)).toEqual(["queue/list", "queue/reliable", "queue/stream"]);
@@ -220,7 +222,7 @@ describe("the --json trace equals what MONITOR saw", () => {
       ).toBe(true);
   });
 
-  it("cache (the four strategies over SQLite; the write-behind worker on its own connection; database statements left out)", async () => {
+  it("cache (four strategies on SQLite; write-behind's worker on own connection; db statements left out)", async () => {
     const run = await tracedRun(watched.plain, ["cache"]);
     await expectExactTrace(watched.plain, run);
     expect(run.report.scenarios.map((s) => s.id)).toEqual([
@@ -243,12 +245,12 @@ describe("the --json trace equals what MONITOR saw", () => {
     ["--stampede", "--protect", "early-expiry"],
     ["--race"],
   ]) {
-    it(`cache ${args.join(" ")} (app instances, subscribers that disconnect and come back, concurrent clients, pipelines)`, async () => {
+    it(`cache ${args.join(" ")} (instances, resubscribing subscribers, concurrent clients, pipelines)`, async () => {
       await expectExactTrace(watched.plain, await tracedRun(watched.plain, ["cache", ...args]));
     });
   }
 
-  it("leaderboard (bulk ZADDs in pipelines, MULTI/EXEC per day, ZUNIONSTORE, a key expiring; CONFIG GET left out: admin)", async () => {
+  it("leaderboard (ZADDs in pipelines, MULTI/EXEC per day, ZUNIONSTORE, an expiry; admin CONFIG GET out)", async () => {
     const configGet: HiddenOnPurpose = (c) =>
       c.argv.length === 3 && c.argv[0] === "CONFIG" && c.argv[1] === "GET" && c.argv[2] === "zset-max-listpack-entries";
     const run = await tracedRun(watched.plain, ["leaderboard"]);
@@ -265,7 +267,7 @@ describe("the --json trace equals what MONITOR saw", () => {
     expect(seed?.argv).toHaveLength(2_002);
   });
 
-  it("with a password and a database in the URL: AUTH (redacted on both sides) and SELECT are the handshake", async () => {
+  it("a password and a database in the URL: AUTH (redacted on both sides) and SELECT are the handshake", async () => {
     const run = await tracedRun(watched.secured, ["ratelimit", "--algo", "token-bucket"]);
     await expectExactTrace(watched.secured, run);
     expect(run.report.setup.commands.filter((c) => c.phase === "handshake").map((c) => c.argv)).toEqual([
@@ -280,7 +282,7 @@ describe("the --json trace equals what MONITOR saw", () => {
     expect(run.result.stdout).not.toContain(PASSWORD);
   });
 
-  it("after SCRIPT FLUSH, each script's first call is EVALSHA → NOSCRIPT → EVAL, in the document and in MONITOR", async () => {
+  it("after SCRIPT FLUSH a script's first call is EVALSHA → NOSCRIPT → EVAL, in the document and MONITOR", async () => {
     const w = watched.plain;
     await w.control.call("SCRIPT", "FLUSH");
     const run = await tracedRun(w, ["ratelimit", "--compare"]);

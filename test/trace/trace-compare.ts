@@ -20,8 +20,10 @@ export const MONITOR_REDACTED = "(redacted)";
 /** The commands Redis 7.0 flags skip_monitor but shows anyway (the scripting engine feeds MONITOR itself). */
 export const SCRIPT_CALLS = ["eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro"];
 /** Rejections processCommand makes before the command runs; MONITOR never shows those commands. */
-const REJECTED_BEFORE_RUNNING =
-  /^(ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|OOM|READONLY|LOADING|BUSY|MISCONF|NOREPLICAS|EXECABORT|MASTERDOWN)/;
+const REJECTED_BEFORE_RUNNING = new RegExp(
+  "^(ERR unknown command|ERR unknown subcommand|ERR wrong number of arguments|NOPERM|NOAUTH|OOM|READONLY|LOADING|" +
+    "BUSY|MISCONF|NOREPLICAS|EXECABORT|MASTERDOWN)",
+);
 
 export interface Watched {
   server: () => ThrowawayServer;
@@ -129,7 +131,8 @@ export function traceProblems(
 ): string[] {
   const problems: string[] = [];
   const documented = documentedCommands(report).filter((c) => !sentHidden(c));
-  // The document lists each record (Redis command or database statement) once: seq runs 1, 2, 3 … with no gap and no repeat.
+  // The document lists each record (Redis command or database statement) once: seq runs 1, 2, 3 … with no gap and
+  // no repeat.
   const seqs = documentedRecords(report).map((c) => c.seq);
   if (!seqs.every((s, i) => s === i + 1))
     problems.push(`document seq numbers are not 1..${seqs.length} in order: ${seqs.join(",")}`);
@@ -138,7 +141,8 @@ export function traceProblems(
   const sources = [...new Set(lines.filter((l) => l.source !== "lua" && !own.has(l.source)).map((l) => l.source))];
   if (labels.length !== sources.length) {
     problems.push(
-      `document has ${labels.length} client(s) (${labels.join(", ")}), MONITOR saw ${sources.length} connection(s) (${sources.join(", ")})`,
+      `document has ${labels.length} client(s) (${labels.join(", ")}), ` +
+        `MONITOR saw ${sources.length} connection(s) (${sources.join(", ")})`,
     );
   }
   const diff = (label: string, source: string, expected: string[][]): string[] => {
@@ -178,7 +182,10 @@ export function traceProblems(
  */
 export type HiddenOnPurpose = (cmd: RecordedCommand) => boolean;
 
-/** MONITOR would not show these, so they must not be in the trace for the comparison to be exact (asserted, not filtered). */
+/**
+ * MONITOR would not show these, so they must not be in the trace for the comparison to be exact (asserted, not
+ * filtered).
+ */
 async function hiddenFromMonitor(
   control: Redis,
   report: RunReport,
@@ -205,7 +212,10 @@ async function hiddenFromMonitor(
   return hidden;
 }
 
-/** For each EVAL/EVALSHA from the CLI, how many "lua" lines directly follow it; and any "lua" line that follows nothing. */
+/**
+ * For each EVAL/EVALSHA from the CLI, how many "lua" lines directly follow it; and any "lua" line that follows
+ * nothing.
+ */
 export function scriptInnerLines(
   lines: readonly MonitorLine[],
   own: ReadonlySet<string>,

@@ -93,7 +93,7 @@ describe("write-behind", () => {
     expect(await redis().call("SCRIPT", "LOAD", writeBehindScript.lua)).toBe(writeBehindScript.sha);
   });
 
-  it("flushes a batch in one statement and removes exactly what it applied; applying it again changes nothing", async () => {
+  it("flushes a batch in one statement, removes just what it applied; applying it again changes nothing", async () => {
     const db = await openTestOrigin();
     const k = keys();
     for (const v of [2, 3, 4])

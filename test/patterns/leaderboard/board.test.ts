@@ -23,7 +23,7 @@ const { redis, prefix, server } = usePrefixedRedis("lb-board");
 const tied = (count: number, seed = 3): ScoredPlayer[] => generatePlayers(count, { seed, maxScore: 20 });
 
 describe("seedBoard", () => {
-  it("sends many members per ZADD and several ZADDs per pipeline, and reports progress after each round trip", async () => {
+  it("sends many members per ZADD, several ZADDs per pipeline, reports progress after each round trip", async () => {
     const client = plainClient(server());
     const recorder = new CommandRecorder();
     recorder.attach(client, "main").endHandshake();

@@ -54,7 +54,7 @@ describe("compositeScore (pure)", () => {
 });
 
 describe("the composite in Redis", () => {
-  it("below 2^53 every composite is stored exactly: two arrivals 1 ms apart stay apart, the earlier first", async () => {
+  it("below 2^53 every composite is stored exactly: two arrivals 1 ms apart stay apart, earlier first", async () => {
     const key = `${prefix()}:{lb}:below`;
     const a = await submitWithTieBreak(redis(), key, "player:zoe", maxExactScore(SEASON), T + 1, SEASON);
     const b = await submitWithTieBreak(redis(), key, "player:amy", maxExactScore(SEASON), T, SEASON);

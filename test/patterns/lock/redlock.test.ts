@@ -65,7 +65,7 @@ describe("Redlock on 5 local masters", () => {
     expect(await holders(k)).toEqual([null, null, null, null, null]);
   });
 
-  it("a second client is refused while the first holds it, and its failed attempt leaves the holder's keys alone", async () => {
+  it("a second client is refused while the first holds it; its failed try leaves the holder's keys alone", async () => {
     const k = key();
     const first = newLockToken();
     expect((await tryRedlock(nodes, k, { token: first, ttlMs: 2000 })).acquired).toBe(true);
@@ -78,7 +78,7 @@ describe("Redlock on 5 local masters", () => {
     await releaseRedlock(nodes, k, first);
   });
 
-  it("a minority split (B got 2 nodes first): A's attempt fails, releases only its own votes, and B's keys stay", async () => {
+  it("a minority split (B got 2 nodes first): A fails, releases only its own votes; B's keys stay", async () => {
     const k = key();
     await clients[3]!.set(k, "B", "PX", 2000);
     await clients[4]!.set(k, "B", "PX", 2000);
@@ -94,7 +94,7 @@ describe("Redlock on 5 local masters", () => {
     expect(await holders(k)).toEqual([null, null, "B", "B", "B"]);
   });
 
-  it("no validity left (a TTL shorter than the drift allowance): refused although every node voted, and released", async () => {
+  it("no validity left (TTL shorter than the drift allowance): refused though every node voted; released", async () => {
     const k = key();
     // TTL 2 ms: drift alone is 2.02 ms, so validity is negative whatever the latency.
     const a = await tryRedlock(nodes, k, { token: "t", ttlMs: 2 });
@@ -104,7 +104,7 @@ describe("Redlock on 5 local masters", () => {
     expect(await holders(k)).toEqual([null, null, null, null, null]);
   });
 
-  it("two nodes stopped during the run: still acquired on the other 3; the dead nodes' errors are reported", async () => {
+  it("two nodes stopped during the run: still acquired on the other 3; the dead nodes' errors reported", async () => {
     await servers()[3]!.stop();
     await servers()[4]!.stop();
     const k = key();
@@ -116,7 +116,7 @@ describe("Redlock on 5 local masters", () => {
     await releaseRedlock(nodes, k, token);
   });
 
-  it("a third node stopped: every retry fails for want of a majority, and nothing is left on the live nodes", async () => {
+  it("a third node stopped: every retry fails for want of a majority; nothing left on the live nodes", async () => {
     await servers()[2]!.stop();
     const k = key();
     const attempts = await acquireRedlock(nodes, k, {

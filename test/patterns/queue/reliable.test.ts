@@ -95,7 +95,7 @@ describe("reliable list queue", () => {
     expect(await acknowledgeMessage(redis(), k, "c1", "a")).toBe(false);
   });
 
-  it("a message taken without a stamp (the consumer died between BLMOVE and HSET) is stamped, then returned a timeout later", async () => {
+  it("an unstamped message (consumer died between BLMOVE and HSET) is stamped, returned a timeout later", async () => {
     const k = keys();
     await redis().rpush(k.processing("c1"), "orphan");
     const first = await returnStuckMessages(redis(), k, ["c1"], { now: 10_000, visibilityMs: 100 });

@@ -132,7 +132,7 @@ describe("stream with a consumer group", () => {
     expect(rest.entries.map((e) => e.id)).toEqual(ids); // all seven are idle ≥ 0 ms, including the three just claimed
   });
 
-  it("a failed delivery stays pending until its delivery count reaches the maximum; then it is dead-lettered and acknowledged", async () => {
+  it("a failed delivery stays pending until its count hits the maximum, then is dead-lettered and XACKed", async () => {
     const { stream, deadLetter, ids } = await setup(1);
     const id = ids[0]!;
     await read("c1", ">", stream);
