@@ -1,6 +1,7 @@
 /**
  * Hand-written doctor facts for the rule tests, without a server: a healthy Redis 7.2 to start from, a way to take
- * commands away from its ACL user, and the verdicts evaluatePatterns gives for a set of facts.
+ * commands away from its ACL user, the verdicts evaluatePatterns gives for a set of facts, and verdict sets written
+ * out by hand that more than one test expects.
  */
 import type { DoctorFacts } from "../../src/doctor/facts.js";
 import { COMMANDS, PATTERNS, type CommandLabel, type PatternName } from "../../src/doctor/requirements.js";
@@ -55,4 +56,16 @@ export const ALL_OK: Record<PatternName, Verdict> = {
   lock: "ok",
   queue: "ok",
   primary: "ok",
+};
+
+/** A policy that can evict any key: every pattern but the cache may lose keys it must keep. */
+export const ANY_KEY_EVICTED: Partial<Record<PatternName, Verdict>> = {
+  primary: "warning",
+  ratelimit: "warning",
+  session: "warning",
+  leaderboard: "warning",
+  hll: "warning",
+  analytics: "warning",
+  lock: "warning",
+  queue: "warning",
 };

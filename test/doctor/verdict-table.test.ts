@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { UNKNOWN, type DoctorFacts } from "../../src/doctor/facts.js";
 import { PATTERNS, type PatternName } from "../../src/doctor/requirements.js";
 import { evaluatePatterns, type Verdict } from "../../src/doctor/rules.js";
-import { ALL_OK, deny, healthy, verdicts } from "./facts-fixtures.js";
+import { ALL_OK, ANY_KEY_EVICTED, deny, healthy, verdicts } from "./facts-fixtures.js";
 
 interface Row {
   situation: string;
@@ -17,15 +17,13 @@ interface Row {
   because?: RegExp;
 }
 
-/** A policy that can evict any key: every pattern but the cache may lose keys it must keep. */
-const ANY_KEY_EVICTED: Row["expect"] = {
+/** No Lua for this user or server: the Lua patterns unsupported, the scripted variants unavailable. */
+const NO_LUA: Row["expect"] = {
   primary: "warning",
-  ratelimit: "warning",
-  session: "warning",
-  leaderboard: "warning",
+  ratelimit: "unsupported",
+  lock: "unsupported",
+  cache: "warning",
   hll: "warning",
-  analytics: "warning",
-  lock: "warning",
   queue: "warning",
 };
 
@@ -111,14 +109,7 @@ const ROWS: Row[] = [
     situation:
       "an ACL user without EVAL and EVALSHA: the Lua patterns cannot run, the scripted variants are unavailable",
     facts: () => deny(healthy(), "EVAL", "EVALSHA"),
-    expect: {
-      primary: "warning",
-      ratelimit: "unsupported",
-      lock: "unsupported",
-      cache: "warning",
-      hll: "warning",
-      queue: "warning",
-    },
+    expect: NO_LUA,
     because: /EVALSHA, EVAL: denied to ACL user default/,
   },
   {
@@ -158,14 +149,7 @@ const ROWS: Row[] = [
       (f.commandTable as Record<string, boolean>).evalsha = false;
       return f;
     },
-    expect: {
-      primary: "warning",
-      ratelimit: "unsupported",
-      lock: "unsupported",
-      cache: "warning",
-      hll: "warning",
-      queue: "warning",
-    },
+    expect: NO_LUA,
     because: /Lua scripts do not run here \(ERR unknown command 'EVAL'\)/,
   },
   {
