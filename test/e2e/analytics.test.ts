@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
+import { NOWHERE, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingReport, expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
-import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns analytics` as a user runs it: human output, --json, and usage errors. */
 const { server, redis, run } = usePatternCli("analytics");
@@ -53,10 +52,7 @@ describe("analytics --json", () => {
       "--url",
       server().url,
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("analytics");
+    const report = expectPassingReport(result, "analytics");
     expect(report.scenarios.map((s) => s.id)).toEqual(["analytics/timeseries"]);
     const [ts] = report.scenarios;
     expect(ts!.metrics).toMatchObject({ samples: 160, windowSamples: 16, buckets: 8 });

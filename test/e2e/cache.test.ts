@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys, startCli, waitForDataKey } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { expectPassingReport, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import { POSTGRES_URL, postgresAnswers, postgresCacheTables } from "../patterns/cache/context.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
@@ -51,10 +51,7 @@ describe("cache --json", () => {
       "--prefix",
       prefix,
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("cache");
+    const report = expectPassingReport(result, "cache");
     expect(report.scenarios.map((s) => s.id)).toEqual(["cache/write-behind"]);
     const m = report.scenarios[0]!.metrics;
     for (const name of ["hits", "misses", "dbReads", "dbWrites", "staleReads", "lostWrites"])

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
+import { NOWHERE, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingReport, expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
-import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns hll` as a user runs it: human output, --json, and usage errors. */
 const { server, redis, run } = usePatternCli("hll");
@@ -38,10 +37,7 @@ describe("hll --json", () => {
       "--url",
       server().url,
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("hll");
+    const report = expectPassingReport(result, "hll");
     const [unique, weekly] = report.scenarios;
     expect(unique!.id).toBe("hll/unique-count");
     expect(weekly!.id).toBe("hll/weekly-merge");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
+import { expectPassingReport, expectPassingRun, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -44,10 +44,7 @@ describe("leaderboard --json", () => {
       "--url",
       server().url,
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("leaderboard");
+    const report = expectPassingReport(result, "leaderboard");
     const [global] = report.scenarios;
     expect(global!.id).toBe("leaderboard/global");
     for (const name of ["bytesPerMember", "topNMs", "rankMs"])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { expectPassingReport, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -33,10 +33,7 @@ describe("lock", () => {
   it.each(ALGORITHMS)("--algo %s --json: one document, the metrics, every check passing", async (algo) => {
     const prefix = testPrefix("lockjson");
     const result = await run(["--algo", algo, "--json", "--workers", "4", "--increments", "5", "--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("lock");
+    const report = expectPassingReport(result, "lock");
     expect(report.scenarios.map((s) => s.id)).toEqual([`lock/${algo}`]);
     const [s] = report.scenarios;
     for (const metric of ["finalCount", "expectedCount", "doubleHolds", "staleWritesRejected", "renewals", "waitP99Ms"])

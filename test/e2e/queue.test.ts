@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { expectPassingReport, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
 import type { RunReport as Report } from "../../src/runner/report.js";
 
@@ -68,10 +68,7 @@ describe("queue --json", () => {
   it("one document: each kind ok, the metrics the issue names, the comparison, no key left", async () => {
     const prefix = testPrefix("queue-json");
     const result = await run(["--json", "--prefix", prefix]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("queue");
+    const report = expectPassingReport(result, "queue");
     expect(report.scenarios.map((s) => s.id)).toEqual(KINDS.map((k) => `queue/${k}`));
     for (const s of report.scenarios) {
       expect(s.ok, s.id).toBe(true);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ANSI, NOWHERE, parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
-import { usePatternCli } from "../helpers/pattern-cli.js";
+import { ANSI, NOWHERE, runCli, scanKeys } from "../helpers/cli.js";
+import { expectPassingReport, usePatternCli } from "../helpers/pattern-cli.js";
 import { testPrefix } from "../helpers/redis.js";
-import type { RunReport as Report } from "../../src/runner/report.js";
 
 /** `redis-patterns session` as a user runs it: human output, --json, usage errors. */
 const { redis, run } = usePatternCli("session");
@@ -41,10 +40,7 @@ describe("session --json", () => {
   it("one document: every variant ok, the metrics the issue names, the figure, and no key left", async () => {
     const prefix = testPrefix("session-json");
     const result = await run(["--json", "--prefix", prefix, "--servers", "2", "--reads", "500"]);
-    expect(result.code, result.stderr).toBe(0);
-    const report = parseJsonOutput<Report>(result);
-    expect(report.ok).toBe(true);
-    expect(report.command).toBe("session");
+    const report = expectPassingReport(result, "session");
     expect(report.scenarios.map((s) => s.id)).toEqual(VARIANTS.map((v) => `session/${v}`));
     for (const s of report.scenarios) {
       expect(s.ok, s.id).toBe(true);

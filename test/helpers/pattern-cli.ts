@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import { ANSI, runCli, type CliOptions, type CliResult } from "./cli.js";
+import type { RunReport } from "../../src/runner/report.js";
+import { ANSI, parseJsonOutput, runCli, type CliOptions, type CliResult } from "./cli.js";
 import { useRedisClient, type RedisContext } from "./redis.js";
 
 export interface PatternCli extends RedisContext {
@@ -49,4 +50,13 @@ export function expectPassingRun(result: CliResult, scenarios: readonly string[]
   expect(checks.length).toBeGreaterThanOrEqual(minChecks);
   for (const line of checks) expect(line).toMatch(/^\s+✓ /);
   return out;
+}
+
+/** What a passing --json run of `command` gives: exit 0, one document, ok. Returns the document. */
+export function expectPassingReport(result: CliResult, command: string): RunReport {
+  expect(result.code, result.stderr).toBe(0);
+  const report = parseJsonOutput<RunReport>(result);
+  expect(report.ok).toBe(true);
+  expect(report.command).toBe(command);
+  return report;
 }
