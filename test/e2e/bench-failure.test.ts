@@ -6,9 +6,9 @@
 import { describe, expect, it } from "vitest";
 import type { CheckFailure } from "../../src/check-failure.js";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
-import { plainClient, testPrefix, useRedisServer } from "../helpers/redis.js";
+import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
+const { server, redis: admin } = useRedisClient();
 
 interface BenchFailureJson {
   ok: boolean;
@@ -23,35 +23,25 @@ interface BenchFailureJson {
  * connection) succeeds, worker client 1's EVALSHA on its own key gets NOPERM.
  */
 async function clientZeroOnly(prefix: string): Promise<string> {
-  const admin = plainClient(server());
-  try {
-    await admin.call(
-      "ACL",
-      "SETUSER",
-      "bench-zero",
-      "reset",
-      "on",
-      ">pw",
-      `~${prefix}:rp-run`,
-      `~${prefix}:bench:*{000000000000}*`,
-      "&*",
-      "+@all",
-    );
-  } finally {
-    admin.disconnect();
-  }
+  await admin().call(
+    "ACL",
+    "SETUSER",
+    "bench-zero",
+    "reset",
+    "on",
+    ">pw",
+    `~${prefix}:rp-run`,
+    `~${prefix}:bench:*{000000000000}*`,
+    "&*",
+    "+@all",
+  );
   return `redis://bench-zero:pw@${server().host}:${server().port}`;
 }
 
 /** What the run could not clean up (client 1's key, denied to the user; the marker). */
 async function removeAll(prefix: string): Promise<void> {
-  const admin = plainClient(server());
-  try {
-    const keys = (await admin.call("KEYS", `${prefix}:*`)) as string[];
-    if (keys.length > 0) await admin.call("UNLINK", ...keys);
-  } finally {
-    admin.disconnect();
-  }
+  const keys = (await admin().call("KEYS", `${prefix}:*`)) as string[];
+  if (keys.length > 0) await admin().call("UNLINK", ...keys);
 }
 
 describe("bench: operations that fail in the workers", () => {

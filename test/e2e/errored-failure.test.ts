@@ -13,20 +13,15 @@ import { runFailure } from "../../src/cli/session.js";
 import { ERROR_EVIDENCE_COMMANDS, RAN_TO_THE_END, type RunReport } from "../../src/runner/report.js";
 import type { ScenarioResult } from "../../src/runner/types.js";
 import { parseJsonOutput, runCli } from "../helpers/cli.js";
-import { plainClient, useRedisServer } from "../helpers/redis.js";
+import { useRedisClient } from "../helpers/redis.js";
 
-const server = useRedisServer();
+const { server, redis: admin } = useRedisClient();
 const dir = mkdtempSync(join(tmpdir(), "errored-failure-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A user that may run everything but XINFO: analytics/timeseries passes the gate, then XINFO STREAM is refused. */
 async function noXinfoUrl(): Promise<string> {
-  const admin = plainClient(server());
-  try {
-    await admin.call("ACL", "SETUSER", "noxinfo-ev", "reset", "on", ">pw", "~*", "&*", "+@all", "-xinfo");
-  } finally {
-    admin.disconnect();
-  }
+  await admin().call("ACL", "SETUSER", "noxinfo-ev", "reset", "on", ">pw", "~*", "&*", "+@all", "-xinfo");
   return `redis://noxinfo-ev:pw@${server().host}:${server().port}`;
 }
 
@@ -74,7 +69,10 @@ describe("a scenario that stopped on an error", () => {
     const result = await runCli(["smoke", "--only", "analytics/timeseries", "--width", "200", "--url", url]);
     expect(result.code, result.stderr).toBe(4);
     expect(result.stdout).toMatch(
-      /stopped: permission denied: NOPERM[^\n]*\n {4}in "[^\n]+" at: XINFO STREAM[^\n]*\n( {8}evidence: #\d+ [^\n]*\n)+/,
+      new RegExp(
+        /stopped: permission denied: NOPERM[^\n]*\n {4}in "[^\n]+" at: XINFO STREAM[^\n]*\n/.source +
+          /( {8}evidence: #\d+ [^\n]*\n)+/.source,
+      ),
     );
     const evidence = result.stdout.split("\n").filter((l) => /^ {8}evidence: #/.test(l));
     expect(evidence).toHaveLength(ERROR_EVIDENCE_COMMANDS);
