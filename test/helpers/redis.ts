@@ -9,8 +9,10 @@ import { startLocalCluster, type LocalCluster } from "./cluster.js";
 
 /**
  * The one Redis context of the tests: every real server a test file talks to is started here (or by the scenario
- * harness, test/helpers/scenario.ts, on top of it) in beforeAll and stopped in afterAll. Each `use…` returns a getter,
- * because the server only exists once beforeAll has run.
+ * harness, test/helpers/scenario.ts, on top of it) in beforeAll and stopped in afterAll. Each `use…` returns getters,
+ * because the server only exists once beforeAll has run. Most files want useRedisClient (a server and one plain
+ * client); useRedisServer is the server alone, usePrefixedRedis adds a fresh key prefix per test, and
+ * usePatternCli (test/helpers/pattern-cli.ts) a way to run a pattern command against the server.
  */
 function useForFile<T>(what: string, start: () => Promise<T>, stop: (t: T) => Promise<void>, timeoutMs: number) {
   let started: T | undefined;
@@ -104,6 +106,7 @@ export function plainClient(server: Pick<ThrowawayServer, "host" | "port">, opti
   });
 }
 
+/** A test file's Redis: its server and its plain client (getters: both exist once beforeAll has run). */
 export interface RedisContext {
   server(): ThrowawayServer;
   /** The file's plain client (plainClient), connected before the first test and disconnected after the last. */
