@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { CheckFailure } from "../../src/check-failure.js";
-import { parseJsonOutput, runCli } from "../helpers/cli.js";
+import { parseJsonOutput, runCli, scanKeys } from "../helpers/cli.js";
 import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
 const { server, redis: admin } = useRedisClient();
@@ -40,7 +40,7 @@ async function clientZeroOnly(prefix: string): Promise<string> {
 
 /** What the run could not clean up (client 1's key, denied to the user; the marker). */
 async function removeAll(prefix: string): Promise<void> {
-  const keys = (await admin().call("KEYS", `${prefix}:*`)) as string[];
+  const keys = await scanKeys(admin(), prefix);
   if (keys.length > 0) await admin().call("UNLINK", ...keys);
 }
 

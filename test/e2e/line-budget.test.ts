@@ -4,14 +4,16 @@
  * scenario (none when a comparison table closes the run), notes told once, repeats folded; `--trace full` has all.
  */
 import { describe, expect, it } from "vitest";
+import { catalog } from "../../scenarios/index.js";
 import { lines, runCli } from "../helpers/cli.js";
 import { useRedisServer } from "../helpers/redis.js";
 
 const server = useRedisServer();
 const BUDGET = 150;
 
-/** Each command's default run (bench has none: it needs a pattern; completion and cleanup print no run). */
-const COMMANDS = ["ratelimit", "cache", "session", "leaderboard", "lock", "hll", "analytics", "queue", "primary"];
+/** Each pattern's default run, from the catalog (bench has none: it needs a pattern; completion and cleanup print no
+ * run). */
+const COMMANDS = catalog.map((e) => e.name);
 const OTHERS = [["smoke"], ["doctor"], ["list"], ["ratelimit", "--help"]];
 
 describe(`default runs stay within ${BUDGET} lines at 120 columns`, () => {
