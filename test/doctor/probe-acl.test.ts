@@ -5,7 +5,7 @@
  * (ACL GETUSER) but not run ACL DRYRUN — where the evaluation made here is compared with the server's own DRYRUN.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PATTERNS, type PatternName, type Verdict } from "../../src/doctor/index.js";
 import { commandsFor, sampleArgv } from "../../src/doctor/requirements.js";
 import { useRedisClient } from "../helpers/redis.js";
@@ -41,10 +41,6 @@ const url = (user: string) =>
 beforeAll(async () => {
   for (const [name, rules] of Object.entries(USERS))
     await admin().call("ACL", "SETUSER", name, "reset", "on", `>${USER_PASSWORD}`, ...rules);
-});
-
-afterAll(async () => {
-  await admin().call("ACL", "DELUSER", ...Object.keys(USERS));
 });
 
 describe("doctor on a server with --requirepass", () => {

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { lines, parseJsonOutput, runCli, scanKeys, type CliResult } from "../helpers/cli.js";
 import { testPrefix, useRedisClient } from "../helpers/redis.js";
 
@@ -48,10 +48,6 @@ beforeAll(async () => {
   // `limited` may do anything except run scripts, which every rate limiter needs.
   await admin().call("ACL", "SETUSER", "limited", "on", `>${LIMITED_PASSWORD}`, "~*", "+@all", "-evalsha", "-eval");
   await admin().call("ACL", "SETUSER", "full", "on", `>${FULL_PASSWORD}`, "~*", "+@all");
-});
-
-afterAll(async () => {
-  await admin().call("ACL", "DELUSER", "limited", "full");
 });
 
 describe.each([
