@@ -14,6 +14,11 @@ export interface EvidenceCommand {
   /** The reply as recorded (a ReplyValue of src/redis/recorder.ts). */
   reply?: unknown;
   error?: string;
+  /**
+   * Set when the argv or the reply was cut to keep the evidence small (MAX_EVIDENCE_ITEMS, MAX_EVIDENCE_CHARS): the
+   * trace's command of the same `seq` has it whole.
+   */
+  cut?: true;
 }
 
 /** What proves a check's outcome: the commands of the trace that show it and the values it was judged on. */
@@ -41,19 +46,51 @@ export interface CheckFailure {
 /** At most this many commands are kept as one check's evidence: the first and the last ones. */
 export const MAX_EVIDENCE_COMMANDS = 12;
 
-/** A check's evidence as the report keeps it: commands cut to their trace fields, at most MAX_EVIDENCE_COMMANDS. */
+/** An argv or a reply array in evidence keeps at most this many items, the first ones, then a "… N more" marker. */
+export const MAX_EVIDENCE_ITEMS = 32;
+/** A string in evidence (an argument, a bulk reply) keeps at most this many characters, then a "… N more" marker. */
+export const MAX_EVIDENCE_CHARS = 512;
+
+/** A value cut to the evidence limits, and whether anything was cut. */
+function cutValue(value: unknown, what: string): [unknown, boolean] {
+  if (typeof value === "string") {
+    if (value.length <= MAX_EVIDENCE_CHARS) return [value, false];
+    return [`${value.slice(0, MAX_EVIDENCE_CHARS)}… (${value.length - MAX_EVIDENCE_CHARS} more characters)`, true];
+  }
+  if (!Array.isArray(value)) return [value, false];
+  let cut = value.length > MAX_EVIDENCE_ITEMS;
+  const kept = value.slice(0, MAX_EVIDENCE_ITEMS).map((item) => {
+    const [short, itemCut] = cutValue(item, what);
+    cut ||= itemCut;
+    return short;
+  });
+  if (value.length > MAX_EVIDENCE_ITEMS) kept.push(`… (${value.length - MAX_EVIDENCE_ITEMS} more ${what})`);
+  return cut ? [kept, true] : [value, false];
+}
+
+/**
+ * A check's evidence as the report keeps it: commands cut to their trace fields, at most MAX_EVIDENCE_COMMANDS, each
+ * argv and reply within MAX_EVIDENCE_ITEMS items of MAX_EVIDENCE_CHARS characters (`cut: true` where it was not: the
+ * trace has every byte, under the same `seq`).
+ */
 export function keepEvidence(evidence: Evidence): Evidence {
   const all = evidence.commands ?? [];
   const head = Math.ceil(MAX_EVIDENCE_COMMANDS / 2);
   const kept =
     all.length > MAX_EVIDENCE_COMMANDS ? [...all.slice(0, head), ...all.slice(head - MAX_EVIDENCE_COMMANDS)] : all;
-  const commands = kept.map(({ seq, client, argv, reply, error }) => ({
-    seq,
-    client,
-    argv,
-    ...(reply !== undefined ? { reply } : {}),
-    ...(error !== undefined ? { error } : {}),
-  }));
+  const commands = kept.map(({ seq, client, argv, reply, error, cut }) => {
+    // A command kept once (cut: true) is not cut again: keeping evidence twice gives the same evidence.
+    const [shortArgv, argvCut] = cut ? [argv, true] : cutValue(argv, "arguments");
+    const [shortReply, replyCut] = cut ? [reply, true] : cutValue(reply, "items");
+    return {
+      seq,
+      client,
+      argv: shortArgv as string[],
+      ...(reply !== undefined ? { reply: shortReply } : {}),
+      ...(error !== undefined ? { error } : {}),
+      ...(argvCut || replyCut ? { cut: true as const } : {}),
+    };
+  });
   const omitted = all.length - kept.length + (evidence.omittedCommands ?? 0);
   return {
     ...(commands.length > 0 ? { commands } : {}),

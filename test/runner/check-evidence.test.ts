@@ -4,7 +4,12 @@
  * that ends the run carry the same structure, and failureText words it for the terminal and JUnit.
  */
 import { describe, expect, it } from "vitest";
-import { MAX_EVIDENCE_COMMANDS } from "../../src/check-failure.js";
+import {
+  MAX_EVIDENCE_CHARS,
+  MAX_EVIDENCE_COMMANDS,
+  MAX_EVIDENCE_ITEMS,
+  keepEvidence,
+} from "../../src/check-failure.js";
 import { failureText } from "../../src/cli/render/failure.js";
 import { runFailure } from "../../src/cli/session.js";
 import { CheckFailedError } from "../../src/errors.js";
@@ -46,7 +51,69 @@ const counting = defineScenario<{ incrs: number }, Record<string, never>>({
   ],
 });
 
+/**
+ * One ZADD of `members` members (the first one long when there are more than ten), the whole board read back, and a
+ * check that cannot hold.
+ */
+const bigBoard = defineScenario<{ members: number }, Record<string, never>>({
+  id: "test/big-evidence",
+  title: "a board written and read in one command each",
+  explain: "evidence whose argv and reply are larger than a report should repeat",
+  defaults: { members: 100 },
+  init: () => ({}),
+  steps: () => [
+    {
+      title: "write and read",
+      run: async (ctx) => {
+        const key = ctx.keys.key("board");
+        const members = Array.from({ length: ctx.params.members }, (_, i) =>
+          i === 0 && ctx.params.members > 10 ? "m".repeat(600) : `m${i}`,
+        );
+        await ctx.redis.zadd(key, ...members.flatMap((m, i) => [i, m]));
+        const read = await ctx.redis.zrange(key, 0, -1);
+        ctx.check("the board is empty", read.length === 0, {
+          expected: 0,
+          actual: read.length,
+          evidence: () => ({ commands: commandsOn(ctx.commands(), key) }),
+        });
+      },
+    },
+  ],
+});
+
 describe("check evidence", () => {
+  it("cuts a long argv, reply and string, marks the command cut, and the trace keeps it whole", async () => {
+    const env = harness.env();
+    const result = await runScenario(planRun(bigBoard, { members: 100 }), env, () => {});
+    await cleanupRun(env, false);
+    const kept = result.checks[0]!.evidence!.commands!;
+    const [zadd, zrange] = kept;
+    const [wholeZadd, wholeZrange] = result.steps[0]!.commands.filter((c) => c.argv[1]?.endsWith(":board"));
+    expect(wholeZadd!.argv).toHaveLength(2 + 200);
+    expect(wholeZrange!.reply).toHaveLength(100);
+    expect((wholeZrange!.reply as string[])[0]).toHaveLength(600);
+    // argv: the first MAX_EVIDENCE_ITEMS arguments, the long member cut, then how many more there were.
+    expect(zadd!.seq).toBe(wholeZadd!.seq);
+    expect(zadd!.cut).toBe(true);
+    expect(zadd!.argv).toHaveLength(MAX_EVIDENCE_ITEMS + 1);
+    expect(zadd!.argv.slice(0, 3)).toEqual(wholeZadd!.argv.slice(0, 3));
+    expect(zadd!.argv[3]).toBe(`${"m".repeat(MAX_EVIDENCE_CHARS)}… (${600 - MAX_EVIDENCE_CHARS} more characters)`);
+    expect(zadd!.argv.at(-1)).toBe(`… (${202 - MAX_EVIDENCE_ITEMS} more arguments)`);
+    // reply: the same for the items of an array reply.
+    expect(zrange!.cut).toBe(true);
+    expect(zrange!.argv).toEqual(wholeZrange!.argv);
+    const reply = zrange!.reply as string[];
+    expect(reply).toHaveLength(MAX_EVIDENCE_ITEMS + 1);
+    expect(reply[0]).toBe(zadd!.argv[3]);
+    expect(reply.slice(1, MAX_EVIDENCE_ITEMS)).toEqual((wholeZrange!.reply as string[]).slice(1, MAX_EVIDENCE_ITEMS));
+    expect(reply.at(-1)).toBe(`… (${100 - MAX_EVIDENCE_ITEMS} more items)`);
+    // Kept again (errorFailure, bench), evidence stays as it is; small commands are not marked.
+    expect(keepEvidence({ commands: kept })).toEqual({ commands: kept });
+    const small = await runScenario(planRun(bigBoard, { members: 3 }), env, () => {});
+    await cleanupRun(env, false);
+    expect(small.checks[0]!.evidence!.commands!.map((c) => c.cut)).toEqual([undefined, undefined]);
+  });
+
   it("a failed check keeps the first and last commands on its key, with replies; a passed one keeps none", async () => {
     const env = harness.env();
     const result = await runScenario(planRun(counting, { incrs: 20 }), env, () => {});
