@@ -77,6 +77,13 @@ describe("a scenario that stopped on an error", () => {
     const evidence = result.stdout.split("\n").filter((l) => /^ {8}evidence: #/.test(l));
     expect(evidence).toHaveLength(ERROR_EVIDENCE_COMMANDS);
     expect(evidence.at(-1)).toMatch(/XINFO STREAM rp:…:metrics:\{cpu\} → \(error\) NOPERM/);
+    // At 80 columns an evidence line wraps under its text, not under "evidence:".
+    const narrow = await runCli(["smoke", "--only", "analytics/timeseries", "--width", "80", "--url", url]);
+    const out = narrow.stdout.split("\n");
+    const refused = out.findIndex((l) => /^ {8}evidence: #\d+ main XINFO STREAM/.test(l));
+    expect(refused, narrow.stdout).toBeGreaterThan(0);
+    expect(out[refused + 1]).toMatch(/^ {18}\S/);
+    for (const line of out) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 });
 

@@ -82,6 +82,12 @@ export class HumanWriter {
     );
   }
 
+  /** Evidence lines (`evidence: …`), dimmed, each wrapped under its text rather than under `evidence:`. */
+  private evidenceLines(lines: readonly string[], margin: number): void {
+    const dim = this.c.dim;
+    for (const line of lines) this.bullet(margin + 2, dim("evidence:"), line.replace(/^evidence: /, ""), dim);
+  }
+
   protected get quiet(): boolean {
     return this.opts.quiet === true;
   }
@@ -145,7 +151,7 @@ export class HumanWriter {
       .filter(Boolean)
       .join(", ");
     this.bullet(margin, c.red("✗"), `${check.name}${values ? ` — ${values}` : ""}${f.detail ? ` (${f.detail})` : ""}`);
-    if (evidence) for (const line of f.evidence) this.bullet(margin + 2, " ", line, c.dim);
+    if (evidence) this.evidenceLines(f.evidence, margin + 2);
   }
 
   /**
@@ -167,8 +173,7 @@ export class HumanWriter {
     const at = result.errorAt;
     if (at && whereMargin !== undefined)
       this.bullet(whereMargin, c.dim("in"), `"${at.step}"${at.command ? ` at: ${at.command}` : ""}`, c.dim);
-    if (evidence)
-      for (const line of failureText(failure, this.prefix).evidence) this.bullet(margin + 2, " ", line, c.dim);
+    if (evidence) this.evidenceLines(failureText(failure, this.prefix).evidence, margin + 2);
   }
 
   protected table(data: TableData, margin: number, maxRows?: number, oneLine = false): void {
