@@ -1,7 +1,7 @@
 import { acquireFencedLock, readFenced, writeFenced } from "../../src/patterns/lock/index.js";
 import { counterKey, fenceKey, lockKey } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
-import { type LockVariant } from "./workers.js";
+import type { LockVariant } from "./state.js";
 import { lateReleaseChecks } from "./simple.js";
 import { pitfallEvidence } from "./pitfalls.js";
 import { commandsOn } from "../../src/runner/evidence.js";

@@ -3,7 +3,7 @@ import type { ScenarioDef } from "../../src/runner/types.js";
 import fencing from "./fencing.js";
 import noLock from "./no-lock.js";
 import type { LockParams } from "./params.js";
-import type { LockState } from "./workers.js";
+import type { LockState } from "./state.js";
 import simple from "./simple.js";
 import watchdog from "./watchdog.js";
 

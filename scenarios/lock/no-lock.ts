@@ -1,4 +1,5 @@
-import { connectWorkers, allWorkers, initialState, requireWorkers, type LockState } from "./workers.js";
+import { initialState, type LockState } from "./state.js";
+import { connectWorkers, allWorkers, requireWorkers } from "./workers.js";
 import { CHAPTER, defaultParams, type Ctx, type LockParams } from "./params.js";
 import { tag } from "../../src/redis/keys.js";
 import { defineScenario, type TableData } from "../../src/runner/types.js";

@@ -4,7 +4,8 @@ import type { Evidence } from "../../src/check-failure.js";
 import { commandsOn, lastSeq } from "../../src/runner/evidence.js";
 import type { TableData } from "../../src/runner/types.js";
 import { counterKey, type Ctx, lockKey } from "./params.js";
-import { giveBack, type LockState, type LockVariant, short, takeLock } from "./workers.js";
+import type { LockState, LockVariant } from "./state.js";
+import { giveBack, short, takeLock } from "./workers.js";
 
 /**
  * The expiry pitfall's evidence for a check, from the trace with the replies: "stall" is what was sent on the lock

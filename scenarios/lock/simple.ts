@@ -3,7 +3,8 @@ import { stallWords } from "../../src/runner/stalls.js";
 import type { Ctx } from "./params.js";
 import { lockScenario } from "./algorithm-run.js";
 import { pitfallEvidence } from "./pitfalls.js";
-import { plainLock, type LockState, type LockVariant } from "./workers.js";
+import type { LockState, LockVariant } from "./state.js";
+import { plainLock } from "./workers.js";
 
 /** The expiry pitfall's evidence, shared with the fencing variant (which has the same double hold, made harmless). */
 export function lateReleaseChecks(ctx: Ctx, state: LockState, algo: LockAlgorithm): void {

@@ -4,7 +4,8 @@ import { counterKey, lockKey } from "./params.js";
 import { commandsOn } from "../../src/runner/evidence.js";
 import { lockScenario } from "./algorithm-run.js";
 import { pitfallEvidence } from "./pitfalls.js";
-import { plainLock, type LockVariant } from "./workers.js";
+import type { LockVariant } from "./state.js";
+import { plainLock } from "./workers.js";
 
 export const watchdog: LockVariant = {
   algo: "watchdog",
