@@ -68,6 +68,12 @@ function cutValue(value: unknown, what: string): [unknown, boolean] {
   return cut ? [kept, true] : [value, false];
 }
 
+/** An evidence command's arguments without the "… (N more arguments)" marker a cut argv ends with, and that N. */
+export function evidenceArgs(cmd: Pick<EvidenceCommand, "argv" | "cut">): { args: string[]; more: number } {
+  const marker = cmd.cut ? /^… \((\d+) more arguments\)$/.exec(cmd.argv.at(-1) ?? "") : null;
+  return marker ? { args: cmd.argv.slice(0, -1), more: Number(marker[1]) } : { args: cmd.argv, more: 0 };
+}
+
 /**
  * A check's evidence as the report keeps it: commands cut to their trace fields, at most MAX_EVIDENCE_COMMANDS, each
  * argv and reply within MAX_EVIDENCE_ITEMS items of MAX_EVIDENCE_CHARS characters (`cut: true` where it was not: the

@@ -35,8 +35,15 @@ export const MAX_ARGS = 24;
 
 export function displayArgv(argv: readonly string[], max = MAX_ARG_CHARS, maxArgs = MAX_ARGS): string {
   const shown = argv.length > maxArgs ? argv.slice(0, maxArgs) : argv;
-  const rest = argv.length - shown.length;
-  return shown.map((a) => displayArg(a, max)).join(" ") + (rest > 0 ? ` …(+${rest} more arguments)` : "");
+  return joinArgs(
+    shown.map((a) => displayArg(a, max)),
+    argv.length - shown.length,
+  );
+}
+
+/** Arguments as shown, then how many more the command had: `ZADD k 1 a …(+1998 more arguments)`. */
+export function joinArgs(shown: readonly string[], more: number): string {
+  return shown.join(" ") + (more > 0 ? ` …(+${more} more arguments)` : "");
 }
 
 /** Status replies redis-cli prints bare (RESP2 does not tell them apart from bulk strings once decoded). */

@@ -107,6 +107,10 @@ describe("check evidence", () => {
     expect(reply[0]).toBe(zadd!.argv[3]);
     expect(reply.slice(1, MAX_EVIDENCE_ITEMS)).toEqual((wholeZrange!.reply as string[]).slice(1, MAX_EVIDENCE_ITEMS));
     expect(reply.at(-1)).toBe(`… (${100 - MAX_EVIDENCE_ITEMS} more items)`);
+    // In words: the first arguments, then how many more the command had (the cut ones counted), not the marker.
+    const words = failureText({ scenario: "s", check: "c", evidence: { commands: [zadd!] } }, env.keys.prefix);
+    expect(words.evidence[0]).toMatch(/^evidence: #\d+ main zadd test:…:board 0 "m+…"\(\+\d+ bytes\) 1 m1 /);
+    expect(words.evidence[0]).toMatch(/ 4 m4 …\(\+190 more arguments\) → \(integer\) 100$/);
     // Kept again (errorFailure, bench), evidence stays as it is; small commands are not marked.
     expect(keepEvidence({ commands: kept })).toEqual({ commands: kept });
     const small = await runScenario(planRun(bigBoard, { members: 3 }), env, () => {});
